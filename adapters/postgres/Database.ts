@@ -1,0 +1,89 @@
+/**
+ * The SQL connection for the whole process: a real PostgreSQL (`DATABASE_URL`) or the
+ * embedded PGlite database (PostgreSQL compiled to WebAssembly, data in `SUMERU_DATA_DIR`),
+ * served to the same wire-protocol driver over a loopback socket. Migrations run when the
+ * layer is built, so anything built on it sees a migrated database.
+ */
+import { PGlite } from "@electric-sql/pglite"
+import { PGLiteSocketServer } from "@electric-sql/pglite-socket"
+import { NodeServices } from "@effect/platform-node"
+import { PgClient, PgMigrator } from "@effect/sql-pg"
+import { Config, Context, Effect, Layer, Option, Redacted } from "effect"
+import { fromFileSystem } from "effect/sql/MigratorFileSystem"
+import type { SqlClient } from "effect/sql/SqlClient"
+import { mkdirSync } from "node:fs"
+import { join } from "node:path"
+
+/** Which kind of database this process talks to; adapters differ only where it matters. */
+export class DatabaseMode extends Context.Service<DatabaseMode, {
+  /** `embedded`: one PGlite session (one connection, transactions serialize, no LISTEN). */
+  readonly kind: "postgres" | "embedded"
+}>()("sumeru/postgres/DatabaseMode") {}
+
+export const migrationsDirectory = join(import.meta.dirname, "..", "..", "migrations")
+
+/** Applies pending migrations from `migrations/` (idempotent; concurrent runs are skipped). */
+export const migrate = PgMigrator.run({ loader: fromFileSystem(migrationsDirectory) }).pipe(
+  Effect.provide(NodeServices.layer)
+)
+
+const MigrationsLayer = Layer.effectDiscard(migrate)
+
+type DbLayer = Layer.Layer<PgClient.PgClient | SqlClient | DatabaseMode, unknown>
+
+/** Connects to a real PostgreSQL server. */
+export const layerPostgres = (url: Redacted.Redacted, options?: { readonly maxConnections?: number }): DbLayer =>
+  MigrationsLayer.pipe(
+    Layer.provideMerge(PgClient.layer({
+      url,
+      maxConnections: options?.maxConnections ?? 10,
+      applicationName: "sumeru"
+    })),
+    Layer.merge(Layer.succeed(DatabaseMode, { kind: "postgres" }))
+  )
+
+/**
+ * Opens (or creates) the PGlite database in `dataDir` (or in memory when `dataDir` is
+ * undefined) and serves it on a loopback port to a one-connection pool: PGlite is a single
+ * session, so transactions must not interleave.
+ */
+export const layerEmbedded = (dataDir: string | undefined): DbLayer =>
+  Layer.unwrap(Effect.gen(function*() {
+    const db = yield* Effect.acquireRelease(
+      Effect.promise(async () => {
+        if (dataDir !== undefined) mkdirSync(dataDir, { recursive: true })
+        const pg = new PGlite(dataDir)
+        await pg.waitReady
+        return pg
+      }),
+      (pg) => Effect.promise(() => pg.close()).pipe(Effect.ignore)
+    )
+    const server = yield* Effect.acquireRelease(
+      Effect.promise(async () => {
+        const s = new PGLiteSocketServer({ db, host: "127.0.0.1", port: 0, maxConnections: 1 })
+        await s.start()
+        return s
+      }),
+      (s) => Effect.promise(() => s.stop()).pipe(Effect.ignore)
+    )
+    const [host, port] = server.getServerConn().split(":")
+    return MigrationsLayer.pipe(
+      Layer.provideMerge(PgClient.layer({
+        host: host!,
+        port: Number(port),
+        username: "postgres",
+        database: "postgres",
+        maxConnections: 1,
+        applicationName: "sumeru-embedded"
+      })),
+      Layer.merge(Layer.succeed(DatabaseMode, { kind: "embedded" }))
+    )
+  }))
+
+/** `DATABASE_URL` when set, otherwise the embedded database in `SUMERU_DATA_DIR` (default `./data/pglite`). */
+export const layerFromConfig: DbLayer = Layer.unwrap(Effect.gen(function*() {
+  const url = yield* Config.option(Config.Redacted("DATABASE_URL"))
+  if (Option.isSome(url) && Redacted.value(url.value) !== "") return layerPostgres(url.value)
+  const dataDir = yield* Config.String("SUMERU_DATA_DIR").pipe(Config.withDefault("./data"))
+  return layerEmbedded(join(dataDir, "pglite"))
+}))

@@ -1,0 +1,275 @@
+/**
+ * The event store on PostgreSQL (15+ and PGlite): one `append_events` call per append,
+ * gap-safe global reads, snapshots with schema versions, upcasting on read.
+ */
+import { Context, Effect, Layer, Option, Stream } from "effect"
+import { uuidV7Unsafe } from "effect/crypto/SecureRandom"
+import { SqlClient } from "effect/sql"
+import type { SqlError } from "effect/sql/SqlError"
+import type { Actor, AppendMetadata, ExpectedVersion, NewEvent, RecordedEvent } from "../../domain/events/Envelope.ts"
+import { emptyUpcasters, type UpcasterRegistry } from "../../domain/events/Upcasting.ts"
+import {
+  ConcurrencyConflict,
+  EventStore,
+  InvalidAppend,
+  PersistenceError,
+  StreamOwnershipViolation
+} from "../../src/eventstore/EventStore.ts"
+import { findHorizon, type GapObservation } from "./GlobalLogReader.ts"
+
+/** The upcasters applied on read; the application provides its catalog's registry. */
+export const EventUpcasters = Context.Reference<UpcasterRegistry>("sumeru/eventstore/EventUpcasters", {
+  defaultValue: () => emptyUpcasters
+})
+
+/** Hook run after each committed append (the embedded mode wakes its readers with it). */
+export const AfterAppend = Context.Reference<Effect.Effect<void>>("sumeru/eventstore/AfterAppend", {
+  defaultValue: () => Effect.void
+})
+
+export interface EventRow {
+  readonly position: bigint | number | string
+  readonly event_id: string
+  readonly shop: string
+  readonly stream_id: string
+  readonly stream_version: number
+  readonly type: string
+  readonly schema_version: number
+  readonly data: unknown
+  readonly correlation_id: string
+  readonly causation_id: string | null
+  readonly actor: Actor
+  readonly occurred_at: Date
+  readonly recorded_at: Date
+}
+
+export const toRecordedEvent = (upcasters: UpcasterRegistry) => (row: EventRow): RecordedEvent => {
+  const up = upcasters.apply(row.type, row.schema_version, row.data)
+  return {
+    position: Number(row.position),
+    eventId: row.event_id,
+    shop: row.shop,
+    streamId: row.stream_id,
+    streamVersion: row.stream_version,
+    type: row.type,
+    schemaVersion: up.version,
+    data: up.data,
+    correlationId: row.correlation_id,
+    causationId: row.causation_id,
+    actor: row.actor,
+    occurredAt: row.occurred_at,
+    recordedAt: row.recorded_at
+  }
+}
+
+const persistence = (operation: string) => (cause: SqlError) => new PersistenceError({ operation, cause })
+
+const sqlState = (error: SqlError): { code?: string; detail?: string } => {
+  const cause = error.reason.cause as { code?: string; detail?: string } | undefined
+  return cause ?? {}
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+
+export const make = Effect.gen(function*() {
+  const sql = yield* SqlClient.SqlClient
+  const upcasters = yield* EventUpcasters
+  const afterAppend = yield* AfterAppend
+  const decode = toRecordedEvent(upcasters)
+
+  const append = Effect.fn("EventStore.append")(function*(
+    streamId: string,
+    shop: string,
+    expected: ExpectedVersion,
+    events: ReadonlyArray<NewEvent>,
+    metadata: AppendMetadata
+  ) {
+    if (events.length === 0) return yield* new InvalidAppend({ streamId, message: "no events to append" })
+    if (streamId.length === 0 || shop.length === 0) {
+      return yield* new InvalidAppend({ streamId, message: "stream id and shop are required" })
+    }
+    const now = new Date().toISOString()
+    const payload = events.map((e) => {
+      const eventId = e.eventId ?? uuidV7Unsafe()
+      return {
+        event_id: eventId,
+        type: e.type,
+        schema_version: e.schemaVersion ?? 1,
+        data: e.data ?? null,
+        correlation_id: metadata.correlationId,
+        causation_id: metadata.causationId ?? null,
+        actor: metadata.actor,
+        occurred_at: e.occurredAt?.toISOString() ?? now
+      }
+    })
+    for (const p of payload) {
+      if (!UUID.test(p.event_id)) return yield* new InvalidAppend({ streamId, message: `event id ${p.event_id} is not a UUID` })
+      if (p.type.length === 0) return yield* new InvalidAppend({ streamId, message: "event type is required" })
+    }
+    const [kind, version] = expected === "any"
+      ? ["any", 0]
+      : expected === "no_stream" || expected === 0
+      ? ["no_stream", 0]
+      : ["exact", expected]
+    const rows = yield* sql<{
+      next_version: number
+      first_position: bigint | null
+      last_position: bigint | null
+      appended: number
+    }>`SELECT * FROM append_events(${streamId}, ${shop}, ${kind}, ${version}, ${JSON.stringify(payload)}::jsonb)`.pipe(
+      Effect.catchTag("SqlError", (error): Effect.Effect<never, ConcurrencyConflict | StreamOwnershipViolation | PersistenceError> => {
+        const { code, detail } = sqlState(error)
+        if (code === "SU001") {
+          return Effect.fail(new ConcurrencyConflict({ streamId, expected: String(expected), actual: Number(detail ?? 0) }))
+        }
+        if (code === "SU002") {
+          return Effect.fail(new StreamOwnershipViolation({ streamId, owner: detail ?? "", attemptedBy: shop }))
+        }
+        // Two first appends racing on a brand-new stream, or the same event id appended
+        // concurrently: the loser saw no row yet; report it as the conflict it is.
+        if (error.reason._tag === "UniqueViolation") {
+          return Effect.fail(new ConcurrencyConflict({ streamId, expected: String(expected), actual: -1 }))
+        }
+        return Effect.fail(persistence("append")(error))
+      })
+    )
+    const row = rows[0]!
+    if (row.appended > 0) yield* afterAppend
+    return {
+      nextVersion: row.next_version,
+      firstPosition: row.first_position === null ? null : Number(row.first_position),
+      lastPosition: row.last_position === null ? null : Number(row.last_position),
+      appended: row.appended
+    }
+  })
+
+  const readStream = (
+    streamId: string,
+    options?: { readonly from?: number | undefined; readonly to?: number | undefined; readonly until?: Date | undefined }
+  ): Stream.Stream<RecordedEvent, PersistenceError> => {
+    const batch = 1000
+    const to = options?.to ?? 2_147_483_647
+    const until = options?.until ?? null
+    return Stream.paginate(options?.from ?? 1, (from: number) =>
+      sql<EventRow>`
+        SELECT * FROM events
+         WHERE stream_id = ${streamId} AND stream_version >= ${from} AND stream_version <= ${to}
+           AND (${until}::timestamptz IS NULL OR occurred_at <= ${until}::timestamptz)
+         ORDER BY stream_version LIMIT ${batch}`.pipe(
+        Effect.mapError(persistence("readStream")),
+        Effect.map((rows) =>
+          [
+            rows.map(decode),
+            rows.length < batch ? Option.none<number>() : Option.some(rows[rows.length - 1]!.stream_version + 1)
+          ] as const
+        )
+      ))
+  }
+
+  const readAll = (options?: {
+    readonly after?: number | undefined
+    readonly limit?: number | undefined
+    readonly shop?: string | undefined
+    readonly types?: ReadonlyArray<string> | undefined
+    readonly since?: Date | undefined
+    readonly until?: Date | undefined
+    readonly batchSize?: number | undefined
+  }): Stream.Stream<RecordedEvent, PersistenceError> => {
+    const batchSize = options?.batchSize ?? 1000
+    const shop = options?.shop ?? null
+    const types = options?.types && options.types.length > 0 ? options.types : null
+    const since = options?.since ?? null
+    const until = options?.until ?? null
+    interface State {
+      readonly after: number
+      readonly gap: GapObservation | null
+      readonly remaining: number
+    }
+    const initial: State = { after: options?.after ?? 0, gap: null, remaining: options?.limit ?? Number.POSITIVE_INFINITY }
+    return Stream.paginate(initial, (state: State) =>
+      Effect.gen(function*() {
+        if (state.remaining <= 0) return [[], Option.none<State>()] as const
+        const horizon = yield* findHorizon(sql, state.after, batchSize, state.gap)
+        if (horizon.safeUpTo <= state.after) return [[], Option.none<State>()] as const
+        const limit = Math.min(batchSize, state.remaining)
+        const rows = yield* sql<EventRow>`
+          SELECT * FROM events
+           WHERE position > ${state.after} AND position <= ${horizon.safeUpTo}
+             AND (${shop}::text IS NULL OR shop = ${shop}::text)
+             AND (${types === null}::boolean OR type = ANY(${types ?? []}::text[]))
+             AND (${since}::timestamptz IS NULL OR occurred_at >= ${since}::timestamptz)
+             AND (${until}::timestamptz IS NULL OR occurred_at <= ${until}::timestamptz)
+           ORDER BY position LIMIT ${limit}`
+        // A full page may stop before the horizon: continue from its last row.
+        const next = rows.length === limit ? Number(rows[rows.length - 1]!.position) : horizon.safeUpTo
+        return [
+          rows.map(decode),
+          Option.some<State>({ after: next, gap: horizon.gap, remaining: state.remaining - rows.length })
+        ] as const
+      }).pipe(Effect.mapError(persistence("readAll"))))
+  }
+
+  const streamInfo = (streamId: string) =>
+    sql<{ version: number; shop: string }>`SELECT version, shop FROM streams WHERE stream_id = ${streamId}`.pipe(
+      Effect.map((rows) => rows[0] ?? null),
+      Effect.mapError(persistence("streamInfo"))
+    )
+
+  const head = Effect.gen(function*() {
+    const rows = yield* sql<{ max: bigint | null; oldest: number | null }>`
+      SELECT (SELECT max(position) FROM events) AS max,
+             (SELECT extract(epoch FROM now() - min(xact_start))::float8 FROM pg_stat_activity
+               WHERE backend_xid IS NOT NULL AND pid <> pg_backend_pid()) AS oldest`
+    const max = Number(rows[0]?.max ?? 0)
+    // Walk forward from the highest fully committed prefix we can prove.
+    let after = Math.max(0, max - 10_000)
+    let safe = after
+    for (;;) {
+      const h = yield* findHorizon(sql, after, 10_000, null)
+      safe = h.safeUpTo
+      if (h.blocked || h.safeUpTo === after) break
+      after = h.safeUpTo
+    }
+    return { safePosition: safe, maxPosition: max, oldestOpenTransactionSeconds: rows[0]?.oldest ?? null }
+  }).pipe(Effect.mapError(persistence("head")))
+
+  const saveSnapshot = (snapshot: {
+    readonly streamId: string
+    readonly shop: string
+    readonly schemaVersion: number
+    readonly streamVersion: number
+    readonly state: unknown
+  }) =>
+    sql`
+      INSERT INTO snapshots (stream_id, shop, schema_version, stream_version, state)
+      VALUES (${snapshot.streamId}, ${snapshot.shop}, ${snapshot.schemaVersion}, ${snapshot.streamVersion},
+              ${JSON.stringify(snapshot.state)}::jsonb)
+      ON CONFLICT (stream_id) DO UPDATE
+        SET schema_version = excluded.schema_version, stream_version = excluded.stream_version,
+            state = excluded.state, taken_at = now()
+        WHERE snapshots.shop = excluded.shop
+          AND (snapshots.schema_version <> excluded.schema_version OR snapshots.stream_version <= excluded.stream_version)`.pipe(
+      Effect.asVoid,
+      Effect.mapError(persistence("saveSnapshot"))
+    )
+
+  const loadSnapshot = (streamId: string, schemaVersion: number) =>
+    sql<{ stream_id: string; shop: string; schema_version: number; stream_version: number; state: unknown }>`
+      SELECT * FROM snapshots WHERE stream_id = ${streamId} AND schema_version = ${schemaVersion}`.pipe(
+      Effect.map((rows) => {
+        const r = rows[0]
+        return r === undefined ? null : {
+          streamId: r.stream_id,
+          shop: r.shop,
+          schemaVersion: r.schema_version,
+          streamVersion: r.stream_version,
+          state: r.state
+        }
+      }),
+      Effect.mapError(persistence("loadSnapshot"))
+    )
+
+  return EventStore.of({ append, readStream, readAll, streamInfo, head, saveSnapshot, loadSnapshot })
+})
+
+export const layer = Layer.effect(EventStore, make)

@@ -1,0 +1,117 @@
+/**
+ * The event store: the immutable global log, stream versions and snapshots.
+ * `append_events` does a whole append in one round trip under the stream's row lock.
+ */
+import { Effect } from "effect"
+import { SqlClient } from "effect/sql"
+
+export default Effect.gen(function*() {
+  const sql = yield* SqlClient.SqlClient
+  yield* sql`
+    CREATE TABLE events (
+      position        bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+      event_id        uuid NOT NULL,
+      shop            text NOT NULL,
+      stream_id       text NOT NULL,
+      stream_version  integer NOT NULL,
+      type            text NOT NULL,
+      schema_version  integer NOT NULL,
+      data            jsonb NOT NULL,
+      correlation_id  text NOT NULL,
+      causation_id    text,
+      actor           jsonb NOT NULL,
+      occurred_at     timestamptz NOT NULL,
+      recorded_at     timestamptz NOT NULL DEFAULT clock_timestamp(),
+      CONSTRAINT events_event_id_key UNIQUE (event_id),
+      CONSTRAINT events_stream_version_key UNIQUE (stream_id, stream_version)
+    )`
+  yield* sql`CREATE INDEX events_shop_position_idx ON events (shop, position)`
+  yield* sql`CREATE INDEX events_type_position_idx ON events (type, position)`
+  yield* sql`
+    CREATE TABLE streams (
+      stream_id   text PRIMARY KEY,
+      shop        text NOT NULL,
+      version     integer NOT NULL,
+      created_at  timestamptz NOT NULL DEFAULT now(),
+      updated_at  timestamptz NOT NULL DEFAULT now()
+    )`
+  yield* sql`
+    CREATE TABLE snapshots (
+      stream_id       text PRIMARY KEY,
+      shop            text NOT NULL,
+      schema_version  integer NOT NULL,
+      stream_version  integer NOT NULL,
+      state           jsonb NOT NULL,
+      taken_at        timestamptz NOT NULL DEFAULT now()
+    )`
+  // One round trip per append. Errors use custom SQLSTATEs the adapter maps to typed errors:
+  // SU001 concurrency conflict (DETAIL = actual version), SU002 stream owned by another shop.
+  // pg_current_xact_id() is taken first so that the transaction has an id before it draws
+  // positions: the gap-aware reader relies on that to prove a gap permanent.
+  yield* sql.unsafe(`
+    CREATE FUNCTION append_events(
+      p_stream text, p_shop text, p_expected_kind text, p_expected integer, p_events jsonb
+    ) RETURNS TABLE (next_version integer, first_position bigint, last_position bigint, appended integer)
+    LANGUAGE plpgsql AS $fn$
+    DECLARE
+      v_current integer;
+      v_owner   text;
+      v_new     jsonb;
+      v_count   integer;
+      v_first   bigint;
+      v_last    bigint;
+    BEGIN
+      PERFORM pg_current_xact_id();
+      SELECT s.version, s.shop INTO v_current, v_owner FROM streams s WHERE s.stream_id = p_stream FOR UPDATE;
+      IF v_owner IS NOT NULL AND v_owner <> p_shop THEN
+        RAISE EXCEPTION 'stream % belongs to another shop', p_stream USING ERRCODE = 'SU002', DETAIL = v_owner;
+      END IF;
+      SELECT coalesce(jsonb_agg(t.e ORDER BY t.ord), '[]'::jsonb) INTO v_new
+        FROM jsonb_array_elements(p_events) WITH ORDINALITY AS t(e, ord)
+       WHERE NOT EXISTS (SELECT 1 FROM events x WHERE x.event_id = (t.e->>'event_id')::uuid);
+      v_count := jsonb_array_length(v_new);
+      IF v_count = 0 THEN
+        RETURN QUERY SELECT coalesce(v_current, 0), NULL::bigint, NULL::bigint, 0;
+        RETURN;
+      END IF;
+      IF v_current IS NULL THEN
+        IF p_expected_kind = 'exact' AND p_expected <> 0 THEN
+          RAISE EXCEPTION 'concurrency conflict on %', p_stream USING ERRCODE = 'SU001', DETAIL = '0';
+        END IF;
+        INSERT INTO streams (stream_id, shop, version) VALUES (p_stream, p_shop, v_count)
+          ON CONFLICT (stream_id) DO NOTHING;
+        IF FOUND THEN
+          v_current := 0;
+        ELSE
+          -- another transaction created the stream meanwhile
+          SELECT s.version, s.shop INTO v_current, v_owner FROM streams s WHERE s.stream_id = p_stream FOR UPDATE;
+          IF v_owner <> p_shop THEN
+            RAISE EXCEPTION 'stream % belongs to another shop', p_stream USING ERRCODE = 'SU002', DETAIL = v_owner;
+          END IF;
+          IF p_expected_kind <> 'any' THEN
+            RAISE EXCEPTION 'concurrency conflict on %', p_stream USING ERRCODE = 'SU001', DETAIL = v_current::text;
+          END IF;
+          UPDATE streams SET version = v_current + v_count, updated_at = now() WHERE stream_id = p_stream;
+        END IF;
+      ELSE
+        IF p_expected_kind = 'no_stream' OR (p_expected_kind = 'exact' AND p_expected <> v_current) THEN
+          RAISE EXCEPTION 'concurrency conflict on %', p_stream USING ERRCODE = 'SU001', DETAIL = v_current::text;
+        END IF;
+        UPDATE streams SET version = v_current + v_count, updated_at = now() WHERE stream_id = p_stream;
+      END IF;
+      WITH ins AS (
+        INSERT INTO events (event_id, shop, stream_id, stream_version, type, schema_version, data,
+                            correlation_id, causation_id, actor, occurred_at)
+        SELECT (t.e->>'event_id')::uuid, p_shop, p_stream, v_current + t.ord::integer, t.e->>'type',
+               (t.e->>'schema_version')::integer, t.e->'data', t.e->>'correlation_id', t.e->>'causation_id',
+               t.e->'actor', (t.e->>'occurred_at')::timestamptz
+          FROM jsonb_array_elements(v_new) WITH ORDINALITY AS t(e, ord)
+         ORDER BY t.ord
+        RETURNING position
+      )
+      SELECT min(ins.position), max(ins.position) INTO v_first, v_last FROM ins;
+      PERFORM pg_notify('sumeru_events', '');
+      RETURN QUERY SELECT v_current + v_count, v_first, v_last, v_count;
+    END
+    $fn$`)
+})
