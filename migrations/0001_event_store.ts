@@ -27,6 +27,9 @@ export default Effect.gen(function*() {
     )`
   yield* sql`CREATE INDEX events_shop_position_idx ON events (shop, position)`
   yield* sql`CREATE INDEX events_type_position_idx ON events (type, position)`
+  // Positions proved permanently absent (their transaction rolled back). Recording them lets
+  // a fresh reader pass an old gap at once instead of proving it again.
+  yield* sql`CREATE TABLE log_gaps (position bigint PRIMARY KEY, proved_at timestamptz NOT NULL DEFAULT now())`
   yield* sql`
     CREATE TABLE streams (
       stream_id   text PRIMARY KEY,

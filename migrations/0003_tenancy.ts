@@ -14,6 +14,8 @@ export default Effect.gen(function*() {
       IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'sumeru_tenant') THEN
         CREATE ROLE sumeru_tenant NOLOGIN;
       END IF;
+    -- roles are cluster-wide: another database's migration may create it concurrently
+    EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
     END $$`)
   // The owning role must be able to SET ROLE to the tenant role (superusers always can).
   yield* sql.unsafe(`

@@ -37,7 +37,8 @@ interface HorizonRow {
 
 /**
  * Computes how far past `after` the log may be read, scanning at most `limit` positions.
- * Pass the previous call's `gap` back in so a gap can be proved permanent.
+ * Pass the previous call's `gap` back in so a gap can be proved permanent. Gaps proved here
+ * are recorded in `log_gaps`, so no reader has to prove them again.
  */
 export const findHorizon = (
   sql: SqlClient,
@@ -45,19 +46,36 @@ export const findHorizon = (
   limit: number,
   previousGap: GapObservation | null
 ): Effect.Effect<Horizon, SqlError> =>
-  Effect.map(
-    sql<HorizonRow>`
-      SELECT array(SELECT position FROM events WHERE position > ${after} ORDER BY position LIMIT ${limit}) AS positions,
+  Effect.gen(function*() {
+    const rows = yield* sql<HorizonRow>`
+      SELECT array(
+               SELECT p FROM (
+                 (SELECT position AS p FROM events WHERE position > ${after} ORDER BY position LIMIT ${limit})
+                 UNION ALL
+                 (SELECT position AS p FROM log_gaps WHERE position > ${after} ORDER BY position LIMIT ${limit})
+               ) u ORDER BY p LIMIT ${limit}) AS positions,
              pg_snapshot_xmin(pg_current_snapshot())::text AS xmin,
-             pg_snapshot_xmax(pg_current_snapshot())::text AS xmax`,
-    (rows) => walk(after, rows[0]!, previousGap)
-  )
+             pg_snapshot_xmax(pg_current_snapshot())::text AS xmax`
+    const { horizon, proved } = walk(after, rows[0]!, previousGap)
+    for (const range of proved) {
+      yield* sql`INSERT INTO log_gaps (position) SELECT generate_series(${range.from}::bigint, ${range.to}::bigint)
+                 ON CONFLICT DO NOTHING`
+    }
+    return horizon
+  })
 
-const walk = (after: number, row: HorizonRow, previousGap: GapObservation | null): Horizon => {
+interface Walked {
+  readonly horizon: Horizon
+  readonly proved: ReadonlyArray<{ readonly from: number; readonly to: number }>
+}
+
+const walk = (after: number, row: HorizonRow, previousGap: GapObservation | null): Walked => {
   const xmin = BigInt(row.xmin)
   const xmax = BigInt(row.xmax)
+  const proved: Array<{ from: number; to: number }> = []
   let expected = after + 1
   let safe = after
+  let known = previousGap
   for (const raw of row.positions) {
     const p = Number(raw)
     if (p === expected) {
@@ -65,23 +83,23 @@ const walk = (after: number, row: HorizonRow, previousGap: GapObservation | null
       expected++
       continue
     }
-    // positions expected .. p-1 are not visible
-    if (previousGap !== null && previousGap.from === expected && xmin >= previousGap.xmax) {
-      if (previousGap.to >= p - 1) {
+    // Positions expected .. p-1 are not visible. Their transactions drew them before p was
+    // drawn, so they had ids below this snapshot's xmax: once every transaction below the
+    // xmax recorded at first sight has finished, they can never appear.
+    const observation = known !== null && known.from === expected ? known : { from: expected, to: p - 1, xmax }
+    if (xmin >= observation.xmax) {
+      const to = Math.min(observation.to, p - 1)
+      proved.push({ from: expected, to })
+      known = null
+      if (to === p - 1) {
         safe = p
         expected = p + 1
-        previousGap = null
         continue
       }
-      // only the proved part may be skipped; the rest is a new observation
-      expected = previousGap.to + 1
-      safe = previousGap.to
-      return { safeUpTo: safe, gap: { from: expected, to: p - 1, xmax }, blocked: true }
+      safe = to
+      return { horizon: { safeUpTo: safe, gap: { from: to + 1, to: p - 1, xmax }, blocked: true }, proved }
     }
-    const gap = previousGap !== null && previousGap.from === expected && previousGap.to === p - 1
-      ? previousGap
-      : { from: expected, to: p - 1, xmax }
-    return { safeUpTo: safe, gap, blocked: true }
+    return { horizon: { safeUpTo: safe, gap: observation, blocked: true }, proved }
   }
-  return { safeUpTo: safe, gap: null, blocked: false }
+  return { horizon: { safeUpTo: safe, gap: null, blocked: false }, proved }
 }
