@@ -69,6 +69,32 @@ const sqlState = (error: SqlError): { code?: string; detail?: string } => {
   return cause ?? {}
 }
 
+export interface RangeFilter {
+  readonly shop?: string | null | undefined
+  readonly types?: ReadonlyArray<string> | null | undefined
+  readonly since?: Date | null | undefined
+  readonly until?: Date | null | undefined
+}
+
+/**
+ * Events with `after < position <= upTo` in position order, at most `limit`. Callers must
+ * take `upTo` from `findHorizon`, never from `max(position)`.
+ */
+export const fetchRange = (sql: SqlClient.SqlClient, after: number, upTo: number, limit: number, filter?: RangeFilter) => {
+  const shop = filter?.shop ?? null
+  const types = filter?.types && filter.types.length > 0 ? filter.types : null
+  const since = filter?.since ?? null
+  const until = filter?.until ?? null
+  return sql<EventRow>`
+    SELECT * FROM events
+     WHERE position > ${after} AND position <= ${upTo}
+       AND (${shop}::text IS NULL OR shop = ${shop}::text)
+       AND (${types === null}::boolean OR type = ANY(${types ?? []}::text[]))
+       AND (${since}::timestamptz IS NULL OR occurred_at >= ${since}::timestamptz)
+       AND (${until}::timestamptz IS NULL OR occurred_at <= ${until}::timestamptz)
+     ORDER BY position LIMIT ${limit}`
+}
+
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 
 export const make = Effect.gen(function*() {
@@ -176,10 +202,6 @@ export const make = Effect.gen(function*() {
     readonly batchSize?: number | undefined
   }): Stream.Stream<RecordedEvent, PersistenceError> => {
     const batchSize = options?.batchSize ?? 1000
-    const shop = options?.shop ?? null
-    const types = options?.types && options.types.length > 0 ? options.types : null
-    const since = options?.since ?? null
-    const until = options?.until ?? null
     interface State {
       readonly after: number
       readonly gap: GapObservation | null
@@ -192,14 +214,7 @@ export const make = Effect.gen(function*() {
         const horizon = yield* findHorizon(sql, state.after, batchSize, state.gap)
         if (horizon.safeUpTo <= state.after) return [[], Option.none<State>()] as const
         const limit = Math.min(batchSize, state.remaining)
-        const rows = yield* sql<EventRow>`
-          SELECT * FROM events
-           WHERE position > ${state.after} AND position <= ${horizon.safeUpTo}
-             AND (${shop}::text IS NULL OR shop = ${shop}::text)
-             AND (${types === null}::boolean OR type = ANY(${types ?? []}::text[]))
-             AND (${since}::timestamptz IS NULL OR occurred_at >= ${since}::timestamptz)
-             AND (${until}::timestamptz IS NULL OR occurred_at <= ${until}::timestamptz)
-           ORDER BY position LIMIT ${limit}`
+        const rows = yield* fetchRange(sql, state.after, horizon.safeUpTo, limit, options)
         // A full page may stop before the horizon: continue from its last row.
         const next = rows.length === limit ? Number(rows[rows.length - 1]!.position) : horizon.safeUpTo
         return [
@@ -210,7 +225,7 @@ export const make = Effect.gen(function*() {
   }
 
   const streamInfo = (streamId: string) =>
-    sql<{ version: number; shop: string }>`SELECT version, shop FROM streams WHERE stream_id = ${streamId}`.pipe(
+    sql<{ version: number; shop: string }>`SELECT version, shop FROM event_streams WHERE stream_id = ${streamId}`.pipe(
       Effect.map((rows) => rows[0] ?? null),
       Effect.mapError(persistence("streamInfo"))
     )

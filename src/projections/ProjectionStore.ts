@@ -1,0 +1,250 @@
+/**
+ * SQL side of projections: generations, their tables and views, checkpointed batches, the
+ * atomic blue/green switch, status and checksums. The runner decides when; this does how.
+ */
+import { Effect, Stream } from "effect"
+import type { SqlClient } from "effect/sql/SqlClient"
+import type { SqlError } from "effect/sql/SqlError"
+import { createHash } from "node:crypto"
+import type { UpcasterRegistry } from "../../domain/events/Upcasting.ts"
+import { findHorizon, type GapObservation } from "../../adapters/postgres/GlobalLogReader.ts"
+import { fetchRange, toRecordedEvent } from "../../adapters/postgres/PgEventStore.ts"
+import { physicalTable, type Projection } from "./Projection.ts"
+
+export interface Generation {
+  readonly name: string
+  readonly generation: number
+  readonly version: number
+  readonly status: "building" | "live" | "retired"
+  readonly position: number
+  readonly eventsApplied: number
+  readonly targetPosition: number | null
+  readonly startedAt: Date
+  readonly updatedAt: Date
+}
+
+interface GenerationRow {
+  name: string
+  generation: number
+  version: number
+  status: "building" | "live" | "retired"
+  position: bigint | number
+  events_applied: bigint | number
+  target_position: bigint | number | null
+  started_at: Date
+  updated_at: Date
+}
+
+const toGeneration = (r: GenerationRow): Generation => ({
+  name: r.name,
+  generation: r.generation,
+  version: r.version,
+  status: r.status,
+  position: Number(r.position),
+  eventsApplied: Number(r.events_applied),
+  targetPosition: r.target_position === null ? null : Number(r.target_position),
+  startedAt: r.started_at,
+  updatedAt: r.updated_at
+})
+
+const ident = (name: string) => `"${name.replaceAll("\"", "\"\"")}"`
+
+export const generations = (sql: SqlClient, name?: string) =>
+  Effect.map(
+    sql<GenerationRow>`SELECT * FROM projection_generations
+                        WHERE (${name ?? null}::text IS NULL OR name = ${name ?? null}::text)
+                        ORDER BY name, generation`,
+    (rows) => rows.map(toGeneration)
+  )
+
+/** Creates the physical tables of one generation, with row-level security where per shop. */
+const createTables = (sql: SqlClient, projection: Projection, generation: number) =>
+  Effect.gen(function*() {
+    for (const t of projection.tables) {
+      const phys = physicalTable(t.name, generation)
+      yield* sql.unsafe(`DROP TABLE IF EXISTS ${ident(phys)}`)
+      yield* sql.unsafe(
+        `CREATE TABLE ${ident(phys)} (${[...t.columns, `PRIMARY KEY (${t.primaryKey.map(ident).join(", ")})`].join(", ")})`
+      )
+      for (const [i, cols] of (t.indexes ?? []).entries()) {
+        yield* sql.unsafe(`CREATE INDEX ${ident(`${phys}_i${i}`)} ON ${ident(phys)} (${cols.map(ident).join(", ")})`)
+      }
+      if (t.shopColumn !== undefined) {
+        yield* sql.unsafe(`ALTER TABLE ${ident(phys)} ENABLE ROW LEVEL SECURITY`)
+        yield* sql.unsafe(
+          `CREATE POLICY tenant ON ${ident(phys)} USING (${ident(t.shopColumn)} = current_shop()) WITH CHECK (${ident(t.shopColumn)} = current_shop())`
+        )
+      }
+      yield* sql.unsafe(`GRANT SELECT ON ${ident(phys)} TO sumeru_tenant`)
+    }
+  })
+
+/** Points the readers' views at `generation`. Views run as the caller, so RLS still applies. */
+const pointViews = (sql: SqlClient, projection: Projection, generation: number) =>
+  Effect.gen(function*() {
+    for (const t of projection.tables) {
+      yield* sql.unsafe(`DROP VIEW IF EXISTS ${ident(t.name)}`)
+      yield* sql.unsafe(
+        `CREATE VIEW ${ident(t.name)} WITH (security_invoker = true) AS SELECT * FROM ${ident(physicalTable(t.name, generation))}`
+      )
+      yield* sql.unsafe(`GRANT SELECT ON ${ident(t.name)} TO sumeru_tenant`)
+    }
+  })
+
+const dropTables = (sql: SqlClient, projection: Projection, generation: number) =>
+  Effect.forEach(projection.tables, (t) => sql.unsafe(`DROP TABLE IF EXISTS ${ident(physicalTable(t.name, generation))}`), {
+    discard: true
+  })
+
+/**
+ * Makes the database agree with the code's definition: a first generation goes live at once
+ * (there is nothing older to serve); a version change starts a building generation beside
+ * the live one. Returns the live and building generations.
+ */
+export const reconcile = (sql: SqlClient, projection: Projection) =>
+  sql.withTransaction(Effect.gen(function*() {
+    yield* sql`SELECT pg_advisory_xact_lock(hashtext('sumeru.projection.reconcile'), hashtext(${projection.name}))`
+    const gens = yield* generations(sql, projection.name)
+    let live = gens.find((g) => g.status === "live")
+    let building = gens.find((g) => g.status === "building")
+    const next = Math.max(0, ...gens.map((g) => g.generation)) + 1
+    if (live === undefined && building === undefined) {
+      yield* createTables(sql, projection, next)
+      yield* pointViews(sql, projection, next)
+      const rows = yield* sql<GenerationRow>`
+        INSERT INTO projection_generations (name, generation, version, status, live_at)
+        VALUES (${projection.name}, ${next}, ${projection.version}, 'live', now()) RETURNING *`
+      live = toGeneration(rows[0]!)
+    } else if (building === undefined && live !== undefined && live.version !== projection.version) {
+      building = yield* startBuilding(sql, projection, next)
+    } else if (building !== undefined && building.version !== projection.version) {
+      // the code moved on while an older rebuild was in progress: restart it for this version
+      yield* dropTables(sql, projection, building.generation)
+      yield* sql`UPDATE projection_generations SET status = 'retired', retired_at = now()
+                  WHERE name = ${projection.name} AND generation = ${building.generation}`
+      building = yield* startBuilding(sql, projection, next)
+    }
+    return { live, building }
+  }))
+
+const startBuilding = (sql: SqlClient, projection: Projection, generation: number) =>
+  Effect.gen(function*() {
+    yield* createTables(sql, projection, generation)
+    const rows = yield* sql<GenerationRow>`
+      INSERT INTO projection_generations (name, generation, version, status, target_position)
+      VALUES (${projection.name}, ${generation}, ${projection.version}, 'building',
+              (SELECT coalesce(max(position), 0) FROM events)) RETURNING *`
+    return toGeneration(rows[0]!)
+  })
+
+/**
+ * Asks for a rebuild of `projection` from position 0 beside the live generation (operators
+ * do this after fixing a projection's code). Idempotent while a rebuild is in progress.
+ */
+export const requestRebuild = (sql: SqlClient, projection: Projection) =>
+  sql.withTransaction(Effect.gen(function*() {
+    yield* sql`SELECT pg_advisory_xact_lock(hashtext('sumeru.projection.reconcile'), hashtext(${projection.name}))`
+    const gens = yield* generations(sql, projection.name)
+    const building = gens.find((g) => g.status === "building")
+    if (building !== undefined) return building
+    const next = Math.max(0, ...gens.map((g) => g.generation)) + 1
+    const started = yield* startBuilding(sql, projection, next)
+    yield* sql`SELECT pg_notify('sumeru_events', '')`
+    return started
+  }))
+
+export interface BatchResult {
+  readonly position: number
+  readonly applied: number
+  /** No more events are visible past `position` right now. */
+  readonly caughtUp: boolean
+  readonly gap: GapObservation | null
+}
+
+/**
+ * Reads the next batch after the generation's checkpoint and applies it, moving the
+ * checkpoint in the same transaction. The checkpoint update is guarded by the old position,
+ * so two runners racing on one generation cannot both apply a batch.
+ */
+export const applyBatch = (
+  sql: SqlClient,
+  projection: Projection,
+  generation: Generation,
+  gap: GapObservation | null,
+  batchSize: number,
+  upcasters: UpcasterRegistry
+): Effect.Effect<BatchResult, SqlError> =>
+  Effect.gen(function*() {
+    const horizon = yield* findHorizon(sql, generation.position, batchSize, gap)
+    if (horizon.safeUpTo <= generation.position) {
+      return { position: generation.position, applied: 0, caughtUp: true, gap: horizon.gap }
+    }
+    const types = projection.eventTypes === "all" ? null : projection.eventTypes
+    const rows = yield* fetchRange(sql, generation.position, horizon.safeUpTo, batchSize, { types })
+    const upTo = rows.length === batchSize ? Number(rows[rows.length - 1]!.position) : horizon.safeUpTo
+    const events = rows.map(toRecordedEvent(upcasters))
+    const table = (name: string) => ident(physicalTable(name, generation.generation))
+    const moved = yield* sql.withTransaction(Effect.gen(function*() {
+      const updated = yield* sql`
+        UPDATE projection_generations
+           SET position = ${upTo}, events_applied = events_applied + ${events.length}, updated_at = now()
+         WHERE name = ${projection.name} AND generation = ${generation.generation} AND position = ${generation.position}
+           AND status <> 'retired'
+        RETURNING generation`
+      if (updated.length === 0) return false
+      if (events.length > 0) yield* projection.apply(events, { sql, table })
+      return true
+    }))
+    return {
+      position: moved ? upTo : generation.position,
+      applied: moved ? events.length : 0,
+      caughtUp: !moved || (upTo === horizon.safeUpTo && !horizon.blocked && rows.length < batchSize),
+      gap: horizon.gap
+    }
+  })
+
+/**
+ * The blue/green switch, in one transaction: the building generation becomes live, the
+ * views point at it, the old live generation is retired and its tables dropped. Readers
+ * see either the old or the new version, never a mix.
+ */
+export const switchLive = (sql: SqlClient, projection: Projection, building: Generation) =>
+  sql.withTransaction(Effect.gen(function*() {
+    yield* sql`SELECT pg_advisory_xact_lock(hashtext('sumeru.projection.reconcile'), hashtext(${projection.name}))`
+    const old = (yield* generations(sql, projection.name)).find((g) => g.status === "live")
+    if (old !== undefined) {
+      yield* sql`UPDATE projection_generations SET status = 'retired', retired_at = now()
+                  WHERE name = ${projection.name} AND generation = ${old.generation}`
+    }
+    yield* sql`UPDATE projection_generations SET status = 'live', live_at = now()
+                WHERE name = ${projection.name} AND generation = ${building.generation}`
+    yield* pointViews(sql, projection, building.generation)
+    if (old !== undefined) yield* dropTables(sql, projection, old.generation)
+    return old
+  }))
+
+/**
+ * A deterministic checksum of a generation's rows: SHA-256 over every table's rows as JSON,
+ * in primary-key order. Equal checksums prove a rebuild produced the same read model.
+ */
+export const checksum = (sql: SqlClient, projection: Projection, generation: number) =>
+  Effect.gen(function*() {
+    const hash = createHash("sha256")
+    let rows = 0
+    for (const t of projection.tables) {
+      hash.update(`table ${t.name}\n`)
+      const order = t.primaryKey.map(ident).join(", ")
+      yield* sql.unsafe<{ j: string }>(
+        `SELECT row_to_json(t)::text AS j FROM ${ident(physicalTable(t.name, generation))} t ORDER BY ${order}`
+      ).stream.pipe(
+        Stream.runForEach((r) =>
+          Effect.sync(() => {
+            hash.update(r.j)
+            hash.update("\n")
+            rows++
+          })
+        )
+      )
+    }
+    return { sha256: hash.digest("hex"), rows }
+  })
