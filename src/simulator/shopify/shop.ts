@@ -1,0 +1,265 @@
+/**
+ * One simulated shop: catalog, token, cost bucket, staged uploads, bulk operations and
+ * faults — plus the controls tests use to inspect and steer it.
+ */
+import { randomBytes } from "node:crypto"
+import { readFile } from "node:fs/promises"
+import type { GraphQLSchema } from "graphql"
+import { BulkOperations, type BulkOperationRecord, type BulkPace } from "./bulk/operations.ts"
+import { Catalog, type MetafieldRecord, type ProductInit } from "./catalog.ts"
+import { isoSeconds, type Clock } from "./clock.ts"
+import { CostBucket, PLAN_LIMITS, type CostLimits, type ShopPlan, type ThrottleStatus } from "./cost.ts"
+import { ShopFaults } from "./faults.ts"
+import { gid, seedOf } from "./ids.ts"
+import { StagedUploads, type StagedFile } from "./stagedUploads.ts"
+import type { WebhookDelivery, WebhookDispatcher } from "./webhooks.ts"
+
+/** Simulator-wide services a shop relies on. */
+export interface SimulatorRuntime {
+  readonly schema: GraphQLSchema
+  readonly clock: Clock
+  /** Public origin of the simulator (for staged-upload and result URLs). */
+  readonly baseUrl: string
+  readonly tmpDir: string
+  /** Size cap of staged uploads (bytes). */
+  readonly maxUploadBytes: number
+  readonly signingKey: string
+  /** `app--<appId>`: the app-reserved metafield namespace. */
+  readonly appNamespace: string
+  readonly bulkPace: BulkPace
+  readonly bulkMutationOrder: "shuffled" | "in-order"
+  readonly webhooks: WebhookDispatcher
+  readonly webhookUrl: string | undefined
+  nextBulkOperationId(): number
+  log(message: string): void
+}
+
+/** How to create a shop. */
+export interface ShopOptions {
+  /** e.g. `"acme.myshopify.com"`. */
+  readonly domain: string
+  /** The offline Admin API token the shop accepts. */
+  readonly accessToken: string
+  /** Number of generated products (default 100), or an explicit product list. */
+  readonly products?: number | ReadonlyArray<ProductInit>
+  /** Catalog seed (default: the domain). */
+  readonly seed?: number | string
+  /** Cost bucket: a plan name (default `"standard"`: 2000 / 100 per s) or explicit limits. */
+  readonly plan?: ShopPlan | CostLimits
+  /** Shop currency (for `money` metafields). Default `"USD"`. */
+  readonly currency?: string
+  /** Webhook address for this shop (overrides the simulator's). */
+  readonly webhookUrl?: string
+  /** Added to product numbers to form product IDs. Default 0 (`gid://shopify/Product/1`…). */
+  readonly productIdOffset?: number
+  readonly name?: string
+}
+
+/** One GraphQL request as the shop saw it. */
+export interface RequestLogEntry {
+  readonly at: number
+  readonly apiVersion: string
+  readonly rootFields: ReadonlyArray<string>
+  readonly operationName: string | undefined
+  readonly variables: unknown
+  readonly outcome: "ok" | "throttled" | "max-cost" | "invalid" | "invalid-variables" | "http-error" | "hang" | "unauthorized"
+  readonly httpStatus: number
+}
+
+const limitsOf = (plan: ShopPlan | CostLimits | undefined): CostLimits =>
+  plan === undefined ? PLAN_LIMITS.standard : typeof plan === "string" ? PLAN_LIMITS[plan] : plan
+
+/** A simulated shop. The public methods are the test controls. */
+export class ShopState {
+  readonly domain: string
+  /** Numeric shop id (used in staged upload keys, `gid://shopify/Shop/<n>`). */
+  readonly number: number
+  readonly name: string
+  readonly currency: string
+  readonly catalog: Catalog
+  readonly bucket: CostBucket
+  readonly faults = new ShopFaults()
+  readonly staged: StagedUploads
+  readonly bulk: BulkOperations
+  readonly runtime: SimulatorRuntime
+  /** Every GraphQL request received, oldest first. */
+  readonly requests: Array<RequestLogEntry> = []
+  webhookUrl: string | undefined
+  #tokens = new Set<string>()
+  #installed = true
+  readonly #authCodes = new Set<string>()
+
+  constructor(options: ShopOptions, runtime: SimulatorRuntime) {
+    this.domain = options.domain.toLowerCase()
+    this.number = 10_000_000 + (seedOf(`shop:${this.domain}`) % 89_999_999)
+    this.name = options.name ?? this.domain.replace(/\.myshopify\.com$/, "")
+    this.currency = options.currency ?? "USD"
+    this.runtime = runtime
+    this.webhookUrl = options.webhookUrl
+    this.#tokens.add(options.accessToken)
+    this.catalog = new Catalog({
+      products: options.products ?? 100,
+      seed: options.seed ?? this.domain,
+      ...(options.productIdOffset !== undefined ? { productIdOffset: options.productIdOffset } : {})
+    })
+    this.bucket = new CostBucket(limitsOf(options.plan), runtime.clock)
+    this.staged = new StagedUploads({
+      shopNumber: this.number,
+      shopDomain: this.domain,
+      signingKey: runtime.signingKey,
+      dir: runtime.tmpDir,
+      maxBytes: runtime.maxUploadBytes
+    })
+    this.bulk = new BulkOperations(this)
+    this.staged.onReplace = (key) => this.bulk.stagedFileReplaced(key)
+  }
+
+  /** The current access token (the most recently issued one). */
+  get accessToken(): string {
+    return [...this.#tokens].at(-1) ?? ""
+  }
+
+  get installed(): boolean {
+    return this.#installed
+  }
+
+  /** Whether `token` may call the Admin API of this shop. */
+  authenticate(token: string | undefined): boolean {
+    return this.#installed && token !== undefined && this.#tokens.has(token)
+  }
+
+  /** @internal Product number from a gid or a number. */
+  #num(product: string | number): number {
+    const n = typeof product === "number" ? product : this.catalog.numOf(product)
+    if (n === undefined || this.catalog.product(n) === undefined) throw new Error(`no product ${String(product)} in ${this.domain}`)
+    return n
+  }
+
+  /** `gid://shopify/Product/<id>` of product number `n` (1-based). */
+  productGid(n: number): string {
+    return gid("Product", this.catalog.productIdOffset + n)
+  }
+
+  /** A product's current metafields (for assertions). */
+  metafields(product: string | number): ReadonlyArray<MetafieldRecord> {
+    return this.catalog.metafields(this.#num(product))
+  }
+
+  /** One metafield of a product, or undefined. */
+  metafield(product: string | number, namespace: string, key: string): MetafieldRecord | undefined {
+    return this.catalog.metafield(this.#num(product), namespace, key)
+  }
+
+  /** Writes a metafield directly (test setup; no validation). */
+  setMetafield(product: string | number, input: { namespace: string; key: string; type: string; value: string }): MetafieldRecord {
+    return this.catalog.upsertMetafield(this.#num(product), input, this.runtime.clock())
+  }
+
+  /** Deletes a metafield directly (test setup). */
+  deleteMetafield(product: string | number, namespace: string, key: string): boolean {
+    return this.catalog.deleteMetafield(this.#num(product), namespace, key)
+  }
+
+  /** Every bulk operation submitted to this shop, oldest first, with what was submitted. */
+  bulkOperations(): ReadonlyArray<BulkOperationRecord> {
+    return this.bulk.list()
+  }
+
+  /** Result lines of a finished bulk operation (reads the whole file: small results only). */
+  async bulkResultLines(id: number | string, which: "result" | "partial" = "result"): Promise<ReadonlyArray<unknown>> {
+    const op = this.bulk.list().find((o) => o.id === id || gid("BulkOperation", o.id) === id)
+    const path = which === "result" ? op?.resultPath : op?.partialPath
+    if (op === undefined || path === null || path === undefined) return []
+    const text = await readFile(path, "utf8")
+    return text
+      .split("\n")
+      .filter((l) => l !== "")
+      .map((l) => JSON.parse(l) as unknown)
+  }
+
+  /** Uploaded staged files, in upload order. */
+  stagedFiles(): ReadonlyArray<StagedFile> {
+    return this.staged.files()
+  }
+
+  throttleStatus(): ThrottleStatus {
+    return this.bucket.status()
+  }
+
+  /** Changes the bucket (plan name or explicit limits). */
+  setCostLimits(plan: ShopPlan | CostLimits): void {
+    this.bucket.setLimits(limitsOf(plan))
+  }
+
+  /** Sets the points currently available (e.g. 0 to force throttling). */
+  setAvailablePoints(points: number): void {
+    this.bucket.setAvailable(points)
+  }
+
+  /** Uninstalls the app: every token is revoked (401), and `app/uninstalled` is sent. */
+  uninstall(options: { readonly webhook?: boolean } = {}): void {
+    this.#installed = false
+    this.#tokens.clear()
+    if (options.webhook !== false) {
+      this.sendWebhook("app/uninstalled", "2026-07", {
+        id: this.number,
+        name: this.name,
+        email: `owner@${this.domain}`,
+        domain: this.domain,
+        myshopify_domain: this.domain,
+        currency: this.currency
+      })
+    }
+  }
+
+  /** Installs the app again with `token` (default: a fresh `shpat_…`); returns the token. */
+  install(token: string = `shpat_${randomBytes(16).toString("hex")}`): string {
+    this.#installed = true
+    this.#tokens.add(token)
+    return token
+  }
+
+  /** Issues a one-time OAuth authorization code for `POST /admin/oauth/access_token`. */
+  issueAuthorizationCode(): string {
+    const code = randomBytes(16).toString("hex")
+    this.#authCodes.add(code)
+    return code
+  }
+
+  /** @internal Exchanges an authorization code for a new offline token (installs the app). */
+  exchangeAuthorizationCode(code: string): string | undefined {
+    if (!this.#authCodes.delete(code)) return undefined
+    return this.install()
+  }
+
+  /** The `Shop` object served by `shop { … }`. */
+  shopObject(): Record<string, unknown> {
+    const created = isoSeconds(Date.UTC(2024, 0, 1))
+    return {
+      __typename: "Shop",
+      id: gid("Shop", this.number),
+      name: this.name,
+      myshopifyDomain: this.domain,
+      email: `owner@${this.domain}`,
+      contactEmail: `owner@${this.domain}`,
+      currencyCode: this.currency,
+      ianaTimezone: "Etc/UTC",
+      url: `https://${this.domain}`,
+      createdAt: created,
+      updatedAt: created
+    }
+  }
+
+  /** @internal Sends a webhook for this shop, honouring drop/duplicate faults. */
+  sendWebhook(topic: string, apiVersion: string, payload: unknown): ReadonlyArray<WebhookDelivery> {
+    return this.runtime.webhooks.send({
+      topic,
+      shopDomain: this.domain,
+      apiVersion,
+      payload,
+      url: this.webhookUrl ?? this.runtime.webhookUrl,
+      drop: this.faults.takeWebhookDrop(),
+      duplicate: this.faults.takeWebhookDuplicate()
+    })
+  }
+}
