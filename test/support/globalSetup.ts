@@ -1,22 +1,30 @@
 /**
  * Starts the real servers the integration suites need, once per test run:
- * PostgreSQL 15 (throw-away cluster). Suites create their own databases on it.
+ * PostgreSQL 15 (throw-away cluster; suites create their own databases on it) and
+ * nats-server with JetStream (suites use their own stream names or subjects).
  */
 import type { TestProject } from "vitest/node"
+import { startNatsServer } from "./natsServer.ts"
 import { startPgServer } from "./pgServer.ts"
 
 declare module "vitest" {
   export interface ProvidedContext {
     pgUrl: string
     pgVersion: string
+    natsUrl: string
   }
 }
 
 export default async function setup(project: TestProject) {
   const pg = await startPgServer()
+  const nats = await startNatsServer().catch(async (e) => {
+    await pg.stop()
+    throw e
+  })
   project.provide("pgUrl", pg.url)
   project.provide("pgVersion", pg.version)
+  project.provide("natsUrl", nats.url)
   return async () => {
-    await pg.stop()
+    await Promise.all([pg.stop(), nats.stop()])
   }
 }

@@ -1,0 +1,62 @@
+/**
+ * The shop log: the durable, partitioned inbox of every shop actor. One port, two backends:
+ * NATS JetStream (`adapters/nats/JetStreamShopLog.ts`) and the embedded log in the database
+ * (`adapters/embedded/EmbeddedShopLog.ts`). Semantics both must honour:
+ * - `publish` resolves only once the message is durably accepted (invariant 3);
+ * - messages of one shop are delivered in publish order, within its partition;
+ * - a message is redelivered until acked; acks happen after the actor's commit;
+ * - re-acquiring a partition redelivers its unacked backlog in the original order;
+ * - publishing the same `messageId` twice within the dedupe window is reported as duplicate.
+ */
+import { Context, Schema } from "effect"
+import type { Effect, Scope, Stream } from "effect"
+
+export interface ShopMessage {
+  readonly shop: string
+  /** Dedupe key: the same id is the same message (webhook event id, Flow run id, timer id…). */
+  readonly messageId: string
+  readonly type: string
+  readonly payload: unknown
+  readonly correlationId?: string | undefined
+  /** When the message was first published (set by the publisher, kept on redelivery). */
+  readonly publishedAt?: string | undefined
+}
+
+export interface Delivery {
+  readonly message: ShopMessage
+  readonly partition: number
+  /** Position in the log; increases with publish order, so per shop too. */
+  readonly sequence: number
+  /** How many times this copy was delivered (resets when a consumer is re-created). */
+  readonly deliveryCount: number
+  /** Keeps the message from being redelivered while a handler (or its retries) runs. */
+  readonly working: Effect.Effect<void>
+  /** Removes the message from the log. Call only after its effects are committed. */
+  readonly ack: Effect.Effect<void, ShopLogUnavailable>
+}
+
+export interface PublishAck {
+  readonly sequence: number
+  readonly duplicate: boolean
+  readonly partition: number
+}
+
+/** The log could not be reached or did not confirm durability. Callers answer 503. */
+export class ShopLogUnavailable extends Schema.TaggedError<ShopLogUnavailable>()("ShopLogUnavailable", {
+  operation: Schema.String,
+  cause: Schema.Defect()
+}) {}
+
+export class ShopLog extends Context.Service<ShopLog, {
+  readonly partitions: number
+  readonly publish: (message: ShopMessage) => Effect.Effect<PublishAck, ShopLogUnavailable>
+  /**
+   * Consumes one partition from its oldest unacked message, in order, until the scope
+   * closes. Only the partition's owner may call this (see `PartitionOwnership`).
+   */
+  readonly consume: (partition: number) => Effect.Effect<Stream.Stream<Delivery, ShopLogUnavailable>, ShopLogUnavailable, Scope.Scope>
+  /** Whether the log is reachable (for /readyz). */
+  readonly ping: Effect.Effect<void, ShopLogUnavailable>
+  /** Messages waiting (published, not acked) per partition, for lag metrics. */
+  readonly pending: Effect.Effect<ReadonlyMap<number, number>, ShopLogUnavailable>
+}>()("sumeru/shoplog/ShopLog") {}
