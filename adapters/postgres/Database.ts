@@ -11,8 +11,50 @@ import { PgClient, PgMigrator } from "@effect/sql-pg"
 import { Config, Context, Effect, Layer, Option, Redacted } from "effect"
 import { fromFileSystem } from "effect/sql/MigratorFileSystem"
 import type { SqlClient } from "effect/sql/SqlClient"
-import { mkdirSync } from "node:fs"
+import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from "node:fs"
 import { join } from "node:path"
+
+/** The embedded database is already open in another process. */
+export class EmbeddedDatabaseInUse extends Error {
+  readonly _tag = "EmbeddedDatabaseInUse"
+}
+
+const isAlive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM"
+  }
+}
+
+/**
+ * PGlite has no server process to arbitrate access: two processes opening the same data
+ * directory would corrupt it. A pid lock file makes the second one stop with a clear message
+ * (a stale lock of a dead process is taken over).
+ */
+const lockDataDir = (dataDir: string): (() => void) => {
+  const lockPath = join(dataDir, "sumeru.lock")
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fd = openSync(lockPath, "wx")
+      writeSync(fd, String(process.pid))
+      closeSync(fd)
+      return () => rmSync(lockPath, { force: true })
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e
+      const holder = Number(readFileSync(lockPath, "utf8").trim())
+      if (Number.isInteger(holder) && holder !== process.pid && isAlive(holder)) {
+        throw new EmbeddedDatabaseInUse(
+          `The embedded database in ${dataDir} is in use by process ${holder} (a running \`npm start\`?). ` +
+            "Stop it first, or point DATABASE_URL at a PostgreSQL server to share one database."
+        )
+      }
+      rmSync(lockPath, { force: true })
+    }
+  }
+  throw new EmbeddedDatabaseInUse(`Could not lock ${dataDir}`)
+}
 
 /** Which kind of database this process talks to; adapters differ only where it matters. */
 export class DatabaseMode extends Context.Service<DatabaseMode, {
@@ -49,9 +91,13 @@ export const layerPostgres = (url: Redacted.Redacted, options?: { readonly maxCo
  */
 export const layerEmbedded = (dataDir: string | undefined): DbLayer =>
   Layer.unwrap(Effect.gen(function*() {
+    if (dataDir !== undefined) {
+      mkdirSync(dataDir, { recursive: true })
+      const unlock = yield* Effect.try({ try: () => lockDataDir(dataDir), catch: (e) => e as EmbeddedDatabaseInUse })
+      yield* Effect.addFinalizer(() => Effect.sync(unlock))
+    }
     const db = yield* Effect.acquireRelease(
       Effect.promise(async () => {
-        if (dataDir !== undefined) mkdirSync(dataDir, { recursive: true })
         const pg = new PGlite(dataDir)
         await pg.waitReady
         return pg

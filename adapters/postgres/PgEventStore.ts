@@ -95,6 +95,25 @@ export const fetchRange = (sql: SqlClient.SqlClient, after: number, upTo: number
      ORDER BY position LIMIT ${limit}`
 }
 
+/** The JSON `append_events` takes for a list of new events (ids and times filled in). */
+export const toAppendPayload = (events: ReadonlyArray<NewEvent>, metadata: AppendMetadata) => {
+  const now = new Date().toISOString()
+  return events.map((e) => ({
+    event_id: e.eventId ?? uuidV7Unsafe(),
+    type: e.type,
+    schema_version: e.schemaVersion ?? 1,
+    data: e.data ?? null,
+    correlation_id: metadata.correlationId,
+    causation_id: metadata.causationId ?? null,
+    actor: metadata.actor,
+    occurred_at: e.occurredAt?.toISOString() ?? now
+  }))
+}
+
+/** `append_events`' expectation arguments for an `ExpectedVersion`. */
+export const expectedArgs = (expected: ExpectedVersion): readonly ["any" | "no_stream" | "exact", number] =>
+  expected === "any" ? ["any", 0] : expected === "no_stream" || expected === 0 ? ["no_stream", 0] : ["exact", expected]
+
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 
 export const make = Effect.gen(function*() {
@@ -114,29 +133,12 @@ export const make = Effect.gen(function*() {
     if (streamId.length === 0 || shop.length === 0) {
       return yield* new InvalidAppend({ streamId, message: "stream id and shop are required" })
     }
-    const now = new Date().toISOString()
-    const payload = events.map((e) => {
-      const eventId = e.eventId ?? uuidV7Unsafe()
-      return {
-        event_id: eventId,
-        type: e.type,
-        schema_version: e.schemaVersion ?? 1,
-        data: e.data ?? null,
-        correlation_id: metadata.correlationId,
-        causation_id: metadata.causationId ?? null,
-        actor: metadata.actor,
-        occurred_at: e.occurredAt?.toISOString() ?? now
-      }
-    })
+    const payload = toAppendPayload(events, metadata)
     for (const p of payload) {
       if (!UUID.test(p.event_id)) return yield* new InvalidAppend({ streamId, message: `event id ${p.event_id} is not a UUID` })
       if (p.type.length === 0) return yield* new InvalidAppend({ streamId, message: "event type is required" })
     }
-    const [kind, version] = expected === "any"
-      ? ["any", 0]
-      : expected === "no_stream" || expected === 0
-      ? ["no_stream", 0]
-      : ["exact", expected]
+    const [kind, version] = expectedArgs(expected)
     const rows = yield* sql<{
       next_version: number
       first_position: bigint | null

@@ -1,0 +1,138 @@
+/**
+ * The shop actors' persistence on PostgreSQL, batched. Every actor's step is a request;
+ * Effect's `RequestResolver` gathers the requests of concurrently running actors and each
+ * batch costs one round trip:
+ * - `begin`: "already applied?" plus the durable attempt count, for many messages at once;
+ * - `commit`: `apply_messages` (fence + appends + timers) for many messages in one
+ *   transaction. If the batch fails (say one message's expected version conflicts), its
+ *   items are retried one by one, so one bad message never fails its neighbours.
+ * At most one message per shop is in a batch: an actor awaits its commit before its next.
+ */
+import { Context, Duration, Effect, Exit, Layer, Request, RequestResolver } from "effect"
+import { SqlClient } from "effect/sql"
+import type { SqlError } from "effect/sql/SqlError"
+import type { AppendMetadata, NewEvent } from "../../domain/events/Envelope.ts"
+import { ConcurrencyConflict, PersistenceError, StreamOwnershipViolation } from "../../src/eventstore/EventStore.ts"
+import type { Append, ScheduledMessage } from "../../src/actors/ShopHandlers.ts"
+import type { ShopMessage } from "../../src/shoplog/ShopLog.ts"
+import { AfterAppend, expectedArgs, toAppendPayload } from "./PgEventStore.ts"
+
+export interface BeginResult {
+  readonly applied: boolean
+  readonly attempts: number
+}
+
+export interface CommitItem {
+  readonly message: ShopMessage
+  readonly sequence: number
+  readonly partition: number
+  readonly appends: ReadonlyArray<Append>
+  readonly schedule: ReadonlyArray<ScheduledMessage>
+  readonly cancelTimers: ReadonlyArray<string>
+  readonly metadata: AppendMetadata
+}
+
+export type CommitError = ConcurrencyConflict | StreamOwnershipViolation | PersistenceError
+
+class Begin extends Request.Class<{ readonly shop: string; readonly messageId: string; readonly sequence: number }, BeginResult, SqlError> {}
+class Commit extends Request.Class<{ readonly item: CommitItem }, "applied" | "already_applied", CommitError> {}
+
+/** Maps `append_events`' custom SQLSTATEs to the store's typed errors. */
+export const classifyAppendError = (error: SqlError): CommitError => {
+  const cause = error.reason.cause as { code?: string; detail?: string; message?: string } | undefined
+  const stream = /on (\S+)$/.exec(cause?.message ?? "")?.[1] ?? /stream (\S+) belongs/.exec(cause?.message ?? "")?.[1] ?? "?"
+  if (cause?.code === "SU001") return new ConcurrencyConflict({ streamId: stream, expected: "?", actual: Number(cause.detail ?? -1) })
+  if (cause?.code === "SU002") return new StreamOwnershipViolation({ streamId: stream, owner: cause.detail ?? "", attemptedBy: "?" })
+  if (error.reason._tag === "UniqueViolation") return new ConcurrencyConflict({ streamId: stream, expected: "?", actual: -1 })
+  return new PersistenceError({ operation: "apply_messages", cause: error })
+}
+
+const itemJson = (item: CommitItem) => ({
+  shop: item.message.shop,
+  message_id: item.message.messageId,
+  seq: item.sequence,
+  appends: item.appends.filter((a) => a.events.length > 0).map((a) => {
+    const [kind, expected] = expectedArgs(a.expected)
+    return { stream: a.streamId, expected_kind: kind, expected, events: toAppendPayload(a.events as ReadonlyArray<NewEvent>, item.metadata) }
+  }),
+  schedule: item.schedule.map((t) => ({
+    id: t.id,
+    partition: item.partition,
+    due_at: t.at.toISOString(),
+    message: {
+      shop: item.message.shop,
+      messageId: t.id,
+      type: t.type,
+      payload: t.payload,
+      correlationId: item.message.correlationId ?? item.message.messageId
+    }
+  })),
+  cancel: item.cancelTimers
+})
+
+export class ActorStore extends Context.Service<ActorStore, {
+  readonly begin: (m: ShopMessage, sequence: number) => Effect.Effect<BeginResult, SqlError>
+  readonly commit: (item: CommitItem) => Effect.Effect<"applied" | "already_applied", CommitError>
+}>()("sumeru/postgres/ActorStore") {
+  static readonly layer = Layer.effect(
+    ActorStore,
+    Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      const afterAppend = yield* AfterAppend
+
+      const beginResolver = RequestResolver.make<Begin>((entries) =>
+        Effect.gen(function*() {
+          const rows = yield* sql<{ i: number; applied: boolean; attempts: number | null }>`
+            WITH input AS (
+              SELECT * FROM unnest(${entries.map((e) => e.request.shop)}::text[], ${entries.map((e) => e.request.messageId)}::text[],
+                                   ${entries.map((e) => e.request.sequence)}::bigint[]) WITH ORDINALITY AS t(shop, message_id, seq, i)
+            ), checked AS (
+              SELECT i.*, (EXISTS (SELECT 1 FROM shop_cursors c WHERE c.shop = i.shop AND c.last_seq >= i.seq)
+                        OR EXISTS (SELECT 1 FROM processed_messages p WHERE p.shop = i.shop AND p.message_id = i.message_id)) AS applied
+                FROM input i
+            ), attempt AS (
+              INSERT INTO message_attempts (shop, message_id, attempts)
+              SELECT shop, message_id, 1 FROM checked WHERE NOT applied
+              ON CONFLICT (shop, message_id) DO UPDATE SET attempts = message_attempts.attempts + 1, updated_at = now()
+              RETURNING shop, message_id, attempts
+            )
+            SELECT c.i::int AS i, c.applied, a.attempts FROM checked c
+              LEFT JOIN attempt a ON a.shop = c.shop AND a.message_id = c.message_id`
+          for (const r of rows) {
+            entries[r.i - 1]!.completeUnsafe(Exit.succeed({ applied: r.applied, attempts: r.attempts ?? 0 }))
+          }
+        })
+      ).pipe(RequestResolver.setDelay(Duration.millis(1)), RequestResolver.batchN(500))
+
+      const applyOne = (entry: Request.Entry<Commit>) =>
+        sql<{ idx: number; status: "applied" | "already_applied" }>`SELECT * FROM apply_messages(${JSON.stringify([itemJson(entry.request.item)])}::jsonb)`.pipe(
+          Effect.matchEffect({
+            onFailure: (error) => Effect.sync(() => entry.completeUnsafe(Exit.fail(classifyAppendError(error)))),
+            onSuccess: (rows) => Effect.sync(() => entry.completeUnsafe(Exit.succeed(rows[0]!.status)))
+          })
+        )
+
+      const commitResolver = RequestResolver.make<Commit>((entries) =>
+        Effect.gen(function*() {
+          const batch = yield* Effect.result(
+            sql<{ idx: number; status: "applied" | "already_applied" }>`
+              SELECT * FROM apply_messages(${JSON.stringify(entries.map((e) => itemJson(e.request.item)))}::jsonb)`
+          )
+          if (batch._tag === "Success") {
+            for (const r of batch.success) entries[r.idx]!.completeUnsafe(Exit.succeed(r.status))
+          } else if (entries.length === 1) {
+            entries[0]!.completeUnsafe(Exit.fail(classifyAppendError(batch.failure)))
+          } else {
+            yield* Effect.forEach(entries, applyOne, { discard: true })
+          }
+          yield* afterAppend
+        })
+      ).pipe(RequestResolver.setDelay(Duration.millis(1)), RequestResolver.batchN(200))
+
+      return ActorStore.of({
+        begin: (m, sequence) => Effect.request(new Begin({ shop: m.shop, messageId: m.messageId, sequence }), beginResolver),
+        commit: (item) => Effect.request(new Commit({ item }), commitResolver)
+      })
+    })
+  )
+}
