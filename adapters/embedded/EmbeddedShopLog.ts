@@ -14,7 +14,7 @@ import { SqlClient } from "effect/sql"
 import type { SqlError } from "effect/sql/SqlError"
 import { DEFAULT_PARTITIONS, partitionOf } from "../../domain/shop/partition.ts"
 import { makeSignal } from "../../src/eventstore/LogWakeups.ts"
-import { type Delivery, ShopLog, ShopLogUnavailable, type ShopMessage } from "../../src/shoplog/ShopLog.ts"
+import { type Delivery, type PublishAck, ShopLog, ShopLogUnavailable, type ShopMessage } from "../../src/shoplog/ShopLog.ts"
 import { DatabaseMode } from "../postgres/Database.ts"
 
 export interface EmbeddedShopLogOptions {
@@ -25,6 +25,7 @@ export interface EmbeddedShopLogOptions {
 }
 
 class Ack extends Request.Class<{ readonly seq: number }, void, SqlError> {}
+class Publish extends Request.Class<{ readonly message: ShopMessage }, PublishAck, SqlError> {}
 
 const unavailable = (operation: string) => (cause: SqlError) => new ShopLogUnavailable({ operation, cause })
 
@@ -62,29 +63,56 @@ export const make = (options?: EmbeddedShopLogOptions) =>
       )
     ).pipe(RequestResolver.setDelay(Duration.millis(1)), RequestResolver.batchN(1000))
 
-    const publish = (message: ShopMessage) =>
+    /**
+     * Publishes of concurrent callers (ingress requests) are inserted together: one
+     * statement locks the batch's partitions (in order, so batches never deadlock), inserts
+     * in request order, and skips ids still pending (dedupe). Commit = durable = resolved.
+     */
+    const publishResolver = RequestResolver.make<Publish>((entries) =>
       Effect.gen(function*() {
-        const partition = partitionOf(message.shop, partitions)
-        const body = { ...message, publishedAt: message.publishedAt ?? new Date().toISOString() }
-        // One statement: lock the partition, insert, and (on PostgreSQL) notify other processes.
-        const inserted = yield* sql<{ seq: bigint }>`
-          WITH ins AS (
-            INSERT INTO shop_log (partition, shop, message_id, message)
-            SELECT ${partition}, ${message.shop}, ${message.messageId}, ${JSON.stringify(body)}::jsonb
-              FROM (SELECT pg_advisory_xact_lock(hashtext('sumeru.shoplog'), ${partition})) AS serialized
-            ON CONFLICT (shop, message_id) DO NOTHING
-            RETURNING seq
+        const rows = entries.map((e) => {
+          const m = e.request.message
+          return { partition: partitionOf(m.shop, partitions), shop: m.shop, id: m.messageId, body: JSON.stringify({ ...m, publishedAt: m.publishedAt ?? new Date().toISOString() }) }
+        })
+        const touched = [...new Set(rows.map((r) => r.partition))].sort((a, b) => a - b)
+        const inserted = yield* sql<{ seq: bigint; shop: string; message_id: string }>`
+          WITH locks AS (
+            SELECT count(pg_advisory_xact_lock(hashtext('sumeru.shoplog'), p)) AS n
+              FROM (SELECT unnest(${touched}::int[]) AS p ORDER BY 1) ordered
           )
-          SELECT seq, CASE WHEN ${mode.kind === "postgres"} THEN pg_notify('sumeru_shoplog', ${String(partition)}) END AS notified
-            FROM ins`
-        if (inserted.length > 0) {
-          if (mode.kind === "embedded") yield* signalOf(partition).notify
-          return { sequence: Number(inserted[0]!.seq), duplicate: false, partition }
+          INSERT INTO shop_log (partition, shop, message_id, message)
+          SELECT i.partition, i.shop, i.message_id, i.message::jsonb
+            FROM unnest(${rows.map((r) => r.partition)}::int[], ${rows.map((r) => r.shop)}::text[],
+                        ${rows.map((r) => r.id)}::text[], ${rows.map((r) => r.body)}::text[]) WITH ORDINALITY
+                   AS i(partition, shop, message_id, message, ord), locks
+           WHERE locks.n >= 0
+           ORDER BY i.ord
+          ON CONFLICT (shop, message_id) DO NOTHING
+          RETURNING seq, shop, message_id`
+        if (mode.kind === "postgres" && inserted.length > 0) {
+          yield* sql`SELECT pg_notify('sumeru_shoplog', p::text) FROM unnest(${touched}::int[]) AS p`
         }
-        const existing = yield* sql<{ seq: bigint }>`
-          SELECT seq FROM shop_log WHERE shop = ${message.shop} AND message_id = ${message.messageId}`
-        return { sequence: Number(existing[0]?.seq ?? 0), duplicate: true, partition }
-      }).pipe(Effect.mapError(unavailable("publish")))
+        const fresh = new Map<string, number>(inserted.map((r) => [`${r.shop}\u0000${r.message_id}`, Number(r.seq)] as const))
+        const missing = rows.filter((r) => !fresh.has(`${r.shop}\u0000${r.id}`))
+        const existing = missing.length === 0 ? [] : yield* sql<{ seq: bigint; shop: string; message_id: string }>`
+          SELECT seq, shop, message_id FROM shop_log
+           WHERE (shop, message_id) IN (SELECT * FROM unnest(${missing.map((r) => r.shop)}::text[], ${missing.map((r) => r.id)}::text[]))`
+        const old = new Map<string, number>(existing.map((r) => [`${r.shop}\u0000${r.message_id}`, Number(r.seq)] as const))
+        const claimed = new Set<string>()
+        entries.forEach((e, i) => {
+          const key = `${rows[i]!.shop}\u0000${rows[i]!.id}`
+          const seq = fresh.get(key)
+          // the first request of an id inserted it; a repeat in the same batch is a duplicate
+          const first = seq !== undefined && !claimed.has(key)
+          claimed.add(key)
+          e.completeUnsafe(Exit.succeed({ sequence: first ? seq : (seq ?? old.get(key) ?? 0), duplicate: !first, partition: rows[i]!.partition }))
+        })
+        if (mode.kind === "embedded") for (const p of touched) yield* signalOf(p).notify
+      })
+    ).pipe(RequestResolver.setDelay(Duration.millis(1)), RequestResolver.batchN(500))
+
+    const publish = (message: ShopMessage) =>
+      Effect.request(new Publish({ message }), publishResolver).pipe(Effect.mapError(unavailable("publish")))
 
     const consume = (partition: number) =>
       Effect.gen(function*() {

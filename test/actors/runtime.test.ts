@@ -11,7 +11,7 @@ import { coreLayer } from "../../src/CoreLayer.ts"
 import * as ShopActorRuntime from "../../src/actors/ShopActorRuntime.ts"
 import { ShopLog } from "../../src/shoplog/ShopLog.ts"
 import { pgliteLayer, postgresLayer } from "../support/databases.ts"
-import { awaitEventCount, checkOrder, publishInterleaved, shopName } from "../support/pipeline.ts"
+import { awaitDrained, awaitEventCount, checkOrder, publishInterleaved, shopName } from "../support/pipeline.ts"
 import { gate, testHandlersLayer } from "../support/testHandlers.ts"
 
 const runtimeLayer = (db: ReturnType<typeof postgresLayer>, scale: { shops: number; perShop: number }) => {
@@ -37,8 +37,9 @@ for (const suite of suites) {
       it.effect(`${suite.scale.shops} shops × ${suite.scale.perShop} interleaved messages: every shop in publish order, none lost or doubled`, () =>
         Effect.gen(function*() {
           const { shops, perShop } = suite.scale
-          yield* publishInterleaved(shops, perShop, 4)
-          yield* awaitEventCount("test.appended", shops * perShop)
+          yield* publishInterleaved(shops, perShop, 32)
+          yield* awaitDrained
+          assert.strictEqual(yield* awaitEventCount("test.appended", shops * perShop), shops * perShop)
           assert.deepStrictEqual(yield* checkOrder(shops, perShop), [])
           // the log is drained: everything was acked after its commit
           const log = yield* ShopLog

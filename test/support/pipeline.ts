@@ -23,6 +23,21 @@ export const publishInterleaved = (shops: number, perShop: number, publishers: n
       }), { concurrency: "unbounded", discard: true })
   })
 
+/**
+ * Resolves once the shop log is drained (every published message acked, hence committed or
+ * dead-lettered). Woken by commits; cheap to check while the log shrinks.
+ */
+export const awaitDrained = Effect.gen(function*() {
+  const log = yield* ShopLog
+  const wakeups = yield* LogWakeups
+  for (;;) {
+    const next = yield* wakeups.next
+    const pending = yield* log.pending
+    if ([...pending.values()].every((n) => n === 0)) return
+    yield* Deferred.await(next).pipe(Effect.timeoutOption("200 millis"))
+  }
+})
+
 /** Resolves once at least `expected` events of `type` are committed. Woken by commits. */
 export const awaitEventCount = (type: string, expected: number) =>
   Effect.gen(function*() {
