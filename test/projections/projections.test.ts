@@ -14,6 +14,7 @@ import type { Projection } from "../../src/projections/Projection.ts"
 import { ProjectionProgress, projectionStatus, runProjections } from "../../src/projections/ProjectionRunner.ts"
 import { applyBatch, checksum, generations, reconcile, requestRebuild } from "../../src/projections/ProjectionStore.ts"
 import { emptyUpcasters } from "../../domain/events/Upcasting.ts"
+import { asTenant } from "../../adapters/postgres/Tenancy.ts"
 import { backends } from "../support/databases.ts"
 import { ev, meta } from "../support/fixtures.ts"
 
@@ -147,6 +148,28 @@ for (const backend of backends) {
           assert.strictEqual(rows[0]!.n, countBefore)
           const total = yield* sql<{ n: number }>`SELECT count(*)::int AS n FROM events`
           assert.strictEqual(rows[0]!.total, total[0]!.n)
+        }))
+
+      it.effect("read models are tenant-scoped by row-level security: shop A's session sees none of shop B's rows", () =>
+        Effect.gen(function*() {
+          const sql = yield* SqlClient.SqlClient
+          const runner = yield* Effect.forkChild(runProjections([streamsProjection, auditLogProjection]))
+          yield* awaitCaughtUp("audit_log")
+          yield* awaitCaughtUp("streams")
+          yield* Fiber.interrupt(runner)
+          const all = yield* sql<{ shop: string }>`SELECT DISTINCT shop FROM audit_log ORDER BY shop`
+          assert.isAbove(all.length, 1)
+          const own = yield* asTenant("shop-1", sql<{ shop: string }>`SELECT DISTINCT shop FROM audit_log ORDER BY shop`)
+          assert.deepStrictEqual(own, [{ shop: "shop-1" }])
+          const other = yield* asTenant("shop-1", sql`SELECT * FROM streams WHERE shop = 'shop-2'`)
+          assert.strictEqual(other.length, 0)
+          const physical = (yield* generations(sql, "audit_log")).find((g) => g.status === "live")!
+          const direct = yield* asTenant("shop-1", sql.unsafe(`SELECT * FROM "audit_log__g${physical.generation}" WHERE shop = 'shop-2'`))
+          assert.strictEqual(direct.length, 0)
+          const write = yield* Effect.flip(asTenant("shop-1", sql.unsafe(
+            `INSERT INTO "audit_log__g${physical.generation}" (position, shop, stream_id, event_type, actor_kind, actor_id, correlation_id, summary, occurred_at)
+             VALUES (999999, 'shop-2', 's', 't', 'system', 'x', 'c', 'forged', now())`)))
+          assert.strictEqual(write._tag, "SqlError")
         }))
 
       it.effect("lag is visible while a projection is not running", () =>
