@@ -145,12 +145,29 @@ for (const suite of suites) {
           assert.deepStrictEqual(ns, [0, 1, 2])
         }))
 
+      it.effect("a long side effect runs after the commit and reports back as a message", () =>
+        Effect.gen(function*() {
+          const log = yield* ShopLog
+          const sql = yield* SqlClient.SqlClient
+          const shop = "effects.myshopify.com"
+          yield* log.publish({ shop, messageId: "e-0", type: "test.append", payload: { n: 0, followUp: 1 } })
+          const ns = yield* Effect.gen(function*() {
+            for (;;) {
+              const r = yield* sql<{ ns: Array<number> | null }>`
+                SELECT array_agg((data->>'n')::int ORDER BY stream_version) AS ns FROM events WHERE stream_id = ${`testlog-${shop}`}`
+              if ((r[0]!.ns?.length ?? 0) === 2) return r[0]!.ns!.map(Number)
+              yield* Effect.sleep(Duration.millis(10))
+            }
+          })
+          assert.deepStrictEqual(ns, [0, 1])
+        }))
+
       it.effect("durable timers fire later as messages of the shop", () =>
         Effect.gen(function*() {
           const log = yield* ShopLog
           const sql = yield* SqlClient.SqlClient
           const shop = "timer.myshopify.com"
-          yield* log.publish({ shop, messageId: "t-0", type: "test.append", payload: { n: 0, schedule: { n: 1, delayMs: 150 } } })
+          yield* log.publish({ shop, messageId: "t-0", type: "test.append", payload: { n: 0, schedule: { n: 1, delayMs: 1500 } } })
           const stored = yield* Effect.gen(function*() {
             for (;;) {
               const r = yield* sql<{ id: string }>`SELECT id FROM scheduled_messages WHERE shop = ${shop}`

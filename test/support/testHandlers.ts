@@ -5,6 +5,7 @@
  */
 import { Effect, Layer } from "effect"
 import { EventStore } from "../../src/eventstore/EventStore.ts"
+import { ShopLog } from "../../src/shoplog/ShopLog.ts"
 import { PermanentFailure, ShopHandlers, TransientFailure } from "../../src/actors/ShopHandlers.ts"
 
 export interface TestPayload {
@@ -17,6 +18,8 @@ export interface TestPayload {
   readonly permanent?: boolean
   /** Fails transiently this many times, then succeeds. */
   readonly flaky?: number
+  /** After the commit, a supervised side effect publishes a `test.append` with this n. */
+  readonly followUp?: number
   /** Schedules a `test.append` with this n after `delayMs`. */
   readonly schedule?: { readonly n: number; readonly delayMs: number }
 }
@@ -43,6 +46,7 @@ export const testHandlersLayer = Layer.effect(
   ShopHandlers,
   Effect.gen(function*() {
     const store = yield* EventStore
+    const log = yield* ShopLog
     return ShopHandlers.of({
       handle: (ctx) =>
         Effect.gen(function*() {
@@ -68,6 +72,12 @@ export const testHandlersLayer = Layer.effect(
           ctx.memory.set("version", version + 1)
           return {
             appends: [{ streamId, expected: version === 0 ? "no_stream" as const : version, events: [{ type: "test.appended", data: { n: p.n } }] }],
+            afterCommit: p.followUp === undefined ? undefined : log.publish({
+              shop: ctx.shop,
+              messageId: `${ctx.message.messageId}:follow-up`,
+              type: "test.append",
+              payload: { n: p.followUp }
+            }).pipe(Effect.asVoid, Effect.orDie),
             schedule: p.schedule
               ? [{ id: `timer-${ctx.shop}-${p.schedule.n}`, at: new Date(Date.now() + p.schedule.delayMs), type: "test.append", payload: { n: p.schedule.n } }]
               : undefined
