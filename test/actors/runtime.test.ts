@@ -170,9 +170,9 @@ for (const suite of suites) {
           yield* log.publish({ shop, messageId: "t-0", type: "test.append", payload: { n: 0, schedule: { n: 1, delayMs: 1500 } } })
           const stored = yield* Effect.gen(function*() {
             for (;;) {
-              const r = yield* sql<{ id: string }>`SELECT id FROM scheduled_messages WHERE shop = ${shop}`
+              // events first: once the commit is visible, its timer row is too
               const e = yield* sql<{ n: number }>`SELECT count(*)::int AS n FROM events WHERE stream_id = ${`testlog-${shop}`}`
-              if (e[0]!.n >= 1) return r
+              if (e[0]!.n >= 1) return yield* sql<{ id: string }>`SELECT id FROM scheduled_messages WHERE shop = ${shop}`
               yield* Effect.sleep(Duration.millis(5))
             }
           })
