@@ -173,7 +173,10 @@ export const make = (options?: RuntimeOptions) =>
               return { decision, status }
             }))
             if (Exit.isSuccess(exit)) {
-              if (exit.value.status === "already_applied") return "duplicate" as const
+              if (exit.value.status === "already_applied") {
+                actor.memory.clear() // the handler's optimistic state was not committed
+                return "duplicate" as const
+              }
               if (exit.value.decision.afterCommit) yield* FiberSet.run(effects, exit.value.decision.afterCommit)
               return "applied" as const
             }

@@ -1,0 +1,61 @@
+/**
+ * Every HTTP error Sumeru answers, in one place: a status, a stable code and a message, as
+ * JSON. Handlers return these instead of throwing; nothing partial is ever written first.
+ */
+import type { Context } from "hono"
+import type { ContentfulStatusCode } from "hono/utils/http-status"
+
+export interface Problem {
+  readonly status: ContentfulStatusCode
+  readonly code: string
+  readonly message: string
+  readonly details?: unknown
+  readonly headers?: Readonly<Record<string, string>>
+}
+
+export const problem = (c: Context, p: Problem) => {
+  for (const [k, v] of Object.entries(p.headers ?? {})) c.header(k, v)
+  return c.json({ error: { code: p.code, message: p.message, ...(p.details === undefined ? {} : { details: p.details }) } }, p.status)
+}
+
+export const Problems = {
+  unauthorized: (message = "invalid or missing HMAC signature"): Problem => ({ status: 401, code: "unauthorized", message }),
+  malformedJson: (): Problem => ({ status: 400, code: "malformed_json", message: "the body is not valid JSON" }),
+  invalid: (details: unknown): Problem => ({ status: 400, code: "invalid_input", message: "the request has invalid fields", details }),
+  tooLarge: (limit: number): Problem => ({ status: 413, code: "payload_too_large", message: `the body exceeds ${limit} bytes` }),
+  unsupportedMediaType: (): Problem => ({ status: 415, code: "unsupported_media_type", message: "send application/json" }),
+  unavailable: (what: string): Problem => ({
+    status: 503,
+    code: "unavailable",
+    message: `${what} is unavailable; retry later`,
+    headers: { "Retry-After": "5" }
+  }),
+  notFound: (what = "resource"): Problem => ({ status: 404, code: "not_found", message: `${what} not found` })
+} as const
+
+/** Reads the raw body with a size cap (streams, so a huge body is refused without buffering it). */
+export const readRawBody = async (request: Request, limit: number): Promise<Uint8Array | "too_large"> => {
+  const declared = Number(request.headers.get("content-length") ?? NaN)
+  if (Number.isFinite(declared) && declared > limit) return "too_large"
+  if (request.body === null) return new Uint8Array(0)
+  const reader = request.body.getReader()
+  const chunks: Array<Uint8Array> = []
+  let size = 0
+  for (;;) {
+    const { done, value } = await reader.read()
+    if (done) break
+    size += value.byteLength
+    if (size > limit) {
+      await reader.cancel().catch(() => undefined)
+      return "too_large"
+    }
+    chunks.push(value)
+  }
+  const out = new Uint8Array(size)
+  let offset = 0
+  for (const c of chunks) {
+    out.set(c, offset)
+    offset += c.byteLength
+  }
+  return out
+}

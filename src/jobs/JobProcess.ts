@@ -1,0 +1,451 @@
+/**
+ * The bulk-metafield job as a process of the shop actor (seed 002's worker, event-sourced).
+ * Every step is: a message → the job decider → events (job stream + the shop's job queue) →
+ * after the commit, the step's side effect (`JobSteps`) → its result published back to the
+ * shop as a `job.progress` message. Nothing here waits on Shopify inside a transaction, and
+ * the shop's mailbox is never blocked by a running bulk operation.
+ *
+ * - One job runs per shop at a time (seed: concurrency 1); others wait in request order in
+ *   the shop's `jobqueue-<shop>` stream.
+ * - Bulk operations are followed by durable poll timers (accelerated by the
+ *   `bulk_operations/finish` webhook); a watchdog timer re-drives a step whose side effect was
+ *   lost in a crash. Steps are idempotent (see `JobSteps`).
+ * - Results of an older attempt (after a retry) are ignored.
+ */
+import { Effect, Result, Stream } from "effect"
+import { uuidV7Unsafe } from "effect/crypto/SecureRandom"
+import {
+  decide,
+  decodeJobEvent,
+  initialState,
+  evolve,
+  JOB_EVENT_SCHEMA_VERSIONS,
+  type Job,
+  type JobCommand,
+  type JobEvent,
+  type JobState,
+  undoJobRequest
+} from "../../domain/jobs/index.ts"
+import { canonicalUndoInput } from "../../domain/jobs/inputHash.ts"
+import { createHash } from "node:crypto"
+import type { NewEvent } from "../../domain/events/Envelope.ts"
+import { EventStore, type PersistenceError } from "../eventstore/EventStore.ts"
+import { ShopLog } from "../shoplog/ShopLog.ts"
+import type { Append, Decision, HandlerContext, ScheduledMessage } from "../actors/ShopHandlers.ts"
+import { type Handler } from "../actors/AppHandlers.ts"
+import type { JobRequestPayload } from "./JobIngress.ts"
+import { JobSteps, type OperationStatus, type StepError } from "./JobSteps.ts"
+
+export interface JobTimings {
+  /** Delay between polls of a running bulk query / mutation (seed: 5 s / 10 s). */
+  readonly pollQueryMs: number
+  readonly pollMutationMs: number
+  /** A step with no news for this long is run again (its effect may have died with a worker). */
+  readonly watchdogMs: number
+  /** Overrides the seed's retry backoff (60 s, 120 s) — for tests and demos. */
+  readonly retryDelayMs: number | null
+}
+
+export const defaultTimings: JobTimings = { pollQueryMs: 5_000, pollMutationMs: 10_000, watchdogMs: 120_000, retryDelayMs: null }
+
+type Target = { readonly kind: "query" } | { readonly kind: "chunk"; readonly chunkIndex: number }
+
+export type JobProgress =
+  | { readonly kind: "query_submitted"; readonly jobId: string; readonly attempt: number; readonly bulkOperationId: string }
+  | { readonly kind: "status"; readonly jobId: string; readonly attempt: number; readonly bulkOperationId: string; readonly target: Target; readonly status: OperationStatus }
+  | { readonly kind: "snapshot_stored"; readonly jobId: string; readonly attempt: number; readonly matched: number; readonly truncated: boolean; readonly snapshotRef: string; readonly bulkOperationId: string | null }
+  | { readonly kind: "chunk_uploaded"; readonly jobId: string; readonly attempt: number; readonly chunkIndex: number; readonly stagedUploadPath: string; readonly lines: number; readonly bytes: number }
+  | { readonly kind: "chunk_submitted"; readonly jobId: string; readonly attempt: number; readonly chunkIndex: number; readonly bulkOperationId: string }
+  | { readonly kind: "chunk_read"; readonly jobId: string; readonly attempt: number; readonly chunkIndex: number; readonly bulkOperationId: string; readonly updated: number; readonly failed: number; readonly errorLines: ReadonlyArray<string> }
+  | { readonly kind: "step_failed"; readonly jobId: string; readonly attempt: number; readonly error: StepError }
+
+interface QueueState {
+  readonly running: string | null
+  readonly waiting: ReadonlyArray<string>
+  readonly version: number
+}
+
+interface Loaded {
+  readonly state: JobState
+  readonly version: number
+}
+
+const jobStream = (jobId: string) => `job-${jobId}`
+const queueStream = (shop: string) => `jobqueue-${shop}`
+const now = () => new Date().toISOString()
+
+const toNewEvents = (events: ReadonlyArray<JobEvent>): ReadonlyArray<NewEvent> =>
+  events.map((e) => ({ type: e.type, data: e, schemaVersion: JOB_EVENT_SCHEMA_VERSIONS[e.type], occurredAt: new Date(e.occurredAt) }))
+
+const foldQueue = (q: QueueState, type: string, jobId: string): QueueState => {
+  switch (type) {
+    case "jobqueue.enqueued":
+      return { ...q, waiting: [...q.waiting, jobId] }
+    case "jobqueue.started":
+      return { ...q, running: jobId, waiting: q.waiting.filter((j) => j !== jobId) }
+    case "jobqueue.finished":
+      return { ...q, running: q.running === jobId ? null : q.running, waiting: q.waiting.filter((j) => j !== jobId) }
+    default:
+      return q
+  }
+}
+
+export const makeJobHandlers = (timings: JobTimings) =>
+  Effect.gen(function*() {
+    const store = yield* EventStore
+    const log = yield* ShopLog
+    const steps = yield* JobSteps
+
+    const loadJob = (ctx: HandlerContext, jobId: string) =>
+      Effect.gen(function*() {
+        const cached = ctx.memory.get<Loaded>(`job:${jobId}`)
+        if (cached !== undefined) return cached
+        let state = initialState()
+        let version = 0
+        yield* Stream.runForEach(store.readStream(jobStream(jobId)), (e) =>
+          Effect.sync(() => {
+            const decoded = decodeJobEvent(e.data)
+            if (decoded._tag === "Success") state = evolve(state, decoded.success)
+            version = e.streamVersion
+          }))
+        const loaded = { state, version }
+        ctx.memory.set(`job:${jobId}`, loaded)
+        return loaded
+      })
+
+    const loadQueue = (ctx: HandlerContext) =>
+      Effect.gen(function*() {
+        const cached = ctx.memory.get<QueueState>("jobqueue")
+        if (cached !== undefined) return cached
+        let q: QueueState = { running: null, waiting: [], version: 0 }
+        yield* Stream.runForEach(store.readStream(queueStream(ctx.shop)), (e) =>
+          Effect.sync(() => {
+            q = { ...foldQueue(q, e.type, (e.data as { jobId: string }).jobId), version: e.streamVersion }
+          }))
+        ctx.memory.set("jobqueue", q)
+        return q
+      })
+
+    /** Accumulates one message's decision across the job and queue streams. */
+    const builder = (ctx: HandlerContext) => {
+      const jobs = new Map<string, { loaded: Loaded; events: Array<JobEvent> }>()
+      let queue: QueueState | undefined
+      const queueEvents: Array<{ type: string; jobId: string }> = []
+      const schedule: Array<ScheduledMessage> = []
+      const cancel: Array<string> = []
+      const effects: Array<Effect.Effect<void>> = []
+      const job = (jobId: string) =>
+        Effect.gen(function*() {
+          const existing = jobs.get(jobId)
+          if (existing !== undefined) {
+            return existing.events.reduce((s, e) => evolve(s, e), existing.loaded.state)
+          }
+          const loaded = yield* loadJob(ctx, jobId)
+          jobs.set(jobId, { loaded, events: [] })
+          return loaded.state
+        })
+      /** Runs a command through the decider; domain refusals of internal messages are stale news. */
+      const apply = (jobId: string, command: JobCommand) =>
+        Effect.gen(function*() {
+          const state = yield* job(jobId)
+          const result = decide(command, state)
+          if (Result.isFailure(result)) {
+            yield* Effect.logDebug(`job ${jobId}: ${command.type} ignored (${result.failure._tag})`)
+            return { state, events: [] as ReadonlyArray<JobEvent> }
+          }
+          jobs.get(jobId)!.events.push(...result.success)
+          return { state: result.success.reduce((s, e) => evolve(s, e), state), events: result.success }
+        })
+      const q = () =>
+        Effect.gen(function*() {
+          if (queue === undefined) queue = yield* loadQueue(ctx)
+          return queueEvents.reduce((s, e) => foldQueue(s, e.type, e.jobId), queue)
+        })
+      const finish = (): Decision => {
+        const appends: Array<Append> = []
+        for (const [jobId, { loaded, events }] of jobs) {
+          if (events.length === 0) continue
+          appends.push({ streamId: jobStream(jobId), expected: loaded.version === 0 ? "no_stream" : loaded.version, events: toNewEvents(events) })
+          const state = events.reduce((s, e) => evolve(s, e), loaded.state)
+          ctx.memory.set(`job:${jobId}`, { state, version: loaded.version + events.length })
+        }
+        if (queueEvents.length > 0 && queue !== undefined) {
+          appends.push({
+            streamId: queueStream(ctx.shop),
+            expected: queue.version === 0 ? "no_stream" : queue.version,
+            events: queueEvents.map((e) => ({ type: e.type, data: e }))
+          })
+          const folded = queueEvents.reduce((s, e) => foldQueue(s, e.type, e.jobId), queue)
+          ctx.memory.set("jobqueue", { ...folded, version: queue.version + queueEvents.length })
+        }
+        return {
+          appends,
+          schedule,
+          cancelTimers: cancel,
+          afterCommit: effects.length === 0 ? undefined : Effect.forEach(effects, (e) => e, { discard: true, concurrency: "unbounded" })
+        }
+      }
+      return { job, apply, q, queueEvents, schedule, cancel, effects, finish }
+    }
+
+    type Builder = ReturnType<typeof builder>
+
+    const publishProgress = (shop: string, progress: JobProgress) =>
+      log.publish({ shop, messageId: `job.progress:${uuidV7Unsafe()}`, type: "job.progress", payload: progress, correlationId: progress.jobId }).pipe(
+        Effect.asVoid,
+        Effect.retry({ times: 5 }),
+        Effect.catchCause((cause) => Effect.logError(`job ${progress.jobId}: could not report progress (the watchdog will re-drive)`, cause))
+      ) as Effect.Effect<void>
+
+    /** Runs a step's side effect after the commit and reports its outcome as a message. */
+    const runStep = <A>(b: Builder, ctx: HandlerContext, job: Job, effect: Effect.Effect<A, StepError>, report: (a: A) => JobProgress) => {
+      b.effects.push(
+        Effect.matchEffect(effect, {
+          onSuccess: (a) => publishProgress(ctx.shop, report(a)),
+          onFailure: (error) => publishProgress(ctx.shop, { kind: "step_failed", jobId: job.jobId, attempt: job.attempt, error })
+        })
+      )
+      b.schedule.push({
+        id: `job.watchdog:${job.jobId}`,
+        at: new Date(Date.now() + timings.watchdogMs),
+        type: "job.watchdog",
+        payload: { jobId: job.jobId, attempt: job.attempt, updatedAt: job.updatedAt }
+      })
+    }
+
+    const schedulePoll = (b: Builder, job: Job, bulkOperationId: string, target: Target) => {
+      b.schedule.push({
+        id: `job.poll:${job.jobId}`,
+        at: new Date(Date.now() + (target.kind === "query" ? timings.pollQueryMs : timings.pollMutationMs)),
+        type: "job.poll",
+        payload: { jobId: job.jobId, attempt: job.attempt, bulkOperationId, target }
+      })
+    }
+
+    const pollNow = (b: Builder, ctx: HandlerContext, job: Job, bulkOperationId: string, target: Target) =>
+      runStep(b, ctx, job, steps.operationStatus(ctx.shop, bulkOperationId), (status) => ({
+        kind: "status",
+        jobId: job.jobId,
+        attempt: job.attempt,
+        bulkOperationId,
+        target,
+        status
+      }))
+
+    /** Starts whatever the job needs next, from its state alone (used after start, retry, watchdog). */
+    const drive = (b: Builder, ctx: HandlerContext, job: Job): Effect.Effect<void, PersistenceError> =>
+      Effect.gen(function*() {
+        if (job.status !== "RUNNING") return
+        if (job.query === null) {
+          if (job.undoOf !== null) {
+            runStep(b, ctx, job, steps.storeSnapshot(ctx.shop, job, null), (r) => ({
+              kind: "snapshot_stored", jobId: job.jobId, attempt: job.attempt, matched: r.matched, truncated: r.truncated, snapshotRef: r.snapshotRef, bulkOperationId: null
+            }))
+            return
+          }
+          runStep(b, ctx, job, steps.submitQuery(ctx.shop, job), (id) => ({ kind: "query_submitted", jobId: job.jobId, attempt: job.attempt, bulkOperationId: id }))
+          return
+        }
+        const pending = job.chunks.find((c) => c.result === null)
+        if (pending !== undefined) {
+          if (pending.bulkOperationId === null) {
+            runStep(b, ctx, job, steps.submitChunk(ctx.shop, job, pending.chunkIndex, pending.stagedUploadPath), (id) => ({
+              kind: "chunk_submitted", jobId: job.jobId, attempt: job.attempt, chunkIndex: pending.chunkIndex, bulkOperationId: id
+            }))
+          } else {
+            pollNow(b, ctx, job, pending.bulkOperationId, { kind: "chunk", chunkIndex: pending.chunkIndex })
+          }
+          return
+        }
+        const uploadedLines = job.chunks.reduce((n, c) => n + c.lines, 0)
+        if (uploadedLines < job.query.matchedCount) {
+          const chunkIndex = job.chunks.length
+          runStep(b, ctx, job, steps.uploadChunk(ctx.shop, job, chunkIndex), (r) => ({
+            kind: "chunk_uploaded", jobId: job.jobId, attempt: job.attempt, chunkIndex, stagedUploadPath: r.stagedUploadPath, lines: r.lines, bytes: r.bytes
+          }))
+          return
+        }
+        const done = yield* b.apply(job.jobId, { type: "CompleteJob", jobId: job.jobId, at: now() })
+        yield* afterTransition(b, ctx, job.jobId, done.state)
+      })
+
+    /** After any transition: a finished job leaves the queue and the next one starts. */
+    const afterTransition = (b: Builder, ctx: HandlerContext, jobId: string, state: JobState): Effect.Effect<void, PersistenceError> =>
+      Effect.gen(function*() {
+        if (!state.exists) return
+        if (state.status === "COMPLETED" || state.status === "FAILED") {
+          const q = yield* b.q()
+          if (q.running === jobId || q.waiting.includes(jobId)) b.queueEvents.push({ type: "jobqueue.finished", jobId })
+          b.cancel.push(`job.watchdog:${jobId}`, `job.poll:${jobId}`, `job.retry:${jobId}`)
+          yield* startNext(b, ctx)
+        } else if (state.status === "RUNNING") {
+          yield* drive(b, ctx, state)
+        }
+      })
+
+    const startNext = (b: Builder, ctx: HandlerContext): Effect.Effect<void, PersistenceError> =>
+      Effect.gen(function*() {
+        const q = yield* b.q()
+        if (q.running !== null || q.waiting.length === 0) return
+        const next = q.waiting[0]!
+        const started = yield* b.apply(next, { type: "StartJob", jobId: next, at: now() })
+        b.queueEvents.push({ type: "jobqueue.started", jobId: next })
+        yield* afterTransition(b, ctx, next, started.state)
+      })
+
+    const onRequest = (ctx: HandlerContext) =>
+      Effect.gen(function*() {
+        const p = ctx.message.payload as JobRequestPayload & { readonly undoOf?: { jobId: string; snapshotRef: string } | null }
+        const b = builder(ctx)
+        const existing = yield* b.job(p.jobId)
+        if (existing.exists) return b.finish() // a repeat of a request already turned into a job
+        const r = yield* b.apply(p.jobId, {
+          type: "RequestJob", jobId: p.jobId, shop: ctx.shop, input: p.input, inputHash: p.inputHash, actionRunId: p.actionRunId,
+          source: p.source, requestedBy: p.requestedBy, undoOf: p.undoOf ?? null, at: p.at
+        })
+        if (r.events.length > 0) b.queueEvents.push({ type: "jobqueue.enqueued", jobId: p.jobId })
+        yield* startNext(b, ctx)
+        return b.finish()
+      })
+
+    const onUndo = (ctx: HandlerContext) =>
+      Effect.gen(function*() {
+        const p = ctx.message.payload as { jobId: string; undoJobId: string; requestedBy: string | null }
+        const b = builder(ctx)
+        const r = yield* b.apply(p.jobId, { type: "RequestUndo", jobId: p.jobId, undoJobId: p.undoJobId, requestedBy: p.requestedBy, at: now() })
+        const undoEvent = r.events.find((e) => e.type === "job.undo_requested")
+        if (undoEvent !== undefined && undoEvent.type === "job.undo_requested" && r.state.exists) {
+          const hash = createHash("sha256").update(canonicalUndoInput(ctx.shop, p.jobId)).digest("hex")
+          const request = undoJobRequest(r.state, undoEvent, hash)
+          const created = yield* b.apply(request.jobId, request)
+          if (created.events.length > 0) b.queueEvents.push({ type: "jobqueue.enqueued", jobId: request.jobId })
+          yield* startNext(b, ctx)
+        }
+        return b.finish()
+      })
+
+    const onProgress = (ctx: HandlerContext) =>
+      Effect.gen(function*() {
+        const p = ctx.message.payload as JobProgress
+        const b = builder(ctx)
+        const state = yield* b.job(p.jobId)
+        if (!state.exists || state.status !== "RUNNING" || state.attempt !== p.attempt) return b.finish() // stale news
+        const at = now()
+        let next: JobState = state
+        switch (p.kind) {
+          case "query_submitted": {
+            next = (yield* b.apply(p.jobId, { type: "RecordBulkQueryStarted", jobId: p.jobId, bulkOperationId: p.bulkOperationId, at })).state
+            if (next.exists) schedulePoll(b, next, p.bulkOperationId, { kind: "query" })
+            return b.finish()
+          }
+          case "status": {
+            const s = p.status.status
+            if (s === "CREATED" || s === "RUNNING" || s === "CANCELING") {
+              schedulePoll(b, state, p.bulkOperationId, p.target)
+              return b.finish()
+            }
+            if (s === "COMPLETED") {
+              if (p.target.kind === "query") {
+                runStep(b, ctx, state, steps.storeSnapshot(ctx.shop, state, p.status.url), (r) => ({
+                  kind: "snapshot_stored", jobId: state.jobId, attempt: state.attempt, matched: r.matched, truncated: r.truncated, snapshotRef: r.snapshotRef, bulkOperationId: p.bulkOperationId
+                }))
+              } else {
+                const chunkIndex = p.target.chunkIndex
+                runStep(b, ctx, state, steps.readChunkResult(ctx.shop, state, chunkIndex, p.status.url), (r) => ({
+                  kind: "chunk_read", jobId: state.jobId, attempt: state.attempt, chunkIndex, bulkOperationId: p.bulkOperationId, updated: r.updated, failed: r.failed, errorLines: r.errorLines
+                }))
+              }
+              return b.finish()
+            }
+            next = (yield* b.apply(p.jobId, {
+              type: "FailJob", jobId: p.jobId, code: "BULK_OP_FAILED",
+              message: `Shopify bulk ${p.target.kind === "query" ? "query" : "mutation"} ${p.bulkOperationId} ended ${s.toLowerCase()}${p.status.errorCode ? ` (${p.status.errorCode})` : ""}`,
+              at
+            })).state
+            break
+          }
+          case "snapshot_stored":
+            next = (yield* b.apply(p.jobId, {
+              type: "RecordQueryCompleted", jobId: p.jobId, bulkOperationId: p.bulkOperationId, matchedCount: p.matched, truncated: p.truncated, snapshotRef: p.snapshotRef, at
+            })).state
+            break
+          case "chunk_uploaded":
+            next = (yield* b.apply(p.jobId, {
+              type: "RecordChunkUploaded", jobId: p.jobId, chunkIndex: p.chunkIndex, stagedUploadPath: p.stagedUploadPath, lines: p.lines, bytes: p.bytes, at
+            })).state
+            break
+          case "chunk_submitted": {
+            next = (yield* b.apply(p.jobId, { type: "RecordBulkMutationStarted", jobId: p.jobId, chunkIndex: p.chunkIndex, bulkOperationId: p.bulkOperationId, at })).state
+            if (next.exists) schedulePoll(b, next, p.bulkOperationId, { kind: "chunk", chunkIndex: p.chunkIndex })
+            return b.finish()
+          }
+          case "chunk_read":
+            next = (yield* b.apply(p.jobId, {
+              type: "RecordMutationCompleted", jobId: p.jobId, chunkIndex: p.chunkIndex, bulkOperationId: p.bulkOperationId,
+              updatedCount: p.updated, failedCount: p.failed, errorLines: p.errorLines, at
+            })).state
+            break
+          case "step_failed": {
+            const e = p.error
+            if (e._tag === "StepPermanent") {
+              next = (yield* b.apply(p.jobId, { type: "FailJob", jobId: p.jobId, code: e.code, message: e.message, at })).state
+            } else {
+              next = (yield* b.apply(p.jobId, {
+                type: "ScheduleRetry", jobId: p.jobId, failedAttempt: p.attempt, reason: e.reason, message: e.message,
+                delayMs: timings.retryDelayMs ?? (e.retryAfterMs === null ? null : Math.round(e.retryAfterMs)), at
+              })).state
+              if (next.exists && next.status === "RUNNING" && next.lastRetry !== null) {
+                b.schedule.push({ id: `job.retry:${p.jobId}`, at: new Date(Date.now() + next.lastRetry.delayMs), type: "job.retry", payload: { jobId: p.jobId, attempt: next.attempt } })
+                return b.finish()
+              }
+            }
+            break
+          }
+        }
+        yield* afterTransition(b, ctx, p.jobId, next)
+        return b.finish()
+      })
+
+    /** Timers: poll a bulk operation, retry after backoff, or re-drive a step that went quiet. */
+    const onTimer = (ctx: HandlerContext) =>
+      Effect.gen(function*() {
+        const p = ctx.message.payload as { jobId: string; attempt: number; bulkOperationId?: string; target?: Target; updatedAt?: string }
+        const b = builder(ctx)
+        const state = yield* b.job(p.jobId)
+        if (!state.exists || state.status !== "RUNNING" || state.attempt !== p.attempt) return b.finish()
+        if (ctx.message.type === "job.poll") pollNow(b, ctx, state, p.bulkOperationId!, p.target!)
+        else if (ctx.message.type === "job.retry") yield* drive(b, ctx, state)
+        else if (state.updatedAt === p.updatedAt) {
+          yield* Effect.logWarning(`job ${p.jobId}: no progress for ${timings.watchdogMs} ms; re-driving its current step`)
+          yield* drive(b, ctx, state)
+        }
+        return b.finish()
+      })
+
+    /** `bulk_operations/finish` (or any nudge): poll the running job's operation now. */
+    const onBulkFinished = (ctx: HandlerContext) =>
+      Effect.gen(function*() {
+        const p = ctx.message.payload as { admin_graphql_api_id?: string }
+        const b = builder(ctx)
+        const q = yield* b.q()
+        if (q.running === null || p.admin_graphql_api_id === undefined) return b.finish()
+        const state = yield* b.job(q.running)
+        if (!state.exists || state.status !== "RUNNING") return b.finish()
+        const id = p.admin_graphql_api_id
+        if (state.query === null && state.bulkQueryOperationIds.at(-1) === id) pollNow(b, ctx, state, id, { kind: "query" })
+        const chunk = state.chunks.find((c) => c.bulkOperationId === id && c.result === null)
+        if (chunk !== undefined) pollNow(b, ctx, state, id, { kind: "chunk", chunkIndex: chunk.chunkIndex })
+        return b.finish()
+      })
+
+    const handlers: ReadonlyArray<readonly [string, Handler]> = [
+      ["job.request", onRequest],
+      ["job.undo", onUndo],
+      ["job.progress", onProgress],
+      ["job.poll", onTimer],
+      ["job.retry", onTimer],
+      ["job.watchdog", onTimer],
+      ["shopify.bulk_operations_finish", onBulkFinished]
+    ]
+    return handlers
+  })
