@@ -31,7 +31,7 @@ export default Effect.gen(function*() {
   // a fresh reader pass an old gap at once instead of proving it again.
   yield* sql`CREATE TABLE log_gaps (position bigint PRIMARY KEY, proved_at timestamptz NOT NULL DEFAULT now())`
   yield* sql`
-    CREATE TABLE streams (
+    CREATE TABLE event_streams (
       stream_id   text PRIMARY KEY,
       shop        text NOT NULL,
       version     integer NOT NULL,
@@ -65,7 +65,7 @@ export default Effect.gen(function*() {
       v_last    bigint;
     BEGIN
       PERFORM pg_current_xact_id();
-      SELECT s.version, s.shop INTO v_current, v_owner FROM streams s WHERE s.stream_id = p_stream FOR UPDATE;
+      SELECT s.version, s.shop INTO v_current, v_owner FROM event_streams s WHERE s.stream_id = p_stream FOR UPDATE;
       IF v_owner IS NOT NULL AND v_owner <> p_shop THEN
         RAISE EXCEPTION 'stream % belongs to another shop', p_stream USING ERRCODE = 'SU002', DETAIL = v_owner;
       END IF;
@@ -81,26 +81,26 @@ export default Effect.gen(function*() {
         IF p_expected_kind = 'exact' AND p_expected <> 0 THEN
           RAISE EXCEPTION 'concurrency conflict on %', p_stream USING ERRCODE = 'SU001', DETAIL = '0';
         END IF;
-        INSERT INTO streams (stream_id, shop, version) VALUES (p_stream, p_shop, v_count)
+        INSERT INTO event_streams (stream_id, shop, version) VALUES (p_stream, p_shop, v_count)
           ON CONFLICT (stream_id) DO NOTHING;
         IF FOUND THEN
           v_current := 0;
         ELSE
           -- another transaction created the stream meanwhile
-          SELECT s.version, s.shop INTO v_current, v_owner FROM streams s WHERE s.stream_id = p_stream FOR UPDATE;
+          SELECT s.version, s.shop INTO v_current, v_owner FROM event_streams s WHERE s.stream_id = p_stream FOR UPDATE;
           IF v_owner <> p_shop THEN
             RAISE EXCEPTION 'stream % belongs to another shop', p_stream USING ERRCODE = 'SU002', DETAIL = v_owner;
           END IF;
           IF p_expected_kind <> 'any' THEN
             RAISE EXCEPTION 'concurrency conflict on %', p_stream USING ERRCODE = 'SU001', DETAIL = v_current::text;
           END IF;
-          UPDATE streams SET version = v_current + v_count, updated_at = now() WHERE stream_id = p_stream;
+          UPDATE event_streams SET version = v_current + v_count, updated_at = now() WHERE stream_id = p_stream;
         END IF;
       ELSE
         IF p_expected_kind = 'no_stream' OR (p_expected_kind = 'exact' AND p_expected <> v_current) THEN
           RAISE EXCEPTION 'concurrency conflict on %', p_stream USING ERRCODE = 'SU001', DETAIL = v_current::text;
         END IF;
-        UPDATE streams SET version = v_current + v_count, updated_at = now() WHERE stream_id = p_stream;
+        UPDATE event_streams SET version = v_current + v_count, updated_at = now() WHERE stream_id = p_stream;
       END IF;
       WITH ins AS (
         INSERT INTO events (event_id, shop, stream_id, stream_version, type, schema_version, data,

@@ -27,7 +27,7 @@ export default Effect.gen(function*() {
   yield* sql.unsafe(`
     CREATE FUNCTION current_shop() RETURNS text LANGUAGE sql STABLE AS
     $$ SELECT nullif(current_setting('sumeru.shop', true), '') $$`)
-  for (const table of ["events", "streams", "snapshots"]) {
+  for (const table of ["events", "event_streams", "snapshots"]) {
     yield* sql.unsafe(`ALTER TABLE ${table} ENABLE ROW LEVEL SECURITY`)
     yield* sql.unsafe(
       `CREATE POLICY ${table}_tenant ON ${table} USING (shop = current_shop()) WITH CHECK (shop = current_shop())`

@@ -26,7 +26,7 @@ for (const backend of backends) {
           assert.deepStrictEqual(seen, [{ shop: "shop-a", n: 2 }])
           const explicit = yield* asTenant("shop-a", sql`SELECT * FROM events WHERE shop = 'shop-b'`)
           assert.strictEqual(explicit.length, 0)
-          const streams = yield* asTenant("shop-a", sql<{ stream_id: string }>`SELECT stream_id FROM streams`)
+          const streams = yield* asTenant("shop-a", sql<{ stream_id: string }>`SELECT stream_id FROM event_streams`)
           assert.deepStrictEqual(streams.map((s) => s.stream_id), ["t-a"])
           const snaps = yield* asTenant("shop-a", sql`SELECT * FROM snapshots`)
           assert.strictEqual(snaps.length, 0)
@@ -42,7 +42,7 @@ for (const backend of backends) {
             VALUES (gen_random_uuid(), 'shop-b', 'w-b', 2, 'evil', 1, '{}', 'c', '{}', now())`))
           assert.strictEqual(insert._tag, "SqlError")
           // an UPDATE of another shop's stream silently matches nothing
-          yield* asTenant("shop-a", sql`UPDATE streams SET version = 99 WHERE stream_id = 'w-b'`)
+          yield* asTenant("shop-a", sql`UPDATE event_streams SET version = 99 WHERE stream_id = 'w-b'`)
           assert.strictEqual((yield* store.streamInfo("w-b"))!.version, 1)
           // a tenant cannot append to another shop through the store function either
           const viaFn = yield* Effect.flip(asTenant("shop-a", sql`

@@ -1,0 +1,64 @@
+/**
+ * `/healthz` (the process is alive), `/readyz` (it can do its job: database reachable, log
+ * reachable, projections not stalled) and `/metrics` (Prometheus text).
+ */
+import { Effect, Metric } from "effect"
+import { PrometheusMetrics } from "effect/observability"
+import { SqlClient } from "effect/sql"
+import type { Hono } from "hono"
+import { projectionStatus } from "../../src/projections/ProjectionRunner.ts"
+import type { EventStore } from "../../src/eventstore/EventStore.ts"
+import { projectionLag } from "../../src/server/Metrics.ts"
+
+export type RunEffect = <A, E>(effect: Effect.Effect<A, E, SqlClient.SqlClient | EventStore>) => Promise<A>
+
+export interface ReadinessCheck {
+  readonly name: string
+  readonly check: Effect.Effect<{ readonly ok: boolean; readonly detail?: unknown }, unknown, SqlClient.SqlClient | EventStore>
+}
+
+const databaseCheck: ReadinessCheck = {
+  name: "database",
+  check: Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    yield* sql`SELECT 1`
+    return { ok: true }
+  })
+}
+
+const projectionsCheck: ReadinessCheck = {
+  name: "projections",
+  check: Effect.gen(function*() {
+    const status = yield* projectionStatus
+    for (const s of status) {
+      yield* Metric.update(Metric.withAttributes(projectionLag, { projection: s.name, generation: String(s.generation), status: s.status }), s.lag)
+    }
+    const stalled = status.filter((s) => s.stalled)
+    return {
+      ok: stalled.length === 0,
+      detail: status.map((s) => ({ name: s.name, status: s.status, generation: s.generation, lag: s.lag, stalled: s.stalled }))
+    }
+  })
+}
+
+export const mountHealthRoutes = (app: Hono, run: RunEffect, extraChecks: ReadonlyArray<ReadinessCheck> = []) => {
+  const checks = [databaseCheck, projectionsCheck, ...extraChecks]
+  app.get("/healthz", (c) => c.json({ status: "ok" }))
+  app.get("/readyz", async (c) => {
+    const results = await Promise.all(checks.map(async (check) => {
+      try {
+        const r = await run(Effect.timeout(check.check, "5 seconds"))
+        return { name: check.name, ...r }
+      } catch (error) {
+        return { name: check.name, ok: false, detail: String(error) }
+      }
+    }))
+    const ok = results.every((r) => r.ok)
+    return c.json({ status: ok ? "ready" : "not_ready", checks: results }, ok ? 200 : 503)
+  })
+  app.get("/metrics", async (c) => {
+    await run(projectionsCheck.check).catch(() => undefined)
+    const text = await run(PrometheusMetrics.format())
+    return c.text(text, 200, { "content-type": "text/plain; version=0.0.4" })
+  })
+}
