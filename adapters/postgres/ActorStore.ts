@@ -61,7 +61,9 @@ const itemJson = (item: CommitItem) => ({
     due_at: t.at.toISOString(),
     message: {
       shop: item.message.shop,
-      messageId: t.id,
+      // Unique per scheduling: a timer re-armed under the same id is a new message, while the
+      // same firing published twice (crash before the row is deleted) is deduplicated.
+      messageId: `${t.id}@${t.at.getTime()}`,
       type: t.type,
       payload: t.payload,
       correlationId: item.message.correlationId ?? item.message.messageId

@@ -1,0 +1,94 @@
+/**
+ * A complete Flowmend stack for tests: PostgreSQL 15, a shop log (embedded or JetStream),
+ * the shop actor runtime running the job process, the Shopify simulator, and the Flow
+ * endpoint served over real HTTP.
+ */
+import { serve } from "@hono/node-server"
+import { Deferred, Duration, Effect, Layer, ManagedRuntime } from "effect"
+import { SqlClient } from "effect/sql"
+import { Hono } from "hono"
+import type { AddressInfo } from "node:net"
+import * as EmbeddedShopLog from "../../adapters/embedded/EmbeddedShopLog.ts"
+import { mountFlowActionRoute } from "../../adapters/http/FlowActionRoute.ts"
+import { signBody } from "../../adapters/http/ShopifyHmac.ts"
+import { ShopCredentials } from "../../adapters/shopify/index.ts"
+import * as ShopifyAdminLive from "../../adapters/shopify/ShopifyAdminLive.ts"
+import { coreLayer } from "../../src/CoreLayer.ts"
+import * as ShopActorRuntime from "../../src/actors/ShopActorRuntime.ts"
+import { LogWakeups } from "../../src/eventstore/LogWakeups.ts"
+import { JobIngress } from "../../src/jobs/JobIngress.ts"
+import * as JobsLayer from "../../src/jobs/JobsLayer.ts"
+import * as ShopifyJobSteps from "../../src/jobs/ShopifyJobSteps.ts"
+import { startShopifySimulator } from "../../src/simulator/shopify/index.ts"
+import { postgresLayer } from "./databases.ts"
+
+export const APP_SECRET = "test-app-secret"
+export const SHOP = "flowmend-test.myshopify.com"
+export const TOKEN = "shpat_test_token"
+
+export const startJobStack = async (options?: { readonly products?: number | ReadonlyArray<Record<string, unknown>> }) => {
+  const sim = await startShopifySimulator({
+    appSecret: APP_SECRET,
+    shops: [{ domain: SHOP, accessToken: TOKEN, products: (options?.products ?? 300) as number, seed: 7 }],
+    bulkPace: "immediate"
+  } as Parameters<typeof startShopifySimulator>[0])
+  const core = coreLayer(postgresLayer({ maxConnections: 12 }))
+  const log = EmbeddedShopLog.layer({ partitions: 4 }).pipe(Layer.provideMerge(core))
+  const admin = ShopifyAdminLive.layer({ adminUrlOverride: sim.url, fetch: sim.fetch as unknown as typeof globalThis.fetch, backoffBaseMs: 10, backoffMaxMs: 50 }).pipe(
+    Layer.provide(ShopCredentials.fromRecord({ [SHOP]: TOKEN }))
+  )
+  const steps = ShopifyJobSteps.layer.pipe(Layer.provide(admin))
+  const handlers = JobsLayer.handlersLayer({ pollQueryMs: 20, pollMutationMs: 20, watchdogMs: 3_000, retryDelayMs: 30 }).pipe(Layer.provide(steps))
+  const runtimeLayer = ShopActorRuntime.layer({ backoffBase: Duration.millis(10), backoffCap: Duration.millis(50) }).pipe(
+    Layer.provide(handlers),
+    Layer.provideMerge(JobIngress.layer.pipe(Layer.provideMerge(log)))
+  )
+  const runtime = ManagedRuntime.make(runtimeLayer)
+  await runtime.runPromise(Effect.void)
+  const app = new Hono()
+  mountFlowActionRoute(app, (effect) => runtime.runPromise(effect), { secrets: [APP_SECRET] })
+  const server = serve({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" })
+  await new Promise<void>((resolve) => server.once("listening", () => resolve()))
+  const port = (server.address() as AddressInfo).port
+  const url = `http://127.0.0.1:${port}`
+
+  const post = (body: unknown, opts?: { readonly secret?: string; readonly shop?: string; readonly hmac?: string }) => {
+    const raw = JSON.stringify(body)
+    return fetch(`${url}/webhooks/flow-action`, {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        "x-shopify-hmac-sha256": opts?.hmac ?? signBody(opts?.secret ?? APP_SECRET, raw),
+        "x-shopify-shop-domain": opts?.shop ?? SHOP
+      },
+      body: raw
+    })
+  }
+
+  /** Waits (woken by commits, no sleeps) until job `jobId` has an event of one of `types`. */
+  const awaitJobEvent = (jobId: string, types: ReadonlyArray<string>) =>
+    runtime.runPromise(Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      const wakeups = yield* LogWakeups
+      for (;;) {
+        const next = yield* wakeups.next
+        const rows = yield* sql<{ type: string; data: Record<string, unknown> }>`
+          SELECT type, data FROM events WHERE stream_id = ${`job-${jobId}`} AND type = ANY(${types}::text[]) ORDER BY stream_version DESC LIMIT 1`
+        if (rows.length > 0) return rows[0]!
+        yield* Deferred.await(next).pipe(Effect.timeoutOption("250 millis"))
+      }
+    }))
+
+  const jobEvents = (jobId: string) =>
+    runtime.runPromise(Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      return yield* sql<{ type: string; data: Record<string, unknown> }>`SELECT type, data FROM events WHERE stream_id = ${`job-${jobId}`} ORDER BY stream_version`
+    }))
+
+  const close = async () => {
+    await new Promise<void>((resolve) => server.close(() => resolve()))
+    await runtime.dispose()
+    await sim.close()
+  }
+  return { sim, runtime, url, post, awaitJobEvent, jobEvents, close }
+}
