@@ -219,7 +219,15 @@ export const layer = Layer.effect(
         const chunks = yield* plan(job)
         const spec = chunks[chunkIndex]
         if (url === null) return { updated: 0, failed: spec?.lines ?? 0, errorLines: ["no result file: the bulk mutation produced no output"] }
-        const results = yield* parseMutationResults(admin.downloadJsonl(url), { expectedLines: spec?.lines ?? 0 })
+        // which product each input line was about, so error lines name it
+        const owners = spec === undefined ? [] : yield* Stream.runCollect(rows(snapshotJob(job), spec.from, spec.to).pipe(
+          Stream.filter((row) => lineOf(job, row).kind === spec.kind),
+          Stream.map((row) => row.product_id)
+        ))
+        const results = yield* parseMutationResults(admin.downloadJsonl(url), {
+          expectedLines: spec?.lines ?? 0,
+          ownerOf: (n) => owners[n]
+        })
         if (results.errorLinesPath !== undefined) {
           const text = yield* Effect.promise(() => readFile(results.errorLinesPath!, "utf8"))
           const lines = text.split("\n").filter((l) => l.length > 0)

@@ -2,7 +2,7 @@
  * Flowmend bulk-metafield jobs end to end, through HTTP: the Flow action endpoint, the shop
  * actor running the job process, the Shopify simulator's bulk operations, PostgreSQL 15.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest"
 import { SHOP, startJobStack } from "../support/jobHarness.ts"
 
 // 40 products: 0–29 ACTIVE, 30–39 DRAFT; even ones tagged winter; product 2 already has a value.
@@ -29,6 +29,10 @@ let stack: Awaited<ReturnType<typeof startJobStack>>
 beforeAll(async () => {
   stack = await startJobStack({ products: catalog })
 }, 120_000)
+
+beforeEach(() => {
+  stack.sim.shop(SHOP).faults.clear()
+})
 
 afterAll(async () => {
   await stack?.close()
@@ -67,6 +71,80 @@ describe("Flowmend jobs through HTTP", () => {
       "job.requested", "job.started", "job.bulk_query_started", "job.query_completed",
       "job.mutation_uploaded", "job.bulk_mutation_started", "job.mutation_completed", "job.completed"
     ])
+  })
+
+  it("partial failures complete the job with failed_count, an error preview and the full error file", async () => {
+    const shop = stack.sim.shop(SHOP)
+    const failing = [1, 5, 9].map((n) => shop.productGid(n))
+    shop.faults.failMutationsFor(failing, { code: "INVALID_VALUE", message: "Value is invalid for this product" })
+    const res = await stack.post(body({ dry_run: false, value: "Partial", query_string: "status:active" }))
+    const { job_id } = await res.json() as { job_id: string }
+    const done = await stack.awaitJobEvent(job_id, ["job.completed", "job.failed"])
+    expect(done.type).toBe("job.completed")
+    expect(done.data).toMatchObject({ matchedCount: 30, updatedCount: 27, failedCount: 3 })
+    const mutation = (await stack.jobEvents(job_id)).find((e) => e.type === "job.mutation_completed")!
+    const preview = String(mutation.data["errorPreview"])
+    expect(preview.split("\n").filter(Boolean)).toHaveLength(3)
+    expect(preview).toContain("Value is invalid for this product")
+    const lines = await stack.errorLines(job_id)
+    expect(lines).toHaveLength(3)
+    for (const gid of failing) expect(lines.some((l) => l.line.includes(gid)), gid).toBe(true)
+    shop.faults.clear()
+  })
+
+  it("THROTTLED answers and a burst of 5xx are waited out; the job still completes", async () => {
+    const shop = stack.sim.shop(SHOP)
+    shop.faults.throttleNext(2)
+    shop.faults.httpErrorNext(503, 2)
+    const res = await stack.post(body({ dry_run: false, value: "Throttled" }))
+    const { job_id } = await res.json() as { job_id: string }
+    const done = await stack.awaitJobEvent(job_id, ["job.completed", "job.failed"])
+    expect(done.type).toBe("job.completed")
+    expect(done.data).toMatchObject({ updatedCount: 15 })
+  })
+
+  it("a transient failure the adapter gives up on is retried by the job, which then succeeds", async () => {
+    const shop = stack.sim.shop(SHOP)
+    shop.faults.httpErrorNext(500, 6, { match: { rootField: "bulkOperationRunQuery" } })
+    const res = await stack.post(body({ dry_run: true, value: "Retried" }))
+    const { job_id } = await res.json() as { job_id: string }
+    const done = await stack.awaitJobEvent(job_id, ["job.completed", "job.failed"])
+    expect(done.type).toBe("job.completed")
+    const types = (await stack.jobEvents(job_id)).map((e) => e.type)
+    expect(types).toContain("job.retry_scheduled")
+    shop.faults.clear()
+  })
+
+  it("a bulk operation that ends FAILED fails the job with a human message", async () => {
+    const shop = stack.sim.shop(SHOP)
+    shop.faults.failNextBulkOperation({ errorCode: "INTERNAL_SERVER_ERROR", type: "QUERY" })
+    const res = await stack.post(body({ dry_run: true, value: "Doomed" }))
+    const { job_id } = await res.json() as { job_id: string }
+    const done = await stack.awaitJobEvent(job_id, ["job.completed", "job.failed"])
+    expect(done.type).toBe("job.failed")
+    expect(done.data).toMatchObject({ code: "BULK_OP_FAILED" })
+    expect(String(done.data["message"])).toMatch(/failed.*INTERNAL_SERVER_ERROR/)
+  })
+
+  it("undo restores every product's previous value, or deletes it where none existed, as a compensating job", async () => {
+    const shop = stack.sim.shop(SHOP)
+    shop.setMetafield(shop.productGid(3), { namespace: "custom", key: "undo_me", type: "single_line_text_field", value: "Before" })
+    const res = await stack.post(body({ dry_run: false, key: "undo_me", value: "After", query_string: "status:active tag:winter" }))
+    const { job_id } = await res.json() as { job_id: string }
+    expect((await stack.awaitJobEvent(job_id, ["job.completed", "job.failed"])).type).toBe("job.completed")
+    const value = (n: number) => shop.metafield(shop.productGid(n), "custom", "undo_me")?.value ?? null
+    expect(value(3)).toBe("After")
+    expect(value(5)).toBe("After")
+    const undoJobId = crypto.randomUUID()
+    await stack.requestUndo(job_id, undoJobId)
+    const undone = await stack.awaitJobEvent(undoJobId, ["job.completed", "job.failed"])
+    expect(undone.type).toBe("job.completed")
+    expect(undone.data).toMatchObject({ matchedCount: 15, updatedCount: 15, failedCount: 0 })
+    expect(value(3)).toBe("Before")
+    for (const n of [1, 5, 7, 29]) expect(value(n), `product ${n}`).toBeNull()
+    const original = (await stack.jobEvents(job_id)).map((e) => e.type)
+    expect(original.at(-1)).toBe("job.undo_requested")
+    expect(original).toContain("job.completed")
   })
 
   it("the same request again is a 409 naming the existing job; a Flow re-send of the same run is the same job", async () => {

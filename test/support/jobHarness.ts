@@ -17,6 +17,7 @@ import { coreLayer } from "../../src/CoreLayer.ts"
 import * as ShopActorRuntime from "../../src/actors/ShopActorRuntime.ts"
 import { LogWakeups } from "../../src/eventstore/LogWakeups.ts"
 import { JobIngress } from "../../src/jobs/JobIngress.ts"
+import { ShopLog } from "../../src/shoplog/ShopLog.ts"
 import * as JobsLayer from "../../src/jobs/JobsLayer.ts"
 import * as ShopifyJobSteps from "../../src/jobs/ShopifyJobSteps.ts"
 import { startShopifySimulator } from "../../src/simulator/shopify/index.ts"
@@ -85,10 +86,23 @@ export const startJobStack = async (options?: { readonly products?: number | Rea
       return yield* sql<{ type: string; data: Record<string, unknown> }>`SELECT type, data FROM events WHERE stream_id = ${`job-${jobId}`} ORDER BY stream_version`
     }))
 
+  /** Asks the shop's actor to undo `jobId` (what `POST /app/jobs/:id/undo` does). */
+  const requestUndo = (jobId: string, undoJobId: string) =>
+    runtime.runPromise(Effect.gen(function*() {
+      const log = yield* ShopLog
+      yield* log.publish({ shop: SHOP, messageId: `job.undo:${jobId}`, type: "job.undo", payload: { jobId, undoJobId, requestedBy: "test" } })
+    }))
+
+  const errorLines = (jobId: string) =>
+    runtime.runPromise(Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      return yield* sql<{ line: string }>`SELECT line FROM job_error_lines WHERE job_id = ${jobId} ORDER BY chunk_index, line_number`
+    }))
+
   const close = async () => {
     await new Promise<void>((resolve) => server.close(() => resolve()))
     await runtime.dispose()
     await sim.close()
   }
-  return { sim, runtime, url, post, awaitJobEvent, jobEvents, close }
+  return { sim, runtime, url, post, awaitJobEvent, jobEvents, requestUndo, errorLines, close }
 }
