@@ -4,7 +4,7 @@
  * endpoint served over real HTTP.
  */
 import { serve } from "@hono/node-server"
-import { Deferred, Duration, Effect, Layer, ManagedRuntime } from "effect"
+import { Deferred, Duration, Effect, Layer, ManagedRuntime, Redacted } from "effect"
 import { SqlClient } from "effect/sql"
 import { Hono } from "hono"
 import type { AddressInfo } from "node:net"
@@ -21,19 +21,24 @@ import { ShopLog } from "../../src/shoplog/ShopLog.ts"
 import * as JobsLayer from "../../src/jobs/JobsLayer.ts"
 import * as ShopifyJobSteps from "../../src/jobs/ShopifyJobSteps.ts"
 import { startShopifySimulator } from "../../src/simulator/shopify/index.ts"
-import { postgresLayer } from "./databases.ts"
+import { freshPostgresUrl } from "./databases.ts"
+import { layerPostgres } from "../../adapters/postgres/Database.ts"
 
 export const APP_SECRET = "test-app-secret"
 export const SHOP = "flowmend-test.myshopify.com"
 export const TOKEN = "shpat_test_token"
 
-export const startJobStack = async (options?: { readonly products?: number | ReadonlyArray<Record<string, unknown>> }) => {
+export const startJobStack = async (options?: {
+  readonly products?: number | ReadonlyArray<Record<string, unknown>>
+  readonly bulkPace?: "immediate" | "manual"
+}) => {
   const sim = await startShopifySimulator({
     appSecret: APP_SECRET,
     shops: [{ domain: SHOP, accessToken: TOKEN, products: (options?.products ?? 300) as number, seed: 7 }],
-    bulkPace: "immediate"
+    bulkPace: options?.bulkPace ?? "immediate"
   } as Parameters<typeof startShopifySimulator>[0])
-  const core = coreLayer(postgresLayer({ maxConnections: 12 }))
+  const dbUrl = freshPostgresUrl()
+  const core = coreLayer(layerPostgres(Redacted.make(dbUrl), { maxConnections: 12 }))
   const log = EmbeddedShopLog.layer({ partitions: 4 }).pipe(Layer.provideMerge(core))
   const admin = ShopifyAdminLive.layer({ adminUrlOverride: sim.url, fetch: sim.fetch as unknown as typeof globalThis.fetch, backoffBaseMs: 10, backoffMaxMs: 50 }).pipe(
     Layer.provide(ShopCredentials.fromRecord({ [SHOP]: TOKEN }))
@@ -44,8 +49,18 @@ export const startJobStack = async (options?: { readonly products?: number | Rea
     Layer.provide(handlers),
     Layer.provideMerge(JobIngress.layer.pipe(Layer.provideMerge(log)))
   )
-  const runtime = ManagedRuntime.make(runtimeLayer)
+  let runtime = ManagedRuntime.make(runtimeLayer)
   await runtime.runPromise(Effect.void)
+  /**
+   * A worker crash, as far as one process can stage it: the runtime is torn down mid-job
+   * (its in-flight side effects are lost, nothing is acked after that), then a new one
+   * starts on the same database and shop log.
+   */
+  const restart = async () => {
+    await runtime.dispose()
+    runtime = ManagedRuntime.make(runtimeLayer)
+    await runtime.runPromise(Effect.void)
+  }
   const app = new Hono()
   mountFlowActionRoute(app, (effect) => runtime.runPromise(effect), { secrets: [APP_SECRET] })
   const server = serve({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" })
@@ -104,5 +119,5 @@ export const startJobStack = async (options?: { readonly products?: number | Rea
     await runtime.dispose()
     await sim.close()
   }
-  return { sim, runtime, url, post, awaitJobEvent, jobEvents, requestUndo, errorLines, close }
+  return { sim, get runtime() { return runtime }, restart, url, post, awaitJobEvent, jobEvents, requestUndo, errorLines, close }
 }
