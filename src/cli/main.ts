@@ -1,0 +1,44 @@
+/**
+ * The `sumeru` command tree and its runner (entry: `src/cli.ts`).
+ *
+ *   sumeru start [--role all|ingress|worker|projector] [--port N]
+ *   sumeru migrate
+ *   sumeru projections list | status | rebuild <name> [--wait] | checksum <name>
+ *   sumeru events replay --shop S [--after-position P] [--since T] [--until T] [--types a,b] [--format jsonl|table]
+ *   sumeru streams show <streamId> [--at-version N | --at-time T]
+ *
+ * Database: `DATABASE_URL` (PostgreSQL) or the embedded PGlite in `SUMERU_DATA_DIR` (default `./data`).
+ * Data goes to stdout, logs and errors to stderr. Errors the user can fix are one line and exit 1.
+ */
+import { NodeRuntime, NodeServices } from "@effect/platform-node"
+import { Cause, Effect, Exit, Logger, References, Runtime } from "effect"
+import { CliOutput, Command } from "effect/cli"
+import { readFileSync } from "node:fs"
+import { eventsCommand } from "./commands/events.ts"
+import { migrateCommand } from "./commands/migrate.ts"
+import { projectionsCommand } from "./commands/projections.ts"
+import * as Start from "./commands/start.ts"
+import { streamsCommand } from "./commands/streams.ts"
+import { formatter, presenter } from "./errors.ts"
+
+const version = (JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string }).version
+
+export const sumeru = Command.make("sumeru").pipe(
+  Command.withDescription("Sumeru: event-sourced Shopify automation. Operator and analyst commands."),
+  Command.withSubcommands([Start.startCommand, migrateCommand, projectionsCommand, eventsCommand, streamsCommand])
+)
+
+const program = Command.run(sumeru, { version }).pipe(
+  // Commands print data on stdout: logs go to stderr and stay quiet unless something is wrong
+  // (`--log-level info` shows more; `start` logs at info on stdout).
+  Effect.provideService(Logger.LogToStderr, true),
+  Effect.provideService(References.MinimumLogLevel, "Warn"),
+  Effect.provide([CliOutput.layer(formatter), CliOutput.layerPresenter(presenter), NodeServices.layer])
+)
+
+NodeRuntime.runMain(program, {
+  teardown: (exit, onExit) => {
+    if (Exit.isFailure(exit) && Cause.hasInterruptsOnly(exit.cause) && Start.gracefulOnSignal) return onExit(0)
+    return Runtime.defaultTeardown(exit, onExit)
+  }
+})

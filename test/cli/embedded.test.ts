@@ -1,0 +1,63 @@
+/**
+ * The `sumeru` CLI on the embedded database (PGlite in `SUMERU_DATA_DIR`), run as a real child
+ * process: migrate, replay, a rebuild the CLI runs itself, and the lock a running process holds.
+ */
+import { mkdtempSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { Effect } from "effect"
+import { afterAll, describe, expect, it } from "vitest"
+import { EventStore } from "../../src/eventstore/EventStore.ts"
+import { cliEnv, expectUserError, migrationNames, runCli, withEmbedded } from "./support.ts"
+
+const dirs: Array<string> = []
+const tempDataDir = () => {
+  const dir = mkdtempSync(join(tmpdir(), "sumeru-cli-"))
+  dirs.push(dir)
+  return dir
+}
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true })
+})
+
+describe("sumeru CLI on the embedded database", () => {
+  // One data directory throughout: creating a PGlite database costs seconds of CPU.
+  it("migrate, replay, rebuild --wait in-process, and a clean refusal while another process holds the database", async () => {
+    const dataDir = tempDataDir()
+    const env = cliEnv({ dataDir })
+
+    const first = await runCli(["migrate"], env)
+    expect(first.code, first.stderr).toBe(0)
+    const names = migrationNames()
+    expect(first.stdout).toContain(`Applied ${names.length} migration`)
+    for (const n of names) expect(first.stdout).toContain(`  ${n}\n`)
+    expect(first.stdout).toContain(`up to date (${names.length} migrations applied)`)
+    const shop = "e.myshopify.com"
+    // Seed in this process, and while this process holds the embedded database, the CLI must
+    // refuse with one line naming the holder.
+    const locked = await withEmbedded(dataDir, Effect.gen(function*() {
+      const store = yield* EventStore
+      for (let i = 0; i < 6; i++) {
+        yield* store.append(`order-${i % 2}`, shop, "any", [{ type: "order.created", data: { i } }], {
+          correlationId: `c${i}`,
+          actor: { kind: "system", id: "test" }
+        })
+      }
+      return yield* Effect.promise(() => runCli(["projections", "status"], env))
+    }))
+    expectUserError(locked, new RegExp(`embedded database in .* is in use by process ${process.pid}`))
+
+    // Released: the CLI opens it.
+    const replayed = await runCli(["events", "replay", "--shop", shop], env)
+    expect(replayed.code, replayed.stderr).toBe(0)
+    const lines = replayed.stdout.trim().split("\n").map((l) => JSON.parse(l))
+    expect(lines.map((l) => l.data.i)).toEqual([0, 1, 2, 3, 4, 5])
+    expect(lines.map((l) => l.position)).toEqual([...lines.map((l) => l.position)].sort((a, b) => a - b))
+
+    const rebuilt = await runCli(["projections", "rebuild", "streams", "--wait"], env)
+    expect(rebuilt.code, rebuilt.stderr).toBe(0)
+    expect(rebuilt.stdout).toMatch(/streams gen 1: live \(v1\) at position 6; 6 events applied/)
+    // nothing else can own the embedded database: the CLI built it itself
+    expect(rebuilt.stdout).not.toContain("A projector owns")
+  }, 120_000) // PGlite start-up is CPU-heavy: give a loaded machine room
+})
