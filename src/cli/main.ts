@@ -6,6 +6,7 @@
  *   sumeru projections list | status | rebuild <name> [--wait] | checksum <name>
  *   sumeru events replay --shop S [--after-position P] [--since T] [--until T] [--types a,b] [--format jsonl|table]
  *   sumeru streams show <streamId> [--at-version N | --at-time T]
+ *   sumeru deadletters list [--shop S] [--all] | redrive <id>
  *
  * Database: `DATABASE_URL` (PostgreSQL) or the embedded PGlite in `SUMERU_DATA_DIR` (default `./data`).
  * Data goes to stdout, logs and errors to stderr. Errors the user can fix are one line and exit 1.
@@ -14,6 +15,7 @@ import { NodeRuntime, NodeServices } from "@effect/platform-node"
 import { Cause, Effect, Exit, Logger, References, Runtime } from "effect"
 import { CliOutput, Command } from "effect/cli"
 import { readFileSync } from "node:fs"
+import { deadLettersCommand } from "./commands/deadletters.ts"
 import { eventsCommand } from "./commands/events.ts"
 import { migrateCommand } from "./commands/migrate.ts"
 import { projectionsCommand } from "./commands/projections.ts"
@@ -25,7 +27,7 @@ const version = (JSON.parse(readFileSync(new URL("../../package.json", import.me
 
 export const sumeru = Command.make("sumeru").pipe(
   Command.withDescription("Sumeru: event-sourced Shopify automation. Operator and analyst commands."),
-  Command.withSubcommands([Start.startCommand, migrateCommand, projectionsCommand, eventsCommand, streamsCommand])
+  Command.withSubcommands([Start.startCommand, migrateCommand, projectionsCommand, eventsCommand, streamsCommand, deadLettersCommand])
 )
 
 const program = Command.run(sumeru, { version }).pipe(
