@@ -1,9 +1,12 @@
 /**
- * The application's shop handlers: message type → handler. Areas register their handlers
- * here as they are built (Flowmend jobs, webhooks, automations). A message nobody handles is
- * a permanent failure: it is dead-lettered with a clear reason, never silently dropped.
+ * The application's shop handlers: message type → handler. Areas contribute their handlers
+ * (Flowmend jobs, webhooks, …). A message nobody handles is a permanent failure: it is
+ * dead-lettered with a clear reason, never silently dropped.
  */
 import { Effect, Layer } from "effect"
+import { makeJobHandlers } from "../jobs/JobProcess.ts"
+import { timingsFromConfig } from "../jobs/JobsLayer.ts"
+import { webhookHandlers } from "../webhooks/WebhookHandlers.ts"
 import { type HandlerContext, PermanentFailure, ShopHandlers } from "./ShopHandlers.ts"
 
 export type Handler = ShopHandlers["Service"]["handle"]
@@ -17,4 +20,12 @@ export const makeDispatcher = (handlers: ReadonlyMap<string, Handler>): ShopHand
   }
 })
 
-export const layer = Layer.succeed(ShopHandlers, makeDispatcher(new Map()))
+/** Every area's handlers (requires EventStore, ShopLog, JobSteps). */
+export const layer = Layer.effect(
+  ShopHandlers,
+  Effect.gen(function*() {
+    const timings = yield* timingsFromConfig
+    const jobs = yield* makeJobHandlers(timings)
+    return makeDispatcher(new Map([...jobs, ...webhookHandlers]))
+  })
+)

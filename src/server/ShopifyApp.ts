@@ -1,0 +1,71 @@
+/**
+ * The Shopify app Sumeru runs as: its API key and secret(s), and how to reach the Admin API.
+ * With no `SHOPIFY_API_SECRET` configured, Sumeru runs a demo: the built-in Shopify simulator
+ * serves one shop with 10,000 products, and the demo's keys are printed with ready-to-paste
+ * commands.
+ */
+import { Config, Context, Effect, Layer, Option, Redacted } from "effect"
+import { ShopCredentials } from "../../adapters/shopify/index.ts"
+import * as ShopifyAdminLive from "../../adapters/shopify/ShopifyAdminLive.ts"
+import { startShopifySimulator } from "../simulator/shopify/index.ts"
+
+export interface DemoShop {
+  readonly shop: string
+  readonly simulatorUrl: string
+  readonly products: number
+}
+
+export class ShopifyApp extends Context.Service<ShopifyApp, {
+  readonly apiKey: string
+  /** The current client secret first, then a previous one during a rotation. */
+  readonly secrets: ReadonlyArray<string>
+  readonly demo: DemoShop | null
+  /** Lets the simulator deliver webhooks to this process once its port is known. */
+  readonly setWebhookUrl: (url: string) => void
+}>()("sumeru/server/ShopifyApp") {}
+
+export const DEMO_SHOP = "sumeru-demo.myshopify.com"
+export const DEMO_API_KEY = "sumeru-demo-api-key"
+export const DEMO_SECRET = "sumeru-demo-secret"
+const DEMO_TOKEN = "shpat_sumeru_demo_offline_token"
+
+/** `ShopifyApp` + `ShopifyAdmin` (+ credentials) from configuration, or the simulator demo. */
+export const layer = Layer.unwrap(Effect.gen(function*() {
+  const secret = yield* Config.option(Config.Redacted("SHOPIFY_API_SECRET"))
+  if (Option.isSome(secret) && Redacted.value(secret.value) !== "") {
+    const apiKey = yield* Config.String("SHOPIFY_API_KEY")
+    const previous = yield* Config.option(Config.Redacted("SHOPIFY_API_SECRET_PREVIOUS"))
+    // Offline tokens per shop until installs store them (JSON: {"shop.myshopify.com": "shpat_…"}).
+    const tokens = yield* Config.String("SHOPIFY_SHOP_TOKENS").pipe(Config.withDefault("{}"))
+    const app = Layer.succeed(ShopifyApp, ShopifyApp.of({
+      apiKey,
+      secrets: [Redacted.value(secret.value), ...(Option.isSome(previous) ? [Redacted.value(previous.value)] : [])],
+      demo: null,
+      setWebhookUrl: () => undefined
+    }))
+    const admin = ShopifyAdminLive.layerConfig().pipe(Layer.provide(ShopCredentials.fromRecord(JSON.parse(tokens) as Record<string, string>)))
+    return Layer.merge(app, admin)
+  }
+  const products = yield* Config.Int("DEMO_PRODUCTS").pipe(Config.withDefault(10_000))
+  const sim = yield* Effect.acquireRelease(
+    Effect.promise(() =>
+      startShopifySimulator({
+        appSecret: DEMO_SECRET,
+        apiKey: DEMO_API_KEY,
+        shops: [{ domain: DEMO_SHOP, accessToken: DEMO_TOKEN, products, seed: 2026 }],
+        bulkPace: { objectsPerSecond: 20_000, startDelayMs: 200 }
+      } as Parameters<typeof startShopifySimulator>[0])
+    ),
+    (s) => Effect.promise(() => s.close())
+  )
+  const app = Layer.succeed(ShopifyApp, ShopifyApp.of({
+    apiKey: DEMO_API_KEY,
+    secrets: [DEMO_SECRET],
+    demo: { shop: DEMO_SHOP, simulatorUrl: sim.url, products },
+    setWebhookUrl: (url) => sim.setWebhookUrl(url)
+  }))
+  const admin = ShopifyAdminLive.layer({ adminUrlOverride: sim.url, fetch: sim.fetch as unknown as typeof globalThis.fetch }).pipe(
+    Layer.provide(ShopCredentials.fromRecord({ [DEMO_SHOP]: DEMO_TOKEN }))
+  )
+  return Layer.merge(app, admin)
+}))
