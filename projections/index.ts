@@ -1,6 +1,8 @@
 /** Every projection the application runs. Add new ones here. */
 import type { Projection } from "../src/projections/Projection.ts"
 import { auditLogProjection } from "./auditLog.ts"
+import { jobsProjection } from "./jobs.ts"
+import { jobTimelineProjection } from "./jobTimeline.ts"
 import { streamsProjection } from "./streams.ts"
 
-export const allProjections: ReadonlyArray<Projection> = [streamsProjection, auditLogProjection]
+export const allProjections: ReadonlyArray<Projection> = [streamsProjection, auditLogProjection, jobsProjection, jobTimelineProjection]

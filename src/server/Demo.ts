@@ -3,6 +3,7 @@
  * dry-run and a live job against the simulated shop and show a job's detail.
  */
 import { Console, Effect } from "effect"
+import { signSessionToken } from "../../adapters/http/SessionToken.ts"
 import { signBody } from "../../adapters/http/ShopifyHmac.ts"
 import type { ShopifyApp } from "./ShopifyApp.ts"
 
@@ -23,6 +24,7 @@ export const printDemo = (url: string, app: ShopifyApp["Service"]) =>
   Effect.gen(function*() {
     const demo = app.demo!
     const secret = app.secrets[0]!
+    const token = signSessionToken({ shop: demo.shop, apiKey: app.apiKey, appSecret: secret, userId: "demo-user", ttlSeconds: 86_400 })
     const base = { query_string: "status:active tag:winter", namespace: "custom", key: "seasonal_badge", type: "single_line_text_field", value: "Winter Collection", max_items: 5000 }
     yield* Console.log([
       "",
@@ -36,10 +38,14 @@ export const printDemo = (url: string, app: ShopifyApp["Service"]) =>
       "",
       flowCommand(url, demo.shop, secret, { ...base, dry_run: false }),
       "",
-      "3. Follow it: the job's events in plain language (audit log) and its stream:",
+      "3. The shop's jobs and one job's detail with its timeline (an App Bridge session token, valid 24 h):",
       "",
-      `npm run cli -- events replay --shop ${demo.shop} --format table   # after stopping the server (embedded DB)`,
-      `curl -s ${url}/readyz`,
+      `export TOKEN=${token}`,
+      `curl -s ${url}/app/jobs -H "authorization: Bearer $TOKEN"`,
+      `curl -s ${url}/app/jobs/<job_id> -H "authorization: Bearer $TOKEN"`,
+      `curl -s -X POST ${url}/app/jobs/<job_id>/undo -H "authorization: Bearer $TOKEN"   # undo a live job`,
+      "",
+      `After stopping the server: npm run cli -- events replay --shop ${demo.shop} --format table`,
       ""
     ].join("\n"))
   })

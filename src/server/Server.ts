@@ -6,6 +6,8 @@ import { serve as serveHttp } from "@hono/node-server"
 import { Config, Context, Effect, Layer, Logger, Option } from "effect"
 import { Hono } from "hono"
 import * as Database from "../../adapters/postgres/Database.ts"
+import { mountAdminJobActions } from "../../adapters/http/AdminJobActions.ts"
+import { mountAdminJobRoutes } from "../../adapters/http/AdminJobRoutes.ts"
 import { mountFlowActionRoute } from "../../adapters/http/FlowActionRoute.ts"
 import { mountHealthRoutes, type ReadinessCheck } from "../../adapters/http/HealthRoutes.ts"
 import { mountShopifyWebhookRoute } from "../../adapters/http/ShopifyWebhookRoute.ts"
@@ -59,6 +61,9 @@ export const serve = (options: ServeOptions) =>
     if (has(options.role, "ingress") && Option.isSome(log)) {
       mountFlowActionRoute(app, run, { secrets: shopify.secrets })
       mountShopifyWebhookRoute(app, { secrets: shopify.secrets, publish: (m) => run(log.value.publish(m)) })
+      const auth = { apiKey: shopify.apiKey, appSecret: shopify.secrets[0]! }
+      mountAdminJobRoutes(app, run, auth)
+      mountAdminJobActions(app, run, { ...auth, publish: (m) => run(log.value.publish(m)) })
     }
     app.get("/", (c) => c.json({ name: "sumeru", role: options.role, docs: "see README.md" }))
 

@@ -89,6 +89,14 @@ describe("Flowmend jobs through HTTP", () => {
     const lines = await stack.errorLines(job_id)
     expect(lines).toHaveLength(3)
     for (const gid of failing) expect(lines.some((l) => l.line.includes(gid)), gid).toBe(true)
+    // the full error file, through the admin API
+    const file = await stack.admin(`/app/jobs/${job_id}/errors.jsonl`)
+    expect(file.status).toBe(200)
+    expect(file.headers.get("content-type")).toContain("application/jsonl")
+    const served = (await file.text()).trim().split("\n")
+    expect(served).toHaveLength(3)
+    for (const line of served) expect(JSON.parse(line)).toMatchObject({ kind: "userErrors" })
+    expect((await stack.admin(`/app/jobs/${job_id}/errors.jsonl`, { shop: "other.myshopify.com" })).status).toBe(404)
     shop.faults.clear()
   })
 
@@ -135,8 +143,16 @@ describe("Flowmend jobs through HTTP", () => {
     const value = (n: number) => shop.metafield(shop.productGid(n), "custom", "undo_me")?.value ?? null
     expect(value(3)).toBe("After")
     expect(value(5)).toBe("After")
-    const undoJobId = crypto.randomUUID()
-    await stack.requestUndo(job_id, undoJobId)
+    // the admin API reads the projected job list: wait until it shows the job completed
+    for (;;) {
+      const r = await stack.admin(`/app/jobs/${job_id}`)
+      if (r.status === 200 && (await r.json() as { job: { status: string } }).job.status === "COMPLETED") break
+      await new Promise((resolve) => setTimeout(resolve, 20))
+    }
+    expect((await stack.admin(`/app/jobs/${job_id}/undo`, { method: "POST", shop: "other.myshopify.com" })).status).toBe(404)
+    const undo = await stack.admin(`/app/jobs/${job_id}/undo`, { method: "POST" })
+    expect(undo.status).toBe(202)
+    const { undo_job_id: undoJobId } = await undo.json() as { undo_job_id: string }
     const undone = await stack.awaitJobEvent(undoJobId, ["job.completed", "job.failed"])
     expect(undone.type).toBe("job.completed")
     expect(undone.data).toMatchObject({ matchedCount: 15, updatedCount: 15, failedCount: 0 })
@@ -145,6 +161,18 @@ describe("Flowmend jobs through HTTP", () => {
     const original = (await stack.jobEvents(job_id)).map((e) => e.type)
     expect(original.at(-1)).toBe("job.undo_requested")
     expect(original).toContain("job.completed")
+    // the job list and detail show both jobs; a second undo is refused
+    const again = await stack.admin(`/app/jobs/${job_id}/undo`, { method: "POST" })
+    expect(again.status).toBe(409)
+    let detail = await stack.admin(`/app/jobs/${undoJobId}`)
+    while ((await detail.clone().json() as { job?: { status: string } }).job?.status !== "COMPLETED") {
+      await new Promise((resolve) => setTimeout(resolve, 20))
+      detail = await stack.admin(`/app/jobs/${undoJobId}`)
+    }
+    expect(detail.status).toBe(200)
+    const shown = await detail.json() as { job: { status: string; updated_count: number }; events: Array<{ event_type: string }> }
+    expect(shown.job).toMatchObject({ status: "COMPLETED", updated_count: 15 })
+    expect(shown.events.map((e) => e.event_type)).toContain("JOB_COMPLETED")
   })
 
   it("the same request again is a 409 naming the existing job; a Flow re-send of the same run is the same job", async () => {

@@ -18,6 +18,11 @@ import * as ShopActorRuntime from "../../src/actors/ShopActorRuntime.ts"
 import { LogWakeups } from "../../src/eventstore/LogWakeups.ts"
 import { JobIngress } from "../../src/jobs/JobIngress.ts"
 import { ShopLog } from "../../src/shoplog/ShopLog.ts"
+import { ProjectionRunner } from "../../src/projections/ProjectionRunner.ts"
+import { allProjections } from "../../projections/index.ts"
+import { mountAdminJobActions } from "../../adapters/http/AdminJobActions.ts"
+import { mountAdminJobRoutes } from "../../adapters/http/AdminJobRoutes.ts"
+import { signSessionToken } from "../../adapters/http/SessionToken.ts"
 import * as JobsLayer from "../../src/jobs/JobsLayer.ts"
 import * as ShopifyJobSteps from "../../src/jobs/ShopifyJobSteps.ts"
 import { startShopifySimulator } from "../../src/simulator/shopify/index.ts"
@@ -27,6 +32,10 @@ import { layerPostgres } from "../../adapters/postgres/Database.ts"
 export const APP_SECRET = "test-app-secret"
 export const SHOP = "flowmend-test.myshopify.com"
 export const TOKEN = "shpat_test_token"
+export const API_KEY = "test-api-key"
+
+/** An App Bridge session token for `shop`. */
+export const sessionToken = (shop: string = SHOP) => signSessionToken({ shop, apiKey: API_KEY, appSecret: APP_SECRET })
 
 export const startJobStack = async (options?: {
   readonly products?: number | ReadonlyArray<Record<string, unknown>>
@@ -45,10 +54,10 @@ export const startJobStack = async (options?: {
   )
   const steps = ShopifyJobSteps.layer.pipe(Layer.provide(admin))
   const handlers = JobsLayer.handlersLayer({ pollQueryMs: 20, pollMutationMs: 20, watchdogMs: 3_000, retryDelayMs: 30 }).pipe(Layer.provide(steps))
-  const runtimeLayer = ShopActorRuntime.layer({ backoffBase: Duration.millis(10), backoffCap: Duration.millis(50) }).pipe(
-    Layer.provide(handlers),
-    Layer.provideMerge(JobIngress.layer.pipe(Layer.provideMerge(log)))
-  )
+  const runtimeLayer = Layer.merge(
+    ShopActorRuntime.layer({ backoffBase: Duration.millis(10), backoffCap: Duration.millis(50) }).pipe(Layer.provide(handlers)),
+    ProjectionRunner.layer(allProjections)
+  ).pipe(Layer.provideMerge(JobIngress.layer.pipe(Layer.provideMerge(log))))
   let runtime = ManagedRuntime.make(runtimeLayer)
   await runtime.runPromise(Effect.void)
   /**
@@ -62,7 +71,11 @@ export const startJobStack = async (options?: {
     await runtime.runPromise(Effect.void)
   }
   const app = new Hono()
-  mountFlowActionRoute(app, (effect) => runtime.runPromise(effect), { secrets: [APP_SECRET] })
+  const run = <A, E>(effect: Effect.Effect<A, E, any>) => runtime.runPromise(effect as Effect.Effect<A, E, never>)
+  mountFlowActionRoute(app, run, { secrets: [APP_SECRET] })
+  const auth = { apiKey: API_KEY, appSecret: APP_SECRET }
+  mountAdminJobRoutes(app, run, auth)
+  mountAdminJobActions(app, run, { ...auth, publish: (m) => run(ShopLog.use((l) => l.publish(m))) })
   const server = serve({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" })
   await new Promise<void>((resolve) => server.once("listening", () => resolve()))
   const port = (server.address() as AddressInfo).port
@@ -101,6 +114,10 @@ export const startJobStack = async (options?: {
       return yield* sql<{ type: string; data: Record<string, unknown> }>`SELECT type, data FROM events WHERE stream_id = ${`job-${jobId}`} ORDER BY stream_version`
     }))
 
+  /** An admin API call with a session token for `shop`. */
+  const adminApi = (path: string, init?: RequestInit & { readonly shop?: string }) =>
+    fetch(`${url}${path}`, { ...init, headers: { authorization: `Bearer ${sessionToken(init?.shop)}`, ...(init?.headers ?? {}) } })
+
   /** Asks the shop's actor to undo `jobId` (what `POST /app/jobs/:id/undo` does). */
   const requestUndo = (jobId: string, undoJobId: string) =>
     runtime.runPromise(Effect.gen(function*() {
@@ -119,5 +136,5 @@ export const startJobStack = async (options?: {
     await runtime.dispose()
     await sim.close()
   }
-  return { sim, get runtime() { return runtime }, restart, url, post, awaitJobEvent, jobEvents, requestUndo, errorLines, close }
+  return { sim, get runtime() { return runtime }, restart, url, post, admin: adminApi, awaitJobEvent, jobEvents, requestUndo, errorLines, close }
 }

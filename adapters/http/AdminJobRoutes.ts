@@ -1,0 +1,458 @@
+/**
+ * The admin API for bulk jobs (seed 002, "Admin UI Routes"):
+ * - `GET /app/jobs?page=1&limit=50[&status=COMPLETED]`: the shop's jobs, newest first;
+ * - `GET /app/jobs/:id`: one job and its event timeline.
+ * The JSON is exactly the seed's (snake_case, ISO-8601 UTC times).
+ *
+ * Authentication: `Authorization: Bearer <App Bridge session token>` ({@link adminAuth}); the
+ * token's shop is the only shop a request can see. Tenancy (invariant 6) is enforced by the
+ * database too: every read runs inside `asTenant(shop, …)`, where row-level security hides other
+ * shops' rows from the `jobs` and `job_timeline` views (the queries also name the shop, which
+ * lets them use the `(shop, …)` indexes; the database's policy is the guarantee). Another shop's
+ * job is therefore a 404, exactly like a job that does not exist (never a 403, which would
+ * confirm that it exists).
+ *
+ * Errors are typed ({@link AdminApiError}) and mapped to status codes and JSON in one place
+ * ({@link adminErrorResponse}): `{ "error": { "code", "message", … } }`.
+ *
+ * Extension point: further `/app/jobs/:id/…` routes (errors.jsonl, undo) are mounted beside
+ * these with the same pieces: `app.get(path, adminAuth(config), async (c) => { const shop =
+ * requireShop(c); … })`, {@link getJob} for the shop-scoped lookup (404 when not visible) and
+ * {@link runAdminEffect} to run an Effect and map its typed errors.
+ */
+import { Effect, Result, Schema } from "effect"
+import { SqlClient } from "effect/sql"
+import type { SqlError } from "effect/sql/SqlError"
+import type { Context, Hono } from "hono"
+import { createMiddleware } from "hono/factory"
+import { JobStatus } from "../../domain/jobs/index.ts"
+import { asTenant } from "../postgres/Tenancy.ts"
+import { SessionTokenFailure, type SessionTokenKeys, type VerifiedSession, verifySessionTokenAt } from "./SessionToken.ts"
+
+// ---------------------------------------------------------------------------
+// Typed errors and their HTTP mapping
+// ---------------------------------------------------------------------------
+
+/** No session token, or one that does not verify. HTTP 401. */
+export class Unauthorized extends Schema.TaggedError<Unauthorized>()("Unauthorized", {
+  reason: Schema.Union([SessionTokenFailure, Schema.Literal("MISSING_TOKEN")]),
+  message: Schema.String
+}) {}
+
+/** A query parameter is not acceptable. HTTP 400. */
+export class InvalidQueryParameter extends Schema.TaggedError<InvalidQueryParameter>()("InvalidQueryParameter", {
+  parameter: Schema.String,
+  message: Schema.String
+}) {}
+
+/** Nothing the shop can see has this id (it may exist for another shop). HTTP 404. */
+export class ResourceNotFound extends Schema.TaggedError<ResourceNotFound>()("ResourceNotFound", {
+  resource: Schema.String,
+  id: Schema.String
+}) {}
+
+export type AdminApiError = Unauthorized | InvalidQueryParameter | ResourceNotFound
+
+/** Status code of each typed error. */
+export const adminErrorStatus = (error: AdminApiError): 400 | 401 | 404 => {
+  switch (error._tag) {
+    case "Unauthorized":
+      return 401
+    case "InvalidQueryParameter":
+      return 400
+    case "ResourceNotFound":
+      return 404
+  }
+}
+
+/** The JSON error body of each typed error. */
+export const adminErrorBody = (error: AdminApiError) => {
+  switch (error._tag) {
+    case "Unauthorized":
+      return { error: { code: "UNAUTHORIZED", reason: error.reason, message: error.message } }
+    case "InvalidQueryParameter":
+      return { error: { code: "INVALID_QUERY_PARAMETER", parameter: error.parameter, message: error.message } }
+    case "ResourceNotFound":
+      return { error: { code: "NOT_FOUND", message: `${error.resource} ${error.id} not found` } }
+  }
+}
+
+/**
+ * The one place typed errors become responses. A 401 tells App Bridge to fetch a fresh
+ * session token and retry (`X-Shopify-Retry-Invalid-Session-Request`).
+ */
+export const adminErrorResponse = (c: Context, error: AdminApiError): Response => {
+  const headers: Record<string, string> = error._tag === "Unauthorized"
+    ? { "WWW-Authenticate": `Bearer error="invalid_token"`, "X-Shopify-Retry-Invalid-Session-Request": "1" }
+    : {}
+  return c.json(adminErrorBody(error), adminErrorStatus(error), headers)
+}
+
+const internalErrorResponse = (c: Context): Response =>
+  c.json({ error: { code: "INTERNAL_ERROR", message: "internal error" } }, 500)
+
+// ---------------------------------------------------------------------------
+// Authentication
+// ---------------------------------------------------------------------------
+
+export interface AdminAuthConfig extends SessionTokenKeys {
+  /** Clock skew tolerated on `exp`/`nbf` (default 5 s). */
+  readonly leewaySeconds?: number | undefined
+  /** Current time in milliseconds (default `Date.now`). */
+  readonly now?: (() => number) | undefined
+}
+
+/** Hono environment of authenticated admin routes: the verified session. */
+export type AdminEnv = { Variables: { session: VerifiedSession } }
+
+const BEARER = /^Bearer\s+(\S+)\s*$/i
+
+/**
+ * Middleware: verifies the `Authorization: Bearer <session token>` header and records the
+ * session ({@link requireShop}); answers 401 JSON without calling the route otherwise.
+ */
+export const adminAuth = (config: AdminAuthConfig) =>
+  createMiddleware<AdminEnv>(async (c, next) => {
+    const match = BEARER.exec(c.req.header("authorization") ?? "")
+    if (match === null) {
+      return adminErrorResponse(
+        c,
+        new Unauthorized({ reason: "MISSING_TOKEN", message: "an Authorization: Bearer <session token> header is required" })
+      )
+    }
+    const verified = verifySessionTokenAt(match[1]!, config, (config.now ?? Date.now)(), config.leewaySeconds)
+    if (Result.isFailure(verified)) {
+      return adminErrorResponse(c, new Unauthorized({ reason: verified.failure.reason, message: verified.failure.message }))
+    }
+    c.set("session", verified.success)
+    await next()
+  })
+
+/** The shop of the verified session; only valid behind {@link adminAuth}. */
+export const requireShop = (c: Context<AdminEnv>): string => {
+  const session = c.get("session") as VerifiedSession | undefined
+  if (session === undefined) throw new Error("requireShop: the adminAuth middleware did not run for this route")
+  return session.shop
+}
+
+// ---------------------------------------------------------------------------
+// Running Effects from Hono
+// ---------------------------------------------------------------------------
+
+/** How routes run Effects: `Effect.runPromiseWith(context)` of the process (see `Server.ts`). */
+export type RunSqlEffect = <A, E>(effect: Effect.Effect<A, E, SqlClient.SqlClient>) => Promise<A>
+
+/**
+ * Runs `effect` and answers `ok(value)`; typed errors become their responses, database
+ * failures and defects a logged 500 with no details.
+ */
+export const runAdminEffect = async <A>(
+  run: RunSqlEffect,
+  c: Context,
+  effect: Effect.Effect<A, AdminApiError | SqlError, SqlClient.SqlClient>,
+  ok: (value: A) => Response
+): Promise<Response> => {
+  try {
+    const result = await run(Effect.result(effect).pipe(
+      Effect.tap((r) =>
+        Result.isFailure(r) && r.failure._tag === "SqlError"
+          ? Effect.logError(`${c.req.method} ${c.req.path}: database error`, r.failure)
+          : Effect.void
+      )
+    ))
+    if (Result.isSuccess(result)) return ok(result.success)
+    return result.failure._tag === "SqlError" ? internalErrorResponse(c) : adminErrorResponse(c, result.failure)
+  } catch (defect) {
+    await run(Effect.logError(`${c.req.method} ${c.req.path}: unexpected failure`, defect)).catch(() => undefined)
+    return internalErrorResponse(c)
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Query parameters
+// ---------------------------------------------------------------------------
+
+export const DEFAULT_PAGE_SIZE = 50
+export const MAX_PAGE_SIZE = 100
+
+export interface JobListQuery {
+  readonly page: number
+  readonly limit: number
+  readonly status: JobStatus | null
+}
+
+const POSITIVE_INT = /^[0-9]{1,9}$/
+const decodeStatus = Schema.decodeUnknownResult(JobStatus)
+
+const single = (
+  values: ReadonlyArray<string> | undefined,
+  parameter: string
+): Result.Result<string | undefined, InvalidQueryParameter> => {
+  if (values === undefined || values.length === 0) return Result.succeed(undefined)
+  if (values.length > 1) {
+    return Result.fail(new InvalidQueryParameter({ parameter, message: `${parameter} must be given at most once` }))
+  }
+  // An empty value (`?status=`, as HTML forms send) means the parameter is absent.
+  return Result.succeed(values[0] === "" ? undefined : values[0])
+}
+
+const intParam = (
+  values: ReadonlyArray<string> | undefined,
+  parameter: string,
+  fallback: number,
+  max: number
+): Result.Result<number, InvalidQueryParameter> =>
+  Result.flatMap(single(values, parameter), (raw) => {
+    if (raw === undefined) return Result.succeed(fallback)
+    const n = POSITIVE_INT.test(raw) ? Number(raw) : Number.NaN
+    return n >= 1 && n <= max
+      ? Result.succeed(n)
+      : Result.fail(new InvalidQueryParameter({ parameter, message: `${parameter} must be an integer from 1 to ${max}` }))
+  })
+
+/**
+ * `page` (≥ 1, default 1), `limit` (1…100, default 50) and `status` (one of the seed's
+ * statuses, default all). Other parameters are ignored: Shopify adds its own (`shop`, `host`,
+ * `embedded`, …) to admin URLs.
+ */
+export const parseJobListQuery = (
+  queries: Readonly<Record<string, ReadonlyArray<string>>>
+): Result.Result<JobListQuery, InvalidQueryParameter> =>
+  Result.gen(function*() {
+    const page = yield* intParam(queries["page"], "page", 1, 999_999_999)
+    const limit = yield* intParam(queries["limit"], "limit", DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
+    const rawStatus = yield* single(queries["status"], "status")
+    if (rawStatus === undefined) return { page, limit, status: null }
+    const status = decodeStatus(rawStatus)
+    if (Result.isFailure(status)) {
+      return yield* Result.fail(
+        new InvalidQueryParameter({ parameter: "status", message: `status must be one of ${JobStatus.literals.join(", ")}` })
+      )
+    }
+    return { page, limit, status: status.success }
+  })
+
+// ---------------------------------------------------------------------------
+// Reads (always as the tenant)
+// ---------------------------------------------------------------------------
+
+/** ISO-8601 UTC, whole seconds as in the seed (`2025-12-27T10:30:00Z`), milliseconds when present. */
+export const isoTimestamp = (d: Date): string => d.toISOString().replace(/\.000Z$/, "Z")
+
+/** An item of the seed's job list. */
+export interface JobListItem {
+  readonly id: string
+  readonly status: string
+  readonly query: string
+  readonly metafield: string
+  readonly type: string
+  readonly matched_count: number | null
+  readonly updated_count: number | null
+  readonly failed_count: number | null
+  readonly dry_run: boolean
+  readonly created_at: string
+}
+
+export interface JobListResponse {
+  readonly jobs: ReadonlyArray<JobListItem>
+  readonly total: number
+  readonly page: number
+  readonly pages: number
+}
+
+/** The seed's job detail `job` object. */
+export interface JobDetail {
+  readonly id: string
+  readonly status: string
+  readonly query_string: string
+  readonly namespace: string
+  readonly key: string
+  readonly type: string
+  readonly value: string
+  readonly dry_run: boolean
+  readonly max_items: number
+  readonly matched_count: number | null
+  readonly updated_count: number | null
+  readonly failed_count: number | null
+  readonly error_preview: string | null
+  readonly created_at: string
+  readonly updated_at: string
+}
+
+export interface JobTimelineEntry {
+  readonly event_type: string
+  readonly message: string
+  readonly created_at: string
+}
+
+export interface JobDetailResponse {
+  readonly job: JobDetail
+  readonly events: ReadonlyArray<JobTimelineEntry>
+}
+
+/** A `jobs` read-model row as the admin API reads it (every column but the folded state). */
+export interface JobRecord {
+  readonly job_id: string
+  readonly shop: string
+  readonly status: JobStatus
+  readonly query_string: string
+  readonly namespace: string
+  readonly key: string
+  readonly type: string
+  readonly value: string
+  readonly dry_run: boolean
+  readonly max_items: number
+  readonly matched_count: number | null
+  readonly updated_count: number | null
+  readonly failed_count: number | null
+  readonly error_preview: string | null
+  readonly truncated: boolean
+  readonly undo_of: string | null
+  readonly undone_by: string | null
+  readonly attempt: number
+  readonly failure_code: string | null
+  readonly failure_message: string | null
+  readonly created_at: Date
+  readonly updated_at: Date
+}
+
+/** Job ids are UUIDs; anything far longer cannot be one (and is not worth a query). */
+const MAX_ID_LENGTH = 200
+
+/** The job row, inside a tenant transaction; `ResourceNotFound` when not visible. */
+const selectJob = Effect.fn("AdminJobs.selectJob")(
+  function*(shop: string, jobId: string): Effect.fn.Return<JobRecord, ResourceNotFound | SqlError, SqlClient.SqlClient> {
+    if (jobId.length === 0 || jobId.length > MAX_ID_LENGTH) return yield* new ResourceNotFound({ resource: "job", id: jobId })
+    const sql = yield* SqlClient.SqlClient
+    const rows = yield* sql<JobRecord>`
+      SELECT job_id, shop, status, query_string, namespace, key, type, value, dry_run, max_items, matched_count,
+             updated_count, failed_count, error_preview, truncated, undo_of, undone_by, attempt, failure_code,
+             failure_message, created_at, updated_at
+        FROM jobs WHERE job_id = ${jobId} AND shop = ${shop}`
+    const row = rows[0]
+    if (row === undefined) return yield* new ResourceNotFound({ resource: "job", id: jobId })
+    return row
+  }
+)
+
+/**
+ * The job `jobId` as `shop` sees it (row-level security, inside `asTenant`), or
+ * `ResourceNotFound`, whether it does not exist or belongs to another shop.
+ */
+export const getJob = (shop: string, jobId: string): Effect.Effect<JobRecord, ResourceNotFound | SqlError, SqlClient.SqlClient> =>
+  asTenant(shop, selectJob(shop, jobId))
+
+/** `GET /app/jobs`: one page of the shop's jobs, newest first, and the totals. */
+export const listJobs = Effect.fn("AdminJobs.listJobs")(
+  function*(shop: string, query: JobListQuery): Effect.fn.Return<JobListResponse, SqlError, SqlClient.SqlClient> {
+    const sql = yield* SqlClient.SqlClient
+    const offset = (query.page - 1) * query.limit
+    const { rows, total } = yield* asTenant(
+      shop,
+      Effect.gen(function*() {
+        const counted = yield* sql<{ n: number }>`
+          SELECT count(*)::int AS n FROM jobs
+           WHERE shop = ${shop} AND (${query.status}::text IS NULL OR status = ${query.status}::text)`
+        const rows = yield* sql<{
+          job_id: string
+          status: string
+          query_string: string
+          namespace: string
+          key: string
+          type: string
+          matched_count: number | null
+          updated_count: number | null
+          failed_count: number | null
+          dry_run: boolean
+          created_at: Date
+        }>`
+          SELECT job_id, status, query_string, namespace, key, type, matched_count, updated_count, failed_count,
+                 dry_run, created_at
+            FROM jobs
+           WHERE shop = ${shop} AND (${query.status}::text IS NULL OR status = ${query.status}::text)
+           ORDER BY created_at DESC, job_id DESC
+           LIMIT ${query.limit} OFFSET ${offset}`
+        return { rows, total: counted[0]?.n ?? 0 }
+      })
+    )
+    return {
+      jobs: rows.map((r) => ({
+        id: r.job_id,
+        status: r.status,
+        query: r.query_string,
+        metafield: `${r.namespace}.${r.key}`,
+        type: r.type,
+        matched_count: r.matched_count,
+        updated_count: r.updated_count,
+        failed_count: r.failed_count,
+        dry_run: r.dry_run,
+        created_at: isoTimestamp(r.created_at)
+      })),
+      total,
+      page: query.page,
+      pages: Math.max(1, Math.ceil(total / query.limit))
+    }
+  }
+)
+
+/**
+ * `GET /app/jobs/:id`: the job and its timeline in log order. A job with no failed lines but a
+ * permanent failure shows the failure message as its `error_preview` (seed: "Permanent Errors
+ * … store error message in error_preview").
+ */
+export const getJobDetail = Effect.fn("AdminJobs.getJobDetail")(
+  function*(shop: string, jobId: string): Effect.fn.Return<JobDetailResponse, ResourceNotFound | SqlError, SqlClient.SqlClient> {
+    const sql = yield* SqlClient.SqlClient
+    const { job, events } = yield* asTenant(
+      shop,
+      Effect.gen(function*() {
+        const job = yield* selectJob(shop, jobId)
+        const events = yield* sql<{ event_type: string; message: string; created_at: Date }>`
+          SELECT event_type, message, created_at FROM job_timeline
+           WHERE job_id = ${jobId} AND shop = ${shop} ORDER BY position`
+        return { job, events }
+      })
+    )
+    return {
+      job: {
+        id: job.job_id,
+        status: job.status,
+        query_string: job.query_string,
+        namespace: job.namespace,
+        key: job.key,
+        type: job.type,
+        value: job.value,
+        dry_run: job.dry_run,
+        max_items: job.max_items,
+        matched_count: job.matched_count,
+        updated_count: job.updated_count,
+        failed_count: job.failed_count,
+        error_preview: job.error_preview ?? (job.status === "FAILED" ? job.failure_message : null),
+        created_at: isoTimestamp(job.created_at),
+        updated_at: isoTimestamp(job.updated_at)
+      },
+      events: events.map((e) => ({ event_type: e.event_type, message: e.message, created_at: isoTimestamp(e.created_at) }))
+    }
+  }
+)
+
+// ---------------------------------------------------------------------------
+// Routes
+// ---------------------------------------------------------------------------
+
+/** Mounts `GET /app/jobs` and `GET /app/jobs/:id` on `app`. */
+export const mountAdminJobRoutes = (app: Hono, run: RunSqlEffect, config: AdminAuthConfig): void => {
+  const auth = adminAuth(config)
+
+  app.get("/app/jobs", auth, (c) => {
+    const shop = requireShop(c)
+    const query = parseJobListQuery(c.req.queries())
+    if (Result.isFailure(query)) return adminErrorResponse(c, query.failure)
+    return runAdminEffect(run, c, listJobs(shop, query.success), (body) => c.json(body))
+  })
+
+  app.get("/app/jobs/:id", auth, (c) => {
+    const shop = requireShop(c)
+    return runAdminEffect(run, c, getJobDetail(shop, c.req.param("id")), (body) => c.json(body))
+  })
+}
