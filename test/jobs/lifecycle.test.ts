@@ -24,23 +24,24 @@ const body = (overrides: Record<string, unknown> = {}) => ({
   ...overrides
 })
 
-let stack: Awaited<ReturnType<typeof startJobStack>>
 
-beforeAll(async () => {
-  stack = await startJobStack({ products: catalog })
-}, 120_000)
+for (const log of ["embedded", "jetstream"] as const) describe(`Flowmend jobs through HTTP (${log} shop log)`, () => {
+  let stack: Awaited<ReturnType<typeof startJobStack>>
 
-beforeEach(() => {
-  stack.sim.shop(SHOP).faults.clear()
-})
+  beforeAll(async () => {
+    stack = await startJobStack({ products: catalog, log })
+  }, 120_000)
 
-afterAll(async () => {
-  await stack?.close()
-})
+  beforeEach(() => {
+    stack.sim.shop(SHOP).faults.clear()
+  })
 
-const badge = (n: number) => stack.sim.shop(SHOP).metafield(n, "custom", "seasonal_badge")?.value ?? null
+  afterAll(async () => {
+    await stack?.close()
+  })
 
-describe("Flowmend jobs through HTTP", () => {
+  const badge = (n: number) => stack.sim.shop(SHOP).metafield(n, "custom", "seasonal_badge")?.value ?? null
+
   it("a dry run counts the matching products and never mutates", async () => {
     const res = await stack.post(body({ dry_run: true }))
     expect(res.status).toBe(202)
@@ -165,7 +166,12 @@ describe("Flowmend jobs through HTTP", () => {
     const again = await stack.admin(`/app/jobs/${job_id}/undo`, { method: "POST" })
     expect(again.status).toBe(409)
     let detail = await stack.admin(`/app/jobs/${undoJobId}`)
-    while ((await detail.clone().json() as { job?: { status: string } }).job?.status !== "COMPLETED") {
+    // two projections (jobs, job_timeline) follow the log independently: wait for both
+    const settled = async (r: Response) => {
+      const d = await r.clone().json() as { job?: { status: string }; events?: Array<{ event_type: string }> }
+      return d.job?.status === "COMPLETED" && (d.events ?? []).some((e) => e.event_type === "JOB_COMPLETED")
+    }
+    while (!(await settled(detail))) {
       await new Promise((resolve) => setTimeout(resolve, 20))
       detail = await stack.admin(`/app/jobs/${undoJobId}`)
     }

@@ -9,6 +9,8 @@ import { SqlClient } from "effect/sql"
 import { Hono } from "hono"
 import type { AddressInfo } from "node:net"
 import * as EmbeddedShopLog from "../../adapters/embedded/EmbeddedShopLog.ts"
+import * as JetStreamShopLog from "../../adapters/nats/JetStreamShopLog.ts"
+import { inject } from "vitest"
 import { mountFlowActionRoute } from "../../adapters/http/FlowActionRoute.ts"
 import { signBody } from "../../adapters/http/ShopifyHmac.ts"
 import { ShopCredentials } from "../../adapters/shopify/index.ts"
@@ -27,7 +29,7 @@ import * as JobsLayer from "../../src/jobs/JobsLayer.ts"
 import * as ShopifyJobSteps from "../../src/jobs/ShopifyJobSteps.ts"
 import { startShopifySimulator } from "../../src/simulator/shopify/index.ts"
 import { freshPostgresUrl } from "./databases.ts"
-import { layerPostgres } from "../../adapters/postgres/Database.ts"
+import { type DatabaseMode, layerPostgres } from "../../adapters/postgres/Database.ts"
 
 export const APP_SECRET = "test-app-secret"
 export const SHOP = "flowmend-test.myshopify.com"
@@ -40,6 +42,8 @@ export const sessionToken = (shop: string = SHOP) => signSessionToken({ shop, ap
 export const startJobStack = async (options?: {
   readonly products?: number | ReadonlyArray<Record<string, unknown>>
   readonly bulkPace?: "immediate" | "manual"
+  /** The shop log: the embedded one (default) or JetStream on the test run's nats-server. */
+  readonly log?: "embedded" | "jetstream"
 }) => {
   const sim = await startShopifySimulator({
     appSecret: APP_SECRET,
@@ -48,7 +52,11 @@ export const startJobStack = async (options?: {
   } as Parameters<typeof startShopifySimulator>[0])
   const dbUrl = freshPostgresUrl()
   const core = coreLayer(layerPostgres(Redacted.make(dbUrl), { maxConnections: 12 }))
-  const log = EmbeddedShopLog.layer({ partitions: 4 }).pipe(Layer.provideMerge(core))
+  const unique = `jobs${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`
+  const chosen: Layer.Layer<ShopLog, unknown, SqlClient.SqlClient | DatabaseMode> = options?.log === "jetstream"
+    ? JetStreamShopLog.layer({ servers: inject("natsUrl"), streamName: unique.toUpperCase(), subjectPrefix: unique, partitions: 4 })
+    : EmbeddedShopLog.layer({ partitions: 4 })
+  const log = chosen.pipe(Layer.provideMerge(core))
   const admin = ShopifyAdminLive.layer({ adminUrlOverride: sim.url, fetch: sim.fetch as unknown as typeof globalThis.fetch, backoffBaseMs: 10, backoffMaxMs: 50 }).pipe(
     Layer.provide(ShopCredentials.fromRecord({ [SHOP]: TOKEN }))
   )
