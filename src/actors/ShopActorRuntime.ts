@@ -61,6 +61,8 @@ interface Actor {
   readonly mailbox: Queue.Queue<Delivery>
   readonly memory: Map<string, unknown>
   closed: boolean
+  /** Waiting out a retry backoff: nothing in hand to finish, so a release may stop it at once. */
+  backingOff: boolean
   fiber: Fiber.Fiber<void, unknown> | undefined
 }
 
@@ -199,7 +201,11 @@ export const make = (options?: RuntimeOptions) =>
             }
             const jitter = yield* Random.next
             const delay = Math.min(backoffCap, backoffBase * 2 ** (round - 1)) * (0.5 + jitter / 2)
-            yield* Effect.sleep(Duration.millis(delay))
+            // Released meanwhile (shutdown, hand-over): don't wait out a backoff. The message
+            // stays unacked in the log; the next owner retries it (its attempts are kept).
+            if (actor.closed) return yield* Effect.interrupt
+            actor.backingOff = true
+            yield* Effect.sleep(Duration.millis(delay)).pipe(Effect.ensuring(Effect.sync(() => (actor.backingOff = false))))
           }
         }).pipe(Effect.ensuring(Effect.suspend(() => keepAlive ? Fiber.interrupt(keepAlive) : Effect.void)))
         yield* d.ack
@@ -247,7 +253,7 @@ export const make = (options?: RuntimeOptions) =>
           return
         }
         const mailbox = yield* Queue.bounded<Delivery>(mailboxCapacity)
-        const actor: Actor = { shop, mailbox, memory: new Map(), closed: false, fiber: undefined }
+        const actor: Actor = { shop, mailbox, memory: new Map(), closed: false, backingOff: false, fiber: undefined }
         Queue.offerUnsafe(mailbox, d)
         run.set(shop, actor)
         actor.fiber = yield* Effect.forkIn(runActor(run, actor), scope)
@@ -270,27 +276,45 @@ export const make = (options?: RuntimeOptions) =>
         yield* Metric.update(ownedPartitions, partitionsRun.size)
       })
 
-    /** Stop taking messages for `partition`, let its actors finish what they hold, drop them. */
+    /**
+     * Stop taking messages for `partition`, let every actor finish the message it is handling,
+     * drop the actors. Messages still queued in mailboxes are not handled here: they are not
+     * acked, so they stay in the log and the next owner gets them, in order (re-acquiring
+     * replays the unacked backlog). That keeps a shutdown or a hand-over short whatever the
+     * backlog in memory (up to the log's in-flight window per partition).
+     */
     const release = (partition: number) =>
       Effect.gen(function*() {
         const run = partitionsRun.get(partition)
         if (run === undefined) return
         partitionsRun.delete(partition)
         yield* Fiber.interrupt(run.fiber)
-        for (const actor of run.actors.values()) {
+        // The message in hand must finish: cutting it off between its commit and its ack, or
+        // between counting its attempt and its outcome, leaves work for the next owner (a
+        // redelivery to skip, an attempt that counts towards dead-lettering). A shut-down
+        // mailbox drops what it buffers and ends its actor at the next take. An actor waiting
+        // out a retry backoff is stopped at once (its failed attempt is recorded; the next
+        // owner retries). All actors finish together, under one bound; stragglers are
+        // interrupted by the scope and their message is redelivered to the next owner.
+        const actors = [...run.actors.values()]
+        for (const actor of actors) {
           actor.closed = true
-          // drain: wait until the actor has handled what it holds, then stop it
-          yield* Effect.gen(function*() {
-            while (Queue.sizeUnsafe(actor.mailbox) > 0) yield* Effect.sleep(Duration.millis(5))
-          }).pipe(Effect.timeoutOption(Duration.seconds(30)))
+          yield* Queue.shutdown(actor.mailbox)
         }
+        for (const actor of actors) if (actor.backingOff && actor.fiber) yield* Fiber.interrupt(actor.fiber)
+        yield* Effect.forEach(actors, (actor) => actor.fiber ? Fiber.await(actor.fiber) : Effect.void, { concurrency: "unbounded", discard: true }).pipe(
+          Effect.timeoutOption(Duration.seconds(30))
+        )
         yield* Scope.close(run.scope, Exit.void)
         yield* Metric.update(ownedPartitions, partitionsRun.size)
       })
 
     yield* Effect.forkIn(
       Effect.scoped(runOwnership({ workerId, partitions: log.partitions }, { acquire, release })).pipe(
-        Effect.tapCause((cause) => Cause.hasInterruptsOnly(cause) ? Effect.void : Effect.logError("ownership loop failed", cause))
+        Effect.tapCause((cause) => Cause.hasInterruptsOnly(cause) ? Effect.void : Effect.logError("ownership loop failed; restarting", cause)),
+        // A lost lock session (database restart, network cut) has already released every
+        // partition; start over on a new session instead of staying alive owning nothing.
+        Effect.retry({ schedule: Schedule_infra })
       ),
       runtimeScope
     )
