@@ -406,6 +406,9 @@ export const make = (options: JetStreamShopLogOptions): Effect.Effect<ShopLog["S
             Stream.runForEach((n) =>
               n.type === "next" || n.type === "heartbeat" || n.type === "flow_control"
                 ? Effect.void
+                // a pull that expired or was discarded is routine: the library re-pulls
+                : n.type === "discard" || (n.type === "debug" && (n as { code?: number }).code === 408)
+                ? Effect.logDebug(`shoplog ${streamName}/${durable}: ${n.type}`, n)
                 : Effect.logWarning(`shoplog ${streamName}/${durable}: ${n.type}`, n)
             ),
             Effect.ignore
