@@ -24,6 +24,7 @@ import { ProjectionRunner } from "../../src/projections/ProjectionRunner.ts"
 import { allProjections } from "../../projections/index.ts"
 import { mountAdminJobActions } from "../../adapters/http/AdminJobActions.ts"
 import { mountAdminJobRoutes } from "../../adapters/http/AdminJobRoutes.ts"
+import { mountShopifyWebhookRoute } from "../../adapters/http/ShopifyWebhookRoute.ts"
 import { signSessionToken } from "../../adapters/http/SessionToken.ts"
 import * as JobsLayer from "../../src/jobs/JobsLayer.ts"
 import * as ShopifyJobSteps from "../../src/jobs/ShopifyJobSteps.ts"
@@ -44,6 +45,8 @@ export const startJobStack = async (options?: {
   readonly bulkPace?: "immediate" | "manual"
   /** The shop log: the embedded one (default) or JetStream on the test run's nats-server. */
   readonly log?: "embedded" | "jetstream"
+  /** Bulk operation polling interval (default 20 ms); long = only the webhook can finish a step. */
+  readonly pollMs?: number
 }) => {
   const sim = await startShopifySimulator({
     appSecret: APP_SECRET,
@@ -61,7 +64,7 @@ export const startJobStack = async (options?: {
     Layer.provide(ShopCredentials.fromRecord({ [SHOP]: TOKEN }))
   )
   const steps = ShopifyJobSteps.layer.pipe(Layer.provide(admin))
-  const handlers = JobsLayer.handlersLayer({ pollQueryMs: 20, pollMutationMs: 20, watchdogMs: 3_000, retryDelayMs: 30 }).pipe(Layer.provide(steps))
+  const handlers = JobsLayer.handlersLayer({ pollQueryMs: options?.pollMs ?? 20, pollMutationMs: options?.pollMs ?? 20, watchdogMs: Math.max(3_000, (options?.pollMs ?? 0) * 2), retryDelayMs: 30 }).pipe(Layer.provide(steps))
   const runtimeLayer = Layer.merge(
     ShopActorRuntime.layer({ backoffBase: Duration.millis(10), backoffCap: Duration.millis(50) }).pipe(Layer.provide(handlers)),
     ProjectionRunner.layer(allProjections)
@@ -83,11 +86,13 @@ export const startJobStack = async (options?: {
   mountFlowActionRoute(app, run, { secrets: [APP_SECRET] })
   const auth = { apiKey: API_KEY, appSecret: APP_SECRET }
   mountAdminJobRoutes(app, run, auth)
+  mountShopifyWebhookRoute(app, { secrets: [APP_SECRET], publish: (m) => run(ShopLog.use((l) => l.publish(m))) })
   mountAdminJobActions(app, run, { ...auth, publish: (m) => run(ShopLog.use((l) => l.publish(m))) })
   const server = serve({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" })
   await new Promise<void>((resolve) => server.once("listening", () => resolve()))
   const port = (server.address() as AddressInfo).port
   const url = `http://127.0.0.1:${port}`
+  sim.setWebhookUrl(`${url}/webhooks/shopify`)
 
   const post = (body: unknown, opts?: { readonly secret?: string; readonly shop?: string; readonly hmac?: string }) => {
     const raw = JSON.stringify(body)
