@@ -197,8 +197,21 @@ export const makeJobHandlers = (timings: JobTimings) =>
         Effect.catchCause((cause) => Effect.logError(`job ${progress.jobId}: could not report progress (the watchdog will re-drive)`, cause))
       ) as Effect.Effect<void>
 
+    /**
+     * At most one side effect per job runs at a time: the webhook and the poll timer may both
+     * announce the same finished operation, and its follow-up step must not run twice at once.
+     * The marker lives in actor memory (lost with the actor: the watchdog then re-drives).
+     */
+    const inFlight = (ctx: HandlerContext, jobId: string) => ctx.memory.get<string>(`step:${jobId}`)
+    const settle = (ctx: HandlerContext, jobId: string, key: string) => {
+      if (inFlight(ctx, jobId) === key) ctx.memory.set(`step:${jobId}`, undefined)
+    }
+
     /** Runs a step's side effect after the commit and reports its outcome as a message. */
-    const runStep = <A>(b: Builder, ctx: HandlerContext, job: Job, effect: Effect.Effect<A, StepError>, report: (a: A) => JobProgress) => {
+    const runStep = <A>(b: Builder, ctx: HandlerContext, job: Job, key: string, effect: Effect.Effect<A, StepError>, report: (a: A) => JobProgress) => {
+      const current = inFlight(ctx, job.jobId)
+      if (current === key || (key.startsWith("poll:") && current !== undefined)) return
+      ctx.memory.set(`step:${job.jobId}`, key)
       b.effects.push(
         Effect.matchEffect(effect, {
           onSuccess: (a) => publishProgress(ctx.shop, report(a)),
@@ -223,7 +236,7 @@ export const makeJobHandlers = (timings: JobTimings) =>
     }
 
     const pollNow = (b: Builder, ctx: HandlerContext, job: Job, bulkOperationId: string, target: Target) =>
-      runStep(b, ctx, job, steps.operationStatus(ctx.shop, bulkOperationId), (status) => ({
+      runStep(b, ctx, job, `poll:${bulkOperationId}`, steps.operationStatus(ctx.shop, bulkOperationId), (status) => ({
         kind: "status",
         jobId: job.jobId,
         attempt: job.attempt,
@@ -238,18 +251,18 @@ export const makeJobHandlers = (timings: JobTimings) =>
         if (job.status !== "RUNNING") return
         if (job.query === null) {
           if (job.undoOf !== null) {
-            runStep(b, ctx, job, steps.storeSnapshot(ctx.shop, job, null), (r) => ({
+            runStep(b, ctx, job, "snapshot", steps.storeSnapshot(ctx.shop, job, null), (r) => ({
               kind: "snapshot_stored", jobId: job.jobId, attempt: job.attempt, matched: r.matched, truncated: r.truncated, snapshotRef: r.snapshotRef, bulkOperationId: null
             }))
             return
           }
-          runStep(b, ctx, job, steps.submitQuery(ctx.shop, job), (id) => ({ kind: "query_submitted", jobId: job.jobId, attempt: job.attempt, bulkOperationId: id }))
+          runStep(b, ctx, job, "query", steps.submitQuery(ctx.shop, job), (id) => ({ kind: "query_submitted", jobId: job.jobId, attempt: job.attempt, bulkOperationId: id }))
           return
         }
         const pending = job.chunks.find((c) => c.result === null)
         if (pending !== undefined) {
           if (pending.bulkOperationId === null) {
-            runStep(b, ctx, job, steps.submitChunk(ctx.shop, job, pending.chunkIndex, pending.stagedUploadPath), (id) => ({
+            runStep(b, ctx, job, `submit:${pending.chunkIndex}`, steps.submitChunk(ctx.shop, job, pending.chunkIndex, pending.stagedUploadPath), (id) => ({
               kind: "chunk_submitted", jobId: job.jobId, attempt: job.attempt, chunkIndex: pending.chunkIndex, bulkOperationId: id
             }))
           } else {
@@ -260,7 +273,7 @@ export const makeJobHandlers = (timings: JobTimings) =>
         const uploadedLines = job.chunks.reduce((n, c) => n + c.lines, 0)
         if (uploadedLines < job.query.matchedCount) {
           const chunkIndex = job.chunks.length
-          runStep(b, ctx, job, steps.uploadChunk(ctx.shop, job, chunkIndex), (r) => ({
+          runStep(b, ctx, job, `upload:${chunkIndex}`, steps.uploadChunk(ctx.shop, job, chunkIndex), (r) => ({
             kind: "chunk_uploaded", jobId: job.jobId, attempt: job.attempt, chunkIndex, stagedUploadPath: r.stagedUploadPath, lines: r.lines, bytes: r.bytes
           }))
           return
@@ -330,6 +343,9 @@ export const makeJobHandlers = (timings: JobTimings) =>
         const b = builder(ctx)
         const state = yield* b.job(p.jobId)
         if (!state.exists || state.status !== "RUNNING" || state.attempt !== p.attempt) return b.finish() // stale news
+        // the step this message reports on is over
+        if (p.kind === "step_failed") ctx.memory.set(`step:${p.jobId}`, undefined)
+        else settle(ctx, p.jobId, progressKey(p))
         const at = now()
         let next: JobState = state
         switch (p.kind) {
@@ -346,12 +362,12 @@ export const makeJobHandlers = (timings: JobTimings) =>
             }
             if (s === "COMPLETED") {
               if (p.target.kind === "query") {
-                runStep(b, ctx, state, steps.storeSnapshot(ctx.shop, state, p.status.url), (r) => ({
+                runStep(b, ctx, state, "snapshot", steps.storeSnapshot(ctx.shop, state, p.status.url), (r) => ({
                   kind: "snapshot_stored", jobId: state.jobId, attempt: state.attempt, matched: r.matched, truncated: r.truncated, snapshotRef: r.snapshotRef, bulkOperationId: p.bulkOperationId
                 }))
               } else {
                 const chunkIndex = p.target.chunkIndex
-                runStep(b, ctx, state, steps.readChunkResult(ctx.shop, state, chunkIndex, p.status.url), (r) => ({
+                runStep(b, ctx, state, `read:${chunkIndex}`, steps.readChunkResult(ctx.shop, state, chunkIndex, p.status.url), (r) => ({
                   kind: "chunk_read", jobId: state.jobId, attempt: state.attempt, chunkIndex, bulkOperationId: p.bulkOperationId, updated: r.updated, failed: r.failed, errorLines: r.errorLines
                 }))
               }
@@ -406,6 +422,17 @@ export const makeJobHandlers = (timings: JobTimings) =>
         return b.finish()
       })
 
+    const progressKey = (p: Exclude<JobProgress, { kind: "step_failed" }>): string => {
+      switch (p.kind) {
+        case "query_submitted": return "query"
+        case "status": return `poll:${p.bulkOperationId}`
+        case "snapshot_stored": return "snapshot"
+        case "chunk_uploaded": return `upload:${p.chunkIndex}`
+        case "chunk_submitted": return `submit:${p.chunkIndex}`
+        case "chunk_read": return `read:${p.chunkIndex}`
+      }
+    }
+
     /** Timers: poll a bulk operation, retry after backoff, or re-drive a step that went quiet. */
     const onTimer = (ctx: HandlerContext) =>
       Effect.gen(function*() {
@@ -414,9 +441,12 @@ export const makeJobHandlers = (timings: JobTimings) =>
         const state = yield* b.job(p.jobId)
         if (!state.exists || state.status !== "RUNNING" || state.attempt !== p.attempt) return b.finish()
         if (ctx.message.type === "job.poll") pollNow(b, ctx, state, p.bulkOperationId!, p.target!)
-        else if (ctx.message.type === "job.retry") yield* drive(b, ctx, state)
-        else if (state.updatedAt === p.updatedAt) {
+        else if (ctx.message.type === "job.retry") {
+          ctx.memory.set(`step:${p.jobId}`, undefined)
+          yield* drive(b, ctx, state)
+        } else if (state.updatedAt === p.updatedAt) {
           yield* Effect.logWarning(`job ${p.jobId}: no progress for ${timings.watchdogMs} ms; re-driving its current step`)
+          ctx.memory.set(`step:${p.jobId}`, undefined) // its side effect may have died with a worker
           yield* drive(b, ctx, state)
         }
         return b.finish()
