@@ -204,10 +204,10 @@ export const layer = Layer.effect(
     const submitChunk = (shop: string, job: Job, chunkIndex: number, stagedUploadPath: string) =>
       Effect.gen(function*() {
         const id = clientIdentifier(job.jobId, chunkIndex)
-        // Never twice: a mutation for this chunk may already run (the worker died after submitting).
-        const running = yield* admin.runningBulkOperations(shop, "MUTATION")
-        const existing = running.find((op) => op.clientIdentifier === id)
-        if (existing !== undefined) return existing.id
+        // Never twice: this chunk's mutation may already exist, running or finished (the worker
+        // died after submitting, before recording it).
+        const existing = yield* admin.findBulkMutation(shop, id)
+        if (existing !== null) return existing.id
         const chunks = yield* plan(job)
         const spec = chunks[chunkIndex]
         const document = spec?.kind === "delete" ? METAFIELDS_DELETE_MUTATION : METAFIELDS_SET_MUTATION
