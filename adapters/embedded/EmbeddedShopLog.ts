@@ -140,20 +140,30 @@ export const make = (options?: EmbeddedShopLogOptions) =>
             })
           }
         }
+        interface Cursor {
+          readonly last: number
+          /** Taken before the previous page's query; set when that page emptied the log. */
+          readonly caughtUp: Deferred.Deferred<void> | null
+        }
         // Re-acquiring starts from 0: every unacked row is delivered again, in order.
-        return Stream.paginate(0, (last: number) =>
+        return Stream.paginate<Cursor, Delivery, ShopLogUnavailable>({ last: 0, caughtUp: null }, (cursor) =>
           Effect.gen(function*() {
+            // A short page means the log was empty past it: wait for a publish since then
+            // rather than asking again at once (the waiter predates that query: nothing lost).
+            if (cursor.caughtUp !== null) yield* Deferred.await(cursor.caughtUp).pipe(Effect.timeoutOption(Duration.seconds(1)))
             for (;;) {
               const waiter = yield* signal.next
               const free = maxInFlight - inFlight
               if (free > 0) {
+                const limit = Math.min(batchSize, free)
                 const rows = yield* sql<Row>`
                   SELECT seq, partition, message FROM shop_log
-                   WHERE partition = ${partition} AND seq > ${last}
-                   ORDER BY seq LIMIT ${Math.min(batchSize, free)}`.pipe(Effect.mapError(unavailable("consume")))
+                   WHERE partition = ${partition} AND seq > ${cursor.last}
+                   ORDER BY seq LIMIT ${limit}`.pipe(Effect.mapError(unavailable("consume")))
                 if (rows.length > 0) {
                   inFlight += rows.length
-                  return [rows.map(toDelivery), Option.some(Number(rows[rows.length - 1]!.seq))] as const
+                  const next: Cursor = { last: Number(rows[rows.length - 1]!.seq), caughtUp: rows.length < limit ? waiter : null }
+                  return [rows.map(toDelivery), Option.some(next)] as const
                 }
               }
               // Nothing to deliver (or the in-flight window is full): wait for a publish or
