@@ -89,9 +89,12 @@ export class ActorStore extends Context.Service<ActorStore, {
               SELECT * FROM unnest(${entries.map((e) => e.request.shop)}::text[], ${entries.map((e) => e.request.messageId)}::text[],
                                    ${entries.map((e) => e.request.sequence)}::bigint[]) WITH ORDINALITY AS t(shop, message_id, seq, i)
             ), checked AS (
-              SELECT i.*, (EXISTS (SELECT 1 FROM shop_cursors c WHERE c.shop = i.shop AND c.last_seq >= i.seq)
-                        OR EXISTS (SELECT 1 FROM processed_messages p WHERE p.shop = i.shop AND p.message_id = i.message_id)) AS applied
+              -- LATERAL … LIMIT 1 keeps these primary-key probes even in a plan cached while the
+              -- tables were empty (EXISTS was planned as a hash join over a full scan)
+              SELECT i.*, (c.hit IS NOT NULL OR p.hit IS NOT NULL) AS applied
                 FROM input i
+                LEFT JOIN LATERAL (SELECT 1 AS hit FROM shop_cursors c WHERE c.shop = i.shop AND c.last_seq >= i.seq LIMIT 1) c ON true
+                LEFT JOIN LATERAL (SELECT 1 AS hit FROM processed_messages p WHERE p.shop = i.shop AND p.message_id = i.message_id LIMIT 1) p ON true
             ), attempt AS (
               INSERT INTO message_attempts (shop, message_id, attempts)
               SELECT shop, message_id, 1 FROM checked WHERE NOT applied
