@@ -12,10 +12,10 @@ import { Effect } from "effect"
 import type { Hono } from "hono"
 import { validateFlowActionInput } from "../../domain/jobs/index.ts"
 import { JobIngress } from "../../src/jobs/JobIngress.ts"
+import { isShopDomain } from "../../domain/shop/ShopDomain.ts"
 import { problem, Problems, readRawBody } from "./HttpProblem.ts"
 import { verifyHmac } from "./ShopifyHmac.ts"
 
-const SHOP_DOMAIN = /^[a-z0-9][a-z0-9-]{0,59}\.myshopify\.com$/
 export const FLOW_BODY_LIMIT = 64 * 1024
 
 export type RunJobIngress = <A, E>(effect: Effect.Effect<A, E, JobIngress>) => Promise<A>
@@ -43,7 +43,7 @@ export const mountFlowActionRoute = (app: Hono, run: RunJobIngress, options: Flo
     const input = validated.success
     const isFlow = input.actionRunId !== null
     const shop = (input.shopDomain ?? c.req.header("x-shopify-shop-domain") ?? "").toLowerCase()
-    if (!SHOP_DOMAIN.test(shop)) {
+    if (!isShopDomain(shop)) {
       return problem(c, Problems.invalid([{ field: isFlow ? "shopify_domain" : "X-Shopify-Shop-Domain", code: "invalid_format", message: "must be a *.myshopify.com domain" }]))
     }
     try {

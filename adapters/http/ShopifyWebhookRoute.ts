@@ -9,11 +9,11 @@
  */
 import type { Hono } from "hono"
 import type { ShopMessage } from "../../src/shoplog/ShopLog.ts"
+import { isShopDomain } from "../../domain/shop/ShopDomain.ts"
 import { problem, Problems, readRawBody } from "./HttpProblem.ts"
 import { verifyHmac } from "./ShopifyHmac.ts"
 
 export const WEBHOOK_BODY_LIMIT = 1024 * 1024
-const SHOP_DOMAIN = /^[a-z0-9][a-z0-9-]{0,59}\.myshopify\.com$/
 
 export interface ShopifyWebhookOptions {
   readonly secrets: ReadonlyArray<string>
@@ -34,7 +34,7 @@ export const mountShopifyWebhookRoute = (app: Hono, options: ShopifyWebhookOptio
     const id = c.req.header("x-shopify-event-id") ?? c.req.header("x-shopify-webhook-id")
     const missing = [
       ...(topic === undefined ? ["X-Shopify-Topic"] : []),
-      ...(shop === undefined || !SHOP_DOMAIN.test(shop) ? ["X-Shopify-Shop-Domain"] : []),
+      ...(shop === undefined || !isShopDomain(shop) ? ["X-Shopify-Shop-Domain"] : []),
       ...(id === undefined ? ["X-Shopify-Event-Id"] : [])
     ]
     if (missing.length > 0) {

@@ -41,6 +41,7 @@ import {
 import type { JobParameters } from "./JobParameters.ts"
 import { METAFIELD_TYPES, MetafieldType, validateMetafieldValue } from "./MetafieldTypes.ts"
 import { formatCount, utf8ByteLength } from "./text.ts"
+import { SHOP_DOMAIN } from "../shop/ShopDomain.ts"
 
 /** One failed rule of one field, ready for a 400 response body. */
 export interface FieldError {
@@ -135,7 +136,7 @@ export const ActionRunIdField = Schema.String.check(Schema.isNonEmpty(rule("requ
 /** Flow envelope `shopify_domain`: `<name>.myshopify.com`. */
 export const ShopifyDomainField = Schema.String.check(
   Schema.isPattern(
-    /^[a-z0-9][a-z0-9-]*\.myshopify\.com$/,
+    SHOP_DOMAIN,
     rule("invalid_format", "must be a shop domain such as example.myshopify.com")
   )
 )
