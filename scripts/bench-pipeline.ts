@@ -24,8 +24,7 @@
  * BENCH_STOP_ON_MISS, BENCH_STEP_DOWN, BENCH_WARMUP, BENCH_PARTITIONS, BENCH_PG_POOL,
  * BENCH_PG_DURABLE, BENCH_PG_URL (use your server, e.g. one with pg_stat_statements),
  * BENCH_CHECK_ORDER, BENCH_CPU_PROF=dir (children run with --cpu-prof), BENCH_LOG_LEVEL,
- * BENCH_CHILD_TIMEOUT, and BENCH_EXPERIMENT=dedupe,nonotify,consume|all (measures proposed
- * changes from scripts/bench/pipeline-experiment.ts; not production code).
+ * and BENCH_CHILD_TIMEOUT.
  * Per-stage timings of one backend: scripts/bench/pipeline-probe.ts.
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process"
@@ -36,7 +35,6 @@ import { createInterface } from "node:readline"
 import { startNatsServer } from "../test/support/natsServer.ts"
 import { startPgServer } from "../test/support/pgServer.ts"
 import type { PipelineJob } from "./bench/pipeline-child.ts"
-import { describeFlags, experimentFlags } from "./bench/pipeline-experiment.ts"
 import { backendLabels, describeConfig, type PipelineConfig, readConfig } from "./bench/pipeline-config.ts"
 import {
   type BackendSummary,
@@ -144,7 +142,7 @@ async function runParent(): Promise<void> {
   const total = (performance.now() - started) / 1000
   process.stdout.write(`\n${formatTable(rows)}\n\n`)
   for (const backend of cfg.backends) {
-    const label = backendLabels[backend] + experimentSuffix()
+    const label = backendLabels[backend]
     const lines = summaries.filter((s) => s.backend === label)
     if (lines.length > 0) process.stdout.write(`${label}:\n${lines.map((s) => `  ${s.line}`).join("\n")}\n`)
   }
@@ -176,7 +174,7 @@ function runChild(
   setCurrent: (c: ChildProcess | null) => void
 ): Promise<void> {
   return new Promise((done) => {
-    const label = backendLabels[job.backend] + experimentSuffix()
+    const label = backendLabels[job.backend]
     const execArgv = cfg.cpuProfDir === undefined
       ? []
       : ["--cpu-prof", `--cpu-prof-dir=${resolve(cfg.cpuProfDir)}`, `--cpu-prof-name=pipeline-${job.backend}-${Date.now()}.cpuprofile`]
@@ -236,11 +234,6 @@ function externalPg(url: string): { version: string; port: number; createDatabas
       }
     }
   }
-}
-
-function experimentSuffix(): string {
-  const flags = experimentFlags(process.env.BENCH_EXPERIMENT)
-  return flags === undefined ? "" : ` [exp: ${describeFlags(flags)}]`
 }
 
 function failedRow(backend: string, scenario: string, failed: string): PipelineRow {

@@ -31,7 +31,6 @@ import { coreLayer } from "../../src/CoreLayer.ts"
 import { ShopLog } from "../../src/shoplog/ShopLog.ts"
 import { shopName } from "../../test/support/pipeline.ts"
 import { testHandlersLayer } from "../../test/support/testHandlers.ts"
-import * as Experiment from "./pipeline-experiment.ts"
 import { backendLabels, type PipelineBackend, readConfig } from "./pipeline-config.ts"
 import {
   type BackendSummary,
@@ -105,8 +104,7 @@ const writesTo = (port: number | null): number => {
 export const runChild = async (job: PipelineJob): Promise<void> => {
   countWrites()
   const cfg = readConfig()
-  const experiment = Experiment.experimentFlags(process.env.BENCH_EXPERIMENT)
-  const label = backendLabels[job.backend] + (experiment !== undefined ? ` [exp: ${Experiment.describeFlags(experiment)}]` : "")
+  const label = backendLabels[job.backend]
   const pglite = job.backend === "pglite"
   const shops = pglite ? cfg.pgliteShops : cfg.shops
   const rates = pglite ? cfg.pgliteRates : cfg.rates
@@ -153,8 +151,6 @@ export const runChild = async (job: PipelineJob): Promise<void> => {
   const core = coreLayer(db)
   const shopLog: Layer.Layer<ShopLog, unknown, SqlClient.SqlClient | DatabaseMode> = job.backend === "nats"
     ? JetStreamShopLog.layer({ servers: job.natsUrl!, partitions: cfg.partitions, name: "bench-pipeline" })
-    : experiment?.consume
-    ? Experiment.layer({ partitions: cfg.partitions })
     : EmbeddedShopLog.layer({ partitions: cfg.partitions })
   const log = shopLog.pipe(Layer.provideMerge(core))
   /** The real ActorStore, observed: a message is committed when `commit` says "applied". */
@@ -192,8 +188,6 @@ export const runChild = async (job: PipelineJob): Promise<void> => {
     const sql = Context.get(context, SqlClient.SqlClient)
     const rt = Context.get(context, ShopActorRuntime.ShopActorRuntime)
     const publishLog = Context.get(context, ShopLog)
-    const replacement = experiment === undefined ? undefined : Experiment.appendEventsSql(experiment)
-    if (replacement !== undefined) yield* sql.unsafe(replacement)
 
     // PostgreSQL server processes (for the PG CPU column): the postmaster is our backend's parent.
     let postmaster: number | null = null

@@ -144,8 +144,5 @@ export const describeConfig = (cfg: PipelineConfig): string => {
       : `  PostgreSQL 15       started here, ${cfg.pgDurable ? "durable: fsync + synchronous_commit on" : "NON-durable: fsync/synchronous_commit off"} (BENCH_PG_DURABLE; BENCH_PG_URL=… uses a server of yours)`,
     `  order check         ${cfg.checkOrder ? "on" : "off"} (BENCH_CHECK_ORDER); CPU profiles ${cfg.cpuProfDir ?? "off"} (BENCH_CPU_PROF=dir)`,
     `  child timeout       ${cfg.childTimeoutSeconds} s per backend (BENCH_CHILD_TIMEOUT); runtime logs at ${process.env.BENCH_LOG_LEVEL ?? "Error"} and above (BENCH_LOG_LEVEL)`,
-    ...(process.env.BENCH_EXPERIMENT !== undefined && !["", "0"].includes(process.env.BENCH_EXPERIMENT.trim())
-      ? [`  EXPERIMENT          BENCH_EXPERIMENT=${process.env.BENCH_EXPERIMENT}: changes from scripts/bench/pipeline-experiment.ts (not production code)`]
-      : [])
   ].join("\n")
 }
