@@ -1,8 +1,17 @@
 /** Every projection the application runs. Add new ones here. */
 import type { Projection } from "../src/projections/Projection.ts"
 import { auditLogProjection } from "./auditLog.ts"
+import { commerceProjection } from "./commerce.ts"
 import { jobsProjection } from "./jobs.ts"
 import { jobTimelineProjection } from "./jobTimeline.ts"
+import { shopsProjection } from "./shops.ts"
 import { streamsProjection } from "./streams.ts"
 
-export const allProjections: ReadonlyArray<Projection> = [streamsProjection, auditLogProjection, jobsProjection, jobTimelineProjection]
+export const allProjections: ReadonlyArray<Projection> = [
+  streamsProjection,
+  auditLogProjection,
+  jobsProjection,
+  jobTimelineProjection,
+  commerceProjection,
+  shopsProjection
+]

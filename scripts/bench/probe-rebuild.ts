@@ -78,7 +78,7 @@ try {
         } else if (process.env.PROBE_APPLY === "noop") {
           yield* Effect.void
         } else {
-          yield* projection.apply(evs, { sql, table })
+          yield* projection.apply(evs, { sql, table, open: () => Effect.die(new Error("the probe opens no sealed data")) })
         }
         tApply = performance.now() - a
       }))

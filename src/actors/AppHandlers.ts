@@ -4,9 +4,9 @@
  * dead-lettered with a clear reason, never silently dropped.
  */
 import { Effect, Layer } from "effect"
-import { makeJobHandlers } from "../jobs/JobProcess.ts"
+import { type JobTimings, makeJobHandlers } from "../jobs/JobProcess.ts"
 import { timingsFromConfig } from "../jobs/JobsLayer.ts"
-import { webhookHandlers } from "../webhooks/WebhookHandlers.ts"
+import { makeWebhookHandlers } from "../webhooks/WebhookHandlers.ts"
 import { type HandlerContext, PermanentFailure, ShopHandlers } from "./ShopHandlers.ts"
 
 export type Handler = ShopHandlers["Service"]["handle"]
@@ -20,12 +20,16 @@ export const makeDispatcher = (handlers: ReadonlyMap<string, Handler>): ShopHand
   }
 })
 
-/** Every area's handlers (requires EventStore, ShopLog, JobSteps). */
-export const layer = Layer.effect(
-  ShopHandlers,
+/** Every area's handlers (requires EventStore, ShopLog, JobSteps, the secrets and SQL). */
+export const makeAppHandlers = (timings: JobTimings) =>
   Effect.gen(function*() {
-    const timings = yield* timingsFromConfig
     const jobs = yield* makeJobHandlers(timings)
-    return makeDispatcher(new Map([...jobs, ...webhookHandlers]))
+    const webhooks = yield* makeWebhookHandlers
+    return makeDispatcher(new Map([...jobs, ...webhooks]))
   })
-)
+
+/** With the job timings given (tests). */
+export const layerWithTimings = (timings: JobTimings) => Layer.effect(ShopHandlers, makeAppHandlers(timings))
+
+/** With the job timings from configuration. */
+export const layer = Layer.effect(ShopHandlers, Effect.flatMap(timingsFromConfig, makeAppHandlers))

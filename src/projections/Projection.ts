@@ -3,7 +3,7 @@
  * Definitions live in `projections/`; the runner (`ProjectionRunner.ts`) owns checkpoints,
  * generations and the blue/green switch.
  */
-import type { Effect } from "effect"
+import type { Effect, Option } from "effect"
 import type { SqlClient } from "effect/sql/SqlClient"
 import type { SqlError } from "effect/sql/SqlError"
 import type { RecordedEvent } from "../../domain/events/Envelope.ts"
@@ -25,7 +25,20 @@ export interface ApplyContext {
   readonly sql: SqlClient
   /** The physical table name of this generation for a logical table name (quoted identifier). */
   readonly table: (name: string) => string
+  /**
+   * Opens a value sealed with a shop's data key (`Sealed` in `src/secrets/Secrets.ts`):
+   * `None` once its key was shredded (the customer or shop was redacted) or when it does not
+   * open. Projections that keep personal data in their tables read it through this.
+   */
+  readonly open: (shop: string, sealed: unknown) => Effect.Effect<Option.Option<unknown>, SqlError>
 }
+
+/**
+ * `shop/redact`: when the runner meets this event it deletes every row of the shop from the
+ * projection's shop tables (those naming a `shopColumn`) before applying later events, for
+ * every projection, whatever its `eventTypes`. Projections that list the type also see it.
+ */
+export const SHOP_REDACTED = "shop.redacted"
 
 export interface Projection {
   readonly name: string

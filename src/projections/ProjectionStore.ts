@@ -2,14 +2,16 @@
  * SQL side of projections: generations, their tables and views, checkpointed batches, the
  * atomic blue/green switch, status and checksums. The runner decides when; this does how.
  */
-import { Effect, Stream } from "effect"
+import { Effect, Option, Stream } from "effect"
 import type { SqlClient } from "effect/sql/SqlClient"
 import type { SqlError } from "effect/sql/SqlError"
 import { createHash } from "node:crypto"
 import type { UpcasterRegistry } from "../../domain/events/Upcasting.ts"
 import { findHorizon, type GapObservation } from "../../adapters/postgres/GlobalLogReader.ts"
 import { fetchRange, toRecordedEvent } from "../../adapters/postgres/PgEventStore.ts"
-import { physicalTable, type Projection } from "./Projection.ts"
+import type { RecordedEvent } from "../../domain/events/Envelope.ts"
+import { PiiVault } from "../secrets/Secrets.ts"
+import { type ApplyContext, physicalTable, type Projection, SHOP_REDACTED } from "./Projection.ts"
 
 export interface Generation {
   readonly name: string
@@ -179,7 +181,7 @@ export const applyBatch = (
     if (horizon.safeUpTo <= generation.position) {
       return { position: generation.position, applied: 0, caughtUp: true, gap: horizon.gap }
     }
-    const types = projection.eventTypes === "all" ? null : projection.eventTypes
+    const types = projection.eventTypes === "all" ? null : [...projection.eventTypes, SHOP_REDACTED]
     const rows = yield* fetchRange(sql, generation.position, horizon.safeUpTo, batchSize, { types })
     const upTo = rows.length === batchSize ? Number(rows[rows.length - 1]!.position) : horizon.safeUpTo
     const events = rows.map(toRecordedEvent(upcasters))
@@ -192,7 +194,7 @@ export const applyBatch = (
            AND status <> 'retired'
         RETURNING generation`
       if (updated.length === 0) return false
-      if (events.length > 0) yield* projection.apply(events, { sql, table })
+      if (events.length > 0) yield* applyWithErasure(projection, events, { sql, table, open: yield* sealedOpener })
       return true
     }))
     return {
@@ -201,6 +203,44 @@ export const applyBatch = (
       caughtUp: !moved || (upTo === horizon.safeUpTo && !horizon.blocked && rows.length < batchSize),
       gap: horizon.gap
     }
+  })
+
+/**
+ * How projections open sealed values: through the `PiiVault` when the process has one. A
+ * projection that needs it in a process without it fails loudly instead of writing rows
+ * without their data.
+ */
+const sealedOpener = Effect.map(Effect.serviceOption(PiiVault), (vault): ApplyContext["open"] => (shop, sealed) =>
+  Option.isNone(vault)
+    ? Effect.die(new Error("a projection opens sealed data, but no PiiVault is provided to the projection runner"))
+    : vault.value.open(shop, sealed as never).pipe(
+      Effect.catchTag("DecryptionFailed", (e) =>
+        Effect.as(Effect.logWarning(`a sealed value of ${shop} does not open: ${e.message}`), Option.none())),
+      Effect.catchTag("SecretsUnavailable", (e) => Effect.die(e))
+    ))
+
+/**
+ * Applies a batch, erasing a shop's rows where its `shop.redacted` event stands: events
+ * before it are applied, then the shop's rows deleted from every shop table, then the rest
+ * (the redaction event included, for projections that list it).
+ */
+const applyWithErasure = (projection: Projection, events: ReadonlyArray<RecordedEvent>, ctx: ApplyContext) =>
+  Effect.gen(function*() {
+    const wants = (e: RecordedEvent) => projection.eventTypes === "all" || projection.eventTypes.includes(e.type)
+    let segment: Array<RecordedEvent> = []
+    for (const event of events) {
+      if (event.type === SHOP_REDACTED) {
+        if (segment.length > 0) yield* projection.apply(segment, ctx)
+        segment = []
+        for (const t of projection.tables) {
+          if (t.shopColumn !== undefined) {
+            yield* ctx.sql`DELETE FROM ${ctx.sql.unsafe(ctx.table(t.name))} WHERE ${ctx.sql(t.shopColumn)} = ${event.shop}`
+          }
+        }
+      }
+      if (wants(event)) segment.push(event)
+    }
+    if (segment.length > 0) yield* projection.apply(segment, ctx)
   })
 
 /**

@@ -1,18 +1,158 @@
 /**
- * Shopify webhook topics without a typed model yet are kept, raw, as `shopify.webhook_received`
- * events on the shop's `webhooks-<shop>` stream: never rejected, never lost, replayable once a
- * model exists.
+ * What the shop actor does with a Shopify webhook (`shopify.webhook` messages from
+ * `POST /webhooks/shopify`):
+ *
+ * - modelled commerce topics (orders, products, customers, carts, checkouts, inventory
+ *   levels) → one typed event on the entity's stream, its record sealed under the data key of
+ *   its subject (see `domain/shopify/webhookRecords.ts`);
+ * - `app/uninstalled` → `shop.uninstalled` on `shop-<shop>`, and the offline token is
+ *   discarded — unless the shop re-installed after this uninstall fired (deliveries arrive
+ *   late and out of order: a stale uninstall must not discard the new install's token);
+ * - compliance topics → `src/privacy/Compliance.ts`;
+ * - every other topic, and a modelled topic whose payload does not fit its model → the raw
+ *   delivery, sealed under the shop's key, as `shopify.webhook_received` on `webhooks-<shop>`
+ *   (never rejected, never lost, replayable once a model exists).
+ *
+ * The message id is the delivery's dedupe key, so a re-delivery never reaches here twice.
  */
-import { Effect } from "effect"
+import { Effect, Option, Schema } from "effect"
+import { SqlClient } from "effect/sql"
+import type { NewEvent } from "../../domain/events/Envelope.ts"
+import { isoInstant, normalizeWebhook, parseCustomerPrivacyRequest } from "../../domain/shopify/webhookRecords.ts"
 import type { Handler } from "../actors/AppHandlers.ts"
+import { type Append, type Decision, type HandlerContext, PermanentFailure, TransientFailure } from "../actors/ShopHandlers.ts"
+import { exportCustomerData, redactCustomer, redactShop } from "../privacy/Compliance.ts"
+import { PiiVault, ShopTokens } from "../secrets/Secrets.ts"
 
-export const webhookHandlers: ReadonlyArray<readonly [string, Handler]> = [
-  ["shopify.webhook_received", (ctx) =>
-    Effect.succeed({
-      appends: [{
-        streamId: `webhooks-${ctx.shop}`,
-        expected: "any",
-        events: [{ type: "shopify.webhook_received", data: ctx.message.payload }]
-      }]
-    })]
-]
+/** The `shopify.webhook` payload (and the older `shopify.webhook_received` message shape). */
+const Delivery = Schema.Struct({
+  topic: Schema.String,
+  event_id: Schema.optional(Schema.NullOr(Schema.String)),
+  webhook_id: Schema.optional(Schema.NullOr(Schema.String)),
+  api_version: Schema.optional(Schema.NullOr(Schema.String)),
+  triggered_at: Schema.optional(Schema.NullOr(Schema.String)),
+  triggeredAt: Schema.optional(Schema.NullOr(Schema.String)),
+  received_at: Schema.optional(Schema.NullOr(Schema.String)),
+  payload: Schema.Unknown
+})
+const decodeDelivery = Schema.decodeUnknownOption(Delivery)
+
+export const shopStreamId = (shop: string): string => `shop-${shop}`
+export const privacyStreamId = (shop: string): string => `privacy-${shop}`
+
+const one = (streamId: string, event: NewEvent): Decision => ({ appends: [{ streamId, expected: "any", events: [event] }] })
+
+const secretsFailure = (e: { readonly _tag: string; readonly message: string }) =>
+  e._tag === "DecryptionFailed"
+    ? new PermanentFailure({ reason: `sealed data does not open: ${e.message}` })
+    : new TransientFailure({ reason: `secrets unavailable: ${e.message}` })
+
+export const makeWebhookHandlers = Effect.gen(function*() {
+  const vault = yield* PiiVault
+  const tokens = yield* ShopTokens
+  const sql = yield* SqlClient.SqlClient
+  const services = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+    effect.pipe(
+      Effect.provideService(PiiVault, vault),
+      Effect.provideService(ShopTokens, tokens),
+      Effect.provideService(SqlClient.SqlClient, sql)
+    ) as Effect.Effect<A, E, Exclude<R, PiiVault | ShopTokens | SqlClient.SqlClient>>
+
+  const handle = (ctx: HandlerContext): Effect.Effect<Decision, PermanentFailure | TransientFailure> =>
+    Effect.gen(function*() {
+      const delivery = decodeDelivery(ctx.message.payload)
+      if (Option.isNone(delivery)) return yield* new PermanentFailure({ reason: "not a Shopify webhook delivery" })
+      const d = delivery.value
+      const triggeredAt = d.triggered_at ?? d.triggeredAt ?? null
+      const receivedAt = d.received_at ?? ctx.message.publishedAt ?? new Date().toISOString()
+      const source = { topic: d.topic, event_id: d.event_id ?? null, api_version: d.api_version ?? null, triggered_at: triggeredAt }
+      const occurredAt = new Date(isoInstant(triggeredAt) ?? isoInstant(receivedAt) ?? Date.now())
+      const shop = ctx.shop
+
+      const keepRaw = (decodeError: string | null) =>
+        Effect.map(vault.seal(shop, "shop", d.payload), (payload) =>
+          one(`webhooks-${shop}`, {
+            type: "shopify.webhook_received",
+            occurredAt,
+            data: { ...source, subject: "shop", decode_error: decodeError, payload }
+          }))
+
+      switch (d.topic) {
+        case "app/uninstalled": {
+          const current = yield* tokens.get(shop)
+          // A re-install after this uninstall fired owns the current token: keep it.
+          const stale = Option.isSome(current) && current.value.installedAt.getTime() > occurredAt.getTime()
+          if (!stale) yield* tokens.discard(shop)
+          return one(shopStreamId(shop), {
+            type: "shop.uninstalled",
+            occurredAt,
+            data: { ...source, token_discarded: !stale, stale }
+          })
+        }
+        case "customers/data_request": {
+          const request = parseCustomerPrivacyRequest(d.payload)
+          if (typeof request === "string") return yield* keepRaw(request)
+          const exported = yield* services(exportCustomerData(shop, request, ctx.message.messageId))
+          return one(privacyStreamId(shop), {
+            type: "customer.data_exported",
+            occurredAt,
+            data: {
+              ...source,
+              export_id: exported.exportId,
+              customer_id: exported.customerId,
+              data_request_id: exported.dataRequestId,
+              orders_requested: request.orderIds,
+              event_count: exported.eventCount,
+              bytes: exported.bytes,
+              sha256: exported.sha256
+            }
+          })
+        }
+        case "customers/redact": {
+          const request = parseCustomerPrivacyRequest(d.payload)
+          if (typeof request === "string") return yield* keepRaw(request)
+          const subjects = yield* services(redactCustomer(shop, request))
+          return one(privacyStreamId(shop), {
+            type: "customer.redacted",
+            occurredAt,
+            data: { ...source, customer_id: request.customerId, order_ids: request.orderIds, subjects_shredded: subjects }
+          })
+        }
+        case "shop/redact": {
+          yield* services(redactShop(shop))
+          return one(shopStreamId(shop), { type: "shop.redacted", occurredAt, data: source })
+        }
+      }
+
+      const normalized = normalizeWebhook(d.topic, d.payload, { shop, triggeredAt, receivedAt })
+      switch (normalized._tag) {
+        case "Unmodelled":
+          return yield* keepRaw(null)
+        case "Invalid":
+          return yield* keepRaw(normalized.reason)
+        case "Typed": {
+          const n = normalized.value
+          const record = yield* vault.seal(shop, n.subject, n.record)
+          const append: Append = {
+            streamId: n.streamId,
+            expected: "any",
+            events: [{ type: n.eventType, occurredAt, data: { ...n.clear, subject: n.subject, source, record } }]
+          }
+          return { appends: [append] }
+        }
+      }
+    }).pipe(
+      Effect.catchTags({
+        SecretsUnavailable: (e) => Effect.fail(secretsFailure(e)),
+        DecryptionFailed: (e) => Effect.fail(secretsFailure(e)),
+        SqlError: (e) => Effect.fail(new TransientFailure({ reason: `database: ${e.message}` }))
+      })
+    )
+
+  const handlers: ReadonlyArray<readonly [string, Handler]> = [
+    ["shopify.webhook", handle],
+    // messages published before the `shopify.webhook` type existed
+    ["shopify.webhook_received", handle]
+  ]
+  return handlers
+})

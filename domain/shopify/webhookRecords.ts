@@ -1,0 +1,309 @@
+/**
+ * Shopify webhook payloads → Sumeru's typed commerce events (pure).
+ *
+ * Each modelled topic becomes one event on the entity's own stream
+ * (`order-<shop>-<id>`, `product-<shop>-<id>`, …). The event data has two parts:
+ * - clear fields: the entity id (exact digits), its GraphQL id, the version time
+ *   (`updated_at`, what read models compare so an older delivery never overwrites newer
+ *   state), the owning customer id when there is one, and the data-key `subject`;
+ * - `record`: the normalised entity plus the raw payload, which the caller seals with the
+ *   subject's data key (crypto-shredding: `customers/redact` destroys `customer:<id>`,
+ *   `shop/redact` every key of the shop, and the sealed records become unreadable while the
+ *   events stay immutable).
+ *
+ * Subjects: a customer's data is sealed under `customer:<id>`; a guest order or checkout
+ * under `order:<id>` / `checkout:<token>` (customers/redact lists the orders to redact);
+ * catalogue and inventory data under `shop`.
+ */
+import { shopifyId } from "./losslessJson.ts"
+
+export interface WebhookContext {
+  readonly shop: string
+  /** `X-Shopify-Triggered-At`, if sent. */
+  readonly triggeredAt: string | null
+  /** When Sumeru received the delivery (ISO). */
+  readonly receivedAt: string
+}
+
+export interface NormalizedWebhook {
+  readonly eventType: string
+  readonly streamId: string
+  readonly subject: string
+  readonly clear: Readonly<Record<string, unknown>>
+  /** What gets sealed under `subject`. */
+  readonly record: Readonly<Record<string, unknown>>
+}
+
+export type Normalized =
+  | { readonly _tag: "Typed"; readonly value: NormalizedWebhook }
+  | { readonly _tag: "Unmodelled" }
+  | { readonly _tag: "Invalid"; readonly reason: string }
+
+type Json = Readonly<Record<string, unknown>>
+
+const isObject = (u: unknown): u is Json => typeof u === "object" && u !== null && !Array.isArray(u)
+const str = (u: unknown): string | null => (typeof u === "string" ? u : typeof u === "number" ? String(u) : null)
+const num = (u: unknown): number | null => {
+  if (typeof u === "number" && Number.isFinite(u)) return u
+  if (typeof u === "string" && u.trim() !== "" && Number.isFinite(Number(u))) return Number(u)
+  return null
+}
+
+/** An ISO-8601 UTC instant, or null when absent/unparseable. */
+export const isoInstant = (u: unknown): string | null => {
+  if (typeof u !== "string") return null
+  // Shopify's header uses nanoseconds (`…00.000000000Z`); Date parses milliseconds.
+  const trimmed = u.replace(/(\.\d{3})\d+/, "$1")
+  const ms = Date.parse(trimmed)
+  return Number.isNaN(ms) ? null : new Date(ms).toISOString()
+}
+
+/** The version of a delivery: the entity's `updated_at`, else when Shopify fired it, else receipt. */
+const versionOf = (payload: Json, ctx: WebhookContext): string =>
+  isoInstant(payload["updated_at"]) ?? isoInstant(ctx.triggeredAt) ?? ctx.receivedAt
+
+const customerIdOf = (payload: Json): string | null =>
+  isObject(payload["customer"]) ? shopifyId(payload["customer"]["id"]) ?? null : null
+
+const lineItems = (u: unknown) =>
+  Array.isArray(u)
+    ? u.filter(isObject).map((li) => ({
+      product_id: shopifyId(li["product_id"]) ?? null,
+      variant_id: shopifyId(li["variant_id"]) ?? null,
+      quantity: num(li["quantity"]),
+      price: str(li["price"]),
+      sku: str(li["sku"]),
+      title: str(li["title"])
+    }))
+    : []
+
+const person = (u: unknown) =>
+  isObject(u)
+    ? {
+      id: shopifyId(u["id"]) ?? null,
+      email: str(u["email"]),
+      phone: str(u["phone"]),
+      first_name: str(u["first_name"]),
+      last_name: str(u["last_name"])
+    }
+    : null
+
+const ORDER_EVENTS: Record<string, string> = {
+  "orders/create": "order.created",
+  "orders/updated": "order.updated",
+  "orders/paid": "order.paid",
+  "orders/cancelled": "order.cancelled",
+  "orders/fulfilled": "order.fulfilled"
+}
+const PRODUCT_EVENTS: Record<string, string> = {
+  "products/create": "product.created",
+  "products/update": "product.updated",
+  "products/delete": "product.deleted"
+}
+const CUSTOMER_EVENTS: Record<string, string> = { "customers/create": "customer.created", "customers/update": "customer.updated" }
+const CART_EVENTS: Record<string, string> = { "carts/create": "cart.created", "carts/update": "cart.updated" }
+const CHECKOUT_EVENTS: Record<string, string> = { "checkouts/create": "checkout.created", "checkouts/update": "checkout.updated" }
+
+/** Every typed event type produced from webhooks. */
+export const COMMERCE_EVENT_TYPES: ReadonlyArray<string> = [
+  ...Object.values(ORDER_EVENTS),
+  ...Object.values(PRODUCT_EVENTS),
+  ...Object.values(CUSTOMER_EVENTS),
+  ...Object.values(CART_EVENTS),
+  ...Object.values(CHECKOUT_EVENTS),
+  "inventory_level.updated"
+]
+
+const invalid = (reason: string): Normalized => ({ _tag: "Invalid", reason })
+const typed = (value: NormalizedWebhook): Normalized => ({ _tag: "Typed", value })
+
+const order = (eventType: string, p: Json, ctx: WebhookContext): Normalized => {
+  const id = shopifyId(p["id"])
+  if (id === undefined) return invalid("the order has no numeric id")
+  const customerId = customerIdOf(p)
+  return typed({
+    eventType,
+    streamId: `order-${ctx.shop}-${id}`,
+    subject: customerId !== null ? `customer:${customerId}` : `order:${id}`,
+    clear: { order_id: id, admin_graphql_api_id: str(p["admin_graphql_api_id"]), customer_id: customerId, updated_at: versionOf(p, ctx) },
+    record: {
+      name: str(p["name"]),
+      email: str(p["email"]),
+      currency: str(p["currency"]),
+      total_price: str(p["total_price"]),
+      subtotal_price: str(p["subtotal_price"]),
+      total_tax: str(p["total_tax"]),
+      financial_status: str(p["financial_status"]),
+      fulfillment_status: str(p["fulfillment_status"]),
+      created_at: isoInstant(p["created_at"]),
+      processed_at: isoInstant(p["processed_at"]),
+      cancelled_at: isoInstant(p["cancelled_at"]),
+      source_name: str(p["source_name"]),
+      landing_site: str(p["landing_site"]),
+      referring_site: str(p["referring_site"]),
+      tags: str(p["tags"]),
+      line_items: lineItems(p["line_items"]),
+      customer: person(p["customer"]),
+      raw: p
+    }
+  })
+}
+
+const product = (eventType: string, p: Json, ctx: WebhookContext): Normalized => {
+  const id = shopifyId(p["id"])
+  if (id === undefined) return invalid("the product has no numeric id")
+  const variants = Array.isArray(p["variants"]) ? p["variants"].filter(isObject) : []
+  return typed({
+    eventType,
+    streamId: `product-${ctx.shop}-${id}`,
+    subject: "shop",
+    clear: { product_id: id, admin_graphql_api_id: str(p["admin_graphql_api_id"]), updated_at: versionOf(p, ctx) },
+    record: eventType === "product.deleted"
+      ? { raw: p }
+      : {
+        title: str(p["title"]),
+        handle: str(p["handle"]),
+        status: str(p["status"]),
+        vendor: str(p["vendor"]),
+        product_type: str(p["product_type"]),
+        tags: str(p["tags"]),
+        published_at: isoInstant(p["published_at"]),
+        variants: variants.map((v) => ({
+          id: shopifyId(v["id"]) ?? null,
+          sku: str(v["sku"]),
+          price: str(v["price"]),
+          inventory_item_id: shopifyId(v["inventory_item_id"]) ?? null,
+          inventory_quantity: num(v["inventory_quantity"])
+        })),
+        raw: p
+      }
+  })
+}
+
+const customer = (eventType: string, p: Json, ctx: WebhookContext): Normalized => {
+  const id = shopifyId(p["id"])
+  if (id === undefined) return invalid("the customer has no numeric id")
+  return typed({
+    eventType,
+    streamId: `customer-${ctx.shop}-${id}`,
+    subject: `customer:${id}`,
+    clear: { customer_id: id, admin_graphql_api_id: str(p["admin_graphql_api_id"]), updated_at: versionOf(p, ctx) },
+    record: {
+      email: str(p["email"]),
+      phone: str(p["phone"]),
+      first_name: str(p["first_name"]),
+      last_name: str(p["last_name"]),
+      state: str(p["state"]),
+      tags: str(p["tags"]),
+      verified_email: typeof p["verified_email"] === "boolean" ? p["verified_email"] : null,
+      created_at: isoInstant(p["created_at"]),
+      raw: p
+    }
+  })
+}
+
+const cart = (eventType: string, p: Json, ctx: WebhookContext): Normalized => {
+  const token = str(p["token"]) ?? str(p["id"])
+  if (token === null || token === "") return invalid("the cart has no token")
+  return typed({
+    eventType,
+    streamId: `cart-${ctx.shop}-${token}`,
+    subject: "shop",
+    clear: { cart_token: token, updated_at: versionOf(p, ctx) },
+    record: { line_items: lineItems(p["line_items"]), note: str(p["note"]), created_at: isoInstant(p["created_at"]), raw: p }
+  })
+}
+
+const checkout = (eventType: string, p: Json, ctx: WebhookContext): Normalized => {
+  const token = str(p["token"]) ?? shopifyId(p["id"]) ?? null
+  if (token === null || token === "") return invalid("the checkout has no token")
+  const customerId = customerIdOf(p)
+  return typed({
+    eventType,
+    streamId: `checkout-${ctx.shop}-${token}`,
+    subject: customerId !== null ? `customer:${customerId}` : `checkout:${token}`,
+    clear: { checkout_token: token, checkout_id: shopifyId(p["id"]) ?? null, cart_token: str(p["cart_token"]), customer_id: customerId, updated_at: versionOf(p, ctx) },
+    record: {
+      email: str(p["email"]),
+      currency: str(p["currency"]),
+      total_price: str(p["total_price"]),
+      completed_at: isoInstant(p["completed_at"]),
+      line_items: lineItems(p["line_items"]),
+      customer: person(p["customer"]),
+      raw: p
+    }
+  })
+}
+
+const inventoryLevel = (p: Json, ctx: WebhookContext): Normalized => {
+  const item = shopifyId(p["inventory_item_id"])
+  const location = shopifyId(p["location_id"])
+  if (item === undefined || location === undefined) return invalid("the inventory level lacks inventory_item_id or location_id")
+  return typed({
+    eventType: "inventory_level.updated",
+    streamId: `inventory-${ctx.shop}-${item}`,
+    subject: "shop",
+    clear: { inventory_item_id: item, location_id: location, updated_at: versionOf(p, ctx) },
+    record: { available: num(p["available"]), raw: p }
+  })
+}
+
+/** Maps a delivery of a modelled commerce topic to its typed event. */
+export const normalizeWebhook = (topic: string, payload: unknown, ctx: WebhookContext): Normalized => {
+  const kind = ORDER_EVENTS[topic] !== undefined
+    ? "order"
+    : PRODUCT_EVENTS[topic] !== undefined
+    ? "product"
+    : CUSTOMER_EVENTS[topic] !== undefined
+    ? "customer"
+    : CART_EVENTS[topic] !== undefined
+    ? "cart"
+    : CHECKOUT_EVENTS[topic] !== undefined
+    ? "checkout"
+    : topic === "inventory_levels/update"
+    ? "inventory"
+    : undefined
+  if (kind === undefined) return { _tag: "Unmodelled" }
+  if (!isObject(payload)) return invalid("the payload is not a JSON object")
+  switch (kind) {
+    case "order":
+      return order(ORDER_EVENTS[topic]!, payload, ctx)
+    case "product":
+      return product(PRODUCT_EVENTS[topic]!, payload, ctx)
+    case "customer":
+      return customer(CUSTOMER_EVENTS[topic]!, payload, ctx)
+    case "cart":
+      return cart(CART_EVENTS[topic]!, payload, ctx)
+    case "checkout":
+      return checkout(CHECKOUT_EVENTS[topic]!, payload, ctx)
+    case "inventory":
+      return inventoryLevel(payload, ctx)
+  }
+}
+
+/** `customers/data_request` and `customers/redact` payloads (SHOPIFY.md §6). */
+export interface CustomerPrivacyRequest {
+  readonly customerId: string
+  /** Order ids named by the request (`orders_requested` / `orders_to_redact`). */
+  readonly orderIds: ReadonlyArray<string>
+  /** `data_request.id` (data requests only). */
+  readonly requestId: string | null
+}
+
+export const parseCustomerPrivacyRequest = (payload: unknown): CustomerPrivacyRequest | string => {
+  if (!isObject(payload)) return "the payload is not a JSON object"
+  const customerId = isObject(payload["customer"]) ? shopifyId(payload["customer"]["id"]) : undefined
+  if (customerId === undefined) return "customer.id is missing or not numeric"
+  const list = payload["orders_requested"] ?? payload["orders_to_redact"] ?? []
+  if (!Array.isArray(list)) return "the order list is not an array"
+  const orderIds = list.map(shopifyId)
+  if (orderIds.some((o) => o === undefined)) return "an order id is not numeric"
+  const request = isObject(payload["data_request"]) ? str(payload["data_request"]["id"]) : null
+  return { customerId, orderIds: orderIds as Array<string>, requestId: request }
+}
+
+/** The data-key subjects holding a customer's data: theirs, and their named (guest) orders. */
+export const customerSubjects = (request: CustomerPrivacyRequest): ReadonlyArray<string> => [
+  `customer:${request.customerId}`,
+  ...request.orderIds.map((o) => `order:${o}`)
+]
