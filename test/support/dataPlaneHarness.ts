@@ -35,6 +35,9 @@ export const PREVIOUS_SECRET = "test-app-secret-previous"
 
 export interface DataPlaneOptions {
   readonly log?: "embedded" | "jetstream"
+  /** JetStream on another nats-server than the test run's (tests that stop it). */
+  readonly natsUrl?: string
+  readonly publishTimeoutMs?: number
   /** Extra routes on the same app (public ingest, OAuth, admin…). */
   readonly mount?: (app: Hono, run: <A, E>(effect: Effect.Effect<A, E, any>) => Promise<A>) => void
 }
@@ -44,7 +47,13 @@ export const startDataPlane = async (options: DataPlaneOptions = {}) => {
   const core = coreLayer(layerPostgres(Redacted.make(dbUrl), { maxConnections: 10 }))
   const unique = `dp${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`
   const chosen: Layer.Layer<ShopLog, unknown, SqlClient.SqlClient | DatabaseMode> = options.log === "jetstream"
-    ? JetStreamShopLog.layer({ servers: inject("natsUrl"), streamName: unique.toUpperCase(), subjectPrefix: unique, partitions: 4 })
+    ? JetStreamShopLog.layer({
+      servers: options.natsUrl ?? inject("natsUrl"),
+      streamName: unique.toUpperCase(),
+      subjectPrefix: unique,
+      partitions: 4,
+      ...(options.publishTimeoutMs === undefined ? {} : { publishTimeoutMs: options.publishTimeoutMs, requestTimeoutMs: options.publishTimeoutMs })
+    })
     : EmbeddedShopLog.layer({ partitions: 4 })
   const base = chosen.pipe(Layer.provideMerge(core))
   const ring = KeyRing.layer({ currentKid: "k1", keys: new Map([["k1", new Uint8Array(randomBytes(32))]]) })

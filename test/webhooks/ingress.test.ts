@@ -284,3 +284,28 @@ describe("mandatory compliance webhooks (PostgreSQL 15, embedded log)", () => {
     expect(APP_SECRET).toBeTruthy()
   })
 })
+
+describe("when the shop log is unreachable", () => {
+  it("answers 503 with Retry-After (Shopify retries) within its 5 s budget, and stores nothing", async () => {
+    const { startNatsServer } = await import("../support/natsServer.ts")
+    const nats = await startNatsServer()
+    const dp = await startDataPlane({ log: "jetstream", natsUrl: nats.url, publishTimeoutMs: 1_500 })
+    try {
+      const shop = "log-down.myshopify.com"
+      expect((await dp.webhook("products/update", shop, { id: 1, updated_at: "2026-11-20T10:00:00Z" })).status).toBe(200)
+      await dp.until(async () => ((await dp.events(shop)).length === 1 ? true : undefined), "the first delivery")
+      await nats.stop()
+      const started = Date.now()
+      const r = await dp.webhook("products/update", shop, { id: 2, updated_at: "2026-11-20T10:00:00Z" })
+      const elapsed = Date.now() - started
+      expect(r.status).toBe(503)
+      expect(r.headers.get("retry-after")).toBe("5")
+      expect(((await r.json()) as { error: { code: string } }).error.code).toBe("unavailable")
+      expect(elapsed).toBeLessThan(5_000)
+      expect((await dp.events(shop)).length).toBe(1)
+    } finally {
+      await dp.close()
+      await nats.stop().catch(() => undefined)
+    }
+  }, 60_000)
+})
