@@ -6,6 +6,7 @@
 import { Effect, Layer } from "effect"
 import { type JobTimings, makeJobHandlers } from "../jobs/JobProcess.ts"
 import { timingsFromConfig } from "../jobs/JobsLayer.ts"
+import { installHandlers } from "../app/InstallHandlers.ts"
 import { makeWebhookHandlers } from "../webhooks/WebhookHandlers.ts"
 import { type HandlerContext, PermanentFailure, ShopHandlers } from "./ShopHandlers.ts"
 
@@ -25,7 +26,7 @@ export const makeAppHandlers = (timings: JobTimings) =>
   Effect.gen(function*() {
     const jobs = yield* makeJobHandlers(timings)
     const webhooks = yield* makeWebhookHandlers
-    return makeDispatcher(new Map([...jobs, ...webhooks]))
+    return makeDispatcher(new Map([...jobs, ...webhooks, ...installHandlers]))
   })
 
 /** With the job timings given (tests). */

@@ -20,6 +20,7 @@ import { SqlClient } from "effect/sql"
 import type { NewEvent } from "../../domain/events/Envelope.ts"
 import { isoInstant, normalizeWebhook, parseCustomerPrivacyRequest } from "../../domain/shopify/webhookRecords.ts"
 import type { Handler } from "../actors/AppHandlers.ts"
+import { shopStreamId } from "../app/InstallHandlers.ts"
 import { type Append, type Decision, type HandlerContext, PermanentFailure, TransientFailure } from "../actors/ShopHandlers.ts"
 import { exportCustomerData, redactCustomer, redactShop } from "../privacy/Compliance.ts"
 import { PiiVault, ShopTokens } from "../secrets/Secrets.ts"
@@ -37,7 +38,6 @@ const Delivery = Schema.Struct({
 })
 const decodeDelivery = Schema.decodeUnknownOption(Delivery)
 
-export const shopStreamId = (shop: string): string => `shop-${shop}`
 export const privacyStreamId = (shop: string): string => `privacy-${shop}`
 
 const one = (streamId: string, event: NewEvent): Decision => ({ appends: [{ streamId, expected: "any", events: [event] }] })

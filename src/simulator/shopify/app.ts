@@ -1,6 +1,7 @@
 /**
- * HTTP surface of the simulator (Hono): the Admin GraphQL endpoint, OAuth token exchange,
- * the staged-upload bucket, signed bulk result downloads, and the `/__sim/` control API.
+ * HTTP surface of the simulator (Hono): the Admin GraphQL endpoint, OAuth (authorize, code and
+ * token-exchange grants), the staged-upload bucket, signed bulk result downloads, and the
+ * `/__sim/` control API.
  */
 import { createReadStream } from "node:fs"
 import { stat } from "node:fs/promises"
@@ -10,6 +11,14 @@ import { randomUUID } from "node:crypto"
 import { Hono, type Context } from "hono"
 import { prepareRequest, runOperation, type GraphQLRequestBody } from "./execute.ts"
 import type { BulkFailureFault, RequestMatch } from "./faults.ts"
+import {
+  callbackUrl,
+  checkAuthorizeRequest,
+  ID_TOKEN_TYPE,
+  isValidSubjectToken,
+  OFFLINE_TOKEN_TYPE,
+  TOKEN_EXCHANGE_GRANT
+} from "./oauth.ts"
 import type { ShopState } from "./shop.ts"
 import { UploadError, escapeXml, gcsErrorXml, receiveMultipart } from "./stagedUploads.ts"
 
@@ -20,6 +29,10 @@ export interface SimulatorHost {
   readonly defaultShop: string | undefined
   readonly appSecret: string
   readonly apiKey: string | undefined
+  /** The app's configured scopes (granted when `scope` is omitted, and by token exchange). */
+  readonly appScopes: string
+  /** The app's `[auth] redirect_urls`; any http(s) `redirect_uri` is accepted when undefined. */
+  readonly redirectUrls: ReadonlyArray<string> | undefined
   readonly controlToken: string | undefined
   readonly tmpDir: string
   readonly maxUploadBytes: number
@@ -51,6 +64,9 @@ const json = (status: number, body: unknown, headers: Record<string, string> = {
     status,
     headers: { "Content-Type": "application/json; charset=utf-8", ...headers }
   })
+
+const html = (status: number, body: string): Response =>
+  new Response(`<!DOCTYPE html><html><body>${body}</body></html>`, { status, headers: { "Content-Type": "text/html; charset=utf-8" } })
 
 const xml = (status: number, body: string): Response =>
   new Response(body, { status, headers: { "Content-Type": "application/xml; charset=UTF-8" } })
@@ -132,6 +148,33 @@ export const createSimulatorApp = (host: SimulatorHost): Hono => {
     return json(result.status, result.body, headers)
   })
 
+  // Authorization code grant, step 1. On Shopify this is `https://<shop>/admin/oauth/authorize`;
+  // on the simulator's shared origin the shop comes from the Host, then a `shop` parameter.
+  app.get("/admin/oauth/authorize", (c) => {
+    const query = new URL(c.req.url).searchParams
+    const name = hostOf(c)
+    const byParam = query.get("shop")?.toLowerCase()
+    const shop = host.shops.find((s) => s.domain === name) ??
+      host.shops.find((s) => s.domain === byParam) ??
+      (byParam === undefined ? host.shops.find((s) => s.domain === host.defaultShop) : undefined)
+    if (shop === undefined) return html(404, "<h1>There's no store at this address.</h1>")
+    const grant = checkAuthorizeRequest({
+      shop: shop.domain,
+      query,
+      apiKey: host.apiKey,
+      redirectUrls: host.redirectUrls,
+      appScopes: host.appScopes
+    })
+    if ("status" in grant) return html(grant.status, `<h1>${escapeXml(grant.message)}</h1>`)
+    // The merchant approves at once (there is no consent screen to click through).
+    const code = shop.issueAuthorizationCode(grant.scopes)
+    return new Response(null, {
+      status: 302,
+      headers: { Location: callbackUrl(grant, shop.domain, code, shop.runtime.clock(), host.appSecret) }
+    })
+  })
+
+  // Authorization code grant step 2, and the token-exchange grant of embedded apps.
   app.post("/admin/oauth/access_token", async (c) => {
     const shop = resolveShop(host, c)
     const contentType = c.req.header("content-type") ?? ""
@@ -140,17 +183,39 @@ export const createSimulatorApp = (host: SimulatorHost): Hono => {
       params = contentType.includes("application/json")
         ? ((await c.req.json()) as Record<string, unknown>)
         : Object.fromEntries(new URLSearchParams(await c.req.text()))
+      if (typeof params !== "object" || params === null) throw new Error("not an object")
     } catch {
       return json(400, { error: "invalid_request", error_description: "Malformed request body" })
     }
     if (params["client_secret"] !== host.appSecret || (host.apiKey !== undefined && params["client_id"] !== host.apiKey)) {
       return json(400, { error: "invalid_client", error_description: "Client authentication failed" })
     }
-    const token = shop !== undefined && typeof params["code"] === "string" ? shop.exchangeAuthorizationCode(params["code"]) : undefined
-    if (token === undefined) {
+    if (params["grant_type"] === TOKEN_EXCHANGE_GRANT) {
+      if (params["subject_token_type"] !== ID_TOKEN_TYPE) {
+        return json(400, { error: "invalid_request", error_description: "subject_token_type must be urn:ietf:params:oauth:token-type:id_token" })
+      }
+      if (params["requested_token_type"] !== OFFLINE_TOKEN_TYPE) {
+        // Online (per-user) tokens are not simulated.
+        return json(400, { error: "invalid_request", error_description: "requested_token_type is not supported" })
+      }
+      const subject = params["subject_token"]
+      const valid = shop !== undefined && typeof subject === "string" && isValidSubjectToken(subject, {
+        secret: host.appSecret,
+        clientId: String(params["client_id"]),
+        shop: shop.domain,
+        nowMs: shop.runtime.clock()
+      })
+      if (!valid || shop === undefined) {
+        return json(400, { error: "invalid_subject_token", error_description: "Subject token is invalid" })
+      }
+      const issued = shop.exchangeSessionToken(host.appScopes)
+      return json(200, { access_token: issued.token, scope: issued.scopes })
+    }
+    const issued = shop !== undefined && typeof params["code"] === "string" ? shop.exchangeAuthorizationCode(params["code"]) : undefined
+    if (issued === undefined) {
       return json(400, { error: "invalid_request", error_description: "The authorization code was not found or was already used" })
     }
-    return json(200, { access_token: token, scope: "read_products,write_products" })
+    return json(200, { access_token: issued.token, scope: issued.scopes })
   })
 
   app.post("/staged-uploads", async (c) => {

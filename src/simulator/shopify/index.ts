@@ -2,7 +2,8 @@
  * A protocol-faithful local simulator of Shopify's Admin GraphQL API (2026-07) for the
  * parts a bulk-metafield job system uses: products search, metafieldsSet/Delete, bulk
  * query/mutation operations with staged uploads and JSONL results, cost throttling,
- * signed `bulk_operations/finish` webhooks, OAuth token exchange, and fault injection.
+ * signed `bulk_operations/finish` webhooks, OAuth (authorization code grant and token
+ * exchange), and fault injection.
  *
  * ```ts
  * const sim = await startShopifySimulator({
@@ -27,6 +28,7 @@ export type { CostLimits, ShopPlan, ThrottleStatus } from "./cost.ts"
 export { loadAdminSchema, validateAdminDocument, defaultAdminSchemaPath, ADMIN_API_VERSION } from "./schema.ts"
 export type { ShopifyGraphQLError } from "./graphqlErrors.ts"
 export { webhookSignature } from "./webhooks.ts"
+export { signAdminQuery, adminQueryMessage, DEFAULT_APP_SCOPES } from "./oauth.ts"
 export type { WebhookDelivery } from "./webhooks.ts"
 export { validateMetafieldValue, isKnownMetafieldType } from "./metafields.ts"
 export { parseSearch } from "./search.ts"

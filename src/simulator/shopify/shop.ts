@@ -11,6 +11,7 @@ import { isoSeconds, type Clock } from "./clock.ts"
 import { CostBucket, PLAN_LIMITS, type CostLimits, type ShopPlan, type ThrottleStatus } from "./cost.ts"
 import { ShopFaults } from "./faults.ts"
 import { gid, seedOf } from "./ids.ts"
+import { DEFAULT_APP_SCOPES } from "./oauth.ts"
 import { StagedUploads, type StagedFile } from "./stagedUploads.ts"
 import type { WebhookDelivery, WebhookDispatcher } from "./webhooks.ts"
 
@@ -87,7 +88,9 @@ export class ShopState {
   webhookUrl: string | undefined
   #tokens = new Set<string>()
   #installed = true
-  readonly #authCodes = new Set<string>()
+  /** Unused authorization codes and the scopes each one grants. */
+  readonly #authCodes = new Map<string, string>()
+  #scopes = DEFAULT_APP_SCOPES
 
   constructor(options: ShopOptions, runtime: SimulatorRuntime) {
     this.domain = options.domain.toLowerCase()
@@ -121,6 +124,11 @@ export class ShopState {
 
   get installed(): boolean {
     return this.#installed
+  }
+
+  /** The scopes granted by the latest install (comma-separated, as Shopify returns them). */
+  get scopes(): string {
+    return this.#scopes
   }
 
   /** Whether `token` may call the Admin API of this shop. */
@@ -219,17 +227,36 @@ export class ShopState {
     return token
   }
 
-  /** Issues a one-time OAuth authorization code for `POST /admin/oauth/access_token`. */
-  issueAuthorizationCode(): string {
+  /**
+   * Issues a one-time OAuth authorization code for `POST /admin/oauth/access_token`, granting
+   * `scopes` (what the merchant approved on the authorize screen).
+   */
+  issueAuthorizationCode(scopes: string = DEFAULT_APP_SCOPES): string {
     const code = randomBytes(16).toString("hex")
-    this.#authCodes.add(code)
+    this.#authCodes.set(code, scopes)
     return code
   }
 
-  /** @internal Exchanges an authorization code for a new offline token (installs the app). */
-  exchangeAuthorizationCode(code: string): string | undefined {
-    if (!this.#authCodes.delete(code)) return undefined
-    return this.install()
+  /**
+   * @internal Exchanges an authorization code (single use) for a new offline token: the app is
+   * (re)installed with the code's scopes.
+   */
+  exchangeAuthorizationCode(code: string): { readonly token: string; readonly scopes: string } | undefined {
+    const scopes = this.#authCodes.get(code)
+    if (scopes === undefined) return undefined
+    this.#authCodes.delete(code)
+    this.#scopes = scopes
+    return { token: this.install(), scopes }
+  }
+
+  /**
+   * @internal Token exchange (embedded apps): a verified session token buys a new offline
+   * token with the app's configured scopes (Shopify-managed installation installs the app
+   * before App Bridge can mint a session token, so this also (re)installs).
+   */
+  exchangeSessionToken(scopes: string): { readonly token: string; readonly scopes: string } {
+    this.#scopes = scopes
+    return { token: this.install(), scopes }
   }
 
   /** The `Shop` object served by `shop { … }`. */

@@ -12,6 +12,7 @@ import type { Hono } from "hono"
 import { createSimulatorApp, uploadTempPath, type SimulatorHost } from "./app.ts"
 import type { BulkPace } from "./bulk/operations.ts"
 import { systemClock, type Clock, type ManualClock } from "./clock.ts"
+import { DEFAULT_APP_SCOPES } from "./oauth.ts"
 import { ADMIN_API_VERSION, loadAdminSchema } from "./schema.ts"
 import { ShopState, type ShopOptions, type SimulatorRuntime } from "./shop.ts"
 import { MAX_STAGED_UPLOAD_BYTES } from "./stagedUploads.ts"
@@ -22,8 +23,12 @@ export interface ShopifySimulatorOptions {
   readonly shops: ReadonlyArray<ShopOptions>
   /** The app's client secret: signs webhooks, checked by the OAuth token exchange. */
   readonly appSecret: string
-  /** The app's client id (checked by the OAuth token exchange when given). */
+  /** The app's client id (checked by the OAuth endpoints when given). */
   readonly apiKey?: string
+  /** The app's configured scopes: granted when `/admin/oauth/authorize` names none, and by token exchange. Default `read_products,write_products`. */
+  readonly scopes?: string
+  /** The app's `[auth] redirect_urls`: `/admin/oauth/authorize` refuses any other `redirect_uri`. Default: any http(s) URL. */
+  readonly redirectUrls?: ReadonlyArray<string>
   /** App id: the app-reserved metafield namespace is `app--<appId>`. Default 1. */
   readonly appId?: number
   /** Shop used when neither Host nor token identify one. */
@@ -109,6 +114,8 @@ class Simulator implements ShopifySimulator, SimulatorHost {
   readonly defaultShop: string | undefined
   readonly appSecret: string
   readonly apiKey: string | undefined
+  readonly appScopes: string
+  readonly redirectUrls: ReadonlyArray<string> | undefined
   readonly controlToken: string | undefined
   readonly tmpDir: string
   readonly maxUploadBytes: number
@@ -128,6 +135,8 @@ class Simulator implements ShopifySimulator, SimulatorHost {
     this.defaultShop = options.defaultShop?.toLowerCase()
     this.appSecret = options.appSecret
     this.apiKey = options.apiKey
+    this.appScopes = options.scopes ?? DEFAULT_APP_SCOPES
+    this.redirectUrls = options.redirectUrls
     this.controlToken = options.controlToken
     this.tmpDir = mkdtempSync(join(tmpdir(), "shopify-sim-"))
     this.maxUploadBytes = options.maxStagedUploadBytes ?? MAX_STAGED_UPLOAD_BYTES

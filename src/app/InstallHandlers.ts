@@ -1,0 +1,62 @@
+/**
+ * The app's lifecycle on a shop, as events on the shop's `shop-<shop>` stream. An install
+ * (authorization code grant or token exchange, `adapters/http/OAuthRoutes.ts`) has already
+ * stored the shop's token when its `shopify.app_installed` message arrives; the actor records
+ * `shop.installed { scopes, method, installedAt }`. The event never carries the token: the
+ * message does not have it, and only these three fields are copied.
+ *
+ * (`app/uninstalled` → `shop.uninstalled` lives with the webhook handlers, on the same stream.)
+ */
+import { Effect, Result, Schema } from "effect"
+import type { Handler } from "../actors/AppHandlers.ts"
+import { PermanentFailure } from "../actors/ShopHandlers.ts"
+
+export const APP_INSTALLED_MESSAGE = "shopify.app_installed"
+export const SHOP_INSTALLED_EVENT = "shop.installed"
+
+/** The stream of a shop's lifecycle (installs, uninstalls). */
+export const shopStreamId = (shop: string): string => `shop-${shop}`
+
+const AppInstalled = Schema.Struct({
+  scopes: Schema.String,
+  method: Schema.Literals(["oauth", "token_exchange"]),
+  installedAt: Schema.String
+})
+
+/** Data of a `shop.installed` event. */
+export interface ShopInstalled {
+  readonly scopes: string
+  readonly method: "oauth" | "token_exchange"
+  readonly installedAt: string
+}
+
+const decodeAppInstalled = Schema.decodeUnknownResult(AppInstalled)
+
+export const installHandlers: ReadonlyArray<readonly [string, Handler]> = [
+  [APP_INSTALLED_MESSAGE, (ctx) =>
+    Effect.gen(function*() {
+      const decoded = decodeAppInstalled(ctx.message.payload)
+      if (Result.isFailure(decoded)) {
+        return yield* new PermanentFailure({ reason: `${APP_INSTALLED_MESSAGE} needs scopes, method and installedAt` })
+      }
+      const installedAt = new Date(decoded.success.installedAt)
+      if (Number.isNaN(installedAt.getTime())) {
+        return yield* new PermanentFailure({ reason: `${APP_INSTALLED_MESSAGE} has an invalid installedAt` })
+      }
+      // Copy field by field: whatever else a payload carries never reaches the event.
+      const data: ShopInstalled = {
+        scopes: decoded.success.scopes,
+        method: decoded.success.method,
+        installedAt: decoded.success.installedAt
+      }
+      return {
+        appends: [{
+          streamId: shopStreamId(ctx.shop),
+          expected: "any" as const,
+          // occurredAt is the install itself, not when the actor got to it: a delayed
+          // app/uninstalled is compared against it.
+          events: [{ type: SHOP_INSTALLED_EVENT, data, occurredAt: installedAt }]
+        }]
+      }
+    })]
+]
