@@ -32,7 +32,10 @@ export interface StoredShopToken {
 }
 
 export class ShopTokens extends Context.Service<ShopTokens, {
-  /** Stores (or replaces) the shop's offline token, encrypted under the current key. */
+  /**
+   * Stores (or replaces) the shop's offline token, encrypted under the current key. Every save
+   * is an install: `installedAt` becomes now.
+   */
   readonly save: (shop: string, token: Redacted.Redacted<string>, scopes: string) => Effect.Effect<void, SecretsUnavailable>
   readonly get: (shop: string) => Effect.Effect<Option.Option<StoredShopToken>, SecretsUnavailable | DecryptionFailed>
   /** Forgets the token (app uninstalled, shop redacted). Idempotent. */

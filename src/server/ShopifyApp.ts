@@ -5,7 +5,7 @@
  * commands.
  */
 import { Config, Context, Effect, Layer, Option, Redacted } from "effect"
-import { ShopCredentials } from "../../adapters/shopify/index.ts"
+import { layerShopCredentials } from "../../adapters/postgres/PgSecrets.ts"
 import * as ShopifyAdminLive from "../../adapters/shopify/ShopifyAdminLive.ts"
 import { startShopifySimulator } from "../simulator/shopify/index.ts"
 
@@ -35,7 +35,8 @@ export const layer = Layer.unwrap(Effect.gen(function*() {
   if (Option.isSome(secret) && Redacted.value(secret.value) !== "") {
     const apiKey = yield* Config.String("SHOPIFY_API_KEY")
     const previous = yield* Config.option(Config.Redacted("SHOPIFY_API_SECRET_PREVIOUS"))
-    // Offline tokens per shop until installs store them (JSON: {"shop.myshopify.com": "shpat_…"}).
+    // Tokens stored by installs (OAuth / token exchange); SHOPIFY_SHOP_TOKENS (JSON:
+    // {"shop.myshopify.com": "shpat_…"}) covers shops installed before Sumeru stored tokens.
     const tokens = yield* Config.String("SHOPIFY_SHOP_TOKENS").pipe(Config.withDefault("{}"))
     const app = Layer.succeed(ShopifyApp, ShopifyApp.of({
       apiKey,
@@ -43,7 +44,7 @@ export const layer = Layer.unwrap(Effect.gen(function*() {
       demo: null,
       setWebhookUrl: () => undefined
     }))
-    const admin = ShopifyAdminLive.layerConfig().pipe(Layer.provide(ShopCredentials.fromRecord(JSON.parse(tokens) as Record<string, string>)))
+    const admin = ShopifyAdminLive.layerConfig().pipe(Layer.provideMerge(layerShopCredentials(JSON.parse(tokens) as Record<string, string>)))
     return Layer.merge(app, admin)
   }
   const products = yield* Config.Int("DEMO_PRODUCTS").pipe(Config.withDefault(10_000))
@@ -65,7 +66,7 @@ export const layer = Layer.unwrap(Effect.gen(function*() {
     setWebhookUrl: (url) => sim.setWebhookUrl(url)
   }))
   const admin = ShopifyAdminLive.layer({ adminUrlOverride: sim.url, fetch: sim.fetch as unknown as typeof globalThis.fetch }).pipe(
-    Layer.provide(ShopCredentials.fromRecord({ [DEMO_SHOP]: DEMO_TOKEN }))
+    Layer.provideMerge(layerShopCredentials({ [DEMO_SHOP]: DEMO_TOKEN }))
   )
   return Layer.merge(app, admin)
 }))
