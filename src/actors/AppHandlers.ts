@@ -7,6 +7,7 @@ import { Effect, Layer } from "effect"
 import { type JobTimings, makeJobHandlers } from "../jobs/JobProcess.ts"
 import { timingsFromConfig } from "../jobs/JobsLayer.ts"
 import { installHandlers } from "../app/InstallHandlers.ts"
+import { makeIngestHandlers } from "../ingest/IngestHandlers.ts"
 import { makeWebhookHandlers } from "../webhooks/WebhookHandlers.ts"
 import { type HandlerContext, PermanentFailure, ShopHandlers } from "./ShopHandlers.ts"
 
@@ -26,7 +27,8 @@ export const makeAppHandlers = (timings: JobTimings) =>
   Effect.gen(function*() {
     const jobs = yield* makeJobHandlers(timings)
     const webhooks = yield* makeWebhookHandlers
-    return makeDispatcher(new Map([...jobs, ...webhooks, ...installHandlers]))
+    const ingest = yield* makeIngestHandlers
+    return makeDispatcher(new Map([...jobs, ...webhooks, ...installHandlers, ...ingest]))
   })
 
 /** With the job timings given (tests). */

@@ -1,0 +1,105 @@
+/**
+ * The shop actor's side of public ingestion: external events (`POST /api/v1/events`) and
+ * storefront touchpoints (`POST /pixel`) become immutable facts in the shop's streams.
+ *
+ * - `ingest.external_event` → `<type>.recorded` (`ad_spend.recorded`, `seo_ranking.recorded`,
+ *   `conversion.recorded`, `custom_event.recorded`) on `external-<shop>-<type>`, with the
+ *   event as validated plus `source_key_id` (the API key that sent it).
+ * - `pixel.touchpoint` → `touchpoint.recorded` on `touchpoints-<shop>`.
+ *
+ * Personal data never lands in clear (GDPR deletion in an immutable log = crypto-shredding):
+ * what attribution needs and identifies nobody stays readable (event, time, UTM parameters,
+ * page host and path, referrer host, which click-id kinds were present); what identifies a
+ * visitor (full URL with its query, referrer, click id values, client/session/customer ids)
+ * is sealed with `PiiVault` under the customer's subject when the customer is known, else the
+ * shop's. `customers/redact` shreds one customer's key, `shop/redact` every key of the shop.
+ * A conversion with a `customer_id` seals its customer and order ids the same way.
+ *
+ * Each recorded event keeps a clear `subject` (`customer:<id>` or `shop`): the key it was
+ * sealed under, so a customer data export finds that customer's events with one indexed
+ * filter instead of decrypting the whole log. A bare Shopify customer id is a pseudonymous
+ * key, not contact data; names, emails and addresses are never in clear.
+ *
+ * Exactly-once: the runtime records each message id (`ingest:<idempotency_key>`,
+ * `pixel:<event_id>`) in the commit that appends the event, so a re-sent key appends nothing.
+ */
+import { Effect, Result } from "effect"
+import { decodeExternalEvent, type ExternalEvent, recordedEventType } from "../../domain/ingest/ExternalEvents.ts"
+import { decodeTouchpoint, splitTouchpoint } from "../../domain/ingest/Touchpoint.ts"
+import { isRecord } from "../../domain/ingest/Fields.ts"
+import type { Handler } from "../actors/AppHandlers.ts"
+import { type Decision, type HandlerContext, PermanentFailure, TransientFailure } from "../actors/ShopHandlers.ts"
+import { customerSubject, PiiVault, type SecretsUnavailable, shopSubject } from "../secrets/Secrets.ts"
+
+export const externalStream = (shop: string, type: ExternalEvent["type"]) => `external-${shop}-${type}`
+export const touchpointStream = (shop: string) => `touchpoints-${shop}`
+
+const EVENT_SCHEMA_VERSION = 1
+
+const describeErrors = (errors: ReadonlyArray<{ readonly path: string; readonly message: string }>) =>
+  errors.map((e) => (e.path === "" ? e.message : `${e.path}: ${e.message}`)).join("; ")
+
+const vaultDown = (e: SecretsUnavailable) => new TransientFailure({ reason: `the PII vault is unavailable (${e.operation}): ${e.message}` })
+
+/** The ingest handlers (they seal personal data: requires `PiiVault`). */
+export const makeIngestHandlers = Effect.gen(function*() {
+  const vault = yield* PiiVault
+
+  const seal = (shop: string, subject: string, value: unknown) => vault.seal(shop, subject, value).pipe(Effect.mapError(vaultDown))
+
+  /** The recorded data of an external event: personal ids of a known customer sealed. */
+  const recordedData = (shop: string, event: ExternalEvent, keyId: string) =>
+    Effect.gen(function*() {
+      if (event.type !== "conversion" || event.customer_id === undefined || event.customer_id === null) {
+        return { ...event, source_key_id: keyId }
+      }
+      const { customer_id, order_id, ...rest } = event
+      const subject = customerSubject(customer_id)
+      const identifying = yield* seal(shop, subject, { customer_id, ...(order_id === undefined || order_id === null ? {} : { order_id }) })
+      return { ...rest, source_key_id: keyId, subject, identifying }
+    })
+
+  const externalEvent = (ctx: HandlerContext): Effect.Effect<Decision, PermanentFailure | TransientFailure> =>
+    Effect.gen(function*() {
+      const payload = ctx.message.payload
+      const keyId = isRecord(payload) && typeof payload["key_id"] === "string" ? payload["key_id"] : undefined
+      // Re-validated: the log may hold messages from an older ingress, and a bad one must be
+      // dead-lettered with its reason rather than recorded.
+      const decoded = decodeExternalEvent(isRecord(payload) ? payload["event"] : undefined)
+      if (keyId === undefined) return yield* new PermanentFailure({ reason: "ingest.external_event without key_id" })
+      if (Result.isFailure(decoded)) return yield* new PermanentFailure({ reason: `invalid external event: ${describeErrors(decoded.failure)}` })
+      const event = decoded.success
+      const data = yield* recordedData(ctx.shop, event, keyId)
+      return {
+        appends: [{
+          streamId: externalStream(ctx.shop, event.type),
+          expected: "any",
+          events: [{ type: recordedEventType[event.type], data, schemaVersion: EVENT_SCHEMA_VERSION, occurredAt: new Date(event.occurred_at) }]
+        }]
+      }
+    })
+
+  const touchpoint = (ctx: HandlerContext): Effect.Effect<Decision, PermanentFailure | TransientFailure> =>
+    Effect.gen(function*() {
+      const decoded = decodeTouchpoint(ctx.message.payload)
+      if (Result.isFailure(decoded)) return yield* new PermanentFailure({ reason: `invalid touchpoint: ${describeErrors(decoded.failure)}` })
+      const t = decoded.success
+      if (t.shop !== ctx.shop) return yield* new PermanentFailure({ reason: "touchpoint of another shop" })
+      const { facts, identifiers } = splitTouchpoint(t)
+      const subject = identifiers.customer_id === undefined ? shopSubject : customerSubject(identifiers.customer_id)
+      const identifying = yield* seal(ctx.shop, subject, identifiers)
+      return {
+        appends: [{
+          streamId: touchpointStream(ctx.shop),
+          expected: "any",
+          events: [{ type: "touchpoint.recorded", data: { ...facts, subject, identifying }, schemaVersion: EVENT_SCHEMA_VERSION, occurredAt: new Date(t.occurred_at) }]
+        }]
+      }
+    })
+
+  const handlers: ReadonlyArray<readonly [string, Handler]> = [
+    ["ingest.external_event", externalEvent],
+    ["pixel.touchpoint", touchpoint]
+  ]
+  return handlers
+})

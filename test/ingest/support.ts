@@ -1,0 +1,138 @@
+/**
+ * A public-ingestion stack for tests: PostgreSQL 15 (fresh database), a shop log (embedded or
+ * JetStream), the shop actor runtime running the ingest handlers with the real `PiiVault`
+ * (PgSecrets + an in-memory key ring), real API keys (PgApiKeys), and the ingest and pixel
+ * routes served over real HTTP on 127.0.0.1.
+ */
+import { serve } from "@hono/node-server"
+import { Deferred, Duration, Effect, Layer, ManagedRuntime, Option, Redacted } from "effect"
+import { SqlClient } from "effect/sql"
+import { Hono } from "hono"
+import { randomBytes } from "node:crypto"
+import type { AddressInfo } from "node:net"
+import { inject } from "vitest"
+import * as KeyRing from "../../adapters/crypto/KeyRing.ts"
+import * as EmbeddedShopLog from "../../adapters/embedded/EmbeddedShopLog.ts"
+import { mountPixelRoute, type PixelRouteOptions } from "../../adapters/http/PixelRoute.ts"
+import { mountPublicIngestRoute } from "../../adapters/http/PublicIngestRoute.ts"
+import * as JetStreamShopLog from "../../adapters/nats/JetStreamShopLog.ts"
+import * as PgApiKeys from "../../adapters/postgres/PgApiKeys.ts"
+import * as PgSecrets from "../../adapters/postgres/PgSecrets.ts"
+import * as PgStorefrontOrigins from "../../adapters/postgres/PgStorefrontOrigins.ts"
+import { type DatabaseMode, layerPostgres } from "../../adapters/postgres/Database.ts"
+import { ApiKeys } from "../../src/access/ApiKeys.ts"
+import { makeDispatcher } from "../../src/actors/AppHandlers.ts"
+import * as ShopActorRuntime from "../../src/actors/ShopActorRuntime.ts"
+import { ShopHandlers } from "../../src/actors/ShopHandlers.ts"
+import { coreLayer } from "../../src/CoreLayer.ts"
+import { LogWakeups } from "../../src/eventstore/LogWakeups.ts"
+import { makeIngestHandlers } from "../../src/ingest/IngestHandlers.ts"
+import { ShopLog, type ShopMessage } from "../../src/shoplog/ShopLog.ts"
+import { freshPostgresUrl } from "../support/databases.ts"
+
+export interface StoredEvent {
+  readonly stream_id: string
+  readonly type: string
+  readonly data: Record<string, unknown>
+}
+
+export const startIngestStack = async (options?: {
+  readonly log?: "embedded" | "jetstream"
+  readonly knownShops?: ReadonlyArray<string>
+  readonly pixel?: Partial<Pick<PixelRouteOptions, "rateLimiter" | "lookupCacheMs">>
+}) => {
+  const core = coreLayer(layerPostgres(Redacted.make(freshPostgresUrl()), { maxConnections: 8 }))
+  const unique = `ingest${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`
+  const chosen: Layer.Layer<ShopLog, unknown, SqlClient.SqlClient | DatabaseMode> = options?.log === "jetstream"
+    ? JetStreamShopLog.layer({ servers: inject("natsUrl"), streamName: unique.toUpperCase(), subjectPrefix: unique, partitions: 4 })
+    : EmbeddedShopLog.layer({ partitions: 4 })
+  const log = chosen.pipe(Layer.provideMerge(core))
+  const ring = KeyRing.layer({ currentKid: "test1", keys: new Map([["test1", randomBytes(32)]]) })
+  const vault = PgSecrets.layerPiiVault().pipe(Layer.provide(ring))
+  const handlers = Layer.effect(ShopHandlers, Effect.map(makeIngestHandlers, (list) => makeDispatcher(new Map(list))))
+  const runtimeLayer = ShopActorRuntime.layer({ backoffBase: Duration.millis(10), backoffCap: Duration.millis(50) }).pipe(
+    Layer.provide(handlers),
+    Layer.provideMerge(Layer.merge(vault, PgApiKeys.layer())),
+    Layer.provideMerge(log)
+  )
+  const runtime = ManagedRuntime.make(runtimeLayer)
+  await runtime.runPromise(Effect.void)
+  const run = <A, E>(effect: Effect.Effect<A, E, any>) => runtime.runPromise(effect as Effect.Effect<A, E, never>)
+
+  /** Every message the routes published (a spy around the real log). */
+  const published: Array<ShopMessage> = []
+  /** Shops whose publishes fail (the log "down" for them). */
+  const failingShops = new Set<string>()
+  const publish = async (m: ShopMessage) => {
+    if (failingShops.has(m.shop)) throw new Error("shop log unavailable")
+    published.push(m)
+    return run(ShopLog.use((l) => l.publish(m)))
+  }
+  const knownShops = new Set(options?.knownShops ?? [])
+
+  const app = new Hono()
+  mountPublicIngestRoute(app, {
+    verifyKey: (key) => run(ApiKeys.use((k) => k.verify(key))).then(Option.getOrUndefined),
+    publish
+  })
+  mountPixelRoute(app, {
+    isKnownShop: async (shop) => knownShops.has(shop),
+    allowedOrigins: (shop) => run(PgStorefrontOrigins.allowedOrigins(shop)),
+    publish,
+    ...options?.pixel
+  })
+  const server = serve({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" })
+  await new Promise<void>((resolve) => server.once("listening", () => resolve()))
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+
+  const createKey = (shop: string, scopes: ReadonlyArray<string>, role: string | null = null) =>
+    run(ApiKeys.use((k) => k.create({ shop, name: "test key", scopes, role })))
+
+  const sendEvents = (key: string | null, body: unknown, init?: { readonly contentType?: string; readonly raw?: string; readonly headers?: Record<string, string> }) =>
+    fetch(`${url}/api/v1/events`, {
+      method: "POST",
+      headers: {
+        "content-type": init?.contentType ?? "application/json",
+        ...(key === null ? {} : { authorization: `Bearer ${key}` }),
+        ...init?.headers
+      },
+      body: init?.raw ?? JSON.stringify(body)
+    })
+
+  const events = (where: { readonly streamPrefix: string }) =>
+    run(Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      return yield* sql<StoredEvent>`
+        SELECT stream_id, type, data FROM events WHERE stream_id LIKE ${`${where.streamPrefix}%`} ORDER BY position`
+    }))
+
+  /** Waits (woken by commits, no sleeps) until `streamId` holds at least `count` events. */
+  const awaitStreamCount = (streamId: string, count: number) =>
+    run(Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      const wakeups = yield* LogWakeups
+      for (;;) {
+        const next = yield* wakeups.next
+        const rows = yield* sql<{ n: number }>`SELECT count(*)::int AS n FROM events WHERE stream_id = ${streamId}`
+        if (rows[0]!.n >= count) return rows[0]!.n
+        yield* Deferred.await(next).pipe(Effect.timeoutOption("250 millis"))
+      }
+    }))
+
+  /** Every stored event row, as text (to search for data that must not be in clear). */
+  const allEventText = () =>
+    run(Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      const rows = yield* sql<{ t: string }>`SELECT e::text AS t FROM events e`
+      return rows.map((r) => r.t).join("\n")
+    }))
+
+  const close = async () => {
+    await new Promise<void>((resolve) => server.close(() => resolve()))
+    await runtime.dispose()
+  }
+
+  return { url, run, runtime, published, failingShops, knownShops, createKey, sendEvents, events, awaitStreamCount, allEventText, close }
+}
+
+export type IngestStack = Awaited<ReturnType<typeof startIngestStack>>
