@@ -15,8 +15,10 @@ import { NodeRuntime, NodeServices } from "@effect/platform-node"
 import { Cause, Effect, Exit, Logger, References, Runtime } from "effect"
 import { CliOutput, Command } from "effect/cli"
 import { readFileSync } from "node:fs"
+import { apiKeysCommand } from "./commands/apikeys.ts"
 import { deadLettersCommand } from "./commands/deadletters.ts"
 import { eventsCommand } from "./commands/events.ts"
+import { keysCommand } from "./commands/keys.ts"
 import { migrateCommand } from "./commands/migrate.ts"
 import { projectionsCommand } from "./commands/projections.ts"
 import * as Start from "./commands/start.ts"
@@ -27,7 +29,7 @@ const version = (JSON.parse(readFileSync(new URL("../../package.json", import.me
 
 export const sumeru = Command.make("sumeru").pipe(
   Command.withDescription("Sumeru: event-sourced Shopify automation. Operator and analyst commands."),
-  Command.withSubcommands([Start.startCommand, migrateCommand, projectionsCommand, eventsCommand, streamsCommand, deadLettersCommand])
+  Command.withSubcommands([Start.startCommand, migrateCommand, projectionsCommand, eventsCommand, streamsCommand, deadLettersCommand, keysCommand, apiKeysCommand])
 )
 
 const program = Command.run(sumeru, { version }).pipe(
