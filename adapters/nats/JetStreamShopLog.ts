@@ -62,7 +62,7 @@ import {
   StorageType,
   type StreamConfig
 } from "@nats-io/jetstream"
-import { type Cause, Config, DateTime, Effect, Layer, Queue, Result, Schema, type Scope, Stream } from "effect"
+import { type Cause, Config, DateTime, Effect, Layer, Option, Queue, Result, Schema, type Scope, Stream } from "effect"
 import { DEFAULT_PARTITIONS, partitionOf } from "../../domain/shop/partition.ts"
 import { type Delivery, type PublishAck, ShopLog, ShopLogUnavailable, type ShopMessage } from "../../src/shoplog/ShopLog.ts"
 
@@ -469,10 +469,20 @@ export const make = (options: JetStreamShopLogOptions): Effect.Effect<ShopLog["S
 export const layer = (options: JetStreamShopLogOptions): Layer.Layer<ShopLog, ShopLogUnavailable> =>
   Layer.effect(ShopLog, make(options))
 
-/** `NATS_URL` (required) and `SUMERU_PARTITIONS` (default 64). */
+/**
+ * `NATS_URL` (required), `SUMERU_PARTITIONS` (default 64), and optionally `NATS_STREAM` /
+ * `NATS_SUBJECT_PREFIX` (several deployments or test runs sharing one NATS server).
+ */
 export const layerConfig = Layer.unwrap(Effect.gen(function*() {
   const servers = yield* Config.String("NATS_URL")
   const partitions = yield* Config.Int("SUMERU_PARTITIONS").pipe(Config.withDefault(DEFAULT_PARTITIONS))
-  return layer({ servers, partitions })
+  const streamName = yield* Config.option(Config.String("NATS_STREAM"))
+  const subjectPrefix = yield* Config.option(Config.String("NATS_SUBJECT_PREFIX"))
+  return layer({
+    servers,
+    partitions,
+    ...(Option.isSome(streamName) && streamName.value !== "" ? { streamName: streamName.value } : {}),
+    ...(Option.isSome(subjectPrefix) && subjectPrefix.value !== "" ? { subjectPrefix: subjectPrefix.value } : {})
+  })
 }))
 

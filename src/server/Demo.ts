@@ -9,6 +9,19 @@ import type { ShopifyApp } from "./ShopifyApp.ts"
 
 const shellQuote = (s: string) => `'${s.replaceAll("'", "'\\''")}'`
 
+const webhookCommand = (url: string, shop: string, secret: string, topic: string, body: Record<string, unknown>) => {
+  const raw = JSON.stringify(body)
+  return [
+    `curl -s -X POST ${url}/webhooks/shopify \\`,
+    `  -H 'content-type: application/json' \\`,
+    `  -H 'x-shopify-topic: ${topic}' \\`,
+    `  -H 'x-shopify-shop-domain: ${shop}' \\`,
+    `  -H 'x-shopify-event-id: demo-${topic.replace("/", "-")}-1' \\`,
+    `  -H 'x-shopify-hmac-sha256: ${signBody(secret, raw)}' \\`,
+    `  -d ${shellQuote(raw)}`
+  ].join("\n")
+}
+
 const flowCommand = (url: string, shop: string, secret: string, body: Record<string, unknown>) => {
   const raw = JSON.stringify(body)
   return [
@@ -44,6 +57,45 @@ export const printDemo = (url: string, app: ShopifyApp["Service"]) =>
       `curl -s ${url}/app/jobs -H "authorization: Bearer $TOKEN"`,
       `curl -s ${url}/app/jobs/<job_id> -H "authorization: Bearer $TOKEN"`,
       `curl -s -X POST ${url}/app/jobs/<job_id>/undo -H "authorization: Bearer $TOKEN"   # undo a live job`,
+      "",
+      "4. A Shopify webhook (ids above 2^53 keep every digit; personal data is sealed with the customer's key):",
+      "",
+      webhookCommand(url, demo.shop, secret, "orders/create", {
+        id: 9007199254740993,
+        name: "#1001",
+        email: "ada@example.com",
+        currency: "EUR",
+        total_price: "42.00",
+        updated_at: new Date().toISOString(),
+        customer: { id: 7001, email: "ada@example.com", first_name: "Ada" }
+      }),
+      "",
+      "5. The customer asks for their data (Shopify's customers/data_request), then to be forgotten (customers/redact):",
+      "",
+      webhookCommand(url, demo.shop, secret, "customers/data_request", {
+        shop_domain: demo.shop,
+        customer: { id: 7001, email: "ada@example.com" },
+        orders_requested: [9007199254740993],
+        data_request: { id: 1 }
+      }),
+      `curl -s ${url}/app/privacy/exports -H "authorization: Bearer $TOKEN"`,
+      webhookCommand(url, demo.shop, secret, "customers/redact", {
+        shop_domain: demo.shop,
+        customer: { id: 7001, email: "ada@example.com" },
+        orders_to_redact: [9007199254740993]
+      }),
+      "",
+      "6. A storefront touchpoint (the pixel; CORS allows the shop's own domains):",
+      "",
+      `curl -s -X POST ${url}/pixel -H 'content-type: text/plain' -d ${shellQuote(JSON.stringify({
+        shop: demo.shop,
+        event: "page_view",
+        event_id: "0190a0c2-7c9e-7679-8425-40de944be07f",
+        occurred_at: new Date().toISOString(),
+        url: `https://${demo.shop}/products/tee?utm_source=google&utm_medium=cpc&gclid=abc`,
+        utm: { source: "google", medium: "cpc" },
+        click_ids: { gclid: "abc" }
+      }))}`,
       "",
       `After stopping the server: npm run cli -- events replay --shop ${demo.shop} --format table`,
       ""
