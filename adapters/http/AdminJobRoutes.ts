@@ -4,169 +4,57 @@
  * - `GET /app/jobs/:id`: one job and its event timeline.
  * The JSON is exactly the seed's (snake_case, ISO-8601 UTC times).
  *
- * Authentication: `Authorization: Bearer <App Bridge session token>` ({@link adminAuth}); the
- * token's shop is the only shop a request can see. Tenancy (invariant 6) is enforced by the
- * database too: every read runs inside `asTenant(shop, …)`, where row-level security hides other
- * shops' rows from the `jobs` and `job_timeline` views (the queries also name the shop, which
- * lets them use the `(shop, …)` indexes; the database's policy is the guarantee). Another shop's
- * job is therefore a 404, exactly like a job that does not exist (never a 403, which would
- * confirm that it exists).
+ * Authentication and permissions: `AdminAuth.ts` (session token or operator API key, the
+ * per-shop rate limit, `jobs:read`); the principal's shop is the only shop a request can see.
+ * Tenancy (invariant 6) is enforced by the database too: every read runs inside
+ * `asTenant(shop, …)`, where row-level security hides other shops' rows from the `jobs` and
+ * `job_timeline` views (the queries also name the shop, which lets them use the `(shop, …)`
+ * indexes; the database's policy is the guarantee). Another shop's job is therefore a 404,
+ * exactly like a job that does not exist (never a 403, which would confirm that it exists).
  *
- * Errors are typed ({@link AdminApiError}) and mapped to status codes and JSON in one place
- * ({@link adminErrorResponse}): `{ "error": { "code", "message", … } }`.
+ * Errors are typed (`AdminApiError`) and mapped to status codes and JSON in one place
+ * (`adminErrorResponse` in `AdminAuth.ts`): `{ "error": { "code", "message", … } }`.
  *
- * Extension point: further `/app/jobs/:id/…` routes (errors.jsonl, undo) are mounted beside
- * these with the same pieces: `app.get(path, adminAuth(config), async (c) => { const shop =
- * requireShop(c); … })`, {@link getJob} for the shop-scoped lookup (404 when not visible) and
- * {@link runAdminEffect} to run an Effect and map its typed errors.
+ * Extension point: further `/app/jobs/:id/…` routes are declared in `AdminRouteCatalog.ts` and
+ * mounted with `mountAdminRoute(app, guard, AdminRoutes.x, (c) => { const shop = requireShop(c); … })`,
+ * {@link getJob} for the shop-scoped lookup (404 when not visible) and `runAdminEffect` to run an
+ * Effect and map its typed errors.
  */
 import { Effect, Result, Schema } from "effect"
 import { SqlClient } from "effect/sql"
 import type { SqlError } from "effect/sql/SqlError"
-import type { Context, Hono } from "hono"
-import { createMiddleware } from "hono/factory"
+import type { Hono } from "hono"
 import { JobStatus } from "../../domain/jobs/index.ts"
 import { asTenant } from "../postgres/Tenancy.ts"
-import { SessionTokenFailure, type SessionTokenKeys, type VerifiedSession, verifySessionTokenAt } from "./SessionToken.ts"
+import {
+  type AdminAuthConfig,
+  adminErrorResponse,
+  type AdminGuard,
+  InvalidQueryParameter,
+  mountAdminRoute,
+  requireShop,
+  ResourceNotFound,
+  runAdminEffect,
+  type RunSqlEffect,
+  toAdminGuard
+} from "./AdminAuth.ts"
+import { AdminRoutes } from "./AdminRouteCatalog.ts"
 
-// ---------------------------------------------------------------------------
-// Typed errors and their HTTP mapping
-// ---------------------------------------------------------------------------
-
-/** No session token, or one that does not verify. HTTP 401. */
-export class Unauthorized extends Schema.TaggedError<Unauthorized>()("Unauthorized", {
-  reason: Schema.Union([SessionTokenFailure, Schema.Literal("MISSING_TOKEN")]),
-  message: Schema.String
-}) {}
-
-/** A query parameter is not acceptable. HTTP 400. */
-export class InvalidQueryParameter extends Schema.TaggedError<InvalidQueryParameter>()("InvalidQueryParameter", {
-  parameter: Schema.String,
-  message: Schema.String
-}) {}
-
-/** Nothing the shop can see has this id (it may exist for another shop). HTTP 404. */
-export class ResourceNotFound extends Schema.TaggedError<ResourceNotFound>()("ResourceNotFound", {
-  resource: Schema.String,
-  id: Schema.String
-}) {}
-
-export type AdminApiError = Unauthorized | InvalidQueryParameter | ResourceNotFound
-
-/** Status code of each typed error. */
-export const adminErrorStatus = (error: AdminApiError): 400 | 401 | 404 => {
-  switch (error._tag) {
-    case "Unauthorized":
-      return 401
-    case "InvalidQueryParameter":
-      return 400
-    case "ResourceNotFound":
-      return 404
-  }
-}
-
-/** The JSON error body of each typed error. */
-export const adminErrorBody = (error: AdminApiError) => {
-  switch (error._tag) {
-    case "Unauthorized":
-      return { error: { code: "UNAUTHORIZED", reason: error.reason, message: error.message } }
-    case "InvalidQueryParameter":
-      return { error: { code: "INVALID_QUERY_PARAMETER", parameter: error.parameter, message: error.message } }
-    case "ResourceNotFound":
-      return { error: { code: "NOT_FOUND", message: `${error.resource} ${error.id} not found` } }
-  }
-}
-
-/**
- * The one place typed errors become responses. A 401 tells App Bridge to fetch a fresh
- * session token and retry (`X-Shopify-Retry-Invalid-Session-Request`).
- */
-export const adminErrorResponse = (c: Context, error: AdminApiError): Response => {
-  const headers: Record<string, string> = error._tag === "Unauthorized"
-    ? { "WWW-Authenticate": `Bearer error="invalid_token"`, "X-Shopify-Retry-Invalid-Session-Request": "1" }
-    : {}
-  return c.json(adminErrorBody(error), adminErrorStatus(error), headers)
-}
-
-const internalErrorResponse = (c: Context): Response =>
-  c.json({ error: { code: "INTERNAL_ERROR", message: "internal error" } }, 500)
-
-// ---------------------------------------------------------------------------
-// Authentication
-// ---------------------------------------------------------------------------
-
-export interface AdminAuthConfig extends SessionTokenKeys {
-  /** Clock skew tolerated on `exp`/`nbf` (default 5 s). */
-  readonly leewaySeconds?: number | undefined
-  /** Current time in milliseconds (default `Date.now`). */
-  readonly now?: (() => number) | undefined
-}
-
-/** Hono environment of authenticated admin routes: the verified session. */
-export type AdminEnv = { Variables: { session: VerifiedSession } }
-
-const BEARER = /^Bearer\s+(\S+)\s*$/i
-
-/**
- * Middleware: verifies the `Authorization: Bearer <session token>` header and records the
- * session ({@link requireShop}); answers 401 JSON without calling the route otherwise.
- */
-export const adminAuth = (config: AdminAuthConfig) =>
-  createMiddleware<AdminEnv>(async (c, next) => {
-    const match = BEARER.exec(c.req.header("authorization") ?? "")
-    if (match === null) {
-      return adminErrorResponse(
-        c,
-        new Unauthorized({ reason: "MISSING_TOKEN", message: "an Authorization: Bearer <session token> header is required" })
-      )
-    }
-    const verified = verifySessionTokenAt(match[1]!, config, (config.now ?? Date.now)(), config.leewaySeconds)
-    if (Result.isFailure(verified)) {
-      return adminErrorResponse(c, new Unauthorized({ reason: verified.failure.reason, message: verified.failure.message }))
-    }
-    c.set("session", verified.success)
-    await next()
-  })
-
-/** The shop of the verified session; only valid behind {@link adminAuth}. */
-export const requireShop = (c: Context<AdminEnv>): string => {
-  const session = c.get("session") as VerifiedSession | undefined
-  if (session === undefined) throw new Error("requireShop: the adminAuth middleware did not run for this route")
-  return session.shop
-}
-
-// ---------------------------------------------------------------------------
-// Running Effects from Hono
-// ---------------------------------------------------------------------------
-
-/** How routes run Effects: `Effect.runPromiseWith(context)` of the process (see `Server.ts`). */
-export type RunSqlEffect = <A, E>(effect: Effect.Effect<A, E, SqlClient.SqlClient>) => Promise<A>
-
-/**
- * Runs `effect` and answers `ok(value)`; typed errors become their responses, database
- * failures and defects a logged 500 with no details.
- */
-export const runAdminEffect = async <A>(
-  run: RunSqlEffect,
-  c: Context,
-  effect: Effect.Effect<A, AdminApiError | SqlError, SqlClient.SqlClient>,
-  ok: (value: A) => Response
-): Promise<Response> => {
-  try {
-    const result = await run(Effect.result(effect).pipe(
-      Effect.tap((r) =>
-        Result.isFailure(r) && r.failure._tag === "SqlError"
-          ? Effect.logError(`${c.req.method} ${c.req.path}: database error`, r.failure)
-          : Effect.void
-      )
-    ))
-    if (Result.isSuccess(result)) return ok(result.success)
-    return result.failure._tag === "SqlError" ? internalErrorResponse(c) : adminErrorResponse(c, result.failure)
-  } catch (defect) {
-    await run(Effect.logError(`${c.req.method} ${c.req.path}: unexpected failure`, defect)).catch(() => undefined)
-    return internalErrorResponse(c)
-  }
-}
+// The admin API's shared pieces used to live here; other modules still import them from here.
+export {
+  type AdminApiError,
+  type AdminAuthConfig,
+  type AdminEnv,
+  adminErrorBody,
+  adminErrorResponse,
+  adminErrorStatus,
+  InvalidQueryParameter,
+  requireShop,
+  ResourceNotFound,
+  runAdminEffect,
+  type RunSqlEffect,
+  Unauthorized
+} from "./AdminAuth.ts"
 
 // ---------------------------------------------------------------------------
 // Query parameters
@@ -440,19 +328,22 @@ export const getJobDetail = Effect.fn("AdminJobs.getJobDetail")(
 // Routes
 // ---------------------------------------------------------------------------
 
-/** Mounts `GET /app/jobs` and `GET /app/jobs/:id` on `app`. */
-export const mountAdminJobRoutes = (app: Hono, run: RunSqlEffect, config: AdminAuthConfig): void => {
-  const auth = adminAuth(config)
+/**
+ * Mounts `GET /app/jobs` and `GET /app/jobs/:id` on `app`. Pass the process's one
+ * {@link AdminGuard} (a config builds a guard of its own, with its own rate-limit buckets).
+ */
+export const mountAdminJobRoutes = (app: Hono, run: RunSqlEffect, guard: AdminGuard | AdminAuthConfig): void => {
+  const admin = toAdminGuard(run, guard)
 
-  app.get("/app/jobs", auth, (c) => {
+  mountAdminRoute(app, admin, AdminRoutes.listJobs, (c) => {
     const shop = requireShop(c)
     const query = parseJobListQuery(c.req.queries())
     if (Result.isFailure(query)) return adminErrorResponse(c, query.failure)
     return runAdminEffect(run, c, listJobs(shop, query.success), (body) => c.json(body))
   })
 
-  app.get("/app/jobs/:id", auth, (c) => {
+  mountAdminRoute(app, admin, AdminRoutes.getJob, (c) => {
     const shop = requireShop(c)
-    return runAdminEffect(run, c, getJobDetail(shop, c.req.param("id")), (body) => c.json(body))
+    return runAdminEffect(run, c, getJobDetail(shop, c.req.param("id") ?? ""), (body) => c.json(body))
   })
 }

@@ -5,11 +5,25 @@
 import { serve as serveHttp } from "@hono/node-server"
 import { Config, Context, Effect, Layer, Logger, Option } from "effect"
 import { Hono } from "hono"
+import * as KeyRing from "../../adapters/crypto/KeyRing.ts"
 import * as Database from "../../adapters/postgres/Database.ts"
+import * as PgSecrets from "../../adapters/postgres/PgSecrets.ts"
 import { mountAdminJobActions } from "../../adapters/http/AdminJobActions.ts"
 import { mountAdminJobRoutes } from "../../adapters/http/AdminJobRoutes.ts"
 import { mountFlowActionRoute } from "../../adapters/http/FlowActionRoute.ts"
 import { mountHealthRoutes, type ReadinessCheck } from "../../adapters/http/HealthRoutes.ts"
+import { mountAdminAccessRoutes } from "../../adapters/http/AdminAccessRoutes.ts"
+import { AdminDefaultRole, makeAdminGuard, verifyApiKeyWith } from "../../adapters/http/AdminAuth.ts"
+import { mountAdminPrivacyRoutes } from "../../adapters/http/AdminPrivacyRoutes.ts"
+import { problem, Problems } from "../../adapters/http/HttpProblem.ts"
+import { mountOAuthRoutes } from "../../adapters/http/OAuthRoutes.ts"
+import { mountPixelRoute } from "../../adapters/http/PixelRoute.ts"
+import { mountPublicIngestRoute } from "../../adapters/http/PublicIngestRoute.ts"
+import { RateLimiter } from "../../adapters/http/RateLimit.ts"
+import * as PgApiKeys from "../../adapters/postgres/PgApiKeys.ts"
+import * as PgStorefrontOrigins from "../../adapters/postgres/PgStorefrontOrigins.ts"
+import { ShopCredentials } from "../../adapters/shopify/index.ts"
+import { ApiKeys } from "../access/ApiKeys.ts"
 import { mountShopifyWebhookRoute } from "../../adapters/http/ShopifyWebhookRoute.ts"
 import { allProjections } from "../../projections/index.ts"
 import { coreLayer } from "../CoreLayer.ts"
@@ -18,7 +32,8 @@ import * as ShopActorRuntime from "../actors/ShopActorRuntime.ts"
 import { JobIngress } from "../jobs/JobIngress.ts"
 import * as ShopifyJobSteps from "../jobs/ShopifyJobSteps.ts"
 import { ProjectionRunner } from "../projections/ProjectionRunner.ts"
-import { ShopLog } from "../shoplog/ShopLog.ts"
+import { PiiVault, ShopTokens } from "../secrets/Secrets.ts"
+import { ShopLog, type ShopMessage } from "../shoplog/ShopLog.ts"
 import * as ShopLogLayer from "../shoplog/ShopLogLayer.ts"
 import { printDemo } from "./Demo.ts"
 import * as ShopifyApp from "./ShopifyApp.ts"
@@ -59,23 +74,75 @@ export const serve = (options: ServeOptions) =>
     }
     mountHealthRoutes(app, run, checks)
     if (has(options.role, "ingress") && Option.isSome(log)) {
+      const publish = (m: ShopMessage) => run(log.value.publish(m))
+      /** Installed: a stored token (or a configured one: SHOPIFY_SHOP_TOKENS, the demo shop). */
+      const isKnownShop = (shop: string) =>
+        run(ShopCredentials.use((c) => c.get(shop)).pipe(Effect.as(true), Effect.catch(() => Effect.succeed(false))))
       mountFlowActionRoute(app, run, { secrets: shopify.secrets })
-      mountShopifyWebhookRoute(app, { secrets: shopify.secrets, publish: (m) => run(log.value.publish(m)) })
-      const auth = { apiKey: shopify.apiKey, appSecret: shopify.secrets[0]! }
-      mountAdminJobRoutes(app, run, auth)
-      mountAdminJobActions(app, run, { ...auth, publish: (m) => run(log.value.publish(m)) })
+      mountShopifyWebhookRoute(app, { secrets: shopify.secrets, publish })
+      mountPublicIngestRoute(app, { verifyKey: (key) => run(ApiKeys.use((k) => k.verify(key))).then(Option.getOrUndefined), publish })
+      const pixelBurst = yield* Config.Int("PIXEL_RATE_LIMIT_BURST").pipe(Config.withDefault(100))
+      const pixelRefillSeconds = yield* Config.Int("PIXEL_RATE_LIMIT_REFILL_SECONDS").pipe(Config.withDefault(10))
+      mountPixelRoute(app, {
+        isKnownShop,
+        allowedOrigins: (shop) => run(PgStorefrontOrigins.allowedOrigins(shop)),
+        publish,
+        rateLimiter: new RateLimiter({ capacity: pixelBurst, perMs: pixelRefillSeconds * 1000 })
+      })
+      const adminOverride = yield* Config.option(Config.String("SHOPIFY_ADMIN_URL_OVERRIDE"))
+      const adminBase = shopify.demo?.simulatorUrl ?? Option.getOrUndefined(adminOverride)
+      mountOAuthRoutes(app, {
+        apiKey: shopify.apiKey,
+        secrets: shopify.secrets,
+        scopes: yield* Config.String("SHOPIFY_SCOPES").pipe(
+          Config.withDefault("read_products,write_products,read_orders,read_customers,read_inventory")
+        ),
+        appUrl: yield* Config.String("SHOPIFY_APP_URL").pipe(Config.withDefault(`http://127.0.0.1:${port}`)),
+        adminOrigin: (shop) => adminBase?.replace(/\/+$/, "") ?? `https://${shop}`,
+        saveToken: (shop, token, scopes) => run(ShopTokens.use((t) => t.save(shop, token, scopes))),
+        publish,
+        log: (e) =>
+          void run(
+            (e.level === "warn" ? Effect.logWarning(e.message) : Effect.logInfo(e.message)).pipe(
+              Effect.annotateLogs(Object.fromEntries(Object.entries({ shop: e.shop, reason: e.reason, method: e.method }).filter(([, v]) => v !== undefined)))
+            )
+          )
+      })
+      // One guard for every admin route: session token or operator API key, the shop installed,
+      // 100 requests/min per shop, then each route's permission.
+      const apiKeys = yield* ApiKeys
+      const guard = makeAdminGuard(run, {
+        apiKey: shopify.apiKey,
+        appSecret: shopify.secrets[0]!,
+        verifyApiKey: verifyApiKeyWith(run, apiKeys),
+        isKnownShop,
+        defaultRole: yield* AdminDefaultRole
+      })
+      mountAdminJobRoutes(app, run, guard)
+      mountAdminJobActions(app, run, { guard, publish })
+      mountAdminAccessRoutes(app, run, guard, { apiKeys })
+      mountAdminPrivacyRoutes(app, run, guard, yield* PiiVault)
     }
     app.get("/", (c) => c.json({ name: "sumeru", role: options.role, docs: "see README.md" }))
+    // Every answer is typed JSON, unknown paths and unexpected failures included.
+    app.notFound((c) => problem(c, Problems.notFound("route")))
+    app.onError((error, c) => {
+      void run(Effect.logError("unhandled error in an HTTP route", error))
+      return c.json({ error: { code: "internal_error", message: "internal error" } }, 500)
+    })
 
-    yield* Effect.acquireRelease(
+    const server = yield* Effect.acquireRelease(
       Effect.callback<ReturnType<typeof serveHttp>>((resume) => {
         const s = serveHttp({ fetch: app.fetch, port, hostname: "0.0.0.0" }, () => resume(Effect.succeed(s)))
       }),
       (s) => Effect.callback<void>((resume) => { s.close(() => resume(Effect.void)) })
     )
-    shopify.setWebhookUrl(`http://127.0.0.1:${port}/webhooks/shopify`)
-    yield* Effect.logInfo(`sumeru listening on http://127.0.0.1:${port} (role ${options.role})`)
-    if (shopify.demo !== null && has(options.role, "ingress")) yield* printDemo(`http://127.0.0.1:${port}`, shopify)
+    // the bound port (`--port 0` picks a free one)
+    const address = server.address()
+    const bound = typeof address === "object" && address !== null ? address.port : port
+    shopify.setWebhookUrl(`http://127.0.0.1:${bound}/webhooks/shopify`)
+    yield* Effect.logInfo(`sumeru listening on http://127.0.0.1:${bound} (role ${options.role})`)
+    if (shopify.demo !== null && has(options.role, "ingress")) yield* printDemo(`http://127.0.0.1:${bound}`, shopify)
     return yield* Effect.never
   }).pipe(
     Effect.provide(
@@ -87,9 +154,13 @@ export const serve = (options: ServeOptions) =>
             Layer.provideMerge(ShopLogLayer.layerFromConfig)
           )
           : Layer.empty,
-        has(options.role, "ingress") ? JobIngress.layer.pipe(Layer.provideMerge(ShopLogLayer.layerFromConfig)) : Layer.empty
+        has(options.role, "ingress")
+          ? Layer.merge(JobIngress.layer, PgApiKeys.layer()).pipe(Layer.provideMerge(ShopLogLayer.layerFromConfig))
+          : Layer.empty
       ).pipe(
         Layer.provideMerge(ShopifyApp.layer),
+        // tokens and data keys, sealed with the key ring (SUMERU_ENCRYPTION_KEYS or the data dir's key file)
+        Layer.provideMerge(PgSecrets.layer().pipe(Layer.provide(KeyRing.layerFromConfig))),
         Layer.provideMerge(coreLayer(Database.layerFromConfig))
       )
     ),

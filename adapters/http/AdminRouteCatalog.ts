@@ -1,0 +1,136 @@
+/**
+ * Every admin API route, declared once: method, path, the permission it requires and what its
+ * path parameters name. `mountAdminRoute` (`AdminAuth.ts`) refuses a route that is not in
+ * {@link ADMIN_ROUTES}, and mounts each one behind authentication, the per-shop rate limit and
+ * its permission, so no admin route exists without them. The RBAC and tenancy tests enumerate
+ * this list: a new route is covered by them as soon as it is declared here.
+ *
+ * To add a route: declare it in {@link AdminRoutes}, then in its module
+ * `mountAdminRoute(app, guard, AdminRoutes.myRoute, (c) => …)`.
+ */
+import type { Permission } from "../../domain/access/Permissions.ts"
+
+export interface AdminRoute {
+  readonly method: "GET" | "POST" | "PUT" | "DELETE"
+  /** A Hono path under `/app/`, `:name` for parameters. */
+  readonly path: `/app/${string}`
+  readonly permission: Permission
+  /** One line for the docs. */
+  readonly summary: string
+  /**
+   * What each path parameter identifies (`job`, `member`, `api_key`, …). The tenancy test
+   * substitutes another shop's id of that kind and expects a 404.
+   */
+  readonly params: Readonly<Record<string, string>>
+  /**
+   * The route creates the resource when the shop has none with this id (a `PUT` upsert), so
+   * an id that only another shop uses is not a 404: it names a new resource of the caller's
+   * own shop.
+   */
+  readonly upsert?: true
+}
+
+export const AdminRoutes = {
+  me: {
+    method: "GET",
+    path: "/app/me",
+    permission: "shop:read",
+    summary: "The caller: shop, principal kind, role and permissions",
+    params: {}
+  },
+  listJobs: {
+    method: "GET",
+    path: "/app/jobs",
+    permission: "jobs:read",
+    summary: "The shop's jobs, newest first (`page`, `limit`, `status`)",
+    params: {}
+  },
+  getJob: {
+    method: "GET",
+    path: "/app/jobs/:id",
+    permission: "jobs:read",
+    summary: "One job and its timeline",
+    params: { id: "job" }
+  },
+  jobErrors: {
+    method: "GET",
+    path: "/app/jobs/:id/errors.jsonl",
+    permission: "jobs:read",
+    summary: "Every failed result line of the job (JSON lines)",
+    params: { id: "job" }
+  },
+  undoJob: {
+    method: "POST",
+    path: "/app/jobs/:id/undo",
+    permission: "jobs:undo",
+    summary: "Undo a completed job (202; a compensating job restores the previous values)",
+    params: { id: "job" }
+  },
+  listMembers: {
+    method: "GET",
+    path: "/app/members",
+    permission: "members:read",
+    summary: "The shop's members with their roles, and the default role",
+    params: {}
+  },
+  setMember: {
+    method: "PUT",
+    path: "/app/members/:userId",
+    permission: "members:manage",
+    summary: "Give a Shopify staff member a role: `{ \"role\": \"operator\" }`",
+    params: { userId: "member" },
+    upsert: true
+  },
+  removeMember: {
+    method: "DELETE",
+    path: "/app/members/:userId",
+    permission: "members:manage",
+    summary: "Remove a member (they fall back to the default role)",
+    params: { userId: "member" }
+  },
+  listApiKeys: {
+    method: "GET",
+    path: "/app/api-keys",
+    permission: "api_keys:read",
+    summary: "The shop's API keys, revoked ones included (never the secret)",
+    params: {}
+  },
+  createApiKey: {
+    method: "POST",
+    path: "/app/api-keys",
+    permission: "api_keys:manage",
+    summary: "Create a key: `{ \"name\", \"scopes\": [], \"role\"? }`; 201 with the key, shown once",
+    params: {}
+  },
+  listExports: {
+    method: "GET",
+    path: "/app/privacy/exports",
+    permission: "privacy:read",
+    summary: "Customer data exports made for Shopify's customers/data_request, newest first (no data)",
+    params: {}
+  },
+  getExport: {
+    method: "GET",
+    path: "/app/privacy/exports/:id",
+    permission: "privacy:read",
+    summary: "One customer data export, opened, as a JSON download (404 once the customer is redacted)",
+    params: { id: "privacy_export" }
+  },
+  revokeApiKey: {
+    method: "DELETE",
+    path: "/app/api-keys/:keyId",
+    permission: "api_keys:manage",
+    summary: "Revoke a key; it stops working at once",
+    params: { keyId: "api_key" }
+  }
+} as const satisfies Record<string, AdminRoute>
+
+export const ADMIN_ROUTES: ReadonlyArray<AdminRoute> = Object.values(AdminRoutes)
+
+/** The route table for the README: method, path, permission, summary. */
+export const adminRouteTableMarkdown = (): string =>
+  [
+    "| method | path | permission | what |",
+    "|---|---|---|---|",
+    ...ADMIN_ROUTES.map((r) => `| ${r.method} | \`${r.path}\` | \`${r.permission}\` | ${r.summary} |`)
+  ].join("\n")

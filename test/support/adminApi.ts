@@ -1,0 +1,204 @@
+/**
+ * The whole admin API for access-control tests: PostgreSQL 15 (migrated), the event store, the
+ * jobs projections, `PgApiKeys`, the embedded shop log, and every admin route mounted behind
+ * one admin guard and served over real HTTP (127.0.0.1, port 0). The guard's rate limiter runs
+ * on a clock the test moves (no sleeping).
+ */
+import { serve } from "@hono/node-server"
+import { Deferred, Effect, Layer, ManagedRuntime, Result, Stream } from "effect"
+import { SqlClient } from "effect/sql"
+import { Hono } from "hono"
+import type { AddressInfo } from "node:net"
+import type { Role } from "../../domain/access/Permissions.ts"
+import { decide, decodeJobEvent, type JobCommand, replay } from "../../domain/jobs/index.ts"
+import * as EmbeddedShopLog from "../../adapters/embedded/EmbeddedShopLog.ts"
+import { randomBytes } from "node:crypto"
+import * as KeyRing from "../../adapters/crypto/KeyRing.ts"
+import { mountAdminAccessRoutes } from "../../adapters/http/AdminAccessRoutes.ts"
+import { mountAdminPrivacyRoutes } from "../../adapters/http/AdminPrivacyRoutes.ts"
+import * as PgSecrets from "../../adapters/postgres/PgSecrets.ts"
+import { exportCustomerData } from "../../src/privacy/Compliance.ts"
+import { PiiVault } from "../../src/secrets/Secrets.ts"
+import { type AdminAuthConfig, adminRateLimiter, type AdminGuard, makeAdminGuard, verifyApiKeyWith } from "../../adapters/http/AdminAuth.ts"
+import { type AdminRoute, AdminRoutes } from "../../adapters/http/AdminRouteCatalog.ts"
+import { mountAdminJobActions } from "../../adapters/http/AdminJobActions.ts"
+import { mountAdminJobRoutes } from "../../adapters/http/AdminJobRoutes.ts"
+import { signSessionToken } from "../../adapters/http/SessionToken.ts"
+import * as PgApiKeys from "../../adapters/postgres/PgApiKeys.ts"
+import { jobsProjection } from "../../projections/jobs.ts"
+import { jobTimelineProjection } from "../../projections/jobTimeline.ts"
+import { ApiKeys } from "../../src/access/ApiKeys.ts"
+import { coreLayer } from "../../src/CoreLayer.ts"
+import { EventStore } from "../../src/eventstore/EventStore.ts"
+import { ProjectionProgress, ProjectionRunner, projectionStatus } from "../../src/projections/ProjectionRunner.ts"
+import { reconcile } from "../../src/projections/ProjectionStore.ts"
+import { ShopLog } from "../../src/shoplog/ShopLog.ts"
+import { postgresLayer } from "./databases.ts"
+import { ev, meta } from "./fixtures.ts"
+
+export const API_KEY = "test-api-key"
+export const APP_SECRET = "test-app-secret"
+
+/** An App Bridge session token of `userId` in `shop`. */
+export const sessionFor = (shop: string, userId: string, extra: Partial<Parameters<typeof signSessionToken>[0]> = {}) =>
+  signSessionToken({ shop, apiKey: API_KEY, appSecret: APP_SECRET, userId, ...extra })
+
+/**
+ * A request body each declared admin route accepts from a caller allowed to use it (`tag` keeps
+ * created things apart). A new route that takes a body needs its sample here.
+ */
+export const sampleBody = (route: AdminRoute, tag: string): unknown => {
+  if (route === AdminRoutes.setMember) return { role: "viewer" }
+  if (route === AdminRoutes.createApiKey) return { name: `key ${tag}`, scopes: ["jobs:read"] }
+  return undefined
+}
+
+export interface AdminServer {
+  readonly app: Hono
+  readonly url: string
+  readonly guard: AdminGuard
+}
+
+export interface AdminResponse {
+  readonly status: number
+  readonly headers: Headers
+  readonly text: string
+  /** The parsed JSON body, or undefined when it is not JSON. */
+  readonly json: any
+}
+
+export const startAdminApi = async (options: {
+  /** Shops with the app installed; any other shop is unknown (401). */
+  readonly knownShops: ReadonlyArray<string>
+}) => {
+  const core = coreLayer(postgresLayer())
+  const secrets = PgSecrets.layer().pipe(
+    Layer.provide(KeyRing.layer({ currentKid: "k1", keys: new Map([["k1", new Uint8Array(randomBytes(32))]]) })),
+    Layer.provideMerge(core)
+  )
+  const layer = Layer.mergeAll(
+    PgApiKeys.layer(),
+    EmbeddedShopLog.layer({ partitions: 4 }),
+    ProjectionRunner.layer([jobsProjection, jobTimelineProjection])
+  ).pipe(Layer.provideMerge(secrets))
+  const runtime = ManagedRuntime.make(layer)
+  const run = <A, E>(effect: Effect.Effect<A, E, any>): Promise<A> => runtime.runPromise(effect as Effect.Effect<A, E, never>)
+  const apiKeys = await run(ApiKeys.use(Effect.succeed))
+  const vault = await run(PiiVault.use(Effect.succeed))
+  const known = new Set(options.knownShops)
+  /** The rate limiter's clock (milliseconds); tests move it. */
+  const clock = { now: Date.parse("2026-01-01T00:00:00Z") }
+  const servers: Array<ReturnType<typeof serve>> = []
+
+  /** A Hono app with every admin route behind one guard, on its own port. */
+  const serveAdmin = async (guardOptions: Partial<AdminAuthConfig> = {}): Promise<AdminServer> => {
+    const app = new Hono()
+    const guard = makeAdminGuard(run, {
+      apiKey: API_KEY,
+      appSecret: APP_SECRET,
+      verifyApiKey: verifyApiKeyWith(run, apiKeys),
+      isKnownShop: async (shop) => known.has(shop),
+      limiter: adminRateLimiter(() => clock.now),
+      ...guardOptions
+    })
+    mountAdminJobRoutes(app, run, guard)
+    mountAdminJobActions(app, run, { guard, publish: (m) => run(ShopLog.use((log) => log.publish(m))) })
+    mountAdminAccessRoutes(app, run, guard, { apiKeys })
+    mountAdminPrivacyRoutes(app, run, guard, vault)
+    const server = serve({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" })
+    servers.push(server)
+    await new Promise<void>((resolve) => server.once("listening", () => resolve()))
+    return { app, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, guard }
+  }
+
+  /** One HTTP request with `Authorization: Bearer <credential>`. */
+  const call = async (
+    server: AdminServer,
+    method: string,
+    path: string,
+    credential: string | undefined,
+    body?: unknown
+  ): Promise<AdminResponse> => {
+    const headers: Record<string, string> = {}
+    if (credential !== undefined) headers["authorization"] = `Bearer ${credential}`
+    if (body !== undefined) headers["content-type"] = "application/json"
+    const res = await fetch(`${server.url}${path}`, { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) })
+    const text = await res.text()
+    let json: unknown
+    try {
+      json = text === "" ? undefined : JSON.parse(text)
+    } catch {
+      json = undefined
+    }
+    return { status: res.status, headers: res.headers, text, json }
+  }
+
+  /** Lists `userId` with `role` in `shop` directly (test setup, as the owning role). */
+  const setMember = (shop: string, userId: string, role: Role) =>
+    run(Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      yield* sql`
+        INSERT INTO shop_members (shop, user_id, role) VALUES (${shop}, ${userId}, ${role})
+        ON CONFLICT (shop, user_id) DO UPDATE SET role = EXCLUDED.role`
+    }))
+
+  /** Creates a key through the port (test setup); returns its id and secret. */
+  const createKey = (shop: string, name: string, scopes: ReadonlyArray<string>, role: Role | null = null) =>
+    run(apiKeys.create({ shop, name, scopes, role }))
+
+  /** Decides each command against the job's stream and appends its events, as the shop actor does. */
+  const handleJobCommands = (shop: string, commands: ReadonlyArray<JobCommand>) =>
+    run(Effect.forEach(commands, (command) =>
+      Effect.gen(function*() {
+        const store = yield* EventStore
+        const streamId = `job-${command.jobId}`
+        const stored = Array.from(yield* Stream.runCollect(store.readStream(streamId)))
+        const state = replay(stored.map((e) => {
+          const r = decodeJobEvent({ ...(e.data as object), type: e.type })
+          if (Result.isFailure(r)) throw new Error(r.failure.message)
+          return r.success
+        }))
+        const decision = decide(command, state)
+        if (Result.isFailure(decision)) return yield* Effect.die(decision.failure)
+        if (decision.success.length === 0) return
+        yield* store.append(
+          streamId,
+          shop,
+          stored.length === 0 ? "no_stream" : stored.length,
+          decision.success.map((e) => ev(e.type, e, { occurredAt: new Date(e.occurredAt) })),
+          meta(`corr-${command.jobId}`)
+        )
+      }), { discard: true }))
+
+  /** Waits, without sleeping, until the jobs projections have reached the log's head. */
+  const awaitProjections = () =>
+    run(Effect.gen(function*() {
+      const progress = yield* ProjectionProgress
+      for (;;) {
+        const next = yield* progress.next
+        const status = yield* projectionStatus
+        const live = status.filter((s) => s.status === "live" && (s.name === "jobs" || s.name === "job_timeline"))
+        if (live.length === 2 && live.every((s) => s.lag === 0)) return
+        yield* Deferred.await(next)
+      }
+    }))
+
+  const close = async () => {
+    await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))))
+    await runtime.dispose()
+  }
+
+  // The runner creates the `jobs` and `job_timeline` views when it first starts, and notifies
+  // no progress for that on an empty log: set them up here (idempotent, under the store's lock).
+  await run(Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    for (const projection of [jobsProjection, jobTimelineProjection]) yield* reconcile(sql, projection)
+  }))
+  /** A customer data export of `shop` (what customers/data_request produces). */
+  const createExport = (shop: string, customerId: string) =>
+    run(exportCustomerData(shop, { customerId, orderIds: [], requestId: `request-of-${customerId}` }, `test:${shop}:${customerId}`))
+
+  return { run, apiKeys, clock, serveAdmin, call, setMember, createKey, createExport, handleJobCommands, awaitProjections, close }
+}
+
+export type AdminApi = Awaited<ReturnType<typeof startAdminApi>>
