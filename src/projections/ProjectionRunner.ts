@@ -122,9 +122,15 @@ export const runProjections = (projections: ReadonlyArray<Projection>, options?:
         yield* Effect.logInfo(`projection ${projection.name} v${projection.version}: owned by this process`)
         let liveGap = null as Parameters<typeof applyBatch>[3]
         let buildGap = null as Parameters<typeof applyBatch>[3]
+        let reconciled = false
         for (;;) {
           const waiter = yield* wakeups.next
           const state = yield* reconcile(sql, projection)
+          // the first reconcile may create the views (an empty log goes live at once): say so
+          if (!reconciled) {
+            reconciled = true
+            yield* progress.notify
+          }
           let live: Generation | undefined = state.live
           let building: Generation | undefined = state.building
           let idle = false
