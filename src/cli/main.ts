@@ -7,6 +7,8 @@
  *   sumeru events replay --shop S [--after-position P] [--since T] [--until T] [--types a,b] [--format jsonl|table]
  *   sumeru streams show <streamId> [--at-version N | --at-time T]
  *   sumeru deadletters list [--shop S] [--all] | redrive <id>
+ *   sumeru keys status | rotate [--generate-key] [--batch-size N]
+ *   sumeru apikeys create --shop S --name N --scopes a,b [--role R] | list --shop S | revoke --shop S <keyId>
  *
  * Database: `DATABASE_URL` (PostgreSQL) or the embedded PGlite in `SUMERU_DATA_DIR` (default `./data`).
  * Data goes to stdout, logs and errors to stderr. Errors the user can fix are one line and exit 1.
