@@ -1,14 +1,18 @@
 /**
  * `audit_log`: one plain-language line per event ("Bulk job 550e… completed: 1,520 updated,
  * 3 failed"), who caused it and when. Kept per shop; this is what merchants and auditors read.
+ * The data plane's observations (orders, touchpoints, …) are not audit lines (see
+ * `domain/audit/dataPlane.ts`).
  */
 import { Effect } from "effect"
+import { describeDataPlaneEvent, isAuditable } from "../domain/audit/dataPlane.ts"
 import { describeEvent } from "../domain/audit/describeEvent.ts"
 import type { Projection } from "../src/projections/Projection.ts"
 
 export const auditLogProjection: Projection = {
   name: "audit_log",
-  version: 1,
+  // v2: data-plane observations left out; lifecycle and privacy events described
+  version: 2,
   eventTypes: "all",
   tables: [{
     name: "audit_log",
@@ -28,8 +32,9 @@ export const auditLogProjection: Projection = {
     shopColumn: "shop"
   }],
   apply: (events, { sql, table }) => {
-    if (events.length === 0) return Effect.void
-    const rows = events.map((e) => ({
+    const audited = events.filter((e) => isAuditable(e.type))
+    if (audited.length === 0) return Effect.void
+    const rows = audited.map((e) => ({
       position: e.position,
       shop: e.shop,
       stream_id: e.streamId,
@@ -37,7 +42,7 @@ export const auditLogProjection: Projection = {
       actor_kind: e.actor.kind,
       actor_id: e.actor.id,
       correlation_id: e.correlationId,
-      summary: describeEvent(e),
+      summary: describeDataPlaneEvent(e) ?? describeEvent(e),
       occurred_at: e.occurredAt.toISOString()
     }))
     return sql`

@@ -248,6 +248,10 @@ describe("mandatory compliance webhooks (PostgreSQL 15, embedded log)", () => {
       const opened = await dp.run(Effect.flatMap(PiiVault, (v) => v.open(shop, e.data["record"] as never)))
       expect(Option.isNone(opened)).toBe(true)
     }
+    // the audit log says what happened, in plain language; orders are data, not audit lines
+    const audit = await dp.query<{ event_type: string; summary: string }>("SELECT event_type, summary FROM audit_log WHERE shop = $1 ORDER BY position", shop)
+    expect(audit.map((a) => a.event_type)).toEqual(["customer.data_exported", "customer.redacted"])
+    expect(audit[1]!.summary).toBe("Customer 77's personal data was erased (Shopify customers/redact, 1 order(s) named)")
     const tombstone = await dp.query<{ redacted: boolean; email: string | null }>("SELECT redacted, email FROM shopify_customers WHERE shop = $1", shop)
     expect(tombstone).toEqual([{ redacted: true, email: null }])
     expect(await dp.query("SELECT 1 FROM data_exports WHERE shop = $1", shop)).toEqual([])

@@ -1,0 +1,50 @@
+/**
+ * The audit log and the data plane. The audit log is what merchants and auditors read: what
+ * Sumeru did and what changed about the shop's installation and its customers' privacy. The
+ * data plane's observations (orders, products, carts, touchpoints, ad spend…) are data, not
+ * actions; at storefront volume they would drown the audit log, so they are not in it (they
+ * stay in the event store and the read models).
+ */
+import type { RecordedEvent } from "../events/Envelope.ts"
+import { COMMERCE_EVENT_TYPES } from "../shopify/webhookRecords.ts"
+
+const OBSERVATIONS: ReadonlySet<string> = new Set([
+  ...COMMERCE_EVENT_TYPES,
+  "shopify.webhook_received",
+  "touchpoint.recorded",
+  "ad_spend.recorded",
+  "seo_ranking.recorded",
+  "conversion.recorded",
+  "custom_event.recorded"
+])
+
+export const isAuditable = (type: string): boolean => !OBSERVATIONS.has(type)
+
+const field = (e: RecordedEvent, name: string): unknown =>
+  typeof e.data === "object" && e.data !== null ? (e.data as Record<string, unknown>)[name] : undefined
+
+/** Plain-language lines for the shop lifecycle and privacy events. */
+export const describeDataPlaneEvent = (e: RecordedEvent): string | undefined => {
+  switch (e.type) {
+    case "shop.installed": {
+      const via = field(e, "method") === "token_exchange" ? "token exchange" : "OAuth"
+      return `App installed through ${via} with scopes ${String(field(e, "scopes"))}`
+    }
+    case "shop.uninstalled":
+      return field(e, "stale") === true
+        ? "App uninstall notice arrived after a newer install; the current access token was kept"
+        : "App uninstalled; the access token was discarded"
+    case "shop.redacted":
+      return "All of the shop's data was erased (Shopify shop/redact): data keys destroyed, read models cleared"
+    case "customer.redacted": {
+      const orders = Array.isArray(field(e, "order_ids")) ? (field(e, "order_ids") as Array<unknown>).length : 0
+      return `Customer ${String(field(e, "customer_id"))}'s personal data was erased (Shopify customers/redact, ${orders} order(s) named)`
+    }
+    case "customer.data_exported":
+      return `Data export for customer ${String(field(e, "customer_id"))} prepared: ${String(field(e, "event_count"))} event(s), ${
+        String(field(e, "bytes"))
+      } bytes (Shopify customers/data_request)`
+    default:
+      return undefined
+  }
+}
