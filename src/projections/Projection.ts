@@ -27,8 +27,8 @@ export interface ApplyContext {
   readonly table: (name: string) => string
   /**
    * Opens a value sealed with a shop's data key (`Sealed` in `src/secrets/Secrets.ts`):
-   * `None` once its key was shredded (the customer or shop was redacted) or when it does not
-   * open. Projections that keep personal data in their tables read it through this.
+   * `None` once its key was shredded (the customer or shop was redacted), when it does not
+   * open, or when the value is not a sealed value at all. Projections that keep personal data in their tables read it through this.
    */
   readonly open: (shop: string, sealed: unknown) => Effect.Effect<Option.Option<unknown>, SqlError>
 }

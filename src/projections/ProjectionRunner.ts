@@ -172,7 +172,10 @@ export const runProjections = (projections: ReadonlyArray<Projection>, options?:
           yield* Deferred.await(waiter).pipe(Effect.timeoutOption(timeout))
         }
       }).pipe(
-        Effect.tapCause((cause) => Effect.logError(`projection ${projection.name} failed; restarting`, cause)),
+        // A bug in one projection (a defect) must not stop the others, nor release their locks:
+        // it is retried like any failure, and shows in the logs and in `projections status`.
+        Effect.sandbox,
+        Effect.tapError((cause) => Effect.logError(`projection ${projection.name} failed; restarting`, cause)),
         Effect.retry({ schedule: restartSchedule })
       )
 

@@ -10,7 +10,8 @@ import type { UpcasterRegistry } from "../../domain/events/Upcasting.ts"
 import { findHorizon, type GapObservation } from "../../adapters/postgres/GlobalLogReader.ts"
 import { fetchRange, toRecordedEvent } from "../../adapters/postgres/PgEventStore.ts"
 import type { RecordedEvent } from "../../domain/events/Envelope.ts"
-import { PiiVault } from "../secrets/Secrets.ts"
+import { Schema } from "effect"
+import { PiiVault, Sealed } from "../secrets/Secrets.ts"
 import { type ApplyContext, physicalTable, type Projection, SHOP_REDACTED } from "./Projection.ts"
 
 export interface Generation {
@@ -205,13 +206,17 @@ export const applyBatch = (
     }
   })
 
+const isSealed = Schema.is(Sealed)
+
 /**
  * How projections open sealed values: through the `PiiVault` when the process has one. A
  * projection that needs it in a process without it fails loudly instead of writing rows
  * without their data.
  */
 const sealedOpener = Effect.map(Effect.serviceOption(PiiVault), (vault): ApplyContext["open"] => (shop, sealed) =>
-  Option.isNone(vault)
+  !isSealed(sealed)
+    ? Effect.succeedNone // nothing sealed there (an event of another shape): nothing to open
+    : Option.isNone(vault)
     ? Effect.die(new Error("a projection opens sealed data, but no PiiVault is provided to the projection runner"))
     : vault.value.open(shop, sealed as never).pipe(
       Effect.catchTag("DecryptionFailed", (e) =>

@@ -68,6 +68,34 @@ for (const backend of backends) {
           yield* Fiber.interrupt(runner)
         }))
 
+      it.effect("a projection with a bug (a defect) is restarted on its own; the others keep running and keep their locks", () =>
+        Effect.gen(function*() {
+          const sql = yield* SqlClient.SqlClient
+          let attempts = 0
+          const buggy: Projection = {
+            name: "buggy",
+            version: 1,
+            eventTypes: "all",
+            tables: [{ name: "buggy_rows", columns: ["id text NOT NULL"], primaryKey: ["id"] }],
+            apply: () =>
+              Effect.suspend(() => {
+                attempts++
+                return Effect.die(new TypeError("a bug in the fold"))
+              })
+          }
+          yield* appendMany(20, "bug")
+          const runner = yield* Effect.forkChild(runProjections([buggy, streamsProjection], { batchSize: 8 }))
+          yield* awaitCaughtUp("streams")
+          // it keeps failing and being restarted, while streams follows new events
+          yield* appendMany(5, "after-bug")
+          yield* awaitCaughtUp("streams")
+          const after = yield* sql<{ n: number }>`SELECT count(*)::int AS n FROM streams WHERE stream_id LIKE 'after-bug-%'`
+          assert.isAbove(after[0]!.n, 0)
+          assert.isAbove(attempts, 0)
+          assert.isUndefined(runner.pollUnsafe())
+          yield* Fiber.interrupt(runner)
+        }))
+
       it.effect("a rebuild runs beside the live version, switches atomically and proves identical", () =>
         Effect.gen(function*() {
           const sql = yield* SqlClient.SqlClient
