@@ -9,8 +9,12 @@ import type { ShopifyApp } from "./ShopifyApp.ts"
 
 const shellQuote = (s: string) => `'${s.replaceAll("'", "'\\''")}'`
 
+/** An order id above 2^53: written into the JSON text as digits (a JS number would lose the last one). */
+const BIG_ORDER_ID = "9007199254740993"
+const withBigIds = (body: Record<string, unknown>) => JSON.stringify(body).replaceAll("\"__BIG_ORDER_ID__\"", BIG_ORDER_ID)
+
 const webhookCommand = (url: string, shop: string, secret: string, topic: string, body: Record<string, unknown>) => {
-  const raw = JSON.stringify(body)
+  const raw = withBigIds(body)
   return [
     `curl -s -X POST ${url}/webhooks/shopify \\`,
     `  -H 'content-type: application/json' \\`,
@@ -61,7 +65,7 @@ export const printDemo = (url: string, app: ShopifyApp["Service"]) =>
       "4. A Shopify webhook (ids above 2^53 keep every digit; personal data is sealed with the customer's key):",
       "",
       webhookCommand(url, demo.shop, secret, "orders/create", {
-        id: 9007199254740993,
+        id: "__BIG_ORDER_ID__",
         name: "#1001",
         email: "ada@example.com",
         currency: "EUR",
@@ -75,14 +79,16 @@ export const printDemo = (url: string, app: ShopifyApp["Service"]) =>
       webhookCommand(url, demo.shop, secret, "customers/data_request", {
         shop_domain: demo.shop,
         customer: { id: 7001, email: "ada@example.com" },
-        orders_requested: [9007199254740993],
+        orders_requested: ["__BIG_ORDER_ID__"],
         data_request: { id: 1 }
       }),
-      `curl -s ${url}/app/privacy/exports -H "authorization: Bearer $TOKEN"`,
+      `curl -s ${url}/app/privacy/exports -H "authorization: Bearer $TOKEN"            # the export's id`,
+      `curl -s ${url}/app/privacy/exports/<export_id> -H "authorization: Bearer $TOKEN"  # everything held about the customer`,
+      "",
       webhookCommand(url, demo.shop, secret, "customers/redact", {
         shop_domain: demo.shop,
         customer: { id: 7001, email: "ada@example.com" },
-        orders_to_redact: [9007199254740993]
+        orders_to_redact: ["__BIG_ORDER_ID__"]
       }),
       "",
       "6. A storefront touchpoint (the pixel; CORS allows the shop's own domains):",
