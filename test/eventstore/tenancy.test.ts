@@ -15,6 +15,22 @@ for (const backend of backends) {
   const StoreLayer = PgEventStore.layer.pipe(Layer.provideMerge(backend.layer()))
   describe(`row-level security on ${backend.name}`, () => {
     layer(StoreLayer, { excludeTestServices: true, timeout: 60_000 })((it) => {
+      it.effect("every table holding a shop's rows has row-level security on (migrations, all areas)", () =>
+        Effect.gen(function*() {
+          const sql = yield* SqlClient.SqlClient
+          const tables = yield* sql<{ table_name: string; rls: boolean }>`
+            SELECT c.relname AS table_name, c.relrowsecurity AS rls
+              FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+             WHERE c.relkind = 'r' AND n.nspname = 'public'
+               AND EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = 'shop' AND NOT a.attisdropped)
+             ORDER BY 1`
+          // the data plane's and access control's tables are among them
+          for (const t of ["events", "shop_log", "dead_letters", "job_requests", "api_keys", "storefront_origins", "shop_members", "data_exports", "shop_tokens", "data_keys"]) {
+            assert.include(tables.map((x) => x.table_name), t)
+          }
+          assert.deepStrictEqual(tables.filter((t) => !t.rls).map((t) => t.table_name), [])
+        }))
+
       it.effect("a tenant session sees only its own shop's events, streams and snapshots", () =>
         Effect.gen(function*() {
           const store = yield* EventStore
