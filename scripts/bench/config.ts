@@ -2,6 +2,7 @@
  * Benchmark configuration, read from the environment (the parent and every child read the
  * same variables, so a child needs no extra arguments besides its job).
  */
+import { bool, num } from "./env.ts"
 
 export type BackendId = "pglite" | "pglite-disk" | "pg" | "pg-nofsync"
 
@@ -42,19 +43,6 @@ export interface BenchConfig {
   readonly seedCapSeconds: number
 }
 
-const num = (name: string, fallback: number): number => {
-  const raw = process.env[name]
-  if (raw === undefined || raw.trim() === "") return fallback
-  const n = Number(raw)
-  if (!Number.isFinite(n) || n < 0) throw new Error(`${name} must be a non-negative number, got ${JSON.stringify(raw)}`)
-  return n
-}
-
-const bool = (name: string, fallback: boolean): boolean => {
-  const raw = process.env[name]
-  if (raw === undefined || raw.trim() === "") return fallback
-  return !["0", "false", "no", "off"].includes(raw.trim().toLowerCase())
-}
 
 const separately = (): "all" | "pg" | "none" => {
   const raw = (process.env.BENCH_REBUILD_SEPARATELY ?? "pg").trim().toLowerCase()

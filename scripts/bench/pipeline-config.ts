@@ -2,6 +2,7 @@
  * Configuration of `npm run bench:pipeline`, read from the environment. The parent and every
  * child read the same variables, so a child needs nothing but its job description.
  */
+import { bool, num } from "./env.ts"
 
 export type PipelineBackend = "pg" | "pglite" | "nats"
 
@@ -50,19 +51,6 @@ export interface PipelineConfig {
   readonly childTimeoutSeconds: number
 }
 
-const num = (name: string, fallback: number): number => {
-  const raw = process.env[name]
-  if (raw === undefined || raw.trim() === "") return fallback
-  const n = Number(raw)
-  if (!Number.isFinite(n) || n < 0) throw new Error(`${name} must be a non-negative number, got ${JSON.stringify(raw)}`)
-  return n
-}
-
-const bool = (name: string, fallback: boolean): boolean => {
-  const raw = process.env[name]
-  if (raw === undefined || raw.trim() === "") return fallback
-  return !["0", "false", "no", "off"].includes(raw.trim().toLowerCase())
-}
 
 const list = (name: string, fallback: ReadonlyArray<number>): ReadonlyArray<number> => {
   const raw = process.env[name]
