@@ -25,7 +25,7 @@ import { SqlClient } from "effect/sql"
 import type { SqlError } from "effect/sql/SqlError"
 import { generateKey, KeyRing, openWithKey, parseSealed, sealWithKey, type UnknownKeyId } from "../crypto/KeyRing.ts"
 import { ShopCredentials, ShopifyPermanentError, ShopifyUnavailable } from "../shopify/ShopifyAdmin.ts"
-import { DecryptionFailed, PiiVault, type Sealed, SecretsUnavailable, ShopTokens } from "../../src/secrets/Secrets.ts"
+import { DecryptionFailed, PiiVault, type Sealed, SecretsUnavailable, ShopTokens, SubjectShredded } from "../../src/secrets/Secrets.ts"
 
 const unavailable = (operation: string) => (error: SqlError | UnknownKeyId): SecretsUnavailable =>
   new SecretsUnavailable({ operation, message: error.message })
@@ -199,6 +199,11 @@ export const makePiiVault = (options: PiiVaultOptions = {}) =>
         )
         if (Option.isSome(existing)) return existing.value
         const shredsBefore = shreds
+        // Only a subject without a key can be a shredded one: the check costs nothing on the hot path.
+        const tombstone = yield* sql`SELECT 1 FROM shredded_subjects WHERE shop = ${shop} AND subject = ${subject}`.pipe(
+          Effect.mapError(unavailable(operation))
+        )
+        if (tombstone.length > 0) return yield* new SubjectShredded({ subject })
         const fresh = generateKey()
         const wrapped = yield* ring.seal(fresh, dataKeyAad(shop, subject))
         const inserted = yield* sql`
@@ -245,14 +250,20 @@ export const makePiiVault = (options: PiiVaultOptions = {}) =>
     const shred = Effect.fn("PiiVault.shred")(function*(shop: string, subject: string) {
       shreds++
       cache.evict(cacheId(shop, subject))
-      yield* sql`DELETE FROM data_keys WHERE shop = ${shop} AND subject = ${subject}`.pipe(Effect.mapError(unavailable("PiiVault.shred")))
+      yield* sql`
+        WITH gone AS (DELETE FROM data_keys WHERE shop = ${shop} AND subject = ${subject})
+        INSERT INTO shredded_subjects (shop, subject) VALUES (${shop}, ${subject}) ON CONFLICT DO NOTHING`.pipe(
+        Effect.mapError(unavailable("PiiVault.shred"))
+      )
     })
 
     const shredShop = Effect.fn("PiiVault.shredShop")(function*(shop: string) {
       shreds++
       const prefix = cacheId(shop, "")
       cache.evictWhere((id) => id.startsWith(prefix))
-      yield* sql`DELETE FROM data_keys WHERE shop = ${shop}`.pipe(Effect.mapError(unavailable("PiiVault.shredShop")))
+      yield* sql`
+        WITH gone AS (DELETE FROM data_keys WHERE shop = ${shop})
+        DELETE FROM shredded_subjects WHERE shop = ${shop}`.pipe(Effect.mapError(unavailable("PiiVault.shredShop")))
     })
 
     return PiiVault.of({ seal, open, shred, shredShop })

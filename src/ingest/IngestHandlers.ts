@@ -29,7 +29,7 @@ import { decodeTouchpoint, splitTouchpoint } from "../../domain/ingest/Touchpoin
 import { isRecord } from "../../domain/ingest/Fields.ts"
 import type { Handler } from "../actors/AppHandlers.ts"
 import { type Decision, type HandlerContext, PermanentFailure, TransientFailure } from "../actors/ShopHandlers.ts"
-import { customerSubject, PiiVault, type SecretsUnavailable, shopSubject } from "../secrets/Secrets.ts"
+import { customerSubject, PiiVault, type Sealed, type SecretsUnavailable, shopSubject } from "../secrets/Secrets.ts"
 
 export const externalStream = (shop: string, type: ExternalEvent["type"]) => `external-${shop}-${type}`
 export const touchpointStream = (shop: string) => `touchpoints-${shop}`
@@ -45,7 +45,16 @@ const vaultDown = (e: SecretsUnavailable) => new TransientFailure({ reason: `the
 export const makeIngestHandlers = Effect.gen(function*() {
   const vault = yield* PiiVault
 
-  const seal = (shop: string, subject: string, value: unknown) => vault.seal(shop, subject, value).pipe(Effect.mapError(vaultDown))
+  /**
+   * Seals identifying data; `null` (nothing kept) when the subject was redacted: a customer
+   * who asked to be forgotten is not re-identified by a touchpoint or conversion arriving later.
+   */
+  const seal = (shop: string, subject: string, value: unknown) =>
+    vault.seal(shop, subject, value).pipe(
+      Effect.map((sealed): Sealed | null => sealed),
+      Effect.catchTag("SubjectShredded", () => Effect.succeed(null)),
+      Effect.mapError(vaultDown)
+    )
 
   /** The recorded data of an external event: personal ids of a known customer sealed. */
   const recordedData = (shop: string, event: ExternalEvent, keyId: string) =>

@@ -25,6 +25,11 @@ export class DecryptionFailed extends Schema.TaggedError<DecryptionFailed>()("De
   message: Schema.String
 }) {}
 
+/** The subject's data key was shredded (its data was redacted): nothing new is sealed for it. */
+export class SubjectShredded extends Schema.TaggedError<SubjectShredded>()("SubjectShredded", {
+  subject: Schema.String
+}) {}
+
 export interface StoredShopToken {
   readonly token: Redacted.Redacted<string>
   readonly scopes: string
@@ -58,12 +63,15 @@ export const shopSubject = "shop"
 export const customerSubject = (customerId: string): string => `customer:${customerId}`
 
 export class PiiVault extends Context.Service<PiiVault, {
-  /** Seals `value` (any JSON) under the subject's data key, creating the key on first use. */
-  readonly seal: (shop: string, subject: string, value: unknown) => Effect.Effect<Sealed, SecretsUnavailable>
+  /**
+   * Seals `value` (any JSON) under the subject's data key, creating the key on first use;
+   * `SubjectShredded` once the subject was shredded (a late delivery about a redacted customer).
+   */
+  readonly seal: (shop: string, subject: string, value: unknown) => Effect.Effect<Sealed, SecretsUnavailable | SubjectShredded>
   /** Opens a sealed value; `None` once the subject's key has been shredded. */
   readonly open: (shop: string, sealed: Sealed) => Effect.Effect<Option.Option<unknown>, SecretsUnavailable | DecryptionFailed>
-  /** Destroys one subject's data key (customers/redact). Idempotent. */
+  /** Destroys one subject's data key and keeps a tombstone, so it gets no new one (customers/redact). Idempotent. */
   readonly shred: (shop: string, subject: string) => Effect.Effect<void, SecretsUnavailable>
-  /** Destroys every data key of the shop (shop/redact). Idempotent. */
+  /** Destroys every data key of the shop, and its tombstones (shop/redact). Idempotent. */
   readonly shredShop: (shop: string) => Effect.Effect<void, SecretsUnavailable>
 }>()("sumeru/secrets/PiiVault") {}

@@ -23,7 +23,7 @@ import type { Handler } from "../actors/AppHandlers.ts"
 import { shopStreamId } from "../app/InstallHandlers.ts"
 import { type Append, type Decision, type HandlerContext, PermanentFailure, TransientFailure } from "../actors/ShopHandlers.ts"
 import { exportCustomerData, redactCustomer, redactShop } from "../privacy/Compliance.ts"
-import { PiiVault, ShopTokens } from "../secrets/Secrets.ts"
+import { PiiVault, type Sealed, ShopTokens } from "../secrets/Secrets.ts"
 
 /** The `shopify.webhook` payload (and the older `shopify.webhook_received` message shape). */
 const Delivery = Schema.Struct({
@@ -132,7 +132,11 @@ export const makeWebhookHandlers = Effect.gen(function*() {
           return yield* keepRaw(normalized.reason)
         case "Typed": {
           const n = normalized.value
-          const record = yield* vault.seal(shop, n.subject, n.record)
+          // A late delivery about a redacted customer keeps its ids and version, not their data.
+          const record = yield* vault.seal(shop, n.subject, n.record).pipe(
+            Effect.map((sealed): Sealed | null => sealed),
+            Effect.catchTag("SubjectShredded", () => Effect.succeed(null))
+          )
           const append: Append = {
             streamId: n.streamId,
             expected: "any",
@@ -144,6 +148,8 @@ export const makeWebhookHandlers = Effect.gen(function*() {
     }).pipe(
       Effect.catchTags({
         SecretsUnavailable: (e) => Effect.fail(secretsFailure(e)),
+        // only reachable for an export of a customer who was already redacted: nothing to export
+        SubjectShredded: (e) => Effect.fail(new PermanentFailure({ reason: `${e.subject} was redacted; nothing is held to export` })),
         DecryptionFailed: (e) => Effect.fail(secretsFailure(e)),
         SqlError: (e) => Effect.fail(new TransientFailure({ reason: `database: ${e.message}` }))
       })

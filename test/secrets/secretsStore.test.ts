@@ -177,6 +177,12 @@ for (const backend of backends) {
           const fresh = yield* vaultWith()
           assert.isTrue(Option.isNone(yield* fresh.open(shop, alice)))
           assert.deepStrictEqual(yield* fresh.open(shop, shopWide), Option.some({ owner: "carol@example.com" }))
+          // a shredded subject gets no new key (a late delivery must not make the data readable again)
+          for (const v of [vault, fresh]) {
+            const refused = yield* Effect.flip(v.seal(shop, "customer:1", { email: "alice@example.com" }))
+            assert.strictEqual(refused._tag, "SubjectShredded")
+          }
+          assert.strictEqual((yield* vault.seal(shop, "customer:3", "new customer")).subject, "customer:3")
 
           yield* vault.shredShop(shop)
           yield* vault.shredShop(shop)
@@ -184,7 +190,8 @@ for (const backend of backends) {
           assert.deepStrictEqual(yield* vault.open(other, elsewhere), Option.some({ email: "dave@example.com" }))
           assert.deepStrictEqual(yield* (yield* vaultWith()).open(other, elsewhere), Option.some({ email: "dave@example.com" }))
 
-          // a customer that comes back after a redaction gets a new key: new data is readable, old data stays gone
+          // after shop/redact (tombstones erased with the shop) a re-installed shop's customer gets a new key:
+          // new data is readable, old data stays gone
           const returning = yield* vault.seal(shop, "customer:1", { email: "alice@example.com" })
           assert.isTrue(Option.isSome(yield* fresh.open(shop, returning)))
           assert.isTrue(Option.isNone(yield* fresh.open(shop, alice)))

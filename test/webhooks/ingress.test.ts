@@ -262,6 +262,12 @@ describe("mandatory compliance webhooks (PostgreSQL 15, embedded log)", () => {
     await dp.until(async () => ((await dp.events(shop)).filter((e) => e.type === "customer.updated").length === 1 ? true : undefined), "the late update")
     await dp.projectionsCaughtUp()
     expect((await dp.query<{ email: string | null }>("SELECT email FROM shopify_customers WHERE shop = $1", shop))).toEqual([{ email: null }])
+    // …nor into the events: no new data key for the redacted customer, the late event keeps ids only
+    const late = (await dp.events(shop)).find((e) => e.type === "customer.updated")!
+    expect(late.data["record"]).toBeNull()
+    expect(late.data["customer_id"]).toBe("77")
+    expect(await dp.query("SELECT 1 FROM data_keys WHERE shop = $1 AND subject = 'customer:77'", shop)).toEqual([])
+    expect((await dp.searchDatabase(EMAIL)).hits).toEqual([])
   })
 
   it("shop/redact: the shop's read-model rows and side tables are gone and its events no longer open", async () => {
