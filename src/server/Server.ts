@@ -28,6 +28,7 @@ import { mountShopifyWebhookRoute } from "../../adapters/http/ShopifyWebhookRout
 import { allProjections } from "../../projections/index.ts"
 import { coreLayer } from "../CoreLayer.ts"
 import * as AppHandlers from "../actors/AppHandlers.ts"
+import * as Retention from "../actors/Retention.ts"
 import * as ShopActorRuntime from "../actors/ShopActorRuntime.ts"
 import { JobIngress } from "../jobs/JobIngress.ts"
 import * as ShopifyJobSteps from "../jobs/ShopifyJobSteps.ts"
@@ -151,7 +152,8 @@ export const serve = (options: ServeOptions) =>
         has(options.role, "worker")
           ? ShopActorRuntime.layer().pipe(
             Layer.provide(AppHandlers.layer.pipe(Layer.provide(ShopifyJobSteps.layer))),
-            Layer.provideMerge(ShopLogLayer.layerFromConfig)
+            Layer.provideMerge(ShopLogLayer.layerFromConfig),
+            Layer.merge(Retention.layer)
           )
           : Layer.empty,
         has(options.role, "ingress")
