@@ -25,7 +25,9 @@ export const startCommand = Command.make(
   },
   ({ role, port }) =>
     Effect.gen(function*() {
-      gracefulOnSignal = true
+      // Only a real SIGINT/SIGTERM makes the interruption a clean exit 0: anything else that
+      // interrupts the server must not pass for a normal shutdown.
+      for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => { gracefulOnSignal = true })
       const level = yield* GlobalFlag.LogLevel
       // Loaded on demand: the other commands do not need the HTTP stack.
       const { serve } = yield* Effect.promise(() => import("../../server/Server.ts"))
