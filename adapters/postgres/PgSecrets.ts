@@ -40,8 +40,16 @@ const valueAad = (shop: string, subject: string): string => `${shop}:${subject}`
  * shredded gets a new key; values sealed under the destroyed one then name an id that no
  * longer exists, and open as `None` (shredded) rather than as a decryption failure.
  */
-const dataKeyId = (key: Uint8Array): string =>
-  createHmac("sha256", key).update("sumeru data key id").digest().subarray(0, 9).toString("base64url")
+const dataKeyIds = new WeakMap<Uint8Array, string>()
+const dataKeyId = (key: Uint8Array): string => {
+  // computed once per key object: cached keys are sealed and opened with on every event
+  let id = dataKeyIds.get(key)
+  if (id === undefined) {
+    id = createHmac("sha256", key).update("sumeru data key id").digest().subarray(0, 9).toString("base64url")
+    dataKeyIds.set(key, id)
+  }
+  return id
+}
 
 const normalizeShop = (shop: string): string => shop.trim().toLowerCase()
 
