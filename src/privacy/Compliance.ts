@@ -7,8 +7,9 @@
  *   the customer's key in `data_exports` and recorded by a `customer.data_exported` event. The
  *   merchant downloads it from the admin API (`GET /app/privacy/exports/:id`).
  * - `customers/redact` → {@link redactCustomer}: the customer's data keys are destroyed, so
- *   every sealed copy in the immutable events is unreadable; their exports are deleted; the
- *   `customer.redacted` event makes the read models forget them.
+ *   every sealed copy in the immutable events is unreadable; their exports and the dead
+ *   letters about them are deleted; the `customer.redacted` event makes the read models
+ *   forget them.
  * - `shop/redact` → {@link redactShop}: every data key of the shop is destroyed, its token
  *   discarded, and the shop's side tables (exports, dead letters, job artefacts, API keys,
  *   members, storefront origins, pending timers) deleted; `shop.redacted` makes every
@@ -129,6 +130,17 @@ export const redactCustomer = (shop: string, request: CustomerPrivacyRequest) =>
     const subjects = customerSubjects(request)
     yield* Effect.forEach(subjects, (s) => vault.shred(shop, s), { discard: true })
     yield* sql`DELETE FROM data_exports WHERE shop = ${shop} AND customer_id = ${request.customerId}`
+    // Dead letters keep the raw message for operators: drop those about this customer (their
+    // webhooks, their orders named by the request, their touchpoints and conversions).
+    const cid = request.customerId
+    yield* sql`
+      DELETE FROM dead_letters
+       WHERE shop = ${shop}
+         AND (message #>> '{payload,payload,customer,id}' = ${cid}
+           OR (message #>> '{payload,topic}' LIKE 'customers/%' AND message #>> '{payload,payload,id}' = ${cid})
+           OR (message #>> '{payload,topic}' LIKE 'orders/%' AND message #>> '{payload,payload,id}' = ANY(${request.orderIds as Array<string>}::text[]))
+           OR message #>> '{payload,customer_id}' = ${cid}
+           OR message #>> '{payload,event,customer_id}' = ${cid})`
     return subjects
   })
 

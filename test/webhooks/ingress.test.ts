@@ -235,6 +235,17 @@ describe("mandatory compliance webhooks (PostgreSQL 15, embedded log)", () => {
     const before = await dp.searchDatabase(EMAIL)
     expect(before.hits.length).toBeGreaterThan(0) // the read model had it in clear
 
+    // an operator-facing dead letter of one of the customer's webhooks holds the raw payload
+    await dp.query(
+      "INSERT INTO dead_letters (shop, message_id, message, error, attempts, permanent) VALUES ($1, 'dl-1', $2::jsonb, 'test', 1, true)",
+      shop,
+      JSON.stringify({ shop, messageId: "dl-1", type: "shopify.webhook", payload: { topic: "orders/updated", payload: { id: 771, email: EMAIL, customer: { id: 77, email: EMAIL } } } })
+    )
+    await dp.query(
+      "INSERT INTO dead_letters (shop, message_id, message, error, attempts, permanent) VALUES ($1, 'dl-2', $2::jsonb, 'test', 1, true)",
+      shop,
+      JSON.stringify({ shop, messageId: "dl-2", type: "shopify.webhook", payload: { topic: "products/update", payload: { id: 5 } } })
+    )
     await dp.webhook("customers/redact", shop, { shop_id: 1, shop_domain: shop, customer: { id: 77, email: EMAIL }, orders_to_redact: [771] })
     await dp.until(async () => ((await dp.events(shop)).some((e) => e.type === "customer.redacted") ? true : undefined), "customer.redacted")
     await dp.projectionsCaughtUp()
@@ -255,6 +266,7 @@ describe("mandatory compliance webhooks (PostgreSQL 15, embedded log)", () => {
     const tombstone = await dp.query<{ redacted: boolean; email: string | null }>("SELECT redacted, email FROM shopify_customers WHERE shop = $1", shop)
     expect(tombstone).toEqual([{ redacted: true, email: null }])
     expect(await dp.query("SELECT 1 FROM data_exports WHERE shop = $1", shop)).toEqual([])
+    expect(await dp.query("SELECT message_id FROM dead_letters WHERE shop = $1", shop)).toEqual([{ message_id: "dl-2" }])
     // the bystander is untouched
     expect((await dp.searchDatabase(bystanderEmail)).hits).toEqual(["shopify_customers__g1 (1)"])
     // a late retry of the customer's old update cannot bring the data back into the read model
