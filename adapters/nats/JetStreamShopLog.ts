@@ -150,6 +150,11 @@ export interface ConsumerProgress {
   /** Delivered, not yet acked. */
   readonly numAckPending: number
   readonly maxAckPending: number
+  /**
+   * The durable is no longer the one this owner created (another owner re-acquired the
+   * partition and re-created it, or it was deleted): this owner must stop at once.
+   */
+  readonly replaced?: boolean
 }
 
 /**
@@ -160,7 +165,9 @@ export interface ConsumerProgress {
  * max_ack_pending`, i.e. the server could deliver), it completes with the verdict. Silence
  * with nothing pending, or with a full window (the actor is slow, not the log), is healthy.
  * Errors reading the consumer are left to the consumer itself (heartbeats, missing-resource
- * aborts) and count as "not stalled".
+ * aborts) and count as "not stalled". A consumer found replaced (`replaced`) completes the
+ * watchdog at the first idle check: nats.js would otherwise only notice through two missed
+ * idle heartbeats (30 s), longer when the machine is loaded.
  */
 export const stallWatchdog = (options: {
   readonly timeoutMs: number
@@ -182,6 +189,7 @@ export const stallWatchdog = (options: {
       const progress = yield* options.progress.pipe(Effect.option)
       if (progress._tag === "None") continue
       const p = progress.value
+      if (p.replaced === true) return p
       const stuck = p.numPending > 0 && p.numAckPending < p.maxAckPending
       if (stuck && suspect) return p
       suspect = stuck
@@ -421,20 +429,27 @@ export const make = (options: JetStreamShopLogOptions): Effect.Effect<ShopLog["S
             stallWatchdog({
               timeoutMs: stallTimeoutMs,
               arrivals: () => arrivals,
-              progress: attempt(op, requestTimeoutMs, () => consumer.info()).pipe(
-                Effect.map((ci) => ({
+              progress: attempt(op, requestTimeoutMs, () => jsm.consumers.info(streamName, durable)).pipe(
+                Effect.map((ci): ConsumerProgress => ({
                   numPending: ci.num_pending,
                   numAckPending: ci.num_ack_pending,
-                  maxAckPending: ci.config.max_ack_pending ?? maxAckPending
-                }))
+                  maxAckPending: ci.config.max_ack_pending ?? maxAckPending,
+                  replaced: ci.created !== info.created
+                })),
+                Effect.catchIf(
+                  (e) => isApiError(JetStreamApiCodes.ConsumerNotFound)(e.cause),
+                  () => Effect.succeed<ConsumerProgress>({ numPending: 0, numAckPending: 0, maxAckPending, replaced: true })
+                )
               )
             }).pipe(
               Effect.flatMap((p) =>
                 Queue.fail(queue, new ShopLogUnavailable({
                   operation: op,
                   cause: new Error(
-                    `stalled: nothing delivered for ${stallTimeoutMs} ms with ${p.numPending} pending ` +
-                      `(${p.numAckPending}/${p.maxAckPending} ack-pending)`
+                    p.replaced === true
+                      ? "the partition's consumer was replaced or deleted (another owner re-acquired it)"
+                      : `stalled: nothing delivered for ${stallTimeoutMs} ms with ${p.numPending} pending ` +
+                        `(${p.numAckPending}/${p.maxAckPending} ack-pending)`
                   )
                 }))
               )

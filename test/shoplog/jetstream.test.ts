@@ -178,14 +178,15 @@ describe("JetStreamShopLog", () => {
   it.live("a partition re-acquired elsewhere fails the previous owner's stream", () =>
     Effect.gen(function*() {
       const opts = fresh()
-      const a = yield* make(opts)
+      const a = yield* make({ ...opts, stallTimeoutMs: 4_000 })
       const b = yield* make(opts)
       const scopeA = yield* Scope.make()
       const streamA = yield* a.consume(1).pipe(Scope.provide(scopeA))
       const runA = yield* Effect.forkChild(Stream.runDrain(streamA))
       yield* Effect.scoped(Effect.asVoid(b.consume(1)))
       // Usually immediate (the pending pull gets "409 Consumer Deleted"); when that answer is
-      // missed, nats.js notices through missed idle heartbeats: two of 15 s.
+      // missed, the watchdog finds the durable re-created at its first idle check (2 s here),
+      // well before nats.js's missed idle heartbeats (2 × 15 s).
       const err = yield* Fiber.join(runA).pipe(Effect.flip, Effect.timeout(40_000))
       assert.strictEqual(err._tag, "ShopLogUnavailable")
       yield* Scope.close(scopeA, Exit.void)
@@ -283,5 +284,13 @@ describe("stallWatchdog", () => {
       assert.isUndefined(busy.pollUnsafe())
       assert.isUndefined(idle.pollUnsafe())
       assert.isUndefined(full.pollUnsafe())
+    }))
+
+  it.effect("fires at the first idle check when the consumer was replaced, pending or not", () =>
+    Effect.gen(function*() {
+      const fiber = yield* run({ numPending: 0, numAckPending: 0, maxAckPending: 512, replaced: true }, () => 0)
+      yield* TestClock.adjust(5_000)
+      const verdict = yield* Fiber.join(fiber)
+      assert.isTrue(verdict.replaced)
     }))
 })
