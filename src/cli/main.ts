@@ -8,6 +8,7 @@
  *   sumeru streams show <streamId> [--at-version N | --at-time T]
  *   sumeru deadletters list [--shop S] [--all] | redrive <id>
  *   sumeru keys status | rotate [--generate-key] [--batch-size N]
+ *   sumeru origins list|add|remove --shop S [origin]
  *   sumeru apikeys create --shop S --name N --scopes a,b [--role R] | list --shop S | revoke --shop S <keyId>
  *
  * Database: `DATABASE_URL` (PostgreSQL) or the embedded PGlite in `SUMERU_DATA_DIR` (default `./data`).
@@ -18,6 +19,7 @@ import { Cause, Effect, Exit, Logger, References, Runtime } from "effect"
 import { CliOutput, Command } from "effect/cli"
 import { readFileSync } from "node:fs"
 import { apiKeysCommand } from "./commands/apikeys.ts"
+import { originsCommand } from "./commands/origins.ts"
 import { deadLettersCommand } from "./commands/deadletters.ts"
 import { eventsCommand } from "./commands/events.ts"
 import { keysCommand } from "./commands/keys.ts"
@@ -31,7 +33,7 @@ const version = (JSON.parse(readFileSync(new URL("../../package.json", import.me
 
 export const sumeru = Command.make("sumeru").pipe(
   Command.withDescription("Sumeru: event-sourced Shopify automation. Operator and analyst commands."),
-  Command.withSubcommands([Start.startCommand, migrateCommand, projectionsCommand, eventsCommand, streamsCommand, deadLettersCommand, keysCommand, apiKeysCommand])
+  Command.withSubcommands([Start.startCommand, migrateCommand, projectionsCommand, eventsCommand, streamsCommand, deadLettersCommand, keysCommand, apiKeysCommand, originsCommand])
 )
 
 const program = Command.run(sumeru, { version }).pipe(
