@@ -9,8 +9,9 @@
  * each message id durably, so a re-sent key is a no-op. The answer is 202 only after every
  * publish is durable; 503 if any failed — retrying the same batch is safe.
  *
- * Status codes: 401 missing/unknown/revoked key, 403 key without `events:write`, 415 not JSON,
- * 413 over 1 MB, 400 malformed JSON or invalid events, 503 key store or shop log unavailable.
+ * Status codes: 401 missing/unknown/revoked key, 403 key without `events:write`, 429 over the
+ * key's rate (120 requests/min by default), 415 not JSON, 413 over 1 MB, 400 malformed JSON
+ * or invalid events, 503 key store or shop log unavailable.
  */
 import { Effect, Exit } from "effect"
 import type { Context, Hono } from "hono"
@@ -20,6 +21,7 @@ import { EVENTS_WRITE } from "../../domain/ingest/Scopes.ts"
 import type { ApiKeyPrincipal } from "../../src/access/ApiKeys.ts"
 import type { ShopMessage } from "../../src/shoplog/ShopLog.ts"
 import { problem, Problems, readRawBody } from "./HttpProblem.ts"
+import { RateLimiter } from "./RateLimit.ts"
 
 export const INGEST_BODY_LIMIT = 1024 * 1024
 
@@ -39,7 +41,16 @@ export interface PublicIngestOptions {
   readonly publish: (message: ShopMessage) => Promise<unknown>
   /** Publishes in flight per request (default 64; the logs batch concurrent publishes). */
   readonly publishConcurrency?: number
+  /**
+   * Requests per API key (each up to 1,000 events); default {@link ingestRateLimiter}. A
+   * refused request gets 429 with `Retry-After` and publishes nothing.
+   */
+  readonly rateLimiter?: RateLimiter
 }
+
+/** The ingest API's default limit: 120 requests (up to 120,000 events) per minute per key. */
+export const ingestRateLimiter = (now?: () => number): RateLimiter =>
+  new RateLimiter({ capacity: 120, perMs: 60_000, ...(now === undefined ? {} : { now }) })
 
 const unauthorized = (message: string) => ({
   status: 401 as const,
@@ -70,6 +81,7 @@ export const messageOf = (shop: string, keyId: string, event: ExternalEvent, cor
 
 export const mountPublicIngestRoute = (app: Hono, options: PublicIngestOptions) => {
   const concurrency = Math.max(1, options.publishConcurrency ?? 64)
+  const limiter = options.rateLimiter ?? ingestRateLimiter()
 
   app.post("/api/v1/events", async (c) => {
     const key = presentedKey(c)
@@ -83,6 +95,15 @@ export const mountPublicIngestRoute = (app: Hono, options: PublicIngestOptions) 
     if (principal === undefined) return problem(c, unauthorized("unknown or revoked API key"))
     if (!maySendEvents(principal)) {
       return problem(c, { status: 403, code: "forbidden", message: `this API key lacks the ${EVENTS_WRITE} permission` })
+    }
+    const allowed = limiter.take(principal.keyId)
+    if (!allowed.allowed) {
+      return problem(c, {
+        status: 429,
+        code: "rate_limited",
+        message: `this API key sends more than ${limiter.capacity} requests a minute; retry after ${allowed.retryAfterSeconds} s`,
+        headers: { "Retry-After": String(allowed.retryAfterSeconds) }
+      })
     }
 
     const contentType = (c.req.header("content-type") ?? "").toLowerCase()

@@ -163,6 +163,22 @@ for (const log of ["embedded", "jetstream"] as const) describe(`public ingest AP
     expect((await stack.sendEvents(admin.key, { events: [adSpend(k("scope-3"))] })).status).toBe(202)
   })
 
+  it("429 with Retry-After past 120 requests a minute per key (nothing published); another key is unaffected; the bucket refills", async () => {
+    const shop = "ingest-busy.myshopify.com"
+    const busy = (await stack.createKey(shop, ["events:write"])).key
+    const other = (await stack.createKey(shop, ["events:write"])).key
+    for (let i = 0; i < 120; i++) expect((await stack.sendEvents(busy, { events: [adSpend(k(`busy-${i}`))] })).status).toBe(202)
+    const before = publishedFor(shop)
+    const refused = await stack.sendEvents(busy, { events: [adSpend(k("busy-over"))] })
+    expect(refused.status).toBe(429)
+    expect(refused.headers.get("retry-after")).toBe("1")
+    expect((await refused.json() as ProblemBody).error.code).toBe("rate_limited")
+    expect(publishedFor(shop)).toBe(before)
+    expect((await stack.sendEvents(other, { events: [adSpend(k("other-1"))] })).status).toBe(202)
+    stack.ingestClock.now += 500 // one request's worth of tokens comes back every 0.5 s
+    expect((await stack.sendEvents(busy, { events: [adSpend(k("busy-later"))] })).status).toBe(202)
+  })
+
   it("503 when the shop log cannot take the events; the retry succeeds and records each event once", async () => {
     const shop = "ingest-down.myshopify.com"
     const downKey = (await stack.createKey(shop, ["events:write"])).key

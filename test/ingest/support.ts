@@ -14,7 +14,7 @@ import { inject } from "vitest"
 import * as KeyRing from "../../adapters/crypto/KeyRing.ts"
 import * as EmbeddedShopLog from "../../adapters/embedded/EmbeddedShopLog.ts"
 import { mountPixelRoute, type PixelRouteOptions } from "../../adapters/http/PixelRoute.ts"
-import { mountPublicIngestRoute } from "../../adapters/http/PublicIngestRoute.ts"
+import { ingestRateLimiter, mountPublicIngestRoute } from "../../adapters/http/PublicIngestRoute.ts"
 import * as JetStreamShopLog from "../../adapters/nats/JetStreamShopLog.ts"
 import * as PgApiKeys from "../../adapters/postgres/PgApiKeys.ts"
 import * as PgSecrets from "../../adapters/postgres/PgSecrets.ts"
@@ -71,9 +71,12 @@ export const startIngestStack = async (options?: {
   const knownShops = new Set(options?.knownShops ?? [])
 
   const app = new Hono()
+  /** The ingest limiter's clock (milliseconds); tests move it. */
+  const ingestClock = { now: Date.parse("2026-01-01T00:00:00Z") }
   mountPublicIngestRoute(app, {
     verifyKey: (key) => run(ApiKeys.use((k) => k.verify(key))).then(Option.getOrUndefined),
-    publish
+    publish,
+    rateLimiter: ingestRateLimiter(() => ingestClock.now)
   })
   mountPixelRoute(app, {
     isKnownShop: async (shop) => knownShops.has(shop),
@@ -132,7 +135,7 @@ export const startIngestStack = async (options?: {
     await runtime.dispose()
   }
 
-  return { url, run, runtime, published, failingShops, knownShops, createKey, sendEvents, events, awaitStreamCount, allEventText, close }
+  return { url, run, runtime, published, failingShops, ingestClock, knownShops, createKey, sendEvents, events, awaitStreamCount, allEventText, close }
 }
 
 export type IngestStack = Awaited<ReturnType<typeof startIngestStack>>
