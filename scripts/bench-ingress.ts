@@ -55,7 +55,8 @@ import { runPaced } from "./bench/ingress-paced.ts"
 import { summarizeCpuProfile } from "./bench/ingress-profile.ts"
 import { type IngressRow, formatIngressTable } from "./bench/ingress-report.ts"
 import { memoryOf, startServer } from "./bench/ingress-server.ts"
-import { cpuSecondsOf, findPidByCmdline, machineBusySeconds, percentile } from "./bench/pipeline-report.ts"
+import { percentile } from "./bench/pipeline-report.ts"
+import { cpuSecondsOf, findPidByCmdline, machineBusySeconds } from "./bench/proc.ts"
 import { bool, num } from "./bench/env.ts"
 
 // ------------------------------------------------------------------ configuration

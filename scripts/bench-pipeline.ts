@@ -38,14 +38,13 @@ import type { PipelineJob } from "./bench/pipeline-child.ts"
 import { backendLabels, describeConfig, type PipelineConfig, readConfig } from "./bench/pipeline-config.ts"
 import {
   type BackendSummary,
-  findPidByCmdline,
   formatTable,
-  peakRssOfPid,
   type PipelineRow,
   decodeRow,
   ROW_PREFIX,
   SUMMARY_PREFIX
 } from "./bench/pipeline-report.ts"
+import { findPidByCmdline, peakRssOfPid } from "./bench/proc.ts"
 
 const childJob = process.env.BENCH_PIPELINE_CHILD
 

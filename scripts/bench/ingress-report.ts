@@ -1,5 +1,6 @@
 /** `bench:ingress` result rows and the printed table (same layout as bench:pipeline's). */
 import { fmtMs } from "./pipeline-report.ts"
+import { renderTable } from "./table.ts"
 
 export interface IngressRow {
   readonly mode: string
@@ -67,19 +68,9 @@ export const formatIngressTable = (rows: ReadonlyArray<IngressRow>): string => {
       r.drainSeconds === null ? "-" : r.drainSeconds > r.drainLimit ? `> ${r.drainLimit}` : r.drainSeconds.toFixed(1)
     ]
   })
-  const left = new Set([0, 1, 11])
-  const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)))
-  const line = (cells: ReadonlyArray<string>) =>
-    "| " + cells.map((c, i) => (left.has(i) ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(" | ") + " |"
-  const sep = "|" + widths.map((w, i) => (left.has(i) ? "-".repeat(w + 2) : "-".repeat(w + 1) + ":")).join("|") + "|"
-  const lines = [line(header), sep]
-  let previous: string | undefined
-  for (const [i, b] of body.entries()) {
-    if (previous !== undefined && previous !== rows[i]!.mode) lines.push(sep)
-    previous = rows[i]!.mode
-    lines.push(line(b))
-  }
-  const notes = rows.filter((r) => r.note !== undefined || r.failed !== undefined)
-    .map((r) => `  - ${r.mode} / ${r.run}: ${r.failed !== undefined ? `FAILED: ${r.failed}` : r.note}`)
-  return [...lines, ...(notes.length > 0 ? ["", "Notes:", ...notes] : [])].join("\n")
+  return renderTable(
+    header,
+    rows.map((r, i) => ({ group: r.mode, label: r.run, cells: body[i]!, note: r.note, failed: r.failed })),
+    new Set([0, 1, 11])
+  )
 }

@@ -34,16 +34,14 @@ import { testHandlersLayer } from "../../test/support/testHandlers.ts"
 import { backendLabels, type PipelineBackend, readConfig } from "./pipeline-config.ts"
 import {
   type BackendSummary,
-  cpuSecondsOf,
   encodeRow,
   fmtDur,
-  machineBusySeconds,
-  parentPid,
   percentile,
   type PipelineRow,
   ROW_PREFIX,
   SUMMARY_PREFIX
 } from "./pipeline-report.ts"
+import { cpuSecondsOf, machineBusySeconds, parentPid } from "./proc.ts"
 
 export interface PipelineJob {
   readonly backend: PipelineBackend

@@ -1,9 +1,5 @@
-/**
- * `bench:pipeline` result rows, the printed table, and the /proc readings behind the CPU
- * and memory columns.
- */
-import { readdirSync, readFileSync } from "node:fs"
-import { join } from "node:path"
+/** `bench:pipeline` result rows and the printed table. */
+import { renderTable } from "./table.ts"
 
 export interface PipelineRow {
   readonly backend: string
@@ -61,89 +57,6 @@ export const percentile = (sorted: Float64Array | ReadonlyArray<number>, p: numb
   return sorted[rank]!
 }
 
-// --- /proc ---------------------------------------------------------------------------------
-
-const CLOCK_TICKS = 100 // getconf CLK_TCK on Linux
-
-const statFields = (pid: number): Array<string> | null => {
-  try {
-    const stat = readFileSync(join("/proc", String(pid), "stat"), "utf8")
-    // pid (comm) state ppid …: comm may hold spaces, split after the last ')'
-    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")
-  } catch {
-    return null
-  }
-}
-
-export const parentPid = (pid: number): number | null => {
-  const f = statFields(pid)
-  return f === null ? null : Number(f[1])
-}
-
-/** CPU seconds of `pid` (and, with `children`, of every process whose parent it is). */
-export const cpuSecondsOf = (pid: number | null, children: boolean): number | null => {
-  if (pid === null) return null
-  if (!children) {
-    const f = statFields(pid)
-    return f === null ? null : (Number(f[11]) + Number(f[12])) / CLOCK_TICKS
-  }
-  let ticks = 0
-  let found = false
-  let entries: Array<string>
-  try {
-    entries = readdirSync("/proc")
-  } catch {
-    return null
-  }
-  for (const entry of entries) {
-    if (!/^\d+$/.test(entry)) continue
-    const p = Number(entry)
-    const f = statFields(p)
-    if (f === null) continue
-    if (p !== pid && Number(f[1]) !== pid) continue
-    found = true
-    ticks += Number(f[11]) + Number(f[12]) // utime + stime
-  }
-  return found ? ticks / CLOCK_TICKS : null
-}
-
-/** CPU seconds the whole machine spent busy so far (all cores, /proc/stat). */
-export const machineBusySeconds = (): number | null => {
-  try {
-    const line = readFileSync("/proc/stat", "utf8").split("\n")[0]!
-    const f = line.trim().split(/\s+/).slice(1).map(Number)
-    // user nice system idle iowait irq softirq steal
-    return ((f[0] ?? 0) + (f[1] ?? 0) + (f[2] ?? 0) + (f[5] ?? 0) + (f[6] ?? 0) + (f[7] ?? 0)) / CLOCK_TICKS
-  } catch {
-    return null
-  }
-}
-
-/** Peak resident set of `pid` (VmHWM), MB. */
-export const peakRssOfPid = (pid: number | null): number | null => {
-  if (pid === null) return null
-  try {
-    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(join("/proc", String(pid), "status"), "utf8"))
-    return m === null ? null : Number(m[1]) / 1024
-  } catch {
-    return null
-  }
-}
-
-/** The pid of the process listening with this command name and argument (e.g. nats-server, port). */
-export const findPidByCmdline = (name: string, arg: string): number | null => {
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue
-    try {
-      const argv = readFileSync(join("/proc", entry, "cmdline"), "utf8").split("\0")
-      if (argv[0]?.endsWith(name) && argv.includes(arg)) return Number(entry)
-    } catch {
-      // exited meanwhile
-    }
-  }
-  return null
-}
-
 // --- table ---------------------------------------------------------------------------------
 
 const fmtInt = (n: number) => Math.round(n).toLocaleString("en-US")
@@ -194,20 +107,9 @@ export const formatTable = (rows: ReadonlyArray<PipelineRow>): string => {
     dash(r, r.natsWritesPerMsg === null ? "-" : r.natsWritesPerMsg.toFixed(2)),
     dash(r, `${fmtInt(r.peakRssMb)} MB`)
   ])
-  const left = new Set([0, 1, 10])
-  const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)))
-  const line = (cells: ReadonlyArray<string>) =>
-    "| " + cells.map((c, i) => (left.has(i) ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(" | ") + " |"
-  const sep = "|" + widths.map((w, i) => (left.has(i) ? "-".repeat(w + 2) : "-".repeat(w + 1) + ":")).join("|") + "|"
-  const out = [line(header), sep]
-  let previous: string | undefined
-  for (const [i, b] of body.entries()) {
-    if (previous !== undefined && previous !== rows[i]!.backend) out.push(sep)
-    previous = rows[i]!.backend
-    out.push(line(b))
-  }
-  const notes = rows.filter((r) => r.note !== undefined || r.failed !== undefined).map((r) =>
-    `  - ${r.backend} / ${r.scenario}: ${r.failed !== undefined ? `FAILED: ${r.failed}` : r.note}`
+  return renderTable(
+    header,
+    rows.map((r, i) => ({ group: r.backend, label: r.scenario, cells: body[i]!, note: r.note, failed: r.failed })),
+    new Set([0, 1, 10])
   )
-  return [...out, ...(notes.length > 0 ? ["", "Notes:", ...notes] : [])].join("\n")
 }

@@ -1,15 +1,35 @@
 /**
- * Process measurements: this process's CPU and peak RSS, and the CPU time of a PostgreSQL
- * server (postmaster and all its children) from /proc, so each row shows where time went.
+ * Process measurements for every benchmark, from /proc: this process's CPU and peak RSS, the
+ * CPU time of another process (and its children: a PostgreSQL postmaster), peak RSS of a pid,
+ * and the whole machine's busy time, so each row shows where time went.
  */
 import { readdirSync, readFileSync } from "node:fs"
 import { join } from "node:path"
 
 const CLOCK_TICKS = 100 // getconf CLK_TCK on Linux
 
-/** CPU seconds used so far by the postmaster `pid` and its children (null when unreadable). */
-export const serverCpuSeconds = (postmasterPid: number | null): number | null => {
-  if (postmasterPid === null) return null
+const statFields = (pid: number): Array<string> | null => {
+  try {
+    const stat = readFileSync(join("/proc", String(pid), "stat"), "utf8")
+    // pid (comm) state ppid …: comm may hold spaces, split after the last ')'
+    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")
+  } catch {
+    return null // exited meanwhile, or no /proc
+  }
+}
+
+export const parentPid = (pid: number): number | null => {
+  const f = statFields(pid)
+  return f === null ? null : Number(f[1])
+}
+
+/** CPU seconds of `pid` (and, with `children`, of every process whose parent it is). */
+export const cpuSecondsOf = (pid: number | null, children: boolean): number | null => {
+  if (pid === null) return null
+  if (!children) {
+    const f = statFields(pid)
+    return f === null ? null : (Number(f[11]) + Number(f[12])) / CLOCK_TICKS
+  }
   let ticks = 0
   let found = false
   let entries: Array<string>
@@ -20,21 +40,42 @@ export const serverCpuSeconds = (postmasterPid: number | null): number | null =>
   }
   for (const entry of entries) {
     if (!/^\d+$/.test(entry)) continue
-    let stat: string
-    try {
-      stat = readFileSync(join("/proc", entry, "stat"), "utf8")
-    } catch {
-      continue // exited meanwhile
-    }
-    // pid (comm) state ppid ... ; comm may contain spaces, so split after the last ')'
-    const rest = stat.slice(stat.lastIndexOf(")") + 2).split(" ")
-    const pid = Number(entry)
-    const ppid = Number(rest[1])
-    if (pid !== postmasterPid && ppid !== postmasterPid) continue
+    const p = Number(entry)
+    const f = statFields(p)
+    if (f === null) continue
+    if (p !== pid && Number(f[1]) !== pid) continue
     found = true
-    ticks += Number(rest[11]) + Number(rest[12]) // utime + stime (fields 14, 15)
+    ticks += Number(f[11]) + Number(f[12]) // utime + stime
   }
   return found ? ticks / CLOCK_TICKS : null
+}
+
+/** CPU seconds used so far by the postmaster `pid` and its children (null when unreadable). */
+export const serverCpuSeconds = (postmasterPid: number | null): number | null => cpuSecondsOf(postmasterPid, true)
+
+/** Peak resident set of `pid` (VmHWM), MB. */
+export const peakRssOfPid = (pid: number | null): number | null => {
+  if (pid === null) return null
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(join("/proc", String(pid), "status"), "utf8"))
+    return m === null ? null : Number(m[1]) / 1024
+  } catch {
+    return null
+  }
+}
+
+/** The pid of the process listening with this command name and argument (e.g. nats-server, port). */
+export const findPidByCmdline = (name: string, arg: string): number | null => {
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue
+    try {
+      const argv = readFileSync(join("/proc", entry, "cmdline"), "utf8").split("\0")
+      if (argv[0]?.endsWith(name) && argv.includes(arg)) return Number(entry)
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return null
 }
 
 /** The postmaster's pid from its data directory's `postmaster.pid` (first line). */

@@ -1,5 +1,6 @@
 /** Result rows and the printed table. */
 import { targets, type TargetKind } from "./config.ts"
+import { renderTable } from "./table.ts"
 
 export interface Row {
   readonly backend: string
@@ -50,21 +51,9 @@ export const formatTable = (rows: ReadonlyArray<Row>): string => {
       : ((r.clientCores + (r.serverCores ?? 0)) * r.seconds / r.events * 1e6).toFixed(0),
     r.failed !== undefined ? "-" : `${fmtInt(r.peakRssMb)} MB`
   ])
-  const numeric = new Set([2, 3, 4, 6, 7, 8, 9, 10])
-  const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)))
-  const line = (cells: ReadonlyArray<string>) =>
-    "| " + cells.map((c, i) => numeric.has(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)).join(" | ") + " |"
-  const sep = "|" + widths.map((w, i) => (numeric.has(i) ? "-".repeat(w + 1) + ":" : "-".repeat(w + 2))).join("|") + "|"
-  const out = [line(header), sep]
-  let previous: string | undefined
-  for (const [i, b] of body.entries()) {
-    // a blank-ish separator between backends keeps the table readable in a terminal
-    if (previous !== undefined && previous !== rows[i]!.backend) out.push(sep)
-    previous = rows[i]!.backend
-    out.push(line(b))
-  }
-  const notes = rows.filter((r) => r.note !== undefined || r.failed !== undefined).map((r) =>
-    `  - ${r.backend} / ${r.scenario}: ${r.failed !== undefined ? `FAILED: ${r.failed}` : r.note}`
+  return renderTable(
+    header,
+    rows.map((r, i) => ({ group: r.backend, label: r.scenario, cells: body[i]!, note: r.note, failed: r.failed })),
+    new Set([0, 1, 5])
   )
-  return [...out, ...(notes.length > 0 ? ["", "Notes:", ...notes] : [])].join("\n")
 }
