@@ -25,6 +25,7 @@ import { SqlClient } from "effect/sql"
 import type { SqlError } from "effect/sql/SqlError"
 import type { Hono } from "hono"
 import { JobStatus } from "../../domain/jobs/index.ts"
+import type { JobRow } from "../../projections/jobs.ts"
 import { asTenant } from "../postgres/Tenancy.ts"
 import {
   type AdminAuthConfig,
@@ -178,28 +179,12 @@ export interface JobDetailResponse {
   readonly events: ReadonlyArray<JobTimelineEntry>
 }
 
-/** A `jobs` read-model row as the admin API reads it (every column but the folded state). */
-export interface JobRecord {
-  readonly job_id: string
-  readonly shop: string
+/**
+ * A `jobs` read-model row as the admin API reads it: the projection's row (every column but
+ * the folded state), with the driver's types for the status and the timestamps.
+ */
+export type JobRecord = Omit<JobRow, "status" | "created_at" | "updated_at" | "state"> & {
   readonly status: JobStatus
-  readonly query_string: string
-  readonly namespace: string
-  readonly key: string
-  readonly type: string
-  readonly value: string
-  readonly dry_run: boolean
-  readonly max_items: number
-  readonly matched_count: number | null
-  readonly updated_count: number | null
-  readonly failed_count: number | null
-  readonly error_preview: string | null
-  readonly truncated: boolean
-  readonly undo_of: string | null
-  readonly undone_by: string | null
-  readonly attempt: number
-  readonly failure_code: string | null
-  readonly failure_message: string | null
   readonly created_at: Date
   readonly updated_at: Date
 }
@@ -241,19 +226,12 @@ export const listJobs = Effect.fn("AdminJobs.listJobs")(
         const counted = yield* sql<{ n: number }>`
           SELECT count(*)::int AS n FROM jobs
            WHERE shop = ${shop} AND (${query.status}::text IS NULL OR status = ${query.status}::text)`
-        const rows = yield* sql<{
-          job_id: string
-          status: string
-          query_string: string
-          namespace: string
-          key: string
-          type: string
-          matched_count: number | null
-          updated_count: number | null
-          failed_count: number | null
-          dry_run: boolean
-          created_at: Date
-        }>`
+        const rows = yield* sql<
+          Pick<
+            JobRecord,
+            "job_id" | "status" | "query_string" | "namespace" | "key" | "type" | "matched_count" | "updated_count" | "failed_count" | "dry_run" | "created_at"
+          >
+        >`
           SELECT job_id, status, query_string, namespace, key, type, matched_count, updated_count, failed_count,
                  dry_run, created_at
             FROM jobs
