@@ -17,6 +17,7 @@
  */
 import { Effect, Option } from "effect"
 import type { RecordedEvent } from "../domain/events/Envelope.ts"
+import { CUSTOMER_EVENT_TYPES, ORDER_EVENT_TYPES, PRODUCT_EVENT_TYPES } from "../domain/shopify/webhookRecords.ts"
 import type { ApplyContext, Projection } from "../src/projections/Projection.ts"
 
 type Data = Readonly<Record<string, unknown>>
@@ -26,9 +27,6 @@ const s = (u: unknown): string | null => (typeof u === "string" ? u : null)
 const openRecord = (e: RecordedEvent, ctx: ApplyContext) =>
   Effect.map(ctx.open(e.shop, data(e)["record"]), (o) => (Option.isSome(o) && typeof o.value === "object" && o.value !== null ? o.value as Data : null))
 
-const ORDER_TYPES = ["order.created", "order.updated", "order.paid", "order.cancelled", "order.fulfilled"]
-const PRODUCT_TYPES = ["product.created", "product.updated", "product.deleted"]
-const CUSTOMER_TYPES = ["customer.created", "customer.updated"]
 
 const order = (e: RecordedEvent, ctx: ApplyContext) =>
   Effect.gen(function*() {
@@ -125,7 +123,7 @@ const inventoryLevel = (e: RecordedEvent, ctx: ApplyContext) =>
 export const commerceProjection: Projection = {
   name: "commerce",
   version: 1,
-  eventTypes: [...ORDER_TYPES, ...PRODUCT_TYPES, ...CUSTOMER_TYPES, "customer.redacted", "inventory_level.updated"],
+  eventTypes: [...ORDER_EVENT_TYPES, ...PRODUCT_EVENT_TYPES, ...CUSTOMER_EVENT_TYPES, "customer.redacted", "inventory_level.updated"],
   tables: [
     {
       name: "shopify_orders",
@@ -196,9 +194,9 @@ export const commerceProjection: Projection = {
   // One statement per event, in log order: the version guard needs each row's latest state.
   apply: (events, ctx) =>
     Effect.forEach(events, (e) => {
-      if (ORDER_TYPES.includes(e.type)) return order(e, ctx)
-      if (PRODUCT_TYPES.includes(e.type)) return product(e, ctx)
-      if (CUSTOMER_TYPES.includes(e.type)) return customer(e, ctx)
+      if (ORDER_EVENT_TYPES.includes(e.type)) return order(e, ctx)
+      if (PRODUCT_EVENT_TYPES.includes(e.type)) return product(e, ctx)
+      if (CUSTOMER_EVENT_TYPES.includes(e.type)) return customer(e, ctx)
       if (e.type === "customer.redacted") return customerRedacted(e, ctx)
       if (e.type === "inventory_level.updated") return inventoryLevel(e, ctx)
       return Effect.void

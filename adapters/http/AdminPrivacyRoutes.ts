@@ -9,7 +9,7 @@
  * key, which only the owner role can read. A redacted customer's exports are deleted, and
  * their key is gone anyway: 404.
  */
-import { Effect, Option } from "effect"
+import { Effect, Option, Schema } from "effect"
 import { SqlClient } from "effect/sql"
 import type { Hono } from "hono"
 import { Sealed } from "../../src/secrets/Secrets.ts"
@@ -17,7 +17,6 @@ import type { PiiVault } from "../../src/secrets/Secrets.ts"
 import { asTenant } from "../postgres/Tenancy.ts"
 import { type AdminGuard, mountAdminRoute, requireShop, ResourceNotFound, runAdminEffect, type RunSqlEffect, Unavailable } from "./AdminAuth.ts"
 import { AdminRoutes } from "./AdminRouteCatalog.ts"
-import { Schema } from "effect"
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 const isSealed = Schema.is(Sealed)

@@ -88,32 +88,6 @@ const person = (u: unknown) =>
     }
     : null
 
-const ORDER_EVENTS: Record<string, string> = {
-  "orders/create": "order.created",
-  "orders/updated": "order.updated",
-  "orders/paid": "order.paid",
-  "orders/cancelled": "order.cancelled",
-  "orders/fulfilled": "order.fulfilled"
-}
-const PRODUCT_EVENTS: Record<string, string> = {
-  "products/create": "product.created",
-  "products/update": "product.updated",
-  "products/delete": "product.deleted"
-}
-const CUSTOMER_EVENTS: Record<string, string> = { "customers/create": "customer.created", "customers/update": "customer.updated" }
-const CART_EVENTS: Record<string, string> = { "carts/create": "cart.created", "carts/update": "cart.updated" }
-const CHECKOUT_EVENTS: Record<string, string> = { "checkouts/create": "checkout.created", "checkouts/update": "checkout.updated" }
-
-/** Every typed event type produced from webhooks. */
-export const COMMERCE_EVENT_TYPES: ReadonlyArray<string> = [
-  ...Object.values(ORDER_EVENTS),
-  ...Object.values(PRODUCT_EVENTS),
-  ...Object.values(CUSTOMER_EVENTS),
-  ...Object.values(CART_EVENTS),
-  ...Object.values(CHECKOUT_EVENTS),
-  "inventory_level.updated"
-]
-
 const invalid = (reason: string): Normalized => ({ _tag: "Invalid", reason })
 const typed = (value: NormalizedWebhook): Normalized => ({ _tag: "Typed", value })
 
@@ -235,12 +209,12 @@ const checkout = (eventType: string, p: Json, ctx: WebhookContext): Normalized =
   })
 }
 
-const inventoryLevel = (p: Json, ctx: WebhookContext): Normalized => {
+const inventoryLevel = (eventType: string, p: Json, ctx: WebhookContext): Normalized => {
   const item = shopifyId(p["inventory_item_id"])
   const location = shopifyId(p["location_id"])
   if (item === undefined || location === undefined) return invalid("the inventory level lacks inventory_item_id or location_id")
   return typed({
-    eventType: "inventory_level.updated",
+    eventType,
     streamId: `inventory-${ctx.shop}-${item}`,
     subject: "shop",
     clear: { inventory_item_id: item, location_id: location, updated_at: versionOf(p, ctx) },
@@ -248,37 +222,42 @@ const inventoryLevel = (p: Json, ctx: WebhookContext): Normalized => {
   })
 }
 
+type Normalizer = (eventType: string, payload: Json, ctx: WebhookContext) => Normalized
+
+/** Each modelled commerce topic: its event type and how its payload is read. */
+const MODELS: Readonly<Record<string, readonly [eventType: string, normalize: Normalizer]>> = {
+  "orders/create": ["order.created", order],
+  "orders/updated": ["order.updated", order],
+  "orders/paid": ["order.paid", order],
+  "orders/cancelled": ["order.cancelled", order],
+  "orders/fulfilled": ["order.fulfilled", order],
+  "products/create": ["product.created", product],
+  "products/update": ["product.updated", product],
+  "products/delete": ["product.deleted", product],
+  "customers/create": ["customer.created", customer],
+  "customers/update": ["customer.updated", customer],
+  "carts/create": ["cart.created", cart],
+  "carts/update": ["cart.updated", cart],
+  "checkouts/create": ["checkout.created", checkout],
+  "checkouts/update": ["checkout.updated", checkout],
+  "inventory_levels/update": ["inventory_level.updated", inventoryLevel]
+}
+
+const eventTypesOf = (prefix: string): ReadonlyArray<string> =>
+  Object.values(MODELS).map(([t]) => t).filter((t) => t.startsWith(prefix))
+
+export const ORDER_EVENT_TYPES = eventTypesOf("order.")
+export const PRODUCT_EVENT_TYPES = eventTypesOf("product.")
+export const CUSTOMER_EVENT_TYPES = eventTypesOf("customer.")
+/** Every typed event type produced from webhooks. */
+export const COMMERCE_EVENT_TYPES: ReadonlyArray<string> = Object.values(MODELS).map(([t]) => t)
+
 /** Maps a delivery of a modelled commerce topic to its typed event. */
 export const normalizeWebhook = (topic: string, payload: unknown, ctx: WebhookContext): Normalized => {
-  const kind = ORDER_EVENTS[topic] !== undefined
-    ? "order"
-    : PRODUCT_EVENTS[topic] !== undefined
-    ? "product"
-    : CUSTOMER_EVENTS[topic] !== undefined
-    ? "customer"
-    : CART_EVENTS[topic] !== undefined
-    ? "cart"
-    : CHECKOUT_EVENTS[topic] !== undefined
-    ? "checkout"
-    : topic === "inventory_levels/update"
-    ? "inventory"
-    : undefined
-  if (kind === undefined) return { _tag: "Unmodelled" }
+  const model = MODELS[topic]
+  if (model === undefined) return { _tag: "Unmodelled" }
   if (!isObject(payload)) return invalid("the payload is not a JSON object")
-  switch (kind) {
-    case "order":
-      return order(ORDER_EVENTS[topic]!, payload, ctx)
-    case "product":
-      return product(PRODUCT_EVENTS[topic]!, payload, ctx)
-    case "customer":
-      return customer(CUSTOMER_EVENTS[topic]!, payload, ctx)
-    case "cart":
-      return cart(CART_EVENTS[topic]!, payload, ctx)
-    case "checkout":
-      return checkout(CHECKOUT_EVENTS[topic]!, payload, ctx)
-    case "inventory":
-      return inventoryLevel(payload, ctx)
-  }
+  return model[1](model[0], payload, ctx)
 }
 
 /** `customers/data_request` and `customers/redact` payloads (SHOPIFY.md §6). */

@@ -19,14 +19,13 @@
  * fails the message is retried, and doing them again changes nothing. Events record ids and
  * counts only, never the e-mail or phone the request carried.
  */
-import { Effect, Option } from "effect"
+import { Effect, Option, Schema } from "effect"
 import { SqlClient } from "effect/sql"
 import type { SqlError } from "effect/sql/SqlError"
 import { createHash } from "node:crypto"
 import type { CustomerPrivacyRequest } from "../../domain/shopify/webhookRecords.ts"
 import { customerSubjects } from "../../domain/shopify/webhookRecords.ts"
 import { type DecryptionFailed, PiiVault, Sealed, type SecretsUnavailable, ShopTokens } from "../secrets/Secrets.ts"
-import { Schema } from "effect"
 
 /** A stable UUID (RFC 9562 version 8) from a name: a retried request exports under the same id. */
 export const nameUuid = (name: string): string => {

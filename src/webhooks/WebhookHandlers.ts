@@ -50,13 +50,8 @@ const secretsFailure = (e: { readonly _tag: string; readonly message: string }) 
 export const makeWebhookHandlers = Effect.gen(function*() {
   const vault = yield* PiiVault
   const tokens = yield* ShopTokens
-  const sql = yield* SqlClient.SqlClient
-  const services = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
-    effect.pipe(
-      Effect.provideService(PiiVault, vault),
-      Effect.provideService(ShopTokens, tokens),
-      Effect.provideService(SqlClient.SqlClient, sql)
-    ) as Effect.Effect<A, E, Exclude<R, PiiVault | ShopTokens | SqlClient.SqlClient>>
+  // the compliance operations read these services from their context
+  const services = Effect.provideContext(yield* Effect.context<PiiVault | ShopTokens | SqlClient.SqlClient>())
 
   const handle = (ctx: HandlerContext): Effect.Effect<Decision, PermanentFailure | TransientFailure> =>
     Effect.gen(function*() {

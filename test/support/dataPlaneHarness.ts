@@ -23,7 +23,6 @@ import { coreLayer } from "../../src/CoreLayer.ts"
 import { makeDispatcher } from "../../src/actors/AppHandlers.ts"
 import * as ShopActorRuntime from "../../src/actors/ShopActorRuntime.ts"
 import { ShopHandlers } from "../../src/actors/ShopHandlers.ts"
-import { EventStore } from "../../src/eventstore/EventStore.ts"
 import { LogWakeups } from "../../src/eventstore/LogWakeups.ts"
 import { ProjectionProgress, ProjectionRunner, projectionStatus } from "../../src/projections/ProjectionRunner.ts"
 import { ShopLog } from "../../src/shoplog/ShopLog.ts"
@@ -155,6 +154,6 @@ export const startDataPlane = async (options: DataPlaneOptions = {}) => {
     await new Promise<void>((resolve) => server.close(() => resolve()))
     await runtime.dispose()
   }
-  return { url, run, runtime, webhook, query, until, projectionsCaughtUp, events, searchDatabase, close, store: EventStore }
+  return { url, run, runtime, webhook, query, until, projectionsCaughtUp, events, searchDatabase, close }
 }
 export type DataPlane = Awaited<ReturnType<typeof startDataPlane>>
