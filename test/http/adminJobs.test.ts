@@ -8,7 +8,7 @@
  */
 import { serve } from "@hono/node-server"
 import { assert, describe, layer } from "@effect/vitest"
-import { Context, Deferred, Effect, Layer, Result, Stream } from "effect"
+import { Context, Effect, Layer, Result, Stream } from "effect"
 import type { SqlClient } from "effect/sql"
 import { Hono } from "hono"
 import { mountAdminJobRoutes } from "../../adapters/http/AdminJobRoutes.ts"
@@ -18,9 +18,10 @@ import { jobsProjection } from "../../projections/jobs.ts"
 import { jobTimelineProjection } from "../../projections/jobTimeline.ts"
 import { coreLayer } from "../../src/CoreLayer.ts"
 import { EventStore } from "../../src/eventstore/EventStore.ts"
-import { ProjectionProgress, projectionStatus, runProjections } from "../../src/projections/ProjectionRunner.ts"
+import { runProjections } from "../../src/projections/ProjectionRunner.ts"
 import { postgresLayer } from "../support/databases.ts"
 import { ev, meta } from "../support/fixtures.ts"
+import { awaitCaughtUp } from "../support/projections.ts"
 
 const API_KEY = "test-api-key"
 const APP_SECRET = "test-app-secret"
@@ -170,18 +171,6 @@ const seedJobs = Effect.gen(function*() {
   yield* handleAll(SHOP_B, [request(OTHER_SHOP, SHOP_B, params({ namespace: "beta_ns" }), t("11:40:00"))])
 })
 
-/** Waits, without sleeping, until `name`'s live generation has reached the log's safe head. */
-const awaitCaughtUp = (name: string) =>
-  Effect.gen(function*() {
-    const progress = yield* ProjectionProgress
-    for (;;) {
-      const next = yield* progress.next
-      const status = yield* projectionStatus
-      const live = status.find((s) => s.name === name && s.status === "live")
-      if (live !== undefined && live.lag === 0) return
-      yield* Deferred.await(next)
-    }
-  })
 
 /** The API under test: seeded jobs, projections caught up, a real HTTP server. */
 class Api extends Context.Service<Api, { readonly baseUrl: string }>()("test/http/adminJobs/Api") {}

@@ -7,7 +7,7 @@
  * give byte-identical tables.
  */
 import { assert, describe, layer } from "@effect/vitest"
-import { Deferred, Effect, Fiber, Result, Stream } from "effect"
+import { Effect, Fiber, Result, Stream } from "effect"
 import { SqlClient } from "effect/sql"
 import {
   decide,
@@ -27,10 +27,11 @@ import { jobTimelineProjection } from "../../projections/jobTimeline.ts"
 import { asTenant } from "../../adapters/postgres/Tenancy.ts"
 import { coreLayer } from "../../src/CoreLayer.ts"
 import { EventStore } from "../../src/eventstore/EventStore.ts"
-import { ProjectionProgress, projectionStatus, runProjections } from "../../src/projections/ProjectionRunner.ts"
+import { runProjections } from "../../src/projections/ProjectionRunner.ts"
 import { checksum, generations, requestRebuild } from "../../src/projections/ProjectionStore.ts"
 import { backends } from "../support/databases.ts"
 import { ev, meta } from "../support/fixtures.ts"
+import { awaitCaughtUp } from "../support/projections.ts"
 
 // ---------------------------------------------------------------------------
 // Driving jobs through the decider, as the shop actor does
@@ -232,19 +233,6 @@ const seedJobs = Effect.gen(function*() {
   return states
 })
 
-/** Waits, without sleeping, until `name`'s live generation has reached the log's safe head. */
-const awaitCaughtUp = (name: string) =>
-  Effect.gen(function*() {
-    const progress = yield* ProjectionProgress
-    for (;;) {
-      const next = yield* progress.next
-      const status = yield* projectionStatus
-      const live = status.find((s) => s.name === name && s.status === "live")
-      const building = status.find((s) => s.name === name && s.status === "building")
-      if (live !== undefined && live.lag === 0 && building === undefined) return live
-      yield* Deferred.await(next)
-    }
-  })
 
 /** Runs both job projections until they are caught up with the log. */
 const projectJobs = (batchSize: number) =>

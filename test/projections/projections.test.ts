@@ -4,33 +4,21 @@
  * changes, lag, checksums.
  */
 import { assert, describe, layer } from "@effect/vitest"
-import { Deferred, Effect, Fiber, Stream } from "effect"
+import { Effect, Fiber, Stream } from "effect"
 import { SqlClient } from "effect/sql"
 import { streamsProjection } from "../../projections/streams.ts"
 import { auditLogProjection } from "../../projections/auditLog.ts"
 import { EventStore } from "../../src/eventstore/EventStore.ts"
 import { coreLayer } from "../../src/CoreLayer.ts"
 import type { Projection } from "../../src/projections/Projection.ts"
-import { ProjectionProgress, projectionStatus, runProjections } from "../../src/projections/ProjectionRunner.ts"
+import { projectionStatus, runProjections } from "../../src/projections/ProjectionRunner.ts"
 import { applyBatch, checksum, generations, reconcile, requestRebuild } from "../../src/projections/ProjectionStore.ts"
 import { emptyUpcasters } from "../../domain/events/Upcasting.ts"
 import { asTenant } from "../../adapters/postgres/Tenancy.ts"
 import { backends } from "../support/databases.ts"
 import { ev, meta } from "../support/fixtures.ts"
+import { awaitCaughtUp } from "../support/projections.ts"
 
-/** Waits, without sleeping, until `name`'s live generation has reached the log's safe head. */
-const awaitCaughtUp = (name: string) =>
-  Effect.gen(function*() {
-    const progress = yield* ProjectionProgress
-    for (;;) {
-      const next = yield* progress.next
-      const status = yield* projectionStatus
-      const live = status.find((s) => s.name === name && s.status === "live")
-      const building = status.find((s) => s.name === name && s.status === "building")
-      if (live !== undefined && live.lag === 0 && building === undefined) return live
-      yield* Deferred.await(next)
-    }
-  })
 
 const appendMany = (n: number, prefix: string) =>
   Effect.gen(function*() {

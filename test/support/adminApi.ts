@@ -5,7 +5,7 @@
  * on a clock the test moves (no sleeping).
  */
 import { serve } from "@hono/node-server"
-import { Deferred, Effect, Layer, ManagedRuntime, Result, Stream } from "effect"
+import { Effect, Layer, ManagedRuntime, Result, Stream } from "effect"
 import { SqlClient } from "effect/sql"
 import { Hono } from "hono"
 import type { AddressInfo } from "node:net"
@@ -30,11 +30,12 @@ import { jobTimelineProjection } from "../../projections/jobTimeline.ts"
 import { ApiKeys } from "../../src/access/ApiKeys.ts"
 import { coreLayer } from "../../src/CoreLayer.ts"
 import { EventStore } from "../../src/eventstore/EventStore.ts"
-import { ProjectionProgress, ProjectionRunner, projectionStatus } from "../../src/projections/ProjectionRunner.ts"
+import { ProjectionRunner } from "../../src/projections/ProjectionRunner.ts"
 import { reconcile } from "../../src/projections/ProjectionStore.ts"
 import { ShopLog } from "../../src/shoplog/ShopLog.ts"
 import { postgresLayer } from "./databases.ts"
 import { ev, meta } from "./fixtures.ts"
+import { awaitAllCaughtUp } from "./projections.ts"
 
 export const API_KEY = "test-api-key"
 export const APP_SECRET = "test-app-secret"
@@ -171,17 +172,7 @@ export const startAdminApi = async (options: {
       }), { discard: true }))
 
   /** Waits, without sleeping, until the jobs projections have reached the log's head. */
-  const awaitProjections = () =>
-    run(Effect.gen(function*() {
-      const progress = yield* ProjectionProgress
-      for (;;) {
-        const next = yield* progress.next
-        const status = yield* projectionStatus
-        const live = status.filter((s) => s.status === "live" && (s.name === "jobs" || s.name === "job_timeline"))
-        if (live.length === 2 && live.every((s) => s.lag === 0)) return
-        yield* Deferred.await(next)
-      }
-    }))
+  const awaitProjections = () => run(awaitAllCaughtUp(["jobs", "job_timeline"]))
 
   const close = async () => {
     await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))))

@@ -24,10 +24,11 @@ import { makeDispatcher } from "../../src/actors/AppHandlers.ts"
 import * as ShopActorRuntime from "../../src/actors/ShopActorRuntime.ts"
 import { ShopHandlers } from "../../src/actors/ShopHandlers.ts"
 import { LogWakeups } from "../../src/eventstore/LogWakeups.ts"
-import { ProjectionProgress, ProjectionRunner, projectionStatus } from "../../src/projections/ProjectionRunner.ts"
+import { ProjectionRunner } from "../../src/projections/ProjectionRunner.ts"
 import { ShopLog } from "../../src/shoplog/ShopLog.ts"
 import { makeWebhookHandlers } from "../../src/webhooks/WebhookHandlers.ts"
 import { freshPostgresUrl } from "./databases.ts"
+import { awaitAllCaughtUp } from "./projections.ts"
 
 export const APP_SECRET = "test-app-secret"
 export const PREVIOUS_SECRET = "test-app-secret-previous"
@@ -116,17 +117,7 @@ export const startDataPlane = async (options: DataPlaneOptions = {}) => {
     }).pipe(Effect.timeoutOrElse({ duration: Duration.millis(timeoutMs), orElse: () => Effect.die(new Error(`timed out waiting for ${what}`)) })))
 
   /** Waits until every live projection has applied the whole log. */
-  const projectionsCaughtUp = () =>
-    run(Effect.gen(function*() {
-      const progress = yield* ProjectionProgress
-      for (;;) {
-        const next = yield* progress.next
-        const status = yield* projectionStatus
-        const live = status.filter((s) => s.status === "live")
-        if (live.length === allProjections.length && live.every((s) => s.lag === 0)) return
-        yield* Deferred.await(next).pipe(Effect.timeoutOption("200 millis"))
-      }
-    }))
+  const projectionsCaughtUp = () => run(awaitAllCaughtUp(allProjections.map((p) => p.name)))
 
   const events = (shop: string) =>
     query<{ type: string; stream_id: string; data: Record<string, unknown> }>(
