@@ -8,20 +8,18 @@
  */
 import { serve } from "@hono/node-server"
 import { assert, describe, layer } from "@effect/vitest"
-import { Context, Effect, Layer, Result, Stream } from "effect"
+import { Context, Effect, Layer } from "effect"
 import type { SqlClient } from "effect/sql"
 import { Hono } from "hono"
 import { mountAdminJobRoutes } from "../../adapters/http/AdminJobRoutes.ts"
 import { signSessionToken } from "../../adapters/http/SessionToken.ts"
-import { decide, decodeJobEvent, type JobCommand, type JobParameters, replay, type RequestJob } from "../../domain/jobs/index.ts"
 import { jobsProjection } from "../../projections/jobs.ts"
 import { jobTimelineProjection } from "../../projections/jobTimeline.ts"
 import { coreLayer } from "../../src/CoreLayer.ts"
-import { EventStore } from "../../src/eventstore/EventStore.ts"
 import { runProjections } from "../../src/projections/ProjectionRunner.ts"
 import { postgresLayer } from "../support/databases.ts"
-import { ev, meta } from "../support/fixtures.ts"
 import { awaitCaughtUp } from "../support/projections.ts"
+import { handleJobCommands, jobParams, requestJob } from "../support/jobCommands.ts"
 
 const API_KEY = "test-api-key"
 const APP_SECRET = "test-app-secret"
@@ -47,58 +45,13 @@ const ERROR_LINES = [
 
 const t = (hhmmss: string) => `2025-12-27T${hhmmss}Z`
 
-const params = (overrides: Partial<JobParameters> = {}): JobParameters => ({
-  queryString: "status:active tag:winter",
-  namespace: "custom",
-  key: "seasonal_badge",
-  type: "single_line_text_field",
-  value: "Winter Collection",
-  dryRun: false,
-  maxItems: 5000,
-  ...overrides
-})
 
-const request = (jobId: string, shop: string, input: JobParameters, at: string): RequestJob => ({
-  type: "RequestJob",
-  jobId,
-  shop,
-  input,
-  inputHash: jobId.replaceAll("-", "").padEnd(64, "0"),
-  actionRunId: null,
-  source: "flow",
-  requestedBy: null,
-  undoOf: null,
-  at
-})
 
-/** Decides each command against the job's stream and appends its events, like the shop actor. */
-const handleAll = (shop: string, commands: ReadonlyArray<JobCommand>) =>
-  Effect.forEach(commands, (command) =>
-    Effect.gen(function*() {
-      const store = yield* EventStore
-      const streamId = `job-${command.jobId}`
-      const stored = Array.from(yield* Stream.runCollect(store.readStream(streamId)))
-      const state = replay(stored.map((e) => {
-        const r = decodeJobEvent({ ...(e.data as object), type: e.type })
-        if (Result.isFailure(r)) throw new Error(r.failure.message)
-        return r.success
-      }))
-      const decision = decide(command, state)
-      if (Result.isFailure(decision)) return yield* Effect.die(decision.failure)
-      if (decision.success.length === 0) return
-      yield* store.append(
-        streamId,
-        shop,
-        stored.length === 0 ? "no_stream" : stored.length,
-        decision.success.map((e) => ev(e.type, e, { occurredAt: new Date(e.occurredAt) })),
-        meta(`corr-${command.jobId}`)
-      )
-    }), { discard: true })
 
 const seedJobs = Effect.gen(function*() {
   // the seed's example: a live job, 1,523 matched, 1,520 updated, 3 failed
-  yield* handleAll(SHOP_A, [
-    request(SEED, SHOP_A, params(), t("10:30:00")),
+  yield* handleJobCommands(SHOP_A, [
+    requestJob(SEED, SHOP_A, jobParams(), t("10:30:00")),
     { type: "StartJob", jobId: SEED, at: t("10:30:05") },
     { type: "RecordBulkQueryStarted", jobId: SEED, bulkOperationId: "gid://shopify/BulkOperation/100", at: t("10:30:06") },
     {
@@ -124,8 +77,8 @@ const seedJobs = Effect.gen(function*() {
     },
     { type: "CompleteJob", jobId: SEED, at: t("10:35:00") }
   ])
-  yield* handleAll(SHOP_A, [
-    request(DRY, SHOP_A, params({ dryRun: true, queryString: "tag:sale" }), t("10:40:00")),
+  yield* handleJobCommands(SHOP_A, [
+    requestJob(DRY, SHOP_A, jobParams({ dryRun: true, queryString: "tag:sale" }), t("10:40:00")),
     { type: "StartJob", jobId: DRY, at: t("10:40:01") },
     { type: "RecordBulkQueryStarted", jobId: DRY, bulkOperationId: "gid://shopify/BulkOperation/300", at: t("10:40:02") },
     {
@@ -138,23 +91,23 @@ const seedJobs = Effect.gen(function*() {
       at: t("10:41:00")
     }
   ])
-  yield* handleAll(SHOP_A, [
-    request(FAIL1, SHOP_A, params({ queryString: "status:active AND (" }), t("10:50:00")),
+  yield* handleJobCommands(SHOP_A, [
+    requestJob(FAIL1, SHOP_A, jobParams({ queryString: "status:active AND (" }), t("10:50:00")),
     { type: "StartJob", jobId: FAIL1, at: t("10:50:01") },
     { type: "FailJob", jobId: FAIL1, code: "INVALID_QUERY", message: "Invalid search query syntax", at: t("10:50:02") }
   ])
-  yield* handleAll(SHOP_A, [
-    request(FAIL2, SHOP_A, params({ key: "badge_two" }), t("11:00:00")),
+  yield* handleJobCommands(SHOP_A, [
+    requestJob(FAIL2, SHOP_A, jobParams({ key: "badge_two" }), t("11:00:00")),
     { type: "FailJob", jobId: FAIL2, code: "ACCESS_DENIED", message: "The app lacks the write_products scope", at: t("11:00:30") }
   ])
-  yield* handleAll(SHOP_A, [
-    request(RUNNING, SHOP_A, params({ key: "badge_three" }), t("11:10:00")),
+  yield* handleJobCommands(SHOP_A, [
+    requestJob(RUNNING, SHOP_A, jobParams({ key: "badge_three" }), t("11:10:00")),
     { type: "StartJob", jobId: RUNNING, at: t("11:10:01") },
     { type: "RecordBulkQueryStarted", jobId: RUNNING, bulkOperationId: "gid://shopify/BulkOperation/400", at: t("11:10:02") }
   ])
-  yield* handleAll(SHOP_A, [request(PENDING, SHOP_A, params({ key: "badge_four" }), t("11:20:00"))])
-  yield* handleAll(SHOP_A, [
-    request(EMPTY, SHOP_A, params({ queryString: "tag:nothing" }), t("11:30:00")),
+  yield* handleJobCommands(SHOP_A, [requestJob(PENDING, SHOP_A, jobParams({ key: "badge_four" }), t("11:20:00"))])
+  yield* handleJobCommands(SHOP_A, [
+    requestJob(EMPTY, SHOP_A, jobParams({ queryString: "tag:nothing" }), t("11:30:00")),
     { type: "StartJob", jobId: EMPTY, at: t("11:30:01") },
     { type: "RecordBulkQueryStarted", jobId: EMPTY, bulkOperationId: "gid://shopify/BulkOperation/500", at: t("11:30:02") },
     {
@@ -168,7 +121,7 @@ const seedJobs = Effect.gen(function*() {
     }
   ])
   // newest of all: if tenancy leaked, it would head shop A's list
-  yield* handleAll(SHOP_B, [request(OTHER_SHOP, SHOP_B, params({ namespace: "beta_ns" }), t("11:40:00"))])
+  yield* handleJobCommands(SHOP_B, [requestJob(OTHER_SHOP, SHOP_B, jobParams({ namespace: "beta_ns" }), t("11:40:00"))])
 })
 
 

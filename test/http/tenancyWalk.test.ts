@@ -10,9 +10,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { Effect } from "effect"
 import { SqlClient } from "effect/sql"
-import type { JobParameters, RequestJob } from "../../domain/jobs/index.ts"
+import type { JobParameters } from "../../domain/jobs/index.ts"
 import { ADMIN_ROUTES, type AdminRoute } from "../../adapters/http/AdminRouteCatalog.ts"
 import { type AdminApi, type AdminServer, sampleBody, sessionFor, startAdminApi } from "../support/adminApi.ts"
+import { jobParams, requestJob } from "../support/jobCommands.ts"
 
 const SHOP_A = "walk-alpha.myshopify.com"
 const SHOP_B = "walk-beta.myshopify.com"
@@ -21,29 +22,17 @@ const JOB_B = "22222222-7c9e-4679-8425-40de944be07f"
 const MEMBER_A = "alpha-staff-42"
 const ERROR_LINE_A = "{\"id\":\"gid://shopify/Product/4242\",\"error\":\"alpha-secret-error\"}"
 
-const params = (overrides: Partial<JobParameters>): JobParameters => ({
-  queryString: "tag:alpha-secret-query",
-  namespace: "alpha_secret_ns",
-  key: "alpha_secret_key",
-  type: "single_line_text_field",
-  value: "Alpha Secret Value",
-  dryRun: false,
-  maxItems: 5000,
-  ...overrides
-})
+/** Shop A's job parameters: strings the walk searches responses for. */
+const params = (overrides: Partial<JobParameters>): JobParameters =>
+  jobParams({
+    queryString: "tag:alpha-secret-query",
+    namespace: "alpha_secret_ns",
+    key: "alpha_secret_key",
+    value: "Alpha Secret Value",
+    ...overrides
+  })
 
-const request = (jobId: string, shop: string, input: JobParameters): RequestJob => ({
-  type: "RequestJob",
-  jobId,
-  shop,
-  input,
-  inputHash: jobId.replaceAll("-", "").padEnd(64, "0"),
-  actionRunId: null,
-  source: "flow",
-  requestedBy: null,
-  undoOf: null,
-  at: "2025-12-27T10:30:00Z"
-})
+const request = (jobId: string, shop: string, input: JobParameters) => requestJob(jobId, shop, input, "2025-12-27T10:30:00Z")
 
 let api: AdminApi
 let server: AdminServer

@@ -7,21 +7,9 @@
  * give byte-identical tables.
  */
 import { assert, describe, layer } from "@effect/vitest"
-import { Effect, Fiber, Result, Stream } from "effect"
+import { Effect, Fiber, Stream } from "effect"
 import { SqlClient } from "effect/sql"
-import {
-  decide,
-  decodeJobEvent,
-  describeJobEvent,
-  type Job,
-  type JobCommand,
-  type JobEvent,
-  type JobParameters,
-  type JobState,
-  replay,
-  type RequestJob,
-  undoJobRequest
-} from "../../domain/jobs/index.ts"
+import { describeJobEvent, type Job, type JobCommand, type JobParameters, type JobState, undoJobRequest } from "../../domain/jobs/index.ts"
 import { jobRow, jobsProjection } from "../../projections/jobs.ts"
 import { jobTimelineProjection } from "../../projections/jobTimeline.ts"
 import { asTenant } from "../../adapters/postgres/Tenancy.ts"
@@ -32,6 +20,7 @@ import { checksum, generations, requestRebuild } from "../../src/projections/Pro
 import { backends } from "../support/databases.ts"
 import { ev, meta } from "../support/fixtures.ts"
 import { awaitCaughtUp } from "../support/projections.ts"
+import { decodeStored, handleJobCommand, handleJobCommands, jobParams, requestJob } from "../support/jobCommands.ts"
 
 // ---------------------------------------------------------------------------
 // Driving jobs through the decider, as the shop actor does
@@ -51,67 +40,12 @@ const OTHER = id(6)
 const at = (hour: number, minute: number) =>
   `2025-12-27T${String(hour).padStart(2, "0")}:${String(minute).padStart(2, "0")}:00Z`
 
-const params = (overrides: Partial<JobParameters> = {}): JobParameters => ({
-  queryString: "status:active tag:winter",
-  namespace: "custom",
-  key: "seasonal_badge",
-  type: "single_line_text_field",
-  value: "Winter Collection",
-  dryRun: false,
-  maxItems: 5000,
-  ...overrides
-})
 
-const request = (jobId: string, shop: string, input: JobParameters, when: string): RequestJob => ({
-  type: "RequestJob",
-  jobId,
-  shop,
-  input,
-  inputHash: jobId.replaceAll("-", "").padEnd(64, "0"),
-  actionRunId: `run-${jobId}`,
-  source: "flow",
-  requestedBy: null,
-  undoOf: null,
-  at: when
-})
 
-const decodeStored = (data: unknown, type: string): JobEvent => {
-  const r = decodeJobEvent({ ...(data as object), type })
-  if (Result.isFailure(r)) throw new Error(`stored job event does not decode: ${r.failure.message}`)
-  return r.success
-}
 
-/**
- * Decides `command` against the job's stream and appends the events (one append per command,
- * expected version checked), like the shop actor. Returns the new state and the events.
- */
-const handle = (shop: string, command: JobCommand) =>
-  Effect.gen(function*() {
-    const store = yield* EventStore
-    const streamId = `job-${command.jobId}`
-    const stored = Array.from(yield* Stream.runCollect(store.readStream(streamId)))
-    const state = replay(stored.map((e) => decodeStored(e.data, e.type)))
-    const decision = decide(command, state)
-    if (Result.isFailure(decision)) return yield* Effect.die(decision.failure)
-    const events = decision.success
-    if (events.length > 0) {
-      yield* store.append(
-        streamId,
-        shop,
-        stored.length === 0 ? "no_stream" : stored.length,
-        events.map((e) => ev(e.type, e, { occurredAt: new Date(e.occurredAt) })),
-        meta(`corr-${command.jobId}`)
-      )
-    }
-    return { state: replay(events, state), events }
-  })
-
-const handleAll = (shop: string, commands: ReadonlyArray<JobCommand>) =>
-  Effect.gen(function*() {
-    let last: { state: JobState; events: ReadonlyArray<JobEvent> } = { state: { exists: false }, events: [] }
-    for (const command of commands) last = yield* handle(shop, command)
-    return last
-  })
+/** Requests as Flow sends them: each with its own action run id. */
+const request = (jobId: string, shop: string, input: JobParameters, when: string) =>
+  requestJob(jobId, shop, input, when, { actionRunId: `run-${jobId}` })
 
 const asJob = (state: JobState): Job => {
   if (!state.exists) throw new Error("job does not exist")
@@ -131,8 +65,8 @@ const ERROR_LINES = [
  */
 const seedJobs = Effect.gen(function*() {
   const states = new Map<string, Job>()
-  const dry = yield* handleAll(SHOP_A, [
-    request(DRY, SHOP_A, params({ dryRun: true, maxItems: 2000 }), at(10, 0)),
+  const dry = yield* handleJobCommands(SHOP_A, [
+    request(DRY, SHOP_A, jobParams({ dryRun: true, maxItems: 2000 }), at(10, 0)),
     { type: "StartJob", jobId: DRY, at: at(10, 1) },
     { type: "RecordBulkQueryStarted", jobId: DRY, bulkOperationId: "gid://shopify/BulkOperation/1", at: at(10, 2) },
     {
@@ -147,8 +81,8 @@ const seedJobs = Effect.gen(function*() {
   ])
   states.set(DRY, asJob(dry.state))
 
-  const live = yield* handleAll(SHOP_A, [
-    request(LIVE, SHOP_A, params({ queryString: "status:active", maxItems: 150 }), at(11, 0)),
+  const live = yield* handleJobCommands(SHOP_A, [
+    request(LIVE, SHOP_A, jobParams({ queryString: "status:active", maxItems: 150 }), at(11, 0)),
     { type: "StartJob", jobId: LIVE, at: at(11, 1) },
     {
       type: "ScheduleRetry",
@@ -199,11 +133,11 @@ const seedJobs = Effect.gen(function*() {
   states.set(LIVE, asJob(live.state))
   const undoRequested = live.events.find((e) => e.type === "job.undo_requested")
   if (undoRequested?.type !== "job.undo_requested") throw new Error("undo was not requested")
-  const undo = yield* handle(SHOP_A, undoJobRequest(asJob(live.state), undoRequested, "f".repeat(64)))
+  const undo = yield* handleJobCommand(SHOP_A, undoJobRequest(asJob(live.state), undoRequested, "f".repeat(64)))
   states.set(UNDO, asJob(undo.state))
 
-  const failed = yield* handleAll(SHOP_A, [
-    request(FAILED, SHOP_A, params({ queryString: "status:active AND (" }), at(12, 0)),
+  const failed = yield* handleJobCommands(SHOP_A, [
+    request(FAILED, SHOP_A, jobParams({ queryString: "status:active AND (" }), at(12, 0)),
     { type: "StartJob", jobId: FAILED, at: at(12, 1) },
     { type: "RecordBulkQueryStarted", jobId: FAILED, bulkOperationId: "gid://shopify/BulkOperation/20", at: at(12, 2) },
     { type: "FailJob", jobId: FAILED, code: "INVALID_QUERY", message: "Invalid search query syntax", at: at(12, 3) }
@@ -219,8 +153,8 @@ const seedJobs = Effect.gen(function*() {
     delayMs: null,
     at: at(13, minute)
   })
-  const exhausted = yield* handleAll(SHOP_A, [
-    request(EXHAUSTED, SHOP_A, params({ key: "winter_badge", type: "boolean", value: "true" }), at(13, 0)),
+  const exhausted = yield* handleJobCommands(SHOP_A, [
+    request(EXHAUSTED, SHOP_A, jobParams({ key: "winter_badge", type: "boolean", value: "true" }), at(13, 0)),
     { type: "StartJob", jobId: EXHAUSTED, at: at(13, 1) },
     retry(1, 2),
     retry(2, 4),
@@ -228,7 +162,7 @@ const seedJobs = Effect.gen(function*() {
   ])
   states.set(EXHAUSTED, asJob(exhausted.state))
 
-  const other = yield* handle(SHOP_B, request(OTHER, SHOP_B, params({ namespace: "beta_ns" }), at(14, 0)))
+  const other = yield* handleJobCommand(SHOP_B, request(OTHER, SHOP_B, jobParams({ namespace: "beta_ns" }), at(14, 0)))
   states.set(OTHER, asJob(other.state))
   return states
 })
@@ -456,3 +390,4 @@ for (const backend of backends) {
     })
   })
 }
+

@@ -5,12 +5,12 @@
  * on a clock the test moves (no sleeping).
  */
 import { serve } from "@hono/node-server"
-import { Effect, Layer, ManagedRuntime, Result, Stream } from "effect"
+import { Effect, Layer, ManagedRuntime } from "effect"
 import { SqlClient } from "effect/sql"
 import { Hono } from "hono"
 import type { AddressInfo } from "node:net"
 import type { Role } from "../../domain/access/Permissions.ts"
-import { decide, decodeJobEvent, type JobCommand, replay } from "../../domain/jobs/index.ts"
+import type { JobCommand } from "../../domain/jobs/index.ts"
 import * as EmbeddedShopLog from "../../adapters/embedded/EmbeddedShopLog.ts"
 import { randomBytes } from "node:crypto"
 import * as KeyRing from "../../adapters/crypto/KeyRing.ts"
@@ -29,13 +29,12 @@ import { jobsProjection } from "../../projections/jobs.ts"
 import { jobTimelineProjection } from "../../projections/jobTimeline.ts"
 import { ApiKeys } from "../../src/access/ApiKeys.ts"
 import { coreLayer } from "../../src/CoreLayer.ts"
-import { EventStore } from "../../src/eventstore/EventStore.ts"
 import { ProjectionRunner } from "../../src/projections/ProjectionRunner.ts"
 import { reconcile } from "../../src/projections/ProjectionStore.ts"
 import { ShopLog } from "../../src/shoplog/ShopLog.ts"
 import { postgresLayer } from "./databases.ts"
-import { ev, meta } from "./fixtures.ts"
 import { awaitAllCaughtUp } from "./projections.ts"
+import { handleJobCommands as appendJobCommands } from "./jobCommands.ts"
 
 export const API_KEY = "test-api-key"
 export const APP_SECRET = "test-app-secret"
@@ -148,28 +147,7 @@ export const startAdminApi = async (options: {
     run(apiKeys.create({ shop, name, scopes, role }))
 
   /** Decides each command against the job's stream and appends its events, as the shop actor does. */
-  const handleJobCommands = (shop: string, commands: ReadonlyArray<JobCommand>) =>
-    run(Effect.forEach(commands, (command) =>
-      Effect.gen(function*() {
-        const store = yield* EventStore
-        const streamId = `job-${command.jobId}`
-        const stored = Array.from(yield* Stream.runCollect(store.readStream(streamId)))
-        const state = replay(stored.map((e) => {
-          const r = decodeJobEvent({ ...(e.data as object), type: e.type })
-          if (Result.isFailure(r)) throw new Error(r.failure.message)
-          return r.success
-        }))
-        const decision = decide(command, state)
-        if (Result.isFailure(decision)) return yield* Effect.die(decision.failure)
-        if (decision.success.length === 0) return
-        yield* store.append(
-          streamId,
-          shop,
-          stored.length === 0 ? "no_stream" : stored.length,
-          decision.success.map((e) => ev(e.type, e, { occurredAt: new Date(e.occurredAt) })),
-          meta(`corr-${command.jobId}`)
-        )
-      }), { discard: true }))
+  const handleJobCommands = (shop: string, commands: ReadonlyArray<JobCommand>) => run(appendJobCommands(shop, commands))
 
   /** Waits, without sleeping, until the jobs projections have reached the log's head. */
   const awaitProjections = () => run(awaitAllCaughtUp(["jobs", "job_timeline"]))
