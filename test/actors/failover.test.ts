@@ -32,6 +32,7 @@ import { coreLayer } from "../../src/CoreLayer.ts"
 import { ShopLog } from "../../src/shoplog/ShopLog.ts"
 import { freshPostgresUrl } from "../support/databases.ts"
 import { checkOrder, shopName } from "../support/pipeline.ts"
+import { pollUntil as poll } from "../support/poll.ts"
 
 type Backend = "jetstream" | "embedded"
 
@@ -170,13 +171,7 @@ const ownsAll = (line: WorkerLine) => line.event === "owned" && line.partitions?
 
 /** Polls `check` until it yields a value; bounded by `ms`. */
 const pollUntil = <A, E, R>(what: string, check: Effect.Effect<A | undefined, E, R>, ms: number, interval = Duration.millis(25)) =>
-  Effect.gen(function*() {
-    for (;;) {
-      const value = yield* check
-      if (value !== undefined) return value
-      yield* Effect.sleep(interval)
-    }
-  }).pipe(Effect.timeoutOrElse({ duration: Duration.millis(ms), orElse: () => Effect.die(new Error(`timed out (${ms} ms) waiting for ${what}`)) }))
+  poll(check, `${what} (${ms} ms)`, Duration.millis(ms), interval)
 
 const appliedCount = Effect.gen(function*() {
   const sql = yield* SqlClient.SqlClient

@@ -24,6 +24,7 @@ import { ShopLog } from "../../src/shoplog/ShopLog.ts"
 import { postgresLayer } from "../support/databases.ts"
 import { awaitDrained, awaitEventCount, checkOrder, publishInterleaved, shopName } from "../support/pipeline.ts"
 import { gate, testHandlersLayer } from "../support/testHandlers.ts"
+import { pollUntil, streamNs } from "../support/poll.ts"
 
 // 1,000 shops × 50 (the issue's scale): ~100 s on a busy 2-core machine; JS_PER_SHOP lowers it
 // for quick local runs.
@@ -50,24 +51,6 @@ const runtimeLayer = () => {
     idleTimeout: Duration.millis(300)
   }).pipe(Layer.provide(testHandlersLayer), Layer.provideMerge(Layer.merge(log, core)))
 }
-
-/** Polls `check` (a database read) until it yields a value; bounded by `timeout`. */
-const pollUntil = <A, E, R>(check: Effect.Effect<A | undefined, E, R>, what: string, timeout = Duration.seconds(30), interval = Duration.millis(10)) =>
-  Effect.gen(function*() {
-    for (;;) {
-      const value = yield* check
-      if (value !== undefined) return value
-      yield* Effect.sleep(interval)
-    }
-  }).pipe(Effect.timeoutOrElse({ duration: timeout, orElse: () => Effect.die(new Error(`timed out waiting for ${what}`)) }))
-
-const streamNs = (shop: string) =>
-  Effect.gen(function*() {
-    const sql = yield* SqlClient.SqlClient
-    const r = yield* sql<{ ns: Array<number> | null }>`
-      SELECT array_agg((data->>'n')::int ORDER BY stream_version) AS ns FROM events WHERE stream_id = ${`testlog-${shop}`}`
-    return (r[0]?.ns ?? []).map(Number)
-  })
 
 const pendingTotal = Effect.gen(function*() {
   const log = yield* ShopLog

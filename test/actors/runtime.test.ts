@@ -13,6 +13,7 @@ import { ShopLog } from "../../src/shoplog/ShopLog.ts"
 import { pgliteLayer, postgresLayer } from "../support/databases.ts"
 import { awaitDrained, awaitEventCount, checkOrder, publishInterleaved, shopName } from "../support/pipeline.ts"
 import { gate, testHandlersLayer } from "../support/testHandlers.ts"
+import { pollUntil, streamNs } from "../support/poll.ts"
 
 const runtimeLayer = (db: ReturnType<typeof postgresLayer>, scale: { shops: number; perShop: number }) => {
   const core = coreLayer(db)
@@ -97,30 +98,24 @@ for (const suite of suites) {
             yield* log.publish({ shop: shopName(90_000 + i), messageId: `healthy-${i}`, type: "test.append", payload: { n: 0 } })
           }
           // While the poisoned shop is stuck on p-1, every other shop is handled.
-          yield* Effect.gen(function*() {
-            for (;;) {
-              const r = yield* sql<{ n: number }>`SELECT count(*)::int AS n FROM events WHERE stream_id LIKE 'testlog-shop-9%'`
-              if (r[0]!.n === 20) return
-              yield* Effect.sleep(Duration.millis(10))
-            }
-          })
+          yield* pollUntil(
+            Effect.map(sql<{ n: number }>`SELECT count(*)::int AS n FROM events WHERE stream_id LIKE 'testlog-shop-9%'`, (r) => (r[0]!.n === 20 ? true : undefined)),
+            "the healthy shops"
+          )
           const stuck = yield* sql<{ n: number }>`SELECT count(*)::int AS n FROM events WHERE stream_id = ${`testlog-${poisoned}`}`
           assert.strictEqual(stuck[0]!.n, 1) // p-2 waits behind p-1: shop order holds
           gate(held).open()
-          const dead = yield* Effect.gen(function*() {
-            for (;;) {
+          const dead = yield* pollUntil(
+            Effect.gen(function*() {
               const r = yield* sql<{ message_id: string; attempts: number; permanent: boolean; error: string }>`
                 SELECT message_id, attempts, permanent, error FROM dead_letters WHERE shop = ${poisoned} ORDER BY id`
-              const applied = yield* sql<{ n: number }>`SELECT count(*)::int AS n FROM events WHERE stream_id = ${`testlog-${poisoned}`}`
-              if (r.length === 2 && applied[0]!.n === 3) return r
-              yield* Effect.sleep(Duration.millis(10))
-            }
-          })
+              return r.length === 2 && (yield* streamNs(poisoned)).length === 3 ? r : undefined
+            }),
+            "p-1 and p-3 dead-lettered, p-2 and p-4 applied"
+          )
           assert.deepStrictEqual(dead.map((d) => [d.message_id, d.attempts, d.permanent]), [["p-1", 4, false], ["p-3", 1, true]])
           assert.match(dead[0]!.error, /always fails/)
-          const ns = yield* sql<{ ns: Array<number> }>`
-            SELECT array_agg((data->>'n')::int ORDER BY stream_version) AS ns FROM events WHERE stream_id = ${`testlog-${poisoned}`}`
-          assert.deepStrictEqual(ns[0]!.ns.map(Number), [0, 1, 2])
+          assert.deepStrictEqual(yield* streamNs(poisoned), [0, 1, 2])
           const events = yield* sql<{ type: string; data: { messageId: string } }>`
             SELECT type, data FROM events WHERE stream_id = ${`deadletters-${poisoned}`} ORDER BY stream_version`
           assert.deepStrictEqual(events.map((e) => [e.type, e.data.messageId]), [["message.dead_lettered", "p-1"], ["message.dead_lettered", "p-3"]])
@@ -129,36 +124,20 @@ for (const suite of suites) {
       it.effect("a transient failure is retried in place: the shop's later messages wait behind it", () =>
         Effect.gen(function*() {
           const log = yield* ShopLog
-          const sql = yield* SqlClient.SqlClient
           const shop = "flaky.myshopify.com"
           yield* log.publish({ shop, messageId: "f-0", type: "test.append", payload: { n: 0, flaky: 2 } })
           yield* log.publish({ shop, messageId: "f-1", type: "test.append", payload: { n: 1 } })
           yield* log.publish({ shop, messageId: "f-2", type: "test.append", payload: { n: 2 } })
-          const ns = yield* Effect.gen(function*() {
-            for (;;) {
-              const r = yield* sql<{ ns: Array<number> | null }>`
-                SELECT array_agg((data->>'n')::int ORDER BY stream_version) AS ns FROM events WHERE stream_id = ${`testlog-${shop}`}`
-              if ((r[0]!.ns?.length ?? 0) === 3) return r[0]!.ns!.map(Number)
-              yield* Effect.sleep(Duration.millis(10))
-            }
-          })
+          const ns = yield* pollUntil(Effect.map(streamNs(shop), (ns) => (ns.length === 3 ? ns : undefined)), "3 messages applied")
           assert.deepStrictEqual(ns, [0, 1, 2])
         }))
 
       it.effect("a long side effect runs after the commit and reports back as a message", () =>
         Effect.gen(function*() {
           const log = yield* ShopLog
-          const sql = yield* SqlClient.SqlClient
           const shop = "effects.myshopify.com"
           yield* log.publish({ shop, messageId: "e-0", type: "test.append", payload: { n: 0, followUp: 1 } })
-          const ns = yield* Effect.gen(function*() {
-            for (;;) {
-              const r = yield* sql<{ ns: Array<number> | null }>`
-                SELECT array_agg((data->>'n')::int ORDER BY stream_version) AS ns FROM events WHERE stream_id = ${`testlog-${shop}`}`
-              if ((r[0]!.ns?.length ?? 0) === 2) return r[0]!.ns!.map(Number)
-              yield* Effect.sleep(Duration.millis(10))
-            }
-          })
+          const ns = yield* pollUntil(Effect.map(streamNs(shop), (ns) => (ns.length === 2 ? ns : undefined)), "2 messages applied")
           assert.deepStrictEqual(ns, [0, 1])
         }))
 
@@ -168,23 +147,11 @@ for (const suite of suites) {
           const sql = yield* SqlClient.SqlClient
           const shop = "timer.myshopify.com"
           yield* log.publish({ shop, messageId: "t-0", type: "test.append", payload: { n: 0, schedule: { n: 1, delayMs: 1500 } } })
-          const stored = yield* Effect.gen(function*() {
-            for (;;) {
-              // events first: once the commit is visible, its timer row is too
-              const e = yield* sql<{ n: number }>`SELECT count(*)::int AS n FROM events WHERE stream_id = ${`testlog-${shop}`}`
-              if (e[0]!.n >= 1) return yield* sql<{ id: string }>`SELECT id FROM scheduled_messages WHERE shop = ${shop}`
-              yield* Effect.sleep(Duration.millis(5))
-            }
-          })
+          // events first: once the commit is visible, its timer row is too
+          yield* pollUntil(Effect.map(streamNs(shop), (ns) => (ns.length >= 1 ? ns : undefined)), "the first message applied", undefined, "5 millis")
+          const stored = yield* sql<{ id: string }>`SELECT id FROM scheduled_messages WHERE shop = ${shop}`
           assert.deepStrictEqual(stored.map((r) => r.id), [`timer-${shop}-1`])
-          const ns = yield* Effect.gen(function*() {
-            for (;;) {
-              const r = yield* sql<{ ns: Array<number> | null }>`
-                SELECT array_agg((data->>'n')::int ORDER BY stream_version) AS ns FROM events WHERE stream_id = ${`testlog-${shop}`}`
-              if ((r[0]!.ns?.length ?? 0) === 2) return r[0]!.ns!.map(Number)
-              yield* Effect.sleep(Duration.millis(10))
-            }
-          })
+          const ns = yield* pollUntil(Effect.map(streamNs(shop), (ns) => (ns.length === 2 ? ns : undefined)), "2 messages applied")
           assert.deepStrictEqual(ns, [0, 1])
           const left = yield* sql`SELECT id FROM scheduled_messages WHERE shop = ${shop}`
           assert.strictEqual(left.length, 0)
