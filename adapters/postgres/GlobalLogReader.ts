@@ -4,20 +4,36 @@
  * Positions come from a sequence, so a transaction can hold position 7 while another that
  * drew position 8 commits first. A reader that checkpointed 8 would never see 7. This
  * reader only moves past a missing position once it has *proved* that position will never
- * appear: it remembers the snapshot's `xmax` when it first saw the gap, and once every
- * transaction older than that has finished (`xmin >= xmax`) a still-missing position
- * belongs to a rolled-back transaction. `append_events` takes its transaction id before
- * drawing positions, which is what makes the proof hold. No timeouts, no guesses.
+ * appear:
+ *
+ * 1. When it first sees the gap (statement 1), it records the transactions of *this
+ *    database* that hold a transaction id right then (`pg_stat_activity.backend_xid`, plus
+ *    prepared transactions). `append_events` takes its transaction id before drawing
+ *    positions, so the transaction that drew the missing position either is one of them or
+ *    had already finished when they were read.
+ * 2. In a later statement (a later snapshot), if none of the recorded transactions is still
+ *    in progress *according to that snapshot*, the drawer has finished before the snapshot
+ *    was taken: had it committed, its rows would be visible. Still missing means rolled back.
+ *
+ * Transactions in other databases of the cluster never hold our positions, so a long
+ * transaction elsewhere (another application, an operator's session) cannot stall the
+ * readers. Transaction ids are not assigned in completion order, so neither the snapshot's
+ * `xmin` nor its `xmax` bounds the drawer's id; the proof therefore never relies on them
+ * and never concludes within the statement that first saw the gap. No timeouts, no guesses.
  */
-import { Effect } from "effect"
+import { Effect, Option } from "effect"
 import type { SqlClient } from "effect/sql/SqlClient"
 import type { SqlError } from "effect/sql/SqlError"
 
-/** A run of missing positions seen at a snapshot whose `xmax` was recorded. */
+/** A run of missing positions and the transactions that might still fill it. */
 export interface GapObservation {
   readonly from: number
   readonly to: number
-  readonly xmax: bigint
+  /**
+   * 32-bit ids of this database's transactions holding an id when the gap was first seen;
+   * null when they could not be read reliably (the gap is then observed again next time).
+   */
+  readonly candidates: ReadonlyArray<number> | null
 }
 
 export interface Horizon {
@@ -31,14 +47,17 @@ export interface Horizon {
 
 interface HorizonRow {
   readonly positions: ReadonlyArray<bigint | number | string>
-  readonly xmin: string
-  readonly xmax: string
+  readonly snapshot: string
+  /** Only read when the window has a gap (reading `pg_stat_activity` is not free). */
+  readonly candidates: ReadonlyArray<string | number> | null
 }
 
 /**
  * Computes how far past `after` the log may be read, scanning at most `limit` positions.
- * Pass the previous call's `gap` back in so a gap can be proved permanent. Gaps proved here
- * are recorded in `log_gaps`, so no reader has to prove them again.
+ * Pass the previous call's `gap` back in so a gap can be proved permanent. A gap first seen
+ * in this call is checked once more with a second statement, so a reader that calls once
+ * (a replay, `head`) is not stopped by a long-settled rollback. Gaps proved here are
+ * recorded in `log_gaps`, so no reader has to prove them again.
  */
 export const findHorizon = (
   sql: SqlClient,
@@ -47,16 +66,43 @@ export const findHorizon = (
   previousGap: GapObservation | null
 ): Effect.Effect<Horizon, SqlError> =>
   Effect.gen(function*() {
+    const first = yield* horizonOnce(sql, after, limit, previousGap)
+    const gap = first.gap
+    if (gap === null || gap === previousGap || gap.candidates === null) return first
+    return yield* horizonOnce(sql, first.safeUpTo, limit, gap)
+  })
+
+const horizonOnce = (
+  sql: SqlClient,
+  after: number,
+  limit: number,
+  previousGap: GapObservation | null
+): Effect.Effect<Horizon, SqlError> =>
+  Effect.gen(function*() {
+    // `window` is sorted and duplicate-free (a proved gap never gets an event), so it has a
+    // gap exactly when its last position is not `after + cardinality`.
     const rows = yield* sql<HorizonRow>`
-      SELECT array(
-               SELECT p FROM (
-                 (SELECT position AS p FROM events WHERE position > ${after} ORDER BY position LIMIT ${limit})
+      SELECT w.positions,
+             pg_current_snapshot()::text AS snapshot,
+             CASE WHEN cardinality(w.positions) > 0
+                   AND w.positions[cardinality(w.positions)] - ${after}::bigint <> cardinality(w.positions)
+               THEN array(
+                 SELECT backend_xid::text FROM pg_stat_activity
+                  WHERE datid = (SELECT oid FROM pg_database WHERE datname = current_database())
+                    AND backend_xid IS NOT NULL AND pid <> pg_backend_pid()
                  UNION ALL
-                 (SELECT position AS p FROM log_gaps WHERE position > ${after} ORDER BY position LIMIT ${limit})
-               ) u ORDER BY p LIMIT ${limit}) AS positions,
-             pg_snapshot_xmin(pg_current_snapshot())::text AS xmin,
-             pg_snapshot_xmax(pg_current_snapshot())::text AS xmax`
-    const { horizon, proved } = walk(after, rows[0]!, previousGap)
+                 SELECT transaction::text FROM pg_prepared_xacts WHERE database = current_database())
+             END AS candidates
+        FROM (SELECT array(
+                SELECT p FROM (
+                  (SELECT position AS p FROM events WHERE position > ${after} ORDER BY position LIMIT ${limit})
+                  UNION ALL
+                  (SELECT position AS p FROM log_gaps WHERE position > ${after} ORDER BY position LIMIT ${limit})
+                ) u ORDER BY p LIMIT ${limit}) AS positions) w`
+    // Inside a transaction PostgreSQL answers `pg_stat_activity` from a copy taken at its
+    // first use in that transaction, possibly before this snapshot: too old for the proof.
+    const inTransaction = Option.isSome(yield* Effect.serviceOption(sql.transactionService))
+    const { horizon, proved } = walk(after, rows[0]!, previousGap, !inTransaction)
     for (const range of proved) {
       yield* sql`INSERT INTO log_gaps (position) SELECT generate_series(${range.from}::bigint, ${range.to}::bigint)
                  ON CONFLICT DO NOTHING`
@@ -64,18 +110,48 @@ export const findHorizon = (
     return horizon
   })
 
+/** A snapshot as `pg_current_snapshot()::text` prints it: `xmin:xmax:xip,xip,…`. */
+export interface Snapshot {
+  readonly xmax: bigint
+  readonly inProgress: ReadonlySet<bigint>
+}
+
+export const parseSnapshot = (text: string): Snapshot => {
+  const [, xmax, xip] = text.split(":")
+  return {
+    xmax: BigInt(xmax!),
+    inProgress: new Set(xip === undefined || xip === "" ? [] : xip.split(",").map((x) => BigInt(x)))
+  }
+}
+
+const TWO_32 = 1n << 32n
+const TWO_31 = 1n << 31n
+
+/**
+ * Whether a 32-bit transaction id is still running according to the snapshot. Its epoch is
+ * the one that puts it nearest the snapshot's `xmax` (it was running moments ago, far less
+ * than 2^31 transactions back). Ids at or above `xmax` are in progress by definition.
+ */
+export const inProgressIn = (snapshot: Snapshot, xid: number): boolean => {
+  const low = snapshot.xmax % TWO_32
+  let delta = (BigInt(xid) - low) % TWO_32
+  if (delta < 0n) delta += TWO_32
+  if (delta >= TWO_31) delta -= TWO_32
+  const full = snapshot.xmax + delta
+  return full >= snapshot.xmax || snapshot.inProgress.has(full)
+}
+
 interface Walked {
   readonly horizon: Horizon
   readonly proved: ReadonlyArray<{ readonly from: number; readonly to: number }>
 }
 
-const walk = (after: number, row: HorizonRow, previousGap: GapObservation | null): Walked => {
-  const xmin = BigInt(row.xmin)
-  const xmax = BigInt(row.xmax)
+const walk = (after: number, row: HorizonRow, previousGap: GapObservation | null, fresh: boolean): Walked => {
+  const snapshot = parseSnapshot(row.snapshot)
+  const candidates = fresh ? (row.candidates ?? []).map(Number) : null
   const proved: Array<{ from: number; to: number }> = []
   let expected = after + 1
   let safe = after
-  let known = previousGap
   for (const raw of row.positions) {
     const p = Number(raw)
     if (p === expected) {
@@ -83,23 +159,27 @@ const walk = (after: number, row: HorizonRow, previousGap: GapObservation | null
       expected++
       continue
     }
-    // Positions expected .. p-1 are not visible. Their transactions drew them before p was
-    // drawn, so they had ids below this snapshot's xmax: once every transaction below the
-    // xmax recorded at first sight has finished, they can never appear.
-    const observation = known !== null && known.from === expected ? known : { from: expected, to: p - 1, xmax }
-    if (xmin >= observation.xmax) {
-      const to = Math.min(observation.to, p - 1)
-      proved.push({ from: expected, to })
-      known = null
-      if (to === p - 1) {
-        safe = p
-        expected = p + 1
-        continue
-      }
-      safe = to
-      return { horizon: { safeUpTo: safe, gap: { from: to + 1, to: p - 1, xmax }, blocked: true }, proved }
+    // Positions expected .. p-1 are not visible. Only a gap observed by an earlier statement
+    // can be proved here (see the header): its drawer is finished once none of the
+    // candidates recorded then is in progress in this statement's snapshot.
+    const known = previousGap !== null && previousGap.from === expected && previousGap.candidates !== null
+      ? previousGap as GapObservation & { readonly candidates: ReadonlyArray<number> }
+      : null
+    if (known === null || known.candidates.some((xid) => inProgressIn(snapshot, xid))) {
+      const gap = known ?? { from: expected, to: p - 1, candidates }
+      return { horizon: { safeUpTo: safe, gap, blocked: true }, proved }
     }
-    return { horizon: { safeUpTo: safe, gap: observation, blocked: true }, proved }
+    // Positions past the known gap's end may have been drawn after it was observed, by
+    // transactions not among its candidates: they form a new gap, observed now.
+    const to = Math.min(known.to, p - 1)
+    proved.push({ from: expected, to })
+    previousGap = null
+    if (to < p - 1) {
+      safe = to
+      return { horizon: { safeUpTo: to, gap: { from: to + 1, to: p - 1, candidates }, blocked: true }, proved }
+    }
+    safe = p
+    expected = p + 1
   }
   return { horizon: { safeUpTo: safe, gap: null, blocked: false }, proved }
 }

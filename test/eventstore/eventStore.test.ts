@@ -179,6 +179,22 @@ for (const backend of backends) {
           assert.strictEqual(wins.length, 1)
           assert.strictEqual((yield* store.streamInfo("s-race"))!.version, 2)
         }))
+
+      it.effect("a rolled-back append leaves a gap that readers and head pass", () =>
+        Effect.gen(function*() {
+          const store = yield* EventStore
+          const sql = yield* SqlClient.SqlClient
+          const start = (yield* store.head).safePosition
+          yield* Effect.result(sql.withTransaction(Effect.gen(function*() {
+            yield* store.append("s-rolled", "a.myshopify.com", "any", [ev("x.lost")], meta())
+            return yield* Effect.fail("roll back" as const)
+          })))
+          const kept = yield* store.append("s-kept", "a.myshopify.com", "any", [ev("x.kept")], meta())
+          const read = yield* Stream.runCollect(store.readAll({ after: start }))
+          assert.deepStrictEqual(read.map((e) => e.type), ["x.kept"])
+          assert.strictEqual((yield* store.head).safePosition, kept.firstPosition!)
+          assert.isTrue(kept.firstPosition! > start + 1, "the rolled-back append drew a position")
+        }))
     })
   })
 }
