@@ -25,6 +25,7 @@ import { postgresLayer } from "../support/databases.ts"
 import { awaitDrained, awaitEventCount, checkOrder, publishInterleaved, shopName } from "../support/pipeline.ts"
 import { gate, testHandlersLayer } from "../support/testHandlers.ts"
 import { pollUntil, streamNs } from "../support/poll.ts"
+import { testKeyRing } from "../support/keys.ts"
 
 // 1,000 shops × 50 (the issue's scale): ~100 s on a busy 2-core machine; JS_PER_SHOP lowers it
 // for quick local runs.
@@ -36,7 +37,7 @@ const DUPLICATE_WINDOW_MS = 1_500
 const unique = `${process.pid}_${Date.now().toString(36)}`
 
 const runtimeLayer = () => {
-  const core = coreLayer(postgresLayer({ maxConnections: 16 }))
+  const core = coreLayer(postgresLayer({ maxConnections: 16 }), testKeyRing())
   const log = JetStreamShopLog.layer({
     servers: inject("natsUrl"),
     streamName: `RT_${unique}`,
@@ -184,8 +185,13 @@ describe("shop actors, JetStream log on PostgreSQL 15", () => {
         const shops = Array.from({ length: 40 }, (_, i) => `gone-${i}.myshopify.com`)
         const victim = partitionOf(shops[0]!, 8)
         const mine = shops.filter((s) => partitionOf(s, 8) === victim)
+        // the first shop's message 5 is held while the consumer goes: work is certainly left
+        const held = `hold-${unique}`
         for (let n = 0; n < 60; n++) {
-          for (const shop of mine) yield* log.publish({ shop, messageId: `g-${n}`, type: "test.append", payload: { n } })
+          for (const shop of mine) {
+            const payload = shop === mine[0] && n === 5 ? { n, hold: held } : { n }
+            yield* log.publish({ shop, messageId: `g-${n}`, type: "test.append", payload })
+          }
         }
         // Deleted from outside (an operator, `inactive_threshold`, a stall fix): the worker's
         // consume stream fails, and it consumes the partition again on a re-created durable.
@@ -194,6 +200,7 @@ describe("shop actors, JetStream log on PostgreSQL 15", () => {
         const jsm = yield* Effect.promise(() => jetstreamManager(nc))
         const inFlight = (yield* log.pending).get(victim) ?? 0
         yield* Effect.promise(() => jsm.consumers.delete(`RT_${unique}`, `part-${victim}`))
+        gate(held).open()
         assert.isAbove(inFlight, 0, "the consumer should be deleted with messages still to handle")
         yield* Effect.promise(() => nc.close())
         const all = yield* pollUntil(

@@ -14,6 +14,8 @@ export interface TestPayload {
   readonly poison?: boolean
   /** With `poison`: the first attempt waits for this gate to open. */
   readonly gate?: string
+  /** Handling waits for this gate to open (every attempt), then goes on normally. */
+  readonly hold?: string
   /** Fails permanently. */
   readonly permanent?: boolean
   /** Fails transiently this many times, then succeeds. */
@@ -51,6 +53,7 @@ export const testHandlersLayer = Layer.effect(
       handle: (ctx) =>
         Effect.gen(function*() {
           const p = ctx.message.payload as TestPayload
+          if (p.hold !== undefined) yield* Effect.promise(() => gate(p.hold!).opened)
           if (p.permanent) return yield* new PermanentFailure({ reason: `message ${p.n} is invalid` })
           if (p.poison) {
             if (p.gate !== undefined && ctx.attempt === 1) yield* Effect.promise(() => gate(p.gate!).opened)
