@@ -14,7 +14,7 @@
  * use, mode 0600). Key bytes live only in closures here: never in a service field, an error,
  * or a log line.
  */
-import { Config, Context, Effect, Layer, Option, Redacted, Schema } from "effect"
+import { Config, Context, Effect, Layer, Option, Redacted, References, Schema } from "effect"
 import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto"
 import { closeSync, fchmodSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from "node:fs"
 import { dirname, join } from "node:path"
@@ -356,6 +356,33 @@ export const addKeyToFile = (path: string): Effect.Effect<string, InvalidKeyRing
     })
     return kid
   })
+
+/**
+ * The ring for an operator command (`sumeru …`): as configured, but without repeating the
+ * embedded-mode warning on every command, and *locked* when no usable keys are configured —
+ * commands that never open sealed data (status, API keys, origins, migrations) still work,
+ * and the ones that do fail with the configuration problem as their message.
+ */
+export const layerForCommand: Layer.Layer<KeyRing> = Layer.effect(
+  KeyRing,
+  Effect.gen(function*() {
+    const loaded = yield* Effect.result(Effect.gen(function*() {
+      const source = yield* keySourceFromConfig
+      return source._tag === "Environment"
+        ? yield* make(source.ring, ENV_KEYS)
+        : yield* make(yield* loadKeyFile(source.path).pipe(Effect.provideService(References.MinimumLogLevel, "Error")), source.path)
+    }))
+    if (loaded._tag === "Success") return loaded.success
+    const message = loaded.failure._tag === "InvalidKeyRing" ? loaded.failure.message : `The key configuration is invalid: ${loaded.failure.message}`
+    return KeyRing.of({
+      currentKid: "none",
+      kids: [],
+      source: "no usable keys",
+      seal: () => Effect.die(new InvalidKeyRing({ message })),
+      open: () => Effect.fail(new UnknownKeyId({ kid: "none", message }))
+    })
+  })
+)
 
 /** The key file at `path` as a ring (created on first use). */
 export const layerFromKeyFile = (path: string): Layer.Layer<KeyRing, InvalidKeyRing> =>

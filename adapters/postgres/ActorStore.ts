@@ -15,6 +15,7 @@ import type { AppendMetadata, NewEvent } from "../../domain/events/Envelope.ts"
 import { ConcurrencyConflict, PersistenceError, StreamOwnershipViolation } from "../../src/eventstore/EventStore.ts"
 import type { Append, ScheduledMessage } from "../../src/actors/ShopHandlers.ts"
 import type { ShopMessage } from "../../src/shoplog/ShopLog.ts"
+import { EventSealing } from "../../src/eventstore/EventSealing.ts"
 import { AfterAppend, expectedArgs, toAppendPayload } from "./PgEventStore.ts"
 
 export interface BeginResult {
@@ -81,6 +82,7 @@ export class ActorStore extends Context.Service<ActorStore, {
     Effect.gen(function*() {
       const sql = yield* SqlClient.SqlClient
       const afterAppend = yield* AfterAppend
+      const sealing = yield* EventSealing
 
       const beginResolver = RequestResolver.make<Begin>((entries) =>
         Effect.gen(function*() {
@@ -136,7 +138,13 @@ export class ActorStore extends Context.Service<ActorStore, {
 
       return ActorStore.of({
         begin: (m, sequence) => Effect.request(new Begin({ shop: m.shop, messageId: m.messageId, sequence }), beginResolver),
-        commit: (item) => Effect.request(new Commit({ item }), commitResolver)
+        // Sealed before batching, so a vault failure fails this item alone.
+        commit: (item) =>
+          Effect.gen(function*() {
+            const appends = yield* Effect.forEach(item.appends, (a) =>
+              Effect.map(sealing.seal(item.message.shop, a.events), (events): Append => ({ ...a, events })))
+            return yield* Effect.request(new Commit({ item: { ...item, appends } }), commitResolver)
+          })
       })
     })
   )

@@ -15,6 +15,7 @@ import {
   PersistenceError,
   StreamOwnershipViolation
 } from "../../src/eventstore/EventStore.ts"
+import { EventSealing } from "../../src/eventstore/EventSealing.ts"
 import { findHorizon, type GapObservation } from "./GlobalLogReader.ts"
 
 /** The upcasters applied on read; the application provides its catalog's registry. */
@@ -41,10 +42,18 @@ export interface EventRow {
   readonly actor: Actor
   readonly occurred_at: Date
   readonly recorded_at: Date
+  /** Set by {@link openRows}: the sealed payload's key is gone. */
+  readonly redacted?: true
 }
 
+/** Opens the store-sealed payloads of fetched rows (see `EventSealing`). */
+export const openRows = (sealing: EventSealing["Service"], rows: ReadonlyArray<EventRow>) =>
+  Effect.forEach(rows, (row) =>
+    Effect.map(sealing.open(row.shop, row.type, row.data), (opened): EventRow =>
+      opened.data === row.data ? row : opened.redacted ? { ...row, data: null, redacted: true } : { ...row, data: opened.data }))
+
 export const toRecordedEvent = (upcasters: UpcasterRegistry) => (row: EventRow): RecordedEvent => {
-  const up = upcasters.apply(row.type, row.schema_version, row.data)
+  const up = row.redacted === true ? { version: row.schema_version, data: null } : upcasters.apply(row.type, row.schema_version, row.data)
   return {
     position: Number(row.position),
     eventId: row.event_id,
@@ -58,7 +67,8 @@ export const toRecordedEvent = (upcasters: UpcasterRegistry) => (row: EventRow):
     causationId: row.causation_id,
     actor: row.actor,
     occurredAt: row.occurred_at,
-    recordedAt: row.recorded_at
+    recordedAt: row.recorded_at,
+    ...(row.redacted === true ? { redacted: true } : {})
   }
 }
 
@@ -120,7 +130,9 @@ export const make = Effect.gen(function*() {
   const sql = yield* SqlClient.SqlClient
   const upcasters = yield* EventUpcasters
   const afterAppend = yield* AfterAppend
+  const sealing = yield* EventSealing
   const decode = toRecordedEvent(upcasters)
+  const decodeAll = (rows: ReadonlyArray<EventRow>) => Effect.map(openRows(sealing, rows), (opened) => opened.map(decode))
 
   const append = Effect.fn("EventStore.append")(function*(
     streamId: string,
@@ -133,7 +145,7 @@ export const make = Effect.gen(function*() {
     if (streamId.length === 0 || shop.length === 0) {
       return yield* new InvalidAppend({ streamId, message: "stream id and shop are required" })
     }
-    const payload = toAppendPayload(events, metadata)
+    const payload = toAppendPayload(yield* sealing.seal(shop, events), metadata)
     for (const p of payload) {
       if (!UUID.test(p.event_id)) return yield* new InvalidAppend({ streamId, message: `event id ${p.event_id} is not a UUID` })
       if (p.type.length === 0) return yield* new InvalidAppend({ streamId, message: "event type is required" })
@@ -185,11 +197,12 @@ export const make = Effect.gen(function*() {
            AND (${until}::timestamptz IS NULL OR occurred_at <= ${until}::timestamptz)
          ORDER BY stream_version LIMIT ${batch}`.pipe(
         Effect.mapError(persistence("readStream")),
-        Effect.map((rows) =>
-          [
-            rows.map(decode),
-            rows.length < batch ? Option.none<number>() : Option.some(rows[rows.length - 1]!.stream_version + 1)
-          ] as const
+        Effect.flatMap((rows) =>
+          Effect.map(decodeAll(rows), (events) =>
+            [
+              events,
+              rows.length < batch ? Option.none<number>() : Option.some(rows[rows.length - 1]!.stream_version + 1)
+            ] as const)
         )
       ))
   }
@@ -220,10 +233,10 @@ export const make = Effect.gen(function*() {
         // A full page may stop before the horizon: continue from its last row.
         const next = rows.length === limit ? Number(rows[rows.length - 1]!.position) : horizon.safeUpTo
         return [
-          rows.map(decode),
+          yield* decodeAll(rows),
           Option.some<State>({ after: next, gap: horizon.gap, remaining: state.remaining - rows.length })
         ] as const
-      }).pipe(Effect.mapError(persistence("readAll"))))
+      }).pipe(Effect.catchTag("SqlError", (e) => Effect.fail(persistence("readAll")(e)))))
   }
 
   const streamInfo = (streamId: string) =>

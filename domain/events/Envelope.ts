@@ -54,6 +54,8 @@ export interface RecordedEvent<D = unknown> {
   readonly actor: Actor
   readonly occurredAt: Date
   readonly recordedAt: Date
+  /** The payload was stored sealed and its key has been shredded: `data` is null. */
+  readonly redacted?: true
 }
 
 export interface AppendResult {

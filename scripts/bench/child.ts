@@ -18,6 +18,7 @@ import { generations, requestRebuild } from "../../src/projections/ProjectionSto
 import { backendLabels, type BackendId, type BenchConfig, readConfig } from "./config.ts"
 import { postmasterPidOf } from "./proc.ts"
 import { capNote, emitRow, log, type MeasureContext, measure, runWriters, StreamSet } from "./workload.ts"
+import { testKeyRing } from "../../test/support/keys.ts"
 
 export interface ChildJob {
   readonly backend: BackendId
@@ -320,7 +321,7 @@ export const runChild = async (job: ChildJob): Promise<void> => {
     else yield* rebuildPhase(cfg, ctx, isPostgres)
   }).pipe(
     Effect.provideService(ProjectionProgress, makeSignal()),
-    Effect.provide(coreLayer(database)),
+    Effect.provide(coreLayer(database, testKeyRing())),
     Effect.provideService(References.MinimumLogLevel, "Warn")
   )
   const exit = await Effect.runPromiseExit(program)

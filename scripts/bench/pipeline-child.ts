@@ -42,6 +42,7 @@ import {
   SUMMARY_PREFIX
 } from "./pipeline-report.ts"
 import { cpuSecondsOf, machineBusySeconds, parentPid } from "./proc.ts"
+import { testKeyRing } from "../../test/support/keys.ts"
 
 export interface PipelineJob {
   readonly backend: PipelineBackend
@@ -146,7 +147,7 @@ export const runChild = async (job: PipelineJob): Promise<void> => {
   const db = pglite
     ? layerEmbedded(undefined)
     : layerPostgres(Redacted.make(job.pgUrl!), { maxConnections: cfg.pgPool })
-  const core = coreLayer(db)
+  const core = coreLayer(db, testKeyRing())
   const shopLog: Layer.Layer<ShopLog, unknown, SqlClient.SqlClient | DatabaseMode> = job.backend === "nats"
     ? JetStreamShopLog.layer({ servers: job.natsUrl!, partitions: cfg.partitions, name: "bench-pipeline" })
     : EmbeddedShopLog.layer({ partitions: cfg.partitions })

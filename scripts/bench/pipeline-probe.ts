@@ -19,6 +19,7 @@ import { startPgServer } from "../../test/support/pgServer.ts"
 import { shopName } from "../../test/support/pipeline.ts"
 import { testHandlersLayer } from "../../test/support/testHandlers.ts"
 import { percentile } from "./pipeline-report.ts"
+import { testKeyRing } from "../../test/support/keys.ts"
 
 const backend = process.argv[2] ?? "pg"
 const total = Number(process.argv[3] ?? 2000)
@@ -52,7 +53,7 @@ try {
   const shopLog: Layer.Layer<ShopLog, unknown, SqlClient.SqlClient | DatabaseMode> = nats !== null
     ? JetStreamShopLog.layer({ servers: nats.url })
     : EmbeddedShopLog.layer({})
-  const log = shopLog.pipe(Layer.provideMerge(coreLayer(db)))
+  const log = shopLog.pipe(Layer.provideMerge(coreLayer(db, testKeyRing())))
   const nOf = (m: { payload: unknown }) => (m.payload as { n: number }).n
   const store = Layer.effect(ActorStore, Effect.gen(function*() {
     const real = yield* ActorStore

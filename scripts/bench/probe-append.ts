@@ -12,6 +12,7 @@ import { EventStore } from "../../src/eventstore/EventStore.ts"
 import { startPgServer } from "../../test/support/pgServer.ts"
 import { processCpuSeconds, serverCpuSeconds, postmasterPidOf } from "./proc.ts"
 import { runWriters, StreamSet } from "./workload.ts"
+import { testKeyRing } from "../../test/support/keys.ts"
 
 const durable = (process.argv[2] ?? "0") !== "0"
 const perCall = Number(process.argv[3] ?? 100)
@@ -82,7 +83,7 @@ try {
       )
     }
   }).pipe(
-    Effect.provide(coreLayer(layerPostgres(Redacted.make(url), { maxConnections: writers + 4 }))),
+    Effect.provide(coreLayer(layerPostgres(Redacted.make(url), { maxConnections: writers + 4 }), testKeyRing())),
     Effect.provideService(References.MinimumLogLevel, "Warn")
   )
   await Effect.runPromise(program)

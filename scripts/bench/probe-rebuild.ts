@@ -18,6 +18,7 @@ import { emptyUpcasters } from "../../domain/events/Upcasting.ts"
 import { describeEvent } from "../../domain/audit/describeEvent.ts"
 import { startPgServer } from "../../test/support/pgServer.ts"
 import { runWriters, StreamSet } from "./workload.ts"
+import { testKeyRing } from "../../test/support/keys.ts"
 
 const backend = process.argv[2] ?? "pg-nofsync"
 const events = Number(process.argv[3] ?? 100_000)
@@ -92,7 +93,7 @@ try {
         Object.entries(totals).map(([k, v]) => `  ${k.padEnd(8)} ${(v / 1000).toFixed(2)} s (${(v / wall * 100).toFixed(0)}%)`).join("\n") +
         "\n"
     )
-  }).pipe(Effect.provide(coreLayer(db)), Effect.provideService(References.MinimumLogLevel, "Warn"))
+  }).pipe(Effect.provide(coreLayer(db, testKeyRing())), Effect.provideService(References.MinimumLogLevel, "Warn"))
   await Effect.runPromise(program)
 } finally {
   await server?.stop()

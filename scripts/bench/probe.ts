@@ -11,6 +11,7 @@ import { EventStore } from "../../src/eventstore/EventStore.ts"
 import { startPgServer } from "../../test/support/pgServer.ts"
 import { runWriters, StreamSet } from "./workload.ts"
 import { execFileSync, spawnSync } from "node:child_process"
+import { testKeyRing } from "../../test/support/keys.ts"
 
 const durable = (process.argv[2] ?? "1") !== "0"
 const appends = Number(process.argv[3] ?? 3000)
@@ -76,7 +77,7 @@ try {
     process.stdout.write(out.stdout.toString() + out.stderr.toString())
 
   }).pipe(
-    Effect.provide(coreLayer(layerPostgres(Redacted.make(url), { maxConnections: writers + 4 }))),
+    Effect.provide(coreLayer(layerPostgres(Redacted.make(url), { maxConnections: writers + 4 }), testKeyRing())),
     Effect.provideService(References.MinimumLogLevel, "Warn")
   )
   await Effect.runPromise(program)

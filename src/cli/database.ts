@@ -6,6 +6,7 @@
 import { PgClient } from "@effect/sql-pg"
 import { Config, Effect, Option, Redacted } from "effect"
 import { SqlClient } from "effect/sql"
+import * as KeyRing from "../../adapters/crypto/KeyRing.ts"
 import * as Database from "../../adapters/postgres/Database.ts"
 import { coreLayer, type CoreServices } from "../CoreLayer.ts"
 import { type CliFailure, userFacing } from "./errors.ts"
@@ -14,7 +15,7 @@ import { type CliFailure, userFacing } from "./errors.ts"
 export const withCore = <A, E, R>(
   effect: Effect.Effect<A, E, R>
 ): Effect.Effect<A, CliFailure, Exclude<R, CoreServices>> =>
-  userFacing(Effect.provide(effect, coreLayer(Database.layerFromConfig)))
+  userFacing(Effect.provide(effect, coreLayer(Database.layerFromConfig, KeyRing.layerForCommand)))
 
 /** `DATABASE_URL` when set and not empty (the same rule as `Database.layerFromConfig`). */
 export const databaseUrl = Effect.map(

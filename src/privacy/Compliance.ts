@@ -145,6 +145,7 @@ export const redactCustomer = (shop: string, request: CustomerPrivacyRequest) =>
 
 /** Every table outside the event store and the projections that holds one shop's rows. */
 export const SHOP_SIDE_TABLES = [
+  "snapshots",
   "data_exports",
   "dead_letters",
   "scheduled_messages",

@@ -8,7 +8,9 @@ import type { SqlError } from "effect/sql/SqlError"
 import { createHash } from "node:crypto"
 import type { UpcasterRegistry } from "../../domain/events/Upcasting.ts"
 import { findHorizon, type GapObservation } from "../../adapters/postgres/GlobalLogReader.ts"
-import { fetchRange, toRecordedEvent } from "../../adapters/postgres/PgEventStore.ts"
+import { fetchRange, openRows, toRecordedEvent } from "../../adapters/postgres/PgEventStore.ts"
+import { EventSealing } from "../eventstore/EventSealing.ts"
+import type { PersistenceError } from "../eventstore/EventStore.ts"
 import type { RecordedEvent } from "../../domain/events/Envelope.ts"
 import { Schema } from "effect"
 import { PiiVault, Sealed } from "../secrets/Secrets.ts"
@@ -176,7 +178,7 @@ export const applyBatch = (
   gap: GapObservation | null,
   batchSize: number,
   upcasters: UpcasterRegistry
-): Effect.Effect<BatchResult, SqlError> =>
+): Effect.Effect<BatchResult, SqlError | PersistenceError, EventSealing> =>
   Effect.gen(function*() {
     const horizon = yield* findHorizon(sql, generation.position, batchSize, gap)
     if (horizon.safeUpTo <= generation.position) {
@@ -185,7 +187,7 @@ export const applyBatch = (
     const types = projection.eventTypes === "all" ? null : [...projection.eventTypes, SHOP_REDACTED]
     const rows = yield* fetchRange(sql, generation.position, horizon.safeUpTo, batchSize, { types })
     const upTo = rows.length === batchSize ? Number(rows[rows.length - 1]!.position) : horizon.safeUpTo
-    const events = rows.map(toRecordedEvent(upcasters))
+    const events = (yield* openRows(yield* EventSealing, rows)).map(toRecordedEvent(upcasters))
     const table = (name: string) => ident(physicalTable(name, generation.generation))
     const moved = yield* sql.withTransaction(Effect.gen(function*() {
       const updated = yield* sql`
@@ -231,7 +233,10 @@ const sealedOpener = Effect.map(Effect.serviceOption(PiiVault), (vault): ApplyCo
  */
 const applyWithErasure = (projection: Projection, events: ReadonlyArray<RecordedEvent>, ctx: ApplyContext) =>
   Effect.gen(function*() {
-    const wants = (e: RecordedEvent) => projection.eventTypes === "all" || projection.eventTypes.includes(e.type)
+    // A redacted event (its shop's key shredded) has no data to apply; the shop's rows are
+    // erased at its `shop.redacted` event, which follows the shredding.
+    const wants = (e: RecordedEvent) =>
+      e.redacted !== true && (projection.eventTypes === "all" || projection.eventTypes.includes(e.type))
     let segment: Array<RecordedEvent> = []
     for (const event of events) {
       if (event.type === SHOP_REDACTED) {

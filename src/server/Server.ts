@@ -7,7 +7,6 @@ import { Config, Context, Effect, Layer, Logger, Option } from "effect"
 import { Hono } from "hono"
 import * as KeyRing from "../../adapters/crypto/KeyRing.ts"
 import * as Database from "../../adapters/postgres/Database.ts"
-import * as PgSecrets from "../../adapters/postgres/PgSecrets.ts"
 import { mountAdminJobActions } from "../../adapters/http/AdminJobActions.ts"
 import { mountAdminJobRoutes } from "../../adapters/http/AdminJobRoutes.ts"
 import { mountFlowActionRoute } from "../../adapters/http/FlowActionRoute.ts"
@@ -161,9 +160,8 @@ export const serve = (options: ServeOptions) =>
           : Layer.empty
       ).pipe(
         Layer.provideMerge(ShopifyApp.layer),
-        // tokens and data keys, sealed with the key ring (SUMERU_ENCRYPTION_KEYS or the data dir's key file)
-        Layer.provideMerge(PgSecrets.layer().pipe(Layer.provide(KeyRing.layerFromConfig))),
-        Layer.provideMerge(coreLayer(Database.layerFromConfig))
+        // tokens and data keys are sealed with the key ring (SUMERU_ENCRYPTION_KEYS or the data dir's key file)
+        Layer.provideMerge(coreLayer(Database.layerFromConfig, KeyRing.layerFromConfig))
       )
     ),
     // Structured JSON logs (shop and correlation ids are log annotations); LOG_FORMAT=pretty for humans.

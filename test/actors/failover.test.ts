@@ -33,6 +33,7 @@ import { ShopLog } from "../../src/shoplog/ShopLog.ts"
 import { freshPostgresUrl } from "../support/databases.ts"
 import { checkOrder, shopName } from "../support/pipeline.ts"
 import { pollUntil as poll } from "../support/poll.ts"
+import { testKeyRing } from "../support/keys.ts"
 
 type Backend = "jetstream" | "embedded"
 
@@ -79,7 +80,7 @@ const makeSetup = (backend: Backend): Setup => {
 
 /** The test process's own view: the database (migrated here, before any worker starts) and the log, for publishing. */
 const testLayer = (setup: Setup) => {
-  const core = coreLayer(layerPostgres(Redacted.make(setup.databaseUrl), { maxConnections: 6 }))
+  const core = coreLayer(layerPostgres(Redacted.make(setup.databaseUrl), { maxConnections: 6 }), testKeyRing())
   const log = setup.backend === "jetstream"
     ? JetStreamShopLog.layer({ servers: inject("natsUrl"), streamName: setup.streamName, subjectPrefix: setup.subjectPrefix, partitions: PARTITIONS })
     : EmbeddedShopLog.layer({ partitions: PARTITIONS }).pipe(Layer.provide(core))

@@ -5,9 +5,10 @@ import { SqlClient } from "effect/sql"
 import { pruneProcessedMessages } from "../../src/actors/Retention.ts"
 import { coreLayer } from "../../src/CoreLayer.ts"
 import { postgresLayer } from "../support/databases.ts"
+import { testKeyRing } from "../support/keys.ts"
 
 describe("dedupe retention", () => {
-  layer(coreLayer(postgresLayer()), { excludeTestServices: true, timeout: 60_000 })((it) => {
+  layer(coreLayer(postgresLayer(), testKeyRing()), { excludeTestServices: true, timeout: 60_000 })((it) => {
     it.effect("deletes ids handled before the retention, keeps the recent ones, in batches", () =>
       Effect.gen(function*() {
         const sql = yield* SqlClient.SqlClient

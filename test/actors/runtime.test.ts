@@ -14,9 +14,10 @@ import { pgliteLayer, postgresLayer } from "../support/databases.ts"
 import { awaitDrained, awaitEventCount, checkOrder, publishInterleaved, shopName } from "../support/pipeline.ts"
 import { gate, testHandlersLayer } from "../support/testHandlers.ts"
 import { pollUntil, streamNs } from "../support/poll.ts"
+import { testKeyRing } from "../support/keys.ts"
 
 const runtimeLayer = (db: ReturnType<typeof postgresLayer>, scale: { shops: number; perShop: number }) => {
-  const core = coreLayer(db)
+  const core = coreLayer(db, testKeyRing())
   const log = EmbeddedShopLog.layer({ partitions: 8 }).pipe(Layer.provideMerge(core))
   const runtime = ShopActorRuntime.layer({
     maxAttempts: 4,

@@ -13,10 +13,9 @@ import { serve } from "@hono/node-server"
 import { Deferred, Duration, Effect, Layer, ManagedRuntime, Option, Redacted } from "effect"
 import { SqlClient } from "effect/sql"
 import { Hono } from "hono"
-import { createHmac, randomBytes } from "node:crypto"
+import { createHmac } from "node:crypto"
 import type { AddressInfo } from "node:net"
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest"
-import * as KeyRing from "../../adapters/crypto/KeyRing.ts"
 import * as EmbeddedShopLog from "../../adapters/embedded/EmbeddedShopLog.ts"
 import {
   missingScopes,
@@ -27,7 +26,6 @@ import {
 } from "../../adapters/http/OAuthRoutes.ts"
 import { signSessionToken } from "../../adapters/http/SessionToken.ts"
 import { layerPostgres } from "../../adapters/postgres/Database.ts"
-import * as PgSecrets from "../../adapters/postgres/PgSecrets.ts"
 import { coreLayer } from "../../src/CoreLayer.ts"
 import { makeDispatcher } from "../../src/actors/AppHandlers.ts"
 import * as ShopActorRuntime from "../../src/actors/ShopActorRuntime.ts"
@@ -38,6 +36,7 @@ import { ShopTokens } from "../../src/secrets/Secrets.ts"
 import { ShopLog, type ShopMessage } from "../../src/shoplog/ShopLog.ts"
 import { type RunningShopifySimulator, signAdminQuery, startShopifySimulator } from "../../src/simulator/shopify/index.ts"
 import { freshPostgresUrl } from "../support/databases.ts"
+import { testKeyRing } from "../support/keys.ts"
 
 const SHOP = "oauth-test.myshopify.com"
 const OTHER = "oauth-other.myshopify.com"
@@ -83,15 +82,13 @@ beforeAll(async () => {
     log: (m) => simLogs.push(m)
   })
   adminBase = sim.url
-  const core = coreLayer(layerPostgres(Redacted.make(freshPostgresUrl()), { maxConnections: 6 }))
+  const core = coreLayer(layerPostgres(Redacted.make(freshPostgresUrl()), { maxConnections: 6 }), testKeyRing())
   const base = EmbeddedShopLog.layer({ partitions: 2 }).pipe(Layer.provideMerge(core))
-  const ring = KeyRing.layer({ currentKid: "k1", keys: new Map([["k1", new Uint8Array(randomBytes(32))]]) })
-  const tokens = PgSecrets.layerShopTokens.pipe(Layer.provide(ring), Layer.provideMerge(base))
   const handlers = Layer.succeed(ShopHandlers, makeDispatcher(new Map(installHandlers)))
   runtime = ManagedRuntime.make(
     ShopActorRuntime.layer({ backoffBase: Duration.millis(10), backoffCap: Duration.millis(50) }).pipe(
       Layer.provide(handlers),
-      Layer.provideMerge(tokens)
+      Layer.provideMerge(base)
     )
   )
   await runtime.runPromise(Effect.void)

@@ -9,6 +9,7 @@ import { Effect, Redacted } from "effect"
 import { expect } from "vitest"
 import * as Database from "../../adapters/postgres/Database.ts"
 import { coreLayer, type CoreServices } from "../../src/CoreLayer.ts"
+import { testKeyEnv, testKeyRing } from "../support/keys.ts"
 
 export const root = join(import.meta.dirname, "..", "..")
 export const cliPath = join(root, "src", "cli.ts")
@@ -19,9 +20,9 @@ export interface CliResult {
   readonly stderr: string
 }
 
-/** The child's environment: no colors, and only the database settings given. */
+/** The child's environment: no colors, the database settings given, and the tests' key ring. */
 export const cliEnv = (db: { readonly url?: string; readonly dataDir?: string }): NodeJS.ProcessEnv => {
-  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: "1", DATABASE_URL: db.url ?? "" }
+  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: "1", DATABASE_URL: db.url ?? "", ...testKeyEnv }
   delete env["FORCE_COLOR"]
   if (db.dataDir !== undefined) env["SUMERU_DATA_DIR"] = db.dataDir
   return env
@@ -99,8 +100,8 @@ export const migrationNames = (): ReadonlyArray<string> =>
 
 /** Runs `effect` against the PostgreSQL database at `url` through the core layer (the event store). */
 export const withPostgres = <A, E>(url: string, effect: Effect.Effect<A, E, CoreServices>): Promise<A> =>
-  Effect.runPromise(Effect.provide(effect, coreLayer(Database.layerPostgres(Redacted.make(url), { maxConnections: 2 }))))
+  Effect.runPromise(Effect.provide(effect, coreLayer(Database.layerPostgres(Redacted.make(url), { maxConnections: 2 }), testKeyRing())))
 
 /** Runs `effect` against the embedded database in `dataDir` (locking it meanwhile). */
 export const withEmbedded = <A, E>(dataDir: string, effect: Effect.Effect<A, E, CoreServices>): Promise<A> =>
-  Effect.runPromise(Effect.provide(effect, coreLayer(Database.layerEmbedded(join(dataDir, "pglite")))))
+  Effect.runPromise(Effect.provide(effect, coreLayer(Database.layerEmbedded(join(dataDir, "pglite")), testKeyRing())))

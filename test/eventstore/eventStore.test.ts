@@ -8,8 +8,10 @@ import { SqlClient } from "effect/sql"
 import { makeUpcasterRegistry } from "../../domain/events/Upcasting.ts"
 import * as PgEventStore from "../../adapters/postgres/PgEventStore.ts"
 import { EventStore } from "../../src/eventstore/EventStore.ts"
+import { PiiVault } from "../../src/secrets/Secrets.ts"
 import { backends } from "../support/databases.ts"
 import { ev, meta } from "../support/fixtures.ts"
+import { testSealing } from "../support/keys.ts"
 
 // A real schema change: job.requested v1 stored `query`; v2 names it `queryString` and adds `source`.
 const upcasters = makeUpcasterRegistry([{
@@ -23,6 +25,7 @@ const upcasters = makeUpcasterRegistry([{
 
 for (const backend of backends) {
   const StoreLayer = PgEventStore.layer.pipe(
+    Layer.provideMerge(testSealing()),
     Layer.provideMerge(backend.layer()),
     Layer.provide(Layer.succeed(PgEventStore.EventUpcasters, upcasters))
   )
@@ -178,6 +181,44 @@ for (const backend of backends) {
           const wins = results.filter((r) => r._tag === "Success")
           assert.strictEqual(wins.length, 1)
           assert.strictEqual((yield* store.streamInfo("s-race"))!.version, 2)
+        }))
+
+      it.effect("the shop's business data is stored sealed, read back whole, and unreadable once the shop's keys are shredded", () =>
+        Effect.gen(function*() {
+          const store = yield* EventStore
+          const sql = yield* SqlClient.SqlClient
+          const vault = yield* PiiVault
+          const shop = "sealed.myshopify.com"
+          const secret = "Winter Collection 7f3a"
+          yield* store.append("job-sealed-1", shop, "no_stream", [
+            ev("job.requested", { jobId: "sealed-1", input: { value: secret } }),
+            ev("job.started", { jobId: "sealed-1" })
+          ], meta())
+          // an event naming a subject keeps its producer's shape; other events stay as written
+          yield* store.append("ext-sealed", shop, "any", [ev("conversion.recorded", { subject: "customer:1", identifying: null, value: 5 })], meta())
+          yield* store.append("other-sealed", shop, "any", [ev("x.plain", { note: secret })], meta())
+          const stored = yield* sql<{ type: string; data: string }>`SELECT type, data::text AS data FROM events WHERE shop = ${shop} ORDER BY position`
+          assert.deepStrictEqual(stored.map((r) => [r.type, r.data.includes(secret), r.data.includes('"sealed": 1')]), [
+            ["job.requested", false, true],
+            ["job.started", false, true],
+            ["conversion.recorded", false, false],
+            ["x.plain", true, false]
+          ])
+          const read = yield* Stream.runCollect(store.readStream("job-sealed-1"))
+          assert.deepStrictEqual(read.map((e) => e.data), [{ jobId: "sealed-1", input: { value: secret } }, { jobId: "sealed-1" }])
+          assert.isTrue(read.every((e) => e.redacted === undefined))
+
+          yield* vault.shredShop(shop)
+          const after = yield* Stream.runCollect(store.readAll({ shop }))
+          assert.deepStrictEqual(after.map((e) => [e.type, e.redacted === true, e.data === null]), [
+            ["job.requested", true, true],
+            ["job.started", true, true],
+            ["conversion.recorded", false, false],
+            ["x.plain", false, false]
+          ])
+          // the events themselves are untouched: immutable, only their key is gone
+          const storedAfter = yield* sql<{ data: string }>`SELECT data::text AS data FROM events WHERE shop = ${shop} ORDER BY position`
+          assert.deepStrictEqual(storedAfter.map((r) => r.data), stored.map((r) => r.data))
         }))
 
       it.effect("a rolled-back append leaves a gap that readers and head pass", () =>

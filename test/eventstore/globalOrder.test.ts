@@ -12,8 +12,9 @@ import * as PgEventStore from "../../adapters/postgres/PgEventStore.ts"
 import { EventStore } from "../../src/eventstore/EventStore.ts"
 import { postgresLayer } from "../support/databases.ts"
 import { ev, meta } from "../support/fixtures.ts"
+import { testSealing } from "../support/keys.ts"
 
-const StoreLayer = PgEventStore.layer.pipe(Layer.provideMerge(postgresLayer({ maxConnections: 4 })))
+const StoreLayer = PgEventStore.layer.pipe(Layer.provideMerge(testSealing()), Layer.provideMerge(postgresLayer({ maxConnections: 4 })))
 
 /** A checkpointing reader like a projection's: reads after its checkpoint, keeps gap state. */
 const makeReader = Effect.gen(function*() {

@@ -10,9 +10,10 @@ import { asTenant } from "../../adapters/postgres/Tenancy.ts"
 import { EventStore } from "../../src/eventstore/EventStore.ts"
 import { backends } from "../support/databases.ts"
 import { ev, meta } from "../support/fixtures.ts"
+import { testSealing } from "../support/keys.ts"
 
 for (const backend of backends) {
-  const StoreLayer = PgEventStore.layer.pipe(Layer.provideMerge(backend.layer()))
+  const StoreLayer = PgEventStore.layer.pipe(Layer.provideMerge(testSealing()), Layer.provideMerge(backend.layer()))
   describe(`row-level security on ${backend.name}`, () => {
     layer(StoreLayer, { excludeTestServices: true, timeout: 60_000 })((it) => {
       it.effect("every table holding a shop's rows has row-level security on (migrations, all areas)", () =>

@@ -20,6 +20,7 @@ import { runProjections } from "../../src/projections/ProjectionRunner.ts"
 import { postgresLayer } from "../support/databases.ts"
 import { awaitCaughtUp } from "../support/projections.ts"
 import { handleJobCommands, jobParams, requestJob } from "../support/jobCommands.ts"
+import { testKeyRing } from "../support/keys.ts"
 
 const API_KEY = "test-api-key"
 const APP_SECRET = "test-app-secret"
@@ -163,7 +164,7 @@ const get = (path: string, headers: Record<string, string> = {}) =>
 const getAs = (shop: string, path: string) => get(path, { Authorization: `Bearer ${token(shop)}` })
 
 describe("admin jobs API over HTTP on PostgreSQL 15", () => {
-  layer(ApiLayer.pipe(Layer.provideMerge(coreLayer(postgresLayer()))), { excludeTestServices: true, timeout: 120_000 })((it) => {
+  layer(ApiLayer.pipe(Layer.provideMerge(coreLayer(postgresLayer(), testKeyRing()))), { excludeTestServices: true, timeout: 120_000 })((it) => {
     it.effect("GET /app/jobs/:id returns the seed's job detail shape exactly, with its timeline", () =>
       Effect.gen(function*() {
         const res = yield* getAs(SHOP_A, `/app/jobs/${SEED}`)

@@ -15,6 +15,7 @@ import { layerPostgres } from "../../adapters/postgres/Database.ts"
 import { coreLayer } from "../../src/CoreLayer.ts"
 import { LogWakeups } from "../../src/eventstore/LogWakeups.ts"
 import { type ServerProcess, startServerProcess } from "../support/serverProcess.ts"
+import { testKeyRing } from "../support/keys.ts"
 
 const SECRET = "fuzz-app-secret"
 const API_KEY = "fuzz-api-key"
@@ -157,7 +158,7 @@ describe("bad input, fuzzed against the real process", () => {
 
   beforeAll(async () => {
     server = await startServerProcess({ SHOPIFY_API_KEY: API_KEY, SHOPIFY_API_SECRET: SECRET })
-    runtime = ManagedRuntime.make(coreLayer(layerPostgres(Redacted.make(server.databaseUrl), { maxConnections: 2 })))
+    runtime = ManagedRuntime.make(coreLayer(layerPostgres(Redacted.make(server.databaseUrl), { maxConnections: 2 }), testKeyRing()))
   }, 90_000)
   afterAll(async () => {
     await runtime?.dispose()

@@ -8,16 +8,13 @@ import { serve } from "@hono/node-server"
 import { Deferred, Duration, Effect, Layer, ManagedRuntime, Option, Redacted } from "effect"
 import { SqlClient } from "effect/sql"
 import { Hono } from "hono"
-import { randomBytes } from "node:crypto"
 import type { AddressInfo } from "node:net"
 import { inject } from "vitest"
-import * as KeyRing from "../../adapters/crypto/KeyRing.ts"
 import * as EmbeddedShopLog from "../../adapters/embedded/EmbeddedShopLog.ts"
 import { mountPixelRoute, type PixelRouteOptions } from "../../adapters/http/PixelRoute.ts"
 import { ingestRateLimiter, mountPublicIngestRoute } from "../../adapters/http/PublicIngestRoute.ts"
 import * as JetStreamShopLog from "../../adapters/nats/JetStreamShopLog.ts"
 import * as PgApiKeys from "../../adapters/postgres/PgApiKeys.ts"
-import * as PgSecrets from "../../adapters/postgres/PgSecrets.ts"
 import * as PgStorefrontOrigins from "../../adapters/postgres/PgStorefrontOrigins.ts"
 import { type DatabaseMode, layerPostgres } from "../../adapters/postgres/Database.ts"
 import { ApiKeys } from "../../src/access/ApiKeys.ts"
@@ -29,6 +26,8 @@ import { LogWakeups } from "../../src/eventstore/LogWakeups.ts"
 import { makeIngestHandlers } from "../../src/ingest/IngestHandlers.ts"
 import { ShopLog, type ShopMessage } from "../../src/shoplog/ShopLog.ts"
 import { freshPostgresUrl } from "../support/databases.ts"
+import { testKeyRing } from "../support/keys.ts"
+import { openStored } from "../support/storedEvents.ts"
 
 export interface StoredEvent {
   readonly stream_id: string
@@ -41,18 +40,16 @@ export const startIngestStack = async (options?: {
   readonly knownShops?: ReadonlyArray<string>
   readonly pixel?: Partial<Pick<PixelRouteOptions, "rateLimiter" | "lookupCacheMs">>
 }) => {
-  const core = coreLayer(layerPostgres(Redacted.make(freshPostgresUrl()), { maxConnections: 8 }))
+  const core = coreLayer(layerPostgres(Redacted.make(freshPostgresUrl()), { maxConnections: 8 }), testKeyRing())
   const unique = `ingest${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`
   const chosen: Layer.Layer<ShopLog, unknown, SqlClient.SqlClient | DatabaseMode> = options?.log === "jetstream"
     ? JetStreamShopLog.layer({ servers: inject("natsUrl"), streamName: unique.toUpperCase(), subjectPrefix: unique, partitions: 4 })
     : EmbeddedShopLog.layer({ partitions: 4 })
   const log = chosen.pipe(Layer.provideMerge(core))
-  const ring = KeyRing.layer({ currentKid: "test1", keys: new Map([["test1", randomBytes(32)]]) })
-  const vault = PgSecrets.layerPiiVault().pipe(Layer.provide(ring))
   const handlers = Layer.effect(ShopHandlers, Effect.map(makeIngestHandlers, (list) => makeDispatcher(new Map(list))))
   const runtimeLayer = ShopActorRuntime.layer({ backoffBase: Duration.millis(10), backoffCap: Duration.millis(50) }).pipe(
     Layer.provide(handlers),
-    Layer.provideMerge(Layer.merge(vault, PgApiKeys.layer())),
+    Layer.provideMerge(PgApiKeys.layer()),
     Layer.provideMerge(log)
   )
   const runtime = ManagedRuntime.make(runtimeLayer)
@@ -105,8 +102,9 @@ export const startIngestStack = async (options?: {
   const events = (where: { readonly streamPrefix: string }) =>
     run(Effect.gen(function*() {
       const sql = yield* SqlClient.SqlClient
-      return yield* sql<StoredEvent>`
-        SELECT stream_id, type, data FROM events WHERE stream_id LIKE ${`${where.streamPrefix}%`} ORDER BY position`
+      const rows = yield* sql<StoredEvent & { shop: string }>`
+        SELECT shop, stream_id, type, data FROM events WHERE stream_id LIKE ${`${where.streamPrefix}%`} ORDER BY position`
+      return (yield* openStored(rows)).map(({ shop: _shop, ...event }): StoredEvent => event)
     }))
 
   /** Waits (woken by commits, no sleeps) until `streamId` holds at least `count` events. */

@@ -21,6 +21,7 @@ import { backends } from "../support/databases.ts"
 import { ev, meta } from "../support/fixtures.ts"
 import { awaitCaughtUp } from "../support/projections.ts"
 import { decodeStored, handleJobCommand, handleJobCommands, jobParams, requestJob } from "../support/jobCommands.ts"
+import { testKeyRing } from "../support/keys.ts"
 
 // ---------------------------------------------------------------------------
 // Driving jobs through the decider, as the shop actor does
@@ -212,7 +213,7 @@ const iso = (s: string) => new Date(s).toISOString()
 
 for (const backend of backends) {
   describe(`job projections on ${backend.name}`, () => {
-    layer(coreLayer(backend.layer()), { excludeTestServices: true, timeout: 120_000 })((it) => {
+    layer(coreLayer(backend.layer(), testKeyRing()), { excludeTestServices: true, timeout: 120_000 })((it) => {
       it.effect("fold dry runs, partial failures, failures, retries and undo into jobs rows", () =>
         Effect.gen(function*() {
           const sql = yield* SqlClient.SqlClient

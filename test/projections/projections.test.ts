@@ -18,6 +18,7 @@ import { asTenant } from "../../adapters/postgres/Tenancy.ts"
 import { backends } from "../support/databases.ts"
 import { ev, meta } from "../support/fixtures.ts"
 import { awaitCaughtUp } from "../support/projections.ts"
+import { testKeyRing } from "../support/keys.ts"
 
 
 const appendMany = (n: number, prefix: string) =>
@@ -31,7 +32,7 @@ const appendMany = (n: number, prefix: string) =>
 
 for (const backend of backends) {
   describe(`projections on ${backend.name}`, () => {
-    layer(coreLayer(backend.layer()), { excludeTestServices: true, timeout: 120_000 })((it) => {
+    layer(coreLayer(backend.layer(), testKeyRing()), { excludeTestServices: true, timeout: 120_000 })((it) => {
       it.effect("catch up, then follow the log live, woken by new events", () =>
         Effect.gen(function*() {
           const sql = yield* SqlClient.SqlClient

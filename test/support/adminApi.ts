@@ -35,6 +35,7 @@ import { ShopLog } from "../../src/shoplog/ShopLog.ts"
 import { postgresLayer } from "./databases.ts"
 import { awaitAllCaughtUp } from "./projections.ts"
 import { handleJobCommands as appendJobCommands } from "./jobCommands.ts"
+import { testKeyRing } from "./keys.ts"
 
 export const API_KEY = "test-api-key"
 export const APP_SECRET = "test-app-secret"
@@ -71,7 +72,7 @@ export const startAdminApi = async (options: {
   /** Shops with the app installed; any other shop is unknown (401). */
   readonly knownShops: ReadonlyArray<string>
 }) => {
-  const core = coreLayer(postgresLayer())
+  const core = coreLayer(postgresLayer(), testKeyRing())
   const secrets = PgSecrets.layer().pipe(
     Layer.provide(KeyRing.layer({ currentKid: "k1", keys: new Map([["k1", new Uint8Array(randomBytes(32))]]) })),
     Layer.provideMerge(core)

@@ -8,16 +8,13 @@ import { serve } from "@hono/node-server"
 import { Deferred, Duration, Effect, Layer, ManagedRuntime, Redacted } from "effect"
 import { SqlClient } from "effect/sql"
 import { Hono } from "hono"
-import { randomBytes } from "node:crypto"
 import type { AddressInfo } from "node:net"
 import { inject } from "vitest"
-import * as KeyRing from "../../adapters/crypto/KeyRing.ts"
 import * as EmbeddedShopLog from "../../adapters/embedded/EmbeddedShopLog.ts"
 import { signBody } from "../../adapters/http/ShopifyHmac.ts"
 import { mountShopifyWebhookRoute } from "../../adapters/http/ShopifyWebhookRoute.ts"
 import * as JetStreamShopLog from "../../adapters/nats/JetStreamShopLog.ts"
 import { type DatabaseMode, layerPostgres } from "../../adapters/postgres/Database.ts"
-import * as PgSecrets from "../../adapters/postgres/PgSecrets.ts"
 import { allProjections } from "../../projections/index.ts"
 import { coreLayer } from "../../src/CoreLayer.ts"
 import { makeDispatcher } from "../../src/actors/AppHandlers.ts"
@@ -29,6 +26,7 @@ import { ShopLog } from "../../src/shoplog/ShopLog.ts"
 import { makeWebhookHandlers } from "../../src/webhooks/WebhookHandlers.ts"
 import { freshPostgresUrl } from "./databases.ts"
 import { awaitAllCaughtUp } from "./projections.ts"
+import { testKeyRing } from "./keys.ts"
 
 export const APP_SECRET = "test-app-secret"
 export const PREVIOUS_SECRET = "test-app-secret-previous"
@@ -44,7 +42,7 @@ export interface DataPlaneOptions {
 
 export const startDataPlane = async (options: DataPlaneOptions = {}) => {
   const dbUrl = freshPostgresUrl()
-  const core = coreLayer(layerPostgres(Redacted.make(dbUrl), { maxConnections: 10 }))
+  const core = coreLayer(layerPostgres(Redacted.make(dbUrl), { maxConnections: 10 }), testKeyRing())
   const unique = `dp${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`
   const chosen: Layer.Layer<ShopLog, unknown, SqlClient.SqlClient | DatabaseMode> = options.log === "jetstream"
     ? JetStreamShopLog.layer({
@@ -56,13 +54,11 @@ export const startDataPlane = async (options: DataPlaneOptions = {}) => {
     })
     : EmbeddedShopLog.layer({ partitions: 4 })
   const base = chosen.pipe(Layer.provideMerge(core))
-  const ring = KeyRing.layer({ currentKid: "k1", keys: new Map([["k1", new Uint8Array(randomBytes(32))]]) })
-  const secrets = PgSecrets.layer().pipe(Layer.provide(ring), Layer.provideMerge(base))
   const handlers = Layer.effect(ShopHandlers, Effect.map(makeWebhookHandlers, (h) => makeDispatcher(new Map(h))))
   const runtimeLayer = Layer.merge(
     ShopActorRuntime.layer({ backoffBase: Duration.millis(10), backoffCap: Duration.millis(50) }).pipe(Layer.provide(handlers)),
     ProjectionRunner.layer(allProjections)
-  ).pipe(Layer.provideMerge(secrets))
+  ).pipe(Layer.provideMerge(base))
   const runtime = ManagedRuntime.make(runtimeLayer)
   await runtime.runPromise(Effect.void)
   const run = <A, E>(effect: Effect.Effect<A, E, any>) => runtime.runPromise(effect as Effect.Effect<A, E, never>)

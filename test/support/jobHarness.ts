@@ -31,6 +31,8 @@ import * as ShopifyJobSteps from "../../src/jobs/ShopifyJobSteps.ts"
 import { startShopifySimulator } from "../../src/simulator/shopify/index.ts"
 import { freshPostgresUrl } from "./databases.ts"
 import { type DatabaseMode, layerPostgres } from "../../adapters/postgres/Database.ts"
+import { testKeyRing } from "./keys.ts"
+import { openStored } from "./storedEvents.ts"
 
 export const APP_SECRET = "test-app-secret"
 export const SHOP = "flowmend-test.myshopify.com"
@@ -54,7 +56,7 @@ export const startJobStack = async (options?: {
     bulkPace: options?.bulkPace ?? "immediate"
   } as Parameters<typeof startShopifySimulator>[0])
   const dbUrl = freshPostgresUrl()
-  const core = coreLayer(layerPostgres(Redacted.make(dbUrl), { maxConnections: 12 }))
+  const core = coreLayer(layerPostgres(Redacted.make(dbUrl), { maxConnections: 12 }), testKeyRing())
   const unique = `jobs${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`
   const chosen: Layer.Layer<ShopLog, unknown, SqlClient.SqlClient | DatabaseMode> = options?.log === "jetstream"
     ? JetStreamShopLog.layer({ servers: inject("natsUrl"), streamName: unique.toUpperCase(), subjectPrefix: unique, partitions: 4 })
@@ -114,8 +116,8 @@ export const startJobStack = async (options?: {
       const wakeups = yield* LogWakeups
       for (;;) {
         const next = yield* wakeups.next
-        const rows = yield* sql<{ type: string; data: Record<string, unknown> }>`
-          SELECT type, data FROM events WHERE stream_id = ${`job-${jobId}`} AND type = ANY(${types}::text[]) ORDER BY stream_version DESC LIMIT 1`
+        const rows = yield* openStored(yield* sql<{ shop: string; type: string; data: Record<string, unknown> }>`
+          SELECT shop, type, data FROM events WHERE stream_id = ${`job-${jobId}`} AND type = ANY(${types}::text[]) ORDER BY stream_version DESC LIMIT 1`)
         if (rows.length > 0) return rows[0]!
         yield* Deferred.await(next).pipe(Effect.timeoutOption("250 millis"))
       }
@@ -124,7 +126,9 @@ export const startJobStack = async (options?: {
   const jobEvents = (jobId: string) =>
     runtime.runPromise(Effect.gen(function*() {
       const sql = yield* SqlClient.SqlClient
-      return yield* sql<{ type: string; data: Record<string, unknown> }>`SELECT type, data FROM events WHERE stream_id = ${`job-${jobId}`} ORDER BY stream_version`
+      return yield* openStored(
+        yield* sql<{ shop: string; type: string; data: Record<string, unknown> }>`SELECT shop, type, data FROM events WHERE stream_id = ${`job-${jobId}`} ORDER BY stream_version`
+      )
     }))
 
   /** An admin API call with a session token for `shop`. */

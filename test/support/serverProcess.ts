@@ -11,6 +11,7 @@ import { fileURLToPath } from "node:url"
 import { inject } from "vitest"
 import { freshPostgresUrl } from "./databases.ts"
 import { freePort } from "./pgServer.ts"
+import { testKeyEnv } from "./keys.ts"
 
 export interface ServerProcess {
   readonly url: string
@@ -38,6 +39,7 @@ export const startServerProcess = async (env: Record<string, string> = {}): Prom
       SUMERU_PARTITIONS: "4",
       SUMERU_DATA_DIR: dataDir,
       LOG_LEVEL: "Warn",
+      ...testKeyEnv,
       ...env
     },
     stdio: ["ignore", "pipe", "pipe"]

@@ -22,6 +22,7 @@ import { layerPostgres } from "../../adapters/postgres/Database.ts"
 import * as ShopActorRuntime from "../../src/actors/ShopActorRuntime.ts"
 import { coreLayer } from "../../src/CoreLayer.ts"
 import { testHandlersLayer } from "./testHandlers.ts"
+import { testKeyRing } from "./keys.ts"
 
 const env = (name: string): string => {
   const value = process.env[name]
@@ -36,7 +37,7 @@ const emit = (line: Record<string, unknown>) => {
 
 const partitions = Number(env("SUMERU_PARTITIONS"))
 const kind = env("SHOP_LOG")
-const core = coreLayer(layerPostgres(Redacted.make(env("DATABASE_URL")), { maxConnections: 12 }))
+const core = coreLayer(layerPostgres(Redacted.make(env("DATABASE_URL")), { maxConnections: 12 }), testKeyRing())
 const log = kind === "jetstream"
   ? JetStreamShopLog.layer({
     servers: env("NATS_URL"),

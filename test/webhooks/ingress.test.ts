@@ -3,13 +3,18 @@
  * event store → the projections, on PostgreSQL 15, with the embedded log and with JetStream.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { Effect, Option } from "effect"
+import { Effect, Option, Stream } from "effect"
+import { SqlClient } from "effect/sql"
 import { gunzipSync } from "node:zlib"
 import { readFileSync } from "node:fs"
 import { defaultAdminSchemaPath } from "../../src/simulator/shopify/schema.ts"
 import { COMPLIANCE_TOPICS, MODELLED_WEBHOOK_TOPICS } from "../../domain/shopify/webhookTopics.ts"
 import { PiiVault, ShopTokens } from "../../src/secrets/Secrets.ts"
 import { Redacted } from "effect"
+import { allProjections } from "../../projections/index.ts"
+import { EventStore } from "../../src/eventstore/EventStore.ts"
+import { requestRebuild } from "../../src/projections/ProjectionStore.ts"
+import { handleJobCommand, jobParams, requestJob } from "../support/jobCommands.ts"
 import { APP_SECRET, type DataPlane, PREVIOUS_SECRET, startDataPlane } from "../support/dataPlaneHarness.ts"
 
 /** Every webhook topic of Admin API 2026-07, read from Shopify's own schema. */
@@ -286,9 +291,16 @@ describe("mandatory compliance webhooks (PostgreSQL 15, embedded log)", () => {
     const s = "closing-down.myshopify.com"
     await seedCustomer(s, 90, "someone@example.com")
     await dp.run(ShopTokens.use((t) => t.save(s, Redacted.make("shpat_closing"), "read_products")))
-    await dp.until(async () => ((await dp.events(s)).length >= 3 ? true : undefined), "seed events")
+    // a Flowmend job: the merchant's query and metafield value are the shop's data too
+    const jobValue = "Closing Down Sale 4c1e"
+    const jobId = "0199a000-0000-7000-8000-00000000c10s".replace("s", "5")
+    await dp.run(handleJobCommand(s, requestJob(jobId, s, jobParams({ value: jobValue, queryString: "tag:closing-4c1e" }), "2026-11-20T10:00:00Z")))
+    await dp.until(async () => ((await dp.events(s)).length >= 4 ? true : undefined), "seed events")
     await dp.projectionsCaughtUp()
     expect((await dp.query("SELECT 1 FROM shopify_orders WHERE shop = $1", s)).length).toBe(2)
+    // in the read model until the redaction; never in clear in the event store
+    expect((await dp.searchDatabase(jobValue)).hits.some((h) => h.startsWith("jobs"))).toBe(true)
+    expect((await dp.query("SELECT 1 FROM events WHERE shop = $1 AND data::text LIKE $2", s, `%${jobValue}%`))).toEqual([])
     await dp.webhook("shop/redact", s, { shop_id: 1, shop_domain: s })
     await dp.until(async () => ((await dp.events(s)).some((e) => e.type === "shop.redacted") ? true : undefined), "shop.redacted")
     await dp.projectionsCaughtUp()
@@ -296,6 +308,28 @@ describe("mandatory compliance webhooks (PostgreSQL 15, embedded log)", () => {
       expect(await dp.query(`SELECT 1 FROM ${table} WHERE shop = $1`, s), table).toEqual([])
     }
     expect((await dp.searchDatabase("someone@example.com")).hits).toEqual([])
+    expect((await dp.searchDatabase(jobValue)).hits).toEqual([])
+    expect((await dp.searchDatabase("closing-4c1e")).hits).toEqual([])
+    // the job's events are still in the log, unreadable
+    const jobEvents = await dp.run(Stream.runCollect(EventStore.use((store) => Effect.succeed(store.readStream(`job-${jobId}`))).pipe(Stream.unwrap)))
+    expect(jobEvents.length).toBeGreaterThan(0)
+    expect(jobEvents.every((e) => e.redacted === true && e.data === null)).toBe(true)
+    // an operator's rebuild of every projection after the redaction replays past the unreadable events
+    for (const projection of allProjections) {
+      const building = await dp.run(Effect.flatMap(SqlClient.SqlClient, (sql) => requestRebuild(sql, projection)))
+      await dp.until(async () => {
+        const live = await dp.query<{ generation: number }>(
+          "SELECT generation FROM projection_generations WHERE name = $1 AND status = 'live'",
+          projection.name
+        )
+        return live[0]?.generation === building.generation ? true : undefined
+      }, `the rebuilt ${projection.name} projection goes live`)
+    }
+    for (const table of ["jobs", "job_timeline", "shopify_orders", "shopify_customers"]) {
+      expect(await dp.query(`SELECT 1 FROM ${table} WHERE shop = $1`, s), table).toEqual([])
+    }
+    // the audit trail keeps only the redaction itself
+    expect(await dp.query("SELECT event_type FROM audit_log WHERE shop = $1", s)).toEqual([{ event_type: "shop.redacted" }])
     expect(await dp.query("SELECT 1 FROM data_keys WHERE shop = $1", s)).toEqual([])
     expect(Option.isNone(await dp.run(ShopTokens.use((t) => t.get(s))))).toBe(true)
     for (const e of (await dp.events(s)).filter((e) => e.data["record"] !== undefined)) {

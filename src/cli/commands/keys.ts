@@ -10,7 +10,7 @@
  * Embedded/demo mode (the key file `$SUMERU_DATA_DIR/keys.json`): stop the server, run
  * `sumeru keys rotate --generate-key` (adds a fresh key, makes it current, rotates), start it.
  */
-import { Effect } from "effect"
+import { Effect, Layer } from "effect"
 import { Command, Flag } from "effect/cli"
 import * as KeyRing from "../../../adapters/crypto/KeyRing.ts"
 import { keyUsage, KeysMissingFromRing, rotateKeys } from "../../../adapters/postgres/PgKeyRotation.ts"
@@ -77,7 +77,8 @@ const rotate = Command.make(
         const kid = yield* KeyRing.addKeyToFile(source.path)
         yield* printLine(`generated key ${kid} in ${source.path}; it is now the current key`)
       }
-      const report = yield* rotateKeys({ batchSize }).pipe(Effect.provide(KeyRing.layerFromConfig))
+      // a fresh ring: the key just added must be in it
+      const report = yield* rotateKeys({ batchSize }).pipe(Effect.provide(Layer.fresh(KeyRing.layerFromConfig)))
       yield* printLine(
         `re-encrypted ${plural(report.tokens, "shop token")} and re-wrapped ${plural(report.dataKeys, "data key")} under ${report.currentKid}`
       )
