@@ -218,7 +218,18 @@ export const keyFilePath = Effect.map(
 export const keySourceFromConfig: Effect.Effect<KeySource, InvalidKeyRing | Config.ConfigError> = Effect.gen(function*() {
   const keys = nonEmpty(yield* Config.option(Config.Redacted(ENV_KEYS)))
   const kid = nonEmpty(yield* Config.option(Config.String(ENV_KID)))
-  if (Option.isNone(keys) && Option.isNone(kid)) return { _tag: "File", path: yield* keyFilePath } as const
+  if (Option.isNone(keys) && Option.isNone(kid)) {
+    // A key file is one machine's: with a shared PostgreSQL every process would seal under a
+    // key of its own, and the others could not open it.
+    const databaseUrl = nonEmpty(yield* Config.option(Config.Redacted("DATABASE_URL")))
+    if (Option.isSome(databaseUrl)) {
+      return yield* new InvalidKeyRing({
+        message: `DATABASE_URL is set, so ${ENV_KEYS} and ${ENV_KID} are required: every process sharing the database must use the same keys ` +
+          `(a key file is per machine). Generate a key with \`openssl rand -base64 32\`; see .env.example.`
+      })
+    }
+    return { _tag: "File", path: yield* keyFilePath } as const
+  }
   if (Option.isNone(keys)) return yield* new InvalidKeyRing({ message: `${ENV_KID} is set but ${ENV_KEYS} is not: configure both, or neither (embedded key file).` })
   if (Option.isNone(kid)) return yield* new InvalidKeyRing({ message: `${ENV_KEYS} is set but ${ENV_KID} is not: name the current key id.` })
   const parsed = yield* parseKeysJson(Redacted.value(keys.value), ENV_KEYS)

@@ -137,7 +137,9 @@ describe("KeyRing configuration", () => {
         [{ SUMERU_ENCRYPTION_KEY_ID: "k1" }, /SUMERU_ENCRYPTION_KEYS is not/],
         [{ SUMERU_ENCRYPTION_KEYS: `{"k1": "${hexKey}"`, SUMERU_ENCRYPTION_KEY_ID: "k1" }, /not valid JSON/],
         [{ SUMERU_ENCRYPTION_KEYS: `["${hexKey}"]`, SUMERU_ENCRYPTION_KEY_ID: "k1" }, /must be a JSON object/],
-        [{ SUMERU_ENCRYPTION_KEYS: JSON.stringify({ k1: `${hexKey}!` }), SUMERU_ENCRYPTION_KEY_ID: "k1" }, /Key k1 in SUMERU_ENCRYPTION_KEYS is not a base64 string/]
+        [{ SUMERU_ENCRYPTION_KEYS: JSON.stringify({ k1: `${hexKey}!` }), SUMERU_ENCRYPTION_KEY_ID: "k1" }, /Key k1 in SUMERU_ENCRYPTION_KEYS is not a base64 string/],
+        // a shared database needs shared keys: no silent per-machine key file
+        [{ DATABASE_URL: "postgres://sumeru@db.internal/sumeru" }, /DATABASE_URL is set, so SUMERU_ENCRYPTION_KEYS and SUMERU_ENCRYPTION_KEY_ID are required/]
       ]
       for (const [env, message] of cases) {
         const error = yield* Effect.flip(fromEnv(env))

@@ -12,6 +12,8 @@ import * as KeyRing from "../../adapters/crypto/KeyRing.ts"
 import * as PgSecrets from "../../adapters/postgres/PgSecrets.ts"
 import { freshPostgresUrl } from "../support/databases.ts"
 import { cliEnv, expectUserError, runCli, withEmbedded, withPostgres } from "../cli/support.ts"
+import { EventStore } from "../../src/eventstore/EventStore.ts"
+import { ev, meta } from "../support/fixtures.ts"
 
 const k1 = randomBytes(32).toString("base64")
 const k2 = randomBytes(32).toString("base64")
@@ -85,6 +87,20 @@ describe("sumeru keys", () => {
     expect(after.stdout).toMatch(/^k2\s+2\s+3\s+current$/m)
     expect(after.stdout).not.toMatch(/^k1/m)
     expect(await withPostgres(url, readTokens(ringFrom({ k2 }, "k2"), Object.keys(tokens)))).toEqual(tokens)
+  }, 120_000)
+
+  it("on PostgreSQL without keys: `start` refuses, commands that open no sealed data work, the others say what is missing", async () => {
+    const url = freshPostgresUrl()
+    await withPostgres(url, EventStore.use((store) =>
+      store.append("job-nokeys", "a.myshopify.com", "no_stream", [ev("job.requested", { jobId: "nokeys", input: { value: "v" } })], meta())))
+    const env = envWith(cliEnv({ url }))
+    const start = await runCli(["start", "--role", "ingress", "--port", "0"], env)
+    expect(start.code).toBe(1)
+    expect(start.stderr).toMatch(/DATABASE_URL is set, so SUMERU_ENCRYPTION_KEYS and SUMERU_ENCRYPTION_KEY_ID are required/)
+    const status = await runCli(["projections", "status"], env)
+    expect(status.code, status.stderr).toBe(0)
+    expect(status.stderr).toBe("")
+    await expectUserError(await runCli(["events", "replay", "--shop", "a.myshopify.com"], env), /SUMERU_ENCRYPTION_KEYS/)
   }, 120_000)
 
   it("embedded: `rotate --generate-key` adds a current key to keys.json and re-encrypts under it", async () => {
