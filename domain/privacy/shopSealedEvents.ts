@@ -1,29 +1,37 @@
 /**
- * Which events carry the shop's own business data in their payload, so that the event
- * store keeps the whole payload sealed under the shop's data key (crypto-shredding): after
- * `shop/redact` destroys that key, these immutable events no longer open.
+ * Which events carry the shop's own business data, so that the event store keeps it sealed
+ * under the shop's data key (crypto-shredding): after `shop/redact` destroys that key, these
+ * immutable events no longer open.
  *
  * - Flowmend jobs (`job.*`): the merchant's queries, metafield values, who asked, error
  *   previews quoting their catalogue.
- * - Third-party data (`ad_spend.recorded`, `seo_ranking.recorded`, and conversions or custom
- *   events that name no customer): spend, rankings and revenue figures.
+ * - Third-party and storefront data (`ad_spend.recorded`, `seo_ranking.recorded`,
+ *   `conversion.recorded`, `custom_event.recorded`, `touchpoint.recorded`): spend, rankings,
+ *   revenue, landing pages, referrers and campaigns.
+ * - Dead-letter notices (`message.dead_lettered`): their error text may quote the message.
  *
- * Events whose data names a `subject` already seal their identifying part under that
- * subject's key, and keep `subject` in clear so that a customer's data export finds them by
- * index; they are left as their producer wrote them. Everything else (install lifecycle,
- * privacy records, dead-letter notices, queue bookkeeping) holds ids and counts only.
+ * An event whose data names a `subject` has already sealed its identifying part
+ * (`identifying`) under that subject's key; `subject` must stay in clear so that a customer's
+ * data export finds the event by index. For those, everything else is sealed under the shop's
+ * key beside them ({@link SUBJECT_FIELDS}); the others are sealed whole. Install lifecycle and
+ * privacy records hold ids and counts only and stay as written.
  */
 
-const WHOLE_PAYLOAD_TYPES: ReadonlySet<string> = new Set([
+const SHOP_DATA_TYPES: ReadonlySet<string> = new Set([
   "ad_spend.recorded",
   "seo_ranking.recorded",
   "conversion.recorded",
-  "custom_event.recorded"
+  "custom_event.recorded",
+  "touchpoint.recorded",
+  "message.dead_lettered"
 ])
 
-const namesSubject = (data: unknown): boolean =>
-  typeof data === "object" && data !== null && !Array.isArray(data) && "subject" in data
+/** Whether the store seals this event type's payload under the shop's key. */
+export const sealedUnderShopKey = (type: string): boolean => type.startsWith("job.") || SHOP_DATA_TYPES.has(type)
 
-/** Whether an event of this type with this payload is stored sealed under the shop's key. */
-export const sealedUnderShopKey = (type: string, data: unknown): boolean =>
-  (type.startsWith("job.") || WHOLE_PAYLOAD_TYPES.has(type)) && !namesSubject(data)
+/** The fields of a subject-naming payload that stay beside the shop-sealed rest. */
+export const SUBJECT_FIELDS = ["subject", "identifying"] as const
+
+/** Whether a payload names a subject (and so is sealed field-wise, keeping `subject` in clear). */
+export const namesSubject = (data: unknown): data is Readonly<Record<string, unknown>> & { readonly subject: unknown } =>
+  typeof data === "object" && data !== null && !Array.isArray(data) && "subject" in data

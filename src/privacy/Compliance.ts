@@ -25,6 +25,7 @@ import type { SqlError } from "effect/sql/SqlError"
 import { createHash } from "node:crypto"
 import type { CustomerPrivacyRequest } from "../../domain/shopify/webhookRecords.ts"
 import { customerSubjects } from "../../domain/shopify/webhookRecords.ts"
+import { EventSealing } from "../eventstore/EventSealing.ts"
 import { type DecryptionFailed, PiiVault, Sealed, type SecretsUnavailable, ShopTokens } from "../secrets/Secrets.ts"
 
 /** A stable UUID (RFC 9562 version 8) from a name: a retried request exports under the same id. */
@@ -68,14 +69,16 @@ export const exportCustomerData = (shop: string, request: CustomerPrivacyRequest
   Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
     const vault = yield* PiiVault
+    const sealing = yield* EventSealing
     const subjects = customerSubjects(request)
     const rows = yield* sql<{ position: string; type: string; stream_id: string; occurred_at: Date; data: unknown }>`
       SELECT position::text AS position, type, stream_id, occurred_at, data
         FROM events
        WHERE shop = ${shop} AND data->>'subject' = ANY(${subjects as Array<string>})
        ORDER BY position`
+    // the store's shop-sealed part first (as any reader sees the event), then the customer's
     const events = yield* Effect.forEach(rows, (r) =>
-      Effect.map(openDeep(vault, shop, r.data), (data) => ({
+      Effect.map(Effect.flatMap(sealing.open(shop, r.type, r.data), (opened) => openDeep(vault, shop, opened.data)), (data) => ({
         position: Number(r.position),
         type: r.type,
         stream_id: r.stream_id,

@@ -22,6 +22,7 @@ import { isoInstant, normalizeWebhook, parseCustomerPrivacyRequest } from "../..
 import type { Handler } from "../actors/AppHandlers.ts"
 import { shopStreamId } from "../app/InstallHandlers.ts"
 import { type Append, type Decision, type HandlerContext, PermanentFailure, TransientFailure } from "../actors/ShopHandlers.ts"
+import { EventSealing } from "../eventstore/EventSealing.ts"
 import { exportCustomerData, redactCustomer, redactShop } from "../privacy/Compliance.ts"
 import { PiiVault, type Sealed, ShopTokens } from "../secrets/Secrets.ts"
 
@@ -51,7 +52,7 @@ export const makeWebhookHandlers = Effect.gen(function*() {
   const vault = yield* PiiVault
   const tokens = yield* ShopTokens
   // the compliance operations read these services from their context
-  const services = Effect.provideContext(yield* Effect.context<PiiVault | ShopTokens | SqlClient.SqlClient>())
+  const services = Effect.provideContext(yield* Effect.context<PiiVault | ShopTokens | EventSealing | SqlClient.SqlClient>())
 
   const handle = (ctx: HandlerContext): Effect.Effect<Decision, PermanentFailure | TransientFailure> =>
     Effect.gen(function*() {
@@ -146,7 +147,8 @@ export const makeWebhookHandlers = Effect.gen(function*() {
         // only reachable for an export of a customer who was already redacted: nothing to export
         SubjectShredded: (e) => Effect.fail(new PermanentFailure({ reason: `${e.subject} was redacted; nothing is held to export` })),
         DecryptionFailed: (e) => Effect.fail(secretsFailure(e)),
-        SqlError: (e) => Effect.fail(new TransientFailure({ reason: `database: ${e.message}` }))
+        SqlError: (e) => Effect.fail(new TransientFailure({ reason: `database: ${e.message}` })),
+        PersistenceError: (e) => Effect.fail(new TransientFailure({ reason: `event store: ${e.operation}` }))
       })
     )
 

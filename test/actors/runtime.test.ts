@@ -4,7 +4,7 @@
  * other shops carry on, durable timers, passivation.
  */
 import { assert, describe, layer } from "@effect/vitest"
-import { Duration, Effect, Layer } from "effect"
+import { Duration, Effect, Layer, Stream } from "effect"
 import { SqlClient } from "effect/sql"
 import * as EmbeddedShopLog from "../../adapters/embedded/EmbeddedShopLog.ts"
 import { coreLayer } from "../../src/CoreLayer.ts"
@@ -15,6 +15,7 @@ import { awaitDrained, awaitEventCount, checkOrder, publishInterleaved, shopName
 import { gate, testHandlersLayer } from "../support/testHandlers.ts"
 import { pollUntil, streamNs } from "../support/poll.ts"
 import { testKeyRing } from "../support/keys.ts"
+import { EventStore } from "../../src/eventstore/EventStore.ts"
 
 const runtimeLayer = (db: ReturnType<typeof postgresLayer>, scale: { shops: number; perShop: number }) => {
   const core = coreLayer(db, testKeyRing())
@@ -117,9 +118,9 @@ for (const suite of suites) {
           assert.deepStrictEqual(dead.map((d) => [d.message_id, d.attempts, d.permanent]), [["p-1", 4, false], ["p-3", 1, true]])
           assert.match(dead[0]!.error, /always fails/)
           assert.deepStrictEqual(yield* streamNs(poisoned), [0, 1, 2])
-          const events = yield* sql<{ type: string; data: { messageId: string } }>`
-            SELECT type, data FROM events WHERE stream_id = ${`deadletters-${poisoned}`} ORDER BY stream_version`
-          assert.deepStrictEqual(events.map((e) => [e.type, e.data.messageId]), [["message.dead_lettered", "p-1"], ["message.dead_lettered", "p-3"]])
+          // read through the store: the notice is sealed under the shop's key at rest
+          const events = yield* Stream.runCollect(Stream.unwrap(EventStore.use((store) => Effect.succeed(store.readStream(`deadletters-${poisoned}`)))))
+          assert.deepStrictEqual(events.map((e) => [e.type, (e.data as { messageId: string }).messageId]), [["message.dead_lettered", "p-1"], ["message.dead_lettered", "p-3"]])
         }))
 
       it.effect("a transient failure is retried in place: the shop's later messages wait behind it", () =>

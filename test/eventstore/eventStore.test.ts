@@ -194,26 +194,29 @@ for (const backend of backends) {
             ev("job.requested", { jobId: "sealed-1", input: { value: secret } }),
             ev("job.started", { jobId: "sealed-1" })
           ], meta())
-          // an event naming a subject keeps its producer's shape; other events stay as written
-          yield* store.append("ext-sealed", shop, "any", [ev("conversion.recorded", { subject: "customer:1", identifying: null, value: 5 })], meta())
+          // an event naming a subject keeps `subject` (and its subject-sealed part) in clear beside the rest
+          const conversion = { subject: "customer:1", identifying: null, campaign: secret, value: 5 }
+          yield* store.append("ext-sealed", shop, "any", [ev("conversion.recorded", conversion)], meta())
           yield* store.append("other-sealed", shop, "any", [ev("x.plain", { note: secret })], meta())
-          const stored = yield* sql<{ type: string; data: string }>`SELECT type, data::text AS data FROM events WHERE shop = ${shop} ORDER BY position`
-          assert.deepStrictEqual(stored.map((r) => [r.type, r.data.includes(secret), r.data.includes('"sealed": 1')]), [
-            ["job.requested", false, true],
-            ["job.started", false, true],
-            ["conversion.recorded", false, false],
-            ["x.plain", true, false]
+          const stored = yield* sql<{ type: string; data: string; subject: string | null }>`
+            SELECT type, data::text AS data, data->>'subject' AS subject FROM events WHERE shop = ${shop} ORDER BY position`
+          assert.deepStrictEqual(stored.map((r) => [r.type, r.data.includes(secret), r.data.includes('"sealed": 1'), r.subject]), [
+            ["job.requested", false, true, "shop"],
+            ["job.started", false, true, "shop"],
+            ["conversion.recorded", false, true, "customer:1"],
+            ["x.plain", true, false, null]
           ])
           const read = yield* Stream.runCollect(store.readStream("job-sealed-1"))
           assert.deepStrictEqual(read.map((e) => e.data), [{ jobId: "sealed-1", input: { value: secret } }, { jobId: "sealed-1" }])
           assert.isTrue(read.every((e) => e.redacted === undefined))
+          assert.deepStrictEqual((yield* Stream.runCollect(store.readStream("ext-sealed")))[0]!.data, conversion)
 
           yield* vault.shredShop(shop)
           const after = yield* Stream.runCollect(store.readAll({ shop }))
           assert.deepStrictEqual(after.map((e) => [e.type, e.redacted === true, e.data === null]), [
             ["job.requested", true, true],
             ["job.started", true, true],
-            ["conversion.recorded", false, false],
+            ["conversion.recorded", true, true],
             ["x.plain", false, false]
           ])
           // the events themselves are untouched: immutable, only their key is gone

@@ -51,6 +51,7 @@ const foreignTransaction = (release: Deferred.Deferred<void>, started: Deferred.
     const context = yield* Layer.build(PgClient.layer({ url: Redacted.make(inject("pgUrl")), maxConnections: 1 }))
     const foreign = Context.get(context, SqlClient.SqlClient)
     yield* foreign.withTransaction(Effect.gen(function*() {
+      // as text: selecting an xid8 value made the @effect/sql-pg query never complete (seen here)
       yield* foreign`SELECT pg_current_xact_id()::text`
       yield* Deferred.succeed(started, undefined)
       yield* Deferred.await(release)
