@@ -9,6 +9,7 @@ import { SqlClient } from "effect/sql"
 import { streamsProjection } from "../../projections/streams.ts"
 import { auditLogProjection } from "../../projections/auditLog.ts"
 import { EventStore } from "../../src/eventstore/EventStore.ts"
+import { PiiVault } from "../../src/secrets/Secrets.ts"
 import { coreLayer } from "../../src/CoreLayer.ts"
 import type { Projection } from "../../src/projections/Projection.ts"
 import { projectionStatus, runProjections } from "../../src/projections/ProjectionRunner.ts"
@@ -81,6 +82,31 @@ for (const backend of backends) {
           const after = yield* sql<{ n: number }>`SELECT count(*)::int AS n FROM streams WHERE stream_id LIKE 'after-bug-%'`
           assert.isAbove(after[0]!.n, 0)
           assert.isAbove(attempts, 0)
+          assert.isUndefined(runner.pollUnsafe())
+          yield* Fiber.interrupt(runner)
+        }))
+
+      it.effect("events whose shop's key was shredded are passed over: a strict fold never sees their missing data", () =>
+        Effect.gen(function*() {
+          const store = yield* EventStore
+          const vault = yield* PiiVault
+          const seen: Array<string> = []
+          // a fold that trusts its events: null data would be a defect
+          const strict: Projection = {
+            name: "strict_jobs",
+            version: 1,
+            eventTypes: ["job.requested"],
+            tables: [{ name: "strict_jobs_rows", columns: ["id text NOT NULL"], primaryKey: ["id"] }],
+            apply: (events) =>
+              Effect.forEach(events, (e) =>
+                e.data === null ? Effect.die(new TypeError(`no data in ${e.eventId}`)) : Effect.sync(() => seen.push((e.data as { jobId: string }).jobId)), { discard: true })
+          }
+          yield* store.append("job-gone-1", "gone.myshopify.com", "any", [ev("job.requested", { jobId: "gone-1" })], meta())
+          yield* store.append("job-kept-1", "kept.myshopify.com", "any", [ev("job.requested", { jobId: "kept-1" })], meta())
+          yield* vault.shredShop("gone.myshopify.com")
+          const runner = yield* Effect.forkChild(runProjections([strict], { batchSize: 8 }))
+          yield* awaitCaughtUp("strict_jobs")
+          assert.deepStrictEqual(seen, ["kept-1"])
           assert.isUndefined(runner.pollUnsafe())
           yield* Fiber.interrupt(runner)
         }))
