@@ -58,6 +58,7 @@ import { memoryOf, startServer } from "./bench/ingress-server.ts"
 import { percentile } from "./bench/pipeline-report.ts"
 import { cpuSecondsOf, findPidByCmdline, machineBusySeconds } from "./bench/proc.ts"
 import { bool, num } from "./bench/env.ts"
+import { makeCleanups } from "./bench/cleanups.ts"
 
 // ------------------------------------------------------------------ configuration
 
@@ -116,26 +117,8 @@ const out = (s: string) => process.stdout.write(s + "\n")
 
 const rows: Array<IngressRow> = []
 const notes: Array<string> = []
-const cleanups: Array<[string, () => Promise<void> | void]> = []
+const { steps: cleanups, run: cleanup } = makeCleanups()
 let failed = false
-let cleaning: Promise<void> | null = null
-const cleanup = (): Promise<void> =>
-  cleaning ??= (async () => {
-    for (const [name, fn] of cleanups.reverse()) {
-      try {
-        await fn()
-      } catch (e) {
-        process.stderr.write(`cleanup of ${name} failed: ${String(e)}\n`)
-      }
-    }
-    cleanups.length = 0
-  })()
-for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
-  process.once(signal, () => {
-    process.stderr.write(`\n${signal}: stopping servers and removing temp dirs...\n`)
-    void cleanup().finally(() => process.exit(130))
-  })
-}
 
 const started = performance.now()
 out("bench:ingress — signed webhooks → durable publish → 200, against `sumeru start` (a child process)")

@@ -45,6 +45,7 @@ import {
   SUMMARY_PREFIX
 } from "./bench/pipeline-report.ts"
 import { findPidByCmdline, peakRssOfPid } from "./bench/proc.ts"
+import { makeCleanups } from "./bench/cleanups.ts"
 
 const childJob = process.env.BENCH_PIPELINE_CHILD
 
@@ -65,29 +66,16 @@ async function runParent(): Promise<void> {
   )
   const rows: Array<PipelineRow> = []
   const summaries: Array<BackendSummary> = []
-  const cleanups: Array<[string, () => Promise<void> | void]> = []
   let current: ChildProcess | null = null
-  let cleaning: Promise<void> | null = null
-  const cleanup = (): Promise<void> =>
-    cleaning ??= (async () => {
-      if (current !== null && current.exitCode === null) current.kill("SIGKILL")
-      for (const [name, fn] of cleanups.reverse()) {
-        try {
-          await fn()
-        } catch (e) {
-          process.stderr.write(`cleanup of ${name} failed: ${String(e)}\n`)
-        }
-      }
-      cleanups.length = 0
-    })()
   let interrupted = false
-  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
-    process.once(signal, () => {
+  const { steps: cleanups, run: cleanup } = makeCleanups({
+    first: () => {
+      if (current !== null && current.exitCode === null) current.kill("SIGKILL")
+    },
+    onSignal: () => {
       interrupted = true
-      process.stderr.write(`\n${signal}: stopping servers and removing temp dirs...\n`)
-      void cleanup().finally(() => process.exit(130))
-    })
-  }
+    }
+  })
 
   const started = performance.now()
   let natsPeakRss: number | null = null
