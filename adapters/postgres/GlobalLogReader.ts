@@ -88,7 +88,7 @@ const horizonOnce = (
                    AND w.positions[cardinality(w.positions)] - ${after}::bigint <> cardinality(w.positions)
                THEN array(
                  SELECT backend_xid::text FROM pg_stat_activity
-                  WHERE datid = (SELECT oid FROM pg_database WHERE datname = current_database())
+                  WHERE datname = current_database()
                     AND backend_xid IS NOT NULL AND pid <> pg_backend_pid()
                  UNION ALL
                  SELECT transaction::text FROM pg_prepared_xacts WHERE database = current_database())

@@ -250,7 +250,7 @@ export const make = Effect.gen(function*() {
       SELECT (SELECT max(position) FROM events) AS max,
              (SELECT extract(epoch FROM now() - min(xact_start))::float8 FROM pg_stat_activity
                WHERE backend_xid IS NOT NULL AND pid <> pg_backend_pid()
-                 AND datid = (SELECT oid FROM pg_database WHERE datname = current_database())) AS oldest`
+                 AND datname = current_database()) AS oldest`
     const max = Number(rows[0]?.max ?? 0)
     // Walk forward from the highest fully committed prefix we can prove.
     let after = Math.max(0, max - 10_000)

@@ -14,7 +14,7 @@
 import { Context, Effect, Layer, Option, Schema } from "effect"
 import type { NewEvent } from "../../domain/events/Envelope.ts"
 import { namesSubject, sealedUnderShopKey, SUBJECT_FIELDS } from "../../domain/privacy/shopSealedEvents.ts"
-import { type DecryptionFailed, PiiVault, Sealed, type SecretsUnavailable, shopSubject, type SubjectShredded } from "../secrets/Secrets.ts"
+import { PiiVault, Sealed, type SecretsUnavailable, shopSubject, type SubjectShredded } from "../secrets/Secrets.ts"
 import { PersistenceError } from "./EventStore.ts"
 
 export interface OpenedPayload {
@@ -56,9 +56,6 @@ export const layerFromVault: Layer.Layer<EventSealing, never, PiiVault> = Layer.
       return Effect.map(vault.seal(shop, shopSubject, rest), (shopSealed) => ({ ...clear, shopSealed }))
     }
 
-    const openSealed = (shop: string, sealed: Sealed): Effect.Effect<Option.Option<unknown>, SecretsUnavailable | DecryptionFailed> =>
-      vault.open(shop, sealed)
-
     return {
       seal: (shop, events) =>
         events.some((e) => sealedUnderShopKey(e.type))
@@ -74,7 +71,7 @@ export const layerFromVault: Layer.Layer<EventSealing, never, PiiVault> = Layer.
         const whole = isShopSealed(data)
         const beside = !whole && namesSubject(data) && isShopSealed(data["shopSealed"]) ? data : null
         if (!whole && beside === null) return Effect.succeed({ data, redacted: false }) // written before sealing, or by a test
-        return openSealed(shop, whole ? data : beside!["shopSealed"] as Sealed).pipe(
+        return vault.open(shop, whole ? data : beside!["shopSealed"] as Sealed).pipe(
           Effect.map(Option.match({
             onNone: (): OpenedPayload => ({ data: null, redacted: true }),
             onSome: (opened): OpenedPayload => {
