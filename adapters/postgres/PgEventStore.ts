@@ -47,9 +47,12 @@ export interface EventRow {
 }
 
 /** Opens the store-sealed payloads of fetched rows (see `EventSealing`). */
-export const openRows = (sealing: EventSealing["Service"], rows: ReadonlyArray<EventRow>) =>
+export const openRows = <R extends { readonly shop: string; readonly type: string; readonly data: unknown }>(
+  sealing: EventSealing["Service"],
+  rows: ReadonlyArray<R>
+) =>
   Effect.forEach(rows, (row) =>
-    Effect.map(sealing.open(row.shop, row.type, row.data), (opened): EventRow =>
+    Effect.map(sealing.open(row.shop, row.type, row.data), (opened): R & { readonly redacted?: true } =>
       opened.data === row.data ? row : opened.redacted ? { ...row, data: null, redacted: true } : { ...row, data: opened.data }))
 
 export const toRecordedEvent = (upcasters: UpcasterRegistry) => (row: EventRow): RecordedEvent => {

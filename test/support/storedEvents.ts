@@ -2,9 +2,8 @@
  * Tests that read the `events` table with SQL see payloads as stored: the shop's business data
  * sealed (see `src/eventstore/EventSealing.ts`). This opens them the way the store does.
  */
-import { Effect } from "effect"
+import { openRows } from "../../adapters/postgres/PgEventStore.ts"
 import { EventSealing } from "../../src/eventstore/EventSealing.ts"
 
 export const openStored = <R extends { readonly shop: string; readonly type: string; readonly data: unknown }>(rows: ReadonlyArray<R>) =>
-  EventSealing.use((sealing) =>
-    Effect.forEach(rows, (row) => Effect.map(sealing.open(row.shop, row.type, row.data), (opened): R => ({ ...row, data: opened.data }))))
+  EventSealing.use((sealing) => openRows(sealing, rows))
