@@ -14,7 +14,7 @@ import { SqlClient } from "effect/sql"
 import type { SqlError } from "effect/sql/SqlError"
 import { DEFAULT_PARTITIONS, partitionOf } from "../../domain/shop/partition.ts"
 import { makeSignal } from "../../src/eventstore/LogWakeups.ts"
-import { type Delivery, type PublishAck, ShopLog, ShopLogUnavailable, type ShopMessage } from "../../src/shoplog/ShopLog.ts"
+import { type Delivery, type PublishAck, ShopLog, ShopLogUnavailable, type ShopMessage, type UnackedMessage } from "../../src/shoplog/ShopLog.ts"
 import { DatabaseMode } from "../postgres/Database.ts"
 
 export interface EmbeddedShopLogOptions {
@@ -181,7 +181,16 @@ export const make = (options?: EmbeddedShopLogOptions) =>
       Effect.mapError(unavailable("pending"))
     )
 
-    return ShopLog.of({ partitions, publish, consume, ping, pending })
+    const oldestUnacked = (partition: number) =>
+      sql<{ seq: bigint | number; shop: string; published_at: Date }>`
+        SELECT seq, shop, published_at FROM shop_log WHERE partition = ${partition} ORDER BY seq LIMIT 1`.pipe(
+        Effect.map((rows) =>
+          Option.map(Option.fromNullishOr(rows[0]), (r): UnackedMessage => ({ sequence: Number(r.seq), shop: r.shop, publishedAt: r.published_at }))
+        ),
+        Effect.mapError(unavailable("oldestUnacked"))
+      )
+
+    return ShopLog.of({ partitions, publish, consume, ping, pending, oldestUnacked })
   })
 
 export const layer = (options?: EmbeddedShopLogOptions) => Layer.effect(ShopLog, make(options))

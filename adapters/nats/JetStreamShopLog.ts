@@ -8,10 +8,19 @@
  *   are deleted, so the stream holds exactly the unacked backlog. `discard: new` makes a full
  *   stream reject publishes (ingress answers 503) instead of evicting; `max_age` (3 days) is
  *   the only eviction, a safety valve.
- * - One durable pull consumer per partition, `part-${p}`, filtered on the partition subject.
- *   `consume(p)` deletes and re-creates it (`deliver_policy: all`): on a WorkQueue stream this
- *   replays exactly the unacked backlog in stream order (NATS.md §1.3). Delivery counts
- *   restart at 1 then, so duplicates must be caught by idempotency downstream.
+ * - One durable pull consumer per partition, filtered on the partition subject. Every
+ *   `consume(p)` is a new *incarnation*: it deletes every consumer on the partition's subject
+ *   (whatever its name) and creates one under a name of its own, `part-${p}-${random}`, with
+ *   `deliver_policy: all`: on a WorkQueue stream this replays exactly the unacked backlog in
+ *   stream order (NATS.md §1.3). Delivery counts restart at 1 then, so duplicates must be
+ *   caught by idempotency downstream.
+ *   Why a fresh name: pulls and acks address a consumer by name. Under one reused name, a
+ *   previous incarnation's client (a pull loop not yet closed, a worker that lost its lock,
+ *   nats.js re-pulling after a reconnect or missed heartbeats — it checks only that the
+ *   *name* exists) attaches to the new consumer and takes messages from it, which then come
+ *   back only after `ack_wait`, behind later messages of their shop: per-shop order broken,
+ *   and, with a sequence fence downstream, messages skipped as "duplicates" (the loss of
+ *   issue 9). Under a fresh name such a client finds no consumer and stops.
  * - Publish dedupe: `Nats-Msg-Id: ${shop}:${messageId}` within `duplicate_window`; the
  *   authoritative dedupe stays in Postgres (NATS.md §1.4).
  *
@@ -64,7 +73,7 @@ import {
 } from "@nats-io/jetstream"
 import { type Cause, Config, DateTime, Effect, Layer, Option, Queue, Result, Schema, type Scope, Stream } from "effect"
 import { DEFAULT_PARTITIONS, partitionOf } from "../../domain/shop/partition.ts"
-import { type Delivery, type PublishAck, ShopLog, ShopLogUnavailable, type ShopMessage } from "../../src/shoplog/ShopLog.ts"
+import { type Delivery, type PublishAck, ShopLog, ShopLogUnavailable, type ShopMessage, type UnackedMessage } from "../../src/shoplog/ShopLog.ts"
 
 export interface JetStreamShopLogOptions {
   /** NATS URL(s), comma-separated (`nats://host:4222,nats://other:4222`). */
@@ -218,7 +227,7 @@ export const make = (options: JetStreamShopLogOptions): Effect.Effect<ShopLog["S
       return yield* Effect.die(new RangeError(`invalid subjectPrefix ${JSON.stringify(prefix)}`))
     }
     const subjectOf = (partition: number) => `${prefix}.${partition}`
-    const consumerName = (partition: number) => `part-${partition}`
+    const incarnationName = (partition: number) => `part-${partition}-${crypto.randomUUID().slice(0, 8)}`
 
     const nc: NatsConnection = yield* Effect.acquireRelease(
       attempt("connect", connectTimeoutMs + 1_000, () =>
@@ -359,12 +368,21 @@ export const make = (options: JetStreamShopLogOptions): Effect.Effect<ShopLog["S
         if (!Number.isInteger(partition) || partition < 0 || partition >= partitions) {
           return yield* Effect.die(new RangeError(`partition ${partition} outside 0..${partitions - 1}`))
         }
-        const durable = consumerName(partition)
+        const durable = incarnationName(partition)
         const op = `consume(${partition})`
-        // Re-create the durable: the new one starts at the oldest unacked message.
-        yield* attempt(op, requestTimeoutMs, () => jsm.consumers.delete(streamName, durable)).pipe(
-          Effect.catchIf((e) => isApiError(JetStreamApiCodes.ConsumerNotFound)(e.cause), () => Effect.succeed(false))
-        )
+        // End every earlier incarnation (a WorkQueue stream refuses two consumers on one
+        // subject anyway); the new one starts at the oldest unacked message.
+        const previous = yield* attempt(op, requestTimeoutMs, async () => {
+          const names: Array<string> = []
+          for await (const ci of jsm.consumers.list(streamName)) {
+            if (ci.config.filter_subject === subjectOf(partition)) names.push(ci.name)
+          }
+          return names
+        })
+        yield* Effect.forEach(previous, (name) =>
+          attempt(op, requestTimeoutMs, () => jsm.consumers.delete(streamName, name)).pipe(
+            Effect.catchIf((e) => isApiError(JetStreamApiCodes.ConsumerNotFound)(e.cause), () => Effect.succeed(false))
+          ), { discard: true })
         const config: Partial<ConsumerConfig> = {
           durable_name: durable,
           filter_subject: subjectOf(partition),
@@ -477,7 +495,21 @@ export const make = (options: JetStreamShopLogOptions): Effect.Effect<ShopLog["S
         })
       )
 
-    return ShopLog.of({ partitions, publish, consume, ping, pending })
+    // The first message stored under the partition's subject is its oldest unacked one.
+    const oldestUnacked = (partition: number) =>
+      attempt("oldestUnacked", requestTimeoutMs, () =>
+        // `next_by_subj` (STREAM.MSG.GET, nats-server ≥ 2.9) is missing from the client's types
+        jsm.streams.getMessage(streamName, { seq: 0, next_by_subj: subjectOf(partition) } as unknown as { seq: number })).pipe(
+          Effect.map((m) =>
+            m === null ? Option.none<UnackedMessage>() : Option.some<UnackedMessage>({
+              sequence: m.seq,
+              shop: m.header?.get(SHOP_HEADER) ?? "",
+              publishedAt: m.time
+            })
+          )
+        )
+
+    return ShopLog.of({ partitions, publish, consume, ping, pending, oldestUnacked })
   })
 
 /** Connects, ensures the stream, and closes (drains) the connection when the layer is released. */

@@ -7,12 +7,17 @@
  *   transaction. If the batch fails (say one message's expected version conflicts), its
  *   items are retried one by one, so one bad message never fails its neighbours.
  * At most one message per shop is in a batch: an actor awaits its commit before its next.
+ *
+ * "Already applied" means exactly one thing: the message's id is in `processed_messages`
+ * (written in the transaction that applied or dead-lettered it). A message's log sequence
+ * never makes it a duplicate; a message applied below the shop's highest applied sequence is
+ * applied anyway and reported `applied_late` (an order violation, see migration 0013).
  */
 import { Context, Duration, Effect, Exit, Layer, Request, RequestResolver } from "effect"
 import { SqlClient } from "effect/sql"
 import type { SqlError } from "effect/sql/SqlError"
 import type { AppendMetadata, NewEvent } from "../../domain/events/Envelope.ts"
-import { ConcurrencyConflict, PersistenceError, StreamOwnershipViolation } from "../../src/eventstore/EventStore.ts"
+import { ConcurrencyConflict, EventStore, type InvalidAppend, PersistenceError, StreamOwnershipViolation } from "../../src/eventstore/EventStore.ts"
 import type { Append, ScheduledMessage } from "../../src/actors/ShopHandlers.ts"
 import type { ShopMessage } from "../../src/shoplog/ShopLog.ts"
 import { EventSealing } from "../../src/eventstore/EventSealing.ts"
@@ -36,7 +41,19 @@ export interface CommitItem {
 export type CommitError = ConcurrencyConflict | StreamOwnershipViolation | PersistenceError
 
 class Begin extends Request.Class<{ readonly shop: string; readonly messageId: string; readonly sequence: number }, BeginResult, SqlError> {}
-class Commit extends Request.Class<{ readonly item: CommitItem }, "applied" | "already_applied", CommitError> {}
+/** `applied_late`: applied, but a later message of the shop had been applied before it. */
+export type CommitStatus = "applied" | "applied_late" | "already_applied"
+
+export interface DeadLetterItem {
+  readonly message: ShopMessage
+  readonly sequence: number
+  readonly error: string
+  readonly attempts: number
+  readonly permanent: boolean
+  readonly metadata: AppendMetadata
+}
+
+class Commit extends Request.Class<{ readonly item: CommitItem }, CommitStatus, CommitError> {}
 
 /** Maps `append_events`' custom SQLSTATEs to the store's typed errors. */
 export const classifyAppendError = (error: SqlError): CommitError => {
@@ -75,7 +92,16 @@ const itemJson = (item: CommitItem) => ({
 
 export class ActorStore extends Context.Service<ActorStore, {
   readonly begin: (m: ShopMessage, sequence: number) => Effect.Effect<BeginResult, SqlError>
-  readonly commit: (item: CommitItem) => Effect.Effect<"applied" | "already_applied", CommitError>
+  readonly commit: (item: CommitItem) => Effect.Effect<CommitStatus, CommitError>
+  /**
+   * Gives up on a message, in one transaction: the `dead_letters` row, the
+   * `message.dead_lettered` event, and the message id recorded as handled (a redelivery after
+   * a crash before the ack is then a duplicate, not a second dead letter). Returns false when
+   * the id was already handled (nothing written).
+   */
+  readonly deadLetter: (item: DeadLetterItem) => Effect.Effect<boolean, SqlError | CommitError | InvalidAppend>
+  /** Keeps the last error of a message that will be retried (shown by `deadletters` tooling). */
+  readonly recordError: (m: ShopMessage, error: string) => Effect.Effect<void, SqlError>
 }>()("sumeru/postgres/ActorStore") {
   static readonly layer = Layer.effect(
     ActorStore,
@@ -83,6 +109,7 @@ export class ActorStore extends Context.Service<ActorStore, {
       const sql = yield* SqlClient.SqlClient
       const afterAppend = yield* AfterAppend
       const sealing = yield* EventSealing
+      const store = yield* EventStore
 
       const beginResolver = RequestResolver.make<Begin>((entries) =>
         Effect.gen(function*() {
@@ -93,9 +120,8 @@ export class ActorStore extends Context.Service<ActorStore, {
             ), checked AS (
               -- LATERAL … LIMIT 1 keeps these primary-key probes even in a plan cached while the
               -- tables were empty (EXISTS was planned as a hash join over a full scan)
-              SELECT i.*, (c.hit IS NOT NULL OR p.hit IS NOT NULL) AS applied
+              SELECT i.*, (p.hit IS NOT NULL) AS applied
                 FROM input i
-                LEFT JOIN LATERAL (SELECT 1 AS hit FROM shop_cursors c WHERE c.shop = i.shop AND c.last_seq >= i.seq LIMIT 1) c ON true
                 LEFT JOIN LATERAL (SELECT 1 AS hit FROM processed_messages p WHERE p.shop = i.shop AND p.message_id = i.message_id LIMIT 1) p ON true
             ), attempt AS (
               INSERT INTO message_attempts (shop, message_id, attempts)
@@ -112,7 +138,7 @@ export class ActorStore extends Context.Service<ActorStore, {
       ).pipe(RequestResolver.setDelay(Duration.millis(1)), RequestResolver.batchN(500))
 
       const applyOne = (entry: Request.Entry<Commit>) =>
-        sql<{ idx: number; status: "applied" | "already_applied" }>`SELECT * FROM apply_messages(${JSON.stringify([itemJson(entry.request.item)])}::jsonb)`.pipe(
+        sql<{ idx: number; status: CommitStatus }>`SELECT * FROM apply_messages(${JSON.stringify([itemJson(entry.request.item)])}::jsonb)`.pipe(
           Effect.matchEffect({
             onFailure: (error) => Effect.sync(() => entry.completeUnsafe(Exit.fail(classifyAppendError(error)))),
             onSuccess: (rows) => Effect.sync(() => entry.completeUnsafe(Exit.succeed(rows[0]!.status)))
@@ -122,7 +148,7 @@ export class ActorStore extends Context.Service<ActorStore, {
       const commitResolver = RequestResolver.make<Commit>((entries) =>
         Effect.gen(function*() {
           const batch = yield* Effect.result(
-            sql<{ idx: number; status: "applied" | "already_applied" }>`
+            sql<{ idx: number; status: CommitStatus }>`
               SELECT * FROM apply_messages(${JSON.stringify(entries.map((e) => itemJson(e.request.item)))}::jsonb)`
           )
           if (batch._tag === "Success") {
@@ -136,7 +162,40 @@ export class ActorStore extends Context.Service<ActorStore, {
         })
       ).pipe(RequestResolver.setDelay(Duration.millis(1)), RequestResolver.batchN(200))
 
+      const deadLetter = (item: DeadLetterItem) =>
+        sql.withTransaction(Effect.gen(function*() {
+          const m = item.message
+          const fresh = yield* sql`
+            INSERT INTO processed_messages (shop, message_id) VALUES (${m.shop}, ${m.messageId})
+            ON CONFLICT DO NOTHING RETURNING 1 AS fresh`
+          if (fresh.length === 0) return false
+          yield* sql`
+            INSERT INTO dead_letters (shop, message_id, message, error, attempts, permanent)
+            VALUES (${m.shop}, ${m.messageId}, ${JSON.stringify(m)}::jsonb, ${item.error}, ${item.attempts}, ${item.permanent})`
+          yield* sql`
+            INSERT INTO shop_cursors (shop, last_seq) VALUES (${m.shop}, ${item.sequence})
+            ON CONFLICT (shop) DO UPDATE SET last_seq = greatest(shop_cursors.last_seq, excluded.last_seq), updated_at = now()`
+          yield* sql`DELETE FROM message_attempts WHERE shop = ${m.shop} AND message_id = ${m.messageId}`
+          yield* store.append(`deadletters-${m.shop}`, m.shop, "any", [{
+            type: "message.dead_lettered",
+            data: {
+              messageId: m.messageId,
+              messageType: m.type,
+              error: item.error,
+              attempts: item.attempts,
+              permanent: item.permanent,
+              sequence: item.sequence
+            }
+          }], item.metadata)
+          return true
+        }))
+
+      const recordError = (m: ShopMessage, error: string) =>
+        Effect.asVoid(sql`UPDATE message_attempts SET last_error = ${error} WHERE shop = ${m.shop} AND message_id = ${m.messageId}`)
+
       return ActorStore.of({
+        deadLetter,
+        recordError,
         begin: (m, sequence) => Effect.request(new Begin({ shop: m.shop, messageId: m.messageId, sequence }), beginResolver),
         // Sealed before batching, so a vault failure fails this item alone.
         commit: (item) =>

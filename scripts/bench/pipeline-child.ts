@@ -158,14 +158,14 @@ export const runChild = async (job: PipelineJob): Promise<void> => {
     Effect.gen(function*() {
       const real = yield* ActorStore
       return ActorStore.of({
-        begin: real.begin,
+        ...real,
         commit: (item) =>
           Effect.tap(real.commit(item), (status) =>
             Effect.sync(() => {
               const now = performance.now()
               const n = (item.message.payload as { n?: unknown } | null)?.n
               if (typeof n !== "number" || n < 0 || n >= planned) return
-              if (status === "applied" && commitAt[n] === 0) {
+              if (status !== "already_applied" && commitAt[n] === 0) {
                 commitAt[n] = now
                 stepCommitted[stepOf[n]!]!++
               } else {

@@ -58,6 +58,7 @@ try {
   const store = Layer.effect(ActorStore, Effect.gen(function*() {
     const real = yield* ActorStore
     return ActorStore.of({
+      ...real,
       begin: (m, seq) => Effect.suspend(() => {
         t.beginStart[nOf(m)] = stamp()
         return Effect.tap(real.begin(m, seq), () => Effect.sync(() => (t.beginEnd[nOf(m)] = stamp())))

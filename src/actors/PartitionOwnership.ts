@@ -25,6 +25,12 @@ export interface PartitionHooks {
   readonly acquire: (partition: number) => Effect.Effect<void>
   /** Stop consuming `p` and wait until its in-flight messages are done. */
   readonly release: (partition: number) => Effect.Effect<void>
+  /**
+   * Stop consuming `p` at once, in-flight messages included: its lock is gone, so another
+   * worker may already own it. Nothing is lost (unacked messages stay in the log) and
+   * nothing is applied twice (the actor's commit is fenced by the message id).
+   */
+  readonly abandon: (partition: number) => Effect.Effect<void>
 }
 
 const LOCK_SPACE = "hashtext('sumeru.partition')"
@@ -36,10 +42,12 @@ export const runOwnership = (options: OwnershipOptions, hooks: PartitionHooks) =
     const all = Array.from({ length: options.partitions }, (_, p) => p)
     if (mode.kind === "embedded") {
       yield* Effect.forEach(all, hooks.acquire, { discard: true })
-      return yield* Effect.never.pipe(Effect.ensuring(Effect.forEach(all, hooks.release, { discard: true })))
+      return yield* Effect.never.pipe(Effect.ensuring(Effect.forEach(all, hooks.release, { concurrency: "unbounded", discard: true })))
     }
     const sql = yield* SqlClient.SqlClient
     const interval = options.interval ?? Duration.seconds(1)
+    // A tick that hangs (network cut) must not keep a partition whose lock may be gone.
+    const tickTimeout = Duration.max(Duration.times(interval, 5), Duration.seconds(5))
     const staleSeconds = Duration.toSeconds(options.staleAfter ?? Duration.seconds(5))
     const owned = new Set<number>()
     const conn: Connection = yield* Effect.acquireRelease(
@@ -91,19 +99,31 @@ export const runOwnership = (options: OwnershipOptions, hooks: PartitionHooks) =
 
     yield* Effect.addFinalizer(() =>
       Effect.gen(function*() {
-        for (const p of [...owned]) yield* releaseOne(p).pipe(Effect.ignore)
+        // every partition drains at once (each under the runtime's bound), then unlocks
+        const releasing = [...owned]
+        yield* Effect.forEach(releasing, hooks.release, { concurrency: "unbounded", discard: true })
+        for (const p of releasing) {
+          owned.delete(p)
+          yield* run(`SELECT pg_advisory_unlock(${LOCK_SPACE}, $1)`, [p]).pipe(Effect.ignore)
+        }
         yield* run(`DELETE FROM workers WHERE worker_id = $1`, [options.workerId]).pipe(Effect.ignore)
       })
     )
-    // A failing tick (lost connection) drops every partition at once: fencing in the
-    // actor's transaction protects data, this protects throughput and order.
+    // A failing tick (lost lock session, or none within the bound) abandons every partition
+    // at once: the locks may already be another worker's. The message-id fence in the
+    // actor's transaction protects data; stopping at once keeps two owners from racing.
     return yield* tick.pipe(
+      Effect.timeoutOrElse({
+        duration: tickTimeout,
+        orElse: () => Effect.fail(new Error(`the lock session did not answer within ${Duration.format(tickTimeout)}`))
+      }),
       Effect.repeat(Schedule.spaced(interval)),
       Effect.tapCause((cause) =>
         Effect.gen(function*() {
-          yield* Effect.logError("partition ownership lost", cause)
-          for (const p of [...owned]) yield* hooks.release(p)
+          yield* Effect.logError("partition ownership lost: abandoning every partition", cause)
+          const lost = [...owned]
           owned.clear()
+          yield* Effect.forEach(lost, hooks.abandon, { concurrency: "unbounded", discard: true })
         })
       ),
       Effect.flatMap(() => Effect.never)

@@ -7,8 +7,8 @@
  * 1. count the attempt durably (before the handler runs: a message that crashes the process
  *    is still dead-lettered after N tries, whatever the consumer's delivery count says);
  * 2. run the shop's handler → a decision (events, timers, after-commit effects);
- * 3. in one transaction: advance the shop's fence (`shop_cursors.last_seq < seq`) and record
- *    the message id — if either says "already applied", nothing is written — then append
+ * 3. in one transaction: record the message id as handled — if it already was, nothing is
+ *    written (a duplicate is a message whose id was applied, nothing else) — then append
  *    every event and store the timers;
  * 4. ack; start the after-commit effects.
  *
@@ -17,14 +17,25 @@
  * (never nak'ed into reorder) and other shops carry on. After `maxAttempts`, or at once for
  * a permanent failure, the message is dead-lettered (`message.dead_lettered`) and the shop
  * moves on. Idle actors passivate: their memory is dropped.
+ *
+ * A partition is consumed in *incarnations*: each `log.consume` gets its own scope, actors
+ * and bookkeeping, and when it ends (consumer lost, log restarted, a stuck message found)
+ * its actors are stopped and its resources closed *before* the next incarnation replays the
+ * unacked backlog — so two incarnations never read one partition at once, and nothing
+ * delivered to an old one is left behind.
+ *
+ * Safety net: every `stuckCheckInterval` each incarnation compares the partition's oldest
+ * unacked message with what it has handed out. A message the consumer has passed, that no
+ * actor holds, on two checks in a row, is stuck (no consumer will deliver it again): it is
+ * reported (log line with sequence and shop, `sumeru_stuck_messages_total`, `/readyz`
+ * detail) and the partition is re-consumed, which redelivers it in order.
  */
-import { Cause, Context, Deferred, Duration, Effect, Exit, Fiber, FiberSet, Layer, Metric, Queue, Random, Schedule, Scope, Stream } from "effect"
+import { Cause, Context, Deferred, Duration, Effect, Exit, Fiber, FiberSet, Layer, Metric, Option, Queue, Random, Schedule, Schema, Scope, Stream } from "effect"
 import { SqlClient } from "effect/sql"
 import { uuidV7Unsafe } from "effect/crypto/SecureRandom"
 import { ActorStore } from "../../adapters/postgres/ActorStore.ts"
-import { EventStore } from "../eventstore/EventStore.ts"
 import { makeSignal } from "../eventstore/LogWakeups.ts"
-import { type Delivery, ShopLog, type ShopMessage } from "../shoplog/ShopLog.ts"
+import { type Delivery, ShopLog, ShopLogUnavailable, type ShopMessage } from "../shoplog/ShopLog.ts"
 import { runOwnership } from "./PartitionOwnership.ts"
 import { type ActorMemory, type Decision, PermanentFailure, ShopHandlers } from "./ShopHandlers.ts"
 
@@ -39,6 +50,10 @@ export interface RuntimeOptions {
   readonly mailboxCapacity?: number
   /** How often `working()` is sent for a message under retry (below the log's ack wait). */
   readonly heartbeat?: Duration.Duration
+  /** How often each partition looks for a stuck message (see the safety net above). */
+  readonly stuckCheckInterval?: Duration.Duration
+  /** How long an orderly release (rebalance, shutdown) lets actors finish the message in hand. */
+  readonly drainTimeout?: Duration.Duration
 }
 
 /** Retry schedule for infrastructure failures (database or log down): capped exponential. */
@@ -55,6 +70,12 @@ export const messageRetries = Metric.counter("sumeru_message_retries_total", { d
 export const deadLetters = Metric.counter("sumeru_dead_letters_total", { description: "Messages dead-lettered" })
 export const ownedPartitions = Metric.gauge("sumeru_owned_partitions", { description: "Partitions this worker consumes" })
 export const activeActors = Metric.gauge("sumeru_active_actors", { description: "Shop actors resident in memory" })
+export const stuckMessages = Metric.counter("sumeru_stuck_messages_total", {
+  description: "Unacked messages found passed over by their partition's consumer (then redelivered by re-consuming)"
+})
+export const lateMessages = Metric.counter("sumeru_messages_applied_late_total", {
+  description: "Messages applied after a later message of their shop (a per-shop order violation)"
+})
 
 interface Actor {
   readonly shop: string
@@ -66,17 +87,46 @@ interface Actor {
   fiber: Fiber.Fiber<void, unknown> | undefined
 }
 
-interface PartitionRun {
+/** One consumer incarnation of a partition, with what it has handed out. */
+interface Incarnation {
   readonly actors: Map<string, Actor>
-  readonly fiber: Fiber.Fiber<void, unknown>
-  readonly scope: Scope.Closeable
+  /** Sequences dispatched and not yet finished (acked, or given up on). */
+  readonly held: Set<number>
+  /** The highest sequence dispatched: everything at or below it was handed out once. */
+  highest: number
+  /** A stuck candidate seen at the previous check (sequence), confirmed if seen again. */
+  suspect: number | undefined
+  /** Completed to end this incarnation (a stuck message: re-consume to redeliver it). */
+  readonly restart: Deferred.Deferred<never, StuckMessage>
 }
+
+interface PartitionRun {
+  readonly fiber: Fiber.Fiber<void, unknown>
+  readonly state: { current: Incarnation | undefined; abandon: boolean }
+}
+
+/** A message the partition's consumer passed over and nobody holds. */
+export interface StuckReport {
+  readonly partition: number
+  readonly sequence: number
+  readonly shop: string
+  readonly publishedAt: string
+  readonly detectedAt: string
+}
+
+class StuckMessage extends Schema.TaggedError<StuckMessage>()("StuckMessage", {
+  partition: Schema.Number,
+  sequence: Schema.Number,
+  shop: Schema.String
+}) {}
 
 /** Live view of the runtime for health and tests. */
 export class ShopActorRuntime extends Context.Service<ShopActorRuntime, {
   readonly workerId: string
   readonly ownedPartitions: () => ReadonlyArray<number>
   readonly residentActors: () => number
+  /** Stuck messages found since start (the latest 20), for `/readyz`. */
+  readonly stuckMessages: () => { readonly total: number; readonly recent: ReadonlyArray<StuckReport> }
 }>()("sumeru/actors/ShopActorRuntime") {}
 
 const errorText = (cause: Cause.Cause<unknown>): string => {
@@ -91,7 +141,6 @@ const errorText = (cause: Cause.Cause<unknown>): string => {
 export const make = (options?: RuntimeOptions) =>
   Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
-    const store = yield* EventStore
     const log = yield* ShopLog
     const handlers = yield* ShopHandlers
     const actorStore = yield* ActorStore
@@ -102,16 +151,25 @@ export const make = (options?: RuntimeOptions) =>
     const idleTimeout = options?.idleTimeout ?? Duration.seconds(30)
     const mailboxCapacity = options?.mailboxCapacity ?? 1024
     const heartbeat = options?.heartbeat ?? Duration.seconds(10)
+    const stuckCheckInterval = options?.stuckCheckInterval ?? Duration.seconds(15)
+    const drainTimeout = options?.drainTimeout ?? Duration.seconds(30)
     const partitionsRun = new Map<number, PartitionRun>()
     const effects = yield* FiberSet.make()
     const timerSignal = makeSignal()
     const runtimeScope = yield* Scope.Scope
+    const stuck = { total: 0, recent: [] as Array<StuckReport> }
 
     const countResident = () => {
       let n = 0
-      for (const run of partitionsRun.values()) n += run.actors.size
+      for (const run of partitionsRun.values()) n += run.state.current?.actors.size ?? 0
       return n
     }
+
+    const metadataOf = (m: ShopMessage) => ({
+      correlationId: m.correlationId ?? m.messageId,
+      causationId: m.messageId,
+      actor: { kind: "system" as const, id: workerId }
+    })
 
     /** Step 3: the decision and the fence, committed together (batched with other shops'). */
     const commit = (d: Delivery, decision: Decision) =>
@@ -123,31 +181,33 @@ export const make = (options?: RuntimeOptions) =>
           appends: decision.appends,
           schedule: decision.schedule ?? [],
           cancelTimers: decision.cancelTimers ?? [],
-          metadata: {
-            correlationId: d.message.correlationId ?? d.message.messageId,
-            causationId: d.message.messageId,
-            actor: { kind: "system", id: workerId }
-          }
+          metadata: metadataOf(d.message)
         }),
         () => (decision.schedule?.length ?? 0) > 0 ? timerSignal.notify : Effect.void
       )
 
     const deadLetter = (d: Delivery, error: string, attempts: number, permanent: boolean) =>
-      sql.withTransaction(Effect.gen(function*() {
-        const m = d.message
-        yield* sql`
-          INSERT INTO dead_letters (shop, message_id, message, error, attempts, permanent)
-          VALUES (${m.shop}, ${m.messageId}, ${JSON.stringify(m)}::jsonb, ${error}, ${attempts}, ${permanent})`
-        // advance the fence so a redelivery of this message is skipped
-        yield* sql`
-          INSERT INTO shop_cursors (shop, last_seq) VALUES (${m.shop}, ${d.sequence})
-          ON CONFLICT (shop) DO UPDATE SET last_seq = greatest(shop_cursors.last_seq, excluded.last_seq), updated_at = now()`
-        yield* sql`DELETE FROM message_attempts WHERE shop = ${m.shop} AND message_id = ${m.messageId}`
-        yield* store.append(`deadletters-${m.shop}`, m.shop, "any", [{
-          type: "message.dead_lettered",
-          data: { messageId: m.messageId, messageType: m.type, error, attempts, permanent, sequence: d.sequence }
-        }], { correlationId: m.correlationId ?? m.messageId, causationId: m.messageId, actor: { kind: "system", id: workerId } })
-      }))
+      actorStore.deadLetter({ message: d.message, sequence: d.sequence, error, attempts, permanent, metadata: metadataOf(d.message) }).pipe(
+        Effect.map((written) => written ? "dead_lettered" as const : "duplicate" as const)
+      )
+
+    /**
+     * Acks a finished delivery. An ack that cannot be sent (the log unreachable, or the
+     * delivery's incarnation gone) is given up after a few tries: the message stays in the
+     * log, comes back (redelivery or the next incarnation) and is then a duplicate. Retrying
+     * it forever would hold the shop's mailbox on a message that is already applied.
+     */
+    const ack = (d: Delivery) =>
+      d.ack.pipe(
+        Effect.retry({ times: 2, schedule: Schedule.spaced(Duration.millis(200)) }),
+        Effect.catch((e) =>
+          Effect.logWarning(
+            `ack of message ${d.message.messageId} (sequence ${d.sequence}, partition ${d.partition}) failed; ` +
+              "it stays in the log and will be skipped as a duplicate when it comes back",
+            e
+          )
+        )
+      )
 
     /** Handles one delivery to completion: applied, skipped as duplicate, or dead-lettered. */
     const handleDelivery = (actor: Actor, d: Delivery) =>
@@ -162,12 +222,10 @@ export const make = (options?: RuntimeOptions) =>
             const { applied, attempts } = yield* actorStore.begin(d.message, d.sequence)
             if (applied) return "duplicate" as const
             if (attempts > maxAttempts) {
-              yield* deadLetter(d, "gave up after repeated attempts (the worker may have crashed while handling it)", attempts - 1, false)
-              return "dead_lettered" as const
+              return yield* deadLetter(d, "gave up after repeated attempts (the worker may have crashed while handling it)", attempts - 1, false)
             }
             if (d.message.type === "shoplog.undecodable") {
-              yield* deadLetter(d, "undecodable message body", attempts, true)
-              return "dead_lettered" as const
+              return yield* deadLetter(d, "undecodable message body", attempts, true)
             }
             const exit = yield* Effect.exit(Effect.gen(function*() {
               const decision = yield* handlers.handle({ shop: actor.shop, message: d.message, sequence: d.sequence, attempt: attempts, memory })
@@ -180,20 +238,26 @@ export const make = (options?: RuntimeOptions) =>
                 return "duplicate" as const
               }
               if (exit.value.decision.afterCommit) yield* FiberSet.run(effects, exit.value.decision.afterCommit)
+              if (exit.value.status === "applied_late") {
+                yield* Metric.update(lateMessages, 1)
+                yield* Effect.logError(
+                  `message ${d.message.messageId} (sequence ${d.sequence}, partition ${d.partition}) of ${actor.shop} was applied ` +
+                    "after a later message of its shop: per-shop order was violated (applied anyway; nothing is skipped)"
+                )
+                return "applied_out_of_order" as const
+              }
               return "applied" as const
             }
             const failure = Cause.findErrorOption(exit.cause)
             actor.memory.clear() // state may be stale (e.g. a concurrency conflict): reload lazily
             const error = errorText(exit.cause)
             if (failure._tag === "Some" && failure.value instanceof PermanentFailure) {
-              yield* deadLetter(d, error, attempts, true)
-              return "dead_lettered" as const
+              return yield* deadLetter(d, error, attempts, true)
             }
             if (attempts >= maxAttempts) {
-              yield* deadLetter(d, error, attempts, false)
-              return "dead_lettered" as const
+              return yield* deadLetter(d, error, attempts, false)
             }
-            yield* sql`UPDATE message_attempts SET last_error = ${error} WHERE shop = ${d.message.shop} AND message_id = ${d.message.messageId}`
+            yield* actorStore.recordError(d.message, error)
             yield* Metric.update(messageRetries, 1)
             yield* Effect.logWarning(`message ${d.message.messageId} of ${actor.shop} failed (attempt ${attempts}): ${error}; retrying`)
             if (keepAlive === undefined) {
@@ -207,8 +271,12 @@ export const make = (options?: RuntimeOptions) =>
             actor.backingOff = true
             yield* Effect.sleep(Duration.millis(delay)).pipe(Effect.ensuring(Effect.sync(() => (actor.backingOff = false))))
           }
-        }).pipe(Effect.ensuring(Effect.suspend(() => keepAlive ? Fiber.interrupt(keepAlive) : Effect.void)))
-        yield* d.ack
+        }).pipe(
+          // Infrastructure failures (database down) retry the message, never drop it.
+          Effect.retry({ schedule: Schedule_infra }),
+          Effect.ensuring(Effect.suspend(() => keepAlive ? Fiber.interrupt(keepAlive) : Effect.void))
+        )
+        yield* ack(d)
         yield* Metric.update(Metric.withAttributes(messagesHandled, { partition: String(d.partition), outcome }), 1)
         if (outcome === "dead_lettered") yield* Metric.update(deadLetters, 1)
         const publishedAt = d.message.publishedAt ? Date.parse(d.message.publishedAt) : NaN
@@ -216,12 +284,10 @@ export const make = (options?: RuntimeOptions) =>
           yield* Metric.update(handlingLatency, Math.max(0, Date.now() - publishedAt) / 1000)
         }
       }).pipe(
-        Effect.annotateLogs({ shop: actor.shop, correlation: d.message.correlationId ?? d.message.messageId }),
-        // Infrastructure failures (database down) retry the whole delivery, never drop it.
-        Effect.retry({ schedule: Schedule_infra })
+        Effect.annotateLogs({ shop: actor.shop, correlation: d.message.correlationId ?? d.message.messageId })
       )
 
-    const runActor = (run: Map<string, Actor>, actor: Actor) =>
+    const runActor = (inc: Incarnation, actor: Actor) =>
       Effect.gen(function*() {
         for (;;) {
           const next = yield* Queue.take(actor.mailbox).pipe(Effect.timeoutOption(idleTimeout))
@@ -231,21 +297,24 @@ export const make = (options?: RuntimeOptions) =>
             const stop = yield* Effect.sync(() => {
               if (Queue.sizeUnsafe(actor.mailbox) > 0) return false
               actor.closed = true
-              if (run.get(actor.shop) === actor) run.delete(actor.shop)
+              if (inc.actors.get(actor.shop) === actor) inc.actors.delete(actor.shop)
               return true
             })
             if (stop) return
             continue
           }
-          yield* handleDelivery(actor, next.value)
+          const d = next.value
+          yield* handleDelivery(actor, d).pipe(Effect.ensuring(Effect.sync(() => inc.held.delete(d.sequence))))
         }
       })
 
-    const dispatch = (run: Map<string, Actor>, scope: Scope.Scope, d: Delivery) =>
+    const dispatch = (inc: Incarnation, scope: Scope.Scope, d: Delivery) =>
       Effect.gen(function*() {
         const shop = d.message.shop
+        inc.held.add(d.sequence)
+        if (d.sequence > inc.highest) inc.highest = d.sequence
         // No yield between the lookup and the offer: passivation can't slip in between.
-        const existing = run.get(shop)
+        const existing = inc.actors.get(shop)
         if (existing !== undefined && !existing.closed) {
           if (Queue.offerUnsafe(existing.mailbox, d)) return
           // Full mailbox: wait (an actor never passivates with a non-empty mailbox).
@@ -255,64 +324,128 @@ export const make = (options?: RuntimeOptions) =>
         const mailbox = yield* Queue.bounded<Delivery>(mailboxCapacity)
         const actor: Actor = { shop, mailbox, memory: new Map(), closed: false, backingOff: false, fiber: undefined }
         Queue.offerUnsafe(mailbox, d)
-        run.set(shop, actor)
-        actor.fiber = yield* Effect.forkIn(runActor(run, actor), scope)
-      })
-
-    const acquire = (partition: number) =>
-      Effect.gen(function*() {
-        const scope = yield* Scope.make()
-        const actors = new Map<string, Actor>()
-        const consume = Effect.gen(function*() {
-          const deliveries = yield* log.consume(partition)
-          yield* Stream.runForEach(deliveries, (d) => dispatch(actors, scope, d))
-        }).pipe(
-          Scope.provide(scope),
-          Effect.tapCause((cause) => Cause.hasInterruptsOnly(cause) ? Effect.void : Effect.logError(`partition ${partition} consumer failed; re-acquiring`, cause)),
-          Effect.retry({ schedule: Schedule_infra })
-        )
-        const fiber = yield* Effect.forkIn(consume, runtimeScope)
-        partitionsRun.set(partition, { actors, fiber, scope })
-        yield* Metric.update(ownedPartitions, partitionsRun.size)
+        inc.actors.set(shop, actor)
+        actor.fiber = yield* Effect.forkIn(runActor(inc, actor), scope)
       })
 
     /**
-     * Stop taking messages for `partition`, let every actor finish the message it is handling,
-     * drop the actors. Messages still queued in mailboxes are not handled here: they are not
-     * acked, so they stay in the log and the next owner gets them, in order (re-acquiring
-     * replays the unacked backlog). That keeps a shutdown or a hand-over short whatever the
-     * backlog in memory (up to the log's in-flight window per partition).
+     * Ends an incarnation's actors. Orderly (release, a consumer lost): every actor finishes
+     * the message in its hands, under one bound — cutting it off between its commit and its
+     * ack, or between counting its attempt and its outcome, leaves work for the next owner (a
+     * redelivery to skip, an attempt that counts towards dead-lettering). Abandoned (the
+     * partition lock is gone: another worker may own the partition now): everything stops at
+     * once. Either way, what mailboxes buffer is dropped: it is unacked, so the next
+     * incarnation (or owner) gets it again, in order. An actor waiting out a retry backoff is
+     * stopped at once (its failed attempt is recorded; the next owner retries).
      */
-    const release = (partition: number) =>
+    const stopActors = (inc: Incarnation, abandon: boolean) =>
       Effect.gen(function*() {
-        const run = partitionsRun.get(partition)
-        if (run === undefined) return
-        partitionsRun.delete(partition)
-        yield* Fiber.interrupt(run.fiber)
-        // The message in hand must finish: cutting it off between its commit and its ack, or
-        // between counting its attempt and its outcome, leaves work for the next owner (a
-        // redelivery to skip, an attempt that counts towards dead-lettering). A shut-down
-        // mailbox drops what it buffers and ends its actor at the next take. An actor waiting
-        // out a retry backoff is stopped at once (its failed attempt is recorded; the next
-        // owner retries). All actors finish together, under one bound; stragglers are
-        // interrupted by the scope and their message is redelivered to the next owner.
-        const actors = [...run.actors.values()]
+        const actors = [...inc.actors.values()]
         for (const actor of actors) {
           actor.closed = true
           yield* Queue.shutdown(actor.mailbox)
         }
-        for (const actor of actors) if (actor.backingOff && actor.fiber) yield* Fiber.interrupt(actor.fiber)
+        for (const actor of actors) {
+          if ((abandon || actor.backingOff) && actor.fiber) yield* Fiber.interrupt(actor.fiber)
+        }
         yield* Effect.forEach(actors, (actor) => actor.fiber ? Fiber.await(actor.fiber) : Effect.void, { concurrency: "unbounded", discard: true }).pipe(
-          Effect.timeoutOption(Duration.seconds(30))
+          Effect.timeoutOption(drainTimeout)
         )
-        yield* Scope.close(run.scope, Exit.void)
+      })
+
+    /**
+     * The safety net, for one incarnation: the partition's oldest unacked message, when the
+     * consumer has passed it and no actor holds it on two checks in a row, is stuck.
+     */
+    const watchStuck = (partition: number, inc: Incarnation) =>
+      Effect.gen(function*() {
+        const oldest = yield* log.oldestUnacked(partition).pipe(Effect.option, Effect.map(Option.flatten))
+        if (Option.isNone(oldest)) return void (inc.suspect = undefined)
+        const m = oldest.value
+        const passed = m.sequence <= inc.highest && !inc.held.has(m.sequence)
+        if (!passed) return void (inc.suspect = undefined)
+        if (inc.suspect !== m.sequence) return void (inc.suspect = m.sequence)
+        const report: StuckReport = {
+          partition,
+          sequence: m.sequence,
+          shop: m.shop,
+          publishedAt: m.publishedAt.toISOString(),
+          detectedAt: new Date().toISOString()
+        }
+        stuck.total++
+        stuck.recent.push(report)
+        if (stuck.recent.length > 20) stuck.recent.shift()
+        yield* Metric.update(Metric.withAttributes(stuckMessages, { partition: String(partition) }), 1)
+        yield* Effect.logError(
+          `message at sequence ${m.sequence} of ${m.shop} (partition ${partition}, published ${report.publishedAt}) is in the log ` +
+            "but its consumer has passed it and no actor holds it; re-consuming the partition to redeliver it in order",
+          report
+        )
+        yield* Deferred.fail(inc.restart, new StuckMessage({ partition, sequence: m.sequence, shop: m.shop }))
+      }).pipe(
+        Effect.andThen(Effect.sleep(stuckCheckInterval)),
+        Effect.forever,
+        Effect.delay(stuckCheckInterval)
+      )
+
+    /** One incarnation: consume until the stream fails or a stuck message ends it. */
+    const incarnation = (partition: number, state: PartitionRun["state"]) =>
+      Effect.scoped(Effect.gen(function*() {
+        const scope = yield* Effect.scope
+        const inc: Incarnation = { actors: new Map(), held: new Set(), highest: 0, suspect: undefined, restart: yield* Deferred.make<never, StuckMessage>() }
+        state.current = inc
+        const deliveries = yield* log.consume(partition)
+        yield* Effect.forkIn(watchStuck(partition, inc), scope)
+        yield* Stream.runForEach(deliveries, (d) => dispatch(inc, scope, d)).pipe(
+          // A consume stream only ends when its scope closes: ending earlier is a failure.
+          Effect.andThen(Effect.fail(new ShopLogUnavailable({ operation: `consume(${partition})`, cause: new Error("consumer ended") }))),
+          Effect.raceFirst(Deferred.await(inc.restart)),
+          // actors finish (or stop) before the scope closes the consumer and interrupts them
+          Effect.onExit(() => stopActors(inc, state.abandon))
+        )
+      }))
+
+    const acquire = (partition: number) =>
+      Effect.gen(function*() {
+        const state: PartitionRun["state"] = { current: undefined, abandon: false }
+        const consume = incarnation(partition, state).pipe(
+          Effect.tapCause((cause) =>
+            Cause.hasInterruptsOnly(cause)
+              ? Effect.void
+              : Effect.logError(`partition ${partition}: consumer ended (${errorText(cause)}); consuming it again`, cause)
+          ),
+          Effect.retry({ schedule: Schedule_infra })
+        )
+        const fiber = yield* Effect.forkIn(consume, runtimeScope)
+        partitionsRun.set(partition, { fiber, state })
+        yield* Metric.update(ownedPartitions, partitionsRun.size)
+      })
+
+    /**
+     * Stops consuming `partition`. Orderly: actors finish the message in hand (bounded);
+     * abandoned (`abandon`, the partition lock is lost): they stop at once. Messages still
+     * queued in mailboxes are not handled here: they are not acked, so they stay in the log
+     * and the next owner gets them, in order (re-acquiring replays the unacked backlog). That
+     * keeps a shutdown or a hand-over short whatever the backlog in memory.
+     */
+    const release = (partition: number, abandon: boolean) =>
+      Effect.gen(function*() {
+        const run = partitionsRun.get(partition)
+        if (run === undefined) return
+        partitionsRun.delete(partition)
+        run.state.abandon = abandon
+        yield* Fiber.interrupt(run.fiber)
         yield* Metric.update(ownedPartitions, partitionsRun.size)
       })
 
     yield* Effect.forkIn(
-      Effect.scoped(runOwnership({ workerId, partitions: log.partitions }, { acquire, release })).pipe(
+      Effect.scoped(runOwnership({ workerId, partitions: log.partitions }, {
+        acquire,
+        release: (p) => release(p, false),
+        abandon: (p) => release(p, true)
+      })).pipe(
         Effect.tapCause((cause) => Cause.hasInterruptsOnly(cause) ? Effect.void : Effect.logError("ownership loop failed; restarting", cause)),
-        // A lost lock session (database restart, network cut) has already released every
+        // A lost lock session (database restart, network cut) has already abandoned every
         // partition; start over on a new session instead of staying alive owning nothing.
         Effect.retry({ schedule: Schedule_infra })
       ),
@@ -359,7 +492,8 @@ export const make = (options?: RuntimeOptions) =>
     return ShopActorRuntime.of({
       workerId,
       ownedPartitions: () => [...partitionsRun.keys()].sort((a, b) => a - b),
-      residentActors: countResident
+      residentActors: countResident,
+      stuckMessages: () => ({ total: stuck.total, recent: [...stuck.recent] })
     })
   })
 

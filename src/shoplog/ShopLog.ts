@@ -7,9 +7,13 @@
  * - a message is redelivered until acked; acks happen after the actor's commit;
  * - re-acquiring a partition redelivers its unacked backlog in the original order;
  * - publishing the same `messageId` twice within the dedupe window is reported as duplicate.
+ *
+ * Each `consume` is one *incarnation* of the partition's consumer: a new one replays the
+ * unacked backlog from its oldest message, and nothing addressed to an earlier incarnation
+ * (a pull still in flight, a late ack) can take messages from it or move it past one.
  */
 import { Context, Schema } from "effect"
-import type { Effect, Scope, Stream } from "effect"
+import type { Effect, Option, Scope, Stream } from "effect"
 
 export interface ShopMessage {
   readonly shop: string
@@ -33,6 +37,13 @@ export interface Delivery {
   readonly working: Effect.Effect<void>
   /** Removes the message from the log. Call only after its effects are committed. */
   readonly ack: Effect.Effect<void, ShopLogUnavailable>
+}
+
+/** A message still in the log: where it is and whose it is. */
+export interface UnackedMessage {
+  readonly sequence: number
+  readonly shop: string
+  readonly publishedAt: Date
 }
 
 export interface PublishAck {
@@ -59,4 +70,9 @@ export class ShopLog extends Context.Service<ShopLog, {
   readonly ping: Effect.Effect<void, ShopLogUnavailable>
   /** Messages waiting (published, not acked) per partition, for lag metrics. */
   readonly pending: Effect.Effect<ReadonlyMap<number, number>, ShopLogUnavailable>
+  /**
+   * The oldest message of `partition` still in the log (published, never acked), if any —
+   * what the runtime's safety net compares with what its consumer has handed out.
+   */
+  readonly oldestUnacked: (partition: number) => Effect.Effect<Option.Option<UnackedMessage>, ShopLogUnavailable>
 }>()("sumeru/shoplog/ShopLog") {}

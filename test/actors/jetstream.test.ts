@@ -200,7 +200,11 @@ describe("shop actors, JetStream log on PostgreSQL 15", () => {
         const nc = yield* Effect.promise(() => connect({ servers: inject("natsUrl") }))
         const jsm = yield* Effect.promise(() => jetstreamManager(nc))
         const inFlight = (yield* log.pending).get(victim) ?? 0
-        yield* Effect.promise(() => jsm.consumers.delete(`RT_${unique}`, `part-${victim}`))
+        // whatever its incarnation's name: the consumer on the victim partition's subject
+        const consumers = yield* Effect.promise(() => jsm.consumers.list(`RT_${unique}`).next())
+        const victimConsumer = consumers.find((ci) => ci.config.filter_subject === `rt_${unique}.${victim}`)
+        assert.isDefined(victimConsumer, "the victim partition has a consumer")
+        yield* Effect.promise(() => jsm.consumers.delete(`RT_${unique}`, victimConsumer!.name))
         gate(held).open()
         assert.isAbove(inFlight, 0, "the consumer should be deleted with messages still to handle")
         yield* Effect.promise(() => nc.close())

@@ -238,6 +238,43 @@ describe("JetStreamShopLog", () => {
       assert.match(String(refused.cause), /retention=limits/)
     }))
 
+  it.live("each consume is a new incarnation: a client of an earlier one finds no consumer, and the new one replays the unacked backlog in order", () =>
+    Effect.gen(function*() {
+      const opts = fresh({ ackWaitMs: 60_000 })
+      const log = yield* make(opts)
+      const shop = "incarnations.myshopify.com"
+      const p = partitionOf(shop, 4)
+      const nc = yield* Effect.acquireRelease(Effect.promise(() => connect({ servers: opts.servers })), (nc) => Effect.promise(() => nc.close()))
+      const jsm = yield* Effect.promise(() => jetstreamManager(nc))
+      const consumersOn = Effect.promise(async () => {
+        const names: Array<string> = []
+        for await (const ci of jsm.consumers.list(opts.streamName)) {
+          if (ci.config.filter_subject === `${opts.subjectPrefix}.${p}`) names.push(ci.name)
+        }
+        return names
+      })
+      for (let i = 0; i < 6; i++) yield* log.publish(msg(shop, `m-${i}`))
+      // incarnation 1 takes three messages and acks only the first: then its owner goes away
+      const first = yield* Effect.scoped(Effect.gen(function*() {
+        const got = yield* take(yield* log.consume(p), 3)
+        yield* Effect.forEach(got, (d, i) => (i === 0 ? d.ack : Effect.void), { discard: true })
+        return yield* consumersOn
+      }))
+      assert.strictEqual(first.length, 1)
+      const scope = yield* Scope.make()
+      const second = yield* log.consume(p).pipe(Scope.provide(scope))
+      const now = yield* consumersOn
+      assert.strictEqual(now.length, 1, "one consumer per partition")
+      assert.notStrictEqual(now[0], first[0], "a new incarnation has a name of its own")
+      // nats.js re-checks a consumer by name before it pulls again (after a reconnect or
+      // missed heartbeats): under the earlier name there must be nothing to attach to.
+      const lookup = yield* Effect.promise(() => jsm.consumers.info(opts.streamName, first[0]!).then(() => "found", (e: Error) => e.message))
+      assert.match(lookup, /consumer not found/)
+      const replayed = yield* take(second, 5)
+      assert.deepStrictEqual(replayed.map((d) => d.message.messageId), ["m-1", "m-2", "m-3", "m-4", "m-5"])
+      yield* Scope.close(scope, Exit.void)
+    }))
+
   it.live("publish throughput (printed, not asserted)", () =>
     Effect.gen(function*() {
       const log = yield* make(fresh({ partitions: 64 }))
