@@ -90,8 +90,11 @@ interface Actor {
 /** One consumer incarnation of a partition, with what it has handed out. */
 interface Incarnation {
   readonly actors: Map<string, Actor>
-  /** Sequences dispatched and not yet finished (acked, or given up on). */
-  readonly held: Set<number>
+  /**
+   * Sequences dispatched and not yet finished (acked, or given up on), with how many copies
+   * are in hand (a redelivery can queue a second copy behind the first).
+   */
+  readonly held: Map<number, number>
   /** The highest sequence dispatched: everything at or below it was handed out once. */
   highest: number
   /** A stuck candidate seen at the previous check (sequence), confirmed if seen again. */
@@ -304,14 +307,18 @@ export const make = (options?: RuntimeOptions) =>
             continue
           }
           const d = next.value
-          yield* handleDelivery(actor, d).pipe(Effect.ensuring(Effect.sync(() => inc.held.delete(d.sequence))))
+          yield* handleDelivery(actor, d).pipe(Effect.ensuring(Effect.sync(() => {
+            const copies = (inc.held.get(d.sequence) ?? 1) - 1
+            if (copies > 0) inc.held.set(d.sequence, copies)
+            else inc.held.delete(d.sequence)
+          })))
         }
       })
 
     const dispatch = (inc: Incarnation, scope: Scope.Scope, d: Delivery) =>
       Effect.gen(function*() {
         const shop = d.message.shop
-        inc.held.add(d.sequence)
+        inc.held.set(d.sequence, (inc.held.get(d.sequence) ?? 0) + 1)
         if (d.sequence > inc.highest) inc.highest = d.sequence
         // No yield between the lookup and the offer: passivation can't slip in between.
         const existing = inc.actors.get(shop)
@@ -392,7 +399,7 @@ export const make = (options?: RuntimeOptions) =>
     const incarnation = (partition: number, state: PartitionRun["state"]) =>
       Effect.scoped(Effect.gen(function*() {
         const scope = yield* Effect.scope
-        const inc: Incarnation = { actors: new Map(), held: new Set(), highest: 0, suspect: undefined, restart: yield* Deferred.make<never, StuckMessage>() }
+        const inc: Incarnation = { actors: new Map(), held: new Map(), highest: 0, suspect: undefined, restart: yield* Deferred.make<never, StuckMessage>() }
         state.current = inc
         const deliveries = yield* log.consume(partition)
         yield* Effect.forkIn(watchStuck(partition, inc), scope)
