@@ -42,7 +42,7 @@ import {
 import type { ApiKeyPrincipal, ApiKeys } from "../../src/access/ApiKeys.ts"
 import { asTenant } from "../postgres/Tenancy.ts"
 import { ADMIN_ROUTES, type AdminRoute } from "./AdminRouteCatalog.ts"
-import { readRawBody } from "./HttpProblem.ts"
+import { closesConnection, readRawBody } from "./HttpProblem.ts"
 import { RateLimiter } from "./RateLimit.ts"
 import { SessionTokenFailure, type SessionTokenKeys, verifySessionTokenAt } from "./SessionToken.ts"
 
@@ -192,6 +192,8 @@ const errorHeaders = (error: AdminApiError): Record<string, string> => {
       }
     case "Unavailable":
       return { "Retry-After": "5" }
+    case "RequestBodyTooLarge":
+      return closesConnection
     default:
       return {}
   }

@@ -2,7 +2,6 @@
  * The long-running process. Roles: `ingress` (HTTP), `worker` (shop actors), `projector`
  * (projections), or `all`. The HTTP port always serves /healthz, /readyz and /metrics.
  */
-import { serve as serveHttp } from "@hono/node-server"
 import { Config, Context, Effect, Layer, Logger, Option } from "effect"
 import { Hono } from "hono"
 import * as KeyRing from "../../adapters/crypto/KeyRing.ts"
@@ -15,6 +14,7 @@ import { mountAdminAccessRoutes } from "../../adapters/http/AdminAccessRoutes.ts
 import { AdminDefaultRole, makeAdminGuard, verifyApiKeyWith } from "../../adapters/http/AdminAuth.ts"
 import { mountAdminPrivacyRoutes } from "../../adapters/http/AdminPrivacyRoutes.ts"
 import { problem, Problems } from "../../adapters/http/HttpProblem.ts"
+import { serveHttp } from "../../adapters/http/HttpServer.ts"
 import { mountOAuthRoutes } from "../../adapters/http/OAuthRoutes.ts"
 import { mountPixelRoute } from "../../adapters/http/PixelRoute.ts"
 import { mountPublicIngestRoute } from "../../adapters/http/PublicIngestRoute.ts"
@@ -68,7 +68,13 @@ export const serve = (options: ServeOptions) =>
         name: "partitions",
         check: Effect.sync(() => {
           const owned = runtime.value.ownedPartitions()
-          return { ok: owned.length > 0, detail: { owned: owned.length, residentActors: runtime.value.residentActors() } }
+          // Stuck messages are redelivered by the runtime itself: reported, not a reason to
+          // take the worker out of service.
+          const stuck = runtime.value.stuckMessages()
+          return {
+            ok: owned.length > 0,
+            detail: { owned: owned.length, residentActors: runtime.value.residentActors(), stuckMessages: stuck.total, recentStuck: stuck.recent }
+          }
         })
       })
     }

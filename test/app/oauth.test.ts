@@ -9,7 +9,6 @@
  * published, and before the authorization code is spent (the genuine callback still works
  * afterwards). The token never shows up in a response, a message, an event or a log line.
  */
-import { serve } from "@hono/node-server"
 import { Deferred, Duration, Effect, Layer, ManagedRuntime, Option, Redacted } from "effect"
 import { SqlClient } from "effect/sql"
 import { Hono } from "hono"
@@ -24,6 +23,7 @@ import {
   signStateCookie,
   STATE_COOKIE
 } from "../../adapters/http/OAuthRoutes.ts"
+import { serveHttp } from "../../adapters/http/HttpServer.ts"
 import { signSessionToken } from "../../adapters/http/SessionToken.ts"
 import { layerPostgres } from "../../adapters/postgres/Database.ts"
 import { coreLayer } from "../../src/CoreLayer.ts"
@@ -48,7 +48,7 @@ const PREINSTALLED = "shpat_preinstalled_token"
 
 let sim: RunningShopifySimulator
 let runtime: ManagedRuntime.ManagedRuntime<any, any>
-let server: ReturnType<typeof serve>
+let server: ReturnType<typeof serveHttp>
 let url: string
 /** Where the routes reach Shopify (tests point it at a dead port). */
 let adminBase: string
@@ -94,7 +94,7 @@ beforeAll(async () => {
   await runtime.runPromise(Effect.void)
 
   const app = new Hono()
-  server = serve({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" })
+  server = serveHttp({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" })
   await new Promise<void>((resolve) => server.once("listening", () => resolve()))
   url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
   mountOAuthRoutes(app, {

@@ -6,12 +6,12 @@
  * Jobs are produced as the shop actor produces them (decider → append to `job-<id>`) and read
  * through the `jobs` and `job_timeline` projections, which the suite waits for without sleeping.
  */
-import { serve } from "@hono/node-server"
 import { assert, describe, layer } from "@effect/vitest"
 import { Context, Effect, Layer } from "effect"
 import type { SqlClient } from "effect/sql"
 import { Hono } from "hono"
 import { mountAdminJobRoutes } from "../../adapters/http/AdminJobRoutes.ts"
+import { serveHttp } from "../../adapters/http/HttpServer.ts"
 import { signSessionToken } from "../../adapters/http/SessionToken.ts"
 import { jobsProjection } from "../../projections/jobs.ts"
 import { jobTimelineProjection } from "../../projections/jobTimeline.ts"
@@ -140,8 +140,8 @@ const ApiLayer = Layer.effect(
     const app = new Hono()
     mountAdminJobRoutes(app, (effect) => Effect.runPromiseWith(context)(effect), { apiKey: API_KEY, appSecret: APP_SECRET })
     const server = yield* Effect.acquireRelease(
-      Effect.callback<{ readonly server: ReturnType<typeof serve>; readonly port: number }>((resume) => {
-        const s = serve({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" }, (info) => resume(Effect.succeed({ server: s, port: info.port })))
+      Effect.callback<{ readonly server: ReturnType<typeof serveHttp>; readonly port: number }>((resume) => {
+        const s = serveHttp({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" }, (info) => resume(Effect.succeed({ server: s, port: info.port })))
       }),
       ({ server }) => Effect.callback<void>((resume) => { server.close(() => resume(Effect.void)) })
     )

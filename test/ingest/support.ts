@@ -4,13 +4,13 @@
  * (PgSecrets + an in-memory key ring), real API keys (PgApiKeys), and the ingest and pixel
  * routes served over real HTTP on 127.0.0.1.
  */
-import { serve } from "@hono/node-server"
 import { Deferred, Duration, Effect, Layer, ManagedRuntime, Option, Redacted } from "effect"
 import { SqlClient } from "effect/sql"
 import { Hono } from "hono"
 import type { AddressInfo } from "node:net"
 import { inject } from "vitest"
 import * as EmbeddedShopLog from "../../adapters/embedded/EmbeddedShopLog.ts"
+import { serveHttp } from "../../adapters/http/HttpServer.ts"
 import { mountPixelRoute, type PixelRouteOptions } from "../../adapters/http/PixelRoute.ts"
 import { ingestRateLimiter, mountPublicIngestRoute } from "../../adapters/http/PublicIngestRoute.ts"
 import * as JetStreamShopLog from "../../adapters/nats/JetStreamShopLog.ts"
@@ -81,7 +81,7 @@ export const startIngestStack = async (options?: {
     publish,
     ...options?.pixel
   })
-  const server = serve({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" })
+  const server = serveHttp({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" })
   await new Promise<void>((resolve) => server.once("listening", () => resolve()))
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
 

@@ -4,11 +4,11 @@
  * one admin guard and served over real HTTP (127.0.0.1, port 0). The guard's rate limiter runs
  * on a clock the test moves (no sleeping).
  */
-import { serve } from "@hono/node-server"
 import { Effect, Layer, ManagedRuntime } from "effect"
 import { SqlClient } from "effect/sql"
 import { Hono } from "hono"
 import type { AddressInfo } from "node:net"
+import { serveHttp } from "../../adapters/http/HttpServer.ts"
 import type { Role } from "../../domain/access/Permissions.ts"
 import type { JobCommand } from "../../domain/jobs/index.ts"
 import * as EmbeddedShopLog from "../../adapters/embedded/EmbeddedShopLog.ts"
@@ -89,7 +89,7 @@ export const startAdminApi = async (options: {
   const known = new Set(options.knownShops)
   /** The rate limiter's clock (milliseconds); tests move it. */
   const clock = { now: Date.parse("2026-01-01T00:00:00Z") }
-  const servers: Array<ReturnType<typeof serve>> = []
+  const servers: Array<ReturnType<typeof serveHttp>> = []
 
   /** A Hono app with every admin route behind one guard, on its own port. */
   const serveAdmin = async (guardOptions: Partial<AdminAuthConfig> = {}): Promise<AdminServer> => {
@@ -106,7 +106,7 @@ export const startAdminApi = async (options: {
     mountAdminJobActions(app, run, { guard, publish: (m) => run(ShopLog.use((log) => log.publish(m))) })
     mountAdminAccessRoutes(app, run, guard, { apiKeys })
     mountAdminPrivacyRoutes(app, run, guard, vault)
-    const server = serve({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" })
+    const server = serveHttp({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" })
     servers.push(server)
     await new Promise<void>((resolve) => server.once("listening", () => resolve()))
     return { app, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, guard }

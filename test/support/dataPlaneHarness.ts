@@ -4,13 +4,13 @@
  * actors running the data-plane handlers, every projection, and the ingress routes over real
  * HTTP on 127.0.0.1. Waiting is driven by commit and projection signals, never by sleeping.
  */
-import { serve } from "@hono/node-server"
 import { Deferred, Duration, Effect, Layer, ManagedRuntime, Redacted } from "effect"
 import { SqlClient } from "effect/sql"
 import { Hono } from "hono"
 import type { AddressInfo } from "node:net"
 import { inject } from "vitest"
 import * as EmbeddedShopLog from "../../adapters/embedded/EmbeddedShopLog.ts"
+import { serveHttp } from "../../adapters/http/HttpServer.ts"
 import { signBody } from "../../adapters/http/ShopifyHmac.ts"
 import { mountShopifyWebhookRoute } from "../../adapters/http/ShopifyWebhookRoute.ts"
 import * as JetStreamShopLog from "../../adapters/nats/JetStreamShopLog.ts"
@@ -66,7 +66,7 @@ export const startDataPlane = async (options: DataPlaneOptions = {}) => {
   const app = new Hono()
   mountShopifyWebhookRoute(app, { secrets: [APP_SECRET, PREVIOUS_SECRET], publish: (m) => run(ShopLog.use((l) => l.publish(m))) })
   options.mount?.(app, run)
-  const server = serve({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" })
+  const server = serveHttp({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" })
   await new Promise<void>((resolve) => server.once("listening", () => resolve()))
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
 

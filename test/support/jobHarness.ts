@@ -3,12 +3,12 @@
  * the shop actor runtime running the job process, the Shopify simulator, and the Flow
  * endpoint served over real HTTP.
  */
-import { serve } from "@hono/node-server"
 import { Deferred, Duration, Effect, Layer, ManagedRuntime, Redacted } from "effect"
 import { SqlClient } from "effect/sql"
 import { Hono } from "hono"
 import type { AddressInfo } from "node:net"
 import * as EmbeddedShopLog from "../../adapters/embedded/EmbeddedShopLog.ts"
+import { serveHttp } from "../../adapters/http/HttpServer.ts"
 import * as JetStreamShopLog from "../../adapters/nats/JetStreamShopLog.ts"
 import { inject } from "vitest"
 import { mountFlowActionRoute } from "../../adapters/http/FlowActionRoute.ts"
@@ -90,7 +90,7 @@ export const startJobStack = async (options?: {
   mountAdminJobRoutes(app, run, auth)
   mountShopifyWebhookRoute(app, { secrets: [APP_SECRET], publish: (m) => run(ShopLog.use((l) => l.publish(m))) })
   mountAdminJobActions(app, run, { ...auth, publish: (m) => run(ShopLog.use((l) => l.publish(m))) })
-  const server = serve({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" })
+  const server = serveHttp({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" })
   await new Promise<void>((resolve) => server.once("listening", () => resolve()))
   const port = (server.address() as AddressInfo).port
   const url = `http://127.0.0.1:${port}`
