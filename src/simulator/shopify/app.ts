@@ -7,8 +7,9 @@ import { createReadStream } from "node:fs"
 import { stat } from "node:fs/promises"
 import { join } from "node:path"
 import { Readable } from "node:stream"
-import { randomUUID } from "node:crypto"
 import { Hono, type Context } from "hono"
+import type { DeterministicIds } from "../kit/DeterministicIds.ts"
+import { faultResponse, type DefaultErrorBody } from "../kit/Faults.ts"
 import { prepareRequest, runOperation, type GraphQLRequestBody } from "./execute.ts"
 import type { BulkFailureFault, RequestMatch } from "./faults.ts"
 import {
@@ -19,7 +20,7 @@ import {
   OFFLINE_TOKEN_TYPE,
   TOKEN_EXCHANGE_GRANT
 } from "./oauth.ts"
-import type { ShopState } from "./shop.ts"
+import type { RequestLogEntry, ShopState } from "./shop.ts"
 import { UploadError, escapeXml, gcsErrorXml, receiveMultipart } from "./stagedUploads.ts"
 
 /** What the HTTP layer needs from the simulator. */
@@ -38,6 +39,8 @@ export interface SimulatorHost {
   readonly maxUploadBytes: number
   /** Manual clock hook for `POST /__sim/clock/advance` (absent with a real clock). */
   readonly advanceClock: ((ms: number) => void) | undefined
+  /** Source of request ids. */
+  readonly ids: DeterministicIds
   uploadPath(): string
   webhookDeliveries(): ReadonlyArray<unknown>
 }
@@ -71,13 +74,17 @@ const html = (status: number, body: string): Response =>
 const xml = (status: number, body: string): Response =>
   new Response(body, { status, headers: { "Content-Type": "application/xml; charset=UTF-8" } })
 
-const DEFAULT_HTTP_BODIES: Record<number, { body: string; type: string }> = {
-  429: { body: JSON.stringify({ errors: "Exceeded 2 calls per second for api client. Reduce request rates to resume uninterrupted service." }), type: "application/json; charset=utf-8" },
-  500: { body: JSON.stringify({ errors: "Internal Server Error" }), type: "application/json; charset=utf-8" },
-  502: { body: "<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center></body></html>", type: "text/html" },
-  503: { body: JSON.stringify({ errors: "Service Unavailable" }), type: "application/json; charset=utf-8" },
-  504: { body: "<html><head><title>504 Gateway Time-out</title></head><body><center><h1>504 Gateway Time-out</h1></center></body></html>", type: "text/html" }
+const DEFAULT_HTTP_BODIES: Record<number, { body: string; contentType: string }> = {
+  429: { body: JSON.stringify({ errors: "Exceeded 2 calls per second for api client. Reduce request rates to resume uninterrupted service." }), contentType: "application/json; charset=utf-8" },
+  500: { body: JSON.stringify({ errors: "Internal Server Error" }), contentType: "application/json; charset=utf-8" },
+  502: { body: "<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center></body></html>", contentType: "text/html" },
+  503: { body: JSON.stringify({ errors: "Service Unavailable" }), contentType: "application/json; charset=utf-8" },
+  504: { body: "<html><head><title>504 Gateway Time-out</title></head><body><center><h1>504 Gateway Time-out</h1></center></body></html>", contentType: "text/html" }
 }
+
+/** Shopify's body for an error status (what injected HTTP faults answer when they name none). */
+export const shopifyErrorBody: DefaultErrorBody = (status) =>
+  DEFAULT_HTTP_BODIES[status] ?? { body: JSON.stringify({ errors: `HTTP ${status}` }), contentType: "application/json; charset=utf-8" }
 
 /** Builds the Hono app serving `host`. */
 export const createSimulatorApp = (host: SimulatorHost): Hono => {
@@ -89,7 +96,7 @@ export const createSimulatorApp = (host: SimulatorHost): Hono => {
     const shop = resolveShop(host, c)
     const token = c.req.header("x-shopify-access-token")
     if (shop === undefined || !shop.authenticate(token)) {
-      shop?.requests.push({ at: shop.runtime.clock(), apiVersion: version, rootFields: [], operationName: undefined, variables: undefined, outcome: "unauthorized", httpStatus: 401 })
+      shop?.requestLog.record({ at: shop.runtime.clock(), apiVersion: version, rootFields: [], operationName: undefined, variables: undefined, outcome: "unauthorized", httpStatus: 401 })
       return json(401, { errors: INVALID_TOKEN })
     }
     let body: GraphQLRequestBody
@@ -101,9 +108,9 @@ export const createSimulatorApp = (host: SimulatorHost): Hono => {
       return json(400, { errors: "Invalid JSON in request body" })
     }
     const prepared = prepareRequest(shop, body)
-    const headers = { "X-Shopify-API-Version": version, "X-Request-Id": randomUUID() }
-    const log = (outcome: Parameters<ShopState["requests"]["push"]>[0]["outcome"], httpStatus: number) =>
-      shop.requests.push({
+    const headers = { "X-Shopify-API-Version": version, "X-Request-Id": host.ids.uuid() }
+    const log = (outcome: RequestLogEntry["outcome"], httpStatus: number) =>
+      shop.requestLog.record({
         at: shop.runtime.clock(),
         apiVersion: version,
         rootFields: prepared.rootFields,
@@ -115,29 +122,20 @@ export const createSimulatorApp = (host: SimulatorHost): Hono => {
     const fault = shop.faults.takeRequestFault({ rootFields: prepared.rootFields, operationName: prepared.operationName })
     if (fault?.kind === "hang") {
       log("hang", 504)
-      const signal = c.req.raw.signal
-      await new Promise<void>((resolve) => {
-        const untrack = shop.faults.trackHang(resolve)
-        if (signal.aborted) resolve()
-        signal.addEventListener(
-          "abort",
-          () => {
-            untrack()
-            resolve()
-          },
-          { once: true }
-        )
-      })
-      const d = DEFAULT_HTTP_BODIES[504] as { body: string; type: string }
-      return new Response(d.body, { status: 504, headers: { "Content-Type": d.type } })
+      await shop.faults.hangs.hold(c.req.raw.signal)
+      return faultResponse({}, 504, shopifyErrorBody)
     }
     if (fault?.kind === "http") {
       log("http-error", fault.status)
-      const d = DEFAULT_HTTP_BODIES[fault.status] ?? { body: JSON.stringify({ errors: `HTTP ${fault.status}` }), type: "application/json; charset=utf-8" }
-      return new Response(fault.body ?? d.body, {
-        status: fault.status,
-        headers: { "Content-Type": fault.contentType ?? d.type, ...(fault.retryAfter !== undefined ? { "Retry-After": fault.retryAfter } : {}) }
-      })
+      return faultResponse(
+        {
+          ...(fault.body !== undefined ? { body: fault.body } : {}),
+          ...(fault.contentType !== undefined ? { contentType: fault.contentType } : {}),
+          ...(fault.retryAfter !== undefined ? { headers: { "Retry-After": fault.retryAfter } } : {})
+        },
+        fault.status,
+        shopifyErrorBody
+      )
     }
     if (prepared.kind === "answer") {
       log("invalid", prepared.status)

@@ -1,7 +1,11 @@
 /**
  * Per-shop fault injection. Each injected fault is consumed by the next matching
  * request, bulk operation or webhook, so tests can script exact failure sequences.
+ * Request faults are the kit's `FaultQueue` matched on GraphQL root fields and operation
+ * names; hanging requests are the kit's `Hangs`. (Faults on any path, latency and dropped
+ * connections are the kit's `HttpFaults`, at `sim.http.faults`.)
  */
+import { FaultQueue, Hangs } from "../kit/Faults.ts"
 import type { InjectedOwnerError } from "./metafields.ts"
 
 /** Restricts a request fault to requests whose document has this root field / name. */
@@ -38,43 +42,41 @@ export interface BulkFailureFault {
   readonly afterObjects?: number
 }
 
-interface Queued<T> {
-  readonly fault: T
-  remaining: number
-  readonly match: RequestMatch | undefined
-}
-
 /** Information about a request that faults are matched against. */
 export interface RequestInfo {
   readonly rootFields: ReadonlyArray<string>
   readonly operationName: string | undefined
 }
 
-const matches = (match: RequestMatch | undefined, info: RequestInfo): boolean =>
-  match === undefined ||
-  ((match.rootField === undefined || info.rootFields.includes(match.rootField)) &&
-    (match.operationName === undefined || match.operationName === info.operationName))
+const matcher = (match: RequestMatch | undefined): { readonly match?: (info: RequestInfo) => boolean } =>
+  match === undefined
+    ? {}
+    : {
+        match: (info) =>
+          (match.rootField === undefined || info.rootFields.includes(match.rootField)) &&
+          (match.operationName === undefined || match.operationName === info.operationName)
+      }
 
 /** Fault controls of one shop. All counts are consumed in FIFO order. */
 export class ShopFaults {
-  readonly #requests: Array<Queued<RequestFault>> = []
+  readonly #requests = new FaultQueue<RequestFault, RequestInfo>()
   readonly #bulkFailures: Array<BulkFailureFault> = []
   readonly #lineErrors = new Map<string, InjectedOwnerError>()
   #dropWebhooks = 0
   #duplicateWebhooks = 0
-  readonly #hangs = new Set<() => void>()
-  readonly #hangWaiters: Array<{ readonly count: number; readonly resolve: () => void }> = []
+  /** Requests held by `hangNext` faults. */
+  readonly hangs = new Hangs()
 
   /** The next `count` matching GraphQL requests answer THROTTLED (HTTP 200, no data). */
   throttleNext(count = 1, match?: RequestMatch): this {
-    this.#requests.push({ fault: { kind: "throttle" }, remaining: count, match })
+    this.#requests.add({ kind: "throttle" }, { count, ...matcher(match) })
     return this
   }
 
   /** The next `count` matching GraphQL requests answer with an HTTP error (e.g. 500, 502, 503, 429). */
   httpErrorNext(status: number, count = 1, options: Omit<HttpErrorFault, "status"> & { readonly match?: RequestMatch } = {}): this {
     const { match, ...rest } = options
-    this.#requests.push({ fault: { kind: "http", status, ...rest }, remaining: count, match })
+    this.#requests.add({ kind: "http", status, ...rest }, { count, ...matcher(match) })
     return this
   }
 
@@ -83,7 +85,7 @@ export class ShopFaults {
    * aborts, `releaseHangs()` is called (they then get a 504) or the simulator closes.
    */
   hangNext(count = 1, match?: RequestMatch): this {
-    this.#requests.push({ fault: { kind: "hang" }, remaining: count, match })
+    this.#requests.add({ kind: "hang" }, { count, ...matcher(match) })
     return this
   }
 
@@ -126,13 +128,12 @@ export class ShopFaults {
 
   /** Answers every hanging request with a 504 now. */
   releaseHangs(): void {
-    for (const release of [...this.#hangs]) release()
-    this.#hangs.clear()
+    this.hangs.releaseAll()
   }
 
   /** Removes every pending fault (hanging requests are released). */
   clear(): void {
-    this.#requests.length = 0
+    this.#requests.clear()
     this.#bulkFailures.length = 0
     this.#lineErrors.clear()
     this.#dropWebhooks = 0
@@ -142,42 +143,24 @@ export class ShopFaults {
 
   /** Number of requests currently hanging. */
   get hangingRequests(): number {
-    return this.#hangs.size
+    return this.hangs.count
   }
 
   /** Resolves when the next request starts hanging (register before sending it). */
   nextHang(): Promise<void> {
-    return new Promise((resolve) => this.#hangWaiters.push({ count: -1, resolve }))
+    return this.hangs.next()
   }
 
   /** Resolves once at least `count` requests are hanging (a sync point for tests). */
   whenHanging(count = 1): Promise<void> {
-    if (this.#hangs.size >= count) return Promise.resolve()
-    return new Promise((resolve) => this.#hangWaiters.push({ count, resolve }))
+    return this.hangs.whenHanging(count)
   }
 
   // ------------------------------------------------------------------ internal
 
   /** @internal Consumes the first queued request fault matching `info`. */
   takeRequestFault(info: RequestInfo): RequestFault | undefined {
-    const index = this.#requests.findIndex((q) => q.remaining > 0 && matches(q.match, info))
-    if (index === -1) return undefined
-    const queued = this.#requests[index] as Queued<RequestFault>
-    queued.remaining--
-    if (queued.remaining <= 0) this.#requests.splice(index, 1)
-    return queued.fault
-  }
-
-  /** @internal Registers a hanging request's release function. */
-  trackHang(release: () => void): () => void {
-    this.#hangs.add(release)
-    for (const w of [...this.#hangWaiters]) {
-      if (w.count === -1 || this.#hangs.size >= w.count) {
-        this.#hangWaiters.splice(this.#hangWaiters.indexOf(w), 1)
-        w.resolve()
-      }
-    }
-    return () => this.#hangs.delete(release)
+    return this.#requests.take(info)
   }
 
   /** @internal Consumes a bulk failure for a new operation of `type`. */

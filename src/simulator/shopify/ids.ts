@@ -1,5 +1,4 @@
 /** Global IDs, deterministic pseudo-randomness and small helpers shared by the simulator. */
-import { createHash } from "node:crypto"
 
 /** `gid://shopify/<Type>/<id>` */
 export const gid = (type: string, id: number | bigint | string): string => `gid://shopify/${type}/${id}`
@@ -19,41 +18,8 @@ export const gidNumber = (value: unknown, type: string): number | undefined => {
   return Number.isSafeInteger(n) ? n : undefined
 }
 
-/** 32-bit integer hash (murmur3 finalizer) of two numbers; the catalog's randomness. */
-export const hash32 = (a: number, b: number): number => {
-  let h = (Math.imul(a ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(b + 0x632be5ab, 0xc2b2ae35)) >>> 0
-  h ^= h >>> 16
-  h = Math.imul(h, 0x85ebca6b)
-  h ^= h >>> 13
-  h = Math.imul(h, 0xc2b2ae35)
-  h ^= h >>> 16
-  return h >>> 0
-}
-
-/** Deterministic PRNG (mulberry32) returning floats in [0, 1). */
-export const prng = (seed: number): (() => number) => {
-  let s = seed >>> 0
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0
-    let t = s
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
-
-/** Hashes a string to a 32-bit seed. */
-export const seedOf = (value: string | number): number =>
-  typeof value === "number" ? value >>> 0 : createHash("sha256").update(value).digest().readUInt32BE(0)
-
-/** A UUID (v4 layout) derived from a string, so generated keys are reproducible. */
-export const deterministicUuid = (source: string): string => {
-  const b = createHash("sha256").update(source).digest()
-  b[6] = ((b[6] ?? 0) & 0x0f) | 0x40
-  b[8] = ((b[8] ?? 0) & 0x3f) | 0x80
-  const h = b.subarray(0, 16).toString("hex")
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`
-}
+// Deterministic randomness is the kit's (`src/simulator/kit/DeterministicIds.ts`).
+export { hash32, prng, seedOf, uuidFrom as deterministicUuid } from "../kit/DeterministicIds.ts"
 
 /** Opaque cursor in Shopify's style: base64 of `{"last_id":n,"last_value":v}`. */
 export const encodeCursor = (lastId: number, lastValue: string | number = lastId): string =>

@@ -2,9 +2,10 @@
  * One simulated shop: catalog, token, cost bucket, staged uploads, bulk operations and
  * faults — plus the controls tests use to inspect and steer it.
  */
-import { randomBytes } from "node:crypto"
 import { readFile } from "node:fs/promises"
 import type { GraphQLSchema } from "graphql"
+import type { DeterministicIds } from "../kit/DeterministicIds.ts"
+import { RequestLog } from "../kit/RequestLog.ts"
 import { BulkOperations, type BulkOperationRecord, type BulkPace } from "./bulk/operations.ts"
 import { Catalog, type MetafieldRecord, type ProductInit } from "./catalog.ts"
 import { isoSeconds, type Clock } from "./clock.ts"
@@ -19,6 +20,8 @@ import type { WebhookDelivery, WebhookDispatcher } from "./webhooks.ts"
 export interface SimulatorRuntime {
   readonly schema: GraphQLSchema
   readonly clock: Clock
+  /** Where ids, tokens and codes come from (seeded by the simulator's `idSeed`). */
+  readonly ids: DeterministicIds
   /** Public origin of the simulator (for staged-upload and result URLs). */
   readonly baseUrl: string
   readonly tmpDir: string
@@ -83,8 +86,10 @@ export class ShopState {
   readonly staged: StagedUploads
   readonly bulk: BulkOperations
   readonly runtime: SimulatorRuntime
-  /** Every GraphQL request received, oldest first. */
-  readonly requests: Array<RequestLogEntry> = []
+  /** Every GraphQL request received, oldest first, with the kit's queries (`last`, `since`, `waitFor`…). */
+  readonly requestLog = new RequestLog<RequestLogEntry>()
+  /** This shop's ids (tokens, authorization codes), a fork of the simulator's. */
+  readonly ids: DeterministicIds
   webhookUrl: string | undefined
   #tokens = new Set<string>()
   #installed = true
@@ -98,6 +103,7 @@ export class ShopState {
     this.name = options.name ?? this.domain.replace(/\.myshopify\.com$/, "")
     this.currency = options.currency ?? "USD"
     this.runtime = runtime
+    this.ids = runtime.ids.fork(`shop:${this.domain}`)
     this.webhookUrl = options.webhookUrl
     this.#tokens.add(options.accessToken)
     this.catalog = new Catalog({
@@ -115,6 +121,11 @@ export class ShopState {
     })
     this.bulk = new BulkOperations(this)
     this.staged.onReplace = (key) => this.bulk.stagedFileReplaced(key)
+  }
+
+  /** Every GraphQL request received, oldest first (the entries of `requestLog`). */
+  get requests(): ReadonlyArray<RequestLogEntry> {
+    return this.requestLog.entries
   }
 
   /** The current access token (the most recently issued one). */
@@ -221,7 +232,7 @@ export class ShopState {
   }
 
   /** Installs the app again with `token` (default: a fresh `shpat_…`); returns the token. */
-  install(token: string = `shpat_${randomBytes(16).toString("hex")}`): string {
+  install(token: string = `shpat_${this.ids.hex(16)}`): string {
     this.#installed = true
     this.#tokens.add(token)
     return token
@@ -232,7 +243,7 @@ export class ShopState {
    * `scopes` (what the merchant approved on the authorize screen).
    */
   issueAuthorizationCode(scopes: string = DEFAULT_APP_SCOPES): string {
-    const code = randomBytes(16).toString("hex")
+    const code = this.ids.hex(16)
     this.#authCodes.set(code, scopes)
     return code
   }

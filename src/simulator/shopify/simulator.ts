@@ -1,15 +1,18 @@
 /**
  * Entry points: `createShopifySimulator` (in-process, use `app.request()` or mount the Hono
- * app) and `startShopifySimulator` (listens on 127.0.0.1, port 0 by default).
+ * app) and `startShopifySimulator` (listens on 127.0.0.1, port 0 by default, through the
+ * simulator kit's server: `sim.http.faults` and `sim.http.log` work on every route).
  */
 import { randomBytes } from "node:crypto"
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import type { AddressInfo } from "node:net"
-import { serve, type ServerType } from "@hono/node-server"
 import type { Hono } from "hono"
-import { createSimulatorApp, uploadTempPath, type SimulatorHost } from "./app.ts"
+import { DeterministicIds } from "../kit/DeterministicIds.ts"
+import { HttpFaults } from "../kit/Faults.ts"
+import { RequestLog, type HttpExchange } from "../kit/RequestLog.ts"
+import { startSimulatorServer, type SimulatorServer } from "../kit/SimulatorServer.ts"
+import { createSimulatorApp, shopifyErrorBody, uploadTempPath, type SimulatorHost } from "./app.ts"
 import type { BulkPace } from "./bulk/operations.ts"
 import { systemClock, type Clock, type ManualClock } from "./clock.ts"
 import { DEFAULT_APP_SCOPES } from "./oauth.ts"
@@ -55,6 +58,12 @@ export interface ShopifySimulatorOptions {
   readonly maxStagedUploadBytes?: number
   /** Required `X-Sim-Control-Token` for `/__sim/` routes, if set. */
   readonly controlToken?: string
+  /**
+   * Seed of every id the simulator hands out (request, webhook and event ids, tokens,
+   * authorization codes): the same seed and the same calls give the same ids. Default: a
+   * random seed (ids unique per run, as Shopify's are).
+   */
+  readonly idSeed?: string | number
   /** Diagnostics sink (default: console.error). */
   readonly log?: (message: string) => void
 }
@@ -99,6 +108,12 @@ export interface ShopifySimulator {
     readonly accessToken: string
     readonly customFetchApi: SimulatorFetch
   }
+  /**
+   * HTTP-level fault injection and request log of the kit (any route: latency, error
+   * status with headers, hang, dropped connection). They apply to requests through the
+   * listening server (`startShopifySimulator`), not to in-process `app.request()`.
+   */
+  readonly http: { readonly faults: HttpFaults; readonly log: RequestLog<HttpExchange> }
   /** Stops timers, releases hanging requests, closes the server and deletes temp files. */
   close(): Promise<void>
 }
@@ -121,12 +136,13 @@ class Simulator implements ShopifySimulator, SimulatorHost {
   readonly maxUploadBytes: number
   readonly advanceClock: ((ms: number) => void) | undefined
   readonly runtime: SimulatorRuntime
+  readonly ids: DeterministicIds
+  readonly http: { readonly faults: HttpFaults; readonly log: RequestLog<HttpExchange> }
   readonly #webhooks: WebhookDispatcher
   #url: string
   #webhookUrl: string | undefined
   #uploads = 0
-  #nextOperation = 4_000_000_000
-  server: ServerType | undefined
+  server: SimulatorServer | undefined
 
   constructor(options: ShopifySimulatorOptions) {
     const clock: Clock = typeof options.clock === "object" ? options.clock.now : (options.clock ?? systemClock)
@@ -142,9 +158,13 @@ class Simulator implements ShopifySimulator, SimulatorHost {
     this.maxUploadBytes = options.maxStagedUploadBytes ?? MAX_STAGED_UPLOAD_BYTES
     this.#url = options.baseUrl ?? "http://shopify-simulator.local"
     this.#webhookUrl = options.webhookUrl
+    const ids = new DeterministicIds(options.idSeed === undefined ? {} : { seed: options.idSeed })
+    this.ids = ids.fork("requests")
+    this.http = { faults: new HttpFaults({ defaultBody: shopifyErrorBody }), log: new RequestLog<HttpExchange>({ limit: 10_000 }) }
     this.#webhooks = new WebhookDispatcher({
       secret: () => this.appSecret,
       clock,
+      ids: ids.fork("webhooks"),
       ...(options.webhookRetryDelaysMs !== undefined ? { retryDelaysMs: options.webhookRetryDelaysMs } : {}),
       ...(options.webhookTimeoutMs !== undefined ? { timeoutMs: options.webhookTimeoutMs } : {})
     })
@@ -153,6 +173,7 @@ class Simulator implements ShopifySimulator, SimulatorHost {
     this.runtime = {
       schema: loadAdminSchema(options.schemaPath),
       clock,
+      ids,
       get baseUrl() {
         return self.#url
       },
@@ -166,7 +187,7 @@ class Simulator implements ShopifySimulator, SimulatorHost {
       get webhookUrl() {
         return self.#webhookUrl
       },
-      nextBulkOperationId: () => this.#nextOperation++,
+      nextBulkOperationId: () => ids.next("BulkOperation", 4_000_000_000),
       log
     }
     for (const shop of options.shops) this.addShop(shop)
@@ -228,13 +249,7 @@ class Simulator implements ShopifySimulator, SimulatorHost {
       shop.faults.releaseHangs()
     }
     await this.#webhooks.close()
-    const server = this.server
-    if (server !== undefined) {
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve())
-        if ("closeAllConnections" in server) server.closeAllConnections()
-      })
-    }
+    await this.server?.stop()
     rmSync(this.tmpDir, { recursive: true, force: true })
   }
 }
@@ -245,12 +260,15 @@ export const createShopifySimulator = (options: ShopifySimulatorOptions): Shopif
 /** Creates a simulator and listens on `hostname:port` (127.0.0.1:0 by default). */
 export const startShopifySimulator = async (options: StartOptions): Promise<RunningShopifySimulator> => {
   const sim = new Simulator(options)
-  const hostname = options.hostname ?? "127.0.0.1"
-  const info = await new Promise<AddressInfo>((resolve, reject) => {
-    const server = serve({ fetch: sim.app.fetch, port: options.port ?? 0, hostname }, resolve)
-    server.once("error", reject)
-    sim.server = server
+  const server = await startSimulatorServer({
+    fetch: sim.app.fetch,
+    port: options.port ?? 0,
+    hostname: options.hostname ?? "127.0.0.1",
+    clock: sim.runtime.clock,
+    faults: sim.http.faults,
+    log: sim.http.log
   })
-  sim.url = `http://${hostname.includes(":") ? `[${hostname}]` : hostname}:${info.port}`
-  return Object.assign(sim, { port: info.port }) as Simulator & RunningShopifySimulator
+  sim.server = server
+  sim.url = server.url
+  return Object.assign(sim, { port: server.port }) as Simulator & RunningShopifySimulator
 }

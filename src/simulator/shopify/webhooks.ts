@@ -3,7 +3,8 @@
  * (non-2xx, network error or the 5 s timeout), optionally dropped or duplicated by fault
  * injection. Every delivery is recorded for assertions.
  */
-import { createHmac, randomUUID } from "node:crypto"
+import { createHmac } from "node:crypto"
+import type { DeterministicIds } from "../kit/DeterministicIds.ts"
 import { isoNanos, type Clock } from "./clock.ts"
 
 /** base64(HMAC-SHA256(secret, rawBody)) — the `X-Shopify-Hmac-Sha256` value. */
@@ -31,6 +32,8 @@ export interface WebhookDelivery {
 export interface WebhookDispatcherOptions {
   readonly secret: () => string
   readonly clock: Clock
+  /** Source of the webhook and event ids. */
+  readonly ids: DeterministicIds
   /** Delay before each retry (ms); its length is the number of retries. Default [100, 1000, 5000]. */
   readonly retryDelaysMs?: ReadonlyArray<number>
   /** Per-attempt timeout (Shopify: 5 s). */
@@ -69,12 +72,12 @@ export class WebhookDispatcher {
     readonly duplicate?: boolean
   }): ReadonlyArray<WebhookDelivery> {
     const body = JSON.stringify(input.payload)
-    const eventId = randomUUID()
+    const eventId = this.#options.ids.uuid()
     const triggeredAt = isoNanos(this.#options.clock())
     const copies = input.duplicate ? 2 : 1
     const out: Array<WebhookDelivery> = []
     for (let i = 0; i < copies; i++) {
-      const webhookId = randomUUID()
+      const webhookId = this.#options.ids.uuid()
       const delivery: WebhookDelivery = {
         webhookId,
         eventId,
