@@ -183,3 +183,66 @@ const walk = (after: number, row: HorizonRow, previousGap: GapObservation | null
   }
   return { horizon: { safeUpTo: safe, gap: null, blocked: false }, proved }
 }
+
+/** A transaction of this database holding a transaction id: it may hold a position not committed yet. */
+export interface OpenTransaction {
+  readonly pid: number
+  readonly applicationName: string | null
+  readonly clientAddress: string | null
+  /** `active`, `idle in transaction`, … as `pg_stat_activity` reports it. */
+  readonly state: string | null
+  /** Seconds since the transaction started. */
+  readonly ageSeconds: number
+}
+
+/** What waits behind the safe head: events committed past a gap no reader may pass yet. */
+export interface LogBacklog {
+  /** Highest committed position (the safe head when nothing blocks). */
+  readonly committedHead: number
+  /** Committed events past the safe head: no reader may deliver them until the gap closes. */
+  readonly blockedEvents: number
+  /** The missing positions right after the safe head, when events wait behind them. */
+  readonly gap: { readonly from: number; readonly to: number } | null
+  /**
+   * This database's open transactions holding an id, oldest first (at most 5), when events
+   * wait: the gap belongs to one of them (or to a rollback about to be proved).
+   */
+  readonly openTransactions: ReadonlyArray<OpenTransaction>
+}
+
+/**
+ * Describes the log past `safePosition` (the head a gap-safe reader may reach, see
+ * `EventStore.head`): how many committed events wait behind the first gap there, and which
+ * open transactions may hold it. A reader blocked there is invisible in `safe - checkpoint`;
+ * operators see it here as lag, and see what holds it. One statement when nothing waits.
+ */
+export const logBacklog = (sql: SqlClient, safePosition: number): Effect.Effect<LogBacklog, SqlError> =>
+  Effect.gen(function*() {
+    const rows = yield* sql<{ blocked: bigint | number; next: bigint | number | null; max: bigint | number | null }>`
+      SELECT (SELECT count(*) FROM events WHERE position > ${safePosition}) AS blocked,
+             (SELECT min(position) FROM events WHERE position > ${safePosition}) AS next,
+             (SELECT max(position) FROM events) AS max`
+    const blockedEvents = Number(rows[0]?.blocked ?? 0)
+    const committedHead = Math.max(safePosition, Number(rows[0]?.max ?? 0))
+    if (blockedEvents === 0) return { committedHead, blockedEvents, gap: null, openTransactions: [] }
+    const next = Number(rows[0]!.next)
+    const open = yield* sql<{ pid: number; app: string | null; addr: string | null; state: string | null; age: number }>`
+      SELECT pid, nullif(application_name, '') AS app, host(client_addr) AS addr, state,
+             extract(epoch FROM now() - xact_start)::float8 AS age
+        FROM pg_stat_activity
+       WHERE datname = current_database() AND backend_xid IS NOT NULL AND pid <> pg_backend_pid()
+       ORDER BY xact_start
+       LIMIT 5`
+    return {
+      committedHead,
+      blockedEvents,
+      gap: next > safePosition + 1 ? { from: safePosition + 1, to: next - 1 } : null,
+      openTransactions: open.map((t) => ({
+        pid: t.pid,
+        applicationName: t.app,
+        clientAddress: t.addr,
+        state: t.state,
+        ageSeconds: Math.max(0, Number(t.age))
+      }))
+    }
+  })

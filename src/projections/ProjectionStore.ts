@@ -5,8 +5,10 @@
 import { Effect, Option, Stream } from "effect"
 import type { SqlClient } from "effect/sql/SqlClient"
 import type { SqlError } from "effect/sql/SqlError"
+import type { Fragment } from "effect/sql/Statement"
 import { createHash } from "node:crypto"
 import type { UpcasterRegistry } from "../../domain/events/Upcasting.ts"
+import type { LockNotHeld } from "../../adapters/postgres/AdvisoryLockSession.ts"
 import { findHorizon, type GapObservation } from "../../adapters/postgres/GlobalLogReader.ts"
 import { fetchRange, openRows, toRecordedEvent } from "../../adapters/postgres/PgEventStore.ts"
 import { EventSealing } from "../eventstore/EventSealing.ts"
@@ -164,12 +166,29 @@ export interface BatchResult {
   /** No more events are visible past `position` right now. */
   readonly caughtUp: boolean
   readonly gap: GapObservation | null
+  /**
+   * The stored checkpoint was not where the caller thought (another runner moved it, or the
+   * generation was retired): nothing was applied; re-read the generations before going on.
+   */
+  readonly stale: boolean
+}
+
+/**
+ * Ownership of a projection, checked inside the transactions that write it: `holds` is a SQL
+ * condition, true while this process still holds the projection's lock (see
+ * `AdvisoryLockSession.holds`); `ensureHeld` fails with `LockNotHeld` when it does not.
+ */
+export interface WriteFence {
+  readonly holds: Fragment
+  readonly ensureHeld: Effect.Effect<void, LockNotHeld | SqlError>
 }
 
 /**
  * Reads the next batch after the generation's checkpoint and applies it, moving the
  * checkpoint in the same transaction. The checkpoint update is guarded by the old position,
- * so two runners racing on one generation cannot both apply a batch.
+ * so two runners racing on one generation cannot both apply a batch; with a `fence` it is
+ * also guarded by the ownership lock (one condition in the same statement, once per batch),
+ * so a process that lost its lock cannot commit a batch, not even one it had already read.
  */
 export const applyBatch = (
   sql: SqlClient,
@@ -177,12 +196,13 @@ export const applyBatch = (
   generation: Generation,
   gap: GapObservation | null,
   batchSize: number,
-  upcasters: UpcasterRegistry
-): Effect.Effect<BatchResult, SqlError | PersistenceError, EventSealing> =>
+  upcasters: UpcasterRegistry,
+  fence?: WriteFence
+): Effect.Effect<BatchResult, SqlError | PersistenceError | LockNotHeld, EventSealing> =>
   Effect.gen(function*() {
     const horizon = yield* findHorizon(sql, generation.position, batchSize, gap)
     if (horizon.safeUpTo <= generation.position) {
-      return { position: generation.position, applied: 0, caughtUp: true, gap: horizon.gap }
+      return { position: generation.position, applied: 0, caughtUp: true, gap: horizon.gap, stale: false }
     }
     const types = projection.eventTypes === "all" ? null : [...projection.eventTypes, SHOP_REDACTED]
     const rows = yield* fetchRange(sql, generation.position, horizon.safeUpTo, batchSize, { types })
@@ -190,13 +210,20 @@ export const applyBatch = (
     const events = (yield* openRows(yield* EventSealing, rows)).map(toRecordedEvent(upcasters))
     const table = (name: string) => ident(physicalTable(name, generation.generation))
     const moved = yield* sql.withTransaction(Effect.gen(function*() {
+      // The row lock taken here serialises racing writers of this generation; the fence is
+      // evaluated before it, so a writer that held the lock then wins, and a new owner's update
+      // waits for it and then finds the checkpoint moved (stale) instead of applying twice.
       const updated = yield* sql`
         UPDATE projection_generations
            SET position = ${upTo}, events_applied = events_applied + ${events.length}, updated_at = now()
          WHERE name = ${projection.name} AND generation = ${generation.generation} AND position = ${generation.position}
-           AND status <> 'retired'
+           AND status <> 'retired' AND ${fence?.holds ?? sql.literal("TRUE")}
         RETURNING generation`
-      if (updated.length === 0) return false
+      if (updated.length === 0) {
+        // Not ours any more, or moved by someone else: which one decides what the caller does.
+        if (fence !== undefined) yield* fence.ensureHeld
+        return false
+      }
       if (events.length > 0) yield* applyWithErasure(projection, events, { sql, table, open: yield* sealedOpener })
       return true
     }))
@@ -204,7 +231,8 @@ export const applyBatch = (
       position: moved ? upTo : generation.position,
       applied: moved ? events.length : 0,
       caughtUp: !moved || (upTo === horizon.safeUpTo && !horizon.blocked && rows.length < batchSize),
-      gap: horizon.gap
+      gap: horizon.gap,
+      stale: !moved
     }
   })
 
@@ -256,11 +284,22 @@ const applyWithErasure = (projection: Projection, events: ReadonlyArray<Recorded
 /**
  * The blue/green switch, in one transaction: the building generation becomes live, the
  * views point at it, the old live generation is retired and its tables dropped. Readers
- * see either the old or the new version, never a mix.
+ * see either the old or the new version, never a mix. Returns `switched: false`, changing
+ * nothing, when `building` is no longer building (another runner switched it); with a
+ * `fence`, fails with `LockNotHeld` when this process no longer owns the projection.
  */
-export const switchLive = (sql: SqlClient, projection: Projection, building: Generation) =>
+export const switchLive = (sql: SqlClient, projection: Projection, building: Generation, fence?: WriteFence) =>
   sql.withTransaction(Effect.gen(function*() {
     yield* sql`SELECT pg_advisory_xact_lock(hashtext('sumeru.projection.reconcile'), hashtext(${projection.name}))`
+    const still = yield* sql`
+      SELECT generation FROM projection_generations
+       WHERE name = ${projection.name} AND generation = ${building.generation} AND status = 'building'
+         AND ${fence?.holds ?? sql.literal("TRUE")}
+       FOR UPDATE`
+    if (still.length === 0) {
+      if (fence !== undefined) yield* fence.ensureHeld
+      return { switched: false, old: undefined }
+    }
     const old = (yield* generations(sql, projection.name)).find((g) => g.status === "live")
     if (old !== undefined) {
       yield* sql`UPDATE projection_generations SET status = 'retired', retired_at = now()
@@ -270,7 +309,7 @@ export const switchLive = (sql: SqlClient, projection: Projection, building: Gen
                 WHERE name = ${projection.name} AND generation = ${building.generation}`
     yield* pointViews(sql, projection, building.generation)
     if (old !== undefined) yield* dropTables(sql, projection, old.generation)
-    return old
+    return { switched: true, old }
   }))
 
 /**

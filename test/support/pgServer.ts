@@ -3,7 +3,7 @@
  * and benchmarks. PostgreSQL refuses to run as root, so as root the server runs as the
  * `postgres` user through `runuser`.
  */
-import { execFileSync, spawn } from "node:child_process"
+import { execFile, execFileSync, spawn } from "node:child_process"
 import { existsSync, mkdtempSync, readdirSync, rmSync, chownSync } from "node:fs"
 import { createServer } from "node:net"
 import { tmpdir } from "node:os"
@@ -16,6 +16,14 @@ export interface PgServer {
   readonly stop: () => Promise<void>
   /** Creates a fresh database and returns its URL. */
   readonly createDatabase: (name: string) => string
+  /**
+   * `pg_ctl restart -m fast`: every session is disconnected, the server shuts down cleanly
+   * and starts again on the same port and data directory. Resolves once it accepts
+   * connections again (fault-injection suites).
+   */
+  readonly restart: () => Promise<void>
+  /** The server's log file (startup, shutdown, errors), for failure messages. */
+  readonly logFile: string
 }
 
 const findBin = (name: string): string => {
@@ -77,7 +85,8 @@ export const startPgServer = async (options?: { readonly durable?: boolean }): P
     "-c shared_buffers=256MB",
     ...(durable ? [] : ["-c fsync=off", "-c synchronous_commit=off", "-c full_page_writes=off"])
   ].join(" ")
-  const [c2, a2] = asPostgres(pgCtl, ["-D", dataDir, "-o", settings, "-l", join(dir, "server.log"), "-w", "-t", "60", "start"])
+  const logFile = join(dir, "server.log")
+  const [c2, a2] = asPostgres(pgCtl, ["-D", dataDir, "-o", settings, "-l", logFile, "-w", "-t", "60", "start"])
   execFileSync(c2, a2, { stdio: "pipe" })
   const url = `postgres://postgres@127.0.0.1:${port}/postgres`
   const version = execFileSync(psql, [url, "-tAc", "show server_version"]).toString().trim()
@@ -85,6 +94,14 @@ export const startPgServer = async (options?: { readonly durable?: boolean }): P
     url,
     port,
     version,
+    logFile,
+    restart: () => {
+      const [c, a] = asPostgres(pgCtl, ["-D", dataDir, "-o", settings, "-l", logFile, "-m", "fast", "-w", "-t", "60", "restart"])
+      return new Promise<void>((resolve, reject) => {
+        execFile(c, a, (error, _stdout, stderr) =>
+          error === null ? resolve() : reject(new Error(`pg_ctl restart failed: ${error.message}\n${stderr}`)))
+      })
+    },
     createDatabase: (name) => {
       execFileSync(psql, [url, "-qc", `CREATE DATABASE "${name}"`], { stdio: "pipe" })
       return `postgres://postgres@127.0.0.1:${port}/${name}`

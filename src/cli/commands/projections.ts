@@ -18,8 +18,17 @@ import { SqlClient } from "effect/sql"
 import { DatabaseMode } from "../../../adapters/postgres/Database.ts"
 import { allProjections } from "../../../projections/index.ts"
 import type { Projection } from "../../projections/Projection.ts"
-import { ProjectionProgress, type ProjectionStatus, projectionStatus, runProjections } from "../../projections/ProjectionRunner.ts"
+import {
+  type LogBlock,
+  logBlock,
+  PROJECTION_LOCK_SPACE,
+  ProjectionProgress,
+  type ProjectionStatus,
+  projectionStatus,
+  runProjections
+} from "../../projections/ProjectionRunner.ts"
 import { checksum, type Generation, generations, requestRebuild } from "../../projections/ProjectionStore.ts"
+import { logBacklog } from "../../../adapters/postgres/GlobalLogReader.ts"
 import { EventStore } from "../../eventstore/EventStore.ts"
 import { withCore } from "../database.ts"
 import { type CliFailure, fail } from "../errors.ts"
@@ -86,6 +95,11 @@ interface StatusRow {
   readonly status: ProjectionStatus["status"] | "not started"
   readonly position: number
   readonly head: number
+  /** Highest committed position: past `head` while events wait behind an open transaction. */
+  readonly committedHead: number
+  /** Committed events, counted in `lag`, that wait behind an open transaction's gap. */
+  readonly blockedEvents: number
+  readonly blockedBy: LogBlock | null
   readonly lag: number
   readonly eventsApplied: number
   readonly eventsPerSecond: number
@@ -105,6 +119,9 @@ const statusRows = Effect.gen(function*() {
     status: s.status,
     position: s.position,
     head: s.head,
+    committedHead: s.committedHead,
+    blockedEvents: s.blockedEvents,
+    blockedBy: s.blockedBy,
     lag: s.lag,
     eventsApplied: s.eventsApplied,
     eventsPerSecond: s.eventsPerSecond,
@@ -114,7 +131,9 @@ const statusRows = Effect.gen(function*() {
   }))
   const missing = allProjections.filter((p) => !status.some((s) => s.name === p.name))
   if (missing.length > 0) {
+    const sql = yield* SqlClient.SqlClient
     const head = (yield* store.head).safePosition
+    const backlog = yield* logBacklog(sql, head)
     for (const p of missing) {
       rows.push({
         name: p.name,
@@ -123,7 +142,10 @@ const statusRows = Effect.gen(function*() {
         status: "not started",
         position: 0,
         head,
-        lag: head,
+        committedHead: backlog.committedHead,
+        blockedEvents: backlog.blockedEvents,
+        blockedBy: logBlock(backlog),
+        lag: head + backlog.blockedEvents,
         eventsApplied: 0,
         eventsPerSecond: 0,
         etaSeconds: null,
@@ -138,6 +160,22 @@ const statusRows = Effect.gen(function*() {
   }
   return rows.sort((a, b) => order(a.name) - order(b.name) || a.name.localeCompare(b.name) || (a.generation ?? 0) - (b.generation ?? 0))
 })
+
+/** One line naming what holds the readers back, for the table view. */
+const describeBlock = (rows: ReadonlyArray<StatusRow>): string | null => {
+  const row = rows.find((r) => r.blockedBy !== null)
+  if (row === undefined || row.blockedBy === null) return null
+  const b = row.blockedBy
+  const oldest = b.openTransactions[0]
+  const gap = b.gap === null ? "" : b.gap.from === b.gap.to ? ` position ${formatCount(b.gap.from)}` : ` positions ${formatCount(b.gap.from)}–${formatCount(b.gap.to)}`
+  return `${formatCount(row.blockedEvents)} committed events (up to position ${formatCount(row.committedHead)}) wait behind` +
+    `${gap === "" ? " an uncommitted position" : gap}, held by an open transaction` +
+    (oldest === undefined
+      ? " (none open any more: a rollback about to be passed)."
+      : `: oldest open transaction pid ${oldest.pid}${oldest.applicationName ? ` (${oldest.applicationName})` : ""}` +
+        `${oldest.clientAddress ? ` from ${oldest.clientAddress}` : ""}, ${oldest.state ?? "?"}, open ${formatDuration(oldest.ageSeconds)}` +
+        (b.openTransactions.length > 1 ? ` (${b.openTransactions.length} open transactions)` : "") + ".")
+}
 
 const status = Command.make("status", { json: jsonFlag }, ({ json }) =>
   withCore(Effect.gen(function*() {
@@ -155,9 +193,15 @@ const status = Command.make("status", { json: jsonFlag }, ({ json }) =>
       { header: "EVENTS/S", value: (r) => r.generation === null ? "-" : formatCount(r.eventsPerSecond), align: "right" },
       { header: "ETA", value: (r) => r.lag === 0 ? "-" : r.etaSeconds === null ? "?" : formatDuration(r.etaSeconds), align: "right" },
       { header: "STALLED", value: (r) => (r.stalled ? "STALLED" : "no") },
-      { header: "UPDATED", value: (r) => dash(r.updatedAt) }
+      { header: "UPDATED", value: (r) => dash(r.updatedAt) },
+      // of LAG: committed events waiting behind an open transaction (see the line below the table)
+      { header: "BLOCKED", value: (r) => r.blockedEvents === 0 ? "-" : formatCount(r.blockedEvents), align: "right" }
     ], rows))
-  }))).pipe(Command.withDescription("Per generation: status, position, lag, events applied, events/s, stalled"))
+    const block = describeBlock(rows)
+    if (block !== null) yield* printLine(`\nBLOCKED: ${block}`)
+  }))).pipe(Command.withDescription(
+    "Per generation: status, position, lag (including events committed behind an open transaction), events applied, events/s, stalled"
+  ))
 
 // ---------------------------------------------------------------------------
 // rebuild
@@ -175,15 +219,16 @@ const countEvents = (sql: SqlClient.SqlClient, projection: Projection, after: nu
   )
 }
 
-/** The session holding the projection's ownership lock (PostgreSQL), if any. */
+/** The session holding the projection's ownership lock (PostgreSQL) in this database, if any. */
 const lockHolder = (sql: SqlClient.SqlClient, name: string) =>
   Effect.map(
     sql<{ pid: number; application_name: string | null; addr: string | null }>`
-      SELECT l.pid, a.application_name, a.client_addr::text AS addr
+      SELECT l.pid, a.application_name, host(a.client_addr) AS addr
         FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid
        WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2
-         AND l.classid::bigint = (hashtext('sumeru.projection')::bigint + 4294967296) % 4294967296
-         AND l.objid::bigint = (hashtext(${name})::bigint + 4294967296) % 4294967296
+         AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+         AND l.classid::bigint = (hashtext(${PROJECTION_LOCK_SPACE})::bigint & 4294967295)
+         AND l.objid::bigint = (hashtext(${name})::bigint & 4294967295)
        LIMIT 1`,
     (rows) => Option.fromNullishOr(rows[0])
   )
