@@ -8,14 +8,14 @@
  * a partition sequence order is commit order and a consumer reading `seq > last` can never
  * pass over a late commit.
  */
-import { PgClient } from "@effect/sql-pg"
-import { Config, Deferred, Duration, Effect, Exit, Layer, Option, Queue, Request, RequestResolver, type Scope, Stream } from "effect"
+import { Config, Deferred, Duration, Effect, Exit, Layer, Option, Request, RequestResolver, type Scope, Stream } from "effect"
 import { SqlClient } from "effect/sql"
 import type { SqlError } from "effect/sql/SqlError"
 import { DEFAULT_PARTITIONS, partitionOf } from "../../domain/shop/partition.ts"
 import { makeSignal } from "../../src/eventstore/LogWakeups.ts"
 import { type Delivery, type PublishAck, ShopLog, ShopLogUnavailable, type ShopMessage, type UnackedMessage } from "../../src/shoplog/ShopLog.ts"
 import { DatabaseMode } from "../postgres/Database.ts"
+import { listenForever } from "../postgres/Listen.ts"
 
 export interface EmbeddedShopLogOptions {
   readonly partitions?: number
@@ -47,12 +47,12 @@ export const make = (options?: EmbeddedShopLogOptions) =>
     const signalOf = (partition: number) => signals[partition] ?? signals[0]!
 
     // Other processes publish too when the database is a shared PostgreSQL.
+    // (re-established after a database restart; each (re)start wakes every partition once)
     if (mode.kind === "postgres") {
-      const pg = yield* PgClient.PgClient
-      const queue = yield* pg.listen("sumeru_shoplog")
-      yield* Effect.forkScoped(
-        Effect.forever(Effect.flatMap(Queue.take(queue), (n) => signalOf(Number(n.payload)).notify)).pipe(Effect.ignore)
-      )
+      yield* listenForever("sumeru_shoplog", (payload) =>
+        payload === undefined
+          ? Effect.forEach(signals, (s) => s.notify, { discard: true })
+          : signalOf(Number(payload)).notify)
     }
 
     // Acks of concurrently finishing actors are deleted together: one round trip per batch.

@@ -4,9 +4,9 @@
  * NOTIFYs at commit); in the embedded mode appends signal in-process (PGlite is one session,
  * so no connection can be spared for LISTEN).
  */
-import { PgClient } from "@effect/sql-pg"
-import { Context, Deferred, Effect, Exit, Layer, Queue } from "effect"
+import { Context, Deferred, Effect, Exit, Layer } from "effect"
 import { DatabaseMode } from "../../adapters/postgres/Database.ts"
+import { listenForever } from "../../adapters/postgres/Listen.ts"
 import { AfterAppend } from "../../adapters/postgres/PgEventStore.ts"
 
 export interface Signal {
@@ -43,12 +43,7 @@ export const layer = Layer.unwrap(Effect.gen(function*() {
   if (mode.kind === "embedded") {
     return Layer.merge(Layer.succeed(LogWakeups, signal), Layer.succeed(AfterAppend, signal.notify))
   }
-  const listener = Layer.effectDiscard(Effect.gen(function*() {
-    const pg = yield* PgClient.PgClient
-    const queue = yield* pg.listen("sumeru_events")
-    yield* Effect.forkScoped(Effect.forever(Effect.andThen(Queue.take(queue), signal.notify)).pipe(
-      Effect.catchCause((cause) => Effect.logError("LISTEN sumeru_events stopped", cause))
-    ))
-  }))
+  // re-established after a database restart; each (re)start wakes readers once
+  const listener = Layer.effectDiscard(listenForever("sumeru_events", () => signal.notify))
   return Layer.merge(Layer.succeed(LogWakeups, signal), listener)
 }))
