@@ -13,7 +13,7 @@
  * never makes it a duplicate; a message applied below the shop's highest applied sequence is
  * applied anyway and reported `applied_late` (an order violation, see migration 0013).
  */
-import { Context, Duration, Effect, Exit, Layer, Request, RequestResolver } from "effect"
+import { Context, Duration, Effect, Exit, Layer, Request, RequestResolver, Schema } from "effect"
 import { SqlClient } from "effect/sql"
 import type { SqlError } from "effect/sql/SqlError"
 import type { AppendMetadata, NewEvent } from "../../domain/events/Envelope.ts"
@@ -32,13 +32,24 @@ export interface CommitItem {
   readonly message: ShopMessage
   readonly sequence: number
   readonly partition: number
+  /**
+   * The backend of the lock session holding the partition (`PartitionOwner.backendPid`): the
+   * commit is refused (`PartitionNotOwned`) unless it still holds the partition's lock. Null
+   * where there are no locks (the embedded database).
+   */
+  readonly ownerPid: number | null
   readonly appends: ReadonlyArray<Append>
   readonly schedule: ReadonlyArray<ScheduledMessage>
   readonly cancelTimers: ReadonlyArray<string>
   readonly metadata: AppendMetadata
 }
 
-export type CommitError = ConcurrencyConflict | StreamOwnershipViolation | PersistenceError
+/** The commit's partition lock is no longer held by the committing worker's lock session. */
+export class PartitionNotOwned extends Schema.TaggedError<PartitionNotOwned>()("PartitionNotOwned", {
+  partitions: Schema.String
+}) {}
+
+export type CommitError = ConcurrencyConflict | StreamOwnershipViolation | PartitionNotOwned | PersistenceError
 
 class Begin extends Request.Class<{ readonly shop: string; readonly messageId: string; readonly sequence: number }, BeginResult, SqlError> {}
 /** `applied_late`: applied, but a later message of the shop had been applied before it. */
@@ -60,6 +71,7 @@ export const classifyAppendError = (error: SqlError): CommitError => {
   const cause = error.reason.cause as { code?: string; detail?: string; message?: string } | undefined
   const stream = /on (\S+)$/.exec(cause?.message ?? "")?.[1] ?? /stream (\S+) belongs/.exec(cause?.message ?? "")?.[1] ?? "?"
   if (cause?.code === "SU001") return new ConcurrencyConflict({ streamId: stream, expected: "?", actual: Number(cause.detail ?? -1) })
+  if (cause?.code === "SU003") return new PartitionNotOwned({ partitions: cause.detail ?? "?" })
   if (cause?.code === "SU002") return new StreamOwnershipViolation({ streamId: stream, owner: cause.detail ?? "", attemptedBy: "?" })
   if (error.reason._tag === "UniqueViolation") return new ConcurrencyConflict({ streamId: stream, expected: "?", actual: -1 })
   return new PersistenceError({ operation: "apply_messages", cause: error })
@@ -69,6 +81,8 @@ const itemJson = (item: CommitItem) => ({
   shop: item.message.shop,
   message_id: item.message.messageId,
   seq: item.sequence,
+  partition: item.partition,
+  owner_pid: item.ownerPid,
   appends: item.appends.filter((a) => a.events.length > 0).map((a) => {
     const [kind, expected] = expectedArgs(a.expected)
     return { stream: a.streamId, expected_kind: kind, expected, events: toAppendPayload(a.events as ReadonlyArray<NewEvent>, item.metadata) }

@@ -1,39 +1,57 @@
 /**
  * Which partitions this worker consumes. On PostgreSQL each partition is a session advisory
- * lock held on one dedicated connection: exactly one live worker owns it, and a worker that
- * dies (even by SIGKILL) loses its locks with its connection. Workers heartbeat in `workers`
- * and aim for a fair share, ⌈P / live workers⌉: a new worker makes others release partitions
- * (after draining them); a dead worker's partitions are taken by the survivors.
- * The embedded database has one process: it owns every partition.
+ * lock held on one lock session (`AdvisoryLockSession`): exactly one live worker owns it, and
+ * a worker that dies (even by SIGKILL) loses its locks with its connection. Workers heartbeat
+ * in `workers` and aim for a fair share, ⌈P / live workers⌉: a new worker makes others release
+ * partitions (after draining them); a dead worker's partitions are taken by the survivors.
+ *
+ * The lock session is watched (a heartbeat on the lock connection). When it is lost — a
+ * database restart, a network cut, the backend terminated — every partition is abandoned at
+ * once (its locks may already be another worker's), and the loop starts over on a new session.
+ * Commits are fenced too: the actor's transaction checks that the session's backend still
+ * holds the partition's lock (`PartitionOwner.backendPid`, see migration 0014), so a worker
+ * whose session died cannot commit even before it noticed.
+ * The embedded database has one process: it owns every partition, with no locks.
  */
-import { Duration, Effect, Schedule } from "effect"
+import { Cause, Deferred, Duration, Effect, Schedule } from "effect"
 import { SqlClient } from "effect/sql"
-import type { Connection } from "effect/sql/SqlConnection"
+import * as AdvisoryLockSession from "../../adapters/postgres/AdvisoryLockSession.ts"
 import { DatabaseMode } from "../../adapters/postgres/Database.ts"
 
 export interface OwnershipOptions {
   readonly workerId: string
   readonly partitions: number
-  /** How often to heartbeat and rebalance. */
+  /** How often to heartbeat and rebalance (also the lock session's heartbeat). */
   readonly interval?: Duration.Duration
   /** A worker not seen for this long is dead. */
   readonly staleAfter?: Duration.Duration
 }
 
+/** Who holds a partition's lock, for the commit fence; and how to give the lock session up. */
+export interface PartitionOwner {
+  /** The lock session's backend (`pg_locks.pid`); null in the embedded mode (no locks). */
+  readonly backendPid: number | null
+  /** Declares the lock session lost (a commit found the lock gone): everything is abandoned. */
+  readonly giveUp: (reason: string) => Effect.Effect<void>
+}
+
 export interface PartitionHooks {
   /** Start consuming `p`; runs until interrupted. */
-  readonly acquire: (partition: number) => Effect.Effect<void>
+  readonly acquire: (partition: number, owner: PartitionOwner) => Effect.Effect<void>
   /** Stop consuming `p` and wait until its in-flight messages are done. */
   readonly release: (partition: number) => Effect.Effect<void>
   /**
    * Stop consuming `p` at once, in-flight messages included: its lock is gone, so another
    * worker may already own it. Nothing is lost (unacked messages stay in the log) and
-   * nothing is applied twice (the actor's commit is fenced by the message id).
+   * nothing is applied twice (the actor's commit is fenced by the message id and the lock).
    */
   readonly abandon: (partition: number) => Effect.Effect<void>
 }
 
-const LOCK_SPACE = "hashtext('sumeru.partition')"
+/** The advisory-lock space of partitions (`pg_locks.classid = hashtext('sumeru.partition')`). */
+export const PARTITION_LOCK_SPACE = "sumeru.partition"
+
+const lockOf = (partition: number): AdvisoryLockSession.LockKey => ({ space: PARTITION_LOCK_SPACE, key: partition })
 
 /** Runs the ownership loop until interrupted; on interruption releases everything it owns. */
 export const runOwnership = (options: OwnershipOptions, hooks: PartitionHooks) =>
@@ -41,7 +59,8 @@ export const runOwnership = (options: OwnershipOptions, hooks: PartitionHooks) =
     const mode = yield* DatabaseMode
     const all = Array.from({ length: options.partitions }, (_, p) => p)
     if (mode.kind === "embedded") {
-      yield* Effect.forEach(all, hooks.acquire, { discard: true })
+      const owner: PartitionOwner = { backendPid: null, giveUp: () => Effect.void }
+      yield* Effect.forEach(all, (p) => hooks.acquire(p, owner), { discard: true })
       return yield* Effect.never.pipe(Effect.ensuring(Effect.forEach(all, hooks.release, { concurrency: "unbounded", discard: true })))
     }
     const sql = yield* SqlClient.SqlClient
@@ -50,29 +69,20 @@ export const runOwnership = (options: OwnershipOptions, hooks: PartitionHooks) =
     const tickTimeout = Duration.max(Duration.times(interval, 5), Duration.seconds(5))
     const staleSeconds = Duration.toSeconds(options.staleAfter ?? Duration.seconds(5))
     const owned = new Set<number>()
-    const conn: Connection = yield* Effect.acquireRelease(
-      sql.reserve,
-      (c) => c.execute("SELECT pg_advisory_unlock_all()", [], undefined).pipe(Effect.ignore)
-    )
-    const run = (query: string, params: ReadonlyArray<unknown>) => conn.execute(query, params, undefined)
+    const session = yield* AdvisoryLockSession.make({ heartbeatInterval: interval })
+    const owner: PartitionOwner = { backendPid: session.backendPid, giveUp: session.invalidate }
 
     const releaseOne = (p: number) =>
       Effect.gen(function*() {
         yield* hooks.release(p)
         owned.delete(p)
-        yield* run(`SELECT pg_advisory_unlock(${LOCK_SPACE}, $1)`, [p])
+        yield* session.unlock(lockOf(p))
       })
 
     const tick = Effect.gen(function*() {
-      // The heartbeat runs on the lock connection: if that session is gone, so are our locks.
-      yield* run(
-        `INSERT INTO workers (worker_id) VALUES ($1) ON CONFLICT (worker_id) DO UPDATE SET last_seen = now()`,
-        [options.workerId]
-      )
-      const live = (yield* run(
-        `SELECT count(*)::int AS n FROM workers WHERE last_seen > now() - make_interval(secs => $1)`,
-        [staleSeconds]
-      ))[0] as { n: number }
+      yield* sql`INSERT INTO workers (worker_id) VALUES (${options.workerId}) ON CONFLICT (worker_id) DO UPDATE SET last_seen = now()`
+      const live = (yield* sql<{ n: number }>`
+        SELECT count(*)::int AS n FROM workers WHERE last_seen > now() - make_interval(secs => ${staleSeconds})`)[0]!
       const target = Math.ceil(options.partitions / Math.max(1, live.n))
       if (owned.size > target) {
         const surplus = [...owned].sort((a, b) => b - a).slice(0, owned.size - target)
@@ -86,11 +96,10 @@ export const runOwnership = (options: OwnershipOptions, hooks: PartitionHooks) =
         for (let i = 0; i < options.partitions && owned.size < target; i++) {
           const p = (offset + i) % options.partitions
           if (owned.has(p)) continue
-          const got = (yield* run(`SELECT pg_try_advisory_lock(${LOCK_SPACE}, $1) AS ok`, [p]))[0] as { ok: boolean }
-          if (got.ok) {
+          if (yield* session.tryLock(lockOf(p))) {
             owned.add(p)
             gained.push(p)
-            yield* hooks.acquire(p)
+            yield* hooks.acquire(p, owner)
           }
         }
         if (gained.length > 0) yield* Effect.logInfo(`acquired partitions ${gained.join(",")} (now ${owned.size}, fair share ${target})`)
@@ -104,23 +113,26 @@ export const runOwnership = (options: OwnershipOptions, hooks: PartitionHooks) =
         yield* Effect.forEach(releasing, hooks.release, { concurrency: "unbounded", discard: true })
         for (const p of releasing) {
           owned.delete(p)
-          yield* run(`SELECT pg_advisory_unlock(${LOCK_SPACE}, $1)`, [p]).pipe(Effect.ignore)
+          yield* session.unlock(lockOf(p)).pipe(Effect.ignore)
         }
-        yield* run(`DELETE FROM workers WHERE worker_id = $1`, [options.workerId]).pipe(Effect.ignore)
+        yield* sql`DELETE FROM workers WHERE worker_id = ${options.workerId}`.pipe(Effect.ignore)
       })
     )
-    // A failing tick (lost lock session, or none within the bound) abandons every partition
-    // at once: the locks may already be another worker's. The message-id fence in the
-    // actor's transaction protects data; stopping at once keeps two owners from racing.
-    return yield* tick.pipe(
+    // A lost lock session (or a tick that fails or hangs) abandons every partition at once: the
+    // locks may already be another worker's. The runtime retries on a new session.
+    const ticks = tick.pipe(
       Effect.timeoutOrElse({
         duration: tickTimeout,
-        orElse: () => Effect.fail(new Error(`the lock session did not answer within ${Duration.format(tickTimeout)}`))
+        orElse: () => Effect.fail(new Error(`the ownership tick did not finish within ${Duration.format(tickTimeout)}`))
       }),
-      Effect.repeat(Schedule.spaced(interval)),
+      Effect.repeat(Schedule.spaced(interval))
+    )
+    return yield* Effect.raceFirst(ticks, Effect.flatMap(Deferred.await(session.lost), Effect.fail)).pipe(
       Effect.tapCause((cause) =>
-        Effect.gen(function*() {
+        // interrupted (shutdown): the finalizer drains and releases in order
+        Cause.hasInterruptsOnly(cause) ? Effect.void : Effect.gen(function*() {
           yield* Effect.logError("partition ownership lost: abandoning every partition", cause)
+          yield* session.invalidate("ownership lost")
           const lost = [...owned]
           owned.clear()
           yield* Effect.forEach(lost, hooks.abandon, { concurrency: "unbounded", discard: true })

@@ -33,10 +33,10 @@
 import { Cause, Context, Deferred, Duration, Effect, Exit, Fiber, FiberSet, Layer, Metric, Option, Queue, Random, Schedule, Schema, Scope, Stream } from "effect"
 import { SqlClient } from "effect/sql"
 import { uuidV7Unsafe } from "effect/crypto/SecureRandom"
-import { ActorStore } from "../../adapters/postgres/ActorStore.ts"
+import { ActorStore, PartitionNotOwned } from "../../adapters/postgres/ActorStore.ts"
 import { makeSignal } from "../eventstore/LogWakeups.ts"
 import { type Delivery, ShopLog, ShopLogUnavailable, type ShopMessage } from "../shoplog/ShopLog.ts"
-import { runOwnership } from "./PartitionOwnership.ts"
+import { type PartitionOwner, runOwnership } from "./PartitionOwnership.ts"
 import { type ActorMemory, type Decision, PermanentFailure, ShopHandlers } from "./ShopHandlers.ts"
 
 export interface RuntimeOptions {
@@ -79,6 +79,8 @@ export const lateMessages = Metric.counter("sumeru_messages_applied_late_total",
 
 interface Actor {
   readonly shop: string
+  /** Who holds the partition's lock: the commit fence, and how to give the lock up. */
+  readonly owner: PartitionOwner
   readonly mailbox: Queue.Queue<Delivery>
   readonly memory: Map<string, unknown>
   closed: boolean
@@ -89,6 +91,7 @@ interface Actor {
 
 /** One consumer incarnation of a partition, with what it has handed out. */
 interface Incarnation {
+  readonly owner: PartitionOwner
   readonly actors: Map<string, Actor>
   /**
    * Sequences dispatched and not yet finished (acked, or given up on), with how many copies
@@ -175,12 +178,13 @@ export const make = (options?: RuntimeOptions) =>
     })
 
     /** Step 3: the decision and the fence, committed together (batched with other shops'). */
-    const commit = (d: Delivery, decision: Decision) =>
+    const commit = (owner: PartitionOwner, d: Delivery, decision: Decision) =>
       Effect.tap(
         actorStore.commit({
           message: d.message,
           sequence: d.sequence,
           partition: d.partition,
+          ownerPid: owner.backendPid,
           appends: decision.appends,
           schedule: decision.schedule ?? [],
           cancelTimers: decision.cancelTimers ?? [],
@@ -232,7 +236,7 @@ export const make = (options?: RuntimeOptions) =>
             }
             const exit = yield* Effect.exit(Effect.gen(function*() {
               const decision = yield* handlers.handle({ shop: actor.shop, message: d.message, sequence: d.sequence, attempt: attempts, memory })
-              const status = yield* commit(d, decision)
+              const status = yield* commit(actor.owner, d, decision)
               return { decision, status }
             }))
             if (Exit.isSuccess(exit)) {
@@ -254,6 +258,14 @@ export const make = (options?: RuntimeOptions) =>
             const failure = Cause.findErrorOption(exit.cause)
             actor.memory.clear() // state may be stale (e.g. a concurrency conflict): reload lazily
             const error = errorText(exit.cause)
+            if (failure._tag === "Some" && failure.value instanceof PartitionNotOwned) {
+              // The partition's lock is gone: another worker may own it now. Nothing was
+              // written; give the lock session up (every partition is abandoned, then
+              // re-acquired on a new one) and leave the message to the log.
+              yield* Effect.logWarning(`partition ${d.partition} is no longer ours (${error}); stopping`)
+              yield* actor.owner.giveUp(`a commit found partition ${d.partition}'s lock gone`)
+              return yield* Effect.interrupt
+            }
             if (failure._tag === "Some" && failure.value instanceof PermanentFailure) {
               return yield* deadLetter(d, error, attempts, true)
             }
@@ -329,7 +341,7 @@ export const make = (options?: RuntimeOptions) =>
           return
         }
         const mailbox = yield* Queue.bounded<Delivery>(mailboxCapacity)
-        const actor: Actor = { shop, mailbox, memory: new Map(), closed: false, backingOff: false, fiber: undefined }
+        const actor: Actor = { shop, owner: inc.owner, mailbox, memory: new Map(), closed: false, backingOff: false, fiber: undefined }
         Queue.offerUnsafe(mailbox, d)
         inc.actors.set(shop, actor)
         actor.fiber = yield* Effect.forkIn(runActor(inc, actor), scope)
@@ -396,10 +408,10 @@ export const make = (options?: RuntimeOptions) =>
       )
 
     /** One incarnation: consume until the stream fails or a stuck message ends it. */
-    const incarnation = (partition: number, state: PartitionRun["state"]) =>
+    const incarnation = (partition: number, owner: PartitionOwner, state: PartitionRun["state"]) =>
       Effect.scoped(Effect.gen(function*() {
         const scope = yield* Effect.scope
-        const inc: Incarnation = { actors: new Map(), held: new Map(), highest: 0, suspect: undefined, restart: yield* Deferred.make<never, StuckMessage>() }
+        const inc: Incarnation = { owner, actors: new Map(), held: new Map(), highest: 0, suspect: undefined, restart: yield* Deferred.make<never, StuckMessage>() }
         state.current = inc
         const deliveries = yield* log.consume(partition)
         yield* Effect.forkIn(watchStuck(partition, inc), scope)
@@ -412,10 +424,10 @@ export const make = (options?: RuntimeOptions) =>
         )
       }))
 
-    const acquire = (partition: number) =>
+    const acquire = (partition: number, owner: PartitionOwner) =>
       Effect.gen(function*() {
         const state: PartitionRun["state"] = { current: undefined, abandon: false }
-        const consume = incarnation(partition, state).pipe(
+        const consume = incarnation(partition, owner, state).pipe(
           Effect.tapCause((cause) =>
             Cause.hasInterruptsOnly(cause)
               ? Effect.void
