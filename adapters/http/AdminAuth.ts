@@ -40,10 +40,15 @@ import {
   ROLES
 } from "../../domain/access/Permissions.ts"
 import type { ApiKeyPrincipal, ApiKeys } from "../../src/access/ApiKeys.ts"
+import type { PersistenceError } from "../../src/eventstore/EventStore.ts"
+import { ShopLogUnavailable } from "../../src/shoplog/ShopLog.ts"
 import { asTenant } from "../postgres/Tenancy.ts"
 import { ADMIN_ROUTES, type AdminRoute } from "./AdminRouteCatalog.ts"
-import { closesConnection, readRawBody } from "./HttpProblem.ts"
+import { DependencyUnavailable } from "./HttpErrors.ts"
+import { closesConnection, isDatabaseUnreachable, RETRY_AFTER_SECONDS } from "./HttpProblem.ts"
+import { readRawBody } from "./IngressPreamble.ts"
 import { RateLimiter } from "./RateLimit.ts"
+import type { RunEffect } from "./RunEffect.ts"
 import { SessionTokenFailure, type SessionTokenKeys, verifySessionTokenAt } from "./SessionToken.ts"
 
 // ---------------------------------------------------------------------------
@@ -106,9 +111,18 @@ export class RateLimited extends Schema.TaggedError<RateLimited>()("RateLimited"
   retryAfterSeconds: Schema.Number
 }) {}
 
-/** A dependency (the shop log) is down. HTTP 503 with `Retry-After`. */
+/** A dependency (the shop log, the database) cannot be reached. HTTP 503 with `Retry-After`. */
 export class Unavailable extends Schema.TaggedError<Unavailable>()("Unavailable", {
   what: Schema.String
+}) {}
+
+/**
+ * The resource was accepted (its request is durably in the shop's log) but the shop's actor has
+ * not recorded it yet: it will exist, so not a 404. HTTP 503 with `Retry-After`.
+ */
+export class NotYetRecorded extends Schema.TaggedError<NotYetRecorded>()("NotYetRecorded", {
+  resource: Schema.String,
+  id: Schema.String
 }) {}
 
 export type AdminApiError =
@@ -122,6 +136,7 @@ export type AdminApiError =
   | Conflict
   | RateLimited
   | Unavailable
+  | NotYetRecorded
 
 /** Status code of each typed error. */
 export const adminErrorStatus = (error: AdminApiError): ContentfulStatusCode => {
@@ -143,6 +158,7 @@ export const adminErrorStatus = (error: AdminApiError): ContentfulStatusCode => 
     case "RateLimited":
       return 429
     case "Unavailable":
+    case "NotYetRecorded":
       return 503
   }
 }
@@ -176,6 +192,10 @@ export const adminErrorBody = (error: AdminApiError) => {
       }
     case "Unavailable":
       return { error: { code: "unavailable", message: `${error.what} is unavailable; retry later` } }
+    case "NotYetRecorded":
+      return {
+        error: { code: "NOT_YET_RECORDED", message: `${error.resource} ${error.id} was accepted and is not recorded yet; retry shortly` }
+      }
   }
 }
 
@@ -191,7 +211,9 @@ const errorHeaders = (error: AdminApiError): Record<string, string> => {
         "X-RateLimit-Remaining": "0"
       }
     case "Unavailable":
-      return { "Retry-After": "5" }
+      return { "Retry-After": String(RETRY_AFTER_SECONDS) }
+    case "NotYetRecorded":
+      return { "Retry-After": "1" }
     case "RequestBodyTooLarge":
       return closesConnection
     default:
@@ -203,42 +225,57 @@ const errorHeaders = (error: AdminApiError): Record<string, string> => {
 export const adminErrorResponse = (c: Context, error: AdminApiError): Response =>
   c.json(adminErrorBody(error), adminErrorStatus(error), errorHeaders(error))
 
-const internalErrorResponse = (c: Context): Response =>
-  c.json({ error: { code: "INTERNAL_ERROR", message: "internal error" } }, 500)
+/** Something unexpected: only the id of the log line with the details goes out. */
+const internalErrorResponse = (c: Context, correlationId: string): Response =>
+  c.json({ error: { code: "INTERNAL_ERROR", message: "internal error", correlation_id: correlationId } }, 500)
 
 // ---------------------------------------------------------------------------
 // Running Effects from Hono
 // ---------------------------------------------------------------------------
 
-/** How routes run Effects: `Effect.runPromiseWith(context)` of the process (see `Server.ts`). */
-export type RunSqlEffect = <A, E>(effect: Effect.Effect<A, E, SqlClient.SqlClient>) => Promise<A>
-
-const logDefect = (run: RunSqlEffect, c: Context, defect: unknown): Promise<void> =>
-  run(Effect.logError(`${c.req.method} ${c.req.path}: unexpected failure`, defect)).catch(() => undefined)
+/** How routes run Effects that need the database: `RunEffect` over the process's context (see `Server.ts`). */
+export type RunSqlEffect = RunEffect<SqlClient.SqlClient>
 
 /**
- * Runs `effect` and answers `ok(value)`; typed errors become their responses, database
- * failures and defects a logged 500 with no details.
+ * A rejection that means a dependency cannot be reached now (the shop log, the shop directory,
+ * the database), as the admin API's 503; `undefined` for anything else.
  */
-export const runAdminEffect = async <A>(
-  run: RunSqlEffect,
+export const unavailableOf = (error: unknown): Unavailable | undefined => {
+  if (error instanceof ShopLogUnavailable) return new Unavailable({ what: "the shop log" })
+  if (error instanceof DependencyUnavailable) return new Unavailable({ what: error.what })
+  if (isDatabaseUnreachable(error)) return new Unavailable({ what: "the database" })
+  return undefined
+}
+
+/** Logs an unexpected failure under a fresh correlation id, and answers 500 with that id. */
+const unexpected = async <R>(run: RunEffect<R>, c: Context, failure: unknown): Promise<Response> => {
+  const correlationId = crypto.randomUUID()
+  await run(
+    Effect.logError(`${c.req.method} ${c.req.path}: unexpected failure`, failure).pipe(Effect.annotateLogs({ correlation: correlationId }))
+  ).catch(() => undefined)
+  return internalErrorResponse(c, correlationId)
+}
+
+/**
+ * Runs `effect` and answers `ok(value)`; typed errors become their responses, a database that
+ * cannot be reached a 503 with `Retry-After`, any other database failure and any defect a 500
+ * whose correlation id is on the log line with the failure.
+ */
+export const runAdminEffect = async <A, R>(
+  run: RunEffect<R>,
   c: Context,
-  effect: Effect.Effect<A, AdminApiError | SqlError, SqlClient.SqlClient>,
+  effect: Effect.Effect<A, AdminApiError | SqlError | PersistenceError, R>,
   ok: (value: A) => Response | Promise<Response>
 ): Promise<Response> => {
   try {
-    const result = await run(Effect.result(effect).pipe(
-      Effect.tap((r) =>
-        Result.isFailure(r) && r.failure._tag === "SqlError"
-          ? Effect.logError(`${c.req.method} ${c.req.path}: database error`, r.failure)
-          : Effect.void
-      )
-    ))
+    const result = await run(Effect.result(effect))
     if (Result.isSuccess(result)) return await ok(result.success)
-    return result.failure._tag === "SqlError" ? internalErrorResponse(c) : adminErrorResponse(c, result.failure)
+    const failure = result.failure
+    if (failure._tag !== "SqlError" && failure._tag !== "PersistenceError") return adminErrorResponse(c, failure)
+    if (isDatabaseUnreachable(failure)) return adminErrorResponse(c, new Unavailable({ what: "the database" }))
+    return await unexpected(run, c, failure)
   } catch (defect) {
-    await logDefect(run, c, defect)
-    return internalErrorResponse(c)
+    return await unexpected(run, c, defect)
   }
 }
 
@@ -397,9 +434,9 @@ export const makeAdminGuard = (run: RunSqlEffect, config: AdminAuthConfig): Admi
       await next()
       c.header("X-RateLimit-Limit", String(limiter.capacity))
       c.header("X-RateLimit-Remaining", String(taken.remaining))
-    } catch (defect) {
-      await logDefect(run, c, defect)
-      return internalErrorResponse(c)
+    } catch (error) {
+      const unavailable = unavailableOf(error)
+      return unavailable === undefined ? await unexpected(run, c, error) : adminErrorResponse(c, unavailable)
     }
   })
 

@@ -22,7 +22,7 @@ import {
   runAdminEffect,
   type RunSqlEffect,
   toAdminGuard,
-  Unavailable
+  unavailableOf
 } from "./AdminAuth.ts"
 import { getJob } from "./AdminJobRoutes.ts"
 import { AdminRoutes } from "./AdminRouteCatalog.ts"
@@ -111,8 +111,14 @@ export const mountAdminJobActions = (app: Hono, run: RunSqlEffect, options: Admi
               payload: { jobId, undoJobId, requestedBy: principalLabel(principal) || null },
               correlationId: jobId
             }),
-          catch: () => new Unavailable({ what: "the shop log" })
-        })
+          catch: (error) => error
+        }).pipe(
+          // the log unreachable is a 503; any other rejection is a bug (500), not an outage
+          Effect.catch((error) => {
+            const unavailable = unavailableOf(error)
+            return unavailable === undefined ? Effect.die(error) : Effect.fail(unavailable)
+          })
+        )
         if (ack.duplicate) {
           return yield* new Conflict({ code: "undo_in_progress", message: `undo of job ${jobId} was already requested` })
         }

@@ -6,11 +6,22 @@
  *
  * Authentication and permissions: `AdminAuth.ts` (session token or operator API key, the
  * per-shop rate limit, `jobs:read`); the principal's shop is the only shop a request can see.
- * Tenancy (invariant 6) is enforced by the database too: every read runs inside
+ * Tenancy (invariant 6) is enforced by the database too: every read-model read runs inside
  * `asTenant(shop, …)`, where row-level security hides other shops' rows from the `jobs` and
  * `job_timeline` views (the queries also name the shop, which lets them use the `(shop, …)`
  * indexes; the database's policy is the guarantee). Another shop's job is therefore a 404,
  * exactly like a job that does not exist (never a 403, which would confirm that it exists).
+ *
+ * **Reading your writes.** The read models are projections: they follow the log a moment
+ * behind it, and a job is only in the log once the shop's actor has turned the ingress's
+ * `job.request` message into `job.requested`. So that a client can read a job right after the
+ * Flow endpoint's 202 (or the undo's), `GET /app/jobs/:id` does not stop at the read model:
+ * a job it does not have yet is folded from its own stream (`job-<id>`, the same `evolve` and
+ * the same timeline text as the projections, only if the stream is the shop's); and a job the
+ * ingress accepted for the shop (`job_requests`) whose stream is still empty is waited for,
+ * woken by the log's commits, for up to {@link AWAIT_ACCEPTED_JOB_MS}. Only a job that is none
+ * of these is a 404; one accepted but still not recorded after the wait (the shop's actor is
+ * behind) is a 503 `NOT_YET_RECORDED` with `Retry-After`. The job list stays the read model's.
  *
  * Errors are typed (`AdminApiError`) and mapped to status codes and JSON in one place
  * (`adminErrorResponse` in `AdminAuth.ts`): `{ "error": { "code", "message", … } }`.
@@ -20,12 +31,15 @@
  * {@link getJob} for the shop-scoped lookup (404 when not visible) and `runAdminEffect` to run an
  * Effect and map its typed errors.
  */
-import { Effect, Result, Schema } from "effect"
+import { Deferred, Duration, Effect, Option, Result, Schema, Stream } from "effect"
 import { SqlClient } from "effect/sql"
 import type { SqlError } from "effect/sql/SqlError"
 import type { Hono } from "hono"
-import { JobStatus } from "../../domain/jobs/index.ts"
-import type { JobRow } from "../../projections/jobs.ts"
+import type { RecordedEvent } from "../../domain/events/Envelope.ts"
+import { describeJobEvent, evolve, initialState, JobStatus, type JobState } from "../../domain/jobs/index.ts"
+import { decodeRecordedJobEvent, type JobRow, jobRow, jobStreamId } from "../../projections/jobs.ts"
+import { EventStore, type PersistenceError } from "../../src/eventstore/EventStore.ts"
+import { LogWakeups } from "../../src/eventstore/LogWakeups.ts"
 import { asTenant } from "../postgres/Tenancy.ts"
 import {
   type AdminAuthConfig,
@@ -33,13 +47,14 @@ import {
   type AdminGuard,
   InvalidQueryParameter,
   mountAdminRoute,
+  NotYetRecorded,
   requireShop,
   ResourceNotFound,
   runAdminEffect,
-  type RunSqlEffect,
   toAdminGuard
 } from "./AdminAuth.ts"
 import { AdminRoutes } from "./AdminRouteCatalog.ts"
+import type { RunEffect } from "./RunEffect.ts"
 
 // The admin API's shared pieces used to live here; other modules still import them from here.
 export {
@@ -261,12 +276,28 @@ export const listJobs = Effect.fn("AdminJobs.listJobs")(
   }
 )
 
-/**
- * `GET /app/jobs/:id`: the job and its timeline in log order. A job with no failed lines but a
- * permanent failure shows the failure message as its `error_preview` (seed: "Permanent Errors
- * … store error message in error_preview").
- */
-export const getJobDetail = Effect.fn("AdminJobs.getJobDetail")(
+/** The seed's job detail of a job record (from the read model, or folded from the log). */
+const jobDetailOf = (job: JobRecord): JobDetail => ({
+  id: job.job_id,
+  status: job.status,
+  query_string: job.query_string,
+  namespace: job.namespace,
+  key: job.key,
+  type: job.type,
+  value: job.value,
+  dry_run: job.dry_run,
+  max_items: job.max_items,
+  matched_count: job.matched_count,
+  updated_count: job.updated_count,
+  failed_count: job.failed_count,
+  // seed: "Permanent Errors … store error message in error_preview"
+  error_preview: job.error_preview ?? (job.status === "FAILED" ? job.failure_message : null),
+  created_at: isoTimestamp(job.created_at),
+  updated_at: isoTimestamp(job.updated_at)
+})
+
+/** The job and its timeline from the read models (`jobs`, `job_timeline`), as the tenant. */
+const readModelJobDetail = Effect.fn("AdminJobs.readModelJobDetail")(
   function*(shop: string, jobId: string): Effect.fn.Return<JobDetailResponse, ResourceNotFound | SqlError, SqlClient.SqlClient> {
     const sql = yield* SqlClient.SqlClient
     const { job, events } = yield* asTenant(
@@ -280,38 +311,129 @@ export const getJobDetail = Effect.fn("AdminJobs.getJobDetail")(
       })
     )
     return {
-      job: {
-        id: job.job_id,
-        status: job.status,
-        query_string: job.query_string,
-        namespace: job.namespace,
-        key: job.key,
-        type: job.type,
-        value: job.value,
-        dry_run: job.dry_run,
-        max_items: job.max_items,
-        matched_count: job.matched_count,
-        updated_count: job.updated_count,
-        failed_count: job.failed_count,
-        error_preview: job.error_preview ?? (job.status === "FAILED" ? job.failure_message : null),
-        created_at: isoTimestamp(job.created_at),
-        updated_at: isoTimestamp(job.updated_at)
-      },
+      job: jobDetailOf(job),
       events: events.map((e) => ({ event_type: e.event_type, message: e.message, created_at: isoTimestamp(e.created_at) }))
     }
   }
 )
 
+/**
+ * The job detail folded from the job's events, exactly as the `jobs` and `job_timeline`
+ * projections fold them (events that do not decode are passed over, as they are there);
+ * none when the events do not make a job.
+ */
+export const foldJobDetail = (shop: string, events: Iterable<RecordedEvent>): Option.Option<JobDetailResponse> => {
+  let state: JobState = initialState()
+  const timeline: Array<JobTimelineEntry> = []
+  for (const event of events) {
+    const decoded = decodeRecordedJobEvent(event)
+    if (event.shop !== shop || Result.isFailure(decoded)) continue
+    const next = evolve(state, decoded.success)
+    if (!next.exists) continue
+    state = next
+    const { eventType, message } = describeJobEvent(decoded.success)
+    timeline.push({ event_type: eventType, message, created_at: isoTimestamp(new Date(decoded.success.occurredAt)) })
+  }
+  if (!state.exists) return Option.none()
+  const { state: _folded, ...row } = jobRow(shop, state)
+  return Option.some({
+    job: jobDetailOf({ ...row, status: state.status, created_at: new Date(row.created_at), updated_at: new Date(row.updated_at) }),
+    events: timeline
+  })
+}
+
+/** The job folded from its own stream in the event store, if the stream exists and is the shop's. */
+const loggedJobDetail = Effect.fn("AdminJobs.loggedJobDetail")(
+  function*(shop: string, jobId: string): Effect.fn.Return<Option.Option<JobDetailResponse>, PersistenceError, EventStore> {
+    const store = yield* EventStore
+    const streamId = jobStreamId(jobId)
+    const info = yield* store.streamInfo(streamId)
+    // another shop's stream is as invisible here as its row is in the read model
+    if (info === null || info.shop !== shop) return Option.none()
+    return foldJobDetail(shop, yield* Stream.runCollect(store.readStream(streamId)))
+  }
+)
+
+/** Job ids are UUIDs: anything else was never a job, and is not worth a look in the log. */
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+
+/** Whether the ingress accepted job `jobId` (a UUID) for `shop`: its request is durably in the shop's log. */
+const wasAccepted = (shop: string, jobId: string): Effect.Effect<boolean, SqlError, SqlClient.SqlClient> =>
+  asTenant(
+    shop,
+    Effect.flatMap(SqlClient.SqlClient, (sql) =>
+      sql<{ job_id: string }>`
+        SELECT job_id FROM job_requests WHERE shop = ${shop} AND job_id = ${jobId}::uuid AND published LIMIT 1`)
+  ).pipe(Effect.map((rows) => rows.length > 0))
+
+/** Waits, woken by the log's commits, until the job's stream makes a job; none after `timeout`. */
+const awaitLoggedJobDetail = (shop: string, jobId: string, timeout: Duration.Duration) =>
+  Effect.gen(function*() {
+    const wakeups = yield* LogWakeups
+    for (;;) {
+      // taken before the read: a commit in between still wakes the wait
+      const next = yield* wakeups.next
+      const found = yield* loggedJobDetail(shop, jobId)
+      if (Option.isSome(found)) return found.value
+      // a commit signal can be missed across processes (LISTEN reconnecting): look again anyway
+      yield* Deferred.await(next).pipe(Effect.timeoutOption("250 millis"))
+    }
+  }).pipe(Effect.timeoutOption(timeout))
+
+/** How long `GET /app/jobs/:id` waits for a job the ingress accepted but the shop's actor has not recorded yet. */
+export const AWAIT_ACCEPTED_JOB_MS = 5_000
+
+/**
+ * `GET /app/jobs/:id`: the job and its timeline in log order, from the read models, else from
+ * the job's stream, else — for a job the ingress accepted — once its actor has recorded it
+ * (see the module comment). A job with no failed lines but a permanent failure shows the
+ * failure message as its `error_preview`.
+ */
+export const getJobDetail = (
+  shop: string,
+  jobId: string,
+  awaitAccepted: Duration.Duration = Duration.millis(AWAIT_ACCEPTED_JOB_MS)
+): Effect.Effect<
+  JobDetailResponse,
+  ResourceNotFound | NotYetRecorded | SqlError | PersistenceError,
+  SqlClient.SqlClient | EventStore | LogWakeups
+> =>
+  readModelJobDetail(shop, jobId).pipe(
+    Effect.catchTag("ResourceNotFound", (notFound) =>
+      Effect.gen(function*() {
+        if (!UUID.test(jobId)) return yield* notFound
+        const logged = yield* loggedJobDetail(shop, jobId)
+        if (Option.isSome(logged)) return logged.value
+        if (!(yield* wasAccepted(shop, jobId))) return yield* notFound
+        const recorded = yield* awaitLoggedJobDetail(shop, jobId, awaitAccepted)
+        if (Option.isSome(recorded)) return recorded.value
+        return yield* new NotYetRecorded({ resource: "job", id: jobId })
+      }))
+  )
+
 // ---------------------------------------------------------------------------
 // Routes
 // ---------------------------------------------------------------------------
 
+export interface AdminJobRoutesOptions {
+  /** How long a just-accepted job is waited for (default {@link AWAIT_ACCEPTED_JOB_MS}). */
+  readonly awaitAcceptedJobMs?: number
+}
+
 /**
  * Mounts `GET /app/jobs` and `GET /app/jobs/:id` on `app`. Pass the process's one
  * {@link AdminGuard} (a config builds a guard of its own, with its own rate-limit buckets).
+ * `run` provides the database, the event store and its commit signals (the job detail reads
+ * the log when the read model is behind).
  */
-export const mountAdminJobRoutes = (app: Hono, run: RunSqlEffect, guard: AdminGuard | AdminAuthConfig): void => {
+export const mountAdminJobRoutes = (
+  app: Hono,
+  run: RunEffect<SqlClient.SqlClient | EventStore | LogWakeups>,
+  guard: AdminGuard | AdminAuthConfig,
+  options: AdminJobRoutesOptions = {}
+): void => {
   const admin = toAdminGuard(run, guard)
+  const awaitAccepted = Duration.millis(options.awaitAcceptedJobMs ?? AWAIT_ACCEPTED_JOB_MS)
 
   mountAdminRoute(app, admin, AdminRoutes.listJobs, (c) => {
     const shop = requireShop(c)
@@ -322,6 +444,6 @@ export const mountAdminJobRoutes = (app: Hono, run: RunSqlEffect, guard: AdminGu
 
   mountAdminRoute(app, admin, AdminRoutes.getJob, (c) => {
     const shop = requireShop(c)
-    return runAdminEffect(run, c, getJobDetail(shop, c.req.param("id") ?? ""), (body) => c.json(body))
+    return runAdminEffect(run, c, getJobDetail(shop, c.req.param("id") ?? "", awaitAccepted), (body) => c.json(body))
   })
 }

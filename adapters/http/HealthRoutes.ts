@@ -9,8 +9,7 @@ import type { Hono } from "hono"
 import { projectionStatus } from "../../src/projections/ProjectionRunner.ts"
 import type { EventStore } from "../../src/eventstore/EventStore.ts"
 import { projectionLag } from "../../src/server/Metrics.ts"
-
-export type RunEffect = <A, E>(effect: Effect.Effect<A, E, SqlClient.SqlClient | EventStore>) => Promise<A>
+import type { RunEffect } from "./RunEffect.ts"
 
 export interface ReadinessCheck {
   readonly name: string
@@ -41,7 +40,8 @@ const projectionsCheck: ReadinessCheck = {
   })
 }
 
-export const mountHealthRoutes = (app: Hono, run: RunEffect, extraChecks: ReadonlyArray<ReadinessCheck> = []) => {
+/** Mounts the three routes; `run` provides the database and the event store the checks read. */
+export const mountHealthRoutes = (app: Hono, run: RunEffect<SqlClient.SqlClient | EventStore>, extraChecks: ReadonlyArray<ReadinessCheck> = []) => {
   const checks = [databaseCheck, projectionsCheck, ...extraChecks]
   app.get("/healthz", (c) => c.json({ status: "ok" }))
   app.get("/readyz", async (c) => {

@@ -38,7 +38,7 @@
  * Every refusal is an {@link OAuthFailure}; {@link failureProblem} maps them to HTTP in one place.
  */
 import { createHash, createHmac, randomBytes, timingSafeEqual } from "node:crypto"
-import { Redacted, Result, Schema } from "effect"
+import { Predicate, Redacted, Result, Schema } from "effect"
 import type { Context, Hono } from "hono"
 import { deleteCookie, getCookie, setCookie } from "hono/cookie"
 import type { ContentfulStatusCode } from "hono/utils/http-status"
@@ -91,9 +91,15 @@ export interface OAuthOptions {
   /** Origin of a shop's admin: `https://<shop>`, or the simulator's when overridden. */
   readonly adminOrigin: (shop: string) => string
   readonly fetch?: typeof globalThis.fetch | undefined
-  /** Stores the shop's offline token (encrypted at rest); replaces a previous one. */
+  /**
+   * Stores the shop's offline token (encrypted at rest); replaces a previous one. Rejects with
+   * the store's `SecretsUnavailable` when it cannot be reached (503); any other rejection is a bug (500).
+   */
   readonly saveToken: (shop: string, token: Redacted.Redacted<string>, scopes: string) => Promise<void>
-  /** Publishes to the shop's log; resolves once durably accepted. */
+  /**
+   * Publishes to the shop's log; resolves once durably accepted. Rejects with `ShopLogUnavailable`
+   * when the log cannot take it (503); any other rejection is a bug (500).
+   */
   readonly publish: (message: ShopMessage) => Promise<unknown>
   /** Milliseconds since the epoch (tests move it). */
   readonly now?: (() => number) | undefined
@@ -368,13 +374,17 @@ export const mountOAuthRoutes = (app: Hono, options: OAuthOptions) => {
     }
     try {
       await options.saveToken(shop, granted.token, granted.scopes)
-    } catch {
+    } catch (error) {
+      // Only a store that says it cannot be reached is worth a retry; anything else is a bug,
+      // answered 500 with a correlation id by the app's error handler, not passed off as an outage.
+      if (!Predicate.isTagged(error, "SecretsUnavailable")) throw error
       return failure("token_store_unavailable", "the access token could not be stored; retry the install")
     }
     const payload: AppInstalledPayload = { scopes: granted.scopes, method, installedAt: new Date(now()).toISOString() }
     try {
       await options.publish({ shop, messageId, type: APP_INSTALLED, payload, correlationId: messageId })
-    } catch {
+    } catch (error) {
+      if (!Predicate.isTagged(error, "ShopLogUnavailable")) throw error
       // The token is stored (the app works); only the history entry is missing. A retried
       // install records it, and repeating it is harmless.
       return failure("shop_log_unavailable", "the install could not be recorded; retry the install")

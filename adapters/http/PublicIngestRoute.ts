@@ -10,18 +10,25 @@
  * publish is durable; 503 if any failed — retrying the same batch is safe.
  *
  * Status codes: 401 missing/unknown/revoked key, 403 key without `events:write`, 429 over the
- * key's rate (120 requests/min by default), 415 not JSON, 413 over 1 MB, 400 malformed JSON
- * or invalid events, 503 key store or shop log unavailable.
+ * key's rate (120 requests/min by default) — all before the body is read — then the ingress
+ * preamble (`IngressPreamble.ts`): 413 over 1 MB declared or streamed, 415 not exactly
+ * `application/json` (parameters such as `; charset=utf-8` are fine; `application/json-seq` and
+ * the like, which this route used to let through, are not), 400 not UTF-8 or not JSON (integers
+ * beyond 2^53 kept exact); then 400 invalid events; 503 when the shop log or the key store's
+ * database cannot be reached.
  */
-import { Effect, Exit } from "effect"
+import { Effect, Option } from "effect"
 import type { Context, Hono } from "hono"
 import { grantedPermissions, isRole } from "../../domain/access/Permissions.ts"
 import { decodeEventBatch, type ExternalEvent } from "../../domain/ingest/ExternalEvents.ts"
 import { EVENTS_WRITE } from "../../domain/ingest/Scopes.ts"
-import type { ApiKeyPrincipal } from "../../src/access/ApiKeys.ts"
-import type { ShopMessage } from "../../src/shoplog/ShopLog.ts"
-import { problem, Problems, readRawBody } from "./HttpProblem.ts"
+import { type ApiKeyPrincipal, ApiKeys } from "../../src/access/ApiKeys.ts"
+import { ShopLog, type ShopMessage } from "../../src/shoplog/ShopLog.ts"
+import { ApiKeyRejected, InvalidInput, PermissionMissing, RateLimitExceeded } from "./HttpErrors.ts"
+import { respond } from "./HttpProblem.ts"
+import { APPLICATION_JSON, type IngressSpec, readJson } from "./IngressPreamble.ts"
 import { RateLimiter } from "./RateLimit.ts"
+import type { RunEffect } from "./RunEffect.ts"
 
 export const INGEST_BODY_LIMIT = 1024 * 1024
 
@@ -35,10 +42,6 @@ export interface ExternalEventPayload {
 }
 
 export interface PublicIngestOptions {
-  /** The key's principal, or `undefined` for an unknown, malformed or revoked key. */
-  readonly verifyKey: (key: string) => Promise<ApiKeyPrincipal | undefined>
-  /** Publishes to the shop's log; resolves once durable. */
-  readonly publish: (message: ShopMessage) => Promise<unknown>
   /** Publishes in flight per request (default 64; the logs batch concurrent publishes). */
   readonly publishConcurrency?: number
   /**
@@ -51,13 +54,6 @@ export interface PublicIngestOptions {
 /** The ingest API's default limit: 120 requests (up to 120,000 events) per minute per key. */
 export const ingestRateLimiter = (now?: () => number): RateLimiter =>
   new RateLimiter({ capacity: 120, perMs: 60_000, ...(now === undefined ? {} : { now }) })
-
-const unauthorized = (message: string) => ({
-  status: 401 as const,
-  code: "unauthorized",
-  message,
-  headers: { "WWW-Authenticate": "Bearer realm=\"sumeru\"" }
-})
 
 /** The key from `Authorization: Bearer …`, else `X-Api-Key`. */
 const presentedKey = (c: Context): string | undefined => {
@@ -79,67 +75,52 @@ export const messageOf = (shop: string, keyId: string, event: ExternalEvent, cor
   correlationId
 })
 
-export const mountPublicIngestRoute = (app: Hono, options: PublicIngestOptions) => {
+const ingress: IngressSpec = { mediaTypes: [APPLICATION_JSON], limit: INGEST_BODY_LIMIT }
+
+/** Mounts the route; `run` provides the API keys and the shop log. */
+export const mountPublicIngestRoute = (app: Hono, run: RunEffect<ApiKeys | ShopLog>, options: PublicIngestOptions = {}) => {
   const concurrency = Math.max(1, options.publishConcurrency ?? 64)
   const limiter = options.rateLimiter ?? ingestRateLimiter()
 
-  app.post("/api/v1/events", async (c) => {
-    const key = presentedKey(c)
-    if (key === undefined) return problem(c, unauthorized("send an API key: Authorization: Bearer sk_…"))
-    let principal: ApiKeyPrincipal | undefined
-    try {
-      principal = await options.verifyKey(key)
-    } catch {
-      return problem(c, Problems.unavailable("API key verification"))
-    }
-    if (principal === undefined) return problem(c, unauthorized("unknown or revoked API key"))
-    if (!maySendEvents(principal)) {
-      return problem(c, { status: 403, code: "forbidden", message: `this API key lacks the ${EVENTS_WRITE} permission` })
-    }
-    const allowed = limiter.take(principal.keyId)
-    if (!allowed.allowed) {
-      return problem(c, {
-        status: 429,
-        code: "rate_limited",
-        message: `this API key sends more than ${limiter.capacity} requests a minute; retry after ${allowed.retryAfterSeconds} s`,
-        headers: { "Retry-After": String(allowed.retryAfterSeconds) }
-      })
-    }
+  app.post("/api/v1/events", (c) =>
+    respond(
+      run,
+      c,
+      Effect.gen(function*() {
+        const key = presentedKey(c)
+        if (key === undefined) return yield* new ApiKeyRejected({ reason: "send an API key: Authorization: Bearer sk_…" })
+        const keys = yield* ApiKeys
+        const principal = yield* keys.verify(key)
+        if (Option.isNone(principal)) return yield* new ApiKeyRejected({ reason: "unknown or revoked API key" })
+        if (!maySendEvents(principal.value)) return yield* new PermissionMissing({ permission: EVENTS_WRITE })
+        const { keyId, shop } = principal.value
+        const allowed = limiter.take(keyId)
+        if (!allowed.allowed) {
+          return yield* new RateLimitExceeded({
+            reason: `this API key sends more than ${limiter.capacity} requests a minute; retry after ${allowed.retryAfterSeconds} s`,
+            retryAfterSeconds: allowed.retryAfterSeconds
+          })
+        }
 
-    const contentType = (c.req.header("content-type") ?? "").toLowerCase()
-    if (!contentType.startsWith("application/json")) return problem(c, Problems.unsupportedMediaType())
-    const raw = await readRawBody(c.req.raw, INGEST_BODY_LIMIT)
-    if (raw === "too_large") return problem(c, Problems.tooLarge(INGEST_BODY_LIMIT))
-    let body: unknown
-    try {
-      body = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(raw))
-    } catch {
-      return problem(c, Problems.malformedJson())
-    }
+        const body = yield* readJson(c.req.raw, ingress)
+        const decoded = decodeEventBatch(body)
+        if (decoded._tag === "Failure") {
+          const rejection = decoded.failure
+          return yield* new InvalidInput({
+            details: rejection._tag === "InvalidBatch" ? { errors: rejection.errors } : { events: rejection.events },
+            summary: rejection._tag === "InvalidBatch"
+              ? "the batch is invalid; nothing was accepted"
+              : `${rejection.events.length} event(s) are invalid; nothing was accepted`
+          })
+        }
 
-    const decoded = decodeEventBatch(body)
-    if (decoded._tag === "Failure") {
-      const rejection = decoded.failure
-      return problem(c, {
-        ...Problems.invalid(rejection._tag === "InvalidBatch" ? { errors: rejection.errors } : { events: rejection.events }),
-        message: rejection._tag === "InvalidBatch"
-          ? "the batch is invalid; nothing was accepted"
-          : `${rejection.events.length} event(s) are invalid; nothing was accepted`
+        const events = decoded.success
+        const correlationId = crypto.randomUUID()
+        const log = yield* ShopLog
+        // Some events may be durable already when one publish fails: the client retries the
+        // whole batch, and the idempotency keys make the ones already in the log no-ops.
+        yield* Effect.forEach(events, (event) => log.publish(messageOf(shop, keyId, event, correlationId)), { concurrency, discard: true })
+        return c.json({ accepted: events.length }, 202)
       })
-    }
-
-    const events = decoded.success
-    const { keyId, shop } = principal
-    const correlationId = crypto.randomUUID()
-    const published = await Effect.runPromiseExit(
-      Effect.forEach(events, (event) => Effect.tryPromise(() => options.publish(messageOf(shop, keyId, event, correlationId))), {
-        concurrency,
-        discard: true
-      })
-    )
-    // Some events may be durable already: the client retries the whole batch, and the
-    // idempotency keys make the ones already in the log no-ops.
-    if (Exit.isFailure(published)) return problem(c, Problems.unavailable("the shop log"))
-    return c.json({ accepted: events.length }, 202)
-  })
+    ))
 }

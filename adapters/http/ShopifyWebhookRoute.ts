@@ -1,11 +1,15 @@
 /**
  * `POST /webhooks/shopify`: Shopify's HTTPS webhooks, every topic (SHOPIFY.md §6).
  *
- * Checks, cheapest first, each a typed JSON error that stores nothing: body over 1 MB → 413;
- * not `application/json` → 415; HMAC of the raw bytes with the current or previous secret
- * (constant time) → 401; Shopify's headers missing → 400; not JSON → 400. A correctly signed
- * delivery is authentic even for a shop that is not (or no longer) installed (`shop/redact`
- * arrives 48 h after uninstall), so the shop's install state is not consulted here.
+ * The body goes through the ingress preamble (`IngressPreamble.ts`): over 1 MB 413 (a declared
+ * length is refused before anything else, a streamed body as soon as it passes the limit); not
+ * `application/json` 415 (parameters such as `; charset=utf-8` are fine); HMAC of the raw bytes
+ * with the current or previous secret (constant time) else 401. Then Shopify's headers (topic, shop,
+ * event or webhook id) else 400 `missing_headers` — checked after the signature, so that an
+ * unauthenticated sender learns nothing — and then strict UTF-8 and JSON, else 400. Each refusal
+ * is a typed JSON error that stores nothing. A correctly signed delivery is authentic even for a
+ * shop that is not (or no longer) installed (`shop/redact` arrives 48 h after uninstall), so the
+ * shop's install state is not consulted here.
  *
  * The body is parsed so that numeric ids above 2^53 keep every digit. The delivery is
  * published to the shop's log and answered 200 only once the log has it durably (invariant
@@ -18,19 +22,20 @@
  * every other topic is a `shopify.webhook` message that the webhook handlers turn into a
  * typed event, or keep raw (`shopify.webhook_received`) when Sumeru does not model the topic.
  */
+import { Effect, Result } from "effect"
 import type { Hono } from "hono"
-import type { ShopMessage } from "../../src/shoplog/ShopLog.ts"
 import { isShopDomain } from "../../domain/shop/ShopDomain.ts"
-import { parseJsonLossless } from "../../domain/shopify/losslessJson.ts"
-import { problem, Problems, readRawBody } from "./HttpProblem.ts"
-import { verifyHmac } from "./ShopifyHmac.ts"
+import { ShopLog } from "../../src/shoplog/ShopLog.ts"
+import { MissingHeaders } from "./HttpErrors.ts"
+import { respond } from "./HttpProblem.ts"
+import { APPLICATION_JSON, type IngressSpec, parseJson, readBody } from "./IngressPreamble.ts"
+import type { RunEffect } from "./RunEffect.ts"
 
 export const WEBHOOK_BODY_LIMIT = 1024 * 1024
 
 export interface ShopifyWebhookOptions {
+  /** The app's client secret, and the previous one during a rotation. */
   readonly secrets: ReadonlyArray<string>
-  /** Publishes to the shop's log; resolves once durable. */
-  readonly publish: (message: ShopMessage) => Promise<unknown>
   readonly now?: () => Date
 }
 
@@ -48,61 +53,78 @@ export interface WebhookDelivery {
 export const messageTypeOf = (topic: string): string =>
   topic === "bulk_operations/finish" ? "shopify.bulk_operations_finish" : "shopify.webhook"
 
-const isJsonContentType = (value: string | undefined): boolean =>
-  value !== undefined && /^application\/json\s*(;|$)/i.test(value.trim())
-
 /** Header names are case-insensitive; the Events delivery also sends un-prefixed variants. */
 const header = (headers: Headers, name: string): string | undefined =>
   headers.get(`x-shopify-${name}`) ?? headers.get(`shopify-${name}`) ?? undefined
 
-export const mountShopifyWebhookRoute = (app: Hono, options: ShopifyWebhookOptions) => {
+/** What identifies a delivery, from Shopify's headers. */
+interface DeliveryHeaders {
+  readonly topic: string
+  readonly shop: string
+  /** The dedupe key: the event id, else the webhook id. */
+  readonly id: string
+  readonly webhookId: string | undefined
+}
+
+/** The delivery's headers, or every one that is missing or malformed. */
+const deliveryHeaders = (headers: Headers): Result.Result<DeliveryHeaders, MissingHeaders> => {
+  const topic = header(headers, "topic")
+  const shop = header(headers, "shop-domain")?.toLowerCase()
+  const webhookId = header(headers, "webhook-id")
+  const id = header(headers, "event-id") ?? webhookId
+  if (
+    topic !== undefined && topic.length > 0 && topic.length <= 100 &&
+    shop !== undefined && isShopDomain(shop) &&
+    id !== undefined && id.length > 0 && id.length <= 200
+  ) {
+    return Result.succeed({ topic, shop, id, webhookId })
+  }
+  return Result.fail(
+    new MissingHeaders({
+      headers: [
+        ...(topic === undefined || topic.length === 0 || topic.length > 100 ? ["X-Shopify-Topic"] : []),
+        ...(shop === undefined || !isShopDomain(shop) ? ["X-Shopify-Shop-Domain"] : []),
+        ...(id === undefined || id.length === 0 || id.length > 200 ? ["X-Shopify-Event-Id"] : [])
+      ]
+    })
+  )
+}
+
+/** Mounts the route; `run` provides the shop log. */
+export const mountShopifyWebhookRoute = (app: Hono, run: RunEffect<ShopLog>, options: ShopifyWebhookOptions) => {
   const now = options.now ?? (() => new Date())
-  app.post("/webhooks/shopify", async (c) => {
-    const headers = c.req.raw.headers
-    const declared = Number(headers.get("content-length") ?? NaN)
-    if (Number.isFinite(declared) && declared > WEBHOOK_BODY_LIMIT) return problem(c, Problems.tooLarge(WEBHOOK_BODY_LIMIT))
-    if (!isJsonContentType(headers.get("content-type") ?? undefined)) return problem(c, Problems.unsupportedMediaType())
-    const raw = await readRawBody(c.req.raw, WEBHOOK_BODY_LIMIT)
-    if (raw === "too_large") return problem(c, Problems.tooLarge(WEBHOOK_BODY_LIMIT))
-    if (!verifyHmac(raw, header(headers, "hmac-sha256"), options.secrets)) return problem(c, Problems.unauthorized())
-    const topic = header(headers, "topic")
-    const shop = header(headers, "shop-domain")?.toLowerCase()
-    const webhookId = header(headers, "webhook-id")
-    const id = header(headers, "event-id") ?? webhookId
-    const missing = [
-      ...(topic === undefined || topic.length === 0 || topic.length > 100 ? ["X-Shopify-Topic"] : []),
-      ...(shop === undefined || !isShopDomain(shop) ? ["X-Shopify-Shop-Domain"] : []),
-      ...(id === undefined || id.length === 0 || id.length > 200 ? ["X-Shopify-Event-Id"] : [])
-    ]
-    if (missing.length > 0) {
-      return problem(c, { status: 400, code: "missing_headers", message: `missing or invalid headers: ${missing.join(", ")}` })
-    }
-    let payload: unknown
-    try {
-      payload = parseJsonLossless(new TextDecoder("utf-8", { fatal: true }).decode(raw))
-    } catch {
-      return problem(c, Problems.malformedJson())
-    }
-    const delivery: WebhookDelivery = {
-      topic: topic!,
-      event_id: id!,
-      webhook_id: webhookId ?? null,
-      api_version: header(headers, "api-version") ?? null,
-      triggered_at: header(headers, "triggered-at") ?? null,
-      received_at: now().toISOString(),
-      payload
-    }
-    try {
-      await options.publish({
-        shop: shop!,
-        messageId: `webhook:${topic}:${id}`,
-        type: messageTypeOf(topic!),
-        payload: topic === "bulk_operations/finish" ? payload : delivery,
-        correlationId: id!
+  const ingress: IngressSpec = {
+    mediaTypes: [APPLICATION_JSON],
+    limit: WEBHOOK_BODY_LIMIT,
+    signature: { header: (headers) => header(headers, "hmac-sha256"), secrets: options.secrets }
+  }
+  app.post("/webhooks/shopify", (c) =>
+    respond(
+      run,
+      c,
+      Effect.gen(function*() {
+        const headers = c.req.raw.headers
+        const raw = yield* readBody(c.req.raw, ingress)
+        const { topic, shop, id, webhookId } = yield* Effect.fromResult(deliveryHeaders(headers))
+        const payload = yield* parseJson(raw)
+        const delivery: WebhookDelivery = {
+          topic,
+          event_id: id,
+          webhook_id: webhookId ?? null,
+          api_version: header(headers, "api-version") ?? null,
+          triggered_at: header(headers, "triggered-at") ?? null,
+          received_at: now().toISOString(),
+          payload
+        }
+        const log = yield* ShopLog
+        yield* log.publish({
+          shop,
+          messageId: `webhook:${topic}:${id}`,
+          type: messageTypeOf(topic),
+          payload: topic === "bulk_operations/finish" ? payload : delivery,
+          correlationId: id
+        })
+        return c.json({ ok: true })
       })
-    } catch {
-      return problem(c, Problems.unavailable("the shop log"))
-    }
-    return c.json({ ok: true })
-  })
+    ))
 }

@@ -1,34 +1,40 @@
 /**
  * The long-running process. Roles: `ingress` (HTTP), `worker` (shop actors), `projector`
  * (projections), or `all`. The HTTP port always serves /healthz, /readyz and /metrics.
+ *
+ * Every role shares the core (database, secrets, event store) and the Shopify app; each role
+ * then builds its own layer for the life of the process, and the HTTP routes run their Effects
+ * with exactly the context those layers built (`RunEffect<R>`). A route that needs a service no
+ * layer provides is therefore a type error here, not a failure at its first request; and the
+ * shop log, which the worker and the ingress both use, is built once (one memo map).
  */
 import { Config, Context, Effect, Layer, Logger, Option } from "effect"
 import { Hono } from "hono"
 import * as KeyRing from "../../adapters/crypto/KeyRing.ts"
-import * as Database from "../../adapters/postgres/Database.ts"
-import { mountAdminJobActions } from "../../adapters/http/AdminJobActions.ts"
-import { mountAdminJobRoutes } from "../../adapters/http/AdminJobRoutes.ts"
-import { mountFlowActionRoute } from "../../adapters/http/FlowActionRoute.ts"
-import { mountHealthRoutes, type ReadinessCheck } from "../../adapters/http/HealthRoutes.ts"
 import { mountAdminAccessRoutes } from "../../adapters/http/AdminAccessRoutes.ts"
 import { AdminDefaultRole, makeAdminGuard, verifyApiKeyWith } from "../../adapters/http/AdminAuth.ts"
+import { mountAdminJobActions } from "../../adapters/http/AdminJobActions.ts"
+import { mountAdminJobRoutes } from "../../adapters/http/AdminJobRoutes.ts"
 import { mountAdminPrivacyRoutes } from "../../adapters/http/AdminPrivacyRoutes.ts"
+import { mountFlowActionRoute } from "../../adapters/http/FlowActionRoute.ts"
+import { mountHealthRoutes, type ReadinessCheck } from "../../adapters/http/HealthRoutes.ts"
 import { problem, Problems } from "../../adapters/http/HttpProblem.ts"
 import { serveHttp } from "../../adapters/http/HttpServer.ts"
 import { mountOAuthRoutes } from "../../adapters/http/OAuthRoutes.ts"
-import { mountPixelRoute } from "../../adapters/http/PixelRoute.ts"
+import { mountPixelRoute, StorefrontAccess } from "../../adapters/http/PixelRoute.ts"
 import { mountPublicIngestRoute } from "../../adapters/http/PublicIngestRoute.ts"
 import { RateLimiter } from "../../adapters/http/RateLimit.ts"
-import * as PgApiKeys from "../../adapters/postgres/PgApiKeys.ts"
-import * as PgStorefrontOrigins from "../../adapters/postgres/PgStorefrontOrigins.ts"
-import { ShopCredentials } from "../../adapters/shopify/index.ts"
-import { ApiKeys } from "../access/ApiKeys.ts"
+import { runEffectWith } from "../../adapters/http/RunEffect.ts"
 import { mountShopifyWebhookRoute } from "../../adapters/http/ShopifyWebhookRoute.ts"
+import * as Database from "../../adapters/postgres/Database.ts"
+import * as PgApiKeys from "../../adapters/postgres/PgApiKeys.ts"
+import { ShopCredentials } from "../../adapters/shopify/index.ts"
 import { allProjections } from "../../projections/index.ts"
-import { coreLayer } from "../CoreLayer.ts"
+import { ApiKeys } from "../access/ApiKeys.ts"
 import * as AppHandlers from "../actors/AppHandlers.ts"
 import * as Retention from "../actors/Retention.ts"
 import * as ShopActorRuntime from "../actors/ShopActorRuntime.ts"
+import { type CoreServices, coreLayer } from "../CoreLayer.ts"
 import { JobIngress } from "../jobs/JobIngress.ts"
 import * as ShopifyJobSteps from "../jobs/ShopifyJobSteps.ts"
 import { ProjectionRunner } from "../projections/ProjectionRunner.ts"
@@ -47,54 +53,76 @@ export interface ServeOptions {
 
 const has = (role: Role, part: Exclude<Role, "all">) => role === "all" || role === part
 
-const optional = <S, I>(context: Context.Context<never>, tag: Context.Key<I, S>) =>
-  Context.getOption(context as unknown as Context.Context<I>, tag)
+/** The worker's layer: the shop actors (with the app's handlers) and the retention sweeps. */
+const workerLayer = () =>
+  ShopActorRuntime.layer().pipe(
+    Layer.provide(AppHandlers.layer.pipe(Layer.provide(ShopifyJobSteps.layer))),
+    Layer.provideMerge(ShopLogLayer.layerFromConfig),
+    Layer.merge(Retention.layer)
+  )
+
+/** The ingress's layer: what its routes use beyond the core. */
+const ingressLayer = () =>
+  Layer.mergeAll(JobIngress.layer, PgApiKeys.layer(), StorefrontAccess.layer).pipe(Layer.provideMerge(ShopLogLayer.layerFromConfig))
+
+/** The readiness check of the shop log. */
+const shopLogCheck = (log: ShopLog["Service"]): ReadinessCheck => ({
+  name: "shop_log",
+  check: Effect.map(log.ping, () => ({ ok: true }))
+})
+
+/** The readiness check of the worker: it owns partitions (stuck messages are reported, not a reason to take it out). */
+const partitionsCheck = (runtime: ShopActorRuntime.ShopActorRuntime["Service"]): ReadinessCheck => ({
+  name: "partitions",
+  check: Effect.sync(() => {
+    const owned = runtime.ownedPartitions()
+    // Stuck messages are redelivered by the runtime itself: reported, not a reason to
+    // take the worker out of service.
+    const stuck = runtime.stuckMessages()
+    return {
+      ok: owned.length > 0,
+      detail: { owned: owned.length, residentActors: runtime.residentActors(), stuckMessages: stuck.total, recentStuck: stuck.recent }
+    }
+  })
+})
 
 /** Runs the process until interrupted (SIGINT/SIGTERM through the runtime). */
-export const serve = (options: ServeOptions) =>
+export const serve = (options: ServeOptions): Effect.Effect<never, unknown> =>
   Effect.gen(function*() {
     const port = options.port ?? (yield* Config.Int("PORT").pipe(Config.withDefault(3000)))
-    const context = yield* Effect.context<never>()
-    const app = new Hono()
-    const run = <A, E>(effect: Effect.Effect<A, E, any>) => Effect.runPromiseWith(context)(effect as Effect.Effect<A, E, never>)
-    const shopify = yield* ShopifyApp.ShopifyApp
+    // What every role has; each role's routes run with this plus what its own layer built.
+    const base = yield* Effect.context<CoreServices | ShopifyApp.ShopifyApp | ShopCredentials>()
+    const run = runEffectWith(base)
+    const shopify = Context.get(base, ShopifyApp.ShopifyApp)
+    const memoMap = yield* Layer.makeMemoMap
+    const scope = yield* Effect.scope
+    /** Builds a role's layer for the life of the process; a layer two roles share is built once. */
+    const build = <ROut, E, RIn>(layer: Layer.Layer<ROut, E, RIn>) => Layer.buildWithMemoMap(layer, memoMap, scope)
 
-    const checks: Array<ReadinessCheck> = []
-    const log = optional(context, ShopLog)
-    if (Option.isSome(log)) checks.push({ name: "shop_log", check: Effect.map(log.value.ping, () => ({ ok: true })) })
-    const runtime = optional(context, ShopActorRuntime.ShopActorRuntime)
-    if (Option.isSome(runtime)) {
-      checks.push({
-        name: "partitions",
-        check: Effect.sync(() => {
-          const owned = runtime.value.ownedPartitions()
-          // Stuck messages are redelivered by the runtime itself: reported, not a reason to
-          // take the worker out of service.
-          const stuck = runtime.value.stuckMessages()
-          return {
-            ok: owned.length > 0,
-            detail: { owned: owned.length, residentActors: runtime.value.residentActors(), stuckMessages: stuck.total, recentStuck: stuck.recent }
-          }
-        })
-      })
-    }
-    mountHealthRoutes(app, run, checks)
-    if (has(options.role, "ingress") && Option.isSome(log)) {
-      const publish = (m: ShopMessage) => run(log.value.publish(m))
-      /** Installed: a stored token (or a configured one: SHOPIFY_SHOP_TOKENS, the demo shop). */
-      const isKnownShop = (shop: string) =>
-        run(ShopCredentials.use((c) => c.get(shop)).pipe(Effect.as(true), Effect.catch(() => Effect.succeed(false))))
-      mountFlowActionRoute(app, run, { secrets: shopify.secrets })
-      mountShopifyWebhookRoute(app, { secrets: shopify.secrets, publish })
-      mountPublicIngestRoute(app, { verifyKey: (key) => run(ApiKeys.use((k) => k.verify(key))).then(Option.getOrUndefined), publish })
+    const worker = has(options.role, "worker") ? Option.some(yield* build(workerLayer())) : Option.none()
+    if (has(options.role, "projector")) yield* build(ProjectionRunner.layer(allProjections))
+    const ingress = has(options.role, "ingress") ? Option.some(yield* build(ingressLayer())) : Option.none()
+
+    const app = new Hono()
+    const log = Option.orElse(Option.map(worker, Context.get(ShopLog)), () => Option.map(ingress, Context.get(ShopLog)))
+    mountHealthRoutes(app, run, [
+      ...Option.toArray(Option.map(log, shopLogCheck)),
+      ...Option.toArray(Option.map(worker, (w) => partitionsCheck(Context.get(w, ShopActorRuntime.ShopActorRuntime))))
+    ])
+    if (Option.isSome(ingress)) {
+      const runIngress = runEffectWith(Context.merge(base, ingress.value))
+      const publish = (m: ShopMessage) => runIngress(ShopLog.use((l) => l.publish(m)))
+      /**
+       * Installed: a stored token (or a configured one: SHOPIFY_SHOP_TOKENS, the demo shop). Rejects
+       * when the token store cannot answer: the admin guard's 503, never a misleading "not installed".
+       */
+      const isKnownShop = (shop: string) => runIngress(StorefrontAccess.use((access) => access.isKnownShop(shop)))
+      mountFlowActionRoute(app, runIngress, { secrets: shopify.secrets })
+      mountShopifyWebhookRoute(app, runIngress, { secrets: shopify.secrets })
+      mountPublicIngestRoute(app, runIngress)
       const pixelBurst = yield* Config.Int("PIXEL_RATE_LIMIT_BURST").pipe(Config.withDefault(100))
       const pixelRefillSeconds = yield* Config.Int("PIXEL_RATE_LIMIT_REFILL_SECONDS").pipe(Config.withDefault(10))
-      mountPixelRoute(app, {
-        isKnownShop,
-        allowedOrigins: (shop) => run(PgStorefrontOrigins.allowedOrigins(shop)),
-        publish,
-        rateLimiter: new RateLimiter({ capacity: pixelBurst, perMs: pixelRefillSeconds * 1000 })
-      })
+      mountPixelRoute(app, runIngress, { rateLimiter: new RateLimiter({ capacity: pixelBurst, perMs: pixelRefillSeconds * 1000 }) })
       const adminOverride = yield* Config.option(Config.String("SHOPIFY_ADMIN_URL_OVERRIDE"))
       const adminBase = shopify.demo?.simulatorUrl ?? Option.getOrUndefined(adminOverride)
       mountOAuthRoutes(app, {
@@ -105,10 +133,10 @@ export const serve = (options: ServeOptions) =>
         ),
         appUrl: yield* Config.String("SHOPIFY_APP_URL").pipe(Config.withDefault(`http://127.0.0.1:${port}`)),
         adminOrigin: (shop) => adminBase?.replace(/\/+$/, "") ?? `https://${shop}`,
-        saveToken: (shop, token, scopes) => run(ShopTokens.use((t) => t.save(shop, token, scopes))),
+        saveToken: (shop, token, scopes) => runIngress(ShopTokens.use((t) => t.save(shop, token, scopes))),
         publish,
         log: (e) =>
-          void run(
+          void runIngress(
             (e.level === "warn" ? Effect.logWarning(e.message) : Effect.logInfo(e.message)).pipe(
               Effect.annotateLogs(Object.fromEntries(Object.entries({ shop: e.shop, reason: e.reason, method: e.method }).filter(([, v]) => v !== undefined)))
             )
@@ -116,25 +144,26 @@ export const serve = (options: ServeOptions) =>
       })
       // One guard for every admin route: session token or operator API key, the shop installed,
       // 100 requests/min per shop, then each route's permission.
-      const apiKeys = yield* ApiKeys
-      const guard = makeAdminGuard(run, {
+      const apiKeys = Context.get(ingress.value, ApiKeys)
+      const guard = makeAdminGuard(runIngress, {
         apiKey: shopify.apiKey,
         appSecret: shopify.secrets[0]!,
-        verifyApiKey: verifyApiKeyWith(run, apiKeys),
+        verifyApiKey: verifyApiKeyWith(runIngress, apiKeys),
         isKnownShop,
         defaultRole: yield* AdminDefaultRole
       })
-      mountAdminJobRoutes(app, run, guard)
-      mountAdminJobActions(app, run, { guard, publish })
-      mountAdminAccessRoutes(app, run, guard, { apiKeys })
-      mountAdminPrivacyRoutes(app, run, guard, yield* PiiVault)
+      mountAdminJobRoutes(app, runIngress, guard)
+      mountAdminJobActions(app, runIngress, { guard, publish })
+      mountAdminAccessRoutes(app, runIngress, guard, { apiKeys })
+      mountAdminPrivacyRoutes(app, runIngress, guard, Context.get(base, PiiVault))
     }
     app.get("/", (c) => c.json({ name: "sumeru", role: options.role, docs: "see README.md" }))
     // Every answer is typed JSON, unknown paths and unexpected failures included.
     app.notFound((c) => problem(c, Problems.notFound("route")))
     app.onError((error, c) => {
-      void run(Effect.logError("unhandled error in an HTTP route", error))
-      return c.json({ error: { code: "internal_error", message: "internal error" } }, 500)
+      const correlationId = crypto.randomUUID()
+      void run(Effect.logError(`${c.req.method} ${c.req.path}: unhandled error`, error).pipe(Effect.annotateLogs({ correlation: correlationId })))
+      return problem(c, Problems.internal(correlationId))
     })
 
     const server = yield* Effect.acquireRelease(
@@ -151,21 +180,11 @@ export const serve = (options: ServeOptions) =>
     if (shopify.demo !== null && has(options.role, "ingress")) yield* printDemo(`http://127.0.0.1:${bound}`, shopify)
     return yield* Effect.never
   }).pipe(
+    // The roles' layers and the HTTP server live in this scope, which closes (server first, in
+    // reverse order of building) before the core they use is released.
+    Effect.scoped,
     Effect.provide(
-      Layer.mergeAll(
-        has(options.role, "projector") ? ProjectionRunner.layer(allProjections) : Layer.empty,
-        has(options.role, "worker")
-          ? ShopActorRuntime.layer().pipe(
-            Layer.provide(AppHandlers.layer.pipe(Layer.provide(ShopifyJobSteps.layer))),
-            Layer.provideMerge(ShopLogLayer.layerFromConfig),
-            Layer.merge(Retention.layer)
-          )
-          : Layer.empty,
-        has(options.role, "ingress")
-          ? Layer.merge(JobIngress.layer, PgApiKeys.layer()).pipe(Layer.provideMerge(ShopLogLayer.layerFromConfig))
-          : Layer.empty
-      ).pipe(
-        Layer.provideMerge(ShopifyApp.layer),
+      ShopifyApp.layer.pipe(
         // tokens and data keys are sealed with the key ring (SUMERU_ENCRYPTION_KEYS or the data dir's key file)
         Layer.provideMerge(coreLayer(Database.layerFromConfig, KeyRing.layerFromConfig))
       )

@@ -4,15 +4,19 @@
  * mounts, redirects OAuth to the mounted callback, and the Flow action extension declares
  * exactly the inputs `FlowActionInput` accepts, posted to the mounted Flow route.
  */
+import { Effect } from "effect"
 import { readFileSync } from "node:fs"
 import { Hono } from "hono"
 import { parse } from "smol-toml"
 import { describe, expect, it } from "vitest"
 import { mountFlowActionRoute } from "../../adapters/http/FlowActionRoute.ts"
 import { mountOAuthRoutes } from "../../adapters/http/OAuthRoutes.ts"
+import type { RunEffect } from "../../adapters/http/RunEffect.ts"
 import { mountShopifyWebhookRoute } from "../../adapters/http/ShopifyWebhookRoute.ts"
 import { validateFlowActionInput } from "../../domain/jobs/index.ts"
 import { COMPLIANCE_TOPICS, MODELLED_WEBHOOK_TOPICS } from "../../domain/shopify/webhookTopics.ts"
+import { JobIngress } from "../../src/jobs/JobIngress.ts"
+import { ShopLog } from "../../src/shoplog/ShopLog.ts"
 
 interface Subscription {
   readonly topics?: ReadonlyArray<string>
@@ -54,12 +58,27 @@ const extensionToml = parse(
 const action = extensionToml.extensions[0]!
 const fields = extensionToml.settings.fields
 
+/** Services the routes never reach here: every request is refused first. */
+const notReached = Effect.die(new Error("not reached: the request is refused first"))
+const refusedFirst: RunEffect<ShopLog | JobIngress> = (effect) =>
+  Effect.runPromise(effect.pipe(
+    Effect.provideService(ShopLog, ShopLog.of({
+      partitions: 1,
+      publish: () => notReached,
+      consume: () => notReached,
+      ping: notReached,
+      pending: notReached,
+      oldestUnacked: () => notReached
+    })),
+    Effect.provideService(JobIngress, JobIngress.of({ request: () => notReached }))
+  ))
+
 /** The app with every route the TOMLs point at, as the server mounts them. */
 const mountedApp = () => {
   const app = new Hono()
   const never = () => Promise.reject(new Error("not reached: the request is refused first"))
-  mountFlowActionRoute(app, never, { secrets: ["secret"] })
-  mountShopifyWebhookRoute(app, { secrets: ["secret"], publish: never })
+  mountFlowActionRoute(app, refusedFirst, { secrets: ["secret"] })
+  mountShopifyWebhookRoute(app, refusedFirst, { secrets: ["secret"] })
   mountOAuthRoutes(app, {
     apiKey: "key",
     secrets: ["secret"],

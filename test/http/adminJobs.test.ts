@@ -16,6 +16,8 @@ import { signSessionToken } from "../../adapters/http/SessionToken.ts"
 import { jobsProjection } from "../../projections/jobs.ts"
 import { jobTimelineProjection } from "../../projections/jobTimeline.ts"
 import { coreLayer } from "../../src/CoreLayer.ts"
+import type { EventStore } from "../../src/eventstore/EventStore.ts"
+import type { LogWakeups } from "../../src/eventstore/LogWakeups.ts"
 import { runProjections } from "../../src/projections/ProjectionRunner.ts"
 import { postgresLayer } from "../support/databases.ts"
 import { awaitCaughtUp } from "../support/projections.ts"
@@ -136,7 +138,7 @@ const ApiLayer = Layer.effect(
     yield* Effect.forkScoped(runProjections([jobsProjection, jobTimelineProjection], { batchSize: 4 }))
     yield* awaitCaughtUp("jobs")
     yield* awaitCaughtUp("job_timeline")
-    const context = yield* Effect.context<SqlClient.SqlClient>()
+    const context = yield* Effect.context<SqlClient.SqlClient | EventStore | LogWakeups>()
     const app = new Hono()
     mountAdminJobRoutes(app, (effect) => Effect.runPromiseWith(context)(effect), { apiKey: API_KEY, appSecret: APP_SECRET })
     const server = yield* Effect.acquireRelease(

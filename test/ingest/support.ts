@@ -4,15 +4,16 @@
  * (PgSecrets + an in-memory key ring), real API keys (PgApiKeys), and the ingest and pixel
  * routes served over real HTTP on 127.0.0.1.
  */
-import { Deferred, Duration, Effect, Layer, ManagedRuntime, Option, Redacted } from "effect"
+import { Deferred, Duration, Effect, Layer, ManagedRuntime, Redacted } from "effect"
 import { SqlClient } from "effect/sql"
 import { Hono } from "hono"
 import type { AddressInfo } from "node:net"
 import { inject } from "vitest"
 import * as EmbeddedShopLog from "../../adapters/embedded/EmbeddedShopLog.ts"
 import { serveHttp } from "../../adapters/http/HttpServer.ts"
-import { mountPixelRoute, type PixelRouteOptions } from "../../adapters/http/PixelRoute.ts"
+import { mountPixelRoute, type PixelRouteOptions, StorefrontAccess } from "../../adapters/http/PixelRoute.ts"
 import { ingestRateLimiter, mountPublicIngestRoute } from "../../adapters/http/PublicIngestRoute.ts"
+import type { RunEffect } from "../../adapters/http/RunEffect.ts"
 import * as JetStreamShopLog from "../../adapters/nats/JetStreamShopLog.ts"
 import * as PgApiKeys from "../../adapters/postgres/PgApiKeys.ts"
 import * as PgStorefrontOrigins from "../../adapters/postgres/PgStorefrontOrigins.ts"
@@ -24,7 +25,7 @@ import { ShopHandlers } from "../../src/actors/ShopHandlers.ts"
 import { coreLayer } from "../../src/CoreLayer.ts"
 import { LogWakeups } from "../../src/eventstore/LogWakeups.ts"
 import { makeIngestHandlers } from "../../src/ingest/IngestHandlers.ts"
-import { ShopLog, type ShopMessage } from "../../src/shoplog/ShopLog.ts"
+import { ShopLog, ShopLogUnavailable, type ShopMessage } from "../../src/shoplog/ShopLog.ts"
 import { freshPostgresUrl } from "../support/databases.ts"
 import { testKeyRing } from "../support/keys.ts"
 import { openStored } from "../support/storedEvents.ts"
@@ -54,33 +55,36 @@ export const startIngestStack = async (options?: {
   )
   const runtime = ManagedRuntime.make(runtimeLayer)
   await runtime.runPromise(Effect.void)
-  const run = <A, E>(effect: Effect.Effect<A, E, any>) => runtime.runPromise(effect as Effect.Effect<A, E, never>)
+  const run = runtime.runPromise
 
   /** Every message the routes published (a spy around the real log). */
   const published: Array<ShopMessage> = []
   /** Shops whose publishes fail (the log "down" for them). */
   const failingShops = new Set<string>()
-  const publish = async (m: ShopMessage) => {
-    if (failingShops.has(m.shop)) throw new Error("shop log unavailable")
-    published.push(m)
-    return run(ShopLog.use((l) => l.publish(m)))
-  }
   const knownShops = new Set(options?.knownShops ?? [])
+  const realLog = await run(ShopLog.use(Effect.succeed))
+  /** The routes' shop log: the real one, watched, and unavailable for the failing shops. */
+  const routesLog = ShopLog.of({
+    ...realLog,
+    publish: (m) =>
+      failingShops.has(m.shop)
+        ? Effect.fail(new ShopLogUnavailable({ operation: "publish", cause: new Error("shop log unavailable (test)") }))
+        : Effect.andThen(Effect.sync(() => published.push(m)), realLog.publish(m))
+  })
+  const sql = await run(SqlClient.SqlClient.use(Effect.succeed))
+  /** The storefront rules: the shops this test says are installed, and their registered origins. */
+  const storefrontAccess = StorefrontAccess.of({
+    isKnownShop: (shop) => Effect.succeed(knownShops.has(shop)),
+    allowedOrigins: (shop) => PgStorefrontOrigins.allowedOrigins(shop).pipe(Effect.provideService(SqlClient.SqlClient, sql))
+  })
+  const runRoutes: RunEffect<ShopLog | ApiKeys | StorefrontAccess> = (effect) =>
+    run(effect.pipe(Effect.provideService(ShopLog, routesLog), Effect.provideService(StorefrontAccess, storefrontAccess)))
 
   const app = new Hono()
   /** The ingest limiter's clock (milliseconds); tests move it. */
   const ingestClock = { now: Date.parse("2026-01-01T00:00:00Z") }
-  mountPublicIngestRoute(app, {
-    verifyKey: (key) => run(ApiKeys.use((k) => k.verify(key))).then(Option.getOrUndefined),
-    publish,
-    rateLimiter: ingestRateLimiter(() => ingestClock.now)
-  })
-  mountPixelRoute(app, {
-    isKnownShop: async (shop) => knownShops.has(shop),
-    allowedOrigins: (shop) => run(PgStorefrontOrigins.allowedOrigins(shop)),
-    publish,
-    ...options?.pixel
-  })
+  mountPublicIngestRoute(app, runRoutes, { rateLimiter: ingestRateLimiter(() => ingestClock.now) })
+  mountPixelRoute(app, runRoutes, { ...options?.pixel })
   const server = serveHttp({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" })
   await new Promise<void>((resolve) => server.once("listening", () => resolve()))
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`

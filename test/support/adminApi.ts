@@ -83,7 +83,7 @@ export const startAdminApi = async (options: {
     ProjectionRunner.layer([jobsProjection, jobTimelineProjection])
   ).pipe(Layer.provideMerge(secrets))
   const runtime = ManagedRuntime.make(layer)
-  const run = <A, E>(effect: Effect.Effect<A, E, any>): Promise<A> => runtime.runPromise(effect as Effect.Effect<A, E, never>)
+  const run = runtime.runPromise
   const apiKeys = await run(ApiKeys.use(Effect.succeed))
   const vault = await run(PiiVault.use(Effect.succeed))
   const known = new Set(options.knownShops)

@@ -61,10 +61,10 @@ export const startDataPlane = async (options: DataPlaneOptions = {}) => {
   ).pipe(Layer.provideMerge(base))
   const runtime = ManagedRuntime.make(runtimeLayer)
   await runtime.runPromise(Effect.void)
-  const run = <A, E>(effect: Effect.Effect<A, E, any>) => runtime.runPromise(effect as Effect.Effect<A, E, never>)
+  const run = runtime.runPromise
 
   const app = new Hono()
-  mountShopifyWebhookRoute(app, { secrets: [APP_SECRET, PREVIOUS_SECRET], publish: (m) => run(ShopLog.use((l) => l.publish(m))) })
+  mountShopifyWebhookRoute(app, run, { secrets: [APP_SECRET, PREVIOUS_SECRET] })
   options.mount?.(app, run)
   const server = serveHttp({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" })
   await new Promise<void>((resolve) => server.once("listening", () => resolve()))

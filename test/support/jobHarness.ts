@@ -21,6 +21,7 @@ import { LogWakeups } from "../../src/eventstore/LogWakeups.ts"
 import { JobIngress } from "../../src/jobs/JobIngress.ts"
 import { ShopLog } from "../../src/shoplog/ShopLog.ts"
 import { ProjectionRunner } from "../../src/projections/ProjectionRunner.ts"
+import { reconcile } from "../../src/projections/ProjectionStore.ts"
 import { allProjections } from "../../projections/index.ts"
 import { mountAdminJobActions } from "../../adapters/http/AdminJobActions.ts"
 import { mountAdminJobRoutes } from "../../adapters/http/AdminJobRoutes.ts"
@@ -49,6 +50,12 @@ export const startJobStack = async (options?: {
   readonly log?: "embedded" | "jetstream"
   /** Bulk operation polling interval (default 20 ms); long = only the webhook can finish a step. */
   readonly pollMs?: number
+  /** Run the shop actors (default true); without them accepted jobs are never recorded. */
+  readonly worker?: boolean
+  /** Run the projections (default true); without them the read models stay empty. */
+  readonly projections?: boolean
+  /** How long `GET /app/jobs/:id` waits for an accepted job (default the route's). */
+  readonly awaitAcceptedJobMs?: number
 }) => {
   const sim = await startShopifySimulator({
     appSecret: APP_SECRET,
@@ -67,12 +74,20 @@ export const startJobStack = async (options?: {
   )
   const steps = ShopifyJobSteps.layer.pipe(Layer.provide(admin))
   const handlers = JobsLayer.handlersLayer({ pollQueryMs: options?.pollMs ?? 20, pollMutationMs: options?.pollMs ?? 20, watchdogMs: Math.max(3_000, (options?.pollMs ?? 0) * 2), retryDelayMs: 30 }).pipe(Layer.provide(steps))
+  const actors = ShopActorRuntime.layer({ backoffBase: Duration.millis(10), backoffCap: Duration.millis(50) }).pipe(Layer.provide(handlers))
   const runtimeLayer = Layer.merge(
-    ShopActorRuntime.layer({ backoffBase: Duration.millis(10), backoffCap: Duration.millis(50) }).pipe(Layer.provide(handlers)),
-    ProjectionRunner.layer(allProjections)
+    options?.worker === false ? Layer.empty : actors,
+    options?.projections === false ? Layer.empty : ProjectionRunner.layer(allProjections)
   ).pipe(Layer.provideMerge(JobIngress.layer.pipe(Layer.provideMerge(log))))
   let runtime = ManagedRuntime.make(runtimeLayer)
   await runtime.runPromise(Effect.void)
+  if (options?.projections === false) {
+    // the runner would create the read models' views when it starts: without it, create them empty
+    await runtime.runPromise(Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      for (const projection of allProjections) yield* reconcile(sql, projection)
+    }))
+  }
   /**
    * A worker crash, as far as one process can stage it: the runtime is torn down mid-job
    * (its in-flight side effects are lost, nothing is acked after that), then a new one
@@ -84,11 +99,12 @@ export const startJobStack = async (options?: {
     await runtime.runPromise(Effect.void)
   }
   const app = new Hono()
-  const run = <A, E>(effect: Effect.Effect<A, E, any>) => runtime.runPromise(effect as Effect.Effect<A, E, never>)
+  /** Runs on the current runtime (a restart replaces it). */
+  const run: typeof runtime.runPromise = (effect) => runtime.runPromise(effect)
   mountFlowActionRoute(app, run, { secrets: [APP_SECRET] })
   const auth = { apiKey: API_KEY, appSecret: APP_SECRET }
-  mountAdminJobRoutes(app, run, auth)
-  mountShopifyWebhookRoute(app, { secrets: [APP_SECRET], publish: (m) => run(ShopLog.use((l) => l.publish(m))) })
+  mountAdminJobRoutes(app, run, auth, options?.awaitAcceptedJobMs === undefined ? {} : { awaitAcceptedJobMs: options.awaitAcceptedJobMs })
+  mountShopifyWebhookRoute(app, run, { secrets: [APP_SECRET] })
   mountAdminJobActions(app, run, { ...auth, publish: (m) => run(ShopLog.use((l) => l.publish(m))) })
   const server = serveHttp({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" })
   await new Promise<void>((resolve) => server.once("listening", () => resolve()))
