@@ -71,6 +71,15 @@ const shopLogCheck = (log: ShopLog["Service"]): ReadinessCheck => ({
   check: Effect.map(log.ping, () => ({ ok: true }))
 })
 
+/**
+ * The readiness check of the projector: its lock session is up (while a lost session is
+ * re-established — a database restart — no projection advances in this process).
+ */
+const projectionLocksCheck = (runner: ProjectionRunner["Service"]): ReadinessCheck => ({
+  name: "projection_locks",
+  check: Effect.map(runner.health, (h) => ({ ok: h.state === "running", detail: h }))
+})
+
 /** The readiness check of the worker: it owns partitions (stuck messages are reported, not a reason to take it out). */
 const partitionsCheck = (runtime: ShopActorRuntime.ShopActorRuntime["Service"]): ReadinessCheck => ({
   name: "partitions",
@@ -100,14 +109,15 @@ export const serve = (options: ServeOptions): Effect.Effect<never, unknown> =>
     const build = <ROut, E, RIn>(layer: Layer.Layer<ROut, E, RIn>) => Layer.buildWithMemoMap(layer, memoMap, scope)
 
     const worker = has(options.role, "worker") ? Option.some(yield* build(workerLayer())) : Option.none()
-    if (has(options.role, "projector")) yield* build(ProjectionRunner.layer(allProjections))
+    const projector = has(options.role, "projector") ? Option.some(yield* build(ProjectionRunner.layer(allProjections))) : Option.none()
     const ingress = has(options.role, "ingress") ? Option.some(yield* build(ingressLayer())) : Option.none()
 
     const app = new Hono()
     const log = Option.orElse(Option.map(worker, Context.get(ShopLog)), () => Option.map(ingress, Context.get(ShopLog)))
     mountHealthRoutes(app, run, [
       ...Option.toArray(Option.map(log, shopLogCheck)),
-      ...Option.toArray(Option.map(worker, (w) => partitionsCheck(Context.get(w, ShopActorRuntime.ShopActorRuntime))))
+      ...Option.toArray(Option.map(worker, (w) => partitionsCheck(Context.get(w, ShopActorRuntime.ShopActorRuntime)))),
+      ...Option.toArray(Option.map(projector, (p) => projectionLocksCheck(Context.get(p, ProjectionRunner))))
     ])
     if (Option.isSome(ingress)) {
       const runIngress = runEffectWith(Context.merge(base, ingress.value))

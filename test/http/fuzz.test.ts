@@ -189,7 +189,11 @@ describe("bad input, fuzzed against the real process", () => {
     for (const table of STORED) expect(await count(table), table).toBe(0)
     expect(server.child.exitCode).toBeNull()
     expect((await fetch(`${server.url}/healthz`)).status).toBe(200)
-    expect((await fetch(`${server.url}/readyz`)).status).toBe(200)
+    const ready = await fetch(`${server.url}/readyz`)
+    expect(ready.status).toBe(200)
+    // every role's check is there, the projector's lock session included
+    const { checks } = await ready.json() as { checks: Array<{ name: string; ok: boolean }> }
+    expect(checks.filter((c) => c.ok).map((c) => c.name).sort()).toEqual(["database", "partitions", "projection_locks", "projections", "shop_log"])
   }, 300_000)
 
   it("stores a genuine delivery once however often Shopify re-sends it", async () => {
