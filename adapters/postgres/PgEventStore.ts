@@ -1,8 +1,11 @@
 /**
  * The event store on PostgreSQL (15+ and PGlite): one `append_events` call per append,
- * gap-safe global reads, snapshots with schema versions, upcasting on read.
+ * gap-safe global reads, upcasting on read, and fold loads from a snapshot plus the tail.
+ * The database refuses changes to stored events (migration 0015); this module only inserts.
+ * Snapshot state is sealed under the shop's data key with the `PiiVault` (the same key the
+ * store seals the shop's business events with), so it is unreadable once that key is shredded.
  */
-import { Context, Effect, Layer, Option, Stream } from "effect"
+import { Config, Context, Effect, Layer, Option, Schema, Stream } from "effect"
 import { uuidV7Unsafe } from "effect/crypto/SecureRandom"
 import { SqlClient } from "effect/sql"
 import type { SqlError } from "effect/sql/SqlError"
@@ -11,11 +14,16 @@ import { emptyUpcasters, type UpcasterRegistry } from "../../domain/events/Upcas
 import {
   ConcurrencyConflict,
   EventStore,
+  type Fold,
+  type Folded,
   InvalidAppend,
+  type LoadFoldOptions,
   PersistenceError,
+  type Snapshot,
   StreamOwnershipViolation
 } from "../../src/eventstore/EventStore.ts"
 import { EventSealing } from "../../src/eventstore/EventSealing.ts"
+import { PiiVault, Sealed, shopSubject } from "../../src/secrets/Secrets.ts"
 import { findHorizon, type GapObservation } from "./GlobalLogReader.ts"
 
 /** The upcasters applied on read; the application provides its catalog's registry. */
@@ -127,6 +135,33 @@ export const toAppendPayload = (events: ReadonlyArray<NewEvent>, metadata: Appen
 export const expectedArgs = (expected: ExpectedVersion): readonly ["any" | "no_stream" | "exact", number] =>
   expected === "any" ? ["any", 0] : expected === "no_stream" || expected === 0 ? ["no_stream", 0] : ["exact", expected]
 
+/** Stream versions are `integer`s. */
+const MAX_VERSION = 2_147_483_647
+
+/** Default of `SNAPSHOT_EVERY`. */
+export const DEFAULT_SNAPSHOT_EVERY = 100
+
+/**
+ * `SNAPSHOT_EVERY`: a fold load that reads at least this many events after its snapshot
+ * (or from the start) writes a new snapshot; 0 turns snapshot writing off (existing
+ * snapshots are still used). A malformed value stops the process at start.
+ */
+const snapshotEveryConfig = Config.Int("SNAPSHOT_EVERY").pipe(
+  Config.withDefault(DEFAULT_SNAPSHOT_EVERY),
+  Effect.flatMap((n) => n >= 0 ? Effect.succeed(n) : Effect.die(new Error(`SNAPSHOT_EVERY must be 0 or more, got ${n}`))),
+  Effect.orDie
+)
+
+interface SnapshotRow {
+  readonly shop: string
+  readonly schema_version: number
+  readonly stream_version: number
+  readonly state: unknown
+}
+
+const isSealed = Schema.is(Sealed)
+const isShopSealed = (value: unknown): value is Sealed => isSealed(value) && value.subject === shopSubject
+
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 
 export const make = Effect.gen(function*() {
@@ -134,6 +169,8 @@ export const make = Effect.gen(function*() {
   const upcasters = yield* EventUpcasters
   const afterAppend = yield* AfterAppend
   const sealing = yield* EventSealing
+  const vault = yield* PiiVault
+  const snapshotEvery = yield* snapshotEveryConfig
   const decode = toRecordedEvent(upcasters)
   const decodeAll = (rows: ReadonlyArray<EventRow>) => Effect.map(openRows(sealing, rows), (opened) => opened.map(decode))
 
@@ -191,7 +228,7 @@ export const make = Effect.gen(function*() {
     options?: { readonly from?: number | undefined; readonly to?: number | undefined; readonly until?: Date | undefined }
   ): Stream.Stream<RecordedEvent, PersistenceError> => {
     const batch = 1000
-    const to = options?.to ?? 2_147_483_647
+    const to = options?.to ?? MAX_VERSION
     const until = options?.until ?? null
     return Stream.paginate(options?.from ?? 1, (from: number) =>
       sql<EventRow>`
@@ -267,43 +304,97 @@ export const make = Effect.gen(function*() {
     return { safePosition: safe, maxPosition: max, oldestOpenTransactionSeconds: rows[0]?.oldest ?? null }
   }).pipe(Effect.mapError(persistence("head")))
 
-  const saveSnapshot = (snapshot: {
-    readonly streamId: string
-    readonly shop: string
-    readonly schemaVersion: number
-    readonly streamVersion: number
-    readonly state: unknown
-  }) =>
-    sql`
-      INSERT INTO snapshots (stream_id, shop, schema_version, stream_version, state)
-      VALUES (${snapshot.streamId}, ${snapshot.shop}, ${snapshot.schemaVersion}, ${snapshot.streamVersion},
-              ${JSON.stringify(snapshot.state)}::jsonb)
-      ON CONFLICT (stream_id) DO UPDATE
-        SET schema_version = excluded.schema_version, stream_version = excluded.stream_version,
-            state = excluded.state, taken_at = now()
-        WHERE snapshots.shop = excluded.shop
-          AND (snapshots.schema_version <> excluded.schema_version OR snapshots.stream_version <= excluded.stream_version)`.pipe(
-      Effect.asVoid,
-      Effect.mapError(persistence("saveSnapshot"))
+  const saveSnapshot = <S>(snapshot: Snapshot<S>, schema: Schema.Codec<S, unknown>) =>
+    Effect.gen(function*() {
+      const encoded = yield* Schema.encodeEffect(schema)(snapshot.state)
+      const sealed = yield* vault.seal(snapshot.shop, shopSubject, encoded)
+      yield* sql`
+        INSERT INTO snapshots (stream_id, fold, shop, schema_version, stream_version, state)
+        VALUES (${snapshot.streamId}, ${snapshot.fold}, ${snapshot.shop}, ${snapshot.schemaVersion},
+                ${snapshot.streamVersion}, ${JSON.stringify(sealed)}::jsonb)
+        ON CONFLICT (stream_id, fold) DO UPDATE
+          SET shop = excluded.shop, schema_version = excluded.schema_version,
+              stream_version = excluded.stream_version, state = excluded.state, created_at = now()
+          WHERE snapshots.shop = excluded.shop
+            AND (snapshots.schema_version <> excluded.schema_version OR snapshots.stream_version <= excluded.stream_version)`
+    }).pipe(
+      Effect.mapError((cause) => new PersistenceError({ operation: "saveSnapshot", cause })),
+      Effect.withSpan("EventStore.saveSnapshot")
     )
 
-  const loadSnapshot = (streamId: string, schemaVersion: number) =>
-    sql<{ stream_id: string; shop: string; schema_version: number; stream_version: number; state: unknown }>`
-      SELECT * FROM snapshots WHERE stream_id = ${streamId} AND schema_version = ${schemaVersion}`.pipe(
-      Effect.map((rows) => {
-        const r = rows[0]
-        return r === undefined ? null : {
-          streamId: r.stream_id,
-          shop: r.shop,
-          schemaVersion: r.schema_version,
-          streamVersion: r.stream_version,
-          state: r.state
-        }
-      }),
-      Effect.mapError(persistence("loadSnapshot"))
-    )
+  const loadSnapshot = <S>(
+    streamId: string,
+    fold: { readonly name: string; readonly version: number; readonly schema: Schema.Codec<S, unknown> },
+    options?: { readonly to?: number | undefined }
+  ): Effect.Effect<Snapshot<S> | null, PersistenceError> =>
+    Effect.gen(function*() {
+      const to = options?.to ?? MAX_VERSION
+      const rows = yield* sql<SnapshotRow>`
+        SELECT shop, schema_version, stream_version, state FROM snapshots
+         WHERE stream_id = ${streamId} AND fold = ${fold.name} AND schema_version = ${fold.version}
+           AND stream_version <= ${to}`.pipe(Effect.mapError(persistence("loadSnapshot")))
+      const row = rows[0]
+      if (row === undefined) return null
+      const state = yield* openSnapshotState(row, fold.schema)
+      if (Option.isNone(state)) return null
+      return {
+        streamId,
+        fold: fold.name,
+        shop: row.shop,
+        schemaVersion: row.schema_version,
+        streamVersion: row.stream_version,
+        state: state.value
+      }
+    }).pipe(Effect.withSpan("EventStore.loadSnapshot"))
 
-  return EventStore.of({ append, readStream, readAll, streamInfo, head, saveSnapshot, loadSnapshot })
+  /** The sealed state opened and decoded; None (logged) when it cannot be: the snapshot is then ignored. */
+  const openSnapshotState = <S>(row: SnapshotRow, schema: Schema.Codec<S, unknown>): Effect.Effect<Option.Option<S>> => {
+    if (!isShopSealed(row.state)) {
+      return Effect.as(Effect.logWarning(`a snapshot of ${row.shop} is not sealed; ignored`), Option.none())
+    }
+    return vault.open(row.shop, row.state).pipe(
+      Effect.flatMap(Option.match({
+        // the shop's key was shredded (shop/redact): the snapshot is unreadable, as its events are
+        onNone: () => Effect.as(Effect.logDebug(`a snapshot of ${row.shop} no longer opens (key shredded); ignored`), Option.none<S>()),
+        onSome: (opened) => Effect.map(Schema.decodeUnknownEffect(schema)(opened), Option.some)
+      })),
+      // only the error's tag: a decoding error's message could quote the (sealed) state
+      Effect.catch((error) => Effect.as(Effect.logWarning(`a snapshot of ${row.shop} is unreadable (${error._tag}); ignored`), Option.none<S>()))
+    )
+  }
+
+  const loadFold = <S>(streamId: string, fold: Fold<S>, options?: LoadFoldOptions): Effect.Effect<Folded<S>, PersistenceError> =>
+    Effect.gen(function*() {
+      const useSnapshots = options?.until === undefined
+      const snapshot = useSnapshots
+        ? yield* loadSnapshot(streamId, fold, { to: options?.to }).pipe(
+          // a snapshot is an optimisation: when it cannot be read, fold from the start
+          Effect.catch((error) => Effect.as(Effect.logWarning(`snapshot of ${streamId} not read; folding from the start`, error), null))
+        )
+        : null
+      let state = snapshot === null ? fold.initial() : snapshot.state
+      let version = snapshot === null ? 0 : snapshot.streamVersion
+      let shop = snapshot === null ? null : snapshot.shop
+      let tailEvents = 0
+      yield* Stream.runForEach(readStream(streamId, { from: version + 1, to: options?.to, until: options?.until }), (event) =>
+        Effect.sync(() => {
+          state = fold.evolve(state, event)
+          version = event.streamVersion
+          shop = event.shop
+          tailEvents++
+        }))
+      if (useSnapshots && snapshotEvery > 0 && tailEvents >= snapshotEvery && shop !== null) {
+        const taken: Snapshot<S> = { streamId, fold: fold.name, shop, schemaVersion: fold.version, streamVersion: version, state }
+        // Best effort, and in its own (sub)transaction: a failure inside a caller's transaction
+        // rolls back to a savepoint instead of aborting the caller's work.
+        yield* sql.withTransaction(saveSnapshot(taken, fold.schema)).pipe(
+          Effect.catchCause((cause) => Effect.logWarning(`snapshot of ${streamId} at version ${version} not written`, cause))
+        )
+      }
+      return { state, version, snapshotVersion: snapshot === null ? null : snapshot.streamVersion, tailEvents }
+    }).pipe(Effect.withSpan("EventStore.loadFold", { attributes: { streamId, fold: fold.name } }))
+
+  return EventStore.of({ append, readStream, readAll, streamInfo, head, loadFold, saveSnapshot, loadSnapshot })
 })
 
 export const layer = Layer.effect(EventStore, make)

@@ -61,10 +61,52 @@ export interface ReadStreamOptions {
   readonly until?: Date | undefined
 }
 
+/**
+ * A named, versioned way of folding a stream into state, which the store can snapshot.
+ *
+ * `name` identifies the fold's snapshots: a stream keeps the latest snapshot of each fold.
+ * `version` is the version of the state's shape and of `evolve`'s meaning. A snapshot taken
+ * under another version is ignored (never misread), so bump it whenever either changes.
+ * `schema` is how the state is stored in a snapshot: it is encoded to JSON, and decoded (and
+ * so validated) when read back. A snapshot that does not decode is ignored.
+ */
+export interface Fold<S> {
+  readonly name: string
+  readonly version: number
+  readonly initial: () => S
+  /** Applies one event. Must be total: an event it cannot use leaves the state as it is. */
+  readonly evolve: (state: S, event: RecordedEvent) => S
+  readonly schema: Schema.Codec<S, unknown>
+}
+
+export interface LoadFoldOptions {
+  /** Fold up to this stream version (inclusive). A snapshot taken after it is not used. */
+  readonly to?: number | undefined
+  /**
+   * Only events that occurred at or before this time. A time filter can leave out events in
+   * the middle of a stream, which no snapshot can represent, so snapshots are neither read
+   * nor written.
+   */
+  readonly until?: Date | undefined
+}
+
+/** The outcome of {@link EventStore.loadFold}. */
+export interface Folded<S> {
+  readonly state: S
+  /** Stream version of the last event folded in (the snapshot's, when the tail is empty; 0 for no events). */
+  readonly version: number
+  /** Stream version of the snapshot the fold started from; null when it started from `initial()`. */
+  readonly snapshotVersion: number | null
+  /** Events read after the snapshot (all of them without one). */
+  readonly tailEvents: number
+}
+
+/** One stored snapshot, as `saveSnapshot` takes it and `loadSnapshot` returns it (state opened and decoded). */
 export interface Snapshot<S = unknown> {
   readonly streamId: string
+  readonly fold: string
   readonly shop: string
-  /** The schema version of the state; a snapshot of another version is ignored. */
+  /** The fold's version when the snapshot was taken. */
   readonly schemaVersion: number
   /** The stream version the state was folded up to. */
   readonly streamVersion: number
@@ -111,10 +153,33 @@ export class EventStore extends Context.Service<EventStore, {
     streamId: string
   ) => Effect.Effect<{ readonly version: number; readonly shop: string } | null, PersistenceError>
   readonly head: Effect.Effect<LogHead, PersistenceError>
-  readonly saveSnapshot: (snapshot: Snapshot) => Effect.Effect<void, PersistenceError>
-  /** The stored snapshot when it matches `schemaVersion`, otherwise null (ignored, not misread). */
-  readonly loadSnapshot: (
+  /**
+   * A stream folded with `fold`, starting from the latest usable snapshot of that fold and
+   * reading only the events after it (the tail). A snapshot is usable when it was taken under
+   * `fold.version`, not after `options.to`, and it opens and decodes; otherwise the fold starts
+   * from `fold.initial()` and the stream's first event. When the tail holds at least
+   * `SNAPSHOT_EVERY` events, a new snapshot is written. That write is best effort: a failed
+   * write is logged and never fails the load. Snapshots are not events. They are sealed under
+   * the shop's data key, so shredding the key (shop/redact) makes them unreadable too.
+   */
+  readonly loadFold: <S>(
     streamId: string,
-    schemaVersion: number
-  ) => Effect.Effect<Snapshot | null, PersistenceError>
+    fold: Fold<S>,
+    options?: LoadFoldOptions
+  ) => Effect.Effect<Folded<S>, PersistenceError>
+  /**
+   * Stores `snapshot` as the latest of its (stream, fold), sealed under the shop's key. An
+   * existing snapshot of the same version is replaced only by one at least as far along.
+   */
+  readonly saveSnapshot: <S>(snapshot: Snapshot<S>, schema: Schema.Codec<S, unknown>) => Effect.Effect<void, PersistenceError>
+  /**
+   * The latest snapshot of (stream, fold) taken under `fold.version` and not after stream
+   * version `options.to`, opened and decoded. Null when there is none, or it does not open (the key was
+   * shredded) or decode: such a snapshot is ignored, never misread.
+   */
+  readonly loadSnapshot: <S>(
+    streamId: string,
+    fold: Pick<Fold<S>, "name" | "version" | "schema">,
+    options?: { readonly to?: number | undefined }
+  ) => Effect.Effect<Snapshot<S> | null, PersistenceError>
 }>()("sumeru/eventstore/EventStore") {}

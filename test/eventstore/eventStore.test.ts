@@ -2,7 +2,7 @@
  * The event store's behavioural suite, run against PostgreSQL 15 and PGlite alike.
  */
 import { assert, describe, layer } from "@effect/vitest"
-import { Effect, Layer, Stream } from "effect"
+import { Effect, Layer, Schema, Stream } from "effect"
 import { uuidV7Unsafe } from "effect/crypto/SecureRandom"
 import { SqlClient } from "effect/sql"
 import { makeUpcasterRegistry } from "../../domain/events/Upcasting.ts"
@@ -157,17 +157,24 @@ for (const backend of backends) {
       it.effect("snapshots are returned only for the schema version asked for", () =>
         Effect.gen(function*() {
           const store = yield* EventStore
-          yield* store.saveSnapshot({ streamId: "s-snap", shop: "a.myshopify.com", schemaVersion: 1, streamVersion: 10, state: { total: 10 } })
-          const v1 = yield* store.loadSnapshot("s-snap", 1)
-          assert.deepStrictEqual(v1?.state, { total: 10 })
-          assert.strictEqual(v1?.streamVersion, 10)
-          assert.isNull(yield* store.loadSnapshot("s-snap", 2))
+          const state = Schema.Record(Schema.String, Schema.Number)
+          const v1 = { name: "totals", version: 1, schema: state }
+          const v2 = { name: "totals", version: 2, schema: state }
+          const snap = (schemaVersion: number, streamVersion: number, s: Record<string, number>) => ({
+            streamId: "s-snap", fold: "totals", shop: "a.myshopify.com", schemaVersion, streamVersion, state: s
+          })
+          yield* store.saveSnapshot(snap(1, 10, { total: 10 }), state)
+          const got = yield* store.loadSnapshot("s-snap", v1)
+          assert.deepStrictEqual(got?.state, { total: 10 })
+          assert.strictEqual(got?.streamVersion, 10)
+          assert.isNull(yield* store.loadSnapshot("s-snap", v2))
+          assert.isNull(yield* store.loadSnapshot("s-snap", { ...v1, name: "other" }))
           // an older stream version never replaces a newer snapshot of the same schema
-          yield* store.saveSnapshot({ streamId: "s-snap", shop: "a.myshopify.com", schemaVersion: 1, streamVersion: 5, state: { total: 5 } })
-          assert.strictEqual((yield* store.loadSnapshot("s-snap", 1))?.streamVersion, 10)
-          yield* store.saveSnapshot({ streamId: "s-snap", shop: "a.myshopify.com", schemaVersion: 2, streamVersion: 12, state: { sum: 12 } })
-          assert.isNull(yield* store.loadSnapshot("s-snap", 1))
-          assert.deepStrictEqual((yield* store.loadSnapshot("s-snap", 2))?.state, { sum: 12 })
+          yield* store.saveSnapshot(snap(1, 5, { total: 5 }), state)
+          assert.strictEqual((yield* store.loadSnapshot("s-snap", v1))?.streamVersion, 10)
+          yield* store.saveSnapshot(snap(2, 12, { sum: 12 }), state)
+          assert.isNull(yield* store.loadSnapshot("s-snap", v1))
+          assert.deepStrictEqual((yield* store.loadSnapshot("s-snap", v2))?.state, { sum: 12 })
         }))
 
       it.effect("concurrent appends with the same expected version: exactly one wins", () =>

@@ -3,7 +3,7 @@
  * rows, whatever SQL it runs. Direct SQL, on PostgreSQL 15 and PGlite.
  */
 import { assert, describe, layer } from "@effect/vitest"
-import { Effect, Layer } from "effect"
+import { Effect, Layer, Schema } from "effect"
 import { SqlClient } from "effect/sql"
 import * as PgEventStore from "../../adapters/postgres/PgEventStore.ts"
 import { asTenant } from "../../adapters/postgres/Tenancy.ts"
@@ -38,7 +38,7 @@ for (const backend of backends) {
           const sql = yield* SqlClient.SqlClient
           yield* store.append("t-a", "shop-a", "any", [ev("t.a1"), ev("t.a2")], meta())
           yield* store.append("t-b", "shop-b", "any", [ev("t.b1")], meta())
-          yield* store.saveSnapshot({ streamId: "t-b", shop: "shop-b", schemaVersion: 1, streamVersion: 1, state: {} })
+          yield* store.saveSnapshot({ streamId: "t-b", fold: "f", shop: "shop-b", schemaVersion: 1, streamVersion: 1, state: {} }, Schema.Struct({}))
           const seen = yield* asTenant("shop-a", sql<{ shop: string; n: number }>`SELECT shop, count(*)::int AS n FROM events GROUP BY shop`)
           assert.deepStrictEqual(seen, [{ shop: "shop-a", n: 2 }])
           const explicit = yield* asTenant("shop-a", sql`SELECT * FROM events WHERE shop = 'shop-b'`)

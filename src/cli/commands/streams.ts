@@ -2,15 +2,58 @@
  * `sumeru streams show <streamId> [--at-version N | --at-time T]`: a stream's state folded up to
  * a version or a point in time (time travel), printed as JSON. The fold comes from the
  * registry in `domain/catalog/folds.ts` (the domain's own `evolve` where there is one).
+ *
+ * A long stream loads from its latest snapshot plus the events after it (`EventStore.loadFold`).
+ * These snapshots belong to this command: one per stream and category fold
+ * (`streams-show/<category>`), holding the folded state and the skipped-event report. With
+ * `--at-version N`, a snapshot taken after N is not used. With `--at-time`, no snapshot is
+ * used, because a time filter can leave out events in the middle of a stream.
  */
-import { Effect, Option, Stream } from "effect"
+import { Effect, Option, Schema } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
-import { categoryOf, startFold, stepFold } from "../../../domain/catalog/folds.ts"
-import { EventStore } from "../../eventstore/EventStore.ts"
+import { categoryOf, foldFor, type SkippedEvent, stepFold } from "../../../domain/catalog/folds.ts"
+import { EventStore, type Fold } from "../../eventstore/EventStore.ts"
 import { withCore } from "../database.ts"
 import { fail } from "../errors.ts"
 import { printLine } from "../output.ts"
 import { timestampFlag } from "../time.ts"
+
+/**
+ * Version of this command's snapshots. Bump it when a fold in `domain/catalog/folds.ts`
+ * changes its state's shape or what it makes of an event. Older snapshots are then ignored.
+ */
+export const SHOW_FOLD_VERSION = 1
+
+/** What `streams show` keeps folded: the category fold's state plus its event accounting. */
+export interface ShownState {
+  readonly state: unknown
+  readonly eventCount: number
+  readonly skipped: ReadonlyArray<SkippedEvent>
+  readonly skippedCount: number
+}
+
+const ShownState = Schema.Struct({
+  // category fold states are plain JSON (the command prints them as JSON)
+  state: Schema.Unknown,
+  eventCount: Schema.Number,
+  skipped: Schema.Array(Schema.Struct({ streamVersion: Schema.Number, type: Schema.String, reason: Schema.String })),
+  skippedCount: Schema.Number
+})
+
+/** The stream's category fold (`domain/catalog/folds.ts`) as a snapshot-able fold. */
+export const showFold = (streamId: string): Fold<ShownState> => {
+  const fold = foldFor(streamId)
+  return {
+    name: `streams-show/${fold.category}`,
+    version: SHOW_FOLD_VERSION,
+    initial: () => ({ state: fold.initialState(), eventCount: 0, skipped: [], skippedCount: 0 }),
+    evolve: (acc, event) => {
+      const next = stepFold({ fold, version: 0, ...acc }, event)
+      return { state: next.state, eventCount: next.eventCount, skipped: next.skipped, skippedCount: next.skippedCount }
+    },
+    schema: ShownState
+  }
+}
 
 const show = Command.make(
   "show",
@@ -38,16 +81,18 @@ const show = Command.make(
         if (Option.isSome(atVersion) && atVersion.value > info.version) {
           return yield* fail(`stream "${streamId}" is at version ${info.version}; --at-version ${atVersion.value} is beyond it`)
         }
-        const folded = yield* store.readStream(streamId, {
+        const fold = showFold(streamId)
+        const loaded = yield* store.loadFold(streamId, fold, {
           to: Option.getOrUndefined(atVersion),
           until: Option.getOrUndefined(atTime)
-        }).pipe(Stream.runFold(() => startFold(streamId), stepFold))
+        })
+        const folded = { ...loaded.state, version: loaded.version }
         yield* printLine(JSON.stringify(
           {
             streamId,
             shop: info.shop,
             category: categoryOf(streamId),
-            fold: folded.fold.description,
+            fold: foldFor(streamId).description,
             at: Option.isSome(atVersion)
               ? { version: atVersion.value }
               : Option.isSome(atTime)
@@ -57,7 +102,8 @@ const show = Command.make(
             currentVersion: info.version,
             eventCount: folded.eventCount,
             ...(folded.skippedCount > 0 ? { skippedCount: folded.skippedCount, skipped: folded.skipped } : {}),
-            state: folded.state
+            state: folded.state,
+            ...(loaded.snapshotVersion === null ? {} : { fromSnapshot: { version: loaded.snapshotVersion, tailEvents: loaded.tailEvents } })
           },
           null,
           2
