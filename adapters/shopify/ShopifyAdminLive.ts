@@ -11,7 +11,8 @@
  */
 import { randomUUID } from "node:crypto"
 import { createAdminApiClient, type AdminApiClient } from "@shopify/admin-api-client"
-import { type Cause, Config, Effect, Exit, Layer, Option, Random, Redacted, Result, Schema, Stream } from "effect"
+import { type Cause, Config, Effect, Exit, Layer, Metric, Option, Random, Redacted, Result, Schema, Stream } from "effect"
+import { shopifyApiErrors } from "../../src/server/Metrics.ts"
 import {
   BULK_MUTATION_RUN,
   BULK_OPERATION,
@@ -25,7 +26,7 @@ import {
   tagBulkMutation
 } from "./documents.ts"
 import { jsonlValues, multipartEnvelope, type FormField } from "./jsonl.ts"
-import { bodyMessage, classifyAdminResponse, parseXmlError, type AdminResponse, type Classified } from "./responses.ts"
+import { apiErrorStatus, bodyMessage, classifyAdminResponse, parseXmlError, type AdminResponse, type Classified } from "./responses.ts"
 import {
   BulkOperationFailed,
   BulkOperationInfo,
@@ -140,6 +141,10 @@ const describe = (cause: unknown): string => {
   const inner = (cause as Error & { cause?: unknown }).cause
   return inner instanceof Error ? `${cause.message}: ${inner.message}` : cause.message
 }
+
+/** Counts one error answer (or a request that got none) in `sumeru_shopify_api_errors_total`. */
+const countApiError = (status: string, operation: "graphql" | "staged_upload" | "download") =>
+  Metric.update(Metric.withAttributes(shopifyApiErrors, { status, operation }), 1)
 
 /** Reads at most `limit` characters of a body we only need for an error message, then drops the rest. */
 const readSome = async (response: Response, limit = 4096): Promise<string> => {
@@ -256,7 +261,12 @@ export const make = (options: ShopifyAdminOptions = {}) =>
         const client = yield* clientFor(shop, access)
         const outcome: Classified = yield* Effect.acquireUseRelease(
           throttle.acquire(() => estimates.get(document) ?? o.defaultCostEstimate),
-          () => Effect.map(send(client, document, variables), classifyAdminResponse),
+          () =>
+            Effect.flatMap(send(client, document, variables), (response) => {
+              const classified = classifyAdminResponse(response)
+              const status = apiErrorStatus(response, classified)
+              return status === undefined ? Effect.succeed(classified) : Effect.as(countApiError(status, "graphql"), classified)
+            }),
           (reserved, exit) => {
             const c = Exit.isSuccess(exit) ? exit.value : undefined
             const cost = c !== undefined && (c._tag === "Ok" || c._tag === "Throttled") ? c.cost : undefined
@@ -532,10 +542,12 @@ export const make = (options: ShopifyAdminOptions = {}) =>
               message: `The upload body did not yield the declared ${byteLength} bytes (${cause.message})`
             })
           }
+          yield* countApiError("network", "staged_upload")
           return yield* new ShopifyUnavailable({ shop: host, operation: "stagedUpload", message: `Upload failed: ${describe(cause)}`, cause })
         }
         const { status, text } = result.value
         if (status === 201) return
+        yield* countApiError(String(status), "staged_upload")
         const xml = parseXmlError(text)
         const message = xml === undefined ? `HTTP ${status}: ${bodyMessage(text) ?? ""}` : `${xml.code}: ${xml.message}`
         if (status >= 500 || status === 429) return yield* new ShopifyUnavailable({ shop: host, operation: "stagedUpload", status, message })
@@ -583,10 +595,12 @@ export const make = (options: ShopifyAdminOptions = {}) =>
           const failure = opened.cause.reasons.find((r) => r._tag === "Fail")
           if (failure === undefined) return yield* Effect.failCause(opened.cause as Cause.Cause<never>)
           const cause = failure._tag === "Fail" ? failure.error : undefined
+          yield* countApiError("network", "download")
           return yield* new ShopifyUnavailable({ shop: host, operation: "downloadJsonl", message: `Download failed: ${describe(cause)}`, cause })
         }
         const response: DownloadResponse = opened.value
         if (response.status === 200) return { response, controller }
+        yield* countApiError(String(response.status), "download")
         const body = yield* Effect.promise(() => response.text().catch(() => "")).pipe(Effect.ensuring(Effect.sync(() => response.close())))
         const xml = parseXmlError(body)
         const message = xml === undefined ? `HTTP ${response.status}: ${bodyMessage(body) ?? ""}` : `${xml.code}: ${xml.message}`
@@ -603,6 +617,7 @@ export const make = (options: ShopifyAdminOptions = {}) =>
               response.body,
               (cause) => new ShopifyUnavailable({ shop: hostOf(url), operation: "downloadJsonl", message: `Download interrupted: ${describe(cause)}`, cause })
             ).pipe(
+              Stream.tapError(() => countApiError("network", "download")),
               Stream.ensuring(
                 Effect.sync(() => {
                   response.close()

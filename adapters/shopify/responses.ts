@@ -142,6 +142,27 @@ export const classifyAdminResponse = (r: AdminResponse): Classified => {
   return { _tag: "Ok", data: r.data, cost }
 }
 
+/**
+ * The `status` label of `sumeru_shopify_api_errors_total` for one classified exchange, or
+ * undefined when it succeeded: the HTTP status of a non-2xx answer, `network` when no answer
+ * came (timeout, refused, reset), else the GraphQL error code of an HTTP 200 (`THROTTLED`,
+ * `MAX_COST_EXCEEDED`, `INTERNAL_SERVER_ERROR`, …) or `INVALID_RESPONSE` (a 200 that is not
+ * a GraphQL response).
+ */
+export const apiErrorStatus = (r: AdminResponse, c: Classified): string | undefined => {
+  if (c._tag === "Ok") return undefined
+  const status = r.errors?.networkStatusCode
+  if (r.errors !== undefined && status === undefined) return "network"
+  if (status !== undefined && (status < 200 || status >= 300)) return String(status)
+  switch (c._tag) {
+    case "Throttled":
+    case "Permanent":
+      return c.code
+    case "Unavailable":
+      return (r.errors?.graphQLErrors?.length ?? 0) > 0 ? "INTERNAL_SERVER_ERROR" : "INVALID_RESPONSE"
+  }
+}
+
 /** `<Error><Code>…</Code><Message>…</Message></Error>` as GCS (and the simulator) answer. */
 export const parseXmlError = (text: string): { readonly code: string; readonly message: string } | undefined => {
   const code = /<Code>([^<]*)<\/Code>/.exec(text)?.[1]

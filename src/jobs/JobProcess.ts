@@ -11,13 +11,21 @@
  *   `bulk_operations/finish` webhook); a watchdog timer re-drives a step whose side effect was
  *   lost in a crash. Steps are idempotent (see `JobSteps`).
  * - Results of an older attempt (after a retry) are ignored.
+ *
+ * Observability (seed 002, "Monitoring & Observability"): every step's side effect logs one
+ * line with the seed's fields — `shop_id`, `job_id`, `event_type`, `duration_ms` (the step,
+ * measured around its side effect), the step's counts (`matched_count`, `updated_count`,
+ * `failed_count`, `line_count`, `byte_count`) — plus `step`, `attempt`, `chunk_index`,
+ * `bulk_operation_id` where they apply. The job's lifecycle (JOB_CREATED, JOB_STARTED,
+ * RETRY_SCHEDULED, JOB_COMPLETED, JOB_FAILED) is logged, and the job metrics (`src/server/Metrics.ts`) are
+ * updated, after the commit of the message that decided it: a redelivered message is a
+ * duplicate, has no after-commit, and so never counts a job twice.
  */
-import { Effect, Result, Stream } from "effect"
+import { Duration, Effect, Metric, Result, Stream } from "effect"
 import { uuidV7Unsafe } from "effect/crypto/SecureRandom"
 import {
   decide,
-  decodeJobEvent,
-  initialState,
+  describeJobEvent,
   evolve,
   JOB_EVENT_SCHEMA_VERSIONS,
   type Job,
@@ -35,6 +43,8 @@ import type { Append, Decision, HandlerContext, ScheduledMessage } from "../acto
 import { type Handler } from "../actors/AppHandlers.ts"
 import type { JobRequestPayload } from "./JobIngress.ts"
 import { JobSteps, type OperationStatus, type StepError } from "./JobSteps.ts"
+import { jobStateFold } from "./JobStateFold.ts"
+import { jobDuration, jobQueueDepth, jobSizeBucket, jobsFinished } from "../server/Metrics.ts"
 
 export interface JobTimings {
   /** Delay between polls of a running bulk query / mutation (seed: 5 s / 10 s). */
@@ -77,6 +87,131 @@ const now = () => new Date().toISOString()
 const toNewEvents = (events: ReadonlyArray<JobEvent>): ReadonlyArray<NewEvent> =>
   events.map((e) => ({ type: e.type, data: e, schemaVersion: JOB_EVENT_SCHEMA_VERSIONS[e.type], occurredAt: new Date(e.occurredAt) }))
 
+/** The side effects a job runs, as named in its step log lines (`step`). */
+type StepName = "submit_query" | "poll" | "store_snapshot" | "upload_chunk" | "submit_chunk" | "read_chunk_result"
+
+type LogLevel = "Debug" | "Info" | "Warn"
+
+/**
+ * A step's log line from what it reports: level, the seed's `event_type` (the timeline name of
+ * the event its result leads to), a message, and the step's own fields.
+ */
+const stepLine = (p: JobProgress): { readonly level: LogLevel; readonly eventType: string; readonly message: string; readonly fields: Record<string, unknown> } => {
+  switch (p.kind) {
+    case "query_submitted":
+      return { level: "Info", eventType: "QUERY_STARTED", message: `bulk query ${p.bulkOperationId} submitted`, fields: { bulk_operation_id: p.bulkOperationId } }
+    case "status": {
+      const s = p.status
+      const running = s.status === "CREATED" || s.status === "RUNNING" || s.status === "CANCELING"
+      return {
+        // a running job polls every few seconds: only the poll that sees the end is news
+        level: running ? "Debug" : "Info",
+        eventType: "BULK_OPERATION_POLLED",
+        message: `bulk ${p.target.kind === "query" ? "query" : "mutation"} ${p.bulkOperationId} is ${s.status}`,
+        fields: {
+          bulk_operation_id: p.bulkOperationId,
+          bulk_operation_status: s.status,
+          object_count: s.objectCount,
+          ...(s.errorCode === null ? {} : { error_code: s.errorCode }),
+          ...(p.target.kind === "chunk" ? { chunk_index: p.target.chunkIndex } : {})
+        }
+      }
+    }
+    case "snapshot_stored":
+      return {
+        level: "Info",
+        eventType: "QUERY_COMPLETED",
+        message: `snapshot stored: ${p.matched} products matched${p.truncated ? " (truncated at max_items)" : ""}`,
+        fields: { matched_count: p.matched, truncated: p.truncated, ...(p.bulkOperationId === null ? {} : { bulk_operation_id: p.bulkOperationId }) }
+      }
+    case "chunk_uploaded":
+      return {
+        level: "Info",
+        eventType: "UPLOAD_COMPLETED",
+        message: `chunk ${p.chunkIndex} uploaded: ${p.lines} lines, ${p.bytes} bytes`,
+        fields: { chunk_index: p.chunkIndex, line_count: p.lines, byte_count: p.bytes }
+      }
+    case "chunk_submitted":
+      return {
+        level: "Info",
+        eventType: "MUTATION_STARTED",
+        message: `bulk mutation ${p.bulkOperationId} of chunk ${p.chunkIndex} submitted`,
+        fields: { chunk_index: p.chunkIndex, bulk_operation_id: p.bulkOperationId }
+      }
+    case "chunk_read":
+      return {
+        level: "Info",
+        eventType: "MUTATION_COMPLETED",
+        message: `chunk ${p.chunkIndex} results read: ${p.updated} updated, ${p.failed} failed`,
+        fields: { chunk_index: p.chunkIndex, bulk_operation_id: p.bulkOperationId, updated_count: p.updated, failed_count: p.failed }
+      }
+    case "step_failed": {
+      const e = p.error
+      return {
+        level: "Warn",
+        eventType: "STEP_FAILED",
+        message: `step failed (${e._tag === "StepTransient" ? "transient" : "permanent"}): ${e.message}`,
+        fields: e._tag === "StepTransient"
+          ? { error: e._tag, reason: e.reason, ...(e.retryAfterMs === null ? {} : { retry_after_ms: e.retryAfterMs }) }
+          : { error: e._tag, code: e.code }
+      }
+    }
+  }
+}
+
+const logAt = (level: LogLevel, message: string) =>
+  level === "Debug" ? Effect.logDebug(message) : level === "Warn" ? Effect.logWarning(message) : Effect.logInfo(message)
+
+const millisBetween = (from: string, to: string) => Math.max(0, Date.parse(to) - Date.parse(from))
+
+/**
+ * What a committed job event tells operators: its log line (lifecycle events only; the steps
+ * log their own) and, for a terminal event, the job metrics. Runs after the commit.
+ */
+const observeCommitted = (shop: string, event: JobEvent, after: JobState): Effect.Effect<void> | undefined => {
+  if (!after.exists) return undefined
+  const { eventType, message } = describeJobEvent(event)
+  const base = { shop_id: shop, job_id: event.jobId, event_type: eventType }
+  switch (event.type) {
+    case "job.requested":
+      return Effect.logInfo(message).pipe(Effect.annotateLogs({ ...base, source: event.source, dry_run: event.input.dryRun, max_items: event.input.maxItems }))
+    case "job.started":
+      return Effect.logInfo(message).pipe(Effect.annotateLogs({ ...base, queued_ms: millisBetween(after.requestedAt, event.occurredAt) }))
+    case "job.retry_scheduled":
+      return Effect.logWarning(message).pipe(Effect.annotateLogs({
+        ...base, attempt: event.attempt, max_attempts: event.maxAttempts, reason: event.reason, delay_ms: event.delayMs
+      }))
+    case "job.completed":
+    case "job.failed": {
+      const outcome = event.type === "job.completed" ? "completed" : event.code === "CANCELLED" ? "cancelled" : "failed"
+      const durationMs = millisBetween(after.requestedAt, event.occurredAt)
+      const matched = after.query?.matchedCount ?? 0
+      const fields = {
+        ...base,
+        outcome,
+        duration_ms: durationMs,
+        matched_count: matched,
+        updated_count: after.updatedCount,
+        failed_count: after.failedCount,
+        dry_run: after.input.dryRun,
+        attempt: after.attempt,
+        ...(event.type === "job.failed" ? { code: event.code } : {})
+      }
+      return Effect.all([
+        Metric.update(Metric.withAttributes(jobsFinished, { outcome }), 1),
+        Metric.update(Metric.withAttributes(jobDuration, { outcome, size: jobSizeBucket(matched) }), durationMs / 1000),
+        (outcome === "completed" ? Effect.logInfo(message) : Effect.logWarning(message)).pipe(Effect.annotateLogs(fields))
+      ], { discard: true })
+    }
+    default:
+      return undefined
+  }
+}
+
+/** Waiting + running jobs of the shop, as the `sumeru_job_queue_depth{shop}` gauge. */
+const setQueueDepth = (shop: string, q: QueueState) =>
+  Metric.update(Metric.withAttributes(jobQueueDepth, { shop }), q.waiting.length + (q.running === null ? 0 : 1))
+
 const foldQueue = (q: QueueState, type: string, jobId: string): QueueState => {
   switch (type) {
     case "jobqueue.enqueued":
@@ -100,14 +235,7 @@ export const makeJobHandlers = (timings: JobTimings) =>
       Effect.gen(function*() {
         const cached = ctx.memory.get<Loaded>(`job:${jobId}`)
         if (cached !== undefined) return cached
-        let state = initialState()
-        let version = 0
-        yield* Stream.runForEach(store.readStream(jobStream(jobId)), (e) =>
-          Effect.sync(() => {
-            const decoded = decodeJobEvent(e.data)
-            if (decoded._tag === "Success") state = evolve(state, decoded.success)
-            version = e.streamVersion
-          }))
+        const { state, version } = yield* store.loadFold(jobStream(jobId), jobStateFold)
         const loaded = { state, version }
         ctx.memory.set(`job:${jobId}`, loaded)
         return loaded
@@ -123,6 +251,7 @@ export const makeJobHandlers = (timings: JobTimings) =>
             q = { ...foldQueue(q, e.type, (e.data as { jobId: string }).jobId), version: e.streamVersion }
           }))
         ctx.memory.set("jobqueue", q)
+        yield* setQueueDepth(ctx.shop, q) // the committed queue (e.g. after this process took the shop over)
         return q
       })
 
@@ -163,10 +292,17 @@ export const makeJobHandlers = (timings: JobTimings) =>
         })
       const finish = (): Decision => {
         const appends: Array<Append> = []
+        /** Logs and metrics of what this message decided: run only once it is committed. */
+        const observed: Array<Effect.Effect<void>> = []
         for (const [jobId, { loaded, events }] of jobs) {
           if (events.length === 0) continue
           appends.push({ streamId: jobStream(jobId), expected: loaded.version === 0 ? "no_stream" : loaded.version, events: toNewEvents(events) })
-          const state = events.reduce((s, e) => evolve(s, e), loaded.state)
+          let state = loaded.state
+          for (const e of events) {
+            state = evolve(state, e)
+            const observe = observeCommitted(ctx.shop, e, state)
+            if (observe !== undefined) observed.push(observe)
+          }
           ctx.memory.set(`job:${jobId}`, { state, version: loaded.version + events.length })
         }
         if (queueEvents.length > 0 && queue !== undefined) {
@@ -177,12 +313,14 @@ export const makeJobHandlers = (timings: JobTimings) =>
           })
           const folded = queueEvents.reduce((s, e) => foldQueue(s, e.type, e.jobId), queue)
           ctx.memory.set("jobqueue", { ...folded, version: queue.version + queueEvents.length })
+          observed.push(setQueueDepth(ctx.shop, folded))
         }
+        const after = [...observed, ...effects]
         return {
           appends,
           schedule,
           cancelTimers: cancel,
-          afterCommit: effects.length === 0 ? undefined : Effect.forEach(effects, (e) => e, { discard: true, concurrency: "unbounded" })
+          afterCommit: after.length === 0 ? undefined : Effect.forEach(after, (e) => e, { discard: true, concurrency: "unbounded" })
         }
       }
       return { job, apply, q, queueEvents, schedule, cancel, effects, finish }
@@ -207,16 +345,35 @@ export const makeJobHandlers = (timings: JobTimings) =>
       if (inFlight(ctx, jobId) === key) ctx.memory.set(`step:${jobId}`, undefined)
     }
 
-    /** Runs a step's side effect after the commit and reports its outcome as a message. */
-    const runStep = <A>(b: Builder, ctx: HandlerContext, job: Job, key: string, effect: Effect.Effect<A, StepError>, report: (a: A) => JobProgress) => {
+    /**
+     * Runs a step's side effect after the commit and reports its outcome as a message; logs one
+     * line for it (the seed's fields, `duration_ms` measured around the side effect). Every log
+     * line inside the step (the adapters') carries `shop_id`, `job_id`, `step` and `attempt`.
+     */
+    const runStep = <A>(
+      b: Builder,
+      ctx: HandlerContext,
+      job: Job,
+      key: string,
+      step: StepName,
+      effect: Effect.Effect<A, StepError>,
+      report: (a: A) => JobProgress
+    ) => {
       const current = inFlight(ctx, job.jobId)
       if (current === key || (key.startsWith("poll:") && current !== undefined)) return
       ctx.memory.set(`step:${job.jobId}`, key)
       b.effects.push(
-        Effect.matchEffect(effect, {
-          onSuccess: (a) => publishProgress(ctx.shop, report(a)),
-          onFailure: (error) => publishProgress(ctx.shop, { kind: "step_failed", jobId: job.jobId, attempt: job.attempt, error })
-        })
+        Effect.gen(function*() {
+          const [elapsed, result] = yield* Effect.timed(Effect.result(effect))
+          const progress: JobProgress = Result.isSuccess(result)
+            ? report(result.success)
+            : { kind: "step_failed", jobId: job.jobId, attempt: job.attempt, error: result.failure }
+          const line = stepLine(progress)
+          yield* logAt(line.level, line.message).pipe(
+            Effect.annotateLogs({ event_type: line.eventType, duration_ms: Math.round(Duration.toMillis(elapsed)), ...line.fields })
+          )
+          yield* publishProgress(ctx.shop, progress)
+        }).pipe(Effect.annotateLogs({ shop_id: ctx.shop, job_id: job.jobId, step, attempt: job.attempt }))
       )
       b.schedule.push({
         id: `job.watchdog:${job.jobId}`,
@@ -236,7 +393,7 @@ export const makeJobHandlers = (timings: JobTimings) =>
     }
 
     const pollNow = (b: Builder, ctx: HandlerContext, job: Job, bulkOperationId: string, target: Target) =>
-      runStep(b, ctx, job, `poll:${bulkOperationId}`, steps.operationStatus(ctx.shop, bulkOperationId), (status) => ({
+      runStep(b, ctx, job, `poll:${bulkOperationId}`, "poll", steps.operationStatus(ctx.shop, bulkOperationId), (status) => ({
         kind: "status",
         jobId: job.jobId,
         attempt: job.attempt,
@@ -251,18 +408,18 @@ export const makeJobHandlers = (timings: JobTimings) =>
         if (job.status !== "RUNNING") return
         if (job.query === null) {
           if (job.undoOf !== null) {
-            runStep(b, ctx, job, "snapshot", steps.storeSnapshot(ctx.shop, job, null), (r) => ({
+            runStep(b, ctx, job, "snapshot", "store_snapshot", steps.storeSnapshot(ctx.shop, job, null), (r) => ({
               kind: "snapshot_stored", jobId: job.jobId, attempt: job.attempt, matched: r.matched, truncated: r.truncated, snapshotRef: r.snapshotRef, bulkOperationId: null
             }))
             return
           }
-          runStep(b, ctx, job, "query", steps.submitQuery(ctx.shop, job), (id) => ({ kind: "query_submitted", jobId: job.jobId, attempt: job.attempt, bulkOperationId: id }))
+          runStep(b, ctx, job, "query", "submit_query", steps.submitQuery(ctx.shop, job), (id) => ({ kind: "query_submitted", jobId: job.jobId, attempt: job.attempt, bulkOperationId: id }))
           return
         }
         const pending = job.chunks.find((c) => c.result === null)
         if (pending !== undefined) {
           if (pending.bulkOperationId === null) {
-            runStep(b, ctx, job, `submit:${pending.chunkIndex}`, steps.submitChunk(ctx.shop, job, pending.chunkIndex, pending.stagedUploadPath), (id) => ({
+            runStep(b, ctx, job, `submit:${pending.chunkIndex}`, "submit_chunk", steps.submitChunk(ctx.shop, job, pending.chunkIndex, pending.stagedUploadPath), (id) => ({
               kind: "chunk_submitted", jobId: job.jobId, attempt: job.attempt, chunkIndex: pending.chunkIndex, bulkOperationId: id
             }))
           } else {
@@ -273,7 +430,7 @@ export const makeJobHandlers = (timings: JobTimings) =>
         const uploadedLines = job.chunks.reduce((n, c) => n + c.lines, 0)
         if (uploadedLines < job.query.matchedCount) {
           const chunkIndex = job.chunks.length
-          runStep(b, ctx, job, `upload:${chunkIndex}`, steps.uploadChunk(ctx.shop, job, chunkIndex), (r) => ({
+          runStep(b, ctx, job, `upload:${chunkIndex}`, "upload_chunk", steps.uploadChunk(ctx.shop, job, chunkIndex), (r) => ({
             kind: "chunk_uploaded", jobId: job.jobId, attempt: job.attempt, chunkIndex, stagedUploadPath: r.stagedUploadPath, lines: r.lines, bytes: r.bytes
           }))
           return
@@ -362,12 +519,12 @@ export const makeJobHandlers = (timings: JobTimings) =>
             }
             if (s === "COMPLETED") {
               if (p.target.kind === "query") {
-                runStep(b, ctx, state, "snapshot", steps.storeSnapshot(ctx.shop, state, p.status.url), (r) => ({
+                runStep(b, ctx, state, "snapshot", "store_snapshot", steps.storeSnapshot(ctx.shop, state, p.status.url), (r) => ({
                   kind: "snapshot_stored", jobId: state.jobId, attempt: state.attempt, matched: r.matched, truncated: r.truncated, snapshotRef: r.snapshotRef, bulkOperationId: p.bulkOperationId
                 }))
               } else {
                 const chunkIndex = p.target.chunkIndex
-                runStep(b, ctx, state, `read:${chunkIndex}`, steps.readChunkResult(ctx.shop, state, chunkIndex, p.status.url), (r) => ({
+                runStep(b, ctx, state, `read:${chunkIndex}`, "read_chunk_result", steps.readChunkResult(ctx.shop, state, chunkIndex, p.status.url), (r) => ({
                   kind: "chunk_read", jobId: state.jobId, attempt: state.attempt, chunkIndex, bulkOperationId: p.bulkOperationId, updated: r.updated, failed: r.failed, errorLines: r.errorLines
                 }))
               }
