@@ -9,6 +9,14 @@
  * - `shop_cursors.last_seq` only witnesses order: a message applied below it is applied all
  *   the same and reported as `applied_late` (an order violation the operator must hear about,
  *   never a silent skip).
+ *
+ * The partition lock fences the commits too. A worker holds each partition it consumes as a
+ * session advisory lock (`PartitionOwnership`); when its lock session dies, another worker
+ * may take the partition at once, while the first has not noticed yet. Items of
+ * `apply_messages` now carry `owner_pid` (the lock session's backend) and `partition`: the
+ * batch refuses to commit (SQLSTATE SU003) unless that backend still holds every partition
+ * lock named — checked once per batch, against `pg_locks`. Items without `owner_pid` (the
+ * embedded database: one process, no locks) are not fenced.
  */
 import { Effect } from "effect"
 import { SqlClient } from "effect/sql"
@@ -29,8 +37,21 @@ export default Effect.gen(function*() {
       v_seq    bigint;
       v_prev   bigint;
       v_moved  integer;
+      v_lost   text;
     BEGIN
       PERFORM pg_current_xact_id();
+      SELECT string_agg(DISTINCT w.part::text, ',') INTO v_lost
+        FROM (SELECT (e->>'owner_pid')::int AS pid, (e->>'partition')::int AS part
+                FROM jsonb_array_elements(p_items) e WHERE e->>'owner_pid' IS NOT NULL) w
+       WHERE NOT EXISTS (
+         SELECT 1 FROM pg_locks l
+          WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2 AND l.pid = w.pid
+            AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+            AND l.classid::bigint = (hashtext('sumeru.partition')::bigint & 4294967295)
+            AND l.objid::bigint = (w.part::bigint & 4294967295));
+      IF v_lost IS NOT NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'SU003', MESSAGE = 'partitions ' || v_lost || ' are not held by this worker', DETAIL = v_lost;
+      END IF;
       FOR v_item IN SELECT value FROM jsonb_array_elements(p_items) LOOP
         v_shop := v_item->>'shop';
         v_id := v_item->>'message_id';
@@ -64,6 +85,5 @@ export default Effect.gen(function*() {
       END LOOP;
     END
     $fn$`)
-  // CREATE OR REPLACE resets the function's settings: keep the plan pinned as 0007 did.
   yield* sql.unsafe(`ALTER FUNCTION apply_messages(jsonb) SET enable_seqscan = off SET enable_hashjoin = off SET enable_mergejoin = off`)
 })

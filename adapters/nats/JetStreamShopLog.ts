@@ -375,7 +375,8 @@ export const make = (options: JetStreamShopLogOptions): Effect.Effect<ShopLog["S
         const previous = yield* attempt(op, requestTimeoutMs, async () => {
           const names: Array<string> = []
           for await (const ci of jsm.consumers.list(streamName)) {
-            if (ci.config.filter_subject === subjectOf(partition)) names.push(ci.name)
+            // (an entry may come without its config while the consumer is being deleted)
+            if (ci?.config?.filter_subject === subjectOf(partition)) names.push(ci.name)
           }
           return names
         })

@@ -54,6 +54,13 @@ export class LockNotHeld extends Schema.TaggedError<LockNotHeld>()("LockNotHeld"
 }) {}
 
 export interface SessionOptions {
+  /**
+   * Who owns the session (a worker id): its connection is named `sumeru-locks:<owner>`, and
+   * opening a session ends any earlier backend of the same owner still holding locks (a session
+   * declared lost whose connection lived on — a heartbeat that timed out under load — would
+   * otherwise keep its locks for the life of a pooled connection, and nobody could take them).
+   */
+  readonly owner?: string
   /** How often the session proves its connection alive (default 1 s). */
   readonly heartbeatInterval?: Duration.Input
   /** A heartbeat not answered within this is a lost session (default 5 s). */
@@ -152,6 +159,16 @@ const open = (options: SessionOptions | undefined) =>
     const interval = Duration.fromInputUnsafe(options?.heartbeatInterval ?? Duration.seconds(1))
     const timeout = Duration.fromInputUnsafe(options?.heartbeatTimeout ?? Duration.seconds(5))
     const conn: Connection = yield* sql.reserve
+    const name = options?.owner === undefined ? undefined : `sumeru-locks:${options.owner}`.slice(0, 63)
+    if (name !== undefined) {
+      yield* conn.execute("SELECT set_config('application_name', $1, false)", [name], undefined)
+      yield* conn.execute(
+        `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+          WHERE datname = current_database() AND application_name = $1 AND pid <> pg_backend_pid()`,
+        [name],
+        undefined
+      )
+    }
     const identity = (yield* conn.execute(
       "SELECT pg_backend_pid() AS pid, (SELECT backend_start FROM pg_stat_activity WHERE pid = pg_backend_pid()) AS started",
       [],
@@ -194,6 +211,8 @@ const open = (options: SessionOptions | undefined) =>
           return
         }
         yield* conn.execute("SELECT pg_advisory_unlock_all()", [], undefined).pipe(Effect.timeout(timeout), Effect.ignore)
+        // back to the pool under its ordinary name (a later session of this owner ends its namesakes)
+        if (name !== undefined) yield* conn.execute("RESET application_name", [], undefined).pipe(Effect.timeout(timeout), Effect.ignore)
       })
     )
 

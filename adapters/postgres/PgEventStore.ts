@@ -1,7 +1,7 @@
 /**
  * The event store on PostgreSQL (15+ and PGlite): one `append_events` call per append,
  * gap-safe global reads, upcasting on read, and fold loads from a snapshot plus the tail.
- * The database refuses changes to stored events (migration 0015); this module only inserts.
+ * The database refuses changes to stored events (migration 0014); this module only inserts.
  * Snapshot state is sealed under the shop's data key with the `PiiVault` (the same key the
  * store seals the shop's business events with), so it is unreadable once that key is shredded.
  */

@@ -9,7 +9,7 @@
  * database restart, a network cut, the backend terminated — every partition is abandoned at
  * once (its locks may already be another worker's), and the loop starts over on a new session.
  * Commits are fenced too: the actor's transaction checks that the session's backend still
- * holds the partition's lock (`PartitionOwner.backendPid`, see migration 0014), so a worker
+ * holds the partition's lock (`PartitionOwner.backendPid`, see migration 0013), so a worker
  * whose session died cannot commit even before it noticed.
  * The embedded database has one process: it owns every partition, with no locks.
  */
@@ -65,11 +65,9 @@ export const runOwnership = (options: OwnershipOptions, hooks: PartitionHooks) =
     }
     const sql = yield* SqlClient.SqlClient
     const interval = options.interval ?? Duration.seconds(1)
-    // A tick that hangs (network cut) must not keep a partition whose lock may be gone.
-    const tickTimeout = Duration.max(Duration.times(interval, 5), Duration.seconds(5))
     const staleSeconds = Duration.toSeconds(options.staleAfter ?? Duration.seconds(5))
     const owned = new Set<number>()
-    const session = yield* AdvisoryLockSession.make({ heartbeatInterval: interval })
+    const session = yield* AdvisoryLockSession.make({ heartbeatInterval: interval, owner: options.workerId })
     const owner: PartitionOwner = { backendPid: session.backendPid, giveUp: session.invalidate }
 
     const releaseOne = (p: number) =>
@@ -118,15 +116,11 @@ export const runOwnership = (options: OwnershipOptions, hooks: PartitionHooks) =
         yield* sql`DELETE FROM workers WHERE worker_id = ${options.workerId}`.pipe(Effect.ignore)
       })
     )
-    // A lost lock session (or a tick that fails or hangs) abandons every partition at once: the
-    // locks may already be another worker's. The runtime retries on a new session.
-    const ticks = tick.pipe(
-      Effect.timeoutOrElse({
-        duration: tickTimeout,
-        orElse: () => Effect.fail(new Error(`the ownership tick did not finish within ${Duration.format(tickTimeout)}`))
-      }),
-      Effect.repeat(Schedule.spaced(interval))
-    )
+    // A lost lock session (or a failing tick) abandons every partition at once: the locks may
+    // already be another worker's. The runtime retries on a new session. A slow tick is no
+    // reason (it may be draining a partition it releases); the session's own heartbeat is
+    // what says whether the locks are still ours.
+    const ticks = tick.pipe(Effect.repeat(Schedule.spaced(interval)))
     return yield* Effect.raceFirst(ticks, Effect.flatMap(Deferred.await(session.lost), Effect.fail)).pipe(
       Effect.tapCause((cause) =>
         // interrupted (shutdown): the finalizer drains and releases in order

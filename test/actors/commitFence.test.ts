@@ -1,5 +1,5 @@
 /**
- * The partition lock fences the actors' commits (migration 0014): a commit names the lock
+ * The partition lock fences the actors' commits (migration 0013): a commit names the lock
  * session's backend that holds its partition, and the database refuses it — nothing written —
  * unless that backend still holds the lock. A worker whose lock session died (another worker
  * may own the partition now) cannot commit, even before it noticed.
@@ -64,6 +64,27 @@ describe("the partition lock fences commits", () => {
 
         // no lock named (the embedded database): not fenced
         assert.strictEqual(yield* store.commit(item("unfenced", 5, null)), "applied")
+      }).pipe(Effect.scoped))
+
+    it.effect("a session declared lost while its connection lives on (a heartbeat timed out under load) does not keep its locks from its owner's next session", () =>
+      Effect.gen(function*() {
+        const sql = yield* SqlClient.SqlClient
+        const key = { space: PARTITION_LOCK_SPACE, key: 7 }
+        const first = yield* AdvisoryLockSession.make({ owner: "worker-x" })
+        assert.isTrue(yield* first.tryLock(key))
+        yield* first.invalidate("test: a heartbeat that timed out")
+        // its backend is alive and still holds the lock
+        const holders = yield* sql<{ pid: number }>`
+          SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 2 AND objid = 7
+            AND classid::bigint = (hashtext(${PARTITION_LOCK_SPACE})::bigint & 4294967295)`
+        assert.deepStrictEqual(holders.map((r) => r.pid), [first.backendPid!])
+        // the owner's next session ends it, and can take the lock
+        const second = yield* AdvisoryLockSession.make({ owner: "worker-x" })
+        assert.isTrue(yield* pollUntil(second.tryLock(key).pipe(Effect.map((ok) => (ok ? true : undefined))), "the lock to be free"))
+        // another owner's session is left alone
+        const other = yield* AdvisoryLockSession.make({ owner: "worker-y" })
+        assert.isFalse(yield* other.tryLock(key))
+        assert.isFalse(yield* second.isLost)
       }).pipe(Effect.scoped))
   })
 })
