@@ -27,16 +27,8 @@ import { postgresLayer } from "../support/databases.ts"
 import { ev, meta } from "../support/fixtures.ts"
 import { testKeyRing } from "../support/keys.ts"
 import { pollUntil } from "../support/poll.ts"
-import { awaitAllCaughtUp, awaitCaughtUp } from "../support/projections.ts"
+import { appendMany, awaitAllCaughtUp, awaitCaughtUp } from "../support/projections.ts"
 
-const appendMany = (n: number, prefix: string) =>
-  Effect.gen(function*() {
-    const store = yield* EventStore
-    for (let i = 0; i < n; i++) {
-      const shop = `shop-${i % 3}`
-      yield* store.append(`${prefix}-${i % 5}-${shop}`, shop, "any", [ev(`${prefix}.happened`, { i })], meta(`corr-${i}`))
-    }
-  })
 
 /** The projection, counting the events this runner applied (inside its batch transactions). */
 const counted = (projection: Projection, applied: { n: number }): Projection => ({

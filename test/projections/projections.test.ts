@@ -18,18 +18,10 @@ import { emptyUpcasters } from "../../domain/events/Upcasting.ts"
 import { asTenant } from "../../adapters/postgres/Tenancy.ts"
 import { backends } from "../support/databases.ts"
 import { ev, meta } from "../support/fixtures.ts"
-import { awaitCaughtUp } from "../support/projections.ts"
+import { appendMany, awaitCaughtUp } from "../support/projections.ts"
 import { testKeyRing } from "../support/keys.ts"
 
 
-const appendMany = (n: number, prefix: string) =>
-  Effect.gen(function*() {
-    const store = yield* EventStore
-    for (let i = 0; i < n; i++) {
-      const shop = `shop-${i % 3}`
-      yield* store.append(`${prefix}-${i % 7}-${shop}`, shop, "any", [ev(`${prefix}.happened`, { i })], meta(`corr-${i}`))
-    }
-  })
 
 for (const backend of backends) {
   describe(`projections on ${backend.name}`, () => {
@@ -37,7 +29,7 @@ for (const backend of backends) {
       it.effect("catch up, then follow the log live, woken by new events", () =>
         Effect.gen(function*() {
           const sql = yield* SqlClient.SqlClient
-          yield* appendMany(50, "cu")
+          yield* appendMany(50, "cu", 7)
           const runner = yield* Effect.forkChild(runProjections([streamsProjection, auditLogProjection], { batchSize: 16 }))
           yield* awaitCaughtUp("streams")
           yield* awaitCaughtUp("audit_log")
@@ -48,7 +40,7 @@ for (const backend of backends) {
           // i ≡ 0 mod 7 and ≡ 0 mod 3: 0, 21, 42
           assert.deepStrictEqual(streams, [{ stream_id: "cu-0-shop-0", version: 3, shop: "shop-0" }])
           // live: new events arrive while the runner waits
-          yield* appendMany(10, "live")
+          yield* appendMany(10, "live", 7)
           const live = yield* awaitCaughtUp("audit_log")
           assert.strictEqual(live.lag, 0)
           const after = yield* sql<{ n: number }>`SELECT count(*)::int AS n FROM audit_log`
@@ -73,11 +65,11 @@ for (const backend of backends) {
                 return Effect.die(new TypeError("a bug in the fold"))
               })
           }
-          yield* appendMany(20, "bug")
+          yield* appendMany(20, "bug", 7)
           const runner = yield* Effect.forkChild(runProjections([buggy, streamsProjection], { batchSize: 8 }))
           yield* awaitCaughtUp("streams")
           // it keeps failing and being restarted, while streams follows new events
-          yield* appendMany(5, "after-bug")
+          yield* appendMany(5, "after-bug", 7)
           yield* awaitCaughtUp("streams")
           const after = yield* sql<{ n: number }>`SELECT count(*)::int AS n FROM streams WHERE stream_id LIKE 'after-bug-%'`
           assert.isAbove(after[0]!.n, 0)
@@ -194,7 +186,7 @@ for (const backend of backends) {
         Effect.gen(function*() {
           const store = yield* EventStore
           const lagBefore = (yield* projectionStatus).find((s) => s.name === "streams" && s.status === "live")!.lag
-          yield* appendMany(5, "lag")
+          yield* appendMany(5, "lag", 7)
           const status = yield* projectionStatus
           const streams = status.find((s) => s.name === "streams" && s.status === "live")!
           assert.strictEqual(streams.lag, lagBefore + 5)

@@ -11,23 +11,13 @@ import { layerPostgres } from "../../adapters/postgres/Database.ts"
 import { auditLogProjection } from "../../projections/auditLog.ts"
 import { streamsProjection } from "../../projections/streams.ts"
 import { coreLayer } from "../../src/CoreLayer.ts"
-import { EventStore } from "../../src/eventstore/EventStore.ts"
 import { initialHealth, type RunnerHealth, runProjections } from "../../src/projections/ProjectionRunner.ts"
 import { generations } from "../../src/projections/ProjectionStore.ts"
-import { ev, meta } from "../support/fixtures.ts"
 import { testKeyRing } from "../support/keys.ts"
 import { startPgServer } from "../support/pgServer.ts"
 import { pollUntil } from "../support/poll.ts"
-import { awaitAllCaughtUp } from "../support/projections.ts"
+import { appendMany, awaitAllCaughtUp } from "../support/projections.ts"
 
-const appendMany = (n: number, prefix: string) =>
-  Effect.gen(function*() {
-    const store = yield* EventStore
-    for (let i = 0; i < n; i++) {
-      const shop = `shop-${i % 3}`
-      yield* store.append(`${prefix}-${i % 5}-${shop}`, shop, "any", [ev(`${prefix}.happened`, { i })], meta(`corr-${i}`))
-    }
-  })
 
 const names = [streamsProjection.name, auditLogProjection.name]
 
