@@ -5,7 +5,8 @@
  * (so a chunk can be re-uploaded after a crash), and an undo job restores from the original
  * job's snapshot: `metafieldsSet` where a value existed, `metafieldsDelete` where none did.
  */
-import { Effect, Layer, Option, Stream } from "effect"
+import { Effect, Layer, Option, Semaphore, Stream } from "effect"
+import { DatabaseMode } from "../../adapters/postgres/Database.ts"
 import { SqlClient } from "effect/sql"
 import { readFile, rm } from "node:fs/promises"
 import type { Job } from "../../domain/jobs/index.ts"
@@ -70,6 +71,36 @@ export const layer = Layer.effect(
   Effect.gen(function*() {
     const admin = yield* ShopifyAdmin
     const sql = yield* SqlClient.SqlClient
+    const mode = yield* DatabaseMode
+    /** In-process claims by chunk, with how many callers hold or wait for each. */
+    const submitting = new Map<string, { readonly semaphore: Semaphore.Semaphore; users: number }>()
+
+    /**
+     * At most one look-up + submit of a chunk runs at a time, so the look-up always sees the
+     * other's mutation: in this process (the watchdog re-drives a step that went quiet, while
+     * its first submit may still be running) and across processes (a worker that lost the
+     * partition while its submit ran, beside the new owner's) — a transaction-scoped advisory
+     * lock held across the Shopify calls. The embedded database is one process with one
+     * connection: the in-process claim is all it needs, and no transaction is held open.
+     */
+    const claimSubmit = <A, E, R>(key: string, effect: Effect.Effect<A, E, R>) =>
+      Effect.gen(function*() {
+        let claim = submitting.get(key)
+        if (claim === undefined) {
+          claim = { semaphore: Semaphore.makeUnsafe(1), users: 0 } // no yield between look-up and set
+          submitting.set(key, claim)
+        }
+        const held = claim
+        held.users++
+        const locked = mode.kind === "postgres"
+          ? sql.withTransaction(Effect.andThen(sql`SELECT pg_advisory_xact_lock(hashtext('sumeru.job_submit'), hashtext(${key}))`, effect))
+          : effect
+        return yield* held.semaphore.withPermits(1)(locked).pipe(
+          Effect.ensuring(Effect.sync(() => {
+            if (--held.users === 0) submitting.delete(key)
+          }))
+        )
+      })
 
     /** The job whose snapshot drives this job's lines: itself, or the job an undo reverts. */
     const snapshotJob = (job: Job) => job.undoOf?.jobId ?? job.jobId
@@ -202,7 +233,7 @@ export const layer = Layer.effect(
       }).pipe(Effect.mapError((e) => e instanceof StepPermanent ? e : toStepError(e)))
 
     const submitChunk = (shop: string, job: Job, chunkIndex: number, stagedUploadPath: string) =>
-      Effect.gen(function*() {
+      claimSubmit(clientIdentifier(job.jobId, chunkIndex), Effect.gen(function*() {
         const id = clientIdentifier(job.jobId, chunkIndex)
         // Never twice: this chunk's mutation may already exist, running or finished (the worker
         // died after submitting, before recording it).
@@ -212,7 +243,7 @@ export const layer = Layer.effect(
         const spec = chunks[chunkIndex]
         const document = spec?.kind === "delete" ? METAFIELDS_DELETE_MUTATION : METAFIELDS_SET_MUTATION
         return yield* admin.startBulkMutation(shop, document, stagedUploadPath, id)
-      }).pipe(Effect.mapError(toStepError))
+      })).pipe(Effect.mapError(toStepError))
 
     const readChunkResult = (shop: string, job: Job, chunkIndex: number, url: string | null) =>
       Effect.gen(function*() {
