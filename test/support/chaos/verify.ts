@@ -60,6 +60,9 @@ export interface VerifyOptions {
 interface OrderEventRow {
   readonly position: string
   readonly stream_id: string
+  /** The worker whose actor committed it (the event's actor id) and when. */
+  readonly applied_by: string | null
+  readonly recorded_at: Date
 }
 
 interface GenerationRow {
@@ -164,12 +167,13 @@ export const verify = async (options: VerifyOptions): Promise<ReadonlyArray<stri
     const { events, head } = await withSql(cluster.databaseUrl, Effect.gen(function*() {
       const sql = yield* SqlClient.SqlClient
       const events = yield* sql<OrderEventRow>`
-        SELECT position::text, stream_id FROM events WHERE type = 'order.created' ORDER BY position`
+        SELECT position::text, stream_id, actor->>'id' AS applied_by, recorded_at FROM events WHERE type = 'order.created' ORDER BY position`
       const head = Number((yield* sql<{ head: string }>`SELECT coalesce(max(position), 0)::text AS head FROM events`)[0]!.head)
       return { events, head }
     }))
     const positions = new Map<string, Array<number>>()
     for (const e of events) positions.set(e.stream_id, [...(positions.get(e.stream_id) ?? []), Number(e.position)])
+    const appliedBy = new Map(events.map((e) => [e.stream_id, `${e.applied_by ?? "?"} at ${new Date(e.recorded_at).toISOString()}`] as const))
     const planned = new Set(load.results.map(streamIdOf))
     const missing = load.accepted.filter((d) => !positions.has(streamIdOf(d)))
     const doubled = load.results.filter((d) => (positions.get(streamIdOf(d))?.length ?? 0) > 1)
@@ -211,7 +215,11 @@ export const verify = async (options: VerifyOptions): Promise<ReadonlyArray<stri
         const position = positions.get(streamIdOf(d))?.[0]
         if (position === undefined) continue // reported as missing
         if (previous !== undefined && position <= previous.position) {
-          disorder.push(`    ${shop}: order ${d.orderId} (sent #${d.sendIndex}) at position ${position} is not after order ${previous.d.orderId} (sent #${previous.d.sendIndex}) at position ${previous.position}`)
+          disorder.push(
+            `    ${shop}: order ${d.orderId} (sent #${d.sendIndex}) at position ${position} is not after order ${previous.d.orderId} (sent #${previous.d.sendIndex}) at position ${previous.position}\n` +
+              `      #${d.sendIndex}: applied by ${appliedBy.get(streamIdOf(d))}; nats: ${tap.describe(d.shop, messageIdOf(d))}\n` +
+              `      #${previous.d.sendIndex}: applied by ${appliedBy.get(streamIdOf(previous.d))}; nats: ${tap.describe(previous.d.shop, messageIdOf(previous.d))}`
+          )
         }
         previous = { d, position }
       }
