@@ -381,7 +381,10 @@ export const make = (options?: RuntimeOptions) =>
         const oldest = yield* log.oldestUnacked(partition).pipe(Effect.option, Effect.map(Option.flatten))
         if (Option.isNone(oldest)) return void (inc.suspect = undefined)
         const m = oldest.value
-        const passed = m.sequence <= inc.highest && !inc.held.has(m.sequence)
+        // Passed over: the consumer handed out later messages but not this one, or it holds
+        // nothing at all while this one waits (a consumer that skipped it with nothing newer
+        // coming: the load may be over).
+        const passed = !inc.held.has(m.sequence) && (m.sequence <= inc.highest || inc.held.size === 0)
         if (!passed) return void (inc.suspect = undefined)
         if (inc.suspect !== m.sequence) return void (inc.suspect = m.sequence)
         const report: StuckReport = {
