@@ -190,7 +190,13 @@ export const make = (options?: EmbeddedShopLogOptions) =>
         Effect.mapError(unavailable("oldestUnacked"))
       )
 
-    return ShopLog.of({ partitions, publish, consume, ping, pending, oldestUnacked })
+    const isQueued = (partition: number, sequence: number) =>
+      sql<{ one: number }>`SELECT 1 AS one FROM shop_log WHERE seq = ${sequence} AND partition = ${partition}`.pipe(
+        Effect.map((rows) => rows.length > 0),
+        Effect.mapError(unavailable("isQueued"))
+      )
+
+    return ShopLog.of({ partitions, publish, consume, ping, pending, oldestUnacked, isQueued })
   })
 
 export const layer = (options?: EmbeddedShopLogOptions) => Layer.effect(ShopLog, make(options))

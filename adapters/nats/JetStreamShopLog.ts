@@ -4,8 +4,9 @@
  *
  * Layout
  * - One stream (default `SHOP_LOG`), **WorkQueue** retention, file storage, subjects
- *   `${prefix}.*`: one subject per partition, `${prefix}.${partitionOf(shop)}`. Acked messages
- *   are deleted, so the stream holds exactly the unacked backlog. `discard: new` makes a full
+ *   `${prefix}.*.*`: one subject per shop, `${prefix}.${partitionOf(shop)}.${shopToken(shop)}`,
+ *   so a partition is `${prefix}.${p}.*`. Acked messages are deleted, so the stream holds
+ *   exactly the unacked backlog, and a shop's subject exactly its unacked messages. `discard: new` makes a full
  *   stream reject publishes (ingress answers 503) instead of evicting; `max_age` (3 days) is
  *   the only eviction, a safety valve.
  * - One durable pull consumer per partition, filtered on the partition subject. Every
@@ -23,6 +24,19 @@
  *   issue 9). Under a fresh name such a client finds no consumer and stops.
  * - Publish dedupe: `Nats-Msg-Id: ${shop}:${messageId}` within `duplicate_window`; the
  *   authoritative dedupe stays in Postgres (NATS.md §1.4).
+ * - Per-shop chain: every publish carries `Nats-Expected-Last-Subject-Sequence: n`, and the
+ *   server accepts it only if `n` is the sequence of the shop's latest message still in the
+ *   stream (0: none); `n` travels with the message (`Sumeru-Predecessor`) and becomes the
+ *   delivery's `predecessor`. The actor applies a message only once its predecessor is
+ *   handled, so per-shop order does not rest on the consumer delivering every message in
+ *   order: a nats-server consumer has been seen (2.9.10, under SIGKILLs and hand-overs) to
+ *   pass over a message and deliver later ones — the later message of that shop then waits,
+ *   and the partition is re-consumed. The guess of `n` is the sequence this process last
+ *   published for the shop if that was within a second (likely still unacked), else 0; a
+ *   wrong guess is answered with the right value ("wrong last sequence: N"), and retried.
+ *   A process publishes one shop's messages one at a time (other shops' in parallel): its
+ *   own concurrent publishes of a shop would otherwise refute each other's guesses, round
+ *   after round.
  *
  * Consumption
  * - `consumer.consume()` (pull, heartbeats on, `abort_on_missing_resource`), callback mode,
@@ -71,7 +85,7 @@ import {
   StorageType,
   type StreamConfig
 } from "@nats-io/jetstream"
-import { type Cause, Config, DateTime, Effect, Layer, Option, Queue, Result, Schema, type Scope, Stream } from "effect"
+import { type Cause, Config, DateTime, Effect, Layer, Option, Queue, Result, Schema, type Scope, Semaphore, Stream } from "effect"
 import { DEFAULT_PARTITIONS, partitionOf } from "../../domain/shop/partition.ts"
 import { type Delivery, type PublishAck, ShopLog, ShopLogUnavailable, type ShopMessage, type UnackedMessage } from "../../src/shoplog/ShopLog.ts"
 
@@ -80,7 +94,7 @@ export interface JetStreamShopLogOptions {
   readonly servers: string
   /** Default `SHOP_LOG`. */
   readonly streamName?: string
-  /** Subjects are `${subjectPrefix}.${partition}`. Default `shoplog`. */
+  /** Subjects are `${subjectPrefix}.${partition}.${shopToken(shop)}`. Default `shoplog`. */
   readonly subjectPrefix?: string
   /** Default 64. Changing it re-maps shops: drain the stream first. */
   readonly partitions?: number
@@ -125,6 +139,27 @@ export interface UndecodablePayload {
 
 /** Header carrying the shop, so even an undecodable body can be routed to its actor. */
 export const SHOP_HEADER = "Sumeru-Shop"
+
+/** Header carrying the publish's expected last subject sequence: the delivery's `predecessor`. */
+export const PREDECESSOR_HEADER = "Sumeru-Predecessor"
+
+/** How many times a publish is re-sent with the server's word for the shop's last sequence. */
+const MAX_CHAIN_ROUNDS = 20
+
+/**
+ * A shop as one subject token: percent-encoded (UTF-8) except `[A-Za-z0-9_-]`, so dots,
+ * wildcards and spaces never reach the subject and distinct shops get distinct tokens; the
+ * empty shop (an undecodable publish) is `%`, which no encoding produces.
+ */
+export const shopToken = (shop: string): string =>
+  shop === "" ? "%" : encodeURIComponent(shop).replace(/[.!~*'()]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
+
+/** The shop's real last sequence, from a publish refused for a wrong expectation (10071). */
+const wrongLastSequence = (cause: unknown): number | undefined => {
+  if (!(cause instanceof JetStreamApiError) || cause.code !== 10071) return undefined
+  const n = /wrong last sequence: (\d+)/.exec(cause.message)?.[1]
+  return n === undefined ? undefined : Number(n)
+}
 
 const MAX_AGE_MS = 3 * 24 * 60 * 60 * 1000
 
@@ -226,7 +261,10 @@ export const make = (options: JetStreamShopLogOptions): Effect.Effect<ShopLog["S
     if (!/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/.test(prefix)) {
       return yield* Effect.die(new RangeError(`invalid subjectPrefix ${JSON.stringify(prefix)}`))
     }
-    const subjectOf = (partition: number) => `${prefix}.${partition}`
+    /** A partition's subjects (the consumer's filter). */
+    const subjectOf = (partition: number) => `${prefix}.${partition}.*`
+    const shopSubject = (shop: string, partition: number) => `${prefix}.${partition}.${shopToken(shop)}`
+    const partitionOfSubject = (subject: string) => Number(subject.slice(prefix.length + 1).split(".", 1)[0])
     const incarnationName = (partition: number) => `part-${partition}-${crypto.randomUUID().slice(0, 8)}`
 
     const nc: NatsConnection = yield* Effect.acquireRelease(
@@ -255,7 +293,7 @@ export const make = (options: JetStreamShopLogOptions): Effect.Effect<ShopLog["S
 
     // --- stream: create or update, idempotently -------------------------------------------
     const desired = {
-      subjects: [`${prefix}.*`],
+      subjects: [`${prefix}.*.*`],
       duplicate_window: nanos(duplicateWindowMs),
       max_age: nanos(MAX_AGE_MS),
       discard: DiscardPolicy.New,
@@ -268,10 +306,10 @@ export const make = (options: JetStreamShopLogOptions): Effect.Effect<ShopLog["S
       current.discard !== desired.discard || current.max_bytes !== desired.max_bytes ||
       current.num_replicas !== desired.num_replicas
     const ensureStream = Effect.gen(function*() {
-      const existing = yield* attempt("stream", requestTimeoutMs, () => jsm.streams.info(streamName)).pipe(
-        Effect.map((si) => si.config),
+      const info = yield* attempt("stream", requestTimeoutMs, () => jsm.streams.info(streamName)).pipe(
         Effect.catchIf((e) => isApiError(JetStreamApiCodes.StreamNotFound)(e.cause), () => Effect.succeed(undefined))
       )
+      const existing = info?.config
       if (existing === undefined) {
         // Two processes starting together both land here; the server accepts an identical create.
         yield* attempt("stream", requestTimeoutMs, () =>
@@ -287,28 +325,81 @@ export const make = (options: JetStreamShopLogOptions): Effect.Effect<ShopLog["S
           )
         })
       }
+      const legacy = existing.subjects?.length === 1 && existing.subjects[0] === `${prefix}.*`
+      if (legacy && (info?.state.messages ?? 0) > 0) {
+        // Messages under the per-partition subjects of earlier versions would match no consumer.
+        return yield* new ShopLogUnavailable({
+          operation: "stream",
+          cause: new Error(
+            `stream ${streamName} holds ${info?.state.messages} messages under the per-partition subjects ${prefix}.* of an ` +
+              `earlier version; drain it with that version (or purge it) before starting this one (subjects ${prefix}.*.*)`
+          )
+        })
+      }
       if (differs(existing)) yield* attempt("stream", requestTimeoutMs, () => jsm.streams.update(streamName, desired))
     })
     yield* ensureStream
 
     // --- publish ---------------------------------------------------------------------------
+    // The sequence this process last published per shop, and when: the guess of the shop's
+    // last sequence (bounded; the oldest entries go first).
+    const lastPublished = new Map<string, { readonly sequence: number; readonly at: number }>()
+    const guessLast = (shop: string, now: number) => {
+      const seen = lastPublished.get(shop)
+      return seen !== undefined && now - seen.at < 1_000 ? seen.sequence : 0
+    }
+    const remember = (shop: string, sequence: number, now: number) => {
+      lastPublished.delete(shop)
+      lastPublished.set(shop, { sequence, at: now })
+      if (lastPublished.size > 10_000) lastPublished.delete(lastPublished.keys().next().value!)
+    }
+
+    // One publish per shop at a time in this process (see the header).
+    const publishing = new Map<string, { readonly lock: Semaphore.Semaphore; users: number }>()
+    const oneAtATime = <A, E>(shop: string, effect: Effect.Effect<A, E>) =>
+      Effect.suspend(() => {
+        let entry = publishing.get(shop)
+        if (entry === undefined) publishing.set(shop, entry = { lock: Semaphore.makeUnsafe(1), users: 0 })
+        const held = entry
+        held.users++
+        return Semaphore.withPermits(held.lock, 1)(effect).pipe(
+          Effect.ensuring(Effect.sync(() => {
+            if (--held.users === 0) publishing.delete(shop)
+          }))
+        )
+      })
+
     const publish = (message: ShopMessage): Effect.Effect<PublishAck, ShopLogUnavailable> =>
-      Effect.gen(function*() {
+      oneAtATime(message.shop, Effect.gen(function*() {
         const partition = partitionOf(message.shop, partitions)
+        const subject = shopSubject(message.shop, partition)
         const publishedAt = message.publishedAt ?? DateTime.formatIso(yield* DateTime.now)
         // A payload JSON cannot represent (bigint, cycles) is a programming error: a defect.
         const body = JSON.stringify({ ...message, publishedAt })
-        const h = natsHeaders()
-        h.set(SHOP_HEADER, message.shop)
-        const ack = yield* attempt("publish", publishTimeoutMs + 1_000, () =>
-          js.publish(subjectOf(partition), body, {
-            msgID: `${message.shop}:${message.messageId}`,
-            expect: { streamName },
-            headers: h,
-            timeout: publishTimeoutMs
-          }))
-        return { sequence: ack.seq, duplicate: ack.duplicate === true, partition }
-      })
+        let expected = guessLast(message.shop, Date.now())
+        for (let round = 1;; round++) {
+          const h = natsHeaders()
+          h.set(SHOP_HEADER, message.shop)
+          h.set(PREDECESSOR_HEADER, String(expected))
+          h.set("Nats-Expected-Last-Subject-Sequence", String(expected))
+          const sent = yield* Effect.result(attempt("publish", publishTimeoutMs + 1_000, () =>
+            js.publish(subject, body, {
+              msgID: `${message.shop}:${message.messageId}`,
+              expect: { streamName },
+              headers: h,
+              timeout: publishTimeoutMs
+            })))
+          if (Result.isSuccess(sent)) {
+            const ack = sent.success
+            if (ack.duplicate !== true) remember(message.shop, ack.seq, Date.now())
+            return { sequence: ack.seq, duplicate: ack.duplicate === true, partition }
+          }
+          // Another publish of the shop came first, or its last message was acked meanwhile.
+          const actual = wrongLastSequence(sent.failure.cause)
+          if (actual === undefined || round >= MAX_CHAIN_ROUNDS) return yield* sent.failure
+          expected = actual
+        }
+      }))
 
     // --- consume ---------------------------------------------------------------------------
     const decode = (msg: JsMsg, partition: number): ShopMessage => {
@@ -330,17 +421,19 @@ export const make = (options: JetStreamShopLogOptions): Effect.Effect<ShopLog["S
       const messageId = shop !== "" && msgId.startsWith(`${shop}:`)
         ? msgId.slice(shop.length + 1)
         : msgId !== "" ? msgId : `nats:${streamName}:${msg.seq}`
-      const payload: UndecodablePayload = { raw, error: String(decoded.failure), subject: subjectOf(partition) }
+      const payload: UndecodablePayload = { raw, error: String(decoded.failure), subject: msg.subject }
       return { shop, messageId, type: UNDECODABLE_TYPE, payload }
     }
 
     const toDelivery = (msg: JsMsg, partition: number): Delivery => {
       let acked = false
+      const predecessor = Number(msg.headers?.get(PREDECESSOR_HEADER) || NaN)
       return {
         message: decode(msg, partition),
         partition,
         sequence: msg.seq,
         deliveryCount: msg.info.deliveryCount,
+        predecessor: Number.isInteger(predecessor) && predecessor >= 0 ? predecessor : undefined,
         // Best effort: a lost +WPI only means the message may be redelivered after ack_wait.
         working: Effect.sync(() => {
           try {
@@ -376,7 +469,9 @@ export const make = (options: JetStreamShopLogOptions): Effect.Effect<ShopLog["S
           const names: Array<string> = []
           for await (const ci of jsm.consumers.list(streamName)) {
             // (an entry may come without its config while the consumer is being deleted)
-            if (ci?.config?.filter_subject === subjectOf(partition)) names.push(ci.name)
+            const filter = ci?.config?.filter_subject
+            // (`${prefix}.${p}`: a consumer of the per-partition subjects of earlier versions)
+            if (filter === subjectOf(partition) || filter === `${prefix}.${partition}`) names.push(ci.name)
           }
           return names
         })
@@ -481,22 +576,22 @@ export const make = (options: JetStreamShopLogOptions): Effect.Effect<ShopLog["S
     // --- ping / pending --------------------------------------------------------------------
     const ping = attempt("ping", requestTimeoutMs, () => jsm.streams.info(streamName)).pipe(Effect.asVoid)
 
-    // On a WorkQueue stream the messages stored under a partition's subject are exactly the
+    // On a WorkQueue stream the messages stored under a partition's subjects are exactly the
     // published-not-acked ones, for every partition (owned or not), in one request.
     const pending = attempt("pending", requestTimeoutMs, () =>
-      jsm.streams.info(streamName, { subjects_filter: `${prefix}.*` })).pipe(
+      jsm.streams.info(streamName, { subjects_filter: `${prefix}.*.*` })).pipe(
         Effect.map((si) => {
           const counts = new Map<number, number>()
           for (let p = 0; p < partitions; p++) counts.set(p, 0)
           for (const [subject, n] of Object.entries(si.state.subjects ?? {})) {
-            const p = Number(subject.slice(prefix.length + 1))
-            if (Number.isInteger(p) && p >= 0) counts.set(p, n)
+            const p = partitionOfSubject(subject)
+            if (Number.isInteger(p) && p >= 0) counts.set(p, (counts.get(p) ?? 0) + n)
           }
           return counts as ReadonlyMap<number, number>
         })
       )
 
-    // The first message stored under the partition's subject is its oldest unacked one.
+    // The first message stored under the partition's subjects is its oldest unacked one.
     const oldestUnacked = (partition: number) =>
       attempt("oldestUnacked", requestTimeoutMs, () =>
         // `next_by_subj` (STREAM.MSG.GET, nats-server ≥ 2.9) is missing from the client's types
@@ -510,7 +605,12 @@ export const make = (options: JetStreamShopLogOptions): Effect.Effect<ShopLog["S
           )
         )
 
-    return ShopLog.of({ partitions, publish, consume, ping, pending, oldestUnacked })
+    const isQueued = (partition: number, sequence: number) =>
+      attempt("isQueued", requestTimeoutMs, () => jsm.streams.getMessage(streamName, { seq: sequence })).pipe(
+        Effect.map((m) => m !== null && partitionOfSubject(m.subject) === partition)
+      )
+
+    return ShopLog.of({ partitions, publish, consume, ping, pending, oldestUnacked, isQueued })
   })
 
 /** Connects, ensures the stream, and closes (drains) the connection when the layer is released. */

@@ -2,7 +2,9 @@
  * The shop actors' persistence on PostgreSQL, batched. Every actor's step is a request;
  * Effect's `RequestResolver` gathers the requests of concurrently running actors and each
  * batch costs one round trip:
- * - `begin`: "already applied?" plus the durable attempt count, for many messages at once;
+ * - `begin`: "already applied?", "is its predecessor handled?" (`shop_cursors.last_seq`, the
+ *   highest sequence of the shop handled — applied, dead-lettered or found a duplicate — has
+ *   reached it) plus the durable attempt count, for many messages at once;
  * - `commit`: `apply_messages` (fence + appends + timers) for many messages in one
  *   transaction. If the batch fails (say one message's expected version conflicts), its
  *   items are retried one by one, so one bad message never fails its neighbours.
@@ -26,6 +28,11 @@ import { AfterAppend, expectedArgs, toAppendPayload } from "./PgEventStore.ts"
 export interface BeginResult {
   readonly applied: boolean
   readonly attempts: number
+  /**
+   * The message's predecessor (`Delivery.predecessor`) is not handled yet: the message must
+   * wait. Nothing was counted or written.
+   */
+  readonly waiting: boolean
 }
 
 export interface CommitItem {
@@ -51,7 +58,12 @@ export class PartitionNotOwned extends Schema.TaggedError<PartitionNotOwned>()("
 
 export type CommitError = ConcurrencyConflict | StreamOwnershipViolation | PartitionNotOwned | PersistenceError
 
-class Begin extends Request.Class<{ readonly shop: string; readonly messageId: string; readonly sequence: number }, BeginResult, SqlError> {}
+class Begin extends Request.Class<{
+  readonly shop: string
+  readonly messageId: string
+  readonly sequence: number
+  readonly predecessor: number | undefined
+}, BeginResult, SqlError> {}
 /** `applied_late`: applied, but a later message of the shop had been applied before it. */
 export type CommitStatus = "applied" | "applied_late" | "already_applied"
 
@@ -105,7 +117,8 @@ const itemJson = (item: CommitItem) => ({
 })
 
 export class ActorStore extends Context.Service<ActorStore, {
-  readonly begin: (m: ShopMessage, sequence: number) => Effect.Effect<BeginResult, SqlError>
+  /** `predecessor`: the message waits (`waiting`) until the shop's cursor has reached it. */
+  readonly begin: (m: ShopMessage, sequence: number, predecessor: number | undefined) => Effect.Effect<BeginResult, SqlError>
   readonly commit: (item: CommitItem) => Effect.Effect<CommitStatus, CommitError>
   /**
    * Gives up on a message, in one transaction: the `dead_letters` row, the
@@ -127,26 +140,36 @@ export class ActorStore extends Context.Service<ActorStore, {
 
       const beginResolver = RequestResolver.make<Begin>((entries) =>
         Effect.gen(function*() {
-          const rows = yield* sql<{ i: number; applied: boolean; attempts: number | null }>`
+          const rows = yield* sql<{ i: number; applied: boolean; waiting: boolean; attempts: number | null }>`
             WITH input AS (
               SELECT * FROM unnest(${entries.map((e) => e.request.shop)}::text[], ${entries.map((e) => e.request.messageId)}::text[],
-                                   ${entries.map((e) => e.request.sequence)}::bigint[]) WITH ORDINALITY AS t(shop, message_id, seq, i)
+                                   ${entries.map((e) => e.request.sequence)}::bigint[],
+                                   ${entries.map((e) => e.request.predecessor ?? 0)}::bigint[]) WITH ORDINALITY AS t(shop, message_id, seq, pred, i)
             ), checked AS (
               -- LATERAL … LIMIT 1 keeps these primary-key probes even in a plan cached while the
               -- tables were empty (EXISTS was planned as a hash join over a full scan)
-              SELECT i.*, (p.hit IS NOT NULL) AS applied
+              SELECT i.*, (p.hit IS NOT NULL) AS applied,
+                     (p.hit IS NULL AND i.pred > coalesce(c.last_seq, 0)) AS waiting
                 FROM input i
                 LEFT JOIN LATERAL (SELECT 1 AS hit FROM processed_messages p WHERE p.shop = i.shop AND p.message_id = i.message_id LIMIT 1) p ON true
+                LEFT JOIN LATERAL (SELECT c.last_seq FROM shop_cursors c WHERE c.shop = i.shop LIMIT 1) c ON true
             ), attempt AS (
               INSERT INTO message_attempts (shop, message_id, attempts)
-              SELECT shop, message_id, 1 FROM checked WHERE NOT applied
+              SELECT shop, message_id, 1 FROM checked WHERE NOT applied AND NOT waiting
               ON CONFLICT (shop, message_id) DO UPDATE SET attempts = message_attempts.attempts + 1, updated_at = now()
               RETURNING shop, message_id, attempts
+            ), handled AS (
+              -- a duplicate is handled too: the cursor reaches it, so a message published
+              -- behind this copy does not wait for it
+              INSERT INTO shop_cursors AS c (shop, last_seq)
+              SELECT shop, seq FROM checked WHERE applied
+              ON CONFLICT (shop) DO UPDATE SET last_seq = excluded.last_seq, updated_at = now()
+               WHERE c.last_seq < excluded.last_seq
             )
-            SELECT c.i::int AS i, c.applied, a.attempts FROM checked c
+            SELECT c.i::int AS i, c.applied, c.waiting, a.attempts FROM checked c
               LEFT JOIN attempt a ON a.shop = c.shop AND a.message_id = c.message_id`
           for (const r of rows) {
-            entries[r.i - 1]!.completeUnsafe(Exit.succeed({ applied: r.applied, attempts: r.attempts ?? 0 }))
+            entries[r.i - 1]!.completeUnsafe(Exit.succeed({ applied: r.applied, waiting: r.waiting, attempts: r.attempts ?? 0 }))
           }
         })
       ).pipe(RequestResolver.setDelay(Duration.millis(1)), RequestResolver.batchN(500))
@@ -210,7 +233,8 @@ export class ActorStore extends Context.Service<ActorStore, {
       return ActorStore.of({
         deadLetter,
         recordError,
-        begin: (m, sequence) => Effect.request(new Begin({ shop: m.shop, messageId: m.messageId, sequence }), beginResolver),
+        begin: (m, sequence, predecessor) =>
+          Effect.request(new Begin({ shop: m.shop, messageId: m.messageId, sequence, predecessor }), beginResolver),
         // Sealed before batching, so a vault failure fails this item alone.
         commit: (item) =>
           Effect.gen(function*() {

@@ -59,9 +59,9 @@ try {
     const real = yield* ActorStore
     return ActorStore.of({
       ...real,
-      begin: (m, seq) => Effect.suspend(() => {
+      begin: (m, seq, predecessor) => Effect.suspend(() => {
         t.beginStart[nOf(m)] = stamp()
-        return Effect.tap(real.begin(m, seq), () => Effect.sync(() => (t.beginEnd[nOf(m)] = stamp())))
+        return Effect.tap(real.begin(m, seq, predecessor), () => Effect.sync(() => (t.beginEnd[nOf(m)] = stamp())))
       }),
       commit: (item) => Effect.suspend(() => {
         t.commitStart[nOf(item.message)] = stamp()

@@ -24,11 +24,19 @@
  * unacked backlog — so two incarnations never read one partition at once, and nothing
  * delivered to an old one is left behind.
  *
+ * Per-shop order does not rest on the consumer: a delivery names its *predecessor* (the
+ * shop's latest message still in the log when it was published, `Delivery.predecessor`), and
+ * a message whose predecessor is not handled yet is not applied. If the predecessor is still
+ * in the log, the consumer has passed over it: it is reported stuck (reason `overtaken`) and
+ * the partition is re-consumed, which redelivers both in order. If it is gone from the log
+ * without being handled (removed by an operator, or by the stream's age limit), waiting
+ * would wedge the shop for good: the message is applied, with a warning.
+ *
  * Safety net: every `stuckCheckInterval` each incarnation compares the partition's oldest
  * unacked message with what it has handed out. A message the consumer has passed, that no
  * actor holds, on two checks in a row, is stuck (no consumer will deliver it again): it is
  * reported (log line with sequence and shop, `sumeru_stuck_messages_total`, `/readyz`
- * detail) and the partition is re-consumed, which redelivers it in order.
+ * detail, reason `passed_over`) and the partition is re-consumed, which redelivers it in order.
  */
 import { Cause, Context, Deferred, Duration, Effect, Exit, Fiber, FiberSet, Layer, Metric, Option, Queue, Random, Schedule, Schema, Scope, Stream } from "effect"
 import { SqlClient } from "effect/sql"
@@ -71,7 +79,7 @@ export const deadLetters = Metric.counter("sumeru_dead_letters_total", { descrip
 export const ownedPartitions = Metric.gauge("sumeru_owned_partitions", { description: "Partitions this worker consumes" })
 export const activeActors = Metric.gauge("sumeru_active_actors", { description: "Shop actors resident in memory" })
 export const stuckMessages = Metric.counter("sumeru_stuck_messages_total", {
-  description: "Unacked messages found passed over by their partition's consumer (then redelivered by re-consuming)"
+  description: "Unacked messages their partition's consumer passed over (found held by nobody, or overtaken by a later message of their shop), then redelivered in order by re-consuming"
 })
 export const lateMessages = Metric.counter("sumeru_messages_applied_late_total", {
   description: "Messages applied after a later message of their shop (a per-shop order violation)"
@@ -111,12 +119,18 @@ interface PartitionRun {
   readonly state: { current: Incarnation | undefined; abandon: boolean }
 }
 
-/** A message the partition's consumer passed over and nobody holds. */
+/**
+ * A message the partition's consumer passed over: found in the log held by nobody
+ * (`passed_over`), or named as the predecessor of a later message of its shop that arrived
+ * first (`overtaken`, with that message's sequence).
+ */
 export interface StuckReport {
   readonly partition: number
   readonly sequence: number
   readonly shop: string
-  readonly publishedAt: string
+  readonly reason: "passed_over" | "overtaken"
+  readonly publishedAt?: string | undefined
+  readonly overtakenBy?: number | undefined
   readonly detectedAt: string
 }
 
@@ -216,8 +230,27 @@ export const make = (options?: RuntimeOptions) =>
         )
       )
 
+    /** Records a stuck message and ends the incarnation, so the partition is re-consumed. */
+    const reportStuck = (inc: Incarnation, report: StuckReport) =>
+      Effect.gen(function*() {
+        stuck.total++
+        stuck.recent.push(report)
+        if (stuck.recent.length > 20) stuck.recent.shift()
+        yield* Metric.update(Metric.withAttributes(stuckMessages, { partition: String(report.partition), reason: report.reason }), 1)
+        yield* Effect.logError(
+          report.reason === "passed_over"
+            ? `message at sequence ${report.sequence} of ${report.shop} (partition ${report.partition}, published ${report.publishedAt}) ` +
+              "is in the log but its consumer has passed it and no actor holds it; re-consuming the partition to redeliver it in order"
+            : `message at sequence ${report.overtakenBy} of ${report.shop} (partition ${report.partition}) arrived before its ` +
+              `predecessor at sequence ${report.sequence}, which is still in the log: the consumer passed over it; ` +
+              "re-consuming the partition to deliver both in order",
+          report
+        )
+        yield* Deferred.fail(inc.restart, new StuckMessage({ partition: report.partition, sequence: report.sequence, shop: report.shop }))
+      })
+
     /** Handles one delivery to completion: applied, skipped as duplicate, or dead-lettered. */
-    const handleDelivery = (actor: Actor, d: Delivery) =>
+    const handleDelivery = (inc: Incarnation, actor: Actor, d: Delivery) =>
       Effect.gen(function*() {
         const memory: ActorMemory = {
           get: <A>(key: string) => actor.memory.get(key) as A | undefined,
@@ -225,9 +258,31 @@ export const make = (options?: RuntimeOptions) =>
         }
         let keepAlive: Fiber.Fiber<unknown> | undefined
         const outcome = yield* Effect.gen(function*() {
+          let predecessor = d.predecessor
           for (let round = 1;; round++) {
-            const { applied, attempts } = yield* actorStore.begin(d.message, d.sequence)
+            const { applied, attempts, waiting } = yield* actorStore.begin(d.message, d.sequence, predecessor)
             if (applied) return "duplicate" as const
+            if (waiting && predecessor !== undefined) {
+              if (yield* log.isQueued(d.partition, predecessor)) {
+                // Not acked: the re-consumed partition delivers the predecessor, then this.
+                yield* reportStuck(inc, {
+                  partition: d.partition,
+                  sequence: predecessor,
+                  shop: actor.shop,
+                  reason: "overtaken",
+                  overtakenBy: d.sequence,
+                  detectedAt: new Date().toISOString()
+                })
+                return yield* Effect.interrupt
+              }
+              yield* Effect.logWarning(
+                `message ${d.message.messageId} (sequence ${d.sequence}, partition ${d.partition}) of ${actor.shop}: its predecessor ` +
+                  `at sequence ${predecessor} was removed from the log without being handled (by an operator, or the stream's age ` +
+                  "limit); applying this one rather than waiting for it forever"
+              )
+              predecessor = undefined
+              continue
+            }
             if (attempts > maxAttempts) {
               return yield* deadLetter(d, "gave up after repeated attempts (the worker may have crashed while handling it)", attempts - 1, false)
             }
@@ -319,7 +374,7 @@ export const make = (options?: RuntimeOptions) =>
             continue
           }
           const d = next.value
-          yield* handleDelivery(actor, d).pipe(Effect.ensuring(Effect.sync(() => {
+          yield* handleDelivery(inc, actor, d).pipe(Effect.ensuring(Effect.sync(() => {
             const copies = (inc.held.get(d.sequence) ?? 1) - 1
             if (copies > 0) inc.held.set(d.sequence, copies)
             else inc.held.delete(d.sequence)
@@ -387,23 +442,14 @@ export const make = (options?: RuntimeOptions) =>
         const passed = !inc.held.has(m.sequence) && (m.sequence <= inc.highest || inc.held.size === 0)
         if (!passed) return void (inc.suspect = undefined)
         if (inc.suspect !== m.sequence) return void (inc.suspect = m.sequence)
-        const report: StuckReport = {
+        yield* reportStuck(inc, {
           partition,
           sequence: m.sequence,
           shop: m.shop,
+          reason: "passed_over",
           publishedAt: m.publishedAt.toISOString(),
           detectedAt: new Date().toISOString()
-        }
-        stuck.total++
-        stuck.recent.push(report)
-        if (stuck.recent.length > 20) stuck.recent.shift()
-        yield* Metric.update(Metric.withAttributes(stuckMessages, { partition: String(partition) }), 1)
-        yield* Effect.logError(
-          `message at sequence ${m.sequence} of ${m.shop} (partition ${partition}, published ${report.publishedAt}) is in the log ` +
-            "but its consumer has passed it and no actor holds it; re-consuming the partition to redeliver it in order",
-          report
-        )
-        yield* Deferred.fail(inc.restart, new StuckMessage({ partition, sequence: m.sequence, shop: m.shop }))
+        })
       }).pipe(
         Effect.andThen(Effect.sleep(stuckCheckInterval)),
         Effect.forever,

@@ -33,6 +33,14 @@ export interface Delivery {
   readonly sequence: number
   /** How many times this copy was delivered (resets when a consumer is re-created). */
   readonly deliveryCount: number
+  /**
+   * The sequence of the shop's latest message that was still in the log when this one was
+   * published (0: none), as the log itself guaranteed at publish time; undefined where the log
+   * does not track it (the embedded log, which cannot deliver out of order). The actor applies
+   * this message only once that one is handled: the per-shop order does not rest on the
+   * consumer never skipping a message.
+   */
+  readonly predecessor?: number | undefined
   /** Keeps the message from being redelivered while a handler (or its retries) runs. */
   readonly working: Effect.Effect<void>
   /** Removes the message from the log. Call only after its effects are committed. */
@@ -75,4 +83,6 @@ export class ShopLog extends Context.Service<ShopLog, {
    * what the runtime's safety net compares with what its consumer has handed out.
    */
   readonly oldestUnacked: (partition: number) => Effect.Effect<Option.Option<UnackedMessage>, ShopLogUnavailable>
+  /** Whether the message at `sequence` of `partition` is still in the log (published, not acked). */
+  readonly isQueued: (partition: number, sequence: number) => Effect.Effect<boolean, ShopLogUnavailable>
 }>()("sumeru/shoplog/ShopLog") {}

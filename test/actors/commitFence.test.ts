@@ -76,6 +76,7 @@ describe("the partition lock fences commits", () => {
         // its backend is alive and still holds the lock
         const holders = yield* sql<{ pid: number }>`
           SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 2 AND objid = 7
+            AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
             AND classid::bigint = (hashtext(${PARTITION_LOCK_SPACE})::bigint & 4294967295)`
         assert.deepStrictEqual(holders.map((r) => r.pid), [first.backendPid!])
         // the owner's next session ends it, and can take the lock

@@ -202,7 +202,7 @@ describe("shop actors, JetStream log on PostgreSQL 15", () => {
         const inFlight = (yield* log.pending).get(victim) ?? 0
         // whatever its incarnation's name: the consumer on the victim partition's subject
         const consumers = yield* Effect.promise(() => jsm.consumers.list(`RT_${unique}`).next())
-        const victimConsumer = consumers.find((ci) => ci.config.filter_subject === `rt_${unique}.${victim}`)
+        const victimConsumer = consumers.find((ci) => ci.config.filter_subject === `rt_${unique}.${victim}.*`)
         assert.isDefined(victimConsumer, "the victim partition has a consumer")
         yield* Effect.promise(() => jsm.consumers.delete(`RT_${unique}`, victimConsumer!.name))
         gate(held).open()

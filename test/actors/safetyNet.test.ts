@@ -8,7 +8,11 @@
  *   finds the message still in the log, passed over by its consumer and held by nobody, and
  *   re-consumes the partition — long before JetStream's ack_wait would bring it back;
  * - embedded log: a message committed behind the consumer's position (a late commit) is found
- *   the same way and delivered.
+ *   the same way and delivered;
+ * - JetStream: a message the consumer passes over (as nats-server 2.9.10 was seen to do under
+ *   SIGKILLs) is not overtaken by the later messages of its shop: the next one names it as its
+ *   predecessor, waits, and the partition is re-consumed — the shop's order holds; a
+ *   predecessor removed from the log without being handled does not wedge its shop.
  */
 import { assert, describe, layer } from "@effect/vitest"
 import { Duration, Effect, Layer, Stream } from "effect"
@@ -29,6 +33,10 @@ import { testHandlersLayer } from "../support/testHandlers.ts"
 const PARTITIONS = 4
 /** The message whose first delivery can never be acked. */
 const LOST_ACK = "lost-ack-0"
+/** The message whose first delivery never reaches the runtime (the consumer passes over it). */
+const PASSED_OVER = "passed-over-1"
+/** The message removed from the log at its first delivery, unhandled (an operator deleted it). */
+const REMOVED = "removed-1"
 
 /**
  * The real log, except that the first delivery of `LOST_ACK` fails every ack, as if the
@@ -39,15 +47,24 @@ const withLostAck = Layer.effect(
   Effect.gen(function*() {
     const real = yield* ShopLog
     let spoiled = false
+    let passed = false
+    let removed = false
     return ShopLog.of({
       ...real,
       consume: (partition) =>
         Effect.map(real.consume(partition), (deliveries) =>
-          Stream.map(deliveries, (d) => {
-            if (d.message.messageId !== LOST_ACK || spoiled) return d
-            spoiled = true
-            return { ...d, ack: Effect.fail(new ShopLogUnavailable({ operation: "ack", cause: new Error("injected: the ack never arrives") })) }
-          }))
+          deliveries.pipe(
+            Stream.filterEffect((d) => {
+              if (d.message.messageId === PASSED_OVER && !passed) return Effect.sync(() => (passed = true, false))
+              if (d.message.messageId === REMOVED && !removed) return Effect.as(d.ack, (removed = true, false))
+              return Effect.succeed(true)
+            }),
+            Stream.map((d) => {
+              if (d.message.messageId !== LOST_ACK || spoiled) return d
+              spoiled = true
+              return { ...d, ack: Effect.fail(new ShopLogUnavailable({ operation: "ack", cause: new Error("injected: the ack never arrives") })) }
+            })
+          ))
     })
   })
 )
@@ -127,6 +144,47 @@ for (const backend of backends) {
           const dead = yield* sql<{ n: number }>`SELECT count(*)::int AS n FROM dead_letters WHERE shop = ${shop}`
           assert.strictEqual(dead[0]!.n, 0)
         }))
+
+      if (backend.kind === "jetstream") {
+        it.effect("a message its consumer passes over is not overtaken by the later messages of its shop", () =>
+          Effect.gen(function*() {
+            const log = yield* ShopLog
+            const runtime = yield* ShopActorRuntime.ShopActorRuntime
+            const sql = yield* SqlClient.SqlClient
+            const shop = "passed-over.myshopify.com"
+            const before = runtime.stuckMessages().total
+            yield* log.publish({ shop, messageId: "passed-over-0", type: "test.append", payload: { n: 0 } })
+            const skipped = yield* log.publish({ shop, messageId: PASSED_OVER, type: "test.append", payload: { n: 1 } })
+            const next = yield* log.publish({ shop, messageId: "passed-over-2", type: "test.append", payload: { n: 2 } })
+            yield* log.publish({ shop, messageId: "passed-over-3", type: "test.append", payload: { n: 3 } })
+            const ns = yield* pollUntil(Effect.map(streamNs(shop), (ns) => (ns.length === 4 ? ns : undefined)), "every message applied", Duration.seconds(30))
+            assert.deepStrictEqual(ns, [0, 1, 2, 3], "in the shop's order")
+            const report = runtime.stuckMessages()
+            assert.isAbove(report.total, before)
+            const overtaken = report.recent.find((r) => r.shop === shop)!
+            assert.strictEqual(overtaken.reason, "overtaken")
+            assert.strictEqual(overtaken.sequence, skipped.sequence)
+            assert.strictEqual(overtaken.overtakenBy, next.sequence)
+            // waiting counted no attempt and nothing was applied late
+            const late = yield* sql<{ n: number }>`SELECT count(*)::int AS n FROM message_attempts WHERE shop = ${shop}`
+            assert.strictEqual(late[0]!.n, 0)
+            yield* pollUntil(Effect.map(pendingTotal, (n) => (n === 0 ? true : undefined)), "the log to drain")
+          }))
+
+        it.effect("a predecessor removed from the log without being handled does not wedge its shop", () =>
+          Effect.gen(function*() {
+            const log = yield* ShopLog
+            const sql = yield* SqlClient.SqlClient
+            const shop = "removed.myshopify.com"
+            yield* log.publish({ shop, messageId: "removed-0", type: "test.append", payload: { n: 0 } })
+            yield* log.publish({ shop, messageId: REMOVED, type: "test.append", payload: { n: 1 } })
+            yield* log.publish({ shop, messageId: "removed-2", type: "test.append", payload: { n: 2 } })
+            const ns = yield* pollUntil(Effect.map(streamNs(shop), (ns) => (ns.length === 2 ? ns : undefined)), "the rest applied", Duration.seconds(30))
+            assert.deepStrictEqual(ns, [0, 2])
+            const handled = yield* sql<{ message_id: string }>`SELECT message_id FROM processed_messages WHERE shop = ${shop} ORDER BY message_id`
+            assert.deepStrictEqual(handled.map((r) => r.message_id), ["removed-0", "removed-2"])
+          }))
+      }
 
       if (backend.kind === "embedded") {
         it.effect("a message committed behind the consumer's position (a late commit) is found and delivered", () =>

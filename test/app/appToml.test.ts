@@ -68,7 +68,8 @@ const refusedFirst: RunEffect<ShopLog | JobIngress> = (effect) =>
       consume: () => notReached,
       ping: notReached,
       pending: notReached,
-      oldestUnacked: () => notReached
+      oldestUnacked: () => notReached,
+      isQueued: () => notReached
     })),
     Effect.provideService(JobIngress, JobIngress.of({ request: () => notReached }))
   ))

@@ -63,7 +63,8 @@ const shopLog = ShopLog.of({
   consume: () => notUsed,
   ping: Effect.void,
   pending: notUsed,
-  oldestUnacked: () => notUsed
+  oldestUnacked: () => notUsed,
+  isQueued: () => notUsed
 })
 
 const jobIngress = JobIngress.of({

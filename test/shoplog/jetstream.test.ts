@@ -4,12 +4,12 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { connect } from "@nats-io/transport-node"
-import { jetstream, jetstreamManager } from "@nats-io/jetstream"
+import { jetstream, jetstreamManager, RetentionPolicy, StorageType } from "@nats-io/jetstream"
 import { Effect, Exit, Fiber, Schedule, Scope, Stream } from "effect"
 import { TestClock } from "effect/testing"
 import { inject } from "vitest"
 import { partitionOf } from "../../domain/shop/partition.ts"
-import { type ConsumerProgress, make, stallWatchdog, UNDECODABLE_TYPE } from "../../adapters/nats/JetStreamShopLog.ts"
+import { type ConsumerProgress, make, shopToken, stallWatchdog, UNDECODABLE_TYPE } from "../../adapters/nats/JetStreamShopLog.ts"
 import type { Delivery, ShopMessage } from "../../src/shoplog/ShopLog.ts"
 import { freePort } from "../support/pgServer.ts"
 import { startNatsServer } from "../support/natsServer.ts"
@@ -164,8 +164,8 @@ describe("JetStreamShopLog", () => {
       const opts = fresh()
       const log = yield* make(opts)
       const nc = yield* Effect.acquireRelease(Effect.promise(() => connect({ servers: opts.servers })), (nc) => Effect.promise(() => nc.close()))
-      yield* Effect.promise(() => jetstream(nc).publish(`${opts.subjectPrefix}.2`, "{not json"))
-      yield* Effect.promise(() => jetstream(nc).publish(`${opts.subjectPrefix}.2`, JSON.stringify({ shop: 7 })))
+      yield* Effect.promise(() => jetstream(nc).publish(`${opts.subjectPrefix}.2.raw`, "{not json"))
+      yield* Effect.promise(() => jetstream(nc).publish(`${opts.subjectPrefix}.2.raw`, JSON.stringify({ shop: 7 })))
       const shop = Array.from({ length: 100 }, (_, i) => `s${i}.myshopify.com`).find((s) => partitionOf(s, 4) === 2)!
       yield* log.publish(msg(shop, "after"))
       const deliveries = yield* Effect.scoped(Effect.flatMap(log.consume(2), (s) => take(s, 3)))
@@ -222,7 +222,7 @@ describe("JetStreamShopLog", () => {
       assert.strictEqual(created.config.retention, "workqueue")
       assert.strictEqual(created.config.storage, "file")
       assert.strictEqual(created.config.discard, "new")
-      assert.deepStrictEqual(created.config.subjects, [`${opts.subjectPrefix}.*`])
+      assert.deepStrictEqual(created.config.subjects, [`${opts.subjectPrefix}.*.*`])
       assert.strictEqual(created.config.duplicate_window, 120_000 * 1e6)
       assert.strictEqual(created.config.max_age, 3 * 86_400_000 * 1e6)
       yield* make(opts)
@@ -238,6 +238,74 @@ describe("JetStreamShopLog", () => {
       assert.match(String(refused.cause), /retention=limits/)
     }))
 
+  it.live("a stream of the earlier per-partition layout is moved to per-shop subjects when empty, refused while it holds messages", () =>
+    Effect.gen(function*() {
+      const nc = yield* Effect.acquireRelease(Effect.promise(() => connect({ servers: inject("natsUrl") })), (nc) => Effect.promise(() => nc.close()))
+      const jsm = yield* Effect.promise(() => jetstreamManager(nc))
+      const legacy = (opts: ReturnType<typeof fresh>) =>
+        Effect.promise(() =>
+          jsm.streams.add({ name: opts.streamName, subjects: [`${opts.subjectPrefix}.*`], retention: RetentionPolicy.Workqueue, storage: StorageType.File }))
+      const empty = fresh()
+      yield* legacy(empty)
+      yield* make(empty)
+      const moved = yield* Effect.promise(() => jsm.streams.info(empty.streamName))
+      assert.deepStrictEqual(moved.config.subjects, [`${empty.subjectPrefix}.*.*`])
+
+      const full = fresh()
+      yield* legacy(full)
+      yield* Effect.promise(() => jetstream(nc).publish(`${full.subjectPrefix}.1`, "{}"))
+      const refused = yield* make(full).pipe(Effect.flip)
+      assert.strictEqual(refused._tag, "ShopLogUnavailable")
+      assert.match(String(refused.cause), /holds 1 messages under the per-partition subjects .* drain it/)
+      const kept = yield* Effect.promise(() => jsm.streams.info(full.streamName))
+      assert.deepStrictEqual(kept.config.subjects, [`${full.subjectPrefix}.*`], "nothing changed")
+    }))
+
+  it.live("every message names its shop's latest message still in the log when it was published: a chain per shop, also under concurrent publishers", () =>
+    Effect.gen(function*() {
+      const opts = fresh({ ackWaitMs: 60_000 })
+      const a = yield* make(opts)
+      const b = yield* make(opts) // a second ingress: its guesses know nothing of a's publishes
+      const shop = "chain.myshopify.com"
+      const other = Array.from({ length: 100 }, (_, i) => `o${i}.myshopify.com`).find((s) => partitionOf(s, 4) === partitionOf(shop, 4))!
+      const p = partitionOf(shop, 4)
+      const first = yield* a.publish(msg(shop, "c-0"))
+      yield* a.publish(msg(other, "x-0"))
+      // 20 publishes of one shop at once, from two processes
+      yield* Effect.forEach(Array.from({ length: 20 }, (_, i) => i + 1), (i) => (i % 2 === 0 ? a : b).publish(msg(shop, `c-${i}`)), {
+        concurrency: "unbounded",
+        discard: true
+      })
+      const got = yield* Effect.scoped(Effect.flatMap(a.consume(p), (s) => take(s, 22)))
+      const mine = got.filter((d) => d.message.shop === shop)
+      assert.strictEqual(mine.length, 21)
+      assert.strictEqual(mine[0]!.sequence, first.sequence)
+      assert.strictEqual(mine[0]!.predecessor, 0, "nothing of the shop was in the log")
+      mine.slice(1).forEach((d, i) => assert.strictEqual(d.predecessor, mine[i]!.sequence, `message ${d.message.messageId}`))
+      assert.strictEqual(got.find((d) => d.message.shop === other)!.predecessor, 0, "another shop's chain is its own")
+
+      // once a shop's messages are acked (gone from the log), its next message has no predecessor
+      const again = yield* Effect.scoped(Effect.gen(function*() {
+        const all = yield* take(yield* a.consume(p), 22)
+        yield* Effect.forEach(all, (d) => d.ack, { discard: true })
+        yield* b.publish(msg(shop, "c-after"))
+        return yield* take(yield* a.consume(p), 1)
+      }))
+      assert.strictEqual(again[0]!.message.messageId, "c-after")
+      assert.strictEqual(again[0]!.predecessor, 0)
+      assert.isTrue(yield* a.isQueued(p, again[0]!.sequence))
+      assert.isFalse(yield* a.isQueued(p, first.sequence), "acked")
+      assert.isFalse(yield* a.isQueued((p + 1) % 4, again[0]!.sequence), "another partition's")
+    }))
+
+  it("a shop is one subject token, whatever its characters", () => {
+    const shops = ["a.myshopify.com", "a_myshopify_com", "a%2Emyshopify%2Ecom", "sp ace", "wild*card>", "", "%", "ünï.example"]
+    const tokens = shops.map(shopToken)
+    for (const t of tokens) assert.match(t, /^[A-Za-z0-9_%-]+$/)
+    assert.strictEqual(new Set(tokens).size, shops.length)
+    assert.strictEqual(shopToken("chaos-0194.myshopify.com"), "chaos-0194%2Emyshopify%2Ecom")
+  })
+
   it.live("each consume is a new incarnation: a client of an earlier one finds no consumer, and the new one replays the unacked backlog in order", () =>
     Effect.gen(function*() {
       const opts = fresh({ ackWaitMs: 60_000 })
@@ -249,7 +317,7 @@ describe("JetStreamShopLog", () => {
       const consumersOn = Effect.promise(async () => {
         const names: Array<string> = []
         for await (const ci of jsm.consumers.list(opts.streamName)) {
-          if (ci.config.filter_subject === `${opts.subjectPrefix}.${p}`) names.push(ci.name)
+          if (ci.config.filter_subject === `${opts.subjectPrefix}.${p}.*`) names.push(ci.name)
         }
         return names
       })

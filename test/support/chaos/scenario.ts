@@ -84,8 +84,13 @@ export const runScenario = async (servers: ChaosServers, name: string, inject: F
         throw new Error(`chaos scenario "${name}" failed:\n${problems.map((p) => `- ${p}`).join("\n")}\n${run}`)
       }
       passed = true
+      // Repairs the workers made on the way (each a message their consumer passed over).
+      const errors = cluster.history().flatMap((p) => p.errorLines())
+      const overtaken = errors.filter((l) => l.includes("arrived before its predecessor")).length
+      const passedOver = errors.filter((l) => l.includes("its consumer has passed it")).length
       console.info(`chaos ${name}: ${load.value.accepted.length} webhooks accepted in ${(load.value.durationMs / 1000).toFixed(1)}s, ` +
-        `answers ${JSON.stringify(load.value.answers)}, all recorded once and in order\n${timeline.entries().map((e) => `  ${e}`).join("\n")}`)
+        `answers ${JSON.stringify(load.value.answers)}, all recorded once and in order; ` +
+        `stuck messages repaired: ${overtaken} overtaken, ${passedOver} passed over\n${timeline.entries().map((e) => `  ${e}`).join("\n")}`)
       return { load: load.value, timeline: timeline.entries() }
     } finally {
       await tap.close()

@@ -77,7 +77,7 @@ export const startTap = async (options: {
     }
   }
 
-  nc.subscribe(`${options.subjectPrefix}.*`, {
+  nc.subscribe(`${options.subjectPrefix}.*.*`, {
     callback: (err, msg) => {
       if (err !== null) return
       const key = keyOf(msg.headers, msg.data)

@@ -268,7 +268,7 @@ export const verify = async (options: VerifyOptions): Promise<ReadonlyArray<stri
     }
 
     if (problems.length > 0) {
-      const focus = new Set([...missing, ...doubled].map((d) => `${cluster.subjectPrefix}.${partitionOf(d.shop, cluster.partitions)}`))
+      const focus = new Set([...missing, ...doubled].map((d) => `${cluster.subjectPrefix}.${partitionOf(d.shop, cluster.partitions)}.*`))
       problems.push(await consumerSummary(jsm, cluster.streamName, focus))
     }
     return problems
