@@ -5,7 +5,7 @@
  * (`HttpExchange`); a simulator may keep its own protocol-level log too (the Shopify
  * simulator logs each GraphQL request's root fields and outcome per shop).
  */
-import type { HttpFault } from "./Faults.ts"
+import type { HttpFault } from "./HttpFault.ts"
 
 /** One HTTP request as the simulator's server saw it, and how it was answered. */
 export interface HttpExchange {

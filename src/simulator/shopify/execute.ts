@@ -18,7 +18,7 @@ import { MAX_SINGLE_QUERY_COST, operationCost, type ThrottleStatus } from "./cos
 import { coerceVariables, type ShopifyGraphQLError } from "./graphqlErrors.ts"
 import { resolveField, type ExecContext } from "./resolvers.ts"
 import { prepareDocument } from "./schema.ts"
-import type { ShopState } from "./shop.ts"
+import type { SimulatedShop } from "./simulatedShop.ts"
 
 const pathArray = (path: ResponsePath | undefined): Array<string | number> => {
   const out: Array<string | number> = []
@@ -89,7 +89,7 @@ const rootFieldsOf = (operation: OperationDefinitionNode | undefined): Array<str
   operation?.selectionSet.selections.flatMap((s) => (s.kind === Kind.FIELD ? [s.name.value] : [])) ?? []
 
 /** Parses, validates and selects the operation of a request body. */
-export const prepareRequest = (shop: ShopState, body: GraphQLRequestBody): PreparedRequest => {
+export const prepareRequest = (shop: SimulatedShop, body: GraphQLRequestBody): PreparedRequest => {
   if (typeof body.query !== "string" || body.query.trim() === "") {
     return { kind: "answer", status: 400, body: { errors: { query: "Required parameter missing or invalid" } }, rootFields: [], operationName: undefined }
   }
@@ -156,7 +156,7 @@ const fragmentsOf = (document: DocumentNode): Map<string, FragmentDefinitionNode
  * whatever the bucket holds (fault injection).
  */
 export const runOperation = async (
-  shop: ShopState,
+  shop: SimulatedShop,
   prepared: Extract<PreparedRequest, { kind: "operation" }>,
   apiVersion: string,
   forceThrottle: boolean

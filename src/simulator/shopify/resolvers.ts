@@ -17,12 +17,12 @@ import {
   type MetafieldsSetInput
 } from "./metafields.ts"
 import { compileSearch, exactMatch, numberMatch, parseSearch, phraseMatch, timeMatch, type SearchTerm, type SearchWarning } from "./search.ts"
-import type { BulkOperationRecord } from "./bulk/operations.ts"
-import type { ShopState } from "./shop.ts"
+import type { BulkOperationRecord } from "./bulk/types.ts"
+import type { SimulatedShop } from "./simulatedShop.ts"
 
 /** Per-execution context. */
 export interface ExecContext {
-  readonly shop: ShopState
+  readonly shop: SimulatedShop
   /** `bulk`: connections stream every node and ignore pagination. */
   readonly mode: "request" | "bulk"
   readonly apiVersion: string

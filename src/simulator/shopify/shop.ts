@@ -3,40 +3,19 @@
  * faults — plus the controls tests use to inspect and steer it.
  */
 import { readFile } from "node:fs/promises"
-import type { GraphQLSchema } from "graphql"
 import type { DeterministicIds } from "../kit/DeterministicIds.ts"
 import { RequestLog } from "../kit/RequestLog.ts"
-import { BulkOperations, type BulkOperationRecord, type BulkPace } from "./bulk/operations.ts"
+import { BulkOperations } from "./bulk/operations.ts"
+import type { BulkOperationRecord } from "./bulk/types.ts"
 import { Catalog, type MetafieldRecord, type ProductInit } from "./catalog.ts"
-import { isoSeconds, type Clock } from "./clock.ts"
+import { isoSeconds } from "./clock.ts"
 import { CostBucket, PLAN_LIMITS, type CostLimits, type ShopPlan, type ThrottleStatus } from "./cost.ts"
 import { ShopFaults } from "./faults.ts"
 import { gid, seedOf } from "./ids.ts"
 import { DEFAULT_APP_SCOPES } from "./oauth.ts"
+import type { SimulatedShop, SimulatorRuntime } from "./simulatedShop.ts"
 import { StagedUploads, type StagedFile } from "./stagedUploads.ts"
-import type { WebhookDelivery, WebhookDispatcher } from "./webhooks.ts"
-
-/** Simulator-wide services a shop relies on. */
-export interface SimulatorRuntime {
-  readonly schema: GraphQLSchema
-  readonly clock: Clock
-  /** Where ids, tokens and codes come from (seeded by the simulator's `idSeed`). */
-  readonly ids: DeterministicIds
-  /** Public origin of the simulator (for staged-upload and result URLs). */
-  readonly baseUrl: string
-  readonly tmpDir: string
-  /** Size cap of staged uploads (bytes). */
-  readonly maxUploadBytes: number
-  readonly signingKey: string
-  /** `app--<appId>`: the app-reserved metafield namespace. */
-  readonly appNamespace: string
-  readonly bulkPace: BulkPace
-  readonly bulkMutationOrder: "shuffled" | "in-order"
-  readonly webhooks: WebhookDispatcher
-  readonly webhookUrl: string | undefined
-  nextBulkOperationId(): number
-  log(message: string): void
-}
+import type { WebhookDelivery } from "./webhooks.ts"
 
 /** How to create a shop. */
 export interface ShopOptions {
@@ -74,7 +53,7 @@ const limitsOf = (plan: ShopPlan | CostLimits | undefined): CostLimits =>
   plan === undefined ? PLAN_LIMITS.standard : typeof plan === "string" ? PLAN_LIMITS[plan] : plan
 
 /** A simulated shop. The public methods are the test controls. */
-export class ShopState {
+export class ShopState implements SimulatedShop {
   readonly domain: string
   /** Numeric shop id (used in staged upload keys, `gid://shopify/Shop/<n>`). */
   readonly number: number

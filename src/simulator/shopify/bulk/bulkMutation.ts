@@ -10,8 +10,8 @@ import { Kind, type DocumentNode, type GraphQLSchema, type OperationDefinitionNo
 import { prng } from "../ids.ts"
 import { prepareDocument } from "../schema.ts"
 import { resolvers } from "../resolvers.ts"
-import type { BulkJob } from "./operations.ts"
 import type { JsonlWriter } from "./jsonlWriter.ts"
+import type { BulkJob } from "./types.ts"
 
 export interface BulkMutationPlan {
   readonly document: DocumentNode

@@ -24,8 +24,8 @@ import {
 } from "graphql"
 import { prepareDocument } from "../schema.ts"
 import { isBulkConnection, resolveField, resolvers, type ExecContext } from "../resolvers.ts"
-import type { BulkJob } from "./operations.ts"
 import type { JsonlWriter } from "./jsonlWriter.ts"
+import type { BulkJob } from "./types.ts"
 
 type Composite = GraphQLObjectType | GraphQLInterfaceType
 

@@ -13,61 +13,11 @@ import { executeDocument } from "../execute.ts"
 import type { BulkFailureFault } from "../faults.ts"
 import { gid, gidNumber } from "../ids.ts"
 import type { ExecContext } from "../resolvers.ts"
-import type { ShopState } from "../shop.ts"
+import type { ShopBulkOperations, SimulatedShop } from "../simulatedShop.ts"
 import { BulkMutationJob, planBulkMutation } from "./bulkMutation.ts"
 import { BulkQueryJob, planBulkQuery } from "./bulkQuery.ts"
 import { JsonlWriter } from "./jsonlWriter.ts"
-
-export type BulkOperationType = "QUERY" | "MUTATION"
-export type BulkOperationStatus = "CREATED" | "RUNNING" | "COMPLETED" | "FAILED" | "CANCELING" | "CANCELED" | "EXPIRED"
-export type BulkOperationErrorCode = "ACCESS_DENIED" | "INTERNAL_SERVER_ERROR" | "TIMEOUT"
-
-/**
- * How operations progress:
- * - `"immediate"` (default): they start right after the submitting request returns and run
- *   as fast as possible (yielding to the event loop between chunks);
- * - `"manual"`: they stay CREATED until the test drives them (`start`, `step`, `complete`);
- * - `{ objectsPerSecond }`: real-time pacing (for demos), after `startDelayMs`.
- */
-export type BulkPace = "immediate" | "manual" | { readonly objectsPerSecond: number; readonly startDelayMs?: number }
-
-/** A bulk operation as stored by the simulator (also the GraphQL source object). */
-export interface BulkOperationRecord {
-  readonly __typename: "BulkOperation"
-  readonly id: number
-  readonly type: BulkOperationType
-  status: BulkOperationStatus
-  errorCode: BulkOperationErrorCode | null
-  readonly createdAt: number
-  completedAt: number | null
-  objectCount: number
-  rootObjectCount: number
-  fileSize: number | null
-  /** Bytes of JSONL written so far (progress; the output streams to disk as it is produced). */
-  bytesWritten: number
-  /** The submitted query (QUERY) or mutation document (MUTATION). */
-  readonly query: string
-  /** MUTATION only: the staged upload path it was submitted with. */
-  readonly stagedUploadPath: string | null
-  readonly clientIdentifier: string | null
-  readonly groupObjects: boolean
-  readonly apiVersion: string
-  resultPath: string | null
-  partialPath: string | null
-}
-
-/** The work of one operation, advanced in steps. */
-export interface BulkJob {
-  readonly objectCount: number
-  readonly rootObjectCount: number
-  readonly bytesWritten: number
-  /** Processes about `budget` objects; resolves true when there is nothing left. */
-  step(budget: number): Promise<boolean>
-  /** Closes the output; resolves to its size in bytes. */
-  finish(): Promise<number>
-  /** Closes and deletes the output. */
-  abort(): Promise<void>
-}
+import type { BulkJob, BulkOperationErrorCode, BulkOperationRecord, BulkOperationStatus, BulkOperationType } from "./types.ts"
 
 interface Run {
   job: BulkJob | undefined
@@ -86,15 +36,15 @@ const URL_TTL_MS = 7 * 86_400_000
 const CHUNK = 2000
 
 /** Per-shop bulk operation registry and runner. */
-export class BulkOperations {
-  readonly #shop: ShopState
+export class BulkOperations implements ShopBulkOperations {
+  readonly #shop: SimulatedShop
   readonly #ops = new Map<number, BulkOperationRecord>()
   readonly #runs = new Map<number, Run>()
   #closed = false
   /** Max concurrently active operations per type (Shopify 2026-01+: 5). */
   maxConcurrent = 5
 
-  constructor(shop: ShopState) {
+  constructor(shop: SimulatedShop) {
     this.#shop = shop
   }
 
