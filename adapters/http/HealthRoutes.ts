@@ -8,12 +8,13 @@ import { SqlClient } from "effect/sql"
 import type { Hono } from "hono"
 import { projectionStatus } from "../../src/projections/ProjectionRunner.ts"
 import type { EventStore } from "../../src/eventstore/EventStore.ts"
+import type { ProjectionStore } from "../../src/projections/ProjectionStore.ts"
 import { projectionLag } from "../../src/server/Metrics.ts"
 import type { RunEffect } from "./RunEffect.ts"
 
 export interface ReadinessCheck {
   readonly name: string
-  readonly check: Effect.Effect<{ readonly ok: boolean; readonly detail?: unknown }, unknown, SqlClient.SqlClient | EventStore>
+  readonly check: Effect.Effect<{ readonly ok: boolean; readonly detail?: unknown }, unknown, SqlClient.SqlClient | EventStore | ProjectionStore>
 }
 
 const databaseCheck: ReadinessCheck = {
@@ -40,8 +41,8 @@ const projectionsCheck: ReadinessCheck = {
   })
 }
 
-/** Mounts the three routes; `run` provides the database and the event store the checks read. */
-export const mountHealthRoutes = (app: Hono, run: RunEffect<SqlClient.SqlClient | EventStore>, extraChecks: ReadonlyArray<ReadinessCheck> = []) => {
+/** Mounts the three routes; `run` provides the database and the stores the checks read. */
+export const mountHealthRoutes = (app: Hono, run: RunEffect<SqlClient.SqlClient | EventStore | ProjectionStore>, extraChecks: ReadonlyArray<ReadinessCheck> = []) => {
   const checks = [databaseCheck, projectionsCheck, ...extraChecks]
   app.get("/healthz", (c) => c.json({ status: "ok" }))
   app.get("/readyz", async (c) => {

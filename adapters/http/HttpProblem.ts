@@ -12,6 +12,7 @@
  * to its cause without the answer revealing it.
  */
 import { Cause, Effect, Option, Predicate } from "effect"
+import { Headers, HttpTraceContext } from "effect/http"
 import { isSqlError, type SqlError } from "effect/sql/SqlError"
 import type { Context } from "hono"
 import type { ContentfulStatusCode } from "hono/utils/http-status"
@@ -184,6 +185,15 @@ export const respond = <R>(
   c: Context,
   handler: Effect.Effect<Response, EdgeFailure, R>
 ): Promise<Response> =>
-  run(Effect.catchCause(handler, (cause) => answerCause(c, cause)))
+  run(Effect.catchCause(handler, (cause) => answerCause(c, cause)).pipe(
+    Effect.tap((res) => Effect.annotateCurrentSpan("http.response.status_code", res.status)),
+    // the request's server span: continues a caller's trace (`traceparent`), and the shop log
+    // carries it on to the actor and the projections
+    Effect.withSpan(`${c.req.method} ${c.req.routePath}`, {
+      kind: "server",
+      parent: Option.getOrUndefined(HttpTraceContext.fromHeaders(Headers.fromInput(c.req.raw.headers))),
+      attributes: { "http.request.method": c.req.method, "url.path": c.req.path, "http.route": c.req.routePath }
+    })
+  ))
     // only when the runtime itself is gone (shutting down): nothing left to log with
     .catch(() => problem(c, Problems.internal(crypto.randomUUID())))

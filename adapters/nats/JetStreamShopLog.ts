@@ -87,6 +87,7 @@ import {
 } from "@nats-io/jetstream"
 import { type Cause, Config, DateTime, Effect, Layer, Option, Queue, Result, Schema, type Scope, Semaphore, Stream } from "effect"
 import { DEFAULT_PARTITIONS, partitionOf } from "../../domain/shop/partition.ts"
+import { currentTraceparent } from "../../src/observability/TraceContext.ts"
 import { type Delivery, type PublishAck, ShopLog, ShopLogUnavailable, type ShopMessage, type UnackedMessage } from "../../src/shoplog/ShopLog.ts"
 
 export interface JetStreamShopLogOptions {
@@ -170,7 +171,8 @@ const WireMessage = Schema.Struct({
   type: Schema.String,
   payload: Schema.optionalKey(Schema.Unknown),
   correlationId: Schema.optional(Schema.String),
-  publishedAt: Schema.optional(Schema.String)
+  publishedAt: Schema.optional(Schema.String),
+  traceparent: Schema.optional(Schema.String)
 })
 const decodeWire = Schema.decodeUnknownResult(Schema.fromJsonString(WireMessage))
 
@@ -374,8 +376,9 @@ export const make = (options: JetStreamShopLogOptions): Effect.Effect<ShopLog["S
         const partition = partitionOf(message.shop, partitions)
         const subject = shopSubject(message.shop, partition)
         const publishedAt = message.publishedAt ?? DateTime.formatIso(yield* DateTime.now)
+        const traceparent = message.traceparent ?? (yield* currentTraceparent)
         // A payload JSON cannot represent (bigint, cycles) is a programming error: a defect.
-        const body = JSON.stringify({ ...message, publishedAt })
+        const body = JSON.stringify({ ...message, publishedAt, traceparent })
         let expected = guessLast(message.shop, Date.now())
         for (let round = 1;; round++) {
           const h = natsHeaders()
@@ -399,7 +402,7 @@ export const make = (options: JetStreamShopLogOptions): Effect.Effect<ShopLog["S
           if (actual === undefined || round >= MAX_CHAIN_ROUNDS) return yield* sent.failure
           expected = actual
         }
-      }))
+      })).pipe(Effect.withSpan("ShopLog.publish", { kind: "producer", attributes: { shop: message.shop, "message.type": message.type } }))
 
     // --- consume ---------------------------------------------------------------------------
     const decode = (msg: JsMsg, partition: number): ShopMessage => {
@@ -413,7 +416,8 @@ export const make = (options: JetStreamShopLogOptions): Effect.Effect<ShopLog["S
           type: w.type,
           payload: w.payload,
           correlationId: w.correlationId,
-          publishedAt: w.publishedAt
+          publishedAt: w.publishedAt,
+          traceparent: w.traceparent
         }
       }
       const shop = msg.headers?.get(SHOP_HEADER) ?? ""

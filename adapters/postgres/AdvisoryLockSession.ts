@@ -25,83 +25,25 @@
  * In the embedded mode (PGlite: one process, one connection) nothing can compete for a lock
  * and no connection can be spared: the session grants every lock, never fails, never ends.
  */
-import { Cause, Deferred, Duration, Effect, Exit, Fiber, Option, Schedule, Schema, Scope } from "effect"
+import { Cause, Deferred, Duration, Effect, Exit, Fiber, Option, Schedule, Scope } from "effect"
 import { SqlClient } from "effect/sql"
 import type { Connection } from "effect/sql/SqlConnection"
 import type { SqlError } from "effect/sql/SqlError"
 import type { Fragment } from "effect/sql/Statement"
+import {
+  type LockKey,
+  LockNotHeld,
+  type LockSession,
+  LockSessionLost,
+  type SessionOptions
+} from "../../src/locks/LockSessions.ts"
 import { DatabaseMode } from "./Database.ts"
 
-/** One advisory lock: `space` names the subsystem (`sumeru.projection`), `key` the thing it guards. */
-export interface LockKey {
-  readonly space: string
-  /** A 32-bit integer is used as is; a text goes through `hashtext`. */
-  readonly key: number | string
-}
+// The session's contract (keys, errors, options, operations) is `src/locks/LockSessions.ts`.
+export { type LockKey, LockNotHeld, LockSessionLost, type SessionOptions }
 
-/** The session's connection failed (or stopped answering): every lock it held is gone. */
-export class LockSessionLost extends Schema.TaggedError<LockSessionLost>()("LockSessionLost", {
-  reason: Schema.String,
-  /** The backend that held the locks, when known. */
-  backendPid: Schema.NullOr(Schema.Number)
-}) {}
-
-/** A fenced write found that this session's backend does not hold the lock any more. */
-export class LockNotHeld extends Schema.TaggedError<LockNotHeld>()("LockNotHeld", {
-  space: Schema.String,
-  key: Schema.Union([Schema.Number, Schema.String]),
-  backendPid: Schema.NullOr(Schema.Number)
-}) {}
-
-export interface SessionOptions {
-  /**
-   * Who owns the session (a worker id): its connection is named `sumeru-locks:<owner>`, and
-   * opening a session ends any earlier backend of the same owner still holding locks (a session
-   * declared lost whose connection lived on — a heartbeat that timed out under load — would
-   * otherwise keep its locks for the life of a pooled connection, and nobody could take them).
-   */
-  readonly owner?: string
-  /** How often the session proves its connection alive (default 1 s). */
-  readonly heartbeatInterval?: Duration.Input
-  /** A heartbeat not answered within this is a lost session (default 5 s). */
-  readonly heartbeatTimeout?: Duration.Input
-}
-
-export interface AdvisoryLockSession {
-  /** The backend holding this session's locks (`pg_backend_pid()`); null in the embedded mode. */
-  readonly backendPid: number | null
-  /**
-   * Takes `key` if no other session holds it (`pg_try_advisory_lock`); true when this session
-   * holds it now (taking a lock twice nests, like PostgreSQL's). Fails, and completes `lost`,
-   * when the connection failed.
-   */
-  readonly tryLock: (key: LockKey) => Effect.Effect<boolean, LockSessionLost>
-  /** Releases one level of `key`. Fails, and completes `lost`, when the connection failed. */
-  readonly unlock: (key: LockKey) => Effect.Effect<void, LockSessionLost>
-  /**
-   * A SQL condition, true while this session's backend holds `key` (read from `pg_locks`, the
-   * live lock table, not a snapshot). Embed it in a write that must only commit under the lock,
-   * e.g. `UPDATE … WHERE … AND ${session.holds(key)}`. Always true in the embedded mode.
-   */
-  readonly holds: (key: LockKey) => Fragment
-  /**
-   * Fails with `LockNotHeld` unless this session's backend holds `key`, and then also marks
-   * the session lost (a session that lost one lock has lost them all). Run it inside the
-   * transaction it guards, after taking the row locks the work needs.
-   */
-  readonly ensureHeld: (key: LockKey) => Effect.Effect<void, LockNotHeld | SqlError>
-  /** Completed once, with the reason, when the session is lost. Never completed in the embedded mode. */
-  readonly lost: Deferred.Deferred<LockSessionLost>
-  /** Whether `lost` is completed. */
-  readonly isLost: Effect.Effect<boolean>
-  /**
-   * Proves the connection alive now (one bounded heartbeat): false, with `lost` completed,
-   * when it is not. Ask it when other work failed on the database, before blaming that work.
-   */
-  readonly verify: Effect.Effect<boolean>
-  /** Declares the session lost (its owner found it unusable). Idempotent. */
-  readonly invalidate: (reason: string) => Effect.Effect<void>
-}
+/** A lock session on PostgreSQL advisory locks (see the module comment). */
+export type AdvisoryLockSession = LockSession
 
 const keyParams = (key: LockKey): { readonly expr: string; readonly value: number | string } =>
   typeof key.key === "number" ? { expr: "$2::int4", value: key.key } : { expr: "hashtext($2::text)", value: key.key }

@@ -10,7 +10,7 @@ import { NodeServices } from "@effect/platform-node"
 import { PgClient, PgMigrator } from "@effect/sql-pg"
 import { Config, Context, Effect, Layer, Option, Redacted } from "effect"
 import { fromFileSystem } from "effect/sql/MigratorFileSystem"
-import type { SqlClient } from "effect/sql/SqlClient"
+import { SqlClient } from "effect/sql/SqlClient"
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from "node:fs"
 import { join } from "node:path"
 
@@ -133,3 +133,22 @@ export const layerFromConfig: DbLayer = Layer.unwrap(Effect.gen(function*() {
   const dataDir = yield* Config.String("SUMERU_DATA_DIR").pipe(Config.withDefault("./data"))
   return layerEmbedded(join(dataDir, "pglite"))
 }))
+
+/** The migrator's own table (`PgMigrator`'s default). */
+const MIGRATIONS_TABLE = "effect_sql_migrations"
+
+/** How many migrations the database has applied in all. */
+export const countMigrations = Effect.gen(function*() {
+  const sql = yield* SqlClient
+  const rows = yield* sql<{ n: number }>`SELECT count(*)::int AS n FROM ${sql(MIGRATIONS_TABLE)}`
+  return rows[0]?.n ?? 0
+})
+
+/** Migrations stamped at or after `since` (the embedded database migrates while it opens). */
+export const migrationsAppliedSince = (since: Date) =>
+  Effect.gen(function*() {
+    const sql = yield* SqlClient
+    const rows = yield* sql<{ migration_id: number; name: string }>`
+      SELECT migration_id, name FROM ${sql(MIGRATIONS_TABLE)} WHERE created_at >= ${since} ORDER BY migration_id`
+    return rows.map((r) => ({ id: r.migration_id, name: r.name }))
+  })

@@ -24,17 +24,10 @@
 import { Effect, Option } from "effect"
 import type { SqlClient } from "effect/sql/SqlClient"
 import type { SqlError } from "effect/sql/SqlError"
+import type { GapObservation, LogBacklog, OpenTransaction } from "../../src/eventstore/EventStore.ts"
 
-/** A run of missing positions and the transactions that might still fill it. */
-export interface GapObservation {
-  readonly from: number
-  readonly to: number
-  /**
-   * 32-bit ids of this database's transactions holding an id when the gap was first seen;
-   * null when they could not be read reliably (the gap is then observed again next time).
-   */
-  readonly candidates: ReadonlyArray<number> | null
-}
+// A gap and the backlog are part of the event store's contract (`src/eventstore/EventStore.ts`).
+export type { GapObservation, LogBacklog, OpenTransaction }
 
 export interface Horizon {
   /** Every position ≤ this is either committed and visible, or proved permanently absent. */
@@ -182,32 +175,6 @@ const walk = (after: number, row: HorizonRow, previousGap: GapObservation | null
     expected = p + 1
   }
   return { horizon: { safeUpTo: safe, gap: null, blocked: false }, proved }
-}
-
-/** A transaction of this database holding a transaction id: it may hold a position not committed yet. */
-export interface OpenTransaction {
-  readonly pid: number
-  readonly applicationName: string | null
-  readonly clientAddress: string | null
-  /** `active`, `idle in transaction`, … as `pg_stat_activity` reports it. */
-  readonly state: string | null
-  /** Seconds since the transaction started. */
-  readonly ageSeconds: number
-}
-
-/** What waits behind the safe head: events committed past a gap no reader may pass yet. */
-export interface LogBacklog {
-  /** Highest committed position (the safe head when nothing blocks). */
-  readonly committedHead: number
-  /** Committed events past the safe head: no reader may deliver them until the gap closes. */
-  readonly blockedEvents: number
-  /** The missing positions right after the safe head, when events wait behind them. */
-  readonly gap: { readonly from: number; readonly to: number } | null
-  /**
-   * This database's open transactions holding an id, oldest first (at most 5), when events
-   * wait: the gap belongs to one of them (or to a rollback about to be proved).
-   */
-  readonly openTransactions: ReadonlyArray<OpenTransaction>
 }
 
 /**

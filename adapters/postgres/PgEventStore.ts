@@ -18,13 +18,15 @@ import {
   type Folded,
   InvalidAppend,
   type LoadFoldOptions,
+  type LogRange,
   PersistenceError,
+  type ReadRangeOptions,
   type Snapshot,
   StreamOwnershipViolation
 } from "../../src/eventstore/EventStore.ts"
 import { EventSealing } from "../../src/eventstore/EventSealing.ts"
 import { PiiVault, Sealed, shopSubject } from "../../src/secrets/Secrets.ts"
-import { findHorizon, type GapObservation } from "./GlobalLogReader.ts"
+import { findHorizon, type GapObservation, logBacklog } from "./GlobalLogReader.ts"
 
 /** The upcasters applied on read; the application provides its catalog's registry. */
 export const EventUpcasters = Context.Reference<UpcasterRegistry>("sumeru/eventstore/EventUpcasters", {
@@ -279,6 +281,20 @@ export const make = Effect.gen(function*() {
       }).pipe(Effect.catchTag("SqlError", (e) => Effect.fail(persistence("readAll")(e)))))
   }
 
+  const readRange = (after: number, options: ReadRangeOptions): Effect.Effect<LogRange, PersistenceError> =>
+    Effect.gen(function*() {
+      const horizon = yield* findHorizon(sql, after, options.limit, options.gap ?? null)
+      if (horizon.safeUpTo <= after) {
+        return { events: [], upTo: after, safeUpTo: horizon.safeUpTo, blocked: horizon.blocked, gap: horizon.gap }
+      }
+      const rows = yield* fetchRange(sql, after, horizon.safeUpTo, options.limit, { types: options.types })
+      // A full page may stop before the horizon: the range ends at its last row.
+      const upTo = rows.length === options.limit ? Number(rows[rows.length - 1]!.position) : horizon.safeUpTo
+      return { events: yield* decodeAll(rows), upTo, safeUpTo: horizon.safeUpTo, blocked: horizon.blocked, gap: horizon.gap }
+    }).pipe(Effect.catchTag("SqlError", (e) => Effect.fail(persistence("readRange")(e))))
+
+  const backlog = (safePosition: number) => logBacklog(sql, safePosition).pipe(Effect.mapError(persistence("backlog")))
+
   const streamInfo = (streamId: string) =>
     sql<{ version: number; shop: string }>`SELECT version, shop FROM event_streams WHERE stream_id = ${streamId}`.pipe(
       Effect.map((rows) => rows[0] ?? null),
@@ -394,7 +410,18 @@ export const make = Effect.gen(function*() {
       return { state, version, snapshotVersion: snapshot === null ? null : snapshot.streamVersion, tailEvents }
     }).pipe(Effect.withSpan("EventStore.loadFold", { attributes: { streamId, fold: fold.name } }))
 
-  return EventStore.of({ append, readStream, readAll, streamInfo, head, loadFold, saveSnapshot, loadSnapshot })
+  return EventStore.of({
+    append,
+    readStream,
+    readAll,
+    readRange,
+    streamInfo,
+    head,
+    backlog,
+    loadFold,
+    saveSnapshot,
+    loadSnapshot
+  })
 })
 
 export const layer = Layer.effect(EventStore, make)

@@ -24,7 +24,9 @@ import { Context, Effect, Layer, type LogLevel, Redacted, References } from "eff
 import { SqlClient } from "effect/sql"
 import * as EmbeddedShopLog from "../../adapters/embedded/EmbeddedShopLog.ts"
 import * as JetStreamShopLog from "../../adapters/nats/JetStreamShopLog.ts"
-import { ActorStore } from "../../adapters/postgres/ActorStore.ts"
+import * as PgActorStore from "../../adapters/postgres/PgActorStore.ts"
+import * as PgPartitionLeases from "../../adapters/postgres/PgPartitionLeases.ts"
+import { ActorStore } from "../../src/actors/ActorStore.ts"
 import { type DatabaseMode, layerEmbedded, layerPostgres } from "../../adapters/postgres/Database.ts"
 import * as ShopActorRuntime from "../../src/actors/ShopActorRuntime.ts"
 import { coreLayer } from "../../src/CoreLayer.ts"
@@ -174,9 +176,9 @@ export const runChild = async (job: PipelineJob): Promise<void> => {
             }))
       })
     })
-  ).pipe(Layer.provide(ActorStore.layer))
+  ).pipe(Layer.provide(PgActorStore.layer))
   const runtime = Layer.effect(ShopActorRuntime.ShopActorRuntime, ShopActorRuntime.make({ workerId: `bench-${job.backend}` })).pipe(
-    Layer.provide(observedStore),
+    Layer.provide([observedStore, PgPartitionLeases.layerForDatabase]),
     Layer.provide(testHandlersLayer),
     Layer.provideMerge(log)
   )

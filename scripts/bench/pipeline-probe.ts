@@ -9,7 +9,9 @@ import { Context, Effect, Layer, Redacted } from "effect"
 import { SqlClient } from "effect/sql"
 import * as EmbeddedShopLog from "../../adapters/embedded/EmbeddedShopLog.ts"
 import * as JetStreamShopLog from "../../adapters/nats/JetStreamShopLog.ts"
-import { ActorStore } from "../../adapters/postgres/ActorStore.ts"
+import * as PgActorStore from "../../adapters/postgres/PgActorStore.ts"
+import * as PgPartitionLeases from "../../adapters/postgres/PgPartitionLeases.ts"
+import { ActorStore } from "../../src/actors/ActorStore.ts"
 import { type DatabaseMode, layerEmbedded, layerPostgres } from "../../adapters/postgres/Database.ts"
 import * as ShopActorRuntime from "../../src/actors/ShopActorRuntime.ts"
 import { coreLayer } from "../../src/CoreLayer.ts"
@@ -71,9 +73,9 @@ try {
         }))
       })
     })
-  })).pipe(Layer.provide(ActorStore.layer))
+  })).pipe(Layer.provide(PgActorStore.layer))
   const runtime = Layer.effect(ShopActorRuntime.ShopActorRuntime, ShopActorRuntime.make({})).pipe(
-    Layer.provide(store), Layer.provide(testHandlersLayer), Layer.provideMerge(log))
+    Layer.provide([store, PgPartitionLeases.layerForDatabase]), Layer.provide(testHandlersLayer), Layer.provideMerge(log))
   await Effect.runPromise(Effect.scoped(Effect.gen(function*() {
     const ctx = yield* Layer.build(runtime)
     const run = Effect.runPromiseWith(ctx)

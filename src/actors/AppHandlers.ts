@@ -1,7 +1,9 @@
 /**
  * The application's shop handlers: message type → handler. Areas contribute their handlers
- * (Flowmend jobs, webhooks, …). A message nobody handles is a permanent failure: it is
- * dead-lettered with a clear reason, never silently dropped.
+ * (Flowmend jobs, webhooks, …); this registry is the one module that knows them all (the
+ * handler types and the dispatcher live in `ShopHandlers.ts`, which imports none of them). A
+ * message nobody handles is a permanent failure: it is dead-lettered with a clear reason,
+ * never silently dropped.
  */
 import { Effect, Layer } from "effect"
 import { type JobTimings, makeJobHandlers } from "../jobs/JobProcess.ts"
@@ -9,20 +11,9 @@ import { timingsFromConfig } from "../jobs/JobsLayer.ts"
 import { installHandlers } from "../app/InstallHandlers.ts"
 import { makeIngestHandlers } from "../ingest/IngestHandlers.ts"
 import { makeWebhookHandlers } from "../webhooks/WebhookHandlers.ts"
-import { type HandlerContext, PermanentFailure, ShopHandlers } from "./ShopHandlers.ts"
+import { makeDispatcher, ShopHandlers } from "./ShopHandlers.ts"
 
-export type Handler = ShopHandlers["Service"]["handle"]
-
-export const makeDispatcher = (handlers: ReadonlyMap<string, Handler>): ShopHandlers["Service"] => ({
-  handle: (ctx: HandlerContext) => {
-    const handler = handlers.get(ctx.message.type)
-    return handler === undefined
-      ? Effect.fail(new PermanentFailure({ reason: `no handler for message type ${ctx.message.type}` }))
-      : handler(ctx)
-  }
-})
-
-/** Every area's handlers (requires EventStore, ShopLog, JobSteps, the secrets and SQL). */
+/** Every area's handlers (requires EventStore, ShopLog, JobSteps, the secrets and the privacy store). */
 export const makeAppHandlers = (timings: JobTimings) =>
   Effect.gen(function*() {
     const jobs = yield* makeJobHandlers(timings)

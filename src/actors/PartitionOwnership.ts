@@ -1,22 +1,22 @@
 /**
- * Which partitions this worker consumes. On PostgreSQL each partition is a session advisory
- * lock held on one lock session (`AdvisoryLockSession`): exactly one live worker owns it, and
- * a worker that dies (even by SIGKILL) loses its locks with its connection. Workers heartbeat
- * in `workers` and aim for a fair share, ⌈P / live workers⌉: a new worker makes others release
+ * Which partitions this worker consumes. Each partition is a lock held on one lease session
+ * (`PartitionLeases`; on PostgreSQL a session advisory lock on one lock session,
+ * `AdvisoryLockSession`): exactly one live worker owns it, and a worker that dies (even by
+ * SIGKILL) loses its locks with its connection. Workers heartbeat in the workers' registry
+ * (`workers`) and aim for a fair share, ⌈P / live workers⌉: a new worker makes others release
  * partitions (after draining them); a dead worker's partitions are taken by the survivors.
  *
  * The lock session is watched (a heartbeat on the lock connection). When it is lost — a
  * database restart, a network cut, the backend terminated — every partition is abandoned at
  * once (its locks may already be another worker's), and the loop starts over on a new session.
  * Commits are fenced too: the actor's transaction checks that the session's backend still
- * holds the partition's lock (`PartitionOwner.backendPid`, see migration 0013), so a worker
+ * holds the partition's lock (`PartitionOwner.fence`, see migration 0013), so a worker
  * whose session died cannot commit even before it noticed.
- * The embedded database has one process: it owns every partition, with no locks.
+ * The embedded database has one process (`PartitionLeases` is `SingleProcess`): it owns every
+ * partition, with no locks.
  */
-import { Cause, Deferred, Duration, Effect, Schedule } from "effect"
-import { SqlClient } from "effect/sql"
-import * as AdvisoryLockSession from "../../adapters/postgres/AdvisoryLockSession.ts"
-import { DatabaseMode } from "../../adapters/postgres/Database.ts"
+import { Cause, Duration, Effect, Schedule } from "effect"
+import { PartitionLeases } from "./PartitionLeases.ts"
 
 export interface OwnershipOptions {
   readonly workerId: string
@@ -29,8 +29,11 @@ export interface OwnershipOptions {
 
 /** Who holds a partition's lock, for the commit fence; and how to give the lock session up. */
 export interface PartitionOwner {
-  /** The lock session's backend (`pg_locks.pid`); null in the embedded mode (no locks). */
-  readonly backendPid: number | null
+  /**
+   * The lease session's fence token (`LeaseSession.fence`; on PostgreSQL the lock session's
+   * backend, `pg_locks.pid`); null in the embedded mode (no locks).
+   */
+  readonly fence: number | null
   /** Declares the lock session lost (a commit found the lock gone): everything is abandoned. */
   readonly giveUp: (reason: string) => Effect.Effect<void>
 }
@@ -48,40 +51,33 @@ export interface PartitionHooks {
   readonly abandon: (partition: number) => Effect.Effect<void>
 }
 
-/** The advisory-lock space of partitions (`pg_locks.classid = hashtext('sumeru.partition')`). */
-export const PARTITION_LOCK_SPACE = "sumeru.partition"
-
-const lockOf = (partition: number): AdvisoryLockSession.LockKey => ({ space: PARTITION_LOCK_SPACE, key: partition })
-
 /** Runs the ownership loop until interrupted; on interruption releases everything it owns. */
 export const runOwnership = (options: OwnershipOptions, hooks: PartitionHooks) =>
   Effect.gen(function*() {
-    const mode = yield* DatabaseMode
+    const leases = yield* PartitionLeases
     const all = Array.from({ length: options.partitions }, (_, p) => p)
-    if (mode.kind === "embedded") {
-      const owner: PartitionOwner = { backendPid: null, giveUp: () => Effect.void }
+    if (leases._tag === "SingleProcess") {
+      const owner: PartitionOwner = { fence: null, giveUp: () => Effect.void }
       yield* Effect.forEach(all, (p) => hooks.acquire(p, owner), { discard: true })
       return yield* Effect.never.pipe(Effect.ensuring(Effect.forEach(all, hooks.release, { concurrency: "unbounded", discard: true })))
     }
-    const sql = yield* SqlClient.SqlClient
     const interval = options.interval ?? Duration.seconds(1)
-    const staleSeconds = Duration.toSeconds(options.staleAfter ?? Duration.seconds(5))
+    const staleAfter = options.staleAfter ?? Duration.seconds(5)
     const owned = new Set<number>()
-    const session = yield* AdvisoryLockSession.make({ heartbeatInterval: interval, owner: options.workerId })
-    const owner: PartitionOwner = { backendPid: session.backendPid, giveUp: session.invalidate }
+    const session = yield* leases.open({ heartbeatInterval: interval, workerId: options.workerId })
+    const owner: PartitionOwner = { fence: session.fence, giveUp: session.invalidate }
 
     const releaseOne = (p: number) =>
       Effect.gen(function*() {
         yield* hooks.release(p)
         owned.delete(p)
-        yield* session.unlock(lockOf(p))
+        yield* session.unlock(p)
       })
 
     const tick = Effect.gen(function*() {
-      yield* sql`INSERT INTO workers (worker_id) VALUES (${options.workerId}) ON CONFLICT (worker_id) DO UPDATE SET last_seen = now()`
-      const live = (yield* sql<{ n: number }>`
-        SELECT count(*)::int AS n FROM workers WHERE last_seen > now() - make_interval(secs => ${staleSeconds})`)[0]!
-      const target = Math.ceil(options.partitions / Math.max(1, live.n))
+      yield* leases.heartbeat(options.workerId)
+      const live = yield* leases.countLive(staleAfter)
+      const target = Math.ceil(options.partitions / Math.max(1, live))
       if (owned.size > target) {
         const surplus = [...owned].sort((a, b) => b - a).slice(0, owned.size - target)
         for (const p of surplus) yield* releaseOne(p)
@@ -94,7 +90,7 @@ export const runOwnership = (options: OwnershipOptions, hooks: PartitionHooks) =
         for (let i = 0; i < options.partitions && owned.size < target; i++) {
           const p = (offset + i) % options.partitions
           if (owned.has(p)) continue
-          if (yield* session.tryLock(lockOf(p))) {
+          if (yield* session.tryLock(p)) {
             owned.add(p)
             gained.push(p)
             yield* hooks.acquire(p, owner)
@@ -111,9 +107,9 @@ export const runOwnership = (options: OwnershipOptions, hooks: PartitionHooks) =
         yield* Effect.forEach(releasing, hooks.release, { concurrency: "unbounded", discard: true })
         for (const p of releasing) {
           owned.delete(p)
-          yield* session.unlock(lockOf(p)).pipe(Effect.ignore)
+          yield* session.unlock(p).pipe(Effect.ignore)
         }
-        yield* sql`DELETE FROM workers WHERE worker_id = ${options.workerId}`.pipe(Effect.ignore)
+        yield* leases.leave(options.workerId).pipe(Effect.ignore)
       })
     )
     // A lost lock session (or a failing tick) abandons every partition at once: the locks may
@@ -121,7 +117,7 @@ export const runOwnership = (options: OwnershipOptions, hooks: PartitionHooks) =
     // reason (it may be draining a partition it releases); the session's own heartbeat is
     // what says whether the locks are still ours.
     const ticks = tick.pipe(Effect.repeat(Schedule.spaced(interval)))
-    return yield* Effect.raceFirst(ticks, Effect.flatMap(Deferred.await(session.lost), Effect.fail)).pipe(
+    return yield* Effect.raceFirst(ticks, session.lost).pipe(
       Effect.tapCause((cause) =>
         // interrupted (shutdown): the finalizer drains and releases in order
         Cause.hasInterruptsOnly(cause) ? Effect.void : Effect.gen(function*() {

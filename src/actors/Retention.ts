@@ -5,29 +5,35 @@
  * and the shop log's retention (JetStream `max_age`, 3 days). The default keeps ids for 7
  * days (`DEDUPE_RETENTION`); older ones are deleted in small batches every hour by the worker,
  * so the table does not grow without bound.
+ *
+ * The deletion is a service of its own (`HandledMessages`, on PostgreSQL
+ * `adapters/postgres/PgHandledMessages.ts`) rather than an operation of `ActorStore`: the sweep
+ * needs only the database, while the actor store brings the event store and sealing with it —
+ * the sweep (and its test) should not have to build the whole commit path.
  */
-import { Config, Duration, Effect, Layer, Schedule } from "effect"
-import { SqlClient } from "effect/sql"
+import { Config, Context, Duration, Effect, Layer, Schedule } from "effect"
+import type { SqlError } from "effect/sql/SqlError"
 
 export const DEFAULT_DEDUPE_RETENTION = Duration.days(7)
 const BATCH = 10_000
 
+/** The record of handled message ids (port), as far as forgetting them goes. */
+export class HandledMessages extends Context.Service<HandledMessages, {
+  /**
+   * Deletes at most `limit` message ids handled before `now - retention` (one short
+   * transaction); returns how many.
+   */
+  readonly forgetBatch: (retention: Duration.Duration, limit: number) => Effect.Effect<number, SqlError>
+}>()("sumeru/actors/HandledMessages") {}
+
 /** Deletes message ids handled before `now - retention`; returns how many. */
 export const pruneProcessedMessages = (retention: Duration.Duration) =>
   Effect.gen(function*() {
-    const sql = yield* SqlClient.SqlClient
-    const seconds = Math.floor(Duration.toSeconds(retention))
+    const handled = yield* HandledMessages
     let total = 0
     for (;;) {
-      // ctid batches: short transactions that never hold many row locks at once
-      const rows = yield* sql<{ n: number }>`
-        WITH old AS (
-          SELECT ctid FROM processed_messages
-           WHERE processed_at < now() - make_interval(secs => ${seconds})
-           LIMIT ${BATCH}
-        ), gone AS (DELETE FROM processed_messages p USING old WHERE p.ctid = old.ctid RETURNING 1)
-        SELECT count(*)::int AS n FROM gone`
-      const n = rows[0]?.n ?? 0
+      // batches: short transactions that never hold many row locks at once
+      const n = yield* handled.forgetBatch(retention, BATCH)
       total += n
       if (n < BATCH) return total
     }

@@ -39,9 +39,8 @@
  * detail, reason `passed_over`) and the partition is re-consumed, which redelivers it in order.
  */
 import { Cause, Context, Deferred, Duration, Effect, Exit, Fiber, FiberSet, Layer, Metric, Option, Queue, Random, Schedule, Schema, Scope, Stream } from "effect"
-import { SqlClient } from "effect/sql"
 import { uuidV7Unsafe } from "effect/crypto/SecureRandom"
-import { ActorStore, PartitionNotOwned } from "../../adapters/postgres/ActorStore.ts"
+import { ActorStore, PartitionNotOwned } from "./ActorStore.ts"
 import { makeSignal } from "../eventstore/LogWakeups.ts"
 import { type Delivery, ShopLog, ShopLogUnavailable, type ShopMessage } from "../shoplog/ShopLog.ts"
 import { type PartitionOwner, runOwnership } from "./PartitionOwnership.ts"
@@ -160,7 +159,6 @@ const errorText = (cause: Cause.Cause<unknown>): string => {
 
 export const make = (options?: RuntimeOptions) =>
   Effect.gen(function*() {
-    const sql = yield* SqlClient.SqlClient
     const log = yield* ShopLog
     const handlers = yield* ShopHandlers
     const actorStore = yield* ActorStore
@@ -198,7 +196,7 @@ export const make = (options?: RuntimeOptions) =>
           message: d.message,
           sequence: d.sequence,
           partition: d.partition,
-          ownerPid: owner.backendPid,
+          ownerPid: owner.fence,
           appends: decision.appends,
           schedule: decision.schedule ?? [],
           cancelTimers: decision.cancelTimers ?? [],
@@ -525,28 +523,23 @@ export const make = (options?: RuntimeOptions) =>
     )
 
     /**
-     * Durable timers: due `scheduled_messages` of owned partitions are published to the shop
-     * log (the timer id is the message id, so a timer fired twice is applied once), then
-     * deleted. Sleeps until the next due time, at most a second, or until a commit sets one.
+     * Durable timers: due timers of owned partitions (`ActorStore.dueTimers`) are published to
+     * the shop log (the timer id is the message id, so a timer fired twice is applied once),
+     * then deleted. Sleeps until the next due time, at most a second, or until a commit sets one.
      */
     const fireTimers = Effect.gen(function*() {
       const owned = [...partitionsRun.keys()]
       const waiter = yield* timerSignal.next
       if (owned.length > 0) {
-        const due = yield* sql<{ id: string; message: ShopMessage }>`
-          SELECT id, message FROM scheduled_messages
-           WHERE partition = ANY(${owned}::int[]) AND due_at <= now()
-           ORDER BY due_at LIMIT 500`
+        const due = yield* actorStore.dueTimers(owned, 500)
         for (const t of due) {
           yield* log.publish(t.message)
-          yield* sql`DELETE FROM scheduled_messages WHERE id = ${t.id}`
+          yield* actorStore.deleteTimer(t.id)
         }
         if (due.length === 500) return
       }
-      const next = yield* sql<{ ms: number | null }>`
-        SELECT (extract(epoch FROM min(due_at) - now()) * 1000)::float8 AS ms FROM scheduled_messages
-         WHERE partition = ANY(${owned}::int[])`
-      const ms = Math.max(10, Math.min(1000, next[0]?.ms ?? 1000))
+      const next = yield* actorStore.nextTimerDueIn(owned)
+      const ms = Math.max(10, Math.min(1000, next ?? 1000))
       yield* Deferred.await(waiter).pipe(Effect.timeoutOption(Duration.millis(ms)))
     })
     yield* Effect.forkIn(
@@ -566,5 +559,10 @@ export const make = (options?: RuntimeOptions) =>
   })
 
 
-export const layer = (options?: RuntimeOptions) =>
-  Layer.effect(ShopActorRuntime, make(options)).pipe(Layer.provide(ActorStore.layer))
+/**
+ * The runtime for the life of the layer. Its backends come from the composition root: the
+ * `ActorStore` (`adapters/postgres/PgActorStore.ts`) and the `PartitionLeases` that share the
+ * partitions among workers (`adapters/postgres/PgPartitionLeases.ts`, or the embedded
+ * database's single process).
+ */
+export const layer = (options?: RuntimeOptions) => Layer.effect(ShopActorRuntime, make(options))

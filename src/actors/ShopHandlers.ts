@@ -3,8 +3,7 @@
  * which events to append (atomically, with the message's fence), which timers to set, and
  * which side effects to start after the commit. The runtime turns this into I/O.
  */
-import { Context, Schema } from "effect"
-import type { Effect } from "effect"
+import { Context, Effect, Schema } from "effect"
 import type { ExpectedVersion, NewEvent } from "../../domain/events/Envelope.ts"
 import type { ShopMessage } from "../shoplog/ShopLog.ts"
 
@@ -64,3 +63,19 @@ export class TransientFailure extends Schema.TaggedError<TransientFailure>()("Tr
 export class ShopHandlers extends Context.Service<ShopHandlers, {
   readonly handle: (ctx: HandlerContext) => Effect.Effect<Decision, PermanentFailure | TransientFailure | { readonly _tag: string }>
 }>()("sumeru/actors/ShopHandlers") {}
+
+/** One message type's handler. */
+export type Handler = ShopHandlers["Service"]["handle"]
+
+/**
+ * The shop handlers of a table (message type → handler). A message nobody handles is a
+ * permanent failure: it is dead-lettered with a clear reason, never silently dropped.
+ */
+export const makeDispatcher = (handlers: ReadonlyMap<string, Handler>): ShopHandlers["Service"] => ({
+  handle: (ctx: HandlerContext) => {
+    const handler = handlers.get(ctx.message.type)
+    return handler === undefined
+      ? Effect.fail(new PermanentFailure({ reason: `no handler for message type ${ctx.message.type}` }))
+      : handler(ctx)
+  }
+})

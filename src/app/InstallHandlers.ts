@@ -8,8 +8,7 @@
  * (`app/uninstalled` → `shop.uninstalled` lives with the webhook handlers, on the same stream.)
  */
 import { Effect, Result, Schema } from "effect"
-import type { Handler } from "../actors/AppHandlers.ts"
-import { PermanentFailure } from "../actors/ShopHandlers.ts"
+import { type Handler, PermanentFailure } from "../actors/ShopHandlers.ts"
 
 export const APP_INSTALLED_MESSAGE = "shopify.app_installed"
 export const SHOP_INSTALLED_EVENT = "shop.installed"

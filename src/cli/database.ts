@@ -5,7 +5,6 @@
  */
 import { PgClient } from "@effect/sql-pg"
 import { Config, Effect, Option, Redacted } from "effect"
-import { SqlClient } from "effect/sql"
 import * as KeyRing from "../../adapters/crypto/KeyRing.ts"
 import * as Database from "../../adapters/postgres/Database.ts"
 import { coreLayer, type CoreServices } from "../CoreLayer.ts"
@@ -28,14 +27,6 @@ export interface MigrationReport {
   readonly total: number
 }
 
-const MIGRATIONS_TABLE = "effect_sql_migrations"
-
-const countMigrations = Effect.gen(function*() {
-  const sql = yield* SqlClient.SqlClient
-  const rows = yield* sql<{ n: number }>`SELECT count(*)::int AS n FROM ${sql(MIGRATIONS_TABLE)}`
-  return rows[0]?.n ?? 0
-})
-
 /**
  * Applies pending migrations and says which ran. On PostgreSQL the migrator runs on a plain
  * connection, so its own answer is exact. The embedded database migrates while it opens (inside
@@ -47,14 +38,12 @@ export const migrate: Effect.Effect<MigrationReport, CliFailure> = userFacing(Ef
   if (Option.isSome(url)) {
     return yield* Effect.gen(function*() {
       const ran = yield* Database.migrate
-      return { applied: ran.map(([id, name]) => ({ id, name })), total: yield* countMigrations }
+      return { applied: ran.map(([id, name]) => ({ id, name })), total: yield* Database.countMigrations }
     }).pipe(Effect.provide(PgClient.layer({ url: url.value, maxConnections: 1, applicationName: "sumeru-cli" })))
   }
   const started = new Date()
   return yield* Effect.gen(function*() {
-    const sql = yield* SqlClient.SqlClient
-    const rows = yield* sql<{ migration_id: number; name: string }>`
-      SELECT migration_id, name FROM ${sql(MIGRATIONS_TABLE)} WHERE created_at >= ${started} ORDER BY migration_id`
-    return { applied: rows.map((r) => ({ id: r.migration_id, name: r.name })), total: yield* countMigrations }
+    const applied = yield* Database.migrationsAppliedSince(started)
+    return { applied, total: yield* Database.countMigrations }
   }).pipe(Effect.provide(Database.layerFromConfig))
 }))

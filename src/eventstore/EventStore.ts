@@ -122,6 +122,73 @@ export interface LogHead {
   readonly oldestOpenTransactionSeconds: number | null
 }
 
+/**
+ * A run of missing positions a reader stopped at, and the transactions that might still fill
+ * it. Readers pass it back with their next read (`ReadRangeOptions.gap`): the store proves
+ * the gap permanent only against what it observed earlier.
+ */
+export interface GapObservation {
+  readonly from: number
+  readonly to: number
+  /**
+   * 32-bit ids of this database's transactions holding an id when the gap was first seen;
+   * null when they could not be read reliably (the gap is then observed again next time).
+   */
+  readonly candidates: ReadonlyArray<number> | null
+}
+
+export interface ReadRangeOptions {
+  /** At most this many events. */
+  readonly limit: number
+  /** Only events of these types (all when absent or empty). */
+  readonly types?: ReadonlyArray<string> | null | undefined
+  /** The gap the reader's previous read stopped at (its `gap`), if any. */
+  readonly gap?: GapObservation | null | undefined
+}
+
+/** One gap-safe read of the global log (see {@link EventStore.readRange}). */
+export interface LogRange {
+  /** Events with `after < position <= upTo`, in position order, opened and upcast. */
+  readonly events: ReadonlyArray<RecordedEvent>
+  /**
+   * How far this read covered: the last event's position when `limit` events were read (the
+   * page may stop before `safeUpTo`), `safeUpTo` otherwise. A checkpoint may move here.
+   */
+  readonly upTo: number
+  /** Every position ≤ this is either committed and visible, or proved permanently absent. */
+  readonly safeUpTo: number
+  /** True when positions beyond `safeUpTo` exist but are blocked by an open gap. */
+  readonly blocked: boolean
+  /** The open gap that stopped the read, if any: pass it to the next read. */
+  readonly gap: GapObservation | null
+}
+
+/** A transaction of this database holding a transaction id: it may hold a position not committed yet. */
+export interface OpenTransaction {
+  readonly pid: number
+  readonly applicationName: string | null
+  readonly clientAddress: string | null
+  /** `active`, `idle in transaction`, … as `pg_stat_activity` reports it. */
+  readonly state: string | null
+  /** Seconds since the transaction started. */
+  readonly ageSeconds: number
+}
+
+/** What waits behind the safe head: events committed past a gap no reader may pass yet. */
+export interface LogBacklog {
+  /** Highest committed position (the safe head when nothing blocks). */
+  readonly committedHead: number
+  /** Committed events past the safe head: no reader may deliver them until the gap closes. */
+  readonly blockedEvents: number
+  /** The missing positions right after the safe head, when events wait behind them. */
+  readonly gap: { readonly from: number; readonly to: number } | null
+  /**
+   * This database's open transactions holding an id, oldest first (at most 5), when events
+   * wait: the gap belongs to one of them (or to a rollback about to be proved).
+   */
+  readonly openTransactions: ReadonlyArray<OpenTransaction>
+}
+
 export class EventStore extends Context.Service<EventStore, {
   /**
    * Appends `events` to `streamId` atomically (all or none, one round trip), checking
@@ -148,11 +215,25 @@ export class EventStore extends Context.Service<EventStore, {
    * it ends at the current safe head. Memory stays constant (batched).
    */
   readonly readAll: (options?: ReadAllOptions) => Stream.Stream<RecordedEvent, PersistenceError>
+  /**
+   * One page of the global log after `after`, for readers that keep their own checkpoint (the
+   * projection runner): never passing over a transaction that commits late, it stops at the
+   * safe head, and says whether events wait behind a gap there. Pass the returned `gap` back
+   * with the next read so a rolled-back gap is proved and passed.
+   */
+  readonly readRange: (after: number, options: ReadRangeOptions) => Effect.Effect<LogRange, PersistenceError>
   /** The current version of a stream (0 when it does not exist) and its shop. */
   readonly streamInfo: (
     streamId: string
   ) => Effect.Effect<{ readonly version: number; readonly shop: string } | null, PersistenceError>
   readonly head: Effect.Effect<LogHead, PersistenceError>
+  /**
+   * Describes the log past `safePosition` (the head a gap-safe reader may reach, see `head`):
+   * how many committed events wait behind the first gap there, and which open transactions
+   * may hold it. A reader blocked there is invisible in `safe - checkpoint`; operators see it
+   * here as lag, and see what holds it.
+   */
+  readonly backlog: (safePosition: number) => Effect.Effect<LogBacklog, PersistenceError>
   /**
    * A stream folded with `fold`, starting from the latest usable snapshot of that fold and
    * reading only the events after it (the tail). A snapshot is usable when it was taken under

@@ -27,8 +27,7 @@ import { Effect, Result } from "effect"
 import { decodeExternalEvent, type ExternalEvent, recordedEventType } from "../../domain/ingest/ExternalEvents.ts"
 import { decodeTouchpoint, splitTouchpoint } from "../../domain/ingest/Touchpoint.ts"
 import { isRecord } from "../../domain/ingest/Fields.ts"
-import type { Handler } from "../actors/AppHandlers.ts"
-import { type Decision, type HandlerContext, PermanentFailure, TransientFailure } from "../actors/ShopHandlers.ts"
+import { type Decision, type Handler, type HandlerContext, PermanentFailure, TransientFailure } from "../actors/ShopHandlers.ts"
 import { customerSubject, PiiVault, type Sealed, type SecretsUnavailable, shopSubject } from "../secrets/Secrets.ts"
 
 export const externalStream = (shop: string, type: ExternalEvent["type"]) => `external-${shop}-${type}`

@@ -8,14 +8,15 @@
  * - `input:<sha256 of the canonical inputs>`: the seed's duplicate check; another request
  *   with identical inputs within the window is a 409 naming the existing job.
  * A reservation whose publish failed is completed by the next identical request (same job id).
+ * The reservations are stored behind `JobRequests` (`adapters/postgres/PgJobRequests.ts`).
  */
 import { Config, Context, Duration, Effect, Layer } from "effect"
 import { uuidV7Unsafe } from "effect/crypto/SecureRandom"
-import { SqlClient } from "effect/sql"
 import type { SqlError } from "effect/sql/SqlError"
 import { createHash } from "node:crypto"
 import { canonicalJobInput, type JobInput, type JobParameters } from "../../domain/jobs/index.ts"
 import { ShopLog, type ShopLogUnavailable } from "../shoplog/ShopLog.ts"
+import { JobRequests } from "./JobRequests.ts"
 
 export type RequestOutcome =
   | { readonly _tag: "Created"; readonly jobId: string }
@@ -45,6 +46,7 @@ const paramsOf = (input: JobInput): JobParameters => ({
   maxItems: input.maxItems
 })
 
+/** The ingress (requires `JobRequests` and `ShopLog`). */
 export class JobIngress extends Context.Service<JobIngress, {
   readonly request: (
     shop: string,
@@ -55,10 +57,9 @@ export class JobIngress extends Context.Service<JobIngress, {
   static readonly layer = Layer.effect(
     JobIngress,
     Effect.gen(function*() {
-      const sql = yield* SqlClient.SqlClient
+      const requests = yield* JobRequests
       const log = yield* ShopLog
       const window = yield* Config.Duration("JOB_DEDUPE_WINDOW").pipe(Config.withDefault(Duration.hours(24)))
-      const windowSeconds = Duration.toSeconds(window)
 
       const request = Effect.fn("JobIngress.request")(function*(shop: string, input: JobInput, source: JobRequestPayload["source"]) {
         const params = paramsOf(input)
@@ -67,28 +68,7 @@ export class JobIngress extends Context.Service<JobIngress, {
         const runKey = input.actionRunId === null ? null : `run:${input.actionRunId}`
         const inputKey = `input:${inputHash}`
 
-        const reserved = yield* sql.withTransaction(Effect.gen(function*() {
-          // One shop's reservations serialize; other shops are untouched.
-          yield* sql`SELECT pg_advisory_xact_lock(hashtext('sumeru.job_requests'), hashtext(${shop}))`
-          if (runKey !== null) {
-            const run = yield* sql<{ job_id: string; published: boolean }>`
-              SELECT job_id, published FROM job_requests WHERE shop = ${shop} AND key = ${runKey}`
-            if (run.length > 0) return { kind: "replayed" as const, jobId: run[0]!.job_id, published: run[0]!.published }
-          }
-          const dup = yield* sql<{ job_id: string; published: boolean }>`
-            SELECT job_id, published FROM job_requests
-             WHERE shop = ${shop} AND key = ${inputKey} AND created_at > now() - make_interval(secs => ${windowSeconds})`
-          if (dup.length > 0) {
-            return { kind: dup[0]!.published ? "duplicate" as const : "replayed" as const, jobId: dup[0]!.job_id, published: dup[0]!.published }
-          }
-          yield* sql`
-            INSERT INTO job_requests (shop, key, job_id) VALUES (${shop}, ${inputKey}, ${fresh})
-            ON CONFLICT (shop, key) DO UPDATE SET job_id = excluded.job_id, published = false, created_at = now()`
-          if (runKey !== null) {
-            yield* sql`INSERT INTO job_requests (shop, key, job_id) VALUES (${shop}, ${runKey}, ${fresh})`
-          }
-          return { kind: "created" as const, jobId: fresh, published: false }
-        }))
+        const reserved = yield* requests.reserve(shop, { runKey, inputKey }, fresh, window)
 
         if (reserved.kind === "duplicate") return { _tag: "Duplicate", jobId: reserved.jobId } as const
         if (!reserved.published) {
@@ -109,7 +89,7 @@ export class JobIngress extends Context.Service<JobIngress, {
             payload,
             correlationId: input.actionRunId ?? reserved.jobId
           })
-          yield* sql`UPDATE job_requests SET published = true WHERE shop = ${shop} AND job_id = ${reserved.jobId}`
+          yield* requests.markPublished(shop, reserved.jobId)
         }
         return reserved.kind === "created"
           ? { _tag: "Created", jobId: reserved.jobId } as const

@@ -3,8 +3,7 @@
  * handlers, its Shopify-backed steps, and the ingress service for the Flow endpoint.
  */
 import { Config, Effect, Layer } from "effect"
-import { makeDispatcher } from "../actors/AppHandlers.ts"
-import { ShopHandlers } from "../actors/ShopHandlers.ts"
+import { makeDispatcher, ShopHandlers } from "../actors/ShopHandlers.ts"
 import { defaultTimings, type JobTimings, makeJobHandlers } from "./JobProcess.ts"
 
 /** Shop handlers for job messages (requires EventStore, ShopLog, JobSteps). */

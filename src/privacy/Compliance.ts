@@ -18,15 +18,18 @@
  * The destructive steps run before the event is appended and are idempotent: if the commit
  * fails the message is retried, and doing them again changes nothing. Events record ids and
  * counts only, never the e-mail or phone the request carried.
+ *
+ * What is stored beside the events and the secrets is reached through `PrivacyStore`
+ * (`adapters/postgres/PgPrivacyStore.ts`).
  */
 import { Effect, Option, Schema } from "effect"
-import { SqlClient } from "effect/sql"
 import type { SqlError } from "effect/sql/SqlError"
 import { createHash } from "node:crypto"
 import type { CustomerPrivacyRequest } from "../../domain/shopify/webhookRecords.ts"
 import { customerSubjects } from "../../domain/shopify/webhookRecords.ts"
 import { EventSealing } from "../eventstore/EventSealing.ts"
 import { type DecryptionFailed, PiiVault, Sealed, type SecretsUnavailable, ShopTokens } from "../secrets/Secrets.ts"
+import { PrivacyStore } from "./PrivacyStore.ts"
 
 /** A stable UUID (RFC 9562 version 8) from a name: a retried request exports under the same id. */
 export const nameUuid = (name: string): string => {
@@ -67,22 +70,18 @@ const openDeep = (
 
 export const exportCustomerData = (shop: string, request: CustomerPrivacyRequest, requestKey: string) =>
   Effect.gen(function*() {
-    const sql = yield* SqlClient.SqlClient
+    const store = yield* PrivacyStore
     const vault = yield* PiiVault
     const sealing = yield* EventSealing
     const subjects = customerSubjects(request)
-    const rows = yield* sql<{ position: string; type: string; stream_id: string; occurred_at: Date; data: unknown }>`
-      SELECT position::text AS position, type, stream_id, occurred_at, data
-        FROM events
-       WHERE shop = ${shop} AND data->>'subject' = ANY(${subjects as Array<string>})
-       ORDER BY position`
+    const rows = yield* store.eventsOfSubjects(shop, subjects)
     // the store's shop-sealed part first (as any reader sees the event), then the customer's
     const events = yield* Effect.forEach(rows, (r) =>
       Effect.map(Effect.flatMap(sealing.open(shop, r.type, r.data), (opened) => openDeep(vault, shop, opened.data)), (data) => ({
-        position: Number(r.position),
+        position: r.position,
         type: r.type,
-        stream_id: r.stream_id,
-        occurred_at: new Date(r.occurred_at).toISOString(),
+        stream_id: r.streamId,
+        occurred_at: new Date(r.occurredAt).toISOString(),
         data
       })))
     const exportId = nameUuid(`${shop}\u0000${requestKey}`)
@@ -98,12 +97,15 @@ export const exportCustomerData = (shop: string, request: CustomerPrivacyRequest
     const text = JSON.stringify(document)
     const sha256 = createHash("sha256").update(text).digest("hex")
     const sealed = yield* vault.seal(shop, `customer:${request.customerId}`, document)
-    yield* sql`
-      INSERT INTO data_exports (shop, export_id, customer_id, data_request_id, sealed, sha256, bytes, event_count)
-      VALUES (${shop}, ${exportId}, ${request.customerId}, ${request.requestId}, ${JSON.stringify(sealed)}::jsonb,
-              ${sha256}, ${Buffer.byteLength(text)}, ${events.length})
-      ON CONFLICT (shop, export_id) DO UPDATE
-        SET sealed = EXCLUDED.sealed, sha256 = EXCLUDED.sha256, bytes = EXCLUDED.bytes, event_count = EXCLUDED.event_count`
+    yield* store.saveExport(shop, {
+      exportId,
+      customerId: request.customerId,
+      dataRequestId: request.requestId,
+      sealed,
+      sha256,
+      bytes: Buffer.byteLength(text),
+      eventCount: events.length
+    })
     const result: CustomerExport = {
       exportId,
       customerId: request.customerId,
@@ -118,54 +120,30 @@ export const exportCustomerData = (shop: string, request: CustomerPrivacyRequest
 /** Reads an export back for download: `None` when it does not exist or was shredded. */
 export const readCustomerExport = (shop: string, exportId: string) =>
   Effect.gen(function*() {
-    const sql = yield* SqlClient.SqlClient
+    const store = yield* PrivacyStore
     const vault = yield* PiiVault
-    const rows = yield* sql<{ sealed: unknown }>`SELECT sealed FROM data_exports WHERE shop = ${shop} AND export_id::text = ${exportId}`
-    if (rows.length === 0 || !isSealed(rows[0]!.sealed)) return Option.none<unknown>()
-    return yield* vault.open(shop, rows[0]!.sealed)
+    const sealed = yield* store.readExport(shop, exportId)
+    if (Option.isNone(sealed) || !isSealed(sealed.value)) return Option.none<unknown>()
+    return yield* vault.open(shop, sealed.value)
   })
 
 export const redactCustomer = (shop: string, request: CustomerPrivacyRequest) =>
   Effect.gen(function*() {
-    const sql = yield* SqlClient.SqlClient
+    const store = yield* PrivacyStore
     const vault = yield* PiiVault
     const subjects = customerSubjects(request)
     yield* Effect.forEach(subjects, (s) => vault.shred(shop, s), { discard: true })
-    yield* sql`DELETE FROM data_exports WHERE shop = ${shop} AND customer_id = ${request.customerId}`
-    // Dead letters keep the raw message for operators: drop those about this customer (their
-    // webhooks, their orders named by the request, their touchpoints and conversions).
-    const cid = request.customerId
-    yield* sql`
-      DELETE FROM dead_letters
-       WHERE shop = ${shop}
-         AND (message #>> '{payload,payload,customer,id}' = ${cid}
-           OR (message #>> '{payload,topic}' LIKE 'customers/%' AND message #>> '{payload,payload,id}' = ${cid})
-           OR (message #>> '{payload,topic}' LIKE 'orders/%' AND message #>> '{payload,payload,id}' = ANY(${request.orderIds as Array<string>}::text[]))
-           OR message #>> '{payload,customer_id}' = ${cid}
-           OR message #>> '{payload,event,customer_id}' = ${cid})`
+    // their exports, and the dead letters (kept for operators with the raw message) about them
+    yield* store.deleteCustomerData(shop, { customerId: request.customerId, orderIds: request.orderIds })
     return subjects
   })
 
-/** Every table outside the event store and the projections that holds one shop's rows. */
-export const SHOP_SIDE_TABLES = [
-  "snapshots",
-  "data_exports",
-  "dead_letters",
-  "scheduled_messages",
-  "job_requests",
-  "job_snapshots",
-  "job_error_lines",
-  "api_keys",
-  "shop_members",
-  "storefront_origins"
-] as const
-
-export const redactShop = (shop: string): Effect.Effect<void, SqlError | SecretsUnavailable, SqlClient.SqlClient | PiiVault | ShopTokens> =>
+export const redactShop = (shop: string): Effect.Effect<void, SqlError | SecretsUnavailable, PrivacyStore | PiiVault | ShopTokens> =>
   Effect.gen(function*() {
-    const sql = yield* SqlClient.SqlClient
+    const store = yield* PrivacyStore
     const vault = yield* PiiVault
     const tokens = yield* ShopTokens
     yield* vault.shredShop(shop)
     yield* tokens.discard(shop)
-    yield* sql.withTransaction(Effect.forEach(SHOP_SIDE_TABLES, (table) => sql`DELETE FROM ${sql(table)} WHERE shop = ${shop}`, { discard: true }))
+    yield* store.deleteShopData(shop)
   })

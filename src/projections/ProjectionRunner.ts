@@ -4,7 +4,7 @@
  * (a rebuild) runs beside the live one and takes over atomically once it has caught up.
  *
  * On PostgreSQL each projection is owned by one process at a time through a session advisory
- * lock, all of them on one lock session (`AdvisoryLockSession`): a crashed owner's locks die
+ * lock, all of them on one lock session (`LockSessions`): a crashed owner's locks die
  * with its connection and another projector takes over. The session is watched: when it is
  * lost (a PostgreSQL restart, a terminated backend, a connection that stops answering) every
  * projection fiber of this process is interrupted at once, so none keeps writing without its
@@ -17,15 +17,18 @@
  * The embedded database has a single process, so it needs no lock and never loses one.
  */
 import { Clock, Context, Deferred, Duration, Effect, Fiber, Layer, Metric, Ref, Schedule } from "effect"
-import { SqlClient } from "effect/sql"
 import type { SqlError } from "effect/sql/SqlError"
-import * as AdvisoryLockSession from "../../adapters/postgres/AdvisoryLockSession.ts"
-import { type LogBacklog, logBacklog, type OpenTransaction } from "../../adapters/postgres/GlobalLogReader.ts"
-import { EventUpcasters } from "../../adapters/postgres/PgEventStore.ts"
-import { EventStore, type PersistenceError } from "../eventstore/EventStore.ts"
+import {
+  EventStore,
+  type GapObservation,
+  type LogBacklog,
+  type OpenTransaction,
+  type PersistenceError
+} from "../eventstore/EventStore.ts"
 import { LogWakeups, makeSignal, type Signal } from "../eventstore/LogWakeups.ts"
+import { type LockKey, type LockSession, LockSessions, type SessionOptions } from "../locks/LockSessions.ts"
 import type { Projection } from "./Projection.ts"
-import { applyBatch, type Generation, generations, reconcile, switchLive, type WriteFence } from "./ProjectionStore.ts"
+import { applyBatch, type Generation, ProjectionStore, type WriteFence } from "./ProjectionStore.ts"
 
 export interface ProjectionStatus {
   readonly name: string
@@ -87,15 +90,15 @@ export const ProjectionProgress = Context.Reference<Signal>("sumeru/projections/
 export const projectionStatus: Effect.Effect<
   ReadonlyArray<ProjectionStatus>,
   SqlError | PersistenceError,
-  SqlClient.SqlClient | EventStore
+  EventStore | ProjectionStore
 > = Effect.gen(function*() {
-  const sql = yield* SqlClient.SqlClient
   const store = yield* EventStore
+  const projections = yield* ProjectionStore
   const head = yield* store.head
-  const backlog = yield* logBacklog(sql, head.safePosition)
+  const backlog = yield* store.backlog(head.safePosition)
   // the database's clock, which also stamped updated_at
-  const now = (yield* sql<{ now: Date }>`SELECT now() AS now`)[0]!.now.getTime()
-  const gens = (yield* generations(sql)).filter((g) => g.status !== "retired")
+  const now = (yield* projections.now).getTime()
+  const gens = (yield* projections.generations()).filter((g) => g.status !== "retired")
   const blockedBy = logBlock(backlog)
   const oldest = blockedBy?.oldestOpenTransactionSeconds ?? null
   return gens.map((g) => {
@@ -161,7 +164,7 @@ export interface RunnerOptions {
   /** Where to report the lock session's state (the `ProjectionRunner` service reads it). */
   readonly health?: Ref.Ref<RunnerHealth>
   /** The lock session's heartbeat (defaults: every 1 s, lost after 5 s without an answer). */
-  readonly heartbeat?: AdvisoryLockSession.SessionOptions
+  readonly heartbeat?: SessionOptions
   /** How often to try a lock another process holds (default 2 s). */
   readonly lockPollInterval?: Duration.Input
 }
@@ -169,7 +172,7 @@ export interface RunnerOptions {
 /** The lock space of projection ownership; `projections rebuild --wait` looks holders up by it. */
 export const PROJECTION_LOCK_SPACE = "sumeru.projection"
 
-const lockKey = (projection: Projection): AdvisoryLockSession.LockKey => ({ space: PROJECTION_LOCK_SPACE, key: projection.name })
+const lockKey = (projection: Projection): LockKey => ({ space: PROJECTION_LOCK_SPACE, key: projection.name })
 
 export const initialHealth = (): RunnerHealth => ({
   state: "starting",
@@ -187,6 +190,7 @@ export const initialHealth = (): RunnerHealth => ({
 export const runProjections = (projections: ReadonlyArray<Projection>, options?: RunnerOptions) =>
   Effect.gen(function*() {
     const selected = projections.filter((p) => options?.only === undefined || options.only.includes(p.name))
+    const locks = yield* LockSessions
     const health = options?.health ?? (yield* Ref.make(initialHealth()))
     const setHealth = (f: (h: RunnerHealth) => RunnerHealth) => Ref.update(health, f)
 
@@ -194,7 +198,7 @@ export const runProjections = (projections: ReadonlyArray<Projection>, options?:
     // session is lost. Lost: every projection fiber is interrupted at once (none writes
     // without its lock), and the round fails with the reason.
     const round = Effect.scoped(Effect.gen(function*() {
-      const session = yield* AdvisoryLockSession.make(options?.heartbeat)
+      const session = yield* locks.open(options?.heartbeat)
       const previous = yield* Ref.get(health)
       const now = yield* Clock.currentTimeMillis
       if (previous.state === "re-establishing") {
@@ -217,7 +221,7 @@ export const runProjections = (projections: ReadonlyArray<Projection>, options?:
     }))
 
     // One fiber per projection: own it, then follow the log. Every write is fenced by the lock.
-    const runOne = (projection: Projection, session: AdvisoryLockSession.AdvisoryLockSession) => {
+    const runOne = (projection: Projection, session: LockSession) => {
       const key = lockKey(projection)
       const fence: WriteFence | undefined = session.backendPid === null
         ? undefined
@@ -256,17 +260,16 @@ export const runProjections = (projections: ReadonlyArray<Projection>, options?:
 
     const follow = (projection: Projection, fence: WriteFence | undefined) =>
       Effect.gen(function*() {
-        const sql = yield* SqlClient.SqlClient
+        const store = yield* ProjectionStore
         const wakeups = yield* LogWakeups
-        const upcasters = yield* EventUpcasters
         const progress = yield* ProjectionProgress
         const batchSize = options?.batchSize ?? 5_000
-        let liveGap = null as Parameters<typeof applyBatch>[3]
-        let buildGap = null as Parameters<typeof applyBatch>[3]
+        let liveGap = null as GapObservation | null
+        let buildGap = null as GapObservation | null
         let reconciled = false
         for (;;) {
           const waiter = yield* wakeups.next
-          const state = yield* reconcile(sql, projection)
+          const state = yield* store.reconcile(projection)
           // the first reconcile may create the views (an empty log goes live at once): say so
           if (!reconciled) {
             reconciled = true
@@ -283,7 +286,7 @@ export const runProjections = (projections: ReadonlyArray<Projection>, options?:
             // A live generation of an older version has no code any more: it keeps serving
             // readers, frozen, until the rebuild of the current version replaces it.
             if (live !== undefined && live.version === projection.version) {
-              const r = yield* applyBatch(sql, projection, live, liveGap, batchSize, upcasters, fence)
+              const r = yield* applyBatch(projection, live, liveGap, batchSize, fence)
               liveGap = r.gap
               if (r.stale) stale = true
               if (r.position !== live.position) yield* progress.notify
@@ -291,7 +294,7 @@ export const runProjections = (projections: ReadonlyArray<Projection>, options?:
               if (!r.caughtUp) idle = false
             }
             if (building !== undefined && !stale) {
-              const r = yield* applyBatch(sql, projection, building, buildGap, batchSize, upcasters, fence)
+              const r = yield* applyBatch(projection, building, buildGap, batchSize, fence)
               buildGap = r.gap
               if (r.stale) stale = true
               if (r.position !== building.position) yield* progress.notify
@@ -299,7 +302,7 @@ export const runProjections = (projections: ReadonlyArray<Projection>, options?:
               if (r.stale) {
                 // re-read below
               } else if (r.caughtUp && r.gap === null) {
-                const switched = yield* switchLive(sql, projection, building, fence)
+                const switched = yield* store.switchLive(projection, building, fence)
                 if (!switched.switched) {
                   stale = true
                 } else {

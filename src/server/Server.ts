@@ -8,7 +8,8 @@
  * layer provides is therefore a type error here, not a failure at its first request; and the
  * shop log, which the worker and the ingress both use, is built once (one memo map).
  */
-import { Config, Context, Effect, Layer, Logger, Option } from "effect"
+import { Config, Context, Effect, Layer, Option } from "effect"
+import * as Observability from "./Observability.ts"
 import { Hono } from "hono"
 import * as KeyRing from "../../adapters/crypto/KeyRing.ts"
 import { mountAdminAccessRoutes } from "../../adapters/http/AdminAccessRoutes.ts"
@@ -27,8 +28,15 @@ import { RateLimiter } from "../../adapters/http/RateLimit.ts"
 import { runEffectWith } from "../../adapters/http/RunEffect.ts"
 import { mountShopifyWebhookRoute } from "../../adapters/http/ShopifyWebhookRoute.ts"
 import * as Database from "../../adapters/postgres/Database.ts"
+import * as PgActorStore from "../../adapters/postgres/PgActorStore.ts"
 import * as PgApiKeys from "../../adapters/postgres/PgApiKeys.ts"
+import * as PgHandledMessages from "../../adapters/postgres/PgHandledMessages.ts"
+import * as PgJobArtefacts from "../../adapters/postgres/PgJobArtefacts.ts"
+import * as PgJobRequests from "../../adapters/postgres/PgJobRequests.ts"
+import * as PgPartitionLeases from "../../adapters/postgres/PgPartitionLeases.ts"
+import * as PgPrivacyStore from "../../adapters/postgres/PgPrivacyStore.ts"
 import { ShopCredentials } from "../../adapters/shopify/index.ts"
+import * as ShopifyJobSteps from "../../adapters/shopify/ShopifyJobSteps.ts"
 import { allProjections } from "../../projections/index.ts"
 import { ApiKeys } from "../access/ApiKeys.ts"
 import * as AppHandlers from "../actors/AppHandlers.ts"
@@ -36,7 +44,6 @@ import * as Retention from "../actors/Retention.ts"
 import * as ShopActorRuntime from "../actors/ShopActorRuntime.ts"
 import { type CoreServices, coreLayer } from "../CoreLayer.ts"
 import { JobIngress } from "../jobs/JobIngress.ts"
-import * as ShopifyJobSteps from "../jobs/ShopifyJobSteps.ts"
 import { ProjectionRunner } from "../projections/ProjectionRunner.ts"
 import { PiiVault, ShopTokens } from "../secrets/Secrets.ts"
 import { ShopLog, type ShopMessage } from "../shoplog/ShopLog.ts"
@@ -56,14 +63,17 @@ const has = (role: Role, part: Exclude<Role, "all">) => role === "all" || role =
 /** The worker's layer: the shop actors (with the app's handlers) and the retention sweeps. */
 const workerLayer = () =>
   ShopActorRuntime.layer().pipe(
-    Layer.provide(AppHandlers.layer.pipe(Layer.provide(ShopifyJobSteps.layer))),
+    Layer.provide(AppHandlers.layer.pipe(Layer.provide([ShopifyJobSteps.layer.pipe(Layer.provide(PgJobArtefacts.layer)), PgPrivacyStore.layer]))),
+    Layer.provide([PgActorStore.layer, PgPartitionLeases.layerForDatabase]),
     Layer.provideMerge(ShopLogLayer.layerFromConfig),
-    Layer.merge(Retention.layer)
+    Layer.merge(Retention.layer.pipe(Layer.provide(PgHandledMessages.layer)))
   )
 
 /** The ingress's layer: what its routes use beyond the core. */
 const ingressLayer = () =>
-  Layer.mergeAll(JobIngress.layer, PgApiKeys.layer(), StorefrontAccess.layer).pipe(Layer.provideMerge(ShopLogLayer.layerFromConfig))
+  Layer.mergeAll(JobIngress.layer.pipe(Layer.provide(PgJobRequests.layer)), PgApiKeys.layer(), StorefrontAccess.layer).pipe(
+    Layer.provideMerge(ShopLogLayer.layerFromConfig)
+  )
 
 /** The readiness check of the shop log. */
 const shopLogCheck = (log: ShopLog["Service"]): ReadinessCheck => ({
@@ -199,9 +209,7 @@ export const serve = (options: ServeOptions): Effect.Effect<never, unknown> =>
         Layer.provideMerge(coreLayer(Database.layerFromConfig, KeyRing.layerFromConfig))
       )
     ),
-    // Structured JSON logs (shop and correlation ids are log annotations); LOG_FORMAT=pretty for humans.
-    Effect.provide(Layer.unwrap(Effect.map(
-      Config.String("LOG_FORMAT").pipe(Config.withDefault("json")),
-      (format) => Logger.layer([format === "pretty" ? Logger.consolePretty() : Logger.consoleJson])
-    )))
+    // Traces over OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set; structured JSON logs (shop and
+    // correlation ids as annotations, trace and span ids); LOG_FORMAT=pretty for humans.
+    Effect.provide(Layer.merge(Observability.tracingLayerFromConfig(options.role), Observability.loggerLayerFromConfig))
   )

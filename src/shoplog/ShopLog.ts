@@ -24,6 +24,11 @@ export interface ShopMessage {
   readonly correlationId?: string | undefined
   /** When the message was first published (set by the publisher, kept on redelivery). */
   readonly publishedAt?: string | undefined
+  /**
+   * W3C trace context of the span that published it (set by the log from the current span
+   * when absent): the actor continues that trace (`src/observability/TraceContext.ts`).
+   */
+  readonly traceparent?: string | undefined
 }
 
 export interface Delivery {

@@ -16,14 +16,13 @@
  * The message id is the delivery's dedupe key, so a re-delivery never reaches here twice.
  */
 import { Effect, Option, Schema } from "effect"
-import { SqlClient } from "effect/sql"
 import type { NewEvent } from "../../domain/events/Envelope.ts"
 import { isoInstant, normalizeWebhook, parseCustomerPrivacyRequest } from "../../domain/shopify/webhookRecords.ts"
-import type { Handler } from "../actors/AppHandlers.ts"
 import { shopStreamId } from "../app/InstallHandlers.ts"
-import { type Append, type Decision, type HandlerContext, PermanentFailure, TransientFailure } from "../actors/ShopHandlers.ts"
+import { type Append, type Decision, type Handler, type HandlerContext, PermanentFailure, TransientFailure } from "../actors/ShopHandlers.ts"
 import { EventSealing } from "../eventstore/EventSealing.ts"
 import { exportCustomerData, redactCustomer, redactShop } from "../privacy/Compliance.ts"
+import type { PrivacyStore } from "../privacy/PrivacyStore.ts"
 import { PiiVault, type Sealed, ShopTokens } from "../secrets/Secrets.ts"
 
 /** The `shopify.webhook` payload (and the older `shopify.webhook_received` message shape). */
@@ -48,11 +47,12 @@ const secretsFailure = (e: { readonly _tag: string; readonly message: string }) 
     ? new PermanentFailure({ reason: `sealed data does not open: ${e.message}` })
     : new TransientFailure({ reason: `secrets unavailable: ${e.message}` })
 
+/** The webhook handlers (requires `PiiVault`, `ShopTokens`, `EventSealing` and `PrivacyStore`). */
 export const makeWebhookHandlers = Effect.gen(function*() {
   const vault = yield* PiiVault
   const tokens = yield* ShopTokens
   // the compliance operations read these services from their context
-  const services = Effect.provideContext(yield* Effect.context<PiiVault | ShopTokens | EventSealing | SqlClient.SqlClient>())
+  const services = Effect.provideContext(yield* Effect.context<PiiVault | ShopTokens | EventSealing | PrivacyStore>())
 
   const handle = (ctx: HandlerContext): Effect.Effect<Decision, PermanentFailure | TransientFailure> =>
     Effect.gen(function*() {

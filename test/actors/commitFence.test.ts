@@ -8,8 +8,9 @@ import { assert, describe, layer } from "@effect/vitest"
 import { Effect, Layer } from "effect"
 import { SqlClient } from "effect/sql"
 import * as AdvisoryLockSession from "../../adapters/postgres/AdvisoryLockSession.ts"
-import { ActorStore, type CommitItem } from "../../adapters/postgres/ActorStore.ts"
-import { PARTITION_LOCK_SPACE } from "../../src/actors/PartitionOwnership.ts"
+import * as PgActorStore from "../../adapters/postgres/PgActorStore.ts"
+import { PARTITION_LOCK_SPACE } from "../../adapters/postgres/PgPartitionLeases.ts"
+import { ActorStore, type CommitItem } from "../../src/actors/ActorStore.ts"
 import { coreLayer } from "../../src/CoreLayer.ts"
 import { postgresLayer } from "../support/databases.ts"
 import { testKeyRing } from "../support/keys.ts"
@@ -38,7 +39,7 @@ const handled = (messageId: string) =>
   })
 
 describe("the partition lock fences commits", () => {
-  layer(ActorStore.layer.pipe(Layer.provideMerge(coreLayer(postgresLayer({ maxConnections: 6 }), testKeyRing()))), { excludeTestServices: true })((it) => {
+  layer(PgActorStore.layer.pipe(Layer.provideMerge(coreLayer(postgresLayer({ maxConnections: 6 }), testKeyRing()))), { excludeTestServices: true })((it) => {
     it.effect("only the lock session's backend holding the partition commits; after the session dies, nothing is written", () =>
       Effect.gen(function*() {
         const store = yield* ActorStore

@@ -20,6 +20,7 @@ import { partitionOf } from "../../domain/shop/partition.ts"
 import * as JetStreamShopLog from "../../adapters/nats/JetStreamShopLog.ts"
 import { coreLayer } from "../../src/CoreLayer.ts"
 import * as ShopActorRuntime from "../../src/actors/ShopActorRuntime.ts"
+import { actorRuntimeLayer } from "../support/actorRuntime.ts"
 import { ShopLog } from "../../src/shoplog/ShopLog.ts"
 import { postgresLayer } from "../support/databases.ts"
 import { awaitDrained, awaitEventCount, checkOrder, publishInterleaved, shopName } from "../support/pipeline.ts"
@@ -46,7 +47,7 @@ const runtimeLayer = () => {
     partitions: 8,
     duplicateWindowMs: DUPLICATE_WINDOW_MS
   })
-  return ShopActorRuntime.layer({
+  return actorRuntimeLayer({
     maxAttempts: 4,
     backoffBase: Duration.millis(5),
     backoffCap: Duration.millis(40),

@@ -1,14 +1,15 @@
 /** Handled message ids are forgotten after the retention, not before (PostgreSQL 15). */
 import { assert, describe, layer } from "@effect/vitest"
-import { Duration, Effect } from "effect"
+import { Duration, Effect, Layer } from "effect"
 import { SqlClient } from "effect/sql"
+import * as PgHandledMessages from "../../adapters/postgres/PgHandledMessages.ts"
 import { pruneProcessedMessages } from "../../src/actors/Retention.ts"
 import { coreLayer } from "../../src/CoreLayer.ts"
 import { postgresLayer } from "../support/databases.ts"
 import { testKeyRing } from "../support/keys.ts"
 
 describe("dedupe retention", () => {
-  layer(coreLayer(postgresLayer(), testKeyRing()), { excludeTestServices: true, timeout: 60_000 })((it) => {
+  layer(PgHandledMessages.layer.pipe(Layer.provideMerge(coreLayer(postgresLayer(), testKeyRing()))), { excludeTestServices: true, timeout: 60_000 })((it) => {
     it.effect("deletes ids handled before the retention, keeps the recent ones, in batches", () =>
       Effect.gen(function*() {
         const sql = yield* SqlClient.SqlClient

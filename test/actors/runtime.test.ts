@@ -9,6 +9,7 @@ import { SqlClient } from "effect/sql"
 import * as EmbeddedShopLog from "../../adapters/embedded/EmbeddedShopLog.ts"
 import { coreLayer } from "../../src/CoreLayer.ts"
 import * as ShopActorRuntime from "../../src/actors/ShopActorRuntime.ts"
+import { actorRuntimeLayer } from "../support/actorRuntime.ts"
 import { ShopLog } from "../../src/shoplog/ShopLog.ts"
 import { pgliteLayer, postgresLayer } from "../support/databases.ts"
 import { awaitDrained, awaitEventCount, checkOrder, publishInterleaved, shopName } from "../support/pipeline.ts"
@@ -20,7 +21,7 @@ import { EventStore } from "../../src/eventstore/EventStore.ts"
 const runtimeLayer = (db: ReturnType<typeof postgresLayer>, scale: { shops: number; perShop: number }) => {
   const core = coreLayer(db, testKeyRing())
   const log = EmbeddedShopLog.layer({ partitions: 8 }).pipe(Layer.provideMerge(core))
-  const runtime = ShopActorRuntime.layer({
+  const runtime = actorRuntimeLayer({
     maxAttempts: 4,
     backoffBase: Duration.millis(5),
     backoffCap: Duration.millis(40),

@@ -24,6 +24,7 @@ import type { DatabaseMode } from "../../adapters/postgres/Database.ts"
 import { partitionOf } from "../../domain/shop/partition.ts"
 import { coreLayer } from "../../src/CoreLayer.ts"
 import * as ShopActorRuntime from "../../src/actors/ShopActorRuntime.ts"
+import { actorRuntimeLayer } from "../support/actorRuntime.ts"
 import { ShopLog, ShopLogUnavailable } from "../../src/shoplog/ShopLog.ts"
 import { postgresLayer } from "../support/databases.ts"
 import { testKeyRing } from "../support/keys.ts"
@@ -97,7 +98,7 @@ for (const backend of backends) {
   describe(`no accepted message is lost, ${backend.name}`, () => {
     const core = coreLayer(postgresLayer({ maxConnections: 12 }), testKeyRing())
     const log = withLostAck.pipe(Layer.provideMerge(backend.log().pipe(Layer.provideMerge(core))))
-    const runtime = ShopActorRuntime.layer({
+    const runtime = actorRuntimeLayer({
       maxAttempts: 4,
       backoffBase: Duration.millis(5),
       backoffCap: Duration.millis(40),

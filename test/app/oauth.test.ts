@@ -27,9 +27,8 @@ import { serveHttp } from "../../adapters/http/HttpServer.ts"
 import { signSessionToken } from "../../adapters/http/SessionToken.ts"
 import { layerPostgres } from "../../adapters/postgres/Database.ts"
 import { coreLayer } from "../../src/CoreLayer.ts"
-import { makeDispatcher } from "../../src/actors/AppHandlers.ts"
-import * as ShopActorRuntime from "../../src/actors/ShopActorRuntime.ts"
-import { ShopHandlers } from "../../src/actors/ShopHandlers.ts"
+import { actorRuntimeLayer } from "../support/actorRuntime.ts"
+import { makeDispatcher, ShopHandlers } from "../../src/actors/ShopHandlers.ts"
 import { installHandlers } from "../../src/app/InstallHandlers.ts"
 import { LogWakeups } from "../../src/eventstore/LogWakeups.ts"
 import { ShopTokens } from "../../src/secrets/Secrets.ts"
@@ -86,7 +85,7 @@ beforeAll(async () => {
   const base = EmbeddedShopLog.layer({ partitions: 2 }).pipe(Layer.provideMerge(core))
   const handlers = Layer.succeed(ShopHandlers, makeDispatcher(new Map(installHandlers)))
   runtime = ManagedRuntime.make(
-    ShopActorRuntime.layer({ backoffBase: Duration.millis(10), backoffCap: Duration.millis(50) }).pipe(
+    actorRuntimeLayer({ backoffBase: Duration.millis(10), backoffCap: Duration.millis(50) }).pipe(
       Layer.provide(handlers),
       Layer.provideMerge(base)
     )

@@ -19,9 +19,8 @@ import * as PgApiKeys from "../../adapters/postgres/PgApiKeys.ts"
 import * as PgStorefrontOrigins from "../../adapters/postgres/PgStorefrontOrigins.ts"
 import { type DatabaseMode, layerPostgres } from "../../adapters/postgres/Database.ts"
 import { ApiKeys } from "../../src/access/ApiKeys.ts"
-import { makeDispatcher } from "../../src/actors/AppHandlers.ts"
-import * as ShopActorRuntime from "../../src/actors/ShopActorRuntime.ts"
-import { ShopHandlers } from "../../src/actors/ShopHandlers.ts"
+import { actorRuntimeLayer } from "../support/actorRuntime.ts"
+import { makeDispatcher, ShopHandlers } from "../../src/actors/ShopHandlers.ts"
 import { coreLayer } from "../../src/CoreLayer.ts"
 import { LogWakeups } from "../../src/eventstore/LogWakeups.ts"
 import { makeIngestHandlers } from "../../src/ingest/IngestHandlers.ts"
@@ -48,7 +47,7 @@ export const startIngestStack = async (options?: {
     : EmbeddedShopLog.layer({ partitions: 4 })
   const log = chosen.pipe(Layer.provideMerge(core))
   const handlers = Layer.effect(ShopHandlers, Effect.map(makeIngestHandlers, (list) => makeDispatcher(new Map(list))))
-  const runtimeLayer = ShopActorRuntime.layer({ backoffBase: Duration.millis(10), backoffCap: Duration.millis(50) }).pipe(
+  const runtimeLayer = actorRuntimeLayer({ backoffBase: Duration.millis(10), backoffCap: Duration.millis(50) }).pipe(
     Layer.provide(handlers),
     Layer.provideMerge(PgApiKeys.layer()),
     Layer.provideMerge(log)

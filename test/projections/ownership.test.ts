@@ -11,7 +11,6 @@ import { SqlClient } from "effect/sql"
 import * as AdvisoryLockSession from "../../adapters/postgres/AdvisoryLockSession.ts"
 import { auditLogProjection } from "../../projections/auditLog.ts"
 import { streamsProjection } from "../../projections/streams.ts"
-import { emptyUpcasters } from "../../domain/events/Upcasting.ts"
 import { coreLayer } from "../../src/CoreLayer.ts"
 import { EventStore } from "../../src/eventstore/EventStore.ts"
 import type { Projection } from "../../src/projections/Projection.ts"
@@ -22,7 +21,8 @@ import {
   type RunnerHealth,
   runProjections
 } from "../../src/projections/ProjectionRunner.ts"
-import { applyBatch, generations, reconcile } from "../../src/projections/ProjectionStore.ts"
+import { applyBatch } from "../../src/projections/ProjectionStore.ts"
+import { generations, reconcile } from "../../adapters/postgres/PgProjectionStore.ts"
 import { postgresLayer } from "../support/databases.ts"
 import { ev, meta } from "../support/fixtures.ts"
 import { testKeyRing } from "../support/keys.ts"
@@ -178,13 +178,13 @@ describe("projection ownership on PostgreSQL 15", () => {
         assert.isTrue(yield* session.tryLock(key))
         const fence = { holds: session.holds(key), ensureHeld: session.ensureHeld(key) }
         // owned: the batch commits
-        const r1 = yield* applyBatch(sql, projection, live!, null, 2, emptyUpcasters, fence)
+        const r1 = yield* applyBatch(projection, live!, null, 2, fence)
         assert.strictEqual(r1.applied, 2)
         // another session holds the lock meanwhile (after the owner's session died)
         yield* sql`SELECT pg_terminate_backend(${session.backendPid!}::int)`
         const other = yield* AdvisoryLockSession.make()
         yield* pollUntil(Effect.map(other.tryLock(key), (ok) => (ok ? true : undefined)), "the lock to be free")
-        const refused = yield* Effect.flip(applyBatch(sql, projection, { ...live!, position: r1.position }, null, 2, emptyUpcasters, fence))
+        const refused = yield* Effect.flip(applyBatch(projection, { ...live!, position: r1.position }, null, 2, fence))
         assert.strictEqual(refused._tag, "LockNotHeld")
         // the stale writer's session counts as lost; the checkpoint did not move
         assert.isTrue(yield* session.isLost)
@@ -195,7 +195,7 @@ describe("projection ownership on PostgreSQL 15", () => {
         assert.strictEqual(gen.eventsApplied, 2)
         // the new owner goes on from the checkpoint
         const otherFence = { holds: other.holds(key), ensureHeld: other.ensureHeld(key) }
-        const r2 = yield* applyBatch(sql, projection, gen, null, 100, emptyUpcasters, otherFence)
+        const r2 = yield* applyBatch(projection, gen, null, 100, otherFence)
         assert.strictEqual(gen.eventsApplied + r2.applied, yield* eventCount)
       })))
 

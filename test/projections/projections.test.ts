@@ -13,8 +13,8 @@ import { PiiVault } from "../../src/secrets/Secrets.ts"
 import { coreLayer } from "../../src/CoreLayer.ts"
 import type { Projection } from "../../src/projections/Projection.ts"
 import { projectionStatus, runProjections } from "../../src/projections/ProjectionRunner.ts"
-import { applyBatch, checksum, generations, reconcile, requestRebuild } from "../../src/projections/ProjectionStore.ts"
-import { emptyUpcasters } from "../../domain/events/Upcasting.ts"
+import { applyBatch } from "../../src/projections/ProjectionStore.ts"
+import { checksum, generations, reconcile, requestRebuild } from "../../adapters/postgres/PgProjectionStore.ts"
 import { asTenant } from "../../adapters/postgres/Tenancy.ts"
 import { backends } from "../support/databases.ts"
 import { ev, meta } from "../support/fixtures.ts"
@@ -96,7 +96,7 @@ for (const backend of backends) {
           // interrupted rebuild: two batches, then "crash"
           let gen = building
           for (let i = 0; i < 2; i++) {
-            const r = yield* applyBatch(sql, streamsProjection, gen, null, 5, emptyUpcasters)
+            const r = yield* applyBatch(streamsProjection, gen, null, 5)
             gen = { ...gen, position: r.position }
           }
           const partial = (yield* generations(sql, "streams")).find((g) => g.generation === building.generation)!

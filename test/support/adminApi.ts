@@ -16,6 +16,7 @@ import { randomBytes } from "node:crypto"
 import * as KeyRing from "../../adapters/crypto/KeyRing.ts"
 import { mountAdminAccessRoutes } from "../../adapters/http/AdminAccessRoutes.ts"
 import { mountAdminPrivacyRoutes } from "../../adapters/http/AdminPrivacyRoutes.ts"
+import * as PgPrivacyStore from "../../adapters/postgres/PgPrivacyStore.ts"
 import * as PgSecrets from "../../adapters/postgres/PgSecrets.ts"
 import { exportCustomerData } from "../../src/privacy/Compliance.ts"
 import { PiiVault } from "../../src/secrets/Secrets.ts"
@@ -30,7 +31,7 @@ import { jobTimelineProjection } from "../../projections/jobTimeline.ts"
 import { ApiKeys } from "../../src/access/ApiKeys.ts"
 import { coreLayer } from "../../src/CoreLayer.ts"
 import { ProjectionRunner } from "../../src/projections/ProjectionRunner.ts"
-import { reconcile } from "../../src/projections/ProjectionStore.ts"
+import { reconcile } from "../../adapters/postgres/PgProjectionStore.ts"
 import { ShopLog } from "../../src/shoplog/ShopLog.ts"
 import { postgresLayer } from "./databases.ts"
 import { awaitAllCaughtUp } from "./projections.ts"
@@ -79,6 +80,7 @@ export const startAdminApi = async (options: {
   )
   const layer = Layer.mergeAll(
     PgApiKeys.layer(),
+    PgPrivacyStore.layer,
     EmbeddedShopLog.layer({ partitions: 4 }),
     ProjectionRunner.layer([jobsProjection, jobTimelineProjection])
   ).pipe(Layer.provideMerge(secrets))

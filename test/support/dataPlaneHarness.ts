@@ -15,11 +15,11 @@ import { signBody } from "../../adapters/http/ShopifyHmac.ts"
 import { mountShopifyWebhookRoute } from "../../adapters/http/ShopifyWebhookRoute.ts"
 import * as JetStreamShopLog from "../../adapters/nats/JetStreamShopLog.ts"
 import { type DatabaseMode, layerPostgres } from "../../adapters/postgres/Database.ts"
+import * as PgPrivacyStore from "../../adapters/postgres/PgPrivacyStore.ts"
 import { allProjections } from "../../projections/index.ts"
 import { coreLayer } from "../../src/CoreLayer.ts"
-import { makeDispatcher } from "../../src/actors/AppHandlers.ts"
-import * as ShopActorRuntime from "../../src/actors/ShopActorRuntime.ts"
-import { ShopHandlers } from "../../src/actors/ShopHandlers.ts"
+import { actorRuntimeLayer } from "./actorRuntime.ts"
+import { makeDispatcher, ShopHandlers } from "../../src/actors/ShopHandlers.ts"
 import { LogWakeups } from "../../src/eventstore/LogWakeups.ts"
 import { ProjectionRunner } from "../../src/projections/ProjectionRunner.ts"
 import { ShopLog } from "../../src/shoplog/ShopLog.ts"
@@ -54,9 +54,11 @@ export const startDataPlane = async (options: DataPlaneOptions = {}) => {
     })
     : EmbeddedShopLog.layer({ partitions: 4 })
   const base = chosen.pipe(Layer.provideMerge(core))
-  const handlers = Layer.effect(ShopHandlers, Effect.map(makeWebhookHandlers, (h) => makeDispatcher(new Map(h))))
+  const handlers = Layer.effect(ShopHandlers, Effect.map(makeWebhookHandlers, (h) => makeDispatcher(new Map(h)))).pipe(
+    Layer.provide(PgPrivacyStore.layer)
+  )
   const runtimeLayer = Layer.merge(
-    ShopActorRuntime.layer({ backoffBase: Duration.millis(10), backoffCap: Duration.millis(50) }).pipe(Layer.provide(handlers)),
+    actorRuntimeLayer({ backoffBase: Duration.millis(10), backoffCap: Duration.millis(50) }).pipe(Layer.provide(handlers)),
     ProjectionRunner.layer(allProjections)
   ).pipe(Layer.provideMerge(base))
   const runtime = ManagedRuntime.make(runtimeLayer)

@@ -15,20 +15,22 @@ import { mountFlowActionRoute } from "../../adapters/http/FlowActionRoute.ts"
 import { signBody } from "../../adapters/http/ShopifyHmac.ts"
 import { ShopCredentials } from "../../adapters/shopify/index.ts"
 import * as ShopifyAdminLive from "../../adapters/shopify/ShopifyAdminLive.ts"
+import * as ShopifyJobSteps from "../../adapters/shopify/ShopifyJobSteps.ts"
+import * as PgJobArtefacts from "../../adapters/postgres/PgJobArtefacts.ts"
+import * as PgJobRequests from "../../adapters/postgres/PgJobRequests.ts"
 import { coreLayer } from "../../src/CoreLayer.ts"
-import * as ShopActorRuntime from "../../src/actors/ShopActorRuntime.ts"
+import { actorRuntimeLayer } from "./actorRuntime.ts"
 import { LogWakeups } from "../../src/eventstore/LogWakeups.ts"
 import { JobIngress } from "../../src/jobs/JobIngress.ts"
 import { ShopLog } from "../../src/shoplog/ShopLog.ts"
 import { ProjectionRunner } from "../../src/projections/ProjectionRunner.ts"
-import { reconcile } from "../../src/projections/ProjectionStore.ts"
+import { reconcile } from "../../adapters/postgres/PgProjectionStore.ts"
 import { allProjections } from "../../projections/index.ts"
 import { mountAdminJobActions } from "../../adapters/http/AdminJobActions.ts"
 import { mountAdminJobRoutes } from "../../adapters/http/AdminJobRoutes.ts"
 import { mountShopifyWebhookRoute } from "../../adapters/http/ShopifyWebhookRoute.ts"
 import { signSessionToken } from "../../adapters/http/SessionToken.ts"
 import * as JobsLayer from "../../src/jobs/JobsLayer.ts"
-import * as ShopifyJobSteps from "../../src/jobs/ShopifyJobSteps.ts"
 import { startShopifySimulator } from "../../src/simulator/shopify/index.ts"
 import { freshPostgresUrl } from "./databases.ts"
 import { type DatabaseMode, layerPostgres } from "../../adapters/postgres/Database.ts"
@@ -72,13 +74,13 @@ export const startJobStack = async (options?: {
   const admin = ShopifyAdminLive.layer({ adminUrlOverride: sim.url, fetch: sim.fetch as unknown as typeof globalThis.fetch, backoffBaseMs: 10, backoffMaxMs: 50 }).pipe(
     Layer.provide(ShopCredentials.fromRecord({ [SHOP]: TOKEN }))
   )
-  const steps = ShopifyJobSteps.layer.pipe(Layer.provide(admin))
+  const steps = ShopifyJobSteps.layer.pipe(Layer.provide([admin, PgJobArtefacts.layer]))
   const handlers = JobsLayer.handlersLayer({ pollQueryMs: options?.pollMs ?? 20, pollMutationMs: options?.pollMs ?? 20, watchdogMs: Math.max(3_000, (options?.pollMs ?? 0) * 2), retryDelayMs: 30 }).pipe(Layer.provide(steps))
-  const actors = ShopActorRuntime.layer({ backoffBase: Duration.millis(10), backoffCap: Duration.millis(50) }).pipe(Layer.provide(handlers))
+  const actors = actorRuntimeLayer({ backoffBase: Duration.millis(10), backoffCap: Duration.millis(50) }).pipe(Layer.provide(handlers))
   const runtimeLayer = Layer.merge(
     options?.worker === false ? Layer.empty : actors,
     options?.projections === false ? Layer.empty : ProjectionRunner.layer(allProjections)
-  ).pipe(Layer.provideMerge(JobIngress.layer.pipe(Layer.provideMerge(log))))
+  ).pipe(Layer.provideMerge(JobIngress.layer.pipe(Layer.provide(PgJobRequests.layer), Layer.provideMerge(log))))
   let runtime = ManagedRuntime.make(runtimeLayer)
   await runtime.runPromise(Effect.void)
   if (options?.projections === false) {

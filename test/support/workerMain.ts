@@ -20,6 +20,7 @@ import * as EmbeddedShopLog from "../../adapters/embedded/EmbeddedShopLog.ts"
 import * as JetStreamShopLog from "../../adapters/nats/JetStreamShopLog.ts"
 import { layerPostgres } from "../../adapters/postgres/Database.ts"
 import * as ShopActorRuntime from "../../src/actors/ShopActorRuntime.ts"
+import { actorRuntimeLayer } from "./actorRuntime.ts"
 import { coreLayer } from "../../src/CoreLayer.ts"
 import { testHandlersLayer } from "./testHandlers.ts"
 import { testKeyRing } from "./keys.ts"
@@ -48,7 +49,7 @@ const log = kind === "jetstream"
   })
   : EmbeddedShopLog.layer({ partitions }).pipe(Layer.provide(core))
 
-const runtime = ShopActorRuntime.layer({
+const runtime = actorRuntimeLayer({
   maxAttempts: 4,
   backoffBase: Duration.millis(Number(process.env.WORKER_BACKOFF_BASE_MS ?? 5)),
   backoffCap: Duration.millis(Number(process.env.WORKER_BACKOFF_CAP_MS ?? 40)),

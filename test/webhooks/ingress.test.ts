@@ -13,7 +13,7 @@ import { PiiVault, ShopTokens } from "../../src/secrets/Secrets.ts"
 import { Redacted } from "effect"
 import { allProjections } from "../../projections/index.ts"
 import { EventStore } from "../../src/eventstore/EventStore.ts"
-import { requestRebuild } from "../../src/projections/ProjectionStore.ts"
+import { requestRebuild } from "../../adapters/postgres/PgProjectionStore.ts"
 import { handleJobCommand, jobParams, requestJob } from "../support/jobCommands.ts"
 import { APP_SECRET, type DataPlane, PREVIOUS_SECRET, startDataPlane } from "../support/dataPlaneHarness.ts"
 

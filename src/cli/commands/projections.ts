@@ -14,7 +14,6 @@
  */
 import { Clock, Deferred, Duration, Effect, Fiber, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
-import { SqlClient } from "effect/sql"
 import { DatabaseMode } from "../../../adapters/postgres/Database.ts"
 import { allProjections } from "../../../projections/index.ts"
 import type { Projection } from "../../projections/Projection.ts"
@@ -27,9 +26,9 @@ import {
   projectionStatus,
   runProjections
 } from "../../projections/ProjectionRunner.ts"
-import { checksum, type Generation, generations, requestRebuild } from "../../projections/ProjectionStore.ts"
-import { logBacklog } from "../../../adapters/postgres/GlobalLogReader.ts"
+import { type Generation, ProjectionStore } from "../../projections/ProjectionStore.ts"
 import { EventStore } from "../../eventstore/EventStore.ts"
+import { LockSessions } from "../../locks/LockSessions.ts"
 import { withCore } from "../database.ts"
 import { type CliFailure, fail } from "../errors.ts"
 import { printLine, renderTable } from "../output.ts"
@@ -54,8 +53,7 @@ const dash = (v: number | string | null | undefined): string => (v === null || v
 
 const list = Command.make("list", { json: jsonFlag }, ({ json }) =>
   withCore(Effect.gen(function*() {
-    const sql = yield* SqlClient.SqlClient
-    const gens = yield* generations(sql)
+    const gens = yield* ProjectionStore.use((s) => s.generations())
     const rows = allProjections.map((p) => {
       const live = gens.find((g) => g.name === p.name && g.status === "live")
       const building = gens.find((g) => g.name === p.name && g.status === "building")
@@ -131,9 +129,8 @@ const statusRows = Effect.gen(function*() {
   }))
   const missing = allProjections.filter((p) => !status.some((s) => s.name === p.name))
   if (missing.length > 0) {
-    const sql = yield* SqlClient.SqlClient
     const head = (yield* store.head).safePosition
-    const backlog = yield* logBacklog(sql, head)
+    const backlog = yield* store.backlog(head)
     for (const p of missing) {
       rows.push({
         name: p.name,
@@ -207,36 +204,10 @@ const status = Command.make("status", { json: jsonFlag }, ({ json }) =>
 // rebuild
 // ---------------------------------------------------------------------------
 
-/** Events a generation still has to read in (after, upTo], counting only the types it reads. */
-const countEvents = (sql: SqlClient.SqlClient, projection: Projection, after: number, upTo: number) => {
-  const types = projection.eventTypes === "all" ? null : projection.eventTypes
-  return Effect.map(
-    sql<{ n: number | bigint | string }>`
-      SELECT count(*) AS n FROM events
-       WHERE position > ${after} AND position <= ${upTo}
-         AND (${types === null}::boolean OR type = ANY(${types ?? []}::text[]))`,
-    (rows) => Number(rows[0]?.n ?? 0)
-  )
-}
-
-/** The session holding the projection's ownership lock (PostgreSQL) in this database, if any. */
-const lockHolder = (sql: SqlClient.SqlClient, name: string) =>
-  Effect.map(
-    sql<{ pid: number; application_name: string | null; addr: string | null }>`
-      SELECT l.pid, a.application_name, host(a.client_addr) AS addr
-        FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid
-       WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2
-         AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
-         AND l.classid::bigint = (hashtext(${PROJECTION_LOCK_SPACE})::bigint & 4294967295)
-         AND l.objid::bigint = (hashtext(${name})::bigint & 4294967295)
-       LIMIT 1`,
-    (rows) => Option.fromNullishOr(rows[0])
-  )
-
 /** Follows `target` until it is live; draws the progress line meanwhile. */
 const follow = (projection: Projection, target: Generation) =>
   Effect.gen(function*() {
-    const sql = yield* SqlClient.SqlClient
+    const store = yield* ProjectionStore
     const progress = yield* ProjectionProgress
     const line = yield* makeProgressLine
     const rate = makeRateMeter()
@@ -256,12 +227,12 @@ const follow = (projection: Projection, target: Generation) =>
         )
       }
       if (total === null) {
-        total = gen.eventsApplied + (yield* countEvents(sql, projection, gen.position, gen.head))
+        total = gen.eventsApplied + (yield* store.countEvents(projection, gen.position, gen.head))
         countedTo = gen.head
         firstApplied = gen.eventsApplied
       } else if (gen.head > countedTo) {
         // Events keep arriving while the rebuild runs: the total grows with the head.
-        total += yield* countEvents(sql, projection, countedTo, gen.head)
+        total += yield* store.countEvents(projection, countedTo, gen.head)
         countedTo = gen.head
       }
       const now = yield* Clock.currentTimeMillis
@@ -296,10 +267,10 @@ const rebuild = Command.make(
   ({ name, wait }) =>
     withCore(Effect.gen(function*() {
       const projection = yield* findProjection(name)
-      const sql = yield* SqlClient.SqlClient
+      const store = yield* ProjectionStore
       const mode = yield* DatabaseMode
-      const target = yield* requestRebuild(sql, projection)
-      const live = (yield* generations(sql, projection.name)).find((g) => g.status === "live")
+      const target = yield* store.requestRebuild(projection)
+      const live = (yield* store.generations(projection.name)).find((g) => g.status === "live")
       const fresh = target.position === 0 && target.eventsApplied === 0
       yield* printLine(
         `${projection.name}: generation ${target.generation} (v${target.version}) ` +
@@ -317,12 +288,12 @@ const rebuild = Command.make(
         return
       }
       if (mode.kind === "postgres") {
-        const holder = yield* lockHolder(sql, projection.name)
+        const holder = yield* LockSessions.use((locks) => locks.holder({ space: PROJECTION_LOCK_SPACE, key: projection.name }))
         if (Option.isSome(holder)) {
           const h = holder.value
           yield* printLine(
-            `A projector owns ${projection.name} (pid ${h.pid}${h.application_name ? `, ${h.application_name}` : ""}` +
-              `${h.addr ? ` from ${h.addr}` : ""}): following its progress; this command takes over if it stops.`
+            `A projector owns ${projection.name} (pid ${h.pid}${h.applicationName ? `, ${h.applicationName}` : ""}` +
+              `${h.clientAddress ? ` from ${h.clientAddress}` : ""}): following its progress; this command takes over if it stops.`
           )
         }
       }
@@ -345,15 +316,15 @@ const checksumCommand = Command.make(
   ({ name, json }) =>
     withCore(Effect.gen(function*() {
       const projection = yield* findProjection(name)
-      const sql = yield* SqlClient.SqlClient
-      const gens = (yield* generations(sql, projection.name)).filter((g) => g.status !== "retired")
+      const store = yield* ProjectionStore
+      const gens = (yield* store.generations(projection.name)).filter((g) => g.status !== "retired")
       if (gens.length === 0) {
         return yield* fail(
           `${projection.name} has no generation yet: start a projector or run \`sumeru projections rebuild ${projection.name} --wait\``
         )
       }
       const results = yield* Effect.forEach(gens, (g) =>
-        Effect.map(checksum(sql, projection, g.generation), (c) => ({
+        Effect.map(store.checksum(projection, g.generation), (c) => ({
           name: projection.name,
           generation: g.generation,
           version: g.version,
