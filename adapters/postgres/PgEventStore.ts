@@ -27,6 +27,7 @@ import {
 import { EventSealing } from "../../src/eventstore/EventSealing.ts"
 import { PiiVault, Sealed, shopSubject } from "../../src/secrets/Secrets.ts"
 import { findHorizon, type GapObservation, logBacklog } from "./GlobalLogReader.ts"
+import { currentTraceparent } from "../../src/observability/TraceContext.ts"
 
 /** The upcasters applied on read; the application provides its catalog's registry. */
 export const EventUpcasters = Context.Reference<UpcasterRegistry>("sumeru/eventstore/EventUpcasters", {
@@ -54,6 +55,8 @@ export interface EventRow {
   readonly recorded_at: Date
   /** Set by {@link openRows}: the sealed payload's key is gone. */
   readonly redacted?: true
+  /** Migration 0015; absent in rows selected before it. */
+  readonly traceparent?: string | null
 }
 
 /** Opens the store-sealed payloads of fetched rows (see `EventSealing`). */
@@ -81,7 +84,8 @@ export const toRecordedEvent = (upcasters: UpcasterRegistry) => (row: EventRow):
     actor: row.actor,
     occurredAt: row.occurred_at,
     recordedAt: row.recorded_at,
-    ...(row.redacted === true ? { redacted: true } : {})
+    ...(row.redacted === true ? { redacted: true } : {}),
+    ...(typeof row.traceparent === "string" ? { traceparent: row.traceparent } : {})
   }
 }
 
@@ -129,7 +133,8 @@ export const toAppendPayload = (events: ReadonlyArray<NewEvent>, metadata: Appen
     correlation_id: metadata.correlationId,
     causation_id: metadata.causationId ?? null,
     actor: metadata.actor,
-    occurred_at: e.occurredAt?.toISOString() ?? now
+    occurred_at: e.occurredAt?.toISOString() ?? now,
+    traceparent: metadata.traceparent ?? null
   }))
 }
 
@@ -187,7 +192,8 @@ export const make = Effect.gen(function*() {
     if (streamId.length === 0 || shop.length === 0) {
       return yield* new InvalidAppend({ streamId, message: "stream id and shop are required" })
     }
-    const payload = toAppendPayload(yield* sealing.seal(shop, events), metadata)
+    const traceparent = metadata.traceparent ?? (yield* currentTraceparent)
+    const payload = toAppendPayload(yield* sealing.seal(shop, events), { ...metadata, traceparent })
     for (const p of payload) {
       if (!UUID.test(p.event_id)) return yield* new InvalidAppend({ streamId, message: `event id ${p.event_id} is not a UUID` })
       if (p.type.length === 0) return yield* new InvalidAppend({ streamId, message: "event type is required" })

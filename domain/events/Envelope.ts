@@ -35,6 +35,8 @@ export interface AppendMetadata {
   readonly correlationId: string
   readonly causationId?: string | null | undefined
   readonly actor: Actor
+  /** W3C trace context of the span that appended (the store fills it from the current span). */
+  readonly traceparent?: string | null | undefined
 }
 
 /** A stored event as read back, after upcasting to the current schema version. */
@@ -56,6 +58,8 @@ export interface RecordedEvent<D = unknown> {
   readonly recordedAt: Date
   /** The payload was stored sealed and its key has been shredded: `data` is null. */
   readonly redacted?: true
+  /** The trace the event was appended in (absent when it was appended outside any span). */
+  readonly traceparent?: string
 }
 
 export interface AppendResult {

@@ -43,6 +43,7 @@ import { uuidV7Unsafe } from "effect/crypto/SecureRandom"
 import { ActorStore, PartitionNotOwned } from "./ActorStore.ts"
 import { makeSignal } from "../eventstore/LogWakeups.ts"
 import { type Delivery, ShopLog, ShopLogUnavailable, type ShopMessage } from "../shoplog/ShopLog.ts"
+import { currentTraceparent, spanOfTraceparent } from "../observability/TraceContext.ts"
 import { type PartitionOwner, runOwnership } from "./PartitionOwnership.ts"
 import { type ActorMemory, type Decision, PermanentFailure, ShopHandlers } from "./ShopHandlers.ts"
 
@@ -189,10 +190,14 @@ export const make = (options?: RuntimeOptions) =>
       actor: { kind: "system" as const, id: workerId }
     })
 
-    /** Step 3: the decision and the fence, committed together (batched with other shops'). */
+    /**
+     * Step 3: the decision and the fence, committed together (batched with other shops'). The
+     * events remember this span: the projections continue the message's trace from them.
+     */
     const commit = (owner: PartitionOwner, d: Delivery, decision: Decision) =>
-      Effect.tap(
-        actorStore.commit({
+      Effect.gen(function*() {
+        const traceparent = yield* currentTraceparent
+        const status = yield* actorStore.commit({
           message: d.message,
           sequence: d.sequence,
           partition: d.partition,
@@ -200,10 +205,11 @@ export const make = (options?: RuntimeOptions) =>
           appends: decision.appends,
           schedule: decision.schedule ?? [],
           cancelTimers: decision.cancelTimers ?? [],
-          metadata: metadataOf(d.message)
-        }),
-        () => (decision.schedule?.length ?? 0) > 0 ? timerSignal.notify : Effect.void
-      )
+          metadata: { ...metadataOf(d.message), traceparent }
+        })
+        if ((decision.schedule?.length ?? 0) > 0) yield* timerSignal.notify
+        return status
+      }).pipe(Effect.withSpan("ActorStore.commit", { attributes: { shop: d.message.shop, "message.id": d.message.messageId } }))
 
     const deadLetter = (d: Delivery, error: string, attempts: number, permanent: boolean) =>
       actorStore.deadLetter({ message: d.message, sequence: d.sequence, error, attempts, permanent, metadata: metadataOf(d.message) }).pipe(
@@ -352,7 +358,19 @@ export const make = (options?: RuntimeOptions) =>
           yield* Metric.update(handlingLatency, Math.max(0, Date.now() - publishedAt) / 1000)
         }
       }).pipe(
-        Effect.annotateLogs({ shop: actor.shop, correlation: d.message.correlationId ?? d.message.messageId })
+        Effect.annotateLogs({ shop: actor.shop, correlation: d.message.correlationId ?? d.message.messageId }),
+        // continues the publisher's trace (the route that accepted a webhook, a job step…)
+        Effect.withSpan("ShopActor.handle", {
+          kind: "consumer",
+          parent: Option.getOrUndefined(spanOfTraceparent(d.message.traceparent)),
+          attributes: {
+            shop: actor.shop,
+            "message.type": d.message.type,
+            "message.id": d.message.messageId,
+            "shoplog.partition": d.partition,
+            "shoplog.sequence": d.sequence
+          }
+        })
       )
 
     const runActor = (inc: Incarnation, actor: Actor) =>

@@ -4,13 +4,14 @@
  * decides when; the store does how. Backend: `adapters/postgres/PgProjectionStore.ts`
  * (PostgreSQL 15+ and PGlite share it). The events come from the log (`EventStore.readRange`).
  */
-import { Context, Effect } from "effect"
+import { Context, Effect, Option } from "effect"
 import type { SqlError } from "effect/sql/SqlError"
 import type { Fragment } from "effect/sql/Statement"
 import type { RecordedEvent } from "../../domain/events/Envelope.ts"
 import { EventStore, type GapObservation, type PersistenceError } from "../eventstore/EventStore.ts"
 import type { LockNotHeld } from "../locks/LockSessions.ts"
 import { type Projection, SHOP_REDACTED } from "./Projection.ts"
+import { spanOfTraceparent } from "../observability/TraceContext.ts"
 
 export interface Generation {
   readonly name: string
@@ -128,7 +129,17 @@ export const applyBatch = (
     if (range.safeUpTo <= generation.position) {
       return { position: generation.position, applied: 0, caughtUp: true, gap: range.gap, stale: false }
     }
-    const moved = yield* store.commitBatch(projection, generation, range.upTo, range.events, fence)
+    // The batch continues the trace of its first traced event and links the others: one
+    // webhook is one trace down to the read model.
+    const traced = range.events.flatMap((e) => Option.toArray(spanOfTraceparent(e.traceparent)))
+    const moved = yield* store.commitBatch(projection, generation, range.upTo, range.events, fence).pipe(
+      Effect.withSpan(`Projection.apply ${projection.name}`, {
+        kind: "consumer",
+        parent: traced[0],
+        links: traced.slice(1).map((span) => ({ span, attributes: {} })),
+        attributes: { "projection.name": projection.name, "projection.generation": generation.generation, "projection.events": range.events.length }
+      })
+    )
     return {
       position: moved ? range.upTo : generation.position,
       applied: moved ? range.events.length : 0,

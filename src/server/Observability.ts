@@ -12,7 +12,7 @@
  *   endpoint nothing is exported and nothing is buffered. The resource names the service
  *   (`sumeru`) and the process's roles (`sumeru.role`).
  */
-import { Config, Context, Effect, Formatter, Layer, Logger, Tracer } from "effect"
+import { Config, ConfigProvider, Context, Effect, Formatter, Layer, Logger, Tracer } from "effect"
 import { FetchHttpClient } from "effect/http"
 import { OtlpSerialization, OtlpTracer } from "effect/observability"
 
@@ -33,8 +33,16 @@ export const loggerLayerFromConfig = Layer.unwrap(Effect.map(
   (format) => Logger.layer([format === "pretty" ? Logger.consolePretty() : jsonLogger])
 ))
 
-/** OTLP trace export when configured (see the header); a no-op otherwise. */
+/**
+ * OTLP trace export when configured (see the header); a no-op otherwise. As the OpenTelemetry
+ * spec says, `OTEL_TRACES_EXPORTER` defaults to `otlp` (Effect's reader defaults to none):
+ * setting the endpoint is enough; `OTEL_TRACES_EXPORTER=none` turns it off.
+ */
 export const tracingLayerFromConfig = (roles: string) =>
   OtlpTracer.layerFromConfig({
     resource: { serviceName: "sumeru", serviceVersion: "0.1.0", attributes: { "sumeru.role": roles } }
-  }).pipe(Layer.provide(OtlpSerialization.layerJson), Layer.provide(FetchHttpClient.layer))
+  }).pipe(
+    Layer.provide(OtlpSerialization.layerJson),
+    Layer.provide(FetchHttpClient.layer),
+    Layer.provide(ConfigProvider.layerAdd(ConfigProvider.fromUnknown({ OTEL_TRACES_EXPORTER: "otlp" })))
+  )
