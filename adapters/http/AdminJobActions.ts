@@ -26,6 +26,7 @@ import {
 } from "./AdminAuth.ts"
 import { getJob } from "./AdminJobRoutes.ts"
 import { AdminRoutes } from "./AdminRouteCatalog.ts"
+import { encodeShopMessage } from "../../domain/messages/ShopMessages.ts"
 
 /**
  * The shop log, and the process's one admin guard (`{ guard }`); older callers pass the guard's
@@ -107,8 +108,7 @@ export const mountAdminJobActions = (app: Hono, run: RunSqlEffect, options: Admi
             options.publish({
               shop,
               messageId: `job.undo:${jobId}`,
-              type: "job.undo",
-              payload: { jobId, undoJobId, requestedBy: principalLabel(principal) || null },
+              ...encodeShopMessage({ type: "job.undo", payload: { jobId, undoJobId, requestedBy: principalLabel(principal) || null } }),
               correlationId: jobId
             }),
           catch: (error) => error

@@ -46,9 +46,8 @@ import { isShopDomain } from "../../domain/shop/ShopDomain.ts"
 import type { ShopMessage } from "../../src/shoplog/ShopLog.ts"
 import { problem, type Problem } from "./HttpProblem.ts"
 import { type InvalidSessionToken, verifySessionTokenAt, type VerifiedSession } from "./SessionToken.ts"
+import { type AppInstalled, encodeShopMessage } from "../../domain/messages/ShopMessages.ts"
 
-/** The message an install publishes to the shop's log (handled by `src/app/InstallHandlers.ts`). */
-export const APP_INSTALLED = "shopify.app_installed"
 
 export const STATE_COOKIE = "sumeru_oauth_state"
 /** How long an `/auth` → `/auth/callback` round trip may take (the merchant may read the consent screen). */
@@ -63,12 +62,6 @@ export const OFFLINE_ACCESS_TOKEN_TYPE = "urn:shopify:params:oauth:token-type:of
 
 export type InstallMethod = "oauth" | "token_exchange"
 
-/** The payload of a {@link APP_INSTALLED} message: no token, ever. */
-export interface AppInstalledPayload {
-  readonly scopes: string
-  readonly method: InstallMethod
-  readonly installedAt: string
-}
 
 /** A structured, token-free account of what the routes did (for the process log). */
 export interface OAuthLogEntry {
@@ -367,7 +360,7 @@ export const mountOAuthRoutes = (app: Hono, options: OAuthOptions) => {
     granted: { readonly token: Redacted.Redacted<string>; readonly scopes: string },
     method: InstallMethod,
     messageId: string
-  ): Promise<OAuthFailure | AppInstalledPayload> => {
+  ): Promise<OAuthFailure | AppInstalled> => {
     const missing = missingScopes(options.scopes, granted.scopes)
     if (missing.length > 0) {
       return failure("scopes_not_granted", "the app was not granted every scope it needs; approve them to install it", { missing })
@@ -380,9 +373,10 @@ export const mountOAuthRoutes = (app: Hono, options: OAuthOptions) => {
       if (!Predicate.isTagged(error, "SecretsUnavailable")) throw error
       return failure("token_store_unavailable", "the access token could not be stored; retry the install")
     }
-    const payload: AppInstalledPayload = { scopes: granted.scopes, method, installedAt: new Date(now()).toISOString() }
+    // `shopify.app_installed` (handled by `src/app/InstallHandlers.ts`): no token, ever
+    const payload: AppInstalled = { scopes: granted.scopes, method, installedAt: new Date(now()).toISOString() }
     try {
-      await options.publish({ shop, messageId, type: APP_INSTALLED, payload, correlationId: messageId })
+      await options.publish({ shop, messageId, ...encodeShopMessage({ type: "shopify.app_installed", payload }), correlationId: messageId })
     } catch (error) {
       if (!Predicate.isTagged(error, "ShopLogUnavailable")) throw error
       // The token is stored (the app works); only the history entry is missing. A retried
@@ -452,7 +446,7 @@ export const mountOAuthRoutes = (app: Hono, options: OAuthOptions) => {
       failure("code_rejected", "Shopify refused the authorization code (expired or already used); start the install again"))
     if (granted instanceof OAuthFailure) return refuse(c, granted, shop)
     // One install per code (Shopify spends it), so the code's digest names the install.
-    const messageId = `${APP_INSTALLED}:oauth:${createHash("sha256").update(code).digest("hex").slice(0, 32)}`
+    const messageId = `shopify.app_installed:oauth:${createHash("sha256").update(code).digest("hex").slice(0, 32)}`
     const done = await complete(shop, granted, "oauth", messageId)
     if (done instanceof OAuthFailure) return refuse(c, done, shop)
     if (prefersJson(c)) return c.json({ shop, scopes: done.scopes, method: done.method }, 200)
@@ -481,7 +475,7 @@ export const mountOAuthRoutes = (app: Hono, options: OAuthOptions) => {
     if (granted instanceof OAuthFailure) return refuse(c, granted, shop)
     // A session token is exchanged at most once into a recorded install (its jti is unique).
     const jti = verified.success.claims.jti
-    const messageId = `${APP_INSTALLED}:token_exchange:${jti ?? randomBytes(16).toString("hex")}`
+    const messageId = `shopify.app_installed:token_exchange:${jti ?? randomBytes(16).toString("hex")}`
     const done = await complete(shop, granted, "token_exchange", messageId)
     if (done instanceof OAuthFailure) return refuse(c, done, shop)
     return c.json({ shop, scopes: done.scopes }, 200)

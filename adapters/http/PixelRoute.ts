@@ -37,8 +37,7 @@ import { respond } from "./HttpProblem.ts"
 import { APPLICATION_JSON, type IngressSpec, readJson } from "./IngressPreamble.ts"
 import { RateLimiter } from "./RateLimit.ts"
 import type { RunEffect } from "./RunEffect.ts"
-
-export const TOUCHPOINT_MESSAGE = "pixel.touchpoint"
+import { encodeShopMessage } from "../../domain/messages/ShopMessages.ts"
 
 /** Which shops may send touchpoints, and from which browser origins. */
 export class StorefrontAccess extends Context.Service<StorefrontAccess, {
@@ -200,8 +199,7 @@ export const mountPixelRoute = (app: Hono, run: RunEffect<ShopLog | StorefrontAc
         yield* log.publish({
           shop,
           messageId: `pixel:${touchpoint.event_id}`,
-          type: TOUCHPOINT_MESSAGE,
-          payload: touchpoint,
+          ...encodeShopMessage({ type: "pixel.touchpoint", payload: touchpoint }),
           correlationId: touchpoint.event_id
         })
         return c.json({ accepted: 1 }, 202)

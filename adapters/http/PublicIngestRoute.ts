@@ -29,17 +29,10 @@ import { respond } from "./HttpProblem.ts"
 import { APPLICATION_JSON, type IngressSpec, readJson } from "./IngressPreamble.ts"
 import { RateLimiter } from "./RateLimit.ts"
 import type { RunEffect } from "./RunEffect.ts"
+import { encodeShopMessage } from "../../domain/messages/ShopMessages.ts"
 
 export const INGEST_BODY_LIMIT = 1024 * 1024
 
-/** The message the ingress publishes per event (handled by `src/ingest/IngestHandlers.ts`). */
-export const EXTERNAL_EVENT_MESSAGE = "ingest.external_event"
-
-export interface ExternalEventPayload {
-  /** The API key that sent the event (its id, never the key). */
-  readonly key_id: string
-  readonly event: ExternalEvent
-}
 
 export interface PublicIngestOptions {
   /** Publishes in flight per request (default 64; the logs batch concurrent publishes). */
@@ -70,8 +63,8 @@ const maySendEvents = (principal: ApiKeyPrincipal): boolean =>
 export const messageOf = (shop: string, keyId: string, event: ExternalEvent, correlationId: string): ShopMessage => ({
   shop,
   messageId: `ingest:${event.idempotency_key}`,
-  type: EXTERNAL_EVENT_MESSAGE,
-  payload: { key_id: keyId, event } satisfies ExternalEventPayload,
+  // handled by `src/ingest/IngestHandlers.ts`; `key_id` is the sending API key's id, never the key
+  ...encodeShopMessage({ type: "ingest.external_event", payload: { key_id: keyId, event } }),
   correlationId
 })
 

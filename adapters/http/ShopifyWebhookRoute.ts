@@ -22,9 +22,10 @@
  * every other topic is a `shopify.webhook` message that the webhook handlers turn into a
  * typed event, or keep raw (`shopify.webhook_received`) when Sumeru does not model the topic.
  */
-import { Effect, Result } from "effect"
+import { Effect, Result, Schema } from "effect"
 import type { Hono } from "hono"
 import { isShopDomain } from "../../domain/shop/ShopDomain.ts"
+import { BulkOperationsFinish, encodeShopMessage, type ShopMessageBody, type WebhookDelivery } from "../../domain/messages/ShopMessages.ts"
 import { ShopLog } from "../../src/shoplog/ShopLog.ts"
 import { MissingHeaders } from "./HttpErrors.ts"
 import { respond } from "./HttpProblem.ts"
@@ -39,19 +40,19 @@ export interface ShopifyWebhookOptions {
   readonly now?: () => Date
 }
 
-/** The `shopify.webhook` message payload. */
-export interface WebhookDelivery {
-  readonly topic: string
-  readonly event_id: string
-  readonly webhook_id: string | null
-  readonly api_version: string | null
-  readonly triggered_at: string | null
-  readonly received_at: string
-  readonly payload: unknown
+/**
+ * The message a delivery becomes: `bulk_operations/finish` nudges the running job with
+ * Shopify's body; every other topic is the delivery itself (`WebhookDelivery`, declared once in
+ * the message catalog). A `bulk_operations/finish` body that does not fit is kept as a delivery.
+ */
+export const messageOf = (topic: string, delivery: WebhookDelivery): ShopMessageBody => {
+  if (topic === "bulk_operations/finish") {
+    const finish = decodeBulkOperationsFinish(delivery.payload)
+    if (Result.isSuccess(finish)) return { type: "shopify.bulk_operations_finish", payload: finish.success }
+  }
+  return { type: "shopify.webhook", payload: delivery }
 }
-
-export const messageTypeOf = (topic: string): string =>
-  topic === "bulk_operations/finish" ? "shopify.bulk_operations_finish" : "shopify.webhook"
+const decodeBulkOperationsFinish = Schema.decodeUnknownResult(BulkOperationsFinish)
 
 /** Header names are case-insensitive; the Events delivery also sends un-prefixed variants. */
 const header = (headers: Headers, name: string): string | undefined =>
@@ -120,8 +121,7 @@ export const mountShopifyWebhookRoute = (app: Hono, run: RunEffect<ShopLog>, opt
         yield* log.publish({
           shop,
           messageId: `webhook:${topic}:${id}`,
-          type: messageTypeOf(topic),
-          payload: topic === "bulk_operations/finish" ? payload : delivery,
+          ...encodeShopMessage(messageOf(topic, delivery)),
           correlationId: id
         })
         return c.json({ ok: true })

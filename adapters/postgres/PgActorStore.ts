@@ -78,6 +78,7 @@ const itemJson = (item: CommitItem) => ({
       // same firing published twice (crash before the row is deleted) is deduplicated.
       messageId: `${t.id}@${t.at.getTime()}`,
       type: t.type,
+      ...(t.version === undefined ? {} : { version: t.version }),
       payload: t.payload,
       correlationId: item.message.correlationId ?? item.message.messageId
     }

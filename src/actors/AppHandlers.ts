@@ -11,7 +11,7 @@ import { timingsFromConfig } from "../jobs/JobsLayer.ts"
 import { installHandlers } from "../app/InstallHandlers.ts"
 import { makeIngestHandlers } from "../ingest/IngestHandlers.ts"
 import { makeWebhookHandlers } from "../webhooks/WebhookHandlers.ts"
-import { makeDispatcher, ShopHandlers } from "./ShopHandlers.ts"
+import { type HandlerRegistry, makeDispatcher, ShopHandlers } from "./ShopHandlers.ts"
 
 /** Every area's handlers (requires EventStore, ShopLog, JobSteps, the secrets and the privacy store). */
 export const makeAppHandlers = (timings: JobTimings) =>
@@ -19,7 +19,9 @@ export const makeAppHandlers = (timings: JobTimings) =>
     const jobs = yield* makeJobHandlers(timings)
     const webhooks = yield* makeWebhookHandlers
     const ingest = yield* makeIngestHandlers
-    return makeDispatcher(new Map([...jobs, ...webhooks, ...installHandlers, ...ingest]))
+    // every message type of the catalog has its handler here, or this does not type-check
+    const registry: HandlerRegistry = { ...jobs, ...webhooks, ...installHandlers, ...ingest }
+    return makeDispatcher(registry)
   })
 
 /** With the job timings given (tests). */

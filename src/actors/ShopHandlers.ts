@@ -3,8 +3,9 @@
  * which events to append (atomically, with the message's fence), which timers to set, and
  * which side effects to start after the commit. The runtime turns this into I/O.
  */
-import { Context, Effect, Schema } from "effect"
+import { Context, Effect, Result, Schema } from "effect"
 import type { ExpectedVersion, NewEvent } from "../../domain/events/Envelope.ts"
+import { type BodyOf, decodeShopMessage, type ShopMessageType } from "../../domain/messages/ShopMessages.ts"
 import type { ShopMessage } from "../shoplog/ShopLog.ts"
 
 export interface Append {
@@ -17,7 +18,9 @@ export interface ScheduledMessage {
   /** Timer id: also the message id when it fires, so a timer fires at most once. */
   readonly id: string
   readonly at: Date
+  /** The message it fires (`encodeShopMessage` gives the wire form of a catalog message). */
   readonly type: string
+  readonly version?: number | undefined
   readonly payload: unknown
 }
 
@@ -64,18 +67,37 @@ export class ShopHandlers extends Context.Service<ShopHandlers, {
   readonly handle: (ctx: HandlerContext) => Effect.Effect<Decision, PermanentFailure | TransientFailure | { readonly _tag: string }>
 }>()("sumeru/actors/ShopHandlers") {}
 
-/** One message type's handler. */
-export type Handler = ShopHandlers["Service"]["handle"]
+/** A handler's failures: a typed failure, or any tagged error (retried as transient). */
+export type HandlerError = PermanentFailure | TransientFailure | { readonly _tag: string }
+
+/** A decoded message of type `T`: its envelope and its typed body (`domain/messages`). */
+export type TypedMessage<T extends ShopMessageType> = Omit<ShopMessage, "type" | "payload" | "version"> & BodyOf<T>
+
+/** What the handler of messages of type `T` gets: the message decoded (once, by the dispatcher). */
+export interface TypedHandlerContext<T extends ShopMessageType> extends Omit<HandlerContext, "message"> {
+  readonly message: TypedMessage<T>
+}
+
+/** The handler of one message type. */
+export type Handler<T extends ShopMessageType> = (ctx: TypedHandlerContext<T>) => Effect.Effect<Decision, HandlerError>
+
+/** Message type → its handler; the application's registry has every type (`AppHandlers.ts`). */
+export type HandlerRegistry = { readonly [T in ShopMessageType]: Handler<T> }
 
 /**
- * The shop handlers of a table (message type → handler). A message nobody handles is a
- * permanent failure: it is dead-lettered with a clear reason, never silently dropped.
+ * The shop handlers of a registry: decodes each message once through the catalog
+ * (`domain/messages/ShopMessages.ts`, upcasting older shapes) and hands its handler the typed
+ * message. A message that does not decode, or that nobody here handles, is a permanent failure:
+ * dead-lettered at once with the reason, never silently dropped.
  */
-export const makeDispatcher = (handlers: ReadonlyMap<string, Handler>): ShopHandlers["Service"] => ({
+export const makeDispatcher = (handlers: Partial<HandlerRegistry>): ShopHandlers["Service"] => ({
   handle: (ctx: HandlerContext) => {
-    const handler = handlers.get(ctx.message.type)
-    return handler === undefined
-      ? Effect.fail(new PermanentFailure({ reason: `no handler for message type ${ctx.message.type}` }))
-      : handler(ctx)
+    const decoded = decodeShopMessage(ctx.message)
+    if (Result.isFailure(decoded)) return Effect.fail(new PermanentFailure({ reason: decoded.failure.reason }))
+    const body = decoded.success
+    const handler = handlers[body.type] as Handler<typeof body.type> | undefined
+    if (handler === undefined) return Effect.fail(new PermanentFailure({ reason: `no handler for message type ${body.type}` }))
+    const { type: _type, payload: _payload, version: _version, ...envelope } = ctx.message
+    return handler({ ...ctx, message: { ...envelope, ...body } as TypedMessage<typeof body.type> })
   }
 })

@@ -7,20 +7,14 @@
  *
  * (`app/uninstalled` → `shop.uninstalled` lives with the webhook handlers, on the same stream.)
  */
-import { Effect, Result, Schema } from "effect"
-import { type Handler, PermanentFailure } from "../actors/ShopHandlers.ts"
+import { Effect } from "effect"
+import { type HandlerRegistry, PermanentFailure } from "../actors/ShopHandlers.ts"
 
 export const APP_INSTALLED_MESSAGE = "shopify.app_installed"
 export const SHOP_INSTALLED_EVENT = "shop.installed"
 
 /** The stream of a shop's lifecycle (installs, uninstalls). */
 export const shopStreamId = (shop: string): string => `shop-${shop}`
-
-const AppInstalled = Schema.Struct({
-  scopes: Schema.String,
-  method: Schema.Literals(["oauth", "token_exchange"]),
-  installedAt: Schema.String
-})
 
 /** Data of a `shop.installed` event. */
 export interface ShopInstalled {
@@ -29,24 +23,19 @@ export interface ShopInstalled {
   readonly installedAt: string
 }
 
-const decodeAppInstalled = Schema.decodeUnknownResult(AppInstalled)
-
-export const installHandlers: ReadonlyArray<readonly [string, Handler]> = [
-  [APP_INSTALLED_MESSAGE, (ctx) =>
+export const installHandlers = {
+  "shopify.app_installed": (ctx) =>
     Effect.gen(function*() {
-      const decoded = decodeAppInstalled(ctx.message.payload)
-      if (Result.isFailure(decoded)) {
-        return yield* new PermanentFailure({ reason: `${APP_INSTALLED_MESSAGE} needs scopes, method and installedAt` })
-      }
-      const installedAt = new Date(decoded.success.installedAt)
+      const installed = ctx.message.payload
+      const installedAt = new Date(installed.installedAt)
       if (Number.isNaN(installedAt.getTime())) {
         return yield* new PermanentFailure({ reason: `${APP_INSTALLED_MESSAGE} has an invalid installedAt` })
       }
       // Copy field by field: whatever else a payload carries never reaches the event.
       const data: ShopInstalled = {
-        scopes: decoded.success.scopes,
-        method: decoded.success.method,
-        installedAt: decoded.success.installedAt
+        scopes: installed.scopes,
+        method: installed.method,
+        installedAt: installed.installedAt
       }
       return {
         appends: [{
@@ -57,5 +46,5 @@ export const installHandlers: ReadonlyArray<readonly [string, Handler]> = [
           events: [{ type: SHOP_INSTALLED_EVENT, data, occurredAt: installedAt }]
         }]
       }
-    })]
-]
+    })
+} satisfies Partial<HandlerRegistry>

@@ -23,20 +23,16 @@
  * Exactly-once: the runtime records each message id (`ingest:<idempotency_key>`,
  * `pixel:<event_id>`) in the commit that appends the event, so a re-sent key appends nothing.
  */
-import { Effect, Result } from "effect"
-import { decodeExternalEvent, type ExternalEvent, recordedEventType } from "../../domain/ingest/ExternalEvents.ts"
-import { decodeTouchpoint, splitTouchpoint } from "../../domain/ingest/Touchpoint.ts"
-import { isRecord } from "../../domain/ingest/Fields.ts"
-import { type Decision, type Handler, type HandlerContext, PermanentFailure, TransientFailure } from "../actors/ShopHandlers.ts"
+import { Effect } from "effect"
+import { type ExternalEvent, recordedEventType } from "../../domain/ingest/ExternalEvents.ts"
+import { splitTouchpoint } from "../../domain/ingest/Touchpoint.ts"
+import { type Decision, type HandlerRegistry, PermanentFailure, TransientFailure, type TypedHandlerContext } from "../actors/ShopHandlers.ts"
 import { customerSubject, PiiVault, type Sealed, type SecretsUnavailable, shopSubject } from "../secrets/Secrets.ts"
 
 export const externalStream = (shop: string, type: ExternalEvent["type"]) => `external-${shop}-${type}`
 export const touchpointStream = (shop: string) => `touchpoints-${shop}`
 
 const EVENT_SCHEMA_VERSION = 1
-
-const describeErrors = (errors: ReadonlyArray<{ readonly path: string; readonly message: string }>) =>
-  errors.map((e) => (e.path === "" ? e.message : `${e.path}: ${e.message}`)).join("; ")
 
 const vaultDown = (e: SecretsUnavailable) => new TransientFailure({ reason: `the PII vault is unavailable (${e.operation}): ${e.message}` })
 
@@ -67,16 +63,11 @@ export const makeIngestHandlers = Effect.gen(function*() {
       return { ...rest, source_key_id: keyId, subject, identifying }
     })
 
-  const externalEvent = (ctx: HandlerContext): Effect.Effect<Decision, PermanentFailure | TransientFailure> =>
+  // Both payloads were validated by the dispatcher against the catalog — the ingress's own
+  // schemas: a message from an older ingress that does not fit is dead-lettered with the reason.
+  const externalEvent = (ctx: TypedHandlerContext<"ingest.external_event">): Effect.Effect<Decision, TransientFailure> =>
     Effect.gen(function*() {
-      const payload = ctx.message.payload
-      const keyId = isRecord(payload) && typeof payload["key_id"] === "string" ? payload["key_id"] : undefined
-      // Re-validated: the log may hold messages from an older ingress, and a bad one must be
-      // dead-lettered with its reason rather than recorded.
-      const decoded = decodeExternalEvent(isRecord(payload) ? payload["event"] : undefined)
-      if (keyId === undefined) return yield* new PermanentFailure({ reason: "ingest.external_event without key_id" })
-      if (Result.isFailure(decoded)) return yield* new PermanentFailure({ reason: `invalid external event: ${describeErrors(decoded.failure)}` })
-      const event = decoded.success
+      const { key_id: keyId, event } = ctx.message.payload
       const data = yield* recordedData(ctx.shop, event, keyId)
       return {
         appends: [{
@@ -87,11 +78,9 @@ export const makeIngestHandlers = Effect.gen(function*() {
       }
     })
 
-  const touchpoint = (ctx: HandlerContext): Effect.Effect<Decision, PermanentFailure | TransientFailure> =>
+  const touchpoint = (ctx: TypedHandlerContext<"pixel.touchpoint">): Effect.Effect<Decision, PermanentFailure | TransientFailure> =>
     Effect.gen(function*() {
-      const decoded = decodeTouchpoint(ctx.message.payload)
-      if (Result.isFailure(decoded)) return yield* new PermanentFailure({ reason: `invalid touchpoint: ${describeErrors(decoded.failure)}` })
-      const t = decoded.success
+      const t = ctx.message.payload
       if (t.shop !== ctx.shop) return yield* new PermanentFailure({ reason: "touchpoint of another shop" })
       const { facts, identifiers } = splitTouchpoint(t)
       const subject = identifiers.customer_id === undefined ? shopSubject : customerSubject(identifiers.customer_id)
@@ -105,9 +94,8 @@ export const makeIngestHandlers = Effect.gen(function*() {
       }
     })
 
-  const handlers: ReadonlyArray<readonly [string, Handler]> = [
-    ["ingest.external_event", externalEvent],
-    ["pixel.touchpoint", touchpoint]
-  ]
-  return handlers
+  return {
+    "ingest.external_event": externalEvent,
+    "pixel.touchpoint": touchpoint
+  } satisfies Partial<HandlerRegistry>
 })

@@ -17,21 +17,13 @@ import { createHash } from "node:crypto"
 import { canonicalJobInput, type JobInput, type JobParameters } from "../../domain/jobs/index.ts"
 import { ShopLog, type ShopLogUnavailable } from "../shoplog/ShopLog.ts"
 import { JobRequests } from "./JobRequests.ts"
+import { encodeShopMessage, type JobRequest } from "../../domain/messages/ShopMessages.ts"
 
 export type RequestOutcome =
   | { readonly _tag: "Created"; readonly jobId: string }
   | { readonly _tag: "Replayed"; readonly jobId: string }
   | { readonly _tag: "Duplicate"; readonly jobId: string }
 
-export interface JobRequestPayload {
-  readonly jobId: string
-  readonly input: JobParameters
-  readonly inputHash: string
-  readonly actionRunId: string | null
-  readonly source: "flow" | "api" | "admin" | "cli" | "undo"
-  readonly requestedBy: string | null
-  readonly at: string
-}
 
 export const inputHashOf = (shop: string, params: JobParameters): string =>
   createHash("sha256").update(canonicalJobInput(shop, params)).digest("hex")
@@ -51,7 +43,7 @@ export class JobIngress extends Context.Service<JobIngress, {
   readonly request: (
     shop: string,
     input: JobInput,
-    source: JobRequestPayload["source"]
+    source: JobRequest["source"]
   ) => Effect.Effect<RequestOutcome, SqlError | ShopLogUnavailable>
 }>()("sumeru/jobs/JobIngress") {
   static readonly layer = Layer.effect(
@@ -61,7 +53,7 @@ export class JobIngress extends Context.Service<JobIngress, {
       const log = yield* ShopLog
       const window = yield* Config.Duration("JOB_DEDUPE_WINDOW").pipe(Config.withDefault(Duration.hours(24)))
 
-      const request = Effect.fn("JobIngress.request")(function*(shop: string, input: JobInput, source: JobRequestPayload["source"]) {
+      const request = Effect.fn("JobIngress.request")(function*(shop: string, input: JobInput, source: JobRequest["source"]) {
         const params = paramsOf(input)
         const inputHash = inputHashOf(shop, params)
         const fresh = uuidV7Unsafe()
@@ -73,7 +65,7 @@ export class JobIngress extends Context.Service<JobIngress, {
         if (reserved.kind === "duplicate") return { _tag: "Duplicate", jobId: reserved.jobId } as const
         if (!reserved.published) {
           // Durable before we answer: the message id makes a re-publish of the same job a no-op.
-          const payload: JobRequestPayload = {
+          const payload: JobRequest = {
             jobId: reserved.jobId,
             input: params,
             inputHash,
@@ -85,8 +77,7 @@ export class JobIngress extends Context.Service<JobIngress, {
           yield* log.publish({
             shop,
             messageId: `job.request:${reserved.jobId}`,
-            type: "job.request",
-            payload,
+            ...encodeShopMessage({ type: "job.request", payload }),
             correlationId: input.actionRunId ?? reserved.jobId
           })
           yield* requests.markPublished(shop, reserved.jobId)

@@ -39,9 +39,9 @@ import { createHash } from "node:crypto"
 import type { NewEvent } from "../../domain/events/Envelope.ts"
 import { EventStore, type PersistenceError } from "../eventstore/EventStore.ts"
 import { ShopLog } from "../shoplog/ShopLog.ts"
-import type { Append, Decision, Handler, HandlerContext, ScheduledMessage } from "../actors/ShopHandlers.ts"
-import type { JobRequestPayload } from "./JobIngress.ts"
-import { JobSteps, type OperationStatus, type StepError } from "./JobSteps.ts"
+import { encodeShopMessage, type JobProgress, type JobTarget } from "../../domain/messages/ShopMessages.ts"
+import type { Append, Decision, HandlerContext, HandlerRegistry, ScheduledMessage, TypedHandlerContext } from "../actors/ShopHandlers.ts"
+import { JobSteps, type StepError } from "./JobSteps.ts"
 import { jobStateFold } from "./JobStateFold.ts"
 import { jobDuration, jobQueueDepth, jobSizeBucket, jobsFinished } from "../server/Metrics.ts"
 
@@ -57,16 +57,10 @@ export interface JobTimings {
 
 export const defaultTimings: JobTimings = { pollQueryMs: 5_000, pollMutationMs: 10_000, watchdogMs: 120_000, retryDelayMs: null }
 
-type Target = { readonly kind: "query" } | { readonly kind: "chunk"; readonly chunkIndex: number }
+type Target = JobTarget
 
-export type JobProgress =
-  | { readonly kind: "query_submitted"; readonly jobId: string; readonly attempt: number; readonly bulkOperationId: string }
-  | { readonly kind: "status"; readonly jobId: string; readonly attempt: number; readonly bulkOperationId: string; readonly target: Target; readonly status: OperationStatus }
-  | { readonly kind: "snapshot_stored"; readonly jobId: string; readonly attempt: number; readonly matched: number; readonly truncated: boolean; readonly snapshotRef: string; readonly bulkOperationId: string | null }
-  | { readonly kind: "chunk_uploaded"; readonly jobId: string; readonly attempt: number; readonly chunkIndex: number; readonly stagedUploadPath: string; readonly lines: number; readonly bytes: number }
-  | { readonly kind: "chunk_submitted"; readonly jobId: string; readonly attempt: number; readonly chunkIndex: number; readonly bulkOperationId: string }
-  | { readonly kind: "chunk_read"; readonly jobId: string; readonly attempt: number; readonly chunkIndex: number; readonly bulkOperationId: string; readonly updated: number; readonly failed: number; readonly errorLines: ReadonlyArray<string> }
-  | { readonly kind: "step_failed"; readonly jobId: string; readonly attempt: number; readonly error: StepError }
+/** What the job's helpers need of a handler's context (not the message). */
+type JobContext = Omit<HandlerContext, "message">
 
 interface QueueState {
   readonly running: string | null
@@ -230,7 +224,7 @@ export const makeJobHandlers = (timings: JobTimings) =>
     const log = yield* ShopLog
     const steps = yield* JobSteps
 
-    const loadJob = (ctx: HandlerContext, jobId: string) =>
+    const loadJob = (ctx: JobContext, jobId: string) =>
       Effect.gen(function*() {
         const cached = ctx.memory.get<Loaded>(`job:${jobId}`)
         if (cached !== undefined) return cached
@@ -240,7 +234,7 @@ export const makeJobHandlers = (timings: JobTimings) =>
         return loaded
       })
 
-    const loadQueue = (ctx: HandlerContext) =>
+    const loadQueue = (ctx: JobContext) =>
       Effect.gen(function*() {
         const cached = ctx.memory.get<QueueState>("jobqueue")
         if (cached !== undefined) return cached
@@ -255,7 +249,7 @@ export const makeJobHandlers = (timings: JobTimings) =>
       })
 
     /** Accumulates one message's decision across the job and queue streams. */
-    const builder = (ctx: HandlerContext) => {
+    const builder = (ctx: JobContext) => {
       const jobs = new Map<string, { loaded: Loaded; events: Array<JobEvent> }>()
       let queue: QueueState | undefined
       const queueEvents: Array<{ type: string; jobId: string }> = []
@@ -328,7 +322,12 @@ export const makeJobHandlers = (timings: JobTimings) =>
     type Builder = ReturnType<typeof builder>
 
     const publishProgress = (shop: string, progress: JobProgress) =>
-      log.publish({ shop, messageId: `job.progress:${uuidV7Unsafe()}`, type: "job.progress", payload: progress, correlationId: progress.jobId }).pipe(
+      log.publish({
+        shop,
+        messageId: `job.progress:${uuidV7Unsafe()}`,
+        ...encodeShopMessage({ type: "job.progress", payload: progress }),
+        correlationId: progress.jobId
+      }).pipe(
         Effect.asVoid,
         Effect.retry({ times: 5 }),
         Effect.catchCause((cause) => Effect.logError(`job ${progress.jobId}: could not report progress (the watchdog will re-drive)`, cause))
@@ -339,8 +338,8 @@ export const makeJobHandlers = (timings: JobTimings) =>
      * announce the same finished operation, and its follow-up step must not run twice at once.
      * The marker lives in actor memory (lost with the actor: the watchdog then re-drives).
      */
-    const inFlight = (ctx: HandlerContext, jobId: string) => ctx.memory.get<string>(`step:${jobId}`)
-    const settle = (ctx: HandlerContext, jobId: string, key: string) => {
+    const inFlight = (ctx: JobContext, jobId: string) => ctx.memory.get<string>(`step:${jobId}`)
+    const settle = (ctx: JobContext, jobId: string, key: string) => {
       if (inFlight(ctx, jobId) === key) ctx.memory.set(`step:${jobId}`, undefined)
     }
 
@@ -351,7 +350,7 @@ export const makeJobHandlers = (timings: JobTimings) =>
      */
     const runStep = <A>(
       b: Builder,
-      ctx: HandlerContext,
+      ctx: JobContext,
       job: Job,
       key: string,
       step: StepName,
@@ -377,8 +376,7 @@ export const makeJobHandlers = (timings: JobTimings) =>
       b.schedule.push({
         id: `job.watchdog:${job.jobId}`,
         at: new Date(Date.now() + timings.watchdogMs),
-        type: "job.watchdog",
-        payload: { jobId: job.jobId, attempt: job.attempt, updatedAt: job.updatedAt }
+        ...encodeShopMessage({ type: "job.watchdog", payload: { jobId: job.jobId, attempt: job.attempt, updatedAt: job.updatedAt } })
       })
     }
 
@@ -386,12 +384,11 @@ export const makeJobHandlers = (timings: JobTimings) =>
       b.schedule.push({
         id: `job.poll:${job.jobId}`,
         at: new Date(Date.now() + (target.kind === "query" ? timings.pollQueryMs : timings.pollMutationMs)),
-        type: "job.poll",
-        payload: { jobId: job.jobId, attempt: job.attempt, bulkOperationId, target }
+        ...encodeShopMessage({ type: "job.poll", payload: { jobId: job.jobId, attempt: job.attempt, bulkOperationId, target } })
       })
     }
 
-    const pollNow = (b: Builder, ctx: HandlerContext, job: Job, bulkOperationId: string, target: Target) =>
+    const pollNow = (b: Builder, ctx: JobContext, job: Job, bulkOperationId: string, target: Target) =>
       runStep(b, ctx, job, `poll:${bulkOperationId}`, "poll", steps.operationStatus(ctx.shop, bulkOperationId), (status) => ({
         kind: "status",
         jobId: job.jobId,
@@ -402,7 +399,7 @@ export const makeJobHandlers = (timings: JobTimings) =>
       }))
 
     /** Starts whatever the job needs next, from its state alone (used after start, retry, watchdog). */
-    const drive = (b: Builder, ctx: HandlerContext, job: Job): Effect.Effect<void, PersistenceError> =>
+    const drive = (b: Builder, ctx: JobContext, job: Job): Effect.Effect<void, PersistenceError> =>
       Effect.gen(function*() {
         if (job.status !== "RUNNING") return
         if (job.query === null) {
@@ -439,7 +436,7 @@ export const makeJobHandlers = (timings: JobTimings) =>
       })
 
     /** After any transition: a finished job leaves the queue and the next one starts. */
-    const afterTransition = (b: Builder, ctx: HandlerContext, jobId: string, state: JobState): Effect.Effect<void, PersistenceError> =>
+    const afterTransition = (b: Builder, ctx: JobContext, jobId: string, state: JobState): Effect.Effect<void, PersistenceError> =>
       Effect.gen(function*() {
         if (!state.exists) return
         if (state.status === "COMPLETED" || state.status === "FAILED") {
@@ -452,7 +449,7 @@ export const makeJobHandlers = (timings: JobTimings) =>
         }
       })
 
-    const startNext = (b: Builder, ctx: HandlerContext): Effect.Effect<void, PersistenceError> =>
+    const startNext = (b: Builder, ctx: JobContext): Effect.Effect<void, PersistenceError> =>
       Effect.gen(function*() {
         const q = yield* b.q()
         if (q.running !== null || q.waiting.length === 0) return
@@ -462,9 +459,9 @@ export const makeJobHandlers = (timings: JobTimings) =>
         yield* afterTransition(b, ctx, next, started.state)
       })
 
-    const onRequest = (ctx: HandlerContext) =>
+    const onRequest = (ctx: TypedHandlerContext<"job.request">) =>
       Effect.gen(function*() {
-        const p = ctx.message.payload as JobRequestPayload & { readonly undoOf?: { jobId: string; snapshotRef: string } | null }
+        const p = ctx.message.payload
         const b = builder(ctx)
         const existing = yield* b.job(p.jobId)
         if (existing.exists) return b.finish() // a repeat of a request already turned into a job
@@ -477,9 +474,9 @@ export const makeJobHandlers = (timings: JobTimings) =>
         return b.finish()
       })
 
-    const onUndo = (ctx: HandlerContext) =>
+    const onUndo = (ctx: TypedHandlerContext<"job.undo">) =>
       Effect.gen(function*() {
-        const p = ctx.message.payload as { jobId: string; undoJobId: string; requestedBy: string | null }
+        const p = ctx.message.payload
         const b = builder(ctx)
         const r = yield* b.apply(p.jobId, { type: "RequestUndo", jobId: p.jobId, undoJobId: p.undoJobId, requestedBy: p.requestedBy, at: now() })
         const undoEvent = r.events.find((e) => e.type === "job.undo_requested")
@@ -493,9 +490,9 @@ export const makeJobHandlers = (timings: JobTimings) =>
         return b.finish()
       })
 
-    const onProgress = (ctx: HandlerContext) =>
+    const onProgress = (ctx: TypedHandlerContext<"job.progress">) =>
       Effect.gen(function*() {
-        const p = ctx.message.payload as JobProgress
+        const p = ctx.message.payload
         const b = builder(ctx)
         const state = yield* b.job(p.jobId)
         if (!state.exists || state.status !== "RUNNING" || state.attempt !== p.attempt) return b.finish() // stale news
@@ -567,7 +564,11 @@ export const makeJobHandlers = (timings: JobTimings) =>
                 delayMs: timings.retryDelayMs ?? (e.retryAfterMs === null ? null : Math.round(e.retryAfterMs)), at
               })).state
               if (next.exists && next.status === "RUNNING" && next.lastRetry !== null) {
-                b.schedule.push({ id: `job.retry:${p.jobId}`, at: new Date(Date.now() + next.lastRetry.delayMs), type: "job.retry", payload: { jobId: p.jobId, attempt: next.attempt } })
+                b.schedule.push({
+                  id: `job.retry:${p.jobId}`,
+                  at: new Date(Date.now() + next.lastRetry.delayMs),
+                  ...encodeShopMessage({ type: "job.retry", payload: { jobId: p.jobId, attempt: next.attempt } })
+                })
                 return b.finish()
               }
             }
@@ -589,29 +590,49 @@ export const makeJobHandlers = (timings: JobTimings) =>
       }
     }
 
-    /** Timers: poll a bulk operation, retry after backoff, or re-drive a step that went quiet. */
-    const onTimer = (ctx: HandlerContext) =>
+    /**
+     * A timer of the job's current attempt (a stale one — the job moved on — does nothing):
+     * `act` with the running job's state.
+     */
+    const onTimer = (
+      ctx: JobContext,
+      timer: { readonly jobId: string; readonly attempt: number },
+      act: (b: Builder, state: Job) => Effect.Effect<void, PersistenceError>
+    ) =>
       Effect.gen(function*() {
-        const p = ctx.message.payload as { jobId: string; attempt: number; bulkOperationId?: string; target?: Target; updatedAt?: string }
         const b = builder(ctx)
-        const state = yield* b.job(p.jobId)
-        if (!state.exists || state.status !== "RUNNING" || state.attempt !== p.attempt) return b.finish()
-        if (ctx.message.type === "job.poll") pollNow(b, ctx, state, p.bulkOperationId!, p.target!)
-        else if (ctx.message.type === "job.retry") {
-          ctx.memory.set(`step:${p.jobId}`, undefined)
-          yield* drive(b, ctx, state)
-        } else if (state.updatedAt === p.updatedAt) {
-          yield* Effect.logWarning(`job ${p.jobId}: no progress for ${timings.watchdogMs} ms; re-driving its current step`)
-          ctx.memory.set(`step:${p.jobId}`, undefined) // its side effect may have died with a worker
-          yield* drive(b, ctx, state)
-        }
+        const state = yield* b.job(timer.jobId)
+        if (!state.exists || state.status !== "RUNNING" || state.attempt !== timer.attempt) return b.finish()
+        yield* act(b, state)
         return b.finish()
       })
 
+    /** Poll a bulk operation. */
+    const onPoll = (ctx: TypedHandlerContext<"job.poll">) =>
+      onTimer(ctx, ctx.message.payload, (b, state) =>
+        Effect.sync(() => pollNow(b, ctx, state, ctx.message.payload.bulkOperationId, ctx.message.payload.target)))
+
+    /** Retry after backoff. */
+    const onRetry = (ctx: TypedHandlerContext<"job.retry">) =>
+      onTimer(ctx, ctx.message.payload, (b, state) =>
+        Effect.suspend(() => {
+          ctx.memory.set(`step:${state.jobId}`, undefined)
+          return drive(b, ctx, state)
+        }))
+
+    /** Re-drive a step that went quiet (unless the job moved since the watchdog was set). */
+    const onWatchdog = (ctx: TypedHandlerContext<"job.watchdog">) =>
+      onTimer(ctx, ctx.message.payload, (b, state) =>
+        state.updatedAt !== ctx.message.payload.updatedAt ? Effect.void : Effect.gen(function*() {
+          yield* Effect.logWarning(`job ${state.jobId}: no progress for ${timings.watchdogMs} ms; re-driving its current step`)
+          ctx.memory.set(`step:${state.jobId}`, undefined) // its side effect may have died with a worker
+          yield* drive(b, ctx, state)
+        }))
+
     /** `bulk_operations/finish` (or any nudge): poll the running job's operation now. */
-    const onBulkFinished = (ctx: HandlerContext) =>
+    const onBulkFinished = (ctx: TypedHandlerContext<"shopify.bulk_operations_finish">) =>
       Effect.gen(function*() {
-        const p = ctx.message.payload as { admin_graphql_api_id?: string }
+        const p = ctx.message.payload
         const b = builder(ctx)
         const q = yield* b.q()
         if (q.running === null || p.admin_graphql_api_id === undefined) return b.finish()
@@ -624,14 +645,13 @@ export const makeJobHandlers = (timings: JobTimings) =>
         return b.finish()
       })
 
-    const handlers: ReadonlyArray<readonly [string, Handler]> = [
-      ["job.request", onRequest],
-      ["job.undo", onUndo],
-      ["job.progress", onProgress],
-      ["job.poll", onTimer],
-      ["job.retry", onTimer],
-      ["job.watchdog", onTimer],
-      ["shopify.bulk_operations_finish", onBulkFinished]
-    ]
-    return handlers
+    return {
+      "job.request": onRequest,
+      "job.undo": onUndo,
+      "job.progress": onProgress,
+      "job.poll": onPoll,
+      "job.retry": onRetry,
+      "job.watchdog": onWatchdog,
+      "shopify.bulk_operations_finish": onBulkFinished
+    } satisfies Partial<HandlerRegistry>
   })

@@ -8,7 +8,7 @@ import { defaultTimings, type JobTimings, makeJobHandlers } from "./JobProcess.t
 
 /** Shop handlers for job messages (requires EventStore, ShopLog, JobSteps). */
 export const handlersLayer = (timings: JobTimings) =>
-  Layer.effect(ShopHandlers, Effect.map(makeJobHandlers(timings), (handlers) => makeDispatcher(new Map(handlers))))
+  Layer.effect(ShopHandlers, Effect.map(makeJobHandlers(timings), (handlers) => makeDispatcher(handlers)))
 
 /** Timings from configuration (seed defaults: poll 5 s / 10 s, watchdog 2 min, retry 60 s then 120 s). */
 export const timingsFromConfig = Effect.gen(function*() {

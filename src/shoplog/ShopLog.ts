@@ -19,7 +19,10 @@ export interface ShopMessage {
   readonly shop: string
   /** Dedupe key: the same id is the same message (webhook event id, Flow run id, timer id…). */
   readonly messageId: string
+  /** A type of the catalog (`domain/messages/ShopMessages.ts`), or of a test's own handlers. */
   readonly type: string
+  /** The schema version of `payload` (absent: 1); older versions are upcast on read. */
+  readonly version?: number | undefined
   readonly payload: unknown
   readonly correlationId?: string | undefined
   /** When the message was first published (set by the publisher, kept on redelivery). */

@@ -15,28 +15,15 @@
  *
  * The message id is the delivery's dedupe key, so a re-delivery never reaches here twice.
  */
-import { Effect, Option, Schema } from "effect"
+import { Effect, Option } from "effect"
 import type { NewEvent } from "../../domain/events/Envelope.ts"
 import { isoInstant, normalizeWebhook, parseCustomerPrivacyRequest } from "../../domain/shopify/webhookRecords.ts"
 import { shopStreamId } from "../app/InstallHandlers.ts"
-import { type Append, type Decision, type Handler, type HandlerContext, PermanentFailure, TransientFailure } from "../actors/ShopHandlers.ts"
+import { type Append, type Decision, type HandlerRegistry, PermanentFailure, TransientFailure, type TypedHandlerContext } from "../actors/ShopHandlers.ts"
 import { EventSealing } from "../eventstore/EventSealing.ts"
 import { exportCustomerData, redactCustomer, redactShop } from "../privacy/Compliance.ts"
 import type { PrivacyStore } from "../privacy/PrivacyStore.ts"
 import { PiiVault, type Sealed, ShopTokens } from "../secrets/Secrets.ts"
-
-/** The `shopify.webhook` payload (and the older `shopify.webhook_received` message shape). */
-const Delivery = Schema.Struct({
-  topic: Schema.String,
-  event_id: Schema.optional(Schema.NullOr(Schema.String)),
-  webhook_id: Schema.optional(Schema.NullOr(Schema.String)),
-  api_version: Schema.optional(Schema.NullOr(Schema.String)),
-  triggered_at: Schema.optional(Schema.NullOr(Schema.String)),
-  triggeredAt: Schema.optional(Schema.NullOr(Schema.String)),
-  received_at: Schema.optional(Schema.NullOr(Schema.String)),
-  payload: Schema.Unknown
-})
-const decodeDelivery = Schema.decodeUnknownOption(Delivery)
 
 export const privacyStreamId = (shop: string): string => `privacy-${shop}`
 
@@ -54,12 +41,10 @@ export const makeWebhookHandlers = Effect.gen(function*() {
   // the compliance operations read these services from their context
   const services = Effect.provideContext(yield* Effect.context<PiiVault | ShopTokens | EventSealing | PrivacyStore>())
 
-  const handle = (ctx: HandlerContext): Effect.Effect<Decision, PermanentFailure | TransientFailure> =>
+  const handle = (ctx: TypedHandlerContext<"shopify.webhook">): Effect.Effect<Decision, PermanentFailure | TransientFailure> =>
     Effect.gen(function*() {
-      const delivery = decodeDelivery(ctx.message.payload)
-      if (Option.isNone(delivery)) return yield* new PermanentFailure({ reason: "not a Shopify webhook delivery" })
-      const d = delivery.value
-      const triggeredAt = d.triggered_at ?? d.triggeredAt ?? null
+      const d = ctx.message.payload
+      const triggeredAt = d.triggered_at ?? null
       const receivedAt = d.received_at ?? ctx.message.publishedAt ?? new Date().toISOString()
       const source = { topic: d.topic, event_id: d.event_id ?? null, api_version: d.api_version ?? null, triggered_at: triggeredAt }
       const occurredAt = new Date(isoInstant(triggeredAt) ?? isoInstant(receivedAt) ?? Date.now())
@@ -152,10 +137,7 @@ export const makeWebhookHandlers = Effect.gen(function*() {
       })
     )
 
-  const handlers: ReadonlyArray<readonly [string, Handler]> = [
-    ["shopify.webhook", handle],
-    // messages published before the `shopify.webhook` type existed
-    ["shopify.webhook_received", handle]
-  ]
-  return handlers
+  // (messages published as `shopify.webhook_received`, before this type existed, are upcast to
+  // it by the catalog)
+  return { "shopify.webhook": handle } satisfies Partial<HandlerRegistry>
 })

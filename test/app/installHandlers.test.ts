@@ -5,10 +5,11 @@
  */
 import { Effect, Exit } from "effect"
 import { describe, expect, it } from "vitest"
-import type { HandlerContext } from "../../src/actors/ShopHandlers.ts"
+import { type HandlerContext, makeDispatcher } from "../../src/actors/ShopHandlers.ts"
 import { installHandlers } from "../../src/app/InstallHandlers.ts"
 
-const handler = new Map(installHandlers).get("shopify.app_installed")!
+// through the dispatcher: the message is decoded (once) as the runtime hands it over
+const handler = makeDispatcher(installHandlers).handle
 
 const ctx = (payload: unknown): HandlerContext => ({
   shop: "a.myshopify.com",

@@ -83,7 +83,7 @@ beforeAll(async () => {
   adminBase = sim.url
   const core = coreLayer(layerPostgres(Redacted.make(freshPostgresUrl()), { maxConnections: 6 }), testKeyRing())
   const base = EmbeddedShopLog.layer({ partitions: 2 }).pipe(Layer.provideMerge(core))
-  const handlers = Layer.succeed(ShopHandlers, makeDispatcher(new Map(installHandlers)))
+  const handlers = Layer.succeed(ShopHandlers, makeDispatcher(installHandlers))
   runtime = ManagedRuntime.make(
     actorRuntimeLayer({ backoffBase: Duration.millis(10), backoffCap: Duration.millis(50) }).pipe(
       Layer.provide(handlers),

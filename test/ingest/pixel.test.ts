@@ -3,11 +3,13 @@
  * text/plain, size and shop checks, per-shop rate limiting on an injected clock, and the
  * recorded touchpoint with its personal data sealed (crypto-shreddable) on PostgreSQL 15.
  */
-import { Option } from "effect"
+import { Effect, Option } from "effect"
+import { SqlClient } from "effect/sql"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { RateLimiter } from "../../adapters/http/RateLimit.ts"
 import * as PgStorefrontOrigins from "../../adapters/postgres/PgStorefrontOrigins.ts"
 import { PiiVault, type Sealed } from "../../src/secrets/Secrets.ts"
+import { ShopLog } from "../../src/shoplog/ShopLog.ts"
 import { type IngestStack, startIngestStack } from "./support.ts"
 
 const SHOP = "pixel-test.myshopify.com"
@@ -149,6 +151,29 @@ describe("storefront pixel", () => {
     expect(mine).toHaveLength(1)
     expect(mine[0]!.data).toMatchObject({ event: "add_to_cart", subject: "shop", identifying: { subject: "shop" } })
     expect(recorded.some((e) => e.data["event_id"] === marker.event_id)).toBe(true)
+  })
+
+  it("a message in the log that does not decode (an older ingress's, say) is dead-lettered at once with the reason; its shop moves on", async () => {
+    const bad = { shop: SHOP, messageId: "pixel:undecodable", type: "pixel.touchpoint", payload: { ...touchpoint({}), event: "teleported" } }
+    const good = touchpoint({ customer_id: null })
+    const before = (await stack.events({ streamPrefix: `touchpoints-${SHOP}` })).length
+    await stack.run(ShopLog.use((log) => log.publish(bad)))
+    expect((await post(good, { origin: `https://${SHOP}` })).status).toBe(202)
+    await stack.awaitStreamCount(`deadletters-${SHOP}`, 1)
+    const dead = await stack.run(Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      return yield* sql<{ error: string; attempts: number; permanent: boolean }>`
+        SELECT error, attempts, permanent FROM dead_letters WHERE shop = ${SHOP} AND message_id = 'pixel:undecodable'`
+    }))
+    expect(dead).toHaveLength(1)
+    expect(dead[0]).toMatchObject({ attempts: 1, permanent: true })
+    expect(dead[0]!.error).toMatch(/pixel\.touchpoint payload does not fit its schema/)
+    expect(dead[0]!.error).toMatch(/event/)
+    // the shop moved on: the good touchpoint, published after, is recorded; the bad one never is
+    await stack.awaitStreamCount(`touchpoints-${SHOP}`, before + 1)
+    const recorded = await stack.events({ streamPrefix: `touchpoints-${SHOP}` })
+    expect(recorded.some((e) => e.data["event_id"] === good.event_id)).toBe(true)
+    expect(recorded.some((e) => e.data["event_id"] === bad.payload.event_id)).toBe(false)
   })
 
   it("5 KB is 413, another content type 415, broken JSON 400, an invalid touchpoint 400 with its paths; nothing published", async () => {

@@ -46,7 +46,7 @@ export const startIngestStack = async (options?: {
     ? JetStreamShopLog.layer({ servers: inject("natsUrl"), streamName: unique.toUpperCase(), subjectPrefix: unique, partitions: 4 })
     : EmbeddedShopLog.layer({ partitions: 4 })
   const log = chosen.pipe(Layer.provideMerge(core))
-  const handlers = Layer.effect(ShopHandlers, Effect.map(makeIngestHandlers, (list) => makeDispatcher(new Map(list))))
+  const handlers = Layer.effect(ShopHandlers, Effect.map(makeIngestHandlers, (list) => makeDispatcher(list)))
   const runtimeLayer = actorRuntimeLayer({ backoffBase: Duration.millis(10), backoffCap: Duration.millis(50) }).pipe(
     Layer.provide(handlers),
     Layer.provideMerge(PgApiKeys.layer()),

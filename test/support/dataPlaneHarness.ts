@@ -54,7 +54,7 @@ export const startDataPlane = async (options: DataPlaneOptions = {}) => {
     })
     : EmbeddedShopLog.layer({ partitions: 4 })
   const base = chosen.pipe(Layer.provideMerge(core))
-  const handlers = Layer.effect(ShopHandlers, Effect.map(makeWebhookHandlers, (h) => makeDispatcher(new Map(h)))).pipe(
+  const handlers = Layer.effect(ShopHandlers, Effect.map(makeWebhookHandlers, (h) => makeDispatcher(h))).pipe(
     Layer.provide(PgPrivacyStore.layer)
   )
   const runtimeLayer = Layer.merge(

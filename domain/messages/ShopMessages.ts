@@ -1,0 +1,263 @@
+/**
+ * Every message a shop actor handles, as one `effect/Schema` union tagged by `type`. A message
+ * on the wire (the shop log, a timer row) is `{ type, version?, payload }` inside its envelope
+ * (`shop`, `messageId`, …); publishers encode through this catalog and the actor decodes once
+ * (`decodeShopMessage`) before any handler sees it, so handlers get typed values.
+ *
+ * Messages sit in durable logs across deploys: each type has a current schema `version`
+ * (absent on the wire means 1), and what an older version or an older type name looked like is
+ * turned into the current shape on read (`UPCASTS`) — never the other way round. Frozen v1
+ * fixtures of every type (`test/domain/fixtures/messages/`) must keep decoding.
+ *
+ * Adding a message: its payload schema here, a member of `ShopMessageBody`, its version in
+ * `MESSAGE_VERSIONS`, a v1 fixture, and its handler in the registry (`src/actors/AppHandlers.ts`,
+ * which fails to type-check until every type has one).
+ */
+import { Result, Schema, SchemaIssue } from "effect"
+import { ExternalEvent } from "../ingest/ExternalEvents.ts"
+import { Touchpoint } from "../ingest/Touchpoint.ts"
+import { JobFailureCode, JobParameters, RetryReason, UndoOf } from "../jobs/index.ts"
+
+// --- Shopify ------------------------------------------------------------------------------
+
+/** A Shopify webhook delivery as the ingress accepted it (headers + the parsed body). */
+export const WebhookDelivery = Schema.Struct({
+  topic: Schema.String,
+  event_id: Schema.optional(Schema.NullOr(Schema.String)),
+  webhook_id: Schema.optional(Schema.NullOr(Schema.String)),
+  api_version: Schema.optional(Schema.NullOr(Schema.String)),
+  triggered_at: Schema.optional(Schema.NullOr(Schema.String)),
+  received_at: Schema.optional(Schema.NullOr(Schema.String)),
+  payload: Schema.Unknown
+})
+export type WebhookDelivery = typeof WebhookDelivery.Type
+
+/** Shopify's `bulk_operations/finish` body: which operation ended (the job polls it for the rest). */
+export const BulkOperationsFinish = Schema.Struct({
+  admin_graphql_api_id: Schema.optional(Schema.String),
+  status: Schema.optional(Schema.NullOr(Schema.String)),
+  error_code: Schema.optional(Schema.NullOr(Schema.String)),
+  type: Schema.optional(Schema.NullOr(Schema.String)),
+  created_at: Schema.optional(Schema.NullOr(Schema.String)),
+  completed_at: Schema.optional(Schema.NullOr(Schema.String))
+})
+export type BulkOperationsFinish = typeof BulkOperationsFinish.Type
+
+/** An install completed (the token is already stored; the message never carries it). */
+export const AppInstalled = Schema.Struct({
+  scopes: Schema.String,
+  method: Schema.Literals(["oauth", "token_exchange"]),
+  installedAt: Schema.String
+})
+export type AppInstalled = typeof AppInstalled.Type
+
+// --- data plane -----------------------------------------------------------------------------
+
+/** One event of the public ingest API, with the API key that sent it. */
+export const ExternalEventMessage = Schema.Struct({
+  key_id: Schema.String,
+  event: ExternalEvent
+})
+export type ExternalEventMessage = typeof ExternalEventMessage.Type
+
+// --- Flowmend jobs --------------------------------------------------------------------------
+
+/** A validated job request (Flow action, admin, API, CLI, or the undo of a job). */
+export const JobRequest = Schema.Struct({
+  jobId: Schema.String,
+  input: JobParameters,
+  inputHash: Schema.String,
+  actionRunId: Schema.NullOr(Schema.String),
+  source: Schema.Literals(["flow", "api", "admin", "cli", "undo"]),
+  requestedBy: Schema.NullOr(Schema.String),
+  at: Schema.String,
+  undoOf: Schema.optional(Schema.NullOr(UndoOf))
+})
+export type JobRequest = typeof JobRequest.Type
+
+/** A request to undo a finished job. */
+export const JobUndo = Schema.Struct({
+  jobId: Schema.String,
+  undoJobId: Schema.String,
+  requestedBy: Schema.NullOr(Schema.String)
+})
+export type JobUndo = typeof JobUndo.Type
+
+/** Which bulk operation of a job a poll is about. */
+export const JobTarget = Schema.Union([
+  Schema.Struct({ kind: Schema.Literal("query") }),
+  Schema.Struct({ kind: Schema.Literal("chunk"), chunkIndex: Schema.Int })
+])
+export type JobTarget = typeof JobTarget.Type
+
+/** A Shopify bulk operation's status, as a step read it. */
+export const OperationStatus = Schema.Struct({
+  status: Schema.Literals(["CREATED", "RUNNING", "COMPLETED", "FAILED", "CANCELING", "CANCELED", "EXPIRED"]),
+  errorCode: Schema.NullOr(Schema.String),
+  url: Schema.NullOr(Schema.String),
+  partialDataUrl: Schema.NullOr(Schema.String),
+  objectCount: Schema.Number
+})
+export type OperationStatus = typeof OperationStatus.Type
+
+/** How a step failed: worth a retry, or not (the step errors of `src/jobs/JobSteps.ts`, as data). */
+export const StepFailure = Schema.Union([
+  Schema.Struct({
+    _tag: Schema.Literal("StepTransient"),
+    reason: RetryReason,
+    message: Schema.String,
+    retryAfterMs: Schema.NullOr(Schema.Number)
+  }),
+  Schema.Struct({
+    _tag: Schema.Literal("StepPermanent"),
+    code: JobFailureCode,
+    message: Schema.String
+  })
+])
+export type StepFailure = typeof StepFailure.Type
+
+const progress = <K extends string, F extends Schema.Struct.Fields>(kind: K, fields: F) =>
+  Schema.Struct({ kind: Schema.Literal(kind), jobId: Schema.String, attempt: Schema.Int, ...fields })
+
+/** What a job's side effect reports back to its actor. */
+export const JobProgress = Schema.Union([
+  progress("query_submitted", { bulkOperationId: Schema.String }),
+  progress("status", { bulkOperationId: Schema.String, target: JobTarget, status: OperationStatus }),
+  progress("snapshot_stored", {
+    matched: Schema.Int,
+    truncated: Schema.Boolean,
+    snapshotRef: Schema.String,
+    bulkOperationId: Schema.NullOr(Schema.String)
+  }),
+  progress("chunk_uploaded", { chunkIndex: Schema.Int, stagedUploadPath: Schema.String, lines: Schema.Int, bytes: Schema.Int }),
+  progress("chunk_submitted", { chunkIndex: Schema.Int, bulkOperationId: Schema.String }),
+  progress("chunk_read", {
+    chunkIndex: Schema.Int,
+    bulkOperationId: Schema.String,
+    updated: Schema.Int,
+    failed: Schema.Int,
+    errorLines: Schema.Array(Schema.String)
+  }),
+  progress("step_failed", { error: StepFailure })
+])
+export type JobProgress = typeof JobProgress.Type
+
+/** A job's durable timers: poll its bulk operation, retry after backoff, or the watchdog. */
+export const JobPoll = Schema.Struct({ jobId: Schema.String, attempt: Schema.Int, bulkOperationId: Schema.String, target: JobTarget })
+export type JobPoll = typeof JobPoll.Type
+export const JobRetry = Schema.Struct({ jobId: Schema.String, attempt: Schema.Int })
+export type JobRetry = typeof JobRetry.Type
+export const JobWatchdog = Schema.Struct({ jobId: Schema.String, attempt: Schema.Int, updatedAt: Schema.String })
+export type JobWatchdog = typeof JobWatchdog.Type
+
+// --- the catalog ----------------------------------------------------------------------------
+
+const message = <T extends string, P extends Schema.Top>(type: T, payload: P) =>
+  Schema.Struct({ type: Schema.Literal(type), payload })
+
+/** Every shop message: `type` + typed `payload`. */
+export const ShopMessageBody = Schema.Union([
+  message("shopify.webhook", WebhookDelivery),
+  message("shopify.bulk_operations_finish", BulkOperationsFinish),
+  message("shopify.app_installed", AppInstalled),
+  message("ingest.external_event", ExternalEventMessage),
+  message("pixel.touchpoint", Touchpoint),
+  message("job.request", JobRequest),
+  message("job.undo", JobUndo),
+  message("job.progress", JobProgress),
+  message("job.poll", JobPoll),
+  message("job.retry", JobRetry),
+  message("job.watchdog", JobWatchdog)
+])
+export type ShopMessageBody = typeof ShopMessageBody.Type
+export type ShopMessageType = ShopMessageBody["type"]
+/** The body of messages of type `T`. */
+export type BodyOf<T extends ShopMessageType> = Extract<ShopMessageBody, { readonly type: T }>
+/** The wire (JSON) form of a body: what publishers hand the log. */
+export type EncodedBody = typeof ShopMessageBody.Encoded
+
+/** The current schema version of each message type (bump it with an upcast below). */
+export const MESSAGE_VERSIONS: { readonly [T in ShopMessageType]: number } = {
+  "shopify.webhook": 1,
+  "shopify.bulk_operations_finish": 1,
+  "shopify.app_installed": 1,
+  "ingest.external_event": 1,
+  "pixel.touchpoint": 1,
+  "job.request": 1,
+  "job.undo": 1,
+  "job.progress": 1,
+  "job.poll": 1,
+  "job.retry": 1,
+  "job.watchdog": 1
+}
+
+export const SHOP_MESSAGE_TYPES = Object.keys(MESSAGE_VERSIONS) as ReadonlyArray<ShopMessageType>
+
+/** A message as read from the wire, before decoding. */
+export interface WireBody {
+  readonly type: string
+  readonly version?: number | undefined
+  readonly payload: unknown
+}
+
+/**
+ * Older shapes, turned into the current one on read: by older type name, and per type from
+ * each version to the next. Pure functions of the stored JSON.
+ */
+const UPCASTS: {
+  readonly renamed: Readonly<Record<string, (payload: unknown) => { readonly type: ShopMessageType; readonly payload: unknown }>>
+  readonly versions: { readonly [T in ShopMessageType]?: Readonly<Record<number, (payload: unknown) => unknown>> }
+} = {
+  renamed: {
+    // The first ingress published raw deliveries as `shopify.webhook_received`, with the
+    // trigger time as `triggeredAt` when it was read from the body rather than the header.
+    "shopify.webhook_received": (payload) => {
+      if (typeof payload !== "object" || payload === null) return { type: "shopify.webhook", payload }
+      const { triggeredAt, ...rest } = payload as Record<string, unknown>
+      return { type: "shopify.webhook", payload: { ...rest, triggered_at: rest["triggered_at"] ?? triggeredAt ?? null } }
+    }
+  },
+  versions: {}
+}
+
+/** Why a message does not decode (dead-lettered at once, with this text). */
+export interface UndecodableMessage {
+  readonly type: string
+  readonly reason: string
+}
+
+const decodeBody = Schema.decodeUnknownResult(ShopMessageBody)
+const isKnown = (type: string): type is ShopMessageType => Object.hasOwn(MESSAGE_VERSIONS, type)
+
+/**
+ * The typed body of a wire message: older names and versions upcast first; an unknown type, a
+ * version from the future or a payload that does not fit is an `UndecodableMessage`.
+ */
+export const decodeShopMessage = (wire: WireBody): Result.Result<ShopMessageBody, UndecodableMessage> => {
+  const renamed = UPCASTS.renamed[wire.type]
+  const { type, payload: renamedPayload } = renamed !== undefined ? renamed(wire.payload) : { type: wire.type, payload: wire.payload }
+  if (!isKnown(type)) return Result.fail({ type: wire.type, reason: `unknown message type ${JSON.stringify(wire.type)}` })
+  const current = MESSAGE_VERSIONS[type]
+  let version = wire.version ?? 1
+  if (!Number.isInteger(version) || version < 1 || version > current) {
+    return Result.fail({ type, reason: `${type} version ${String(wire.version)} is not one this deploy reads (1–${current})` })
+  }
+  let payload = renamedPayload
+  for (; version < current; version++) {
+    const step = UPCASTS.versions[type]?.[version]
+    if (step === undefined) return Result.fail({ type, reason: `no upcast for ${type} from version ${version}` })
+    payload = step(payload)
+  }
+  const decoded = decodeBody({ type, payload })
+  return Result.isSuccess(decoded)
+    ? Result.succeed(decoded.success)
+    : Result.fail({ type, reason: `${type} payload does not fit its schema: ${SchemaIssue.makeFormatterDefault()(decoded.failure.issue)}` })
+}
+
+const encodeBody = Schema.encodeSync(ShopMessageBody)
+
+/** The wire form of a body (what the log stores), stamped with its type's current version. */
+export const encodeShopMessage = (body: ShopMessageBody): WireBody & { readonly version: number } => {
+  const encoded = encodeBody(body)
+  return { type: encoded.type, version: MESSAGE_VERSIONS[body.type], payload: encoded.payload }
+}
