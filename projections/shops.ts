@@ -5,9 +5,8 @@
  * late) and `shop.redacted`.
  */
 import { Effect } from "effect"
+import { decodeLifecycleEvent } from "../domain/shop/ShopLifecycle.ts"
 import type { Projection } from "../src/projections/Projection.ts"
-
-type Data = Readonly<Record<string, unknown>>
 
 export const shopsProjection: Projection = {
   name: "shops",
@@ -30,13 +29,14 @@ export const shopsProjection: Projection = {
   apply: (events, { sql, table }) =>
     Effect.forEach(events, (e) => {
       const t = sql.unsafe(table("shops"))
-      const d = (typeof e.data === "object" && e.data !== null ? e.data : {}) as Data
       const at = e.occurredAt.toISOString()
+      // decoded with the lifecycle's schemas; a redacted event (data null) still moves the status
+      const event = decodeLifecycleEvent(e.type, e.data, e.occurredAt)
       switch (e.type) {
         case "shop.installed":
           return sql`
             INSERT INTO ${t} (shop, status, scopes, installed_at, updated_at)
-            VALUES (${e.shop}, 'installed', ${typeof d["scopes"] === "string" ? d["scopes"] : null}, ${at}, ${at})
+            VALUES (${e.shop}, 'installed', ${event?.type === "shop.installed" ? event.data.scopes : null}, ${at}, ${at})
             ON CONFLICT (shop) DO UPDATE SET status = 'installed', scopes = EXCLUDED.scopes,
               installed_at = EXCLUDED.installed_at, updated_at = EXCLUDED.updated_at`.pipe(Effect.asVoid)
         case "shop.uninstalled":

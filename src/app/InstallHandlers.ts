@@ -5,46 +5,22 @@
  * `shop.installed { scopes, method, installedAt }`. The event never carries the token: the
  * message does not have it, and only these three fields are copied.
  *
- * (`app/uninstalled` → `shop.uninstalled` lives with the webhook handlers, on the same stream.)
+ * The rules are the lifecycle decider's (`domain/shop/ShopLifecycle.ts`); `app/uninstalled` →
+ * `shop.uninstalled` is handled with the webhooks, on the same stream.
  */
-import { Effect } from "effect"
+import { Effect, Result } from "effect"
+import { decideInstall } from "../../domain/shop/ShopLifecycle.ts"
 import { type HandlerRegistry, PermanentFailure } from "../actors/ShopHandlers.ts"
-
-export const APP_INSTALLED_MESSAGE = "shopify.app_installed"
-export const SHOP_INSTALLED_EVENT = "shop.installed"
 
 /** The stream of a shop's lifecycle (installs, uninstalls). */
 export const shopStreamId = (shop: string): string => `shop-${shop}`
 
-/** Data of a `shop.installed` event. */
-export interface ShopInstalled {
-  readonly scopes: string
-  readonly method: "oauth" | "token_exchange"
-  readonly installedAt: string
-}
-
 export const installHandlers = {
   "shopify.app_installed": (ctx) =>
     Effect.gen(function*() {
-      const installed = ctx.message.payload
-      const installedAt = new Date(installed.installedAt)
-      if (Number.isNaN(installedAt.getTime())) {
-        return yield* new PermanentFailure({ reason: `${APP_INSTALLED_MESSAGE} has an invalid installedAt` })
-      }
-      // Copy field by field: whatever else a payload carries never reaches the event.
-      const data: ShopInstalled = {
-        scopes: installed.scopes,
-        method: installed.method,
-        installedAt: installed.installedAt
-      }
-      return {
-        appends: [{
-          streamId: shopStreamId(ctx.shop),
-          expected: "any" as const,
-          // occurredAt is the install itself, not when the actor got to it: a delayed
-          // app/uninstalled is compared against it.
-          events: [{ type: SHOP_INSTALLED_EVENT, data, occurredAt: installedAt }]
-        }]
-      }
+      const decided = decideInstall(ctx.message.payload)
+      if (Result.isFailure(decided)) return yield* new PermanentFailure({ reason: decided.failure.reason })
+      const event = decided.success
+      return { appends: [{ streamId: shopStreamId(ctx.shop), expected: "any" as const, events: [event] }] }
     })
 } satisfies Partial<HandlerRegistry>

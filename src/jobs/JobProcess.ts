@@ -21,7 +21,7 @@
  * updated, after the commit of the message that decided it: a redelivered message is a
  * duplicate, has no after-commit, and so never counts a job twice.
  */
-import { Duration, Effect, Metric, Result, Stream } from "effect"
+import { Duration, Effect, Metric, Result } from "effect"
 import { uuidV7Unsafe } from "effect/crypto/SecureRandom"
 import {
   decide,
@@ -39,9 +39,11 @@ import { createHash } from "node:crypto"
 import type { NewEvent } from "../../domain/events/Envelope.ts"
 import { EventStore, type PersistenceError } from "../eventstore/EventStore.ts"
 import { ShopLog } from "../shoplog/ShopLog.ts"
+import { enqueue, finish as finishQueued, type JobQueue, type JobQueueEvent, evolveQueue, startNext as startNextQueued } from "../../domain/jobs/JobQueue.ts"
 import { encodeShopMessage, type JobProgress, type JobTarget } from "../../domain/messages/ShopMessages.ts"
 import type { Append, Decision, HandlerContext, HandlerRegistry, ScheduledMessage, TypedHandlerContext } from "../actors/ShopHandlers.ts"
 import { JobSteps, type StepError } from "./JobSteps.ts"
+import { jobQueueFold } from "./JobQueueFold.ts"
 import { jobStateFold } from "./JobStateFold.ts"
 import { jobDuration, jobQueueDepth, jobSizeBucket, jobsFinished } from "../server/Metrics.ts"
 
@@ -62,9 +64,8 @@ type Target = JobTarget
 /** What the job's helpers need of a handler's context (not the message). */
 type JobContext = Omit<HandlerContext, "message">
 
-interface QueueState {
-  readonly running: string | null
-  readonly waiting: ReadonlyArray<string>
+interface LoadedQueue {
+  readonly queue: JobQueue
   readonly version: number
 }
 
@@ -202,21 +203,8 @@ const observeCommitted = (shop: string, event: JobEvent, after: JobState): Effec
 }
 
 /** Waiting + running jobs of the shop, as the `sumeru_job_queue_depth{shop}` gauge. */
-const setQueueDepth = (shop: string, q: QueueState) =>
+const setQueueDepth = (shop: string, q: JobQueue) =>
   Metric.update(Metric.withAttributes(jobQueueDepth, { shop }), q.waiting.length + (q.running === null ? 0 : 1))
-
-const foldQueue = (q: QueueState, type: string, jobId: string): QueueState => {
-  switch (type) {
-    case "jobqueue.enqueued":
-      return { ...q, waiting: [...q.waiting, jobId] }
-    case "jobqueue.started":
-      return { ...q, running: jobId, waiting: q.waiting.filter((j) => j !== jobId) }
-    case "jobqueue.finished":
-      return { ...q, running: q.running === jobId ? null : q.running, waiting: q.waiting.filter((j) => j !== jobId) }
-    default:
-      return q
-  }
-}
 
 export const makeJobHandlers = (timings: JobTimings) =>
   Effect.gen(function*() {
@@ -236,23 +224,20 @@ export const makeJobHandlers = (timings: JobTimings) =>
 
     const loadQueue = (ctx: JobContext) =>
       Effect.gen(function*() {
-        const cached = ctx.memory.get<QueueState>("jobqueue")
+        const cached = ctx.memory.get<LoadedQueue>("jobqueue")
         if (cached !== undefined) return cached
-        let q: QueueState = { running: null, waiting: [], version: 0 }
-        yield* Stream.runForEach(store.readStream(queueStream(ctx.shop)), (e) =>
-          Effect.sync(() => {
-            q = { ...foldQueue(q, e.type, (e.data as { jobId: string }).jobId), version: e.streamVersion }
-          }))
-        ctx.memory.set("jobqueue", q)
-        yield* setQueueDepth(ctx.shop, q) // the committed queue (e.g. after this process took the shop over)
-        return q
+        const { state: queue, version } = yield* store.loadFold(queueStream(ctx.shop), jobQueueFold)
+        const loaded: LoadedQueue = { queue, version }
+        ctx.memory.set("jobqueue", loaded)
+        yield* setQueueDepth(ctx.shop, queue) // the committed queue (e.g. after this process took the shop over)
+        return loaded
       })
 
     /** Accumulates one message's decision across the job and queue streams. */
     const builder = (ctx: JobContext) => {
       const jobs = new Map<string, { loaded: Loaded; events: Array<JobEvent> }>()
-      let queue: QueueState | undefined
-      const queueEvents: Array<{ type: string; jobId: string }> = []
+      let queue: LoadedQueue | undefined
+      const queueEvents: Array<JobQueueEvent> = []
       const schedule: Array<ScheduledMessage> = []
       const cancel: Array<string> = []
       const effects: Array<Effect.Effect<void>> = []
@@ -281,7 +266,7 @@ export const makeJobHandlers = (timings: JobTimings) =>
       const q = () =>
         Effect.gen(function*() {
           if (queue === undefined) queue = yield* loadQueue(ctx)
-          return queueEvents.reduce((s, e) => foldQueue(s, e.type, e.jobId), queue)
+          return queueEvents.reduce(evolveQueue, queue.queue)
         })
       const finish = (): Decision => {
         const appends: Array<Append> = []
@@ -304,8 +289,8 @@ export const makeJobHandlers = (timings: JobTimings) =>
             expected: queue.version === 0 ? "no_stream" : queue.version,
             events: queueEvents.map((e) => ({ type: e.type, data: e }))
           })
-          const folded = queueEvents.reduce((s, e) => foldQueue(s, e.type, e.jobId), queue)
-          ctx.memory.set("jobqueue", { ...folded, version: queue.version + queueEvents.length })
+          const folded = queueEvents.reduce(evolveQueue, queue.queue)
+          ctx.memory.set("jobqueue", { queue: folded, version: queue.version + queueEvents.length } satisfies LoadedQueue)
           observed.push(setQueueDepth(ctx.shop, folded))
         }
         const after = [...observed, ...effects]
@@ -440,8 +425,7 @@ export const makeJobHandlers = (timings: JobTimings) =>
       Effect.gen(function*() {
         if (!state.exists) return
         if (state.status === "COMPLETED" || state.status === "FAILED") {
-          const q = yield* b.q()
-          if (q.running === jobId || q.waiting.includes(jobId)) b.queueEvents.push({ type: "jobqueue.finished", jobId })
+          b.queueEvents.push(...finishQueued(yield* b.q(), jobId))
           b.cancel.push(`job.watchdog:${jobId}`, `job.poll:${jobId}`, `job.retry:${jobId}`)
           yield* startNext(b, ctx)
         } else if (state.status === "RUNNING") {
@@ -451,11 +435,11 @@ export const makeJobHandlers = (timings: JobTimings) =>
 
     const startNext = (b: Builder, ctx: JobContext): Effect.Effect<void, PersistenceError> =>
       Effect.gen(function*() {
-        const q = yield* b.q()
-        if (q.running !== null || q.waiting.length === 0) return
-        const next = q.waiting[0]!
+        const [start] = startNextQueued(yield* b.q())
+        if (start === undefined) return
+        const next = start.jobId
         const started = yield* b.apply(next, { type: "StartJob", jobId: next, at: now() })
-        b.queueEvents.push({ type: "jobqueue.started", jobId: next })
+        b.queueEvents.push(start)
         yield* afterTransition(b, ctx, next, started.state)
       })
 
@@ -469,7 +453,7 @@ export const makeJobHandlers = (timings: JobTimings) =>
           type: "RequestJob", jobId: p.jobId, shop: ctx.shop, input: p.input, inputHash: p.inputHash, actionRunId: p.actionRunId,
           source: p.source, requestedBy: p.requestedBy, undoOf: p.undoOf ?? null, at: p.at
         })
-        if (r.events.length > 0) b.queueEvents.push({ type: "jobqueue.enqueued", jobId: p.jobId })
+        if (r.events.length > 0) b.queueEvents.push(...enqueue(yield* b.q(), p.jobId))
         yield* startNext(b, ctx)
         return b.finish()
       })
@@ -484,7 +468,7 @@ export const makeJobHandlers = (timings: JobTimings) =>
           const hash = createHash("sha256").update(canonicalUndoInput(ctx.shop, p.jobId)).digest("hex")
           const request = undoJobRequest(r.state, undoEvent, hash)
           const created = yield* b.apply(request.jobId, request)
-          if (created.events.length > 0) b.queueEvents.push({ type: "jobqueue.enqueued", jobId: request.jobId })
+          if (created.events.length > 0) b.queueEvents.push(...enqueue(yield* b.q(), request.jobId))
           yield* startNext(b, ctx)
         }
         return b.finish()

@@ -18,9 +18,12 @@
 import { Effect, Option } from "effect"
 import type { NewEvent } from "../../domain/events/Envelope.ts"
 import { isoInstant, normalizeWebhook, parseCustomerPrivacyRequest } from "../../domain/shopify/webhookRecords.ts"
+import { decideLifecycle, type ShopLifecycleEvent } from "../../domain/shop/ShopLifecycle.ts"
 import { shopStreamId } from "../app/InstallHandlers.ts"
+import { shopLifecycleFold } from "../app/ShopLifecycleFold.ts"
 import { type Append, type Decision, type HandlerRegistry, PermanentFailure, TransientFailure, type TypedHandlerContext } from "../actors/ShopHandlers.ts"
 import { EventSealing } from "../eventstore/EventSealing.ts"
+import { EventStore } from "../eventstore/EventStore.ts"
 import { exportCustomerData, redactCustomer, redactShop } from "../privacy/Compliance.ts"
 import type { PrivacyStore } from "../privacy/PrivacyStore.ts"
 import { PiiVault, type Sealed, ShopTokens } from "../secrets/Secrets.ts"
@@ -28,6 +31,11 @@ import { PiiVault, type Sealed, ShopTokens } from "../secrets/Secrets.ts"
 export const privacyStreamId = (shop: string): string => `privacy-${shop}`
 
 const one = (streamId: string, event: NewEvent): Decision => ({ appends: [{ streamId, expected: "any", events: [event] }] })
+
+/** The lifecycle decider's events on the shop's stream. */
+const lifecycleAppend = (shop: string, events: ReadonlyArray<ShopLifecycleEvent>): Decision => ({
+  appends: [{ streamId: shopStreamId(shop), expected: "any", events: events.map((e) => ({ type: e.type, data: e.data, occurredAt: e.occurredAt })) }]
+})
 
 const secretsFailure = (e: { readonly _tag: string; readonly message: string }) =>
   e._tag === "DecryptionFailed"
@@ -38,6 +46,7 @@ const secretsFailure = (e: { readonly _tag: string; readonly message: string }) 
 export const makeWebhookHandlers = Effect.gen(function*() {
   const vault = yield* PiiVault
   const tokens = yield* ShopTokens
+  const store = yield* EventStore
   // the compliance operations read these services from their context
   const services = Effect.provideContext(yield* Effect.context<PiiVault | ShopTokens | EventSealing | PrivacyStore>())
 
@@ -60,15 +69,18 @@ export const makeWebhookHandlers = Effect.gen(function*() {
 
       switch (d.topic) {
         case "app/uninstalled": {
+          // A re-install after this uninstall fired owns the current token: the lifecycle
+          // decider says whether this uninstall is stale (domain/shop/ShopLifecycle.ts).
           const current = yield* tokens.get(shop)
-          // A re-install after this uninstall fired owns the current token: keep it.
-          const stale = Option.isSome(current) && current.value.installedAt.getTime() > occurredAt.getTime()
-          if (!stale) yield* tokens.discard(shop)
-          return one(shopStreamId(shop), {
-            type: "shop.uninstalled",
+          const { state } = yield* store.loadFold(shopStreamId(shop), shopLifecycleFold)
+          const decision = decideLifecycle({
+            type: "RecordUninstall",
+            source,
             occurredAt,
-            data: { ...source, token_discarded: !stale, stale }
-          })
+            tokenInstalledAt: Option.isSome(current) ? current.value.installedAt : null
+          }, state)
+          if (decision.discardToken) yield* tokens.discard(shop)
+          return lifecycleAppend(shop, decision.events)
         }
         case "customers/data_request": {
           const request = parseCustomerPrivacyRequest(d.payload)
@@ -101,7 +113,8 @@ export const makeWebhookHandlers = Effect.gen(function*() {
         }
         case "shop/redact": {
           yield* services(redactShop(shop))
-          return one(shopStreamId(shop), { type: "shop.redacted", occurredAt, data: source })
+          const { state } = yield* store.loadFold(shopStreamId(shop), shopLifecycleFold)
+          return lifecycleAppend(shop, decideLifecycle({ type: "RecordRedact", source, occurredAt }, state).events)
         }
       }
 

@@ -1,0 +1,158 @@
+/**
+ * A shop's lifecycle with the app, as a decider over its `shop-<shop>` stream: installs
+ * (OAuth or token exchange), uninstalls (`app/uninstalled`) and the shop's redaction
+ * (`shop/redact`, 48 hours after an uninstall).
+ *
+ * The rule that matters: Shopify delivers webhooks late and out of order, so an uninstall can
+ * arrive after the merchant has installed again. An uninstall that fired before the latest
+ * install is *stale*: it is recorded (the history keeps it) but must not discard the new
+ * install's token. The latest install is the later of what the stream says and what the token
+ * store says (the token is stored before the install's message is handled, so the store may
+ * know a re-install the stream does not have yet).
+ */
+import { Result, Schema } from "effect"
+
+// --- events -------------------------------------------------------------------------------
+
+export const InstallMethod = Schema.Literals(["oauth", "token_exchange"])
+export type InstallMethod = typeof InstallMethod.Type
+
+/** `shop.installed`: never the token, only what it allows and how it was obtained. */
+export const ShopInstalled = Schema.Struct({
+  scopes: Schema.String,
+  method: InstallMethod,
+  installedAt: Schema.String
+})
+export type ShopInstalled = typeof ShopInstalled.Type
+
+/** Where a lifecycle webhook came from (its delivery's identity and trigger time). */
+export const WebhookSource = Schema.Struct({
+  topic: Schema.String,
+  event_id: Schema.NullOr(Schema.String),
+  api_version: Schema.NullOr(Schema.String),
+  triggered_at: Schema.NullOr(Schema.String)
+})
+export type WebhookSource = typeof WebhookSource.Type
+
+/** `shop.uninstalled`: whether the token was discarded, or kept because the uninstall was stale. */
+export const ShopUninstalled = Schema.Struct({
+  ...WebhookSource.fields,
+  token_discarded: Schema.Boolean,
+  stale: Schema.Boolean
+})
+export type ShopUninstalled = typeof ShopUninstalled.Type
+
+/** `shop.redacted`: the shop's data was erased (its keys shredded, its side tables emptied). */
+export const ShopRedacted = WebhookSource
+export type ShopRedacted = typeof ShopRedacted.Type
+
+export const SHOP_LIFECYCLE_EVENTS = {
+  "shop.installed": ShopInstalled,
+  "shop.uninstalled": ShopUninstalled,
+  "shop.redacted": ShopRedacted
+} as const
+
+export type ShopLifecycleEvent =
+  | { readonly type: "shop.installed"; readonly data: ShopInstalled; readonly occurredAt: Date }
+  | { readonly type: "shop.uninstalled"; readonly data: ShopUninstalled; readonly occurredAt: Date }
+  | { readonly type: "shop.redacted"; readonly data: ShopRedacted; readonly occurredAt: Date }
+
+const StoredLifecycleEvent = Schema.Union([
+  Schema.Struct({ type: Schema.Literal("shop.installed"), data: ShopInstalled }),
+  Schema.Struct({ type: Schema.Literal("shop.uninstalled"), data: ShopUninstalled }),
+  Schema.Struct({ type: Schema.Literal("shop.redacted"), data: ShopRedacted })
+])
+const decodeStored = Schema.decodeUnknownResult(StoredLifecycleEvent)
+
+/** A stored lifecycle event, decoded; `undefined` for another type or data that does not fit. */
+export const decodeLifecycleEvent = (type: string, data: unknown, occurredAt: Date): ShopLifecycleEvent | undefined => {
+  const decoded = decodeStored({ type, data })
+  return Result.isSuccess(decoded) ? { ...decoded.success, occurredAt } : undefined
+}
+
+// --- state --------------------------------------------------------------------------------
+
+export interface ShopLifecycle {
+  readonly status: "new" | "installed" | "uninstalled" | "redacted"
+  /** The latest install (ISO instant), null before the first. */
+  readonly installedAt: string | null
+  readonly scopes: string | null
+  readonly uninstalledAt: string | null
+}
+
+export const initialLifecycle: ShopLifecycle = { status: "new", installedAt: null, scopes: null, uninstalledAt: null }
+
+const later = (a: string | null, b: string | null): string | null => (a === null ? b : b === null ? a : Date.parse(a) >= Date.parse(b) ? a : b)
+
+export const evolveLifecycle = (state: ShopLifecycle, event: ShopLifecycleEvent): ShopLifecycle => {
+  switch (event.type) {
+    case "shop.installed":
+      return { ...state, status: "installed", installedAt: later(state.installedAt, event.data.installedAt), scopes: event.data.scopes }
+    case "shop.uninstalled":
+      // a stale uninstall is history, not the shop's state
+      return event.data.stale
+        ? state
+        : { ...state, status: state.status === "redacted" ? "redacted" : "uninstalled", uninstalledAt: event.occurredAt.toISOString() }
+    case "shop.redacted":
+      return { ...state, status: "redacted" }
+  }
+}
+
+// --- commands -----------------------------------------------------------------------------
+
+/** Record an install (its token is already stored). Needs no state: every install is recorded. */
+export interface RecordInstall {
+  readonly scopes: string
+  readonly method: InstallMethod
+  readonly installedAt: string
+}
+
+export type ShopLifecycleCommand =
+  | {
+    readonly type: "RecordUninstall"
+    readonly source: WebhookSource
+    /** When the uninstall fired (Shopify's trigger time, else when it was received). */
+    readonly occurredAt: Date
+    /** When the token the store holds now was installed; null when it holds none. */
+    readonly tokenInstalledAt: Date | null
+  }
+  | { readonly type: "RecordRedact"; readonly source: WebhookSource; readonly occurredAt: Date }
+
+/** What to do besides appending: discard the stored token (a fresh uninstall). */
+export interface LifecycleDecision {
+  readonly events: ReadonlyArray<ShopLifecycleEvent>
+  readonly discardToken: boolean
+}
+
+/** Why a command was refused (a permanent failure: retrying cannot help). */
+export interface LifecycleRefusal {
+  readonly reason: string
+}
+
+/** `shop.installed`, dated by the install itself (a delayed uninstall is compared against it). */
+export const decideInstall = (command: RecordInstall): Result.Result<ShopLifecycleEvent, LifecycleRefusal> => {
+  const installedAt = new Date(command.installedAt)
+  if (Number.isNaN(installedAt.getTime())) return Result.fail({ reason: "shopify.app_installed has an invalid installedAt" })
+  return Result.succeed({
+    type: "shop.installed",
+    // field by field: whatever else the command's source carried never reaches the event
+    data: { scopes: command.scopes, method: command.method, installedAt: command.installedAt },
+    occurredAt: installedAt
+  })
+}
+
+/** Uninstalls (stale or not, see the header) and redactions, given the shop's lifecycle so far. */
+export const decideLifecycle = (command: ShopLifecycleCommand, state: ShopLifecycle): LifecycleDecision => {
+  switch (command.type) {
+    case "RecordUninstall": {
+      const latestInstall = later(state.installedAt, command.tokenInstalledAt?.toISOString() ?? null)
+      const stale = latestInstall !== null && Date.parse(latestInstall) > command.occurredAt.getTime()
+      return {
+        events: [{ type: "shop.uninstalled", data: { ...command.source, token_discarded: !stale, stale }, occurredAt: command.occurredAt }],
+        discardToken: !stale
+      }
+    }
+    case "RecordRedact":
+      return { events: [{ type: "shop.redacted", data: command.source, occurredAt: command.occurredAt }], discardToken: false }
+  }
+}

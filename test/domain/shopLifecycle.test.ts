@@ -1,0 +1,90 @@
+/**
+ * The shop lifecycle decider (`domain/shop/ShopLifecycle.ts`), given events / when command /
+ * then events — no database. The rule under test: an uninstall that fired before the latest
+ * install (Shopify delivers late and out of order) is recorded as stale and keeps the token.
+ */
+import { Result } from "effect"
+import { describe, expect, it } from "vitest"
+import {
+  decideInstall,
+  decideLifecycle,
+  evolveLifecycle,
+  initialLifecycle,
+  type ShopLifecycle,
+  type ShopLifecycleCommand,
+  type ShopLifecycleEvent
+} from "../../domain/shop/ShopLifecycle.ts"
+
+const source = { topic: "app/uninstalled", event_id: "e-1", api_version: "2026-07", triggered_at: null }
+const installed = (at: string): ShopLifecycleEvent => ({
+  type: "shop.installed",
+  data: { scopes: "read_products", method: "oauth", installedAt: at },
+  occurredAt: new Date(at)
+})
+const given = (...events: ReadonlyArray<ShopLifecycleEvent>): ShopLifecycle => events.reduce(evolveLifecycle, initialLifecycle)
+const uninstall = (at: string, tokenInstalledAt: string | null): ShopLifecycleCommand => ({
+  type: "RecordUninstall",
+  source: { ...source, triggered_at: at },
+  occurredAt: new Date(at),
+  tokenInstalledAt: tokenInstalledAt === null ? null : new Date(tokenInstalledAt)
+})
+
+describe("shop lifecycle", () => {
+  it("given nothing, when an install is recorded, then shop.installed with scopes, method and installedAt only, dated by the install", () => {
+    const decided = decideInstall({ scopes: "read_products", method: "token_exchange", installedAt: "2026-07-15T12:00:00.000Z" })
+    expect(Result.isSuccess(decided) && decided.success).toEqual({
+      type: "shop.installed",
+      data: { scopes: "read_products", method: "token_exchange", installedAt: "2026-07-15T12:00:00.000Z" },
+      occurredAt: new Date("2026-07-15T12:00:00.000Z")
+    })
+    expect(given(installed("2026-07-15T12:00:00.000Z"))).toMatchObject({ status: "installed", installedAt: "2026-07-15T12:00:00.000Z" })
+  })
+
+  it("when an install's time is not a time, then it is refused", () => {
+    const decided = decideInstall({ scopes: "x", method: "oauth", installedAt: "yesterday" })
+    expect(Result.isFailure(decided) && decided.failure.reason).toMatch(/invalid installedAt/)
+  })
+
+  it("given an install, when an uninstall fired after it arrives, then the token is discarded and the shop is uninstalled", () => {
+    const state = given(installed("2026-07-01T00:00:00.000Z"))
+    const decision = decideLifecycle(uninstall("2026-07-02T00:00:00.000Z", "2026-07-01T00:00:00.000Z"), state)
+    expect(decision.discardToken).toBe(true)
+    expect(decision.events).toEqual([{
+      type: "shop.uninstalled",
+      data: { ...source, triggered_at: "2026-07-02T00:00:00.000Z", token_discarded: true, stale: false },
+      occurredAt: new Date("2026-07-02T00:00:00.000Z")
+    }])
+    expect(decision.events.reduce(evolveLifecycle, state).status).toBe("uninstalled")
+  })
+
+  it("given a re-install, when an uninstall that fired before it arrives late, then it is recorded as stale and the token kept", () => {
+    const state = given(installed("2026-07-01T00:00:00.000Z"), installed("2026-07-03T00:00:00.000Z"))
+    const decision = decideLifecycle(uninstall("2026-07-02T00:00:00.000Z", "2026-07-03T00:00:00.000Z"), state)
+    expect(decision.discardToken).toBe(false)
+    expect(decision.events[0]!.data).toMatchObject({ token_discarded: false, stale: true })
+    expect(decision.events.reduce(evolveLifecycle, state).status).toBe("installed")
+  })
+
+  it("given a re-install the stream does not show yet (its token is stored, its message still queued), a late uninstall is stale", () => {
+    const state = given(installed("2026-07-01T00:00:00.000Z"))
+    const decision = decideLifecycle(uninstall("2026-07-02T00:00:00.000Z", "2026-07-03T00:00:00.000Z"), state)
+    expect(decision.discardToken).toBe(false)
+  })
+
+  it("given nothing, when an uninstall arrives (the install predates the app's history), then the token is discarded", () => {
+    expect(decideLifecycle(uninstall("2026-07-02T00:00:00.000Z", null), initialLifecycle).discardToken).toBe(true)
+  })
+
+  it("given an uninstalled shop, when shop/redact arrives, then shop.redacted and the shop is redacted for good", () => {
+    const state = given(installed("2026-07-01T00:00:00.000Z"))
+    const gone = decideLifecycle(uninstall("2026-07-02T00:00:00.000Z", null), state).events.reduce(evolveLifecycle, state)
+    const decision = decideLifecycle({ type: "RecordRedact", source: { ...source, topic: "shop/redact" }, occurredAt: new Date("2026-07-04T00:00:00.000Z") }, gone)
+    expect(decision.events.map((e) => e.type)).toEqual(["shop.redacted"])
+    expect(decision.discardToken).toBe(false)
+    const redacted = decision.events.reduce(evolveLifecycle, gone)
+    expect(redacted.status).toBe("redacted")
+    // a late uninstall after the redaction leaves it redacted
+    const late = decideLifecycle(uninstall("2026-07-05T00:00:00.000Z", null), redacted).events.reduce(evolveLifecycle, redacted)
+    expect(late.status).toBe("redacted")
+  })
+})
