@@ -81,7 +81,9 @@ export class InvalidPathParameter extends Schema.TaggedError<InvalidPathParamete
 
 /** The request body is not the JSON the route takes. HTTP 400. */
 export class InvalidRequestBody extends Schema.TaggedError<InvalidRequestBody>()("InvalidRequestBody", {
-  message: Schema.String
+  message: Schema.String,
+  /** Every problem with its field (a JSON path like `resources[0].resourceId`), when known. */
+  errors: Schema.optional(Schema.Array(Schema.Struct({ field: Schema.String, message: Schema.String })))
 }) {}
 
 /** The request body exceeds the route's limit. HTTP 413. */
@@ -175,7 +177,7 @@ export const adminErrorBody = (error: AdminApiError) => {
     case "InvalidPathParameter":
       return { error: { code: "INVALID_PATH_PARAMETER", parameter: error.parameter, message: error.message } }
     case "InvalidRequestBody":
-      return { error: { code: "INVALID_REQUEST_BODY", message: error.message } }
+      return { error: { code: "INVALID_REQUEST_BODY", message: error.message, ...(error.errors === undefined ? {} : { errors: error.errors }) } }
     case "RequestBodyTooLarge":
       return { error: { code: "PAYLOAD_TOO_LARGE", message: `the body exceeds ${error.limit} bytes` } }
     case "ResourceNotFound":

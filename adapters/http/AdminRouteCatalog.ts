@@ -28,6 +28,14 @@ export interface AdminRoute {
    * own shop.
    */
   readonly upsert?: true
+  /**
+   * Path parameters that name an entry of a global catalog (a trigger event, an action key),
+   * not a resource of a shop: the tenancy test fills them with a valid name, and the route acts
+   * on the caller's own shop.
+   */
+  readonly catalogParams?: Readonly<Record<string, string>>
+  /** Answers 202 Accepted: the request is durable in the shop's log, its actor does the work. */
+  readonly accepted?: true
 }
 
 export const AdminRoutes = {
@@ -64,7 +72,8 @@ export const AdminRoutes = {
     path: "/app/jobs/:id/undo",
     permission: "jobs:undo",
     summary: "Undo a completed job (202; a compensating job restores the previous values)",
-    params: { id: "job" }
+    params: { id: "job" },
+    accepted: true
   },
   listMembers: {
     method: "GET",
@@ -122,6 +131,22 @@ export const AdminRoutes = {
     permission: "api_keys:manage",
     summary: "Revoke a key; it stops working at once",
     params: { keyId: "api_key" }
+  },
+  listTriggers: {
+    method: "GET",
+    path: "/app/triggers",
+    permission: "automation:read",
+    summary: "The trigger catalog: each event with what it means and its payload's JSON Schema",
+    params: {}
+  },
+  emitTrigger: {
+    method: "POST",
+    path: "/app/triggers/:event/emit",
+    permission: "automation:emit",
+    summary: "Emit a trigger by hand (202): `{ \"resources\": [{ \"resourceType\", \"resourceId\", \"payload\" }], …fields }`",
+    params: {},
+    catalogParams: { event: "trigger_event" },
+    accepted: true
   }
 } as const satisfies Record<string, AdminRoute>
 

@@ -32,7 +32,9 @@ export const PERMISSION_CATALOG = [
   { permission: "members:read", description: "List the shop's members and their roles" },
   { permission: "members:manage", description: "Give members roles and remove them (only roles whose permissions you hold)" },
   { permission: "owners:manage", description: "Make a member an owner, or change or remove an owner" },
-  { permission: "privacy:read", description: "Download customer data exports (GDPR data requests)" }
+  { permission: "privacy:read", description: "Download customer data exports (GDPR data requests)" },
+  { permission: "automation:read", description: "See the trigger catalog, rules, executions and approvals" },
+  { permission: "automation:emit", description: "Emit a trigger by hand to test the shop's rules (recorded with you as its emitter)" }
 ] as const
 
 export type Permission = typeof PERMISSION_CATALOG[number]["permission"]
@@ -44,7 +46,7 @@ export const ROLES = ["owner", "admin", "operator", "analyst", "viewer"] as cons
 
 export type Role = typeof ROLES[number]
 
-const VIEWER: ReadonlyArray<Permission> = ["shop:read", "jobs:read", "audit:read"]
+const VIEWER: ReadonlyArray<Permission> = ["shop:read", "jobs:read", "audit:read", "automation:read"]
 const ANALYST: ReadonlyArray<Permission> = [...VIEWER, "events:read", "projections:read"]
 const OPERATOR: ReadonlyArray<Permission> = [
   ...VIEWER,
@@ -53,7 +55,8 @@ const OPERATOR: ReadonlyArray<Permission> = [
   "projections:read",
   "projections:rebuild",
   "deadletters:read",
-  "deadletters:redrive"
+  "deadletters:redrive",
+  "automation:emit"
 ]
 const ADMIN: ReadonlyArray<Permission> = PERMISSIONS.filter((p) => p !== "owners:manage")
 
@@ -61,9 +64,9 @@ const ADMIN: ReadonlyArray<Permission> = PERMISSIONS.filter((p) => p !== "owners
 export const ROLE_DESCRIPTIONS: { readonly [R in Role]: string } = {
   owner: "Everything, including making, changing and removing owners",
   admin: "Everything except managing owners: members, API keys, customer data exports, all operations",
-  operator: "Viewer, plus running and undoing jobs, dead-letter redrive and projection rebuilds",
+  operator: "Viewer, plus running and undoing jobs, emitting test triggers, dead-letter redrive and projection rebuilds",
   analyst: "Viewer, plus the raw event log and projection status",
-  viewer: "Read-only: the shop, jobs and the audit log"
+  viewer: "Read-only: the shop, jobs, automation and the audit log"
 }
 
 const ROLE_PERMISSIONS: { readonly [R in Role]: ReadonlySet<Permission> } = {

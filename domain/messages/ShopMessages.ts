@@ -14,6 +14,7 @@
  * which fails to type-check until every type has one).
  */
 import { Result, Schema, SchemaIssue } from "effect"
+import { TriggerEvent } from "../automation/Triggers.ts"
 import { ExternalEvent } from "../ingest/ExternalEvents.ts"
 import { Touchpoint } from "../ingest/Touchpoint.ts"
 import { JobFailureCode, JobParameters, RetryReason, UndoOf } from "../jobs/index.ts"
@@ -150,6 +151,25 @@ export type JobRetry = typeof JobRetry.Type
 export const JobWatchdog = Schema.Struct({ jobId: Schema.String, attempt: Schema.Int, updatedAt: Schema.String })
 export type JobWatchdog = typeof JobWatchdog.Type
 
+// --- the decision plane ---------------------------------------------------------------------
+
+/** Who emitted a trigger: a detector, the ingress (a webhook's consequence), or an operator. */
+export const TriggerEmitter = Schema.Struct({
+  kind: Schema.Literals(["detector", "webhook", "operator"]),
+  /** The detector's name, the webhook's delivery id, or the operator (`staff:…`, `key:…`). */
+  id: Schema.String
+})
+export type TriggerEmitter = typeof TriggerEmitter.Type
+
+/** A trigger event for the shop's rules (`domain/automation/Triggers.ts`). */
+export const TriggerEmitted = Schema.Struct({
+  triggerId: Schema.String,
+  trigger: TriggerEvent,
+  emittedAt: Schema.String,
+  emittedBy: TriggerEmitter
+})
+export type TriggerEmitted = typeof TriggerEmitted.Type
+
 // --- the catalog ----------------------------------------------------------------------------
 
 const message = <T extends string, P extends Schema.Top>(type: T, payload: P) =>
@@ -167,7 +187,8 @@ export const ShopMessageBody = Schema.Union([
   message("job.progress", JobProgress),
   message("job.poll", JobPoll),
   message("job.retry", JobRetry),
-  message("job.watchdog", JobWatchdog)
+  message("job.watchdog", JobWatchdog),
+  message("automation.trigger", TriggerEmitted)
 ])
 export type ShopMessageBody = typeof ShopMessageBody.Type
 export type ShopMessageType = ShopMessageBody["type"]
@@ -188,7 +209,8 @@ export const MESSAGE_VERSIONS: { readonly [T in ShopMessageType]: number } = {
   "job.progress": 1,
   "job.poll": 1,
   "job.retry": 1,
-  "job.watchdog": 1
+  "job.watchdog": 1,
+  "automation.trigger": 1
 }
 
 export const SHOP_MESSAGE_TYPES = Object.keys(MESSAGE_VERSIONS) as ReadonlyArray<ShopMessageType>

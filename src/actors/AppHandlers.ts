@@ -10,6 +10,7 @@ import { type JobTimings, makeJobHandlers } from "../jobs/JobProcess.ts"
 import { timingsFromConfig } from "../jobs/JobsLayer.ts"
 import { installHandlers } from "../app/InstallHandlers.ts"
 import { makeIngestHandlers } from "../ingest/IngestHandlers.ts"
+import { triggerHandlers } from "../automation/TriggerHandlers.ts"
 import { makeWebhookHandlers } from "../webhooks/WebhookHandlers.ts"
 import { type HandlerRegistry, makeDispatcher, ShopHandlers } from "./ShopHandlers.ts"
 
@@ -20,7 +21,7 @@ export const makeAppHandlers = (timings: JobTimings) =>
     const webhooks = yield* makeWebhookHandlers
     const ingest = yield* makeIngestHandlers
     // every message type of the catalog has its handler here, or this does not type-check
-    const registry: HandlerRegistry = { ...jobs, ...webhooks, ...installHandlers, ...ingest }
+    const registry: HandlerRegistry = { ...jobs, ...webhooks, ...installHandlers, ...ingest, ...triggerHandlers }
     return makeDispatcher(registry)
   })
 

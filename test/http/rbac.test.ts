@@ -12,7 +12,7 @@ import { Hono } from "hono"
 import { permissionsOf, PERMISSIONS, type Role, ROLES } from "../../domain/access/Permissions.ts"
 import { AdminDefaultRole, makeAdminGuard, mountAdminRoute } from "../../adapters/http/AdminAuth.ts"
 import { ADMIN_ROUTES, type AdminRoute, AdminRoutes } from "../../adapters/http/AdminRouteCatalog.ts"
-import { type AdminApi, type AdminServer, sampleBody, sessionFor, startAdminApi } from "../support/adminApi.ts"
+import { type AdminApi, type AdminServer, sampleBody, sessionFor, startAdminApi, withCatalogParams } from "../support/adminApi.ts"
 
 const SHOP = "rbac-alpha.myshopify.com"
 const OTHER = "rbac-beta.myshopify.com"
@@ -30,7 +30,7 @@ const MISSING_IDS: Record<string, string> = {
 
 /** A path with every parameter filled in: `ids` by resource kind, else a fresh missing id. */
 const pathFor = (route: AdminRoute, tag: string, ids: Record<string, string> = MISSING_IDS): string =>
-  route.path.replace(/:([A-Za-z]+)/g, (_, name: string) => {
+  withCatalogParams(route).replace(/:([A-Za-z]+)/g, (_, name: string) => {
     const kind = route.params[name]
     if (kind === undefined) throw new Error(`${routeName(route)}: parameter ${name} is not described in params`)
     // an upsert creates what it names: give each caller its own target
@@ -42,7 +42,7 @@ const pathFor = (route: AdminRoute, tag: string, ids: Record<string, string> = M
 
 /** What an allowed caller gets for `pathFor`'s ids: missing ids are 404, upserts 200, creations 201. */
 const allowedStatus = (route: AdminRoute): number =>
-  route.upsert === true ? 200 : Object.keys(route.params).length > 0 ? 404 : route.method === "POST" ? 201 : 200
+  route.upsert === true ? 200 : Object.keys(route.params).length > 0 ? 404 : route.accepted === true ? 202 : route.method === "POST" ? 201 : 200
 
 let api: AdminApi
 let server: AdminServer
@@ -126,7 +126,7 @@ describe("admin RBAC over HTTP on PostgreSQL 15", () => {
     const me = await api.call(server, "GET", "/app/me", operatorish.key)
     expect(me.status).toBe(200)
     expect(me.json.principal).toEqual({ kind: "api_key", subject: operatorish.keyId, role: "viewer" })
-    expect(me.json.permissions).toEqual(["shop:read", "jobs:read", "jobs:undo", "audit:read"])
+    expect(me.json.permissions).toEqual(["shop:read", "jobs:read", "jobs:undo", "audit:read", "automation:read"])
     const undo = await api.call(server, "POST", `/app/jobs/${MISSING_IDS["job"]}/undo`, operatorish.key)
     expect(undo.status).toBe(404)
     const members = await api.call(server, "GET", "/app/members", operatorish.key)
@@ -187,7 +187,7 @@ describe("admin RBAC over HTTP on PostgreSQL 15", () => {
     expect(created.json).toMatchObject({ name: "CI deploys", scopes: ["events:write", "jobs:undo"], role: "viewer" })
     expect(created.json.key).toMatch(new RegExp(`^sk_${created.json.id}_`))
     const me = await api.call(server, "GET", "/app/me", created.json.key)
-    expect(me.json.permissions).toEqual(["shop:read", "jobs:read", "jobs:undo", "audit:read", "events:write"])
+    expect(me.json.permissions).toEqual(["shop:read", "jobs:read", "jobs:undo", "audit:read", "events:write", "automation:read"])
     const listed = await api.call(server, "GET", "/app/api-keys", admin)
     expect(listed.status).toBe(200)
     expect(listed.json.api_keys.map((k: { id: string }) => k.id)).toContain(created.json.id)

@@ -16,6 +16,7 @@ import { randomBytes } from "node:crypto"
 import * as KeyRing from "../../adapters/crypto/KeyRing.ts"
 import { mountAdminAccessRoutes } from "../../adapters/http/AdminAccessRoutes.ts"
 import { mountAdminPrivacyRoutes } from "../../adapters/http/AdminPrivacyRoutes.ts"
+import { mountAdminTriggerRoutes } from "../../adapters/http/AdminTriggerRoutes.ts"
 import * as PgPrivacyStore from "../../adapters/postgres/PgPrivacyStore.ts"
 import * as PgSecrets from "../../adapters/postgres/PgSecrets.ts"
 import { exportCustomerData } from "../../src/privacy/Compliance.ts"
@@ -52,8 +53,27 @@ export const sessionFor = (shop: string, userId: string, extra: Partial<Paramete
 export const sampleBody = (route: AdminRoute, tag: string): unknown => {
   if (route === AdminRoutes.setMember) return { role: "viewer" }
   if (route === AdminRoutes.createApiKey) return { name: `key ${tag}`, scopes: ["jobs:read"] }
+  if (route === AdminRoutes.emitTrigger) {
+    return {
+      resources: [{
+        resourceType: "product",
+        resourceId: `gid://shopify/Product/${tag.length}`,
+        payload: { title: `Tee ${tag}`, vendor: null, productType: null, tags: [], status: "draft", previousStatus: "active", updatedAt: "2026-11-30T10:00:00Z" }
+      }]
+    }
+  }
   return undefined
 }
+
+/** A valid name for each kind of catalog parameter (`AdminRoute.catalogParams`). */
+export const CATALOG_VALUES: Readonly<Record<string, string>> = { trigger_event: "product.drafted" }
+
+/** Fills a route's catalog parameters; the others are left for the caller. */
+export const withCatalogParams = (route: AdminRoute, path: string = route.path): string =>
+  path.replace(/:([A-Za-z]+)/g, (whole, name: string) => {
+    const kind = route.catalogParams?.[name]
+    return kind === undefined ? whole : encodeURIComponent(CATALOG_VALUES[kind] ?? `no-catalog-value-for-${kind}`)
+  })
 
 export interface AdminServer {
   readonly app: Hono
@@ -108,6 +128,7 @@ export const startAdminApi = async (options: {
     mountAdminJobActions(app, run, { guard, publish: (m) => run(ShopLog.use((log) => log.publish(m))) })
     mountAdminAccessRoutes(app, run, guard, { apiKeys })
     mountAdminPrivacyRoutes(app, run, guard, vault)
+    mountAdminTriggerRoutes(app, run, guard)
     const server = serveHttp({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" })
     servers.push(server)
     await new Promise<void>((resolve) => server.once("listening", () => resolve()))

@@ -32,7 +32,8 @@ describe("permission catalog and roles", () => {
     expect(subset(operator!, admin!) && subset(analyst!, admin!)).toBe(true)
     expect(subset(viewer!, operator!) && subset(viewer!, analyst!)).toBe(true)
     // the roles differ where the docs say they do
-    expect([...viewer!].sort()).toEqual(["audit:read", "jobs:read", "shop:read"])
+    expect([...viewer!].sort()).toEqual(["audit:read", "automation:read", "jobs:read", "shop:read"])
+    expect(operator!.has("automation:emit") && !analyst!.has("automation:emit") && !viewer!.has("automation:emit")).toBe(true)
     expect(analyst!.has("events:read") && !operator!.has("events:read")).toBe(true)
     expect(operator!.has("jobs:undo") && !analyst!.has("jobs:undo")).toBe(true)
     for (const p of ["members:manage", "api_keys:manage", "privacy:read"] as const) {
@@ -51,7 +52,7 @@ describe("permission catalog and roles", () => {
     expect(can(key, "jobs:read")).toBe(true)
     expect(can(key, "events:write")).toBe(true)
     expect(can(key, "jobs:undo")).toBe(false)
-    expect(key.permissions.size).toBe(4)
+    expect(key.permissions.size).toBe(5)
     expect(grantedPermissions(null, []).size).toBe(0)
     expect(missingPermissions(key, ["jobs:read", "jobs:undo", "owners:manage"])).toEqual(["jobs:undo", "owners:manage"])
     expect(missingPermissions(key, permissionsOf("viewer"))).toEqual([])

@@ -1,0 +1,121 @@
+/**
+ * The trigger catalog over the admin API (issue 11 §1), on PostgreSQL 15 with the embedded
+ * shop log: the catalog lists the seed's 19 trigger events with their payload schemas; an
+ * operator's emit is validated against the catalog (every problem with its field, in one 400;
+ * an unknown event is 404) and lands in the shop's log as an `automation.trigger` message that
+ * names the operator as its emitter; the shop actor records it as `trigger.received`.
+ */
+import { Effect } from "effect"
+import { SqlClient } from "effect/sql"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { TRIGGER_EVENT_NAMES } from "../../domain/automation/Triggers.ts"
+import { makeDispatcher } from "../../src/actors/ShopHandlers.ts"
+import { triggerHandlers, triggerStreamId } from "../../src/automation/TriggerHandlers.ts"
+import type { ShopMessage } from "../../src/shoplog/ShopLog.ts"
+import { type AdminApi, type AdminServer, sessionFor, startAdminApi } from "../support/adminApi.ts"
+
+const SHOP = "triggers.myshopify.com"
+
+/** The seed's catalog (`001_…` §03), in its order. */
+const SEED_TRIGGERS = [
+  "seo.audit_completed", "seo.broken_links_found", "seo.score_dropped", "seo.opportunity_found", "seo.cannibalism_detected",
+  "seo.snippet_lost", "seo.snippet_gained", "seo.content_decay_detected", "seo.keyword_gap_detected", "ads.daily_insights_complete",
+  "ads.spend_anomaly", "ads.keyword_underperforming", "ads.keyword_overperforming", "sales.cart_abandoned_threshold",
+  "sales.attribution_computed", "mc.product_disapproved", "mc.product_approved", "product.published", "product.drafted"
+]
+
+const decay = (n: number) => ({
+  resources: Array.from({ length: n }, (_, i) => ({
+    resourceType: "page",
+    resourceId: `/blogs/news/post-${i}`,
+    payload: { dropPct: 40 + i / 10, priorClicks: 1000, nowClicks: 600 }
+  })),
+  baselineDays: 14
+})
+
+let api: AdminApi
+let server: AdminServer
+
+beforeAll(async () => {
+  api = await startAdminApi({ knownShops: [SHOP] })
+  server = await api.serveAdmin({ defaultRole: "viewer" })
+  await api.setMember(SHOP, "ops-1", "operator")
+})
+
+afterAll(async () => {
+  await api?.close()
+})
+
+/** The messages in the shop's (embedded) log for this shop, oldest first. */
+const logged = () =>
+  api.run(Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    const rows = yield* sql<{ message: ShopMessage }>`SELECT message FROM shop_log WHERE shop = ${SHOP} ORDER BY seq`
+    return rows.map((r) => r.message)
+  }))
+
+describe("the trigger catalog and emits over the admin API", () => {
+  it("lists the seed's 19 trigger events, names exactly as in the seed, each with its payload's JSON Schema", async () => {
+    expect(TRIGGER_EVENT_NAMES).toEqual(SEED_TRIGGERS)
+    const res = await api.call(server, "GET", "/app/triggers", sessionFor(SHOP, "viewer-1"))
+    expect(res.status).toBe(200)
+    expect(res.json.triggers.map((t: { event: string }) => t.event)).toEqual(SEED_TRIGGERS)
+    for (const t of res.json.triggers) {
+      expect(t.description.length, t.event).toBeGreaterThan(10)
+      expect(JSON.stringify(t.payload_schema), t.event).toContain("resources")
+    }
+  })
+
+  it("an operator's emit is 202 and durable in the shop's log, naming the operator; the actor records it", async () => {
+    const res = await api.call(server, "POST", "/app/triggers/seo.content_decay_detected/emit", sessionFor(SHOP, "ops-1"), decay(3))
+    expect(res.status).toBe(202)
+    expect(res.json).toMatchObject({ event: "seo.content_decay_detected", resources: 3 })
+    const message = (await logged()).find((m) => m.messageId === `trigger:${res.json.trigger_id}`)!
+    expect(message).toMatchObject({ type: "automation.trigger", version: 1 })
+    expect(message.payload).toMatchObject({
+      triggerId: res.json.trigger_id,
+      trigger: { event: "seo.content_decay_detected", baselineDays: 14 },
+      emittedBy: { kind: "operator", id: "ops-1" }
+    })
+    // the shop actor's handler (through the dispatcher, which decodes the message)
+    const decision = await Effect.runPromise(makeDispatcher(triggerHandlers).handle({
+      shop: SHOP,
+      message,
+      sequence: 1,
+      attempt: 1,
+      memory: { get: () => undefined, set: () => undefined }
+    }))
+    expect(decision.appends).toEqual([{
+      streamId: triggerStreamId(SHOP),
+      expected: "any",
+      events: [{ type: "trigger.received", data: message.payload, occurredAt: new Date((message.payload as { emittedAt: string }).emittedAt) }]
+    }])
+  })
+
+  it("a bad payload is one 400 listing every problem with its field; nothing is published", async () => {
+    const before = (await logged()).length
+    const res = await api.call(server, "POST", "/app/triggers/seo.content_decay_detected/emit", sessionFor(SHOP, "ops-1"), {
+      resources: [
+        { resourceType: "campaign", resourceId: "", payload: { dropPct: "a lot", priorClicks: 10, nowClicks: 5 } }
+      ]
+    })
+    expect(res.status).toBe(400)
+    expect(res.json.error.code).toBe("INVALID_REQUEST_BODY")
+    const fields = res.json.error.errors.map((e: { field: string }) => e.field)
+    expect(fields).toEqual(expect.arrayContaining(["resources[0].resourceType", "resources[0].resourceId", "resources[0].payload.dropPct"]))
+    const tooMany = await api.call(server, "POST", "/app/triggers/seo.content_decay_detected/emit", sessionFor(SHOP, "ops-1"), decay(51))
+    expect(tooMany.status).toBe(400)
+    expect(tooMany.json.error.errors).toEqual([{ field: "resources", message: "at most 50 resources per emit" }])
+    const none = await api.call(server, "POST", "/app/triggers/seo.content_decay_detected/emit", sessionFor(SHOP, "ops-1"), decay(0))
+    expect(none.json.error.errors).toEqual([{ field: "resources", message: "a trigger is about at least one resource" }])
+    expect((await api.call(server, "POST", "/app/triggers/seo.content_decay_detected/emit", sessionFor(SHOP, "ops-1"), [1])).status).toBe(400)
+    expect((await logged()).length).toBe(before)
+  })
+
+  it("an unknown trigger event is 404; a viewer may read the catalog but not emit", async () => {
+    const unknown = await api.call(server, "POST", "/app/triggers/seo.vibes_changed/emit", sessionFor(SHOP, "ops-1"), decay(1))
+    expect([unknown.status, unknown.json.error.code]).toEqual([404, "NOT_FOUND"])
+    const viewer = await api.call(server, "POST", "/app/triggers/seo.content_decay_detected/emit", sessionFor(SHOP, "viewer-1"), decay(1))
+    expect([viewer.status, viewer.json.error.missing]).toEqual([403, ["automation:emit"]])
+  })
+})
