@@ -14,33 +14,60 @@
  * data, version +infinity so no late delivery rewrites it) and unlinks the customer's orders;
  * a rebuild after a redaction cannot open the shredded records and writes no personal data.
  * `shop.redacted` is handled by the runner (every shop row deleted).
+ *
+ * Each event's data is decoded with its schema (`domain/shopify/CommerceEvents.ts`,
+ * `domain/privacy/PrivacyEvents.ts`), and each opened record with its record's schema, before
+ * a field is used; an event that does not decode stops the projection at it (`eventData.ts`).
  */
-import { Effect, Option } from "effect"
+import { Effect, Option, type Schema } from "effect"
+import type { SqlError } from "effect/sql/SqlError"
 import type { RecordedEvent } from "../domain/events/Envelope.ts"
+import { CustomerRedacted } from "../domain/privacy/PrivacyEvents.ts"
+import type { SealedOrShredded } from "../domain/privacy/SealedValue.ts"
+import {
+  CustomerEvent,
+  CustomerRecord,
+  InventoryLevelEvent,
+  InventoryLevelRecord,
+  OrderEvent,
+  OrderRecord,
+  ProductEvent,
+  ProductRecord
+} from "../domain/shopify/CommerceEvents.ts"
 import { CUSTOMER_EVENT_TYPES, ORDER_EVENT_TYPES, PRODUCT_EVENT_TYPES } from "../domain/shopify/webhookRecords.ts"
 import type { ApplyContext, Projection } from "../src/projections/Projection.ts"
+import { decodeData } from "./eventData.ts"
 
-type Data = Readonly<Record<string, unknown>>
-const data = (e: RecordedEvent): Data => (typeof e.data === "object" && e.data !== null ? e.data as Data : {})
-const s = (u: unknown): string | null => (typeof u === "string" ? u : null)
-
-const openRecord = (e: RecordedEvent, ctx: ApplyContext) =>
-  Effect.map(ctx.open(e.shop, data(e)["record"]), (o) => (Option.isSome(o) && typeof o.value === "object" && o.value !== null ? o.value as Data : null))
-
+/**
+ * The event's sealed record, opened and decoded with its schema; null when nothing was kept
+ * (the subject was already shredded when the event was recorded) or its key has been shredded.
+ */
+const openRecord = <S extends Schema.Decoder<unknown>>(
+  schema: S,
+  e: RecordedEvent,
+  sealed: SealedOrShredded,
+  ctx: ApplyContext
+): Effect.Effect<S["Type"] | null, SqlError> =>
+  sealed === null
+    ? Effect.succeed(null)
+    : Effect.flatMap(ctx.open(e.shop, sealed), Option.match({
+      onNone: () => Effect.succeed(null),
+      onSome: (opened) => decodeData(schema, e, opened, "its sealed record")
+    }))
 
 const order = (e: RecordedEvent, ctx: ApplyContext) =>
   Effect.gen(function*() {
-    const d = data(e)
-    const r = yield* openRecord(e, ctx)
+    const d = yield* decodeData(OrderEvent, e)
+    const r = yield* openRecord(OrderRecord, e, d.record, ctx)
     const t = ctx.sql.unsafe(ctx.table("shopify_orders"))
-    const lineItems = Array.isArray(r?.["line_items"]) ? (r["line_items"] as Array<unknown>).length : null
+    const lineItems = r === null ? null : r.line_items.length
     yield* ctx.sql`
       INSERT INTO ${t} (shop, order_id, admin_graphql_api_id, customer_id, name, currency, total_price, financial_status,
                         fulfillment_status, cancelled_at, created_at, line_items, source_name, last_event, updated_at)
-      VALUES (${e.shop}, ${s(d["order_id"])}, ${s(d["admin_graphql_api_id"])}, ${s(d["customer_id"])}, ${s(r?.["name"])},
-              ${s(r?.["currency"])}, ${s(r?.["total_price"])}::numeric, ${s(r?.["financial_status"])}, ${s(r?.["fulfillment_status"])},
-              ${s(r?.["cancelled_at"])}::timestamptz, ${s(r?.["created_at"])}::timestamptz, ${lineItems}, ${s(r?.["source_name"])},
-              ${e.type}, ${s(d["updated_at"])}::timestamptz)
+      VALUES (${e.shop}, ${d.order_id}, ${d.admin_graphql_api_id}, ${d.customer_id}, ${r?.name ?? null},
+              ${r?.currency ?? null}, ${r?.total_price ?? null}::numeric, ${r?.financial_status ?? null}, ${r?.fulfillment_status ?? null},
+              ${r?.cancelled_at ?? null}::timestamptz, ${r?.created_at ?? null}::timestamptz, ${lineItems}, ${r?.source_name ?? null},
+              ${e.type}, ${d.updated_at}::timestamptz)
       ON CONFLICT (shop, order_id) DO UPDATE SET
         admin_graphql_api_id = EXCLUDED.admin_graphql_api_id,
         customer_id = CASE WHEN ${t}.customer_redacted THEN NULL ELSE EXCLUDED.customer_id END,
@@ -54,15 +81,15 @@ const order = (e: RecordedEvent, ctx: ApplyContext) =>
 
 const product = (e: RecordedEvent, ctx: ApplyContext) =>
   Effect.gen(function*() {
-    const d = data(e)
+    const d = yield* decodeData(ProductEvent, e)
     const deleted = e.type === "product.deleted"
-    const r = deleted ? null : yield* openRecord(e, ctx)
-    const variants = Array.isArray(r?.["variants"]) ? (r["variants"] as Array<unknown>).length : null
+    const r = deleted ? null : yield* openRecord(ProductRecord, e, d.record, ctx)
+    const variants = r === null ? null : r.variants.length
     const t = ctx.sql.unsafe(ctx.table("shopify_products"))
     yield* ctx.sql`
       INSERT INTO ${t} (shop, product_id, admin_graphql_api_id, title, handle, status, vendor, product_type, variants, deleted, updated_at)
-      VALUES (${e.shop}, ${s(d["product_id"])}, ${s(d["admin_graphql_api_id"])}, ${s(r?.["title"])}, ${s(r?.["handle"])},
-              ${s(r?.["status"])}, ${s(r?.["vendor"])}, ${s(r?.["product_type"])}, ${variants}, ${deleted}, ${s(d["updated_at"])}::timestamptz)
+      VALUES (${e.shop}, ${d.product_id}, ${d.admin_graphql_api_id}, ${r?.title ?? null}, ${r?.handle ?? null},
+              ${r?.status ?? null}, ${r?.vendor ?? null}, ${r?.product_type ?? null}, ${variants}, ${deleted}, ${d.updated_at}::timestamptz)
       ON CONFLICT (shop, product_id) DO UPDATE SET
         admin_graphql_api_id = COALESCE(EXCLUDED.admin_graphql_api_id, ${t}.admin_graphql_api_id),
         title = CASE WHEN EXCLUDED.deleted THEN ${t}.title ELSE EXCLUDED.title END,
@@ -77,13 +104,13 @@ const product = (e: RecordedEvent, ctx: ApplyContext) =>
 
 const customer = (e: RecordedEvent, ctx: ApplyContext) =>
   Effect.gen(function*() {
-    const d = data(e)
-    const r = yield* openRecord(e, ctx)
+    const d = yield* decodeData(CustomerEvent, e)
+    const r = yield* openRecord(CustomerRecord, e, d.record, ctx)
     const t = ctx.sql.unsafe(ctx.table("shopify_customers"))
     yield* ctx.sql`
       INSERT INTO ${t} (shop, customer_id, admin_graphql_api_id, email, phone, first_name, last_name, state, redacted, updated_at)
-      VALUES (${e.shop}, ${s(d["customer_id"])}, ${s(d["admin_graphql_api_id"])}, ${s(r?.["email"])}, ${s(r?.["phone"])},
-              ${s(r?.["first_name"])}, ${s(r?.["last_name"])}, ${s(r?.["state"])}, false, ${s(d["updated_at"])}::timestamptz)
+      VALUES (${e.shop}, ${d.customer_id}, ${d.admin_graphql_api_id}, ${r?.email ?? null}, ${r?.phone ?? null},
+              ${r?.first_name ?? null}, ${r?.last_name ?? null}, ${r?.state ?? null}, false, ${d.updated_at}::timestamptz)
       ON CONFLICT (shop, customer_id) DO UPDATE SET
         admin_graphql_api_id = EXCLUDED.admin_graphql_api_id, email = EXCLUDED.email, phone = EXCLUDED.phone,
         first_name = EXCLUDED.first_name, last_name = EXCLUDED.last_name, state = EXCLUDED.state, updated_at = EXCLUDED.updated_at
@@ -92,30 +119,27 @@ const customer = (e: RecordedEvent, ctx: ApplyContext) =>
 
 const customerRedacted = (e: RecordedEvent, ctx: ApplyContext) =>
   Effect.gen(function*() {
-    const d = data(e)
-    const id = s(d["customer_id"])
-    const orders = Array.isArray(d["order_ids"]) ? (d["order_ids"] as Array<unknown>).filter((o) => typeof o === "string") as Array<string> : []
+    const d = yield* decodeData(CustomerRedacted, e)
     const c = ctx.sql.unsafe(ctx.table("shopify_customers"))
     const o = ctx.sql.unsafe(ctx.table("shopify_orders"))
     yield* ctx.sql`
-      INSERT INTO ${c} (shop, customer_id, redacted, updated_at) VALUES (${e.shop}, ${id}, true, 'infinity')
+      INSERT INTO ${c} (shop, customer_id, redacted, updated_at) VALUES (${e.shop}, ${d.customer_id}, true, 'infinity')
       ON CONFLICT (shop, customer_id) DO UPDATE SET
         admin_graphql_api_id = NULL, email = NULL, phone = NULL, first_name = NULL, last_name = NULL, state = NULL,
         redacted = true, updated_at = 'infinity'`
     yield* ctx.sql`
       UPDATE ${o} SET customer_id = NULL, customer_redacted = true
-       WHERE shop = ${e.shop} AND (customer_id = ${id} OR order_id = ANY(${orders}::text[]))`
+       WHERE shop = ${e.shop} AND (customer_id = ${d.customer_id} OR order_id = ANY(${d.order_ids}::text[]))`
   })
 
 const inventoryLevel = (e: RecordedEvent, ctx: ApplyContext) =>
   Effect.gen(function*() {
-    const d = data(e)
-    const r = yield* openRecord(e, ctx)
-    const available = typeof r?.["available"] === "number" ? r["available"] : null
+    const d = yield* decodeData(InventoryLevelEvent, e)
+    const r = yield* openRecord(InventoryLevelRecord, e, d.record, ctx)
     const t = ctx.sql.unsafe(ctx.table("shopify_inventory_levels"))
     yield* ctx.sql`
       INSERT INTO ${t} (shop, inventory_item_id, location_id, available, updated_at)
-      VALUES (${e.shop}, ${s(d["inventory_item_id"])}, ${s(d["location_id"])}, ${available}, ${s(d["updated_at"])}::timestamptz)
+      VALUES (${e.shop}, ${d.inventory_item_id}, ${d.location_id}, ${r?.available ?? null}, ${d.updated_at}::timestamptz)
       ON CONFLICT (shop, inventory_item_id, location_id) DO UPDATE SET available = EXCLUDED.available, updated_at = EXCLUDED.updated_at
       WHERE ${t}.updated_at <= EXCLUDED.updated_at`
   })

@@ -21,6 +21,7 @@
 import { Duration, Effect, Exit, Layer, Request, RequestResolver } from "effect"
 import { SqlClient } from "effect/sql"
 import type { SqlError } from "effect/sql/SqlError"
+import type { MessageDeadLettered } from "../../domain/events/DeadLetterEvents.ts"
 import type { NewEvent } from "../../domain/events/Envelope.ts"
 import { ConcurrencyConflict, EventStore, PersistenceError, StreamOwnershipViolation } from "../../src/eventstore/EventStore.ts"
 import {
@@ -177,7 +178,7 @@ export const make = Effect.gen(function*() {
           attempts: item.attempts,
           permanent: item.permanent,
           sequence: item.sequence
-        }
+        } satisfies MessageDeadLettered
       }], item.metadata)
       return true
     }))

@@ -199,9 +199,9 @@ export const decodeEventBatch = (body: unknown): Result.Result<ReadonlyArray<Ext
 }
 
 /** The event type recorded for each external event type (`<area>.<past_tense>`). */
-export const recordedEventType: { readonly [K in ExternalEventType]: string } = {
+export const recordedEventType = {
   ad_spend: "ad_spend.recorded",
   seo_ranking: "seo_ranking.recorded",
   conversion: "conversion.recorded",
   custom: "custom_event.recorded"
-}
+} as const satisfies { readonly [K in ExternalEventType]: `${string}.recorded` }

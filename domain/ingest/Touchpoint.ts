@@ -66,25 +66,30 @@ const decode = decodeAll(Touchpoint)
 /** Decodes a pixel body: the touchpoint, or every failed field with its path. */
 export const decodeTouchpoint = (input: unknown): Result.Result<Touchpoint, ReadonlyArray<FieldError>> => decode(input)
 
-/** The attribution-relevant, non-identifying part of a touchpoint: stored in clear. */
-export interface TouchpointFacts {
-  readonly event_id: string
-  readonly event: Touchpoint["event"]
-  readonly name: string | null
-  readonly occurred_at: string
+/**
+ * The attribution-relevant, non-identifying part of a touchpoint: stored in clear (the
+ * `touchpoint.recorded` event's data beside its subject, see `RecordedEvents.ts`).
+ * Structural: stored touchpoints keep decoding when the pixel's validation rules change.
+ */
+export const TouchpointFacts = Schema.Struct({
+  event_id: Schema.String,
+  event: Schema.Literals(TOUCHPOINT_EVENTS),
+  name: Schema.NullOr(Schema.String),
+  occurred_at: Schema.String,
   /** The page, without query or fragment (those can carry emails, tokens, order ids). */
-  readonly page: { readonly host: string; readonly path: string }
-  readonly referrer_host: string | null
-  readonly utm: {
-    readonly source: string | null
-    readonly medium: string | null
-    readonly campaign: string | null
-    readonly term: string | null
-    readonly content: string | null
-  } | null
+  page: Schema.Struct({ host: Schema.String, path: Schema.String }),
+  referrer_host: Schema.NullOr(Schema.String),
+  utm: Schema.NullOr(Schema.Struct({
+    source: Schema.NullOr(Schema.String),
+    medium: Schema.NullOr(Schema.String),
+    campaign: Schema.NullOr(Schema.String),
+    term: Schema.NullOr(Schema.String),
+    content: Schema.NullOr(Schema.String)
+  })),
   /** Which click ids were present (`["gclid"]`): enough to attribute to a platform. */
-  readonly click_id_kinds: ReadonlyArray<string>
-}
+  click_id_kinds: Schema.Array(Schema.String)
+})
+export type TouchpointFacts = typeof TouchpointFacts.Type
 
 /** What identifies a visitor or can be linked to one: sealed before storing. */
 export interface TouchpointIdentifiers {

@@ -11,6 +11,7 @@
  * know a re-install the stream does not have yet).
  */
 import { Result, Schema } from "effect"
+import { WebhookSource } from "../shopify/WebhookSource.ts"
 
 // --- events -------------------------------------------------------------------------------
 
@@ -25,14 +26,6 @@ export const ShopInstalled = Schema.Struct({
 })
 export type ShopInstalled = typeof ShopInstalled.Type
 
-/** Where a lifecycle webhook came from (its delivery's identity and trigger time). */
-export const WebhookSource = Schema.Struct({
-  topic: Schema.String,
-  event_id: Schema.NullOr(Schema.String),
-  api_version: Schema.NullOr(Schema.String),
-  triggered_at: Schema.NullOr(Schema.String)
-})
-export type WebhookSource = typeof WebhookSource.Type
 
 /** `shop.uninstalled`: whether the token was discarded, or kept because the uninstall was stale. */
 export const ShopUninstalled = Schema.Struct({

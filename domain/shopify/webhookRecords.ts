@@ -14,7 +14,22 @@
  * Subjects: a customer's data is sealed under `customer:<id>`; a guest order or checkout
  * under `order:<id>` / `checkout:<token>` (customers/redact lists the orders to redact);
  * catalogue and inventory data under `shop`.
+ *
+ * The events' data and the records are described by the schemas of `CommerceEvents.ts`; each
+ * reader below is typed against its event type's, so a misspelt field does not compile.
  */
+import type {
+  CartEventType,
+  CheckoutEventType,
+  CommerceClear,
+  CommerceEventType,
+  CommerceRecord,
+  CustomerEventType,
+  LineItem,
+  OrderEventType,
+  Person,
+  ProductEventType
+} from "./CommerceEvents.ts"
 import { shopifyId } from "./losslessJson.ts"
 
 export interface WebhookContext {
@@ -25,14 +40,27 @@ export interface WebhookContext {
   readonly receivedAt: string
 }
 
-export interface NormalizedWebhook {
-  readonly eventType: string
+/** A modelled delivery as one of the event types `T` (see `CommerceEvents.ts` for their data). */
+export interface TypedWebhook<T extends CommerceEventType> {
+  readonly eventType: T
   readonly streamId: string
   readonly subject: string
-  readonly clear: Readonly<Record<string, unknown>>
+  readonly clear: CommerceClear<T>
   /** What gets sealed under `subject`. */
-  readonly record: Readonly<Record<string, unknown>>
+  readonly record: CommerceRecord<T>
 }
+
+/** What a reader gets: one of the typed events, whose record's fields can also be read by name. */
+type Readable<W extends TypedWebhook<CommerceEventType>> = W & { readonly record: Readonly<Record<string, unknown>> }
+
+export type NormalizedWebhook =
+  | Readable<TypedWebhook<OrderEventType>>
+  | Readable<TypedWebhook<Exclude<ProductEventType, "product.deleted">>>
+  | Readable<TypedWebhook<"product.deleted">>
+  | Readable<TypedWebhook<CustomerEventType>>
+  | Readable<TypedWebhook<CartEventType>>
+  | Readable<TypedWebhook<CheckoutEventType>>
+  | Readable<TypedWebhook<"inventory_level.updated">>
 
 export type Normalized =
   | { readonly _tag: "Typed"; readonly value: NormalizedWebhook }
@@ -65,7 +93,7 @@ const versionOf = (payload: Json, ctx: WebhookContext): string =>
 const customerIdOf = (payload: Json): string | null =>
   isObject(payload["customer"]) ? shopifyId(payload["customer"]["id"]) ?? null : null
 
-const lineItems = (u: unknown) =>
+const lineItems = (u: unknown): Array<LineItem> =>
   Array.isArray(u)
     ? u.filter(isObject).map((li) => ({
       product_id: shopifyId(li["product_id"]) ?? null,
@@ -77,7 +105,7 @@ const lineItems = (u: unknown) =>
     }))
     : []
 
-const person = (u: unknown) =>
+const person = (u: unknown): Person | null =>
   isObject(u)
     ? {
       id: shopifyId(u["id"]) ?? null,
@@ -89,13 +117,14 @@ const person = (u: unknown) =>
     : null
 
 const invalid = (reason: string): Normalized => ({ _tag: "Invalid", reason })
-const typed = (value: NormalizedWebhook): Normalized => ({ _tag: "Typed", value })
+/** Checked against the event type's schemas where it is written (a misspelt field does not compile). */
+const typed = <T extends CommerceEventType>(value: TypedWebhook<T>): Normalized => ({ _tag: "Typed", value: value as NormalizedWebhook })
 
-const order = (eventType: string, p: Json, ctx: WebhookContext): Normalized => {
+const order = (eventType: OrderEventType, p: Json, ctx: WebhookContext): Normalized => {
   const id = shopifyId(p["id"])
   if (id === undefined) return invalid("the order has no numeric id")
   const customerId = customerIdOf(p)
-  return typed({
+  return typed<OrderEventType>({
     eventType,
     streamId: `order-${ctx.shop}-${id}`,
     subject: customerId !== null ? `customer:${customerId}` : `order:${id}`,
@@ -123,41 +152,57 @@ const order = (eventType: string, p: Json, ctx: WebhookContext): Normalized => {
   })
 }
 
-const product = (eventType: string, p: Json, ctx: WebhookContext): Normalized => {
+const productClear = (id: string, p: Json, ctx: WebhookContext): CommerceClear<ProductEventType> => ({
+  product_id: id,
+  admin_graphql_api_id: str(p["admin_graphql_api_id"]),
+  updated_at: versionOf(p, ctx)
+})
+
+const product = (eventType: Exclude<ProductEventType, "product.deleted">, p: Json, ctx: WebhookContext): Normalized => {
   const id = shopifyId(p["id"])
   if (id === undefined) return invalid("the product has no numeric id")
   const variants = Array.isArray(p["variants"]) ? p["variants"].filter(isObject) : []
-  return typed({
+  return typed<Exclude<ProductEventType, "product.deleted">>({
     eventType,
     streamId: `product-${ctx.shop}-${id}`,
     subject: "shop",
-    clear: { product_id: id, admin_graphql_api_id: str(p["admin_graphql_api_id"]), updated_at: versionOf(p, ctx) },
-    record: eventType === "product.deleted"
-      ? { raw: p }
-      : {
-        title: str(p["title"]),
-        handle: str(p["handle"]),
-        status: str(p["status"]),
-        vendor: str(p["vendor"]),
-        product_type: str(p["product_type"]),
-        tags: str(p["tags"]),
-        published_at: isoInstant(p["published_at"]),
-        variants: variants.map((v) => ({
-          id: shopifyId(v["id"]) ?? null,
-          sku: str(v["sku"]),
-          price: str(v["price"]),
-          inventory_item_id: shopifyId(v["inventory_item_id"]) ?? null,
-          inventory_quantity: num(v["inventory_quantity"])
-        })),
-        raw: p
-      }
+    clear: productClear(id, p, ctx),
+    record: {
+      title: str(p["title"]),
+      handle: str(p["handle"]),
+      status: str(p["status"]),
+      vendor: str(p["vendor"]),
+      product_type: str(p["product_type"]),
+      tags: str(p["tags"]),
+      published_at: isoInstant(p["published_at"]),
+      variants: variants.map((v) => ({
+        id: shopifyId(v["id"]) ?? null,
+        sku: str(v["sku"]),
+        price: str(v["price"]),
+        inventory_item_id: shopifyId(v["inventory_item_id"]) ?? null,
+        inventory_quantity: num(v["inventory_quantity"])
+      })),
+      raw: p
+    }
   })
 }
 
-const customer = (eventType: string, p: Json, ctx: WebhookContext): Normalized => {
+const productDeleted = (eventType: "product.deleted", p: Json, ctx: WebhookContext): Normalized => {
+  const id = shopifyId(p["id"])
+  if (id === undefined) return invalid("the product has no numeric id")
+  return typed<"product.deleted">({
+    eventType,
+    streamId: `product-${ctx.shop}-${id}`,
+    subject: "shop",
+    clear: productClear(id, p, ctx),
+    record: { raw: p }
+  })
+}
+
+const customer = (eventType: CustomerEventType, p: Json, ctx: WebhookContext): Normalized => {
   const id = shopifyId(p["id"])
   if (id === undefined) return invalid("the customer has no numeric id")
-  return typed({
+  return typed<CustomerEventType>({
     eventType,
     streamId: `customer-${ctx.shop}-${id}`,
     subject: `customer:${id}`,
@@ -176,10 +221,10 @@ const customer = (eventType: string, p: Json, ctx: WebhookContext): Normalized =
   })
 }
 
-const cart = (eventType: string, p: Json, ctx: WebhookContext): Normalized => {
+const cart = (eventType: CartEventType, p: Json, ctx: WebhookContext): Normalized => {
   const token = str(p["token"]) ?? str(p["id"])
   if (token === null || token === "") return invalid("the cart has no token")
-  return typed({
+  return typed<CartEventType>({
     eventType,
     streamId: `cart-${ctx.shop}-${token}`,
     subject: "shop",
@@ -188,11 +233,11 @@ const cart = (eventType: string, p: Json, ctx: WebhookContext): Normalized => {
   })
 }
 
-const checkout = (eventType: string, p: Json, ctx: WebhookContext): Normalized => {
+const checkout = (eventType: CheckoutEventType, p: Json, ctx: WebhookContext): Normalized => {
   const token = str(p["token"]) ?? shopifyId(p["id"]) ?? null
   if (token === null || token === "") return invalid("the checkout has no token")
   const customerId = customerIdOf(p)
-  return typed({
+  return typed<CheckoutEventType>({
     eventType,
     streamId: `checkout-${ctx.shop}-${token}`,
     subject: customerId !== null ? `customer:${customerId}` : `checkout:${token}`,
@@ -209,11 +254,11 @@ const checkout = (eventType: string, p: Json, ctx: WebhookContext): Normalized =
   })
 }
 
-const inventoryLevel = (eventType: string, p: Json, ctx: WebhookContext): Normalized => {
+const inventoryLevel = (eventType: "inventory_level.updated", p: Json, ctx: WebhookContext): Normalized => {
   const item = shopifyId(p["inventory_item_id"])
   const location = shopifyId(p["location_id"])
   if (item === undefined || location === undefined) return invalid("the inventory level lacks inventory_item_id or location_id")
-  return typed({
+  return typed<"inventory_level.updated">({
     eventType,
     streamId: `inventory-${ctx.shop}-${item}`,
     subject: "shop",
@@ -222,42 +267,51 @@ const inventoryLevel = (eventType: string, p: Json, ctx: WebhookContext): Normal
   })
 }
 
-type Normalizer = (eventType: string, payload: Json, ctx: WebhookContext) => Normalized
+interface Model {
+  readonly eventType: CommerceEventType
+  readonly normalize: (payload: Json, ctx: WebhookContext) => Normalized
+}
+
+/** A topic's event type and its reader, which only ever produces that type. */
+const modelled = <T extends CommerceEventType>(eventType: T, normalize: (eventType: T, payload: Json, ctx: WebhookContext) => Normalized): Model => ({
+  eventType,
+  normalize: (payload, ctx) => normalize(eventType, payload, ctx)
+})
 
 /** Each modelled commerce topic: its event type and how its payload is read. */
-const MODELS: Readonly<Record<string, readonly [eventType: string, normalize: Normalizer]>> = {
-  "orders/create": ["order.created", order],
-  "orders/updated": ["order.updated", order],
-  "orders/paid": ["order.paid", order],
-  "orders/cancelled": ["order.cancelled", order],
-  "orders/fulfilled": ["order.fulfilled", order],
-  "products/create": ["product.created", product],
-  "products/update": ["product.updated", product],
-  "products/delete": ["product.deleted", product],
-  "customers/create": ["customer.created", customer],
-  "customers/update": ["customer.updated", customer],
-  "carts/create": ["cart.created", cart],
-  "carts/update": ["cart.updated", cart],
-  "checkouts/create": ["checkout.created", checkout],
-  "checkouts/update": ["checkout.updated", checkout],
-  "inventory_levels/update": ["inventory_level.updated", inventoryLevel]
+const MODELS: Readonly<Record<string, Model>> = {
+  "orders/create": modelled("order.created", order),
+  "orders/updated": modelled("order.updated", order),
+  "orders/paid": modelled("order.paid", order),
+  "orders/cancelled": modelled("order.cancelled", order),
+  "orders/fulfilled": modelled("order.fulfilled", order),
+  "products/create": modelled("product.created", product),
+  "products/update": modelled("product.updated", product),
+  "products/delete": modelled("product.deleted", productDeleted),
+  "customers/create": modelled("customer.created", customer),
+  "customers/update": modelled("customer.updated", customer),
+  "carts/create": modelled("cart.created", cart),
+  "carts/update": modelled("cart.updated", cart),
+  "checkouts/create": modelled("checkout.created", checkout),
+  "checkouts/update": modelled("checkout.updated", checkout),
+  "inventory_levels/update": modelled("inventory_level.updated", inventoryLevel)
 }
 
 const eventTypesOf = (prefix: string): ReadonlyArray<string> =>
-  Object.values(MODELS).map(([t]) => t).filter((t) => t.startsWith(prefix))
+  Object.values(MODELS).map((m) => m.eventType).filter((t) => t.startsWith(prefix))
 
 export const ORDER_EVENT_TYPES = eventTypesOf("order.")
 export const PRODUCT_EVENT_TYPES = eventTypesOf("product.")
 export const CUSTOMER_EVENT_TYPES = eventTypesOf("customer.")
 /** Every typed event type produced from webhooks. */
-export const COMMERCE_EVENT_TYPES: ReadonlyArray<string> = Object.values(MODELS).map(([t]) => t)
+export const COMMERCE_EVENT_TYPES: ReadonlyArray<string> = Object.values(MODELS).map((m) => m.eventType)
 
 /** Maps a delivery of a modelled commerce topic to its typed event. */
 export const normalizeWebhook = (topic: string, payload: unknown, ctx: WebhookContext): Normalized => {
   const model = MODELS[topic]
   if (model === undefined) return { _tag: "Unmodelled" }
   if (!isObject(payload)) return invalid("the payload is not a JSON object")
-  return model[1](model[0], payload, ctx)
+  return model.normalize(payload, ctx)
 }
 
 /** `customers/data_request` and `customers/redact` payloads (SHOPIFY.md §6). */

@@ -25,6 +25,7 @@
  */
 import { Effect } from "effect"
 import { type ExternalEvent, recordedEventType } from "../../domain/ingest/ExternalEvents.ts"
+import type { ConversionRecorded, ExternalRecordedData, TouchpointRecorded } from "../../domain/ingest/RecordedEvents.ts"
 import { splitTouchpoint } from "../../domain/ingest/Touchpoint.ts"
 import { type Decision, type HandlerRegistry, PermanentFailure, TransientFailure, type TypedHandlerContext } from "../actors/ShopHandlers.ts"
 import { customerSubject, PiiVault, type Sealed, type SecretsUnavailable, shopSubject } from "../secrets/Secrets.ts"
@@ -52,15 +53,15 @@ export const makeIngestHandlers = Effect.gen(function*() {
     )
 
   /** The recorded data of an external event: personal ids of a known customer sealed. */
-  const recordedData = (shop: string, event: ExternalEvent, keyId: string) =>
+  const recordedData = (shop: string, event: ExternalEvent, keyId: string): Effect.Effect<ExternalRecordedData, TransientFailure> =>
     Effect.gen(function*() {
       if (event.type !== "conversion" || event.customer_id === undefined || event.customer_id === null) {
-        return { ...event, source_key_id: keyId }
+        return { ...event, source_key_id: keyId } satisfies ExternalRecordedData
       }
       const { customer_id, order_id, ...rest } = event
       const subject = customerSubject(customer_id)
       const identifying = yield* seal(shop, subject, { customer_id, ...(order_id === undefined || order_id === null ? {} : { order_id }) })
-      return { ...rest, source_key_id: keyId, subject, identifying }
+      return { ...rest, source_key_id: keyId, subject, identifying } satisfies ConversionRecorded
     })
 
   // Both payloads were validated by the dispatcher against the catalog — the ingress's own
@@ -89,7 +90,7 @@ export const makeIngestHandlers = Effect.gen(function*() {
         appends: [{
           streamId: touchpointStream(ctx.shop),
           expected: "any",
-          events: [{ type: "touchpoint.recorded", data: { ...facts, subject, identifying }, schemaVersion: EVENT_SCHEMA_VERSION, occurredAt: new Date(t.occurred_at) }]
+          events: [{ type: "touchpoint.recorded", data: { ...facts, subject, identifying } satisfies TouchpointRecorded, schemaVersion: EVENT_SCHEMA_VERSION, occurredAt: new Date(t.occurred_at) }]
         }]
       }
     })

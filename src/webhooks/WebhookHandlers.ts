@@ -17,6 +17,9 @@
  */
 import { Effect, Option } from "effect"
 import type { NewEvent } from "../../domain/events/Envelope.ts"
+import type { CustomerDataExported, CustomerRedacted } from "../../domain/privacy/PrivacyEvents.ts"
+import type { CommerceEventData, WebhookKept } from "../../domain/shopify/CommerceEvents.ts"
+import type { WebhookSource } from "../../domain/shopify/WebhookSource.ts"
 import { isoInstant, normalizeWebhook, parseCustomerPrivacyRequest } from "../../domain/shopify/webhookRecords.ts"
 import { decideLifecycle, type ShopLifecycleEvent } from "../../domain/shop/ShopLifecycle.ts"
 import { shopStreamId } from "../app/InstallHandlers.ts"
@@ -55,7 +58,7 @@ export const makeWebhookHandlers = Effect.gen(function*() {
       const d = ctx.message.payload
       const triggeredAt = d.triggered_at ?? null
       const receivedAt = d.received_at ?? ctx.message.publishedAt ?? new Date().toISOString()
-      const source = { topic: d.topic, event_id: d.event_id ?? null, api_version: d.api_version ?? null, triggered_at: triggeredAt }
+      const source: WebhookSource = { topic: d.topic, event_id: d.event_id ?? null, api_version: d.api_version ?? null, triggered_at: triggeredAt }
       const occurredAt = new Date(isoInstant(triggeredAt) ?? isoInstant(receivedAt) ?? Date.now())
       const shop = ctx.shop
 
@@ -64,7 +67,7 @@ export const makeWebhookHandlers = Effect.gen(function*() {
           one(`webhooks-${shop}`, {
             type: "shopify.webhook_received",
             occurredAt,
-            data: { ...source, subject: "shop", decode_error: decodeError, payload }
+            data: { ...source, subject: "shop", decode_error: decodeError, payload } satisfies WebhookKept
           }))
 
       switch (d.topic) {
@@ -98,7 +101,7 @@ export const makeWebhookHandlers = Effect.gen(function*() {
               event_count: exported.eventCount,
               bytes: exported.bytes,
               sha256: exported.sha256
-            }
+            } satisfies CustomerDataExported
           })
         }
         case "customers/redact": {
@@ -108,7 +111,7 @@ export const makeWebhookHandlers = Effect.gen(function*() {
           return one(privacyStreamId(shop), {
             type: "customer.redacted",
             occurredAt,
-            data: { ...source, customer_id: request.customerId, order_ids: request.orderIds, subjects_shredded: subjects }
+            data: { ...source, customer_id: request.customerId, order_ids: request.orderIds, subjects_shredded: subjects } satisfies CustomerRedacted
           })
         }
         case "shop/redact": {
@@ -131,11 +134,8 @@ export const makeWebhookHandlers = Effect.gen(function*() {
             Effect.map((sealed): Sealed | null => sealed),
             Effect.catchTag("SubjectShredded", () => Effect.succeed(null))
           )
-          const append: Append = {
-            streamId: n.streamId,
-            expected: "any",
-            events: [{ type: n.eventType, occurredAt, data: { ...n.clear, subject: n.subject, source, record } }]
-          }
+          const data: CommerceEventData = { ...n.clear, subject: n.subject, source, record }
+          const append: Append = { streamId: n.streamId, expected: "any", events: [{ type: n.eventType, occurredAt, data }] }
           return { appends: [append] }
         }
       }
