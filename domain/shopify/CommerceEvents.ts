@@ -155,7 +155,9 @@ export const OrderClear = Schema.Struct({
 export const ProductClear = Schema.Struct({
   product_id: Schema.String,
   admin_graphql_api_id: Text,
-  updated_at: Schema.String
+  updated_at: Schema.String,
+  /** `active`, `draft`, `archived` — not personal data; kept in clear since the decision plane (older events lack it). */
+  status: Schema.optionalKey(Text)
 })
 export const CustomerClear = Schema.Struct({
   customer_id: Schema.String,

@@ -155,7 +155,8 @@ const order = (eventType: OrderEventType, p: Json, ctx: WebhookContext): Normali
 const productClear = (id: string, p: Json, ctx: WebhookContext): CommerceClear<ProductEventType> => ({
   product_id: id,
   admin_graphql_api_id: str(p["admin_graphql_api_id"]),
-  updated_at: versionOf(p, ctx)
+  updated_at: versionOf(p, ctx),
+  status: str(p["status"])
 })
 
 const product = (eventType: Exclude<ProductEventType, "product.deleted">, p: Json, ctx: WebhookContext): Normalized => {

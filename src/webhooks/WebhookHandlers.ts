@@ -20,8 +20,12 @@ import type { NewEvent } from "../../domain/events/Envelope.ts"
 import type { CustomerDataExported, CustomerRedacted } from "../../domain/privacy/PrivacyEvents.ts"
 import type { CommerceEventData, WebhookKept } from "../../domain/shopify/CommerceEvents.ts"
 import type { WebhookSource } from "../../domain/shopify/WebhookSource.ts"
-import { isoInstant, normalizeWebhook, parseCustomerPrivacyRequest } from "../../domain/shopify/webhookRecords.ts"
+import { isoInstant, type NormalizedWebhook, normalizeWebhook, parseCustomerPrivacyRequest } from "../../domain/shopify/webhookRecords.ts"
+import { productTransition } from "../../domain/automation/ProductStatus.ts"
+import type { TriggerEvent } from "../../domain/automation/Triggers.ts"
 import { decideLifecycle, type ShopLifecycleEvent } from "../../domain/shop/ShopLifecycle.ts"
+import { newTrigger, triggerDecision } from "../automation/TriggerHandlers.ts"
+import { productStatusFold } from "./ProductStatusFold.ts"
 import { shopStreamId } from "../app/InstallHandlers.ts"
 import { shopLifecycleFold } from "../app/ShopLifecycleFold.ts"
 import { type Append, type Decision, type HandlerRegistry, PermanentFailure, TransientFailure, type TypedHandlerContext } from "../actors/ShopHandlers.ts"
@@ -52,6 +56,42 @@ export const makeWebhookHandlers = Effect.gen(function*() {
   const store = yield* EventStore
   // the compliance operations read these services from their context
   const services = Effect.provideContext(yield* Effect.context<PiiVault | ShopTokens | EventSealing | PrivacyStore>())
+
+  /**
+   * The `product.published` / `product.drafted` trigger a product delivery makes, if any: its
+   * status against the latest version seen on the product's stream (out-of-order safe, see
+   * `domain/automation/ProductStatus.ts`); recorded in the same commit as the delivery.
+   */
+  const productTrigger = (
+    shop: string,
+    topic: "products/create" | "products/update",
+    n: Extract<NormalizedWebhook, { readonly eventType: "product.created" | "product.updated" }>,
+    deliveryId: string
+  ) =>
+    Effect.gen(function*() {
+      const { state } = yield* store.loadFold(n.streamId, productStatusFold)
+      const status = n.clear.status ?? null
+      const event = productTransition(state, { topic, status, updatedAt: n.clear.updated_at })
+      if (event === undefined) return undefined
+      const tags = (n.record.tags ?? "").split(",").map((t) => t.trim()).filter((t) => t.length > 0)
+      const trigger: TriggerEvent = {
+        event,
+        resources: [{
+          resourceType: "product",
+          resourceId: n.clear.admin_graphql_api_id ?? `gid://shopify/Product/${n.clear.product_id}`,
+          payload: {
+            title: n.record.title ?? "",
+            vendor: n.record.vendor,
+            productType: n.record.product_type,
+            tags,
+            status: status ?? "",
+            previousStatus: state.status,
+            updatedAt: n.clear.updated_at
+          }
+        }]
+      }
+      return newTrigger(trigger, { kind: "webhook", id: deliveryId })
+    })
 
   const handle = (ctx: TypedHandlerContext<"shopify.webhook">): Effect.Effect<Decision, PermanentFailure | TransientFailure> =>
     Effect.gen(function*() {
@@ -136,7 +176,12 @@ export const makeWebhookHandlers = Effect.gen(function*() {
           )
           const data: CommerceEventData = { ...n.clear, subject: n.subject, source, record }
           const append: Append = { streamId: n.streamId, expected: "any", events: [{ type: n.eventType, occurredAt, data }] }
-          return { appends: [append] }
+          // products/create|update: a status transition is a trigger for the shop's rules
+          const trigger = (n.eventType === "product.created" || n.eventType === "product.updated") &&
+              (d.topic === "products/create" || d.topic === "products/update")
+            ? yield* productTrigger(shop, d.topic, n, ctx.message.messageId)
+            : undefined
+          return trigger === undefined ? { appends: [append] } : { appends: [append, ...triggerDecision(shop, trigger).appends] }
         }
       }
     }).pipe(

@@ -115,6 +115,31 @@ for (const log of ["embedded", "jetstream"] as const) {
       expect(events.map((e) => e.data["product_id"])).toEqual(["42", "43", "44"])
     })
 
+    it("a product's status transitions become triggers for the shop's rules (product.published, product.drafted), out of order safe", async () => {
+      const shop = `triggers-${log}.myshopify.com`
+      const product = (status: string, updated_at: string) =>
+        ({ id: 632910392, admin_graphql_api_id: "gid://shopify/Product/632910392", title: "Blue Tee", vendor: "Acme", product_type: "Shirts", tags: "summer, tees", status, updated_at })
+      await dp.webhook("products/create", shop, product("active", "2026-11-20T10:00:00Z"))
+      await dp.webhook("products/update", shop, product("draft", "2026-11-20T12:00:00Z"), { eventId: "drafted" })
+      // late: the 11:00 version (still active) arrives after the 12:00 one
+      await dp.webhook("products/update", shop, product("active", "2026-11-20T11:00:00Z"))
+      // a marker after them: once it is recorded, so are they
+      await dp.webhook("products/update", shop, { ...product("draft", "2026-11-20T12:00:00Z"), id: 1 })
+      const received = await dp.until(async () => {
+        const rows = await dp.events(shop)
+        return rows.some((e) => e.data["product_id"] === "1") ? rows.filter((e) => e.type === "trigger.received") : undefined
+      }, "the marker")
+      const triggers = received.map((e) => e.data["trigger"] as { event: string; resources: Array<{ resourceId: string; payload: Record<string, unknown> }> })
+      expect(triggers.map((t) => t.event)).toEqual(["product.published", "product.drafted"])
+      expect(triggers[1]!.resources).toEqual([{
+        resourceType: "product",
+        resourceId: "gid://shopify/Product/632910392",
+        payload: { title: "Blue Tee", vendor: "Acme", productType: "Shirts", tags: ["summer", "tees"], status: "draft", previousStatus: "active", updatedAt: "2026-11-20T12:00:00.000Z" }
+      }])
+      expect(received.every((e) => e.stream_id === `triggers-${shop}`)).toBe(true)
+      expect(received[1]!.data["emittedBy"]).toEqual({ kind: "webhook", id: "webhook:products/update:drafted" })
+    })
+
     it("never lets an older delivery overwrite newer state in the read models", async () => {
       const shop = `order-of-${log}.myshopify.com`
       await dp.webhook("products/update", shop, { id: 7, title: "New title", updated_at: "2026-11-20T12:00:00Z" })
