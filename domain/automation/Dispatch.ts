@@ -70,12 +70,15 @@ export interface Dispatched {
 }
 
 /** The rules of the shop that listen to this trigger, in a stable order (by rule id). */
-const listeners = (trigger: TriggerEvent, rules: ReadonlyArray<ActiveRule>) =>
-  rules.filter((r) => r.spec.triggerEvent === trigger.event).sort((a, b) => (a.ruleId < b.ruleId ? -1 : a.ruleId > b.ruleId ? 1 : 0))
+const listeners = (trigger: TriggerEvent, rules: ReadonlyArray<ActiveRule>) => {
+  const matching = rules.filter((r) => r.spec.triggerEvent === trigger.event)
+  return matching.length < 2 ? matching : matching.sort((a, b) => (a.ruleId < b.ruleId ? -1 : a.ruleId > b.ruleId ? 1 : 0))
+}
 
 export const dispatch = (trigger: TriggerEvent, rules: ReadonlyArray<ActiveRule>, cooldowns: Cooldowns, context: DispatchContext): Dispatched => {
   const outcomes: Array<DispatchOutcome> = []
-  const next = new Map(cooldowns)
+  // copied on the first write only: most triggers start no cooldown (a backtest replays millions)
+  let next: Map<string, number> | undefined
   for (const rule of listeners(trigger, rules)) {
     const action = actionMeta(rule.spec.actionKey)
     trigger.resources.forEach((resource, index) => {
@@ -107,7 +110,7 @@ export const dispatch = (trigger: TriggerEvent, rules: ReadonlyArray<ActiveRule>
         }
       }
       const key = cooldownKey(rule.ruleId, resource.resourceId)
-      const last = next.get(key)
+      const last = (next ?? cooldowns).get(key)
       if (last !== undefined && rule.spec.cooldownSeconds > 0 && context.now < last + rule.spec.cooldownSeconds * 1000) {
         const until = last + rule.spec.cooldownSeconds * 1000
         outcomes.push({ ...base, kind: "skipped", reason: "cooldown", detail: `cooldown until ${new Date(until).toISOString()}`, until })
@@ -120,6 +123,7 @@ export const dispatch = (trigger: TriggerEvent, rules: ReadonlyArray<ActiveRule>
           return
         }
       }
+      next ??= new Map(cooldowns)
       next.set(key, context.now)
       outcomes.push(
         rule.spec.requiresApproval
@@ -128,5 +132,5 @@ export const dispatch = (trigger: TriggerEvent, rules: ReadonlyArray<ActiveRule>
       )
     })
   }
-  return { outcomes, cooldowns: next }
+  return { outcomes, cooldowns: next ?? cooldowns }
 }
