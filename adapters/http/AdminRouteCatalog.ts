@@ -139,6 +139,13 @@ export const AdminRoutes = {
     summary: "The trigger catalog: each event with what it means and its payload's JSON Schema",
     params: {}
   },
+  listActions: {
+    method: "GET",
+    path: "/app/actions",
+    permission: "automation:read",
+    summary: "The action registry: each action's key, triggers, resource types, required plan and params (the seed's meta)",
+    params: {}
+  },
   emitTrigger: {
     method: "POST",
     path: "/app/triggers/:event/emit",

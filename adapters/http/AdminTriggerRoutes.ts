@@ -2,6 +2,8 @@
  * The trigger catalog over the admin API (issue 11 §1):
  * - `GET /app/triggers` (`automation:read`): every trigger event of the decision plane, with
  *   what it means and the JSON Schema of its payload — what a rule author or a detector needs;
+ * - `GET /app/actions` (`automation:read`): the action registry's metas (key, triggers,
+ *   resource types, required plan, params with type, default, min and max);
  * - `POST /app/triggers/:event/emit` (`automation:emit`): emits a trigger by hand, so an
  *   operator can test the shop's rules; the body is the trigger's payload without `event`
  *   (`{ "resources": [...], …fields }`), validated against the catalog — every problem listed
@@ -10,6 +12,7 @@
  */
 import { Effect, Result, Schema } from "effect"
 import type { Hono } from "hono"
+import { ACTION_METAS, triggersOf } from "../../domain/automation/Actions.ts"
 import { isTriggerEventName, TRIGGER_CATALOG, TriggerEvent } from "../../domain/automation/Triggers.ts"
 import { decodeAll } from "../../domain/ingest/Fields.ts"
 import { newTrigger, publishTrigger } from "../../src/automation/TriggerHandlers.ts"
@@ -44,6 +47,19 @@ export const mountAdminTriggerRoutes = (app: Hono, run: RunEffect<ShopLog>, guar
   let catalog: ReturnType<typeof catalogBody> | undefined
 
   mountAdminRoute(app, guard, AdminRoutes.listTriggers, (c) => c.json(catalog ??= catalogBody()))
+
+  // the action registry's metas, in the seed's shape (snake_case like the rest of the API)
+  mountAdminRoute(app, guard, AdminRoutes.listActions, (c) =>
+    c.json({
+      actions: ACTION_METAS.map((a) => ({
+        key: a.key,
+        description: a.description,
+        trigger_events: triggersOf(a),
+        resource_types: a.resourceType,
+        required_plan: a.requiredPlan,
+        param_schema: a.paramSchema
+      }))
+    }))
 
   mountAdminRoute(app, guard, AdminRoutes.emitTrigger, (c) => {
     const principal = requirePrincipal(c)

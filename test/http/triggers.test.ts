@@ -112,6 +112,19 @@ describe("the trigger catalog and emits over the admin API", () => {
     expect((await logged()).length).toBe(before)
   })
 
+  it("lists the action registry's metas: triggers, resource types, plan and params with their ranges", async () => {
+    const res = await api.call(server, "GET", "/app/actions", sessionFor(SHOP, "viewer-1"))
+    expect(res.status).toBe(200)
+    expect(res.json.actions.map((a: { key: string }) => a.key)).toEqual([
+      "update_seo_meta", "create_url_redirect", "consolidate_cannibalized_page", "hide_disapproved_product", "tag_product", "bulk_set_metafield"
+    ])
+    const tag = res.json.actions.find((a: { key: string }) => a.key === "tag_product")
+    expect(tag).toMatchObject({ trigger_events: ["product.published", "product.drafted", "mc.product_approved"], resource_types: ["product"], required_plan: "free" })
+    const bulk = res.json.actions.find((a: { key: string }) => a.key === "bulk_set_metafield")
+    expect(bulk.trigger_events).toHaveLength(19)
+    expect(bulk.param_schema.find((p: { key: string }) => p.key === "maxItems")).toMatchObject({ type: "number", default: 10000, min: 1, max: 100000 })
+  })
+
   it("an unknown trigger event is 404; a viewer may read the catalog but not emit", async () => {
     const unknown = await api.call(server, "POST", "/app/triggers/seo.vibes_changed/emit", sessionFor(SHOP, "ops-1"), decay(1))
     expect([unknown.status, unknown.json.error.code]).toEqual([404, "NOT_FOUND"])
