@@ -103,6 +103,25 @@ export const printDemo = (url: string, app: ShopifyApp["Service"]) =>
         click_ids: { gclid: "abc" }
       }))}`,
       "",
+      "7. The decision plane's triggers: a product published, then sent back to draft, becomes",
+      "   product.published and product.drafted (trigger.received on triggers-<shop>); the catalog,",
+      "   the action registry, and a trigger emitted by hand to test rules:",
+      "",
+      webhookCommand(url, demo.shop, secret, "products/create", {
+        id: 632910392, admin_graphql_api_id: "gid://shopify/Product/632910392", title: "Blue Tee", vendor: "Acme",
+        product_type: "Shirts", tags: "summer", status: "active", updated_at: "2026-12-01T10:00:00Z"
+      }),
+      webhookCommand(url, demo.shop, secret, "products/update", {
+        id: 632910392, admin_graphql_api_id: "gid://shopify/Product/632910392", title: "Blue Tee", vendor: "Acme",
+        product_type: "Shirts", tags: "summer", status: "draft", updated_at: "2026-12-01T11:00:00Z"
+      }),
+      `curl -s ${url}/app/triggers -H "authorization: Bearer $TOKEN"`,
+      `curl -s ${url}/app/actions -H "authorization: Bearer $TOKEN"`,
+      `curl -s -X POST ${url}/app/triggers/seo.content_decay_detected/emit -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' -d ${shellQuote(JSON.stringify({
+        resources: [{ resourceType: "page", resourceId: "/blogs/news/winter-care", payload: { dropPct: 42.5, priorClicks: 1200, nowClicks: 690 } }],
+        baselineDays: 14
+      }))}`,
+      "",
       `After stopping the server: npm run cli -- events replay --shop ${demo.shop} --format table`,
       ""
     ].join("\n"))
