@@ -93,13 +93,13 @@ const instantOfWall = (wall: number, after: number, timeZone: string): number | 
   const offsets = [...new Set([offsetAt(wall - DAY, timeZone), offsetAt(wall, timeZone), offsetAt(wall + DAY, timeZone)])]
   const exact = offsets.map((o) => wall - o).filter((t) => wallClock(t, timeZone) === wall && t > after).sort((a, b) => a - b)
   if (exact.length > 0) return exact[0]
-  // skipped (a gap): between the two candidates the offset changes; find when, to the second
+  // skipped (a gap): between the two candidates the offset changes; find when, to the millisecond
   const candidates = offsets.map((o) => wall - o).sort((a, b) => a - b)
   let lo = candidates[0]!
   let hi = candidates[candidates.length - 1]!
   if (lo === hi) return undefined
   const before = offsetAt(lo, timeZone)
-  while (hi - lo > 1000) {
+  while (hi - lo > 1) {
     const mid = lo + Math.floor((hi - lo) / 2)
     if (offsetAt(mid, timeZone) === before) lo = mid
     else hi = mid
@@ -119,7 +119,24 @@ export const quietUntil = (instant: number, window: QuietHours, timeZone: string
     const t = instantOfWall(localMidnight + day * DAY + e, instant, timeZone)
     // a spring-forward can skip the whole loud part of a near-day-long window: then the window
     // goes on until the next day's end
-    if (t !== undefined && !isQuiet(t, window, timeZone)) return t
+    if (t !== undefined && !isQuiet(t, window, timeZone)) return leftEarlier(instant, t, window, timeZone) ?? t
   }
   return undefined
+}
+
+/**
+ * A fall-back between `from` and `to` can take the wall clock out of the window before it ever
+ * reads the end (01:59 EDT → 01:00 EST leaves 01:30–02:00): the instant it does, if so.
+ */
+const leftEarlier = (from: number, to: number, window: QuietHours, timeZone: string): number | undefined => {
+  if (offsetAt(from, timeZone) === offsetAt(to, timeZone)) return undefined
+  let lo = from
+  let hi = to
+  const before = offsetAt(from, timeZone)
+  while (hi - lo > 1) {
+    const mid = lo + Math.floor((hi - lo) / 2)
+    if (offsetAt(mid, timeZone) === before) lo = mid
+    else hi = mid
+  }
+  return isQuiet(hi, window, timeZone) ? undefined : hi
 }

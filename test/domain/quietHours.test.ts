@@ -65,6 +65,12 @@ describe("quiet hours", () => {
     expect(new Date(quietUntil(at, w, "America/New_York")!).toISOString()).toBe("2026-11-01T05:30:00.000Z") // 01:30 EDT
   })
 
+  it("New York, fall back: a window the clock leaves by going back (01:59 EDT → 01:00 EST) ends at that instant", () => {
+    const w = { start: "01:30", end: "02:00" }
+    const at = Date.parse("2026-11-01T05:59:59Z") // 01:59:59 EDT
+    expect(new Date(quietUntil(at, w, "America/New_York")!).toISOString()).toBe("2026-11-01T06:00:00.000Z")
+  })
+
   it("a window within a day, and one across midnight, on an ordinary day", () => {
     const day = { start: "12:00", end: "14:00" }
     expect(isQuiet(Date.parse("2026-07-01T11:00:00Z"), day, "Europe/Berlin")).toBe(true) // 13:00 CEST
