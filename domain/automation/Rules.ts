@@ -193,7 +193,13 @@ export const evolveRule = (state: RuleState, e: RuleEvent): RuleState => {
 
 export type RuleCommand =
   | { readonly type: "CreateRule"; readonly ruleId: string; readonly spec: RuleSpec & { readonly enabled: boolean } }
-  | { readonly type: "UpdateRule"; readonly ruleId: string; readonly spec: RuleSpec & { readonly enabled: boolean } }
+  | {
+    readonly type: "UpdateRule"
+    readonly ruleId: string
+    readonly spec: RuleSpec & { readonly enabled: boolean }
+    /** The version the change was made against: a concurrent change in between is refused. */
+    readonly expectedVersion?: number | undefined
+  }
   | { readonly type: "EnableRule"; readonly ruleId: string }
   | { readonly type: "DisableRule"; readonly ruleId: string }
   | { readonly type: "DeleteRule"; readonly ruleId: string }
@@ -201,6 +207,7 @@ export type RuleCommand =
 export type RuleRefusal =
   | { readonly _tag: "RuleNotFound"; readonly ruleId: string }
   | { readonly _tag: "RuleExists"; readonly ruleId: string }
+  | { readonly _tag: "RuleChanged"; readonly ruleId: string; readonly expected: number; readonly actual: number }
 
 const same = (a: RuleSpec, b: RuleSpec): boolean => JSON.stringify(specOf(a)) === JSON.stringify(specOf(b))
 
@@ -218,6 +225,9 @@ export const decideRule = (command: RuleCommand, state: RuleState): Result.Resul
   const next = state.version + 1
   switch (command.type) {
     case "UpdateRule": {
+      if (command.expectedVersion !== undefined && command.expectedVersion !== state.version) {
+        return Result.fail({ _tag: "RuleChanged", ruleId: state.ruleId, expected: command.expectedVersion, actual: state.version })
+      }
       const events: Array<RuleEvent> = []
       let version = state.version
       if (!same(state, command.spec)) events.push({ type: "rule.updated", ruleId: state.ruleId, version: ++version, ...specOf(command.spec) })
@@ -234,3 +244,39 @@ export const decideRule = (command: RuleCommand, state: RuleState): Result.Resul
       return Result.succeed([{ type: "rule.deleted", ruleId: state.ruleId, version: next }])
   }
 }
+
+// --- commands on the wire (the `automation.rule_command` message) ---------------------------
+
+const RuleSpecWire = Schema.Struct({ ...RuleSpecFields, triggerEvent: Schema.String, enabled: Schema.Boolean })
+
+export const RuleCommandWire = Schema.Union([
+  Schema.Struct({ type: Schema.Literal("CreateRule"), ruleId: Schema.String, spec: RuleSpecWire }),
+  Schema.Struct({ type: Schema.Literal("UpdateRule"), ruleId: Schema.String, spec: RuleSpecWire, expectedVersion: Schema.Int }),
+  Schema.Struct({ type: Schema.Literal("EnableRule"), ruleId: Schema.String }),
+  Schema.Struct({ type: Schema.Literal("DisableRule"), ruleId: Schema.String }),
+  Schema.Struct({ type: Schema.Literal("DeleteRule"), ruleId: Schema.String })
+])
+export type RuleCommandWire = typeof RuleCommandWire.Type
+
+/** A rule command as received: its spec's trigger must still be one this deploy knows. */
+export const ruleCommandOf = (wire: RuleCommandWire): RuleCommand | undefined => {
+  if (wire.type !== "CreateRule" && wire.type !== "UpdateRule") return wire
+  if (!isTriggerEventName(wire.spec.triggerEvent)) return undefined
+  return { ...wire, spec: { ...wire.spec, triggerEvent: wire.spec.triggerEvent } }
+}
+
+export type ExistingRule = Extract<RuleState, { readonly exists: true }>
+
+/** A shop's rules: every rule's state by id (the `rules-<shop>` stream folded). */
+export type ShopRules = Readonly<Record<string, ExistingRule>>
+
+export const noRules: ShopRules = {}
+
+export const evolveShopRules = (rules: ShopRules, e: RuleEvent): ShopRules => {
+  const next = evolveRule(rules[e.ruleId] ?? initialRule, e)
+  return next.exists ? { ...rules, [e.ruleId]: next } : rules
+}
+
+/** The rules dispatch consults: enabled, not deleted. */
+export const activeRules = (rules: ShopRules): ReadonlyArray<ExistingRule> =>
+  Object.values(rules).filter((r) => r.enabled && !r.deleted)

@@ -218,3 +218,6 @@ export const TRIGGER_CATALOG: ReadonlyArray<{ readonly event: TriggerEventName; 
 export const TRIGGER_EVENT_NAMES: ReadonlyArray<TriggerEventName> = TRIGGER_CATALOG.map((t) => t.event)
 
 export const isTriggerEventName = (name: string): name is TriggerEventName => (TRIGGER_EVENT_NAMES as ReadonlyArray<string>).includes(name)
+
+/** A trigger event's name, as stored (refused unless it is in the catalog). */
+export const TriggerEventNameSchema = Schema.String.pipe(Schema.refine(isTriggerEventName, { message: "must be an event of the trigger catalog" }))

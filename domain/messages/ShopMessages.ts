@@ -14,6 +14,7 @@
  * which fails to type-check until every type has one).
  */
 import { Result, Schema, SchemaIssue } from "effect"
+import { RuleCommandWire } from "../automation/Rules.ts"
 import { TriggerEvent } from "../automation/Triggers.ts"
 import { ExternalEvent } from "../ingest/ExternalEvents.ts"
 import { Touchpoint } from "../ingest/Touchpoint.ts"
@@ -161,6 +162,15 @@ export const TriggerEmitter = Schema.Struct({
 })
 export type TriggerEmitter = typeof TriggerEmitter.Type
 
+/** A change to one of the shop's rules, validated by the admin API (`domain/automation/Rules.ts`). */
+export const RuleCommandMessage = Schema.Struct({
+  /** Names the outcome the requester waits for (`rule.command_rejected` carries it). */
+  commandId: Schema.String,
+  command: RuleCommandWire,
+  requestedBy: Schema.String
+})
+export type RuleCommandMessage = typeof RuleCommandMessage.Type
+
 /** A trigger event for the shop's rules (`domain/automation/Triggers.ts`). */
 export const TriggerEmitted = Schema.Struct({
   triggerId: Schema.String,
@@ -188,7 +198,8 @@ export const ShopMessageBody = Schema.Union([
   message("job.poll", JobPoll),
   message("job.retry", JobRetry),
   message("job.watchdog", JobWatchdog),
-  message("automation.trigger", TriggerEmitted)
+  message("automation.trigger", TriggerEmitted),
+  message("automation.rule_command", RuleCommandMessage)
 ])
 export type ShopMessageBody = typeof ShopMessageBody.Type
 export type ShopMessageType = ShopMessageBody["type"]
@@ -210,7 +221,8 @@ export const MESSAGE_VERSIONS: { readonly [T in ShopMessageType]: number } = {
   "job.poll": 1,
   "job.retry": 1,
   "job.watchdog": 1,
-  "automation.trigger": 1
+  "automation.trigger": 1,
+  "automation.rule_command": 1
 }
 
 export const SHOP_MESSAGE_TYPES = Object.keys(MESSAGE_VERSIONS) as ReadonlyArray<ShopMessageType>

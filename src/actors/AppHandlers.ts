@@ -10,6 +10,7 @@ import { type JobTimings, makeJobHandlers } from "../jobs/JobProcess.ts"
 import { timingsFromConfig } from "../jobs/JobsLayer.ts"
 import { installHandlers } from "../app/InstallHandlers.ts"
 import { makeIngestHandlers } from "../ingest/IngestHandlers.ts"
+import { makeRuleHandlers } from "../automation/RuleHandlers.ts"
 import { triggerHandlers } from "../automation/TriggerHandlers.ts"
 import { makeWebhookHandlers } from "../webhooks/WebhookHandlers.ts"
 import { type HandlerRegistry, makeDispatcher, ShopHandlers } from "./ShopHandlers.ts"
@@ -20,8 +21,9 @@ export const makeAppHandlers = (timings: JobTimings) =>
     const jobs = yield* makeJobHandlers(timings)
     const webhooks = yield* makeWebhookHandlers
     const ingest = yield* makeIngestHandlers
+    const rules = yield* makeRuleHandlers
     // every message type of the catalog has its handler here, or this does not type-check
-    const registry: HandlerRegistry = { ...jobs, ...webhooks, ...installHandlers, ...ingest, ...triggerHandlers }
+    const registry: HandlerRegistry = { ...jobs, ...webhooks, ...installHandlers, ...ingest, ...triggerHandlers, ...rules }
     return makeDispatcher(registry)
   })
 

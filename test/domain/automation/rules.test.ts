@@ -92,6 +92,10 @@ describe("rules", () => {
     const after = given(...created, ...changed)
     expect(after).toMatchObject({ version: 3, cooldownSeconds: 60, enabled: false })
     expect(Result.getOrThrow(decideRule({ type: "DisableRule", ruleId: "r1" }, after))).toEqual([])
+    // a change made against version 1 while the rule is at 3: refused, nothing overwritten
+    expect(decideRule({ type: "UpdateRule", ruleId: "r1", spec, expectedVersion: 1 }, after)).toEqual(
+      Result.fail({ _tag: "RuleChanged", ruleId: "r1", expected: 1, actual: 3 })
+    )
     const deleted = given(...created, ...changed, ...Result.getOrThrow(decideRule({ type: "DeleteRule", ruleId: "r1" }, after)))
     expect(decideRule({ type: "EnableRule", ruleId: "r1" }, deleted)).toEqual(Result.fail({ _tag: "RuleNotFound", ruleId: "r1" }))
     expect(decideRule({ type: "CreateRule", ruleId: "r1", spec }, deleted)).toEqual(Result.fail({ _tag: "RuleExists", ruleId: "r1" }))
