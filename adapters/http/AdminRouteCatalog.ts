@@ -11,7 +11,7 @@
 import type { Permission } from "../../domain/access/Permissions.ts"
 
 export interface AdminRoute {
-  readonly method: "GET" | "POST" | "PUT" | "DELETE"
+  readonly method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE"
   /** A Hono path under `/app/`, `:name` for parameters. */
   readonly path: `/app/${string}`
   readonly permission: Permission
@@ -138,6 +138,41 @@ export const AdminRoutes = {
     permission: "automation:read",
     summary: "The trigger catalog: each event with what it means and its payload's JSON Schema",
     params: {}
+  },
+  listRules: {
+    method: "GET",
+    path: "/app/rules",
+    permission: "automation:read",
+    summary: "The shop's automation rules (deleted ones left out)",
+    params: {}
+  },
+  createRule: {
+    method: "POST",
+    path: "/app/rules",
+    permission: "automation:manage",
+    summary: "Create a rule (201 `{ rule }` at version 1; 400 lists every problem with its field)",
+    params: {}
+  },
+  getRule: {
+    method: "GET",
+    path: "/app/rules/:id",
+    permission: "automation:read",
+    summary: "One rule at its current version",
+    params: { id: "rule" }
+  },
+  updateRule: {
+    method: "PATCH",
+    path: "/app/rules/:id",
+    permission: "automation:manage",
+    summary: "Change a rule: the fields given (a new version; 409 `changed` if it changed meanwhile)",
+    params: { id: "rule" }
+  },
+  deleteRule: {
+    method: "DELETE",
+    path: "/app/rules/:id",
+    permission: "automation:manage",
+    summary: "Delete a rule (its history stays; executions keep naming its versions)",
+    params: { id: "rule" }
   },
   listActions: {
     method: "GET",

@@ -211,6 +211,10 @@ export type RuleRefusal =
 
 const same = (a: RuleSpec, b: RuleSpec): boolean => JSON.stringify(specOf(a)) === JSON.stringify(specOf(b))
 
+/** Whether `spec` would change nothing of `rule` (settings and enabled alike). */
+export const changesNothing = (rule: RuleSpec & { readonly enabled: boolean }, spec: RuleSpec & { readonly enabled: boolean }): boolean =>
+  same(rule, spec) && rule.enabled === spec.enabled
+
 /**
  * Every change is a new version; a no-op (the same settings, enabling an enabled rule) appends
  * nothing. A deleted rule is gone for every command.
@@ -251,7 +255,7 @@ const RuleSpecWire = Schema.Struct({ ...RuleSpecFields, triggerEvent: Schema.Str
 
 export const RuleCommandWire = Schema.Union([
   Schema.Struct({ type: Schema.Literal("CreateRule"), ruleId: Schema.String, spec: RuleSpecWire }),
-  Schema.Struct({ type: Schema.Literal("UpdateRule"), ruleId: Schema.String, spec: RuleSpecWire, expectedVersion: Schema.Int }),
+  Schema.Struct({ type: Schema.Literal("UpdateRule"), ruleId: Schema.String, spec: RuleSpecWire, expectedVersion: Schema.optional(Schema.Int) }),
   Schema.Struct({ type: Schema.Literal("EnableRule"), ruleId: Schema.String }),
   Schema.Struct({ type: Schema.Literal("DisableRule"), ruleId: Schema.String }),
   Schema.Struct({ type: Schema.Literal("DeleteRule"), ruleId: Schema.String })

@@ -25,7 +25,8 @@ const MISSING_IDS: Record<string, string> = {
   job: "00000000-0000-7000-8000-000000000000",
   member: "nobody-at-all",
   api_key: "000000000000",
-  privacy_export: "00000000-0000-8000-8000-000000000000"
+  privacy_export: "00000000-0000-8000-8000-000000000000",
+  rule: "00000000-0000-7000-8000-00000000ru1e"
 }
 
 /** A path with every parameter filled in: `ids` by resource kind, else a fresh missing id. */
@@ -48,7 +49,7 @@ let api: AdminApi
 let server: AdminServer
 
 beforeAll(async () => {
-  api = await startAdminApi({ knownShops: [SHOP, OTHER] })
+  api = await startAdminApi({ knownShops: [SHOP, OTHER], automationActors: true })
   // the default role of unlisted staff is viewer here, so that an admin may manage them
   server = await api.serveAdmin({ defaultRole: "viewer" })
   for (const role of ROLES) await api.setMember(SHOP, `${role}-user`, role)

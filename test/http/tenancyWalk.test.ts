@@ -64,7 +64,7 @@ const rowsOf = (shop: string) =>
   }))
 
 beforeAll(async () => {
-  api = await startAdminApi({ knownShops: [SHOP_A, SHOP_B] })
+  api = await startAdminApi({ knownShops: [SHOP_A, SHOP_B], automationActors: true })
   // production defaults: unlisted staff are owners
   server = await api.serveAdmin()
   // shop A: a completed live job (undoable), with a failed line
@@ -114,8 +114,13 @@ beforeAll(async () => {
   keyOfB = (await api.createKey(SHOP_B, "beta owner key", [], "owner")).key
   const exportOfA = await api.createExport(SHOP_A, "alpha-secret-customer")
   idsOfA["privacy_export"] = exportOfA.exportId
+  const ruleOfA = await api.call(server, "POST", "/app/rules", sessionFor(SHOP_A, "alpha-owner"), {
+    name: "alpha secret rule", trigger_event: "product.drafted", action_key: "tag_product", params: { tags: ["alpha-secret-tag"] }
+  })
+  if (ruleOfA.status !== 201) throw new Error(`shop A's rule: ${ruleOfA.status} ${ruleOfA.text}`)
+  idsOfA["rule"] = ruleOfA.json.rule.id
   await api.createExport(SHOP_B, "beta-customer")
-  secretsOfA = [SHOP_A, JOB_A, MEMBER_A, "alpha-owner", keyA.keyId, keyA.key, keyNameOfA, "alpha-secret-query", "alpha_secret_ns", "Alpha Secret Value", "alpha-secret-error", "alpha-secret-customer", exportOfA.exportId]
+  secretsOfA = [SHOP_A, JOB_A, MEMBER_A, "alpha-owner", keyA.keyId, keyA.key, keyNameOfA, "alpha-secret-query", "alpha_secret_ns", "Alpha Secret Value", "alpha-secret-error", "alpha-secret-customer", exportOfA.exportId, "alpha secret rule", "alpha-secret-tag"]
 })
 
 afterAll(async () => {

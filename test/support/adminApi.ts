@@ -16,7 +16,12 @@ import { randomBytes } from "node:crypto"
 import * as KeyRing from "../../adapters/crypto/KeyRing.ts"
 import { mountAdminAccessRoutes } from "../../adapters/http/AdminAccessRoutes.ts"
 import { mountAdminPrivacyRoutes } from "../../adapters/http/AdminPrivacyRoutes.ts"
+import { mountAdminRuleRoutes } from "../../adapters/http/AdminRuleRoutes.ts"
 import { mountAdminTriggerRoutes } from "../../adapters/http/AdminTriggerRoutes.ts"
+import { makeDispatcher, ShopHandlers } from "../../src/actors/ShopHandlers.ts"
+import { makeRuleHandlers } from "../../src/automation/RuleHandlers.ts"
+import { triggerHandlers } from "../../src/automation/TriggerHandlers.ts"
+import { actorRuntimeLayer } from "./actorRuntime.ts"
 import * as PgPrivacyStore from "../../adapters/postgres/PgPrivacyStore.ts"
 import * as PgSecrets from "../../adapters/postgres/PgSecrets.ts"
 import { exportCustomerData } from "../../src/privacy/Compliance.ts"
@@ -53,6 +58,10 @@ export const sessionFor = (shop: string, userId: string, extra: Partial<Paramete
 export const sampleBody = (route: AdminRoute, tag: string): unknown => {
   if (route === AdminRoutes.setMember) return { role: "viewer" }
   if (route === AdminRoutes.createApiKey) return { name: `key ${tag}`, scopes: ["jobs:read"] }
+  if (route === AdminRoutes.createRule) {
+    return { name: `Tag drafted products (${tag})`, trigger_event: "product.drafted", action_key: "tag_product", params: { tags: ["needs-review"] }, enabled: true }
+  }
+  if (route === AdminRoutes.updateRule) return { cooldown_seconds: 60 + tag.length }
   if (route === AdminRoutes.emitTrigger) {
     return {
       resources: [{
@@ -92,18 +101,28 @@ export interface AdminResponse {
 export const startAdminApi = async (options: {
   /** Shops with the app installed; any other shop is unknown (401). */
   readonly knownShops: ReadonlyArray<string>
+  /**
+   * Run the shop actors for the decision plane's messages (rules, triggers), so rule changes
+   * over the API are decided and answered. Other messages (a job undo) would be dead-lettered,
+   * so suites that look at those leave this off.
+   */
+  readonly automationActors?: boolean
 }) => {
   const core = coreLayer(postgresLayer(), testKeyRing())
   const secrets = PgSecrets.layer().pipe(
     Layer.provide(KeyRing.layer({ currentKid: "k1", keys: new Map([["k1", new Uint8Array(randomBytes(32))]]) })),
     Layer.provideMerge(core)
   )
-  const layer = Layer.mergeAll(
+  const base = Layer.mergeAll(
     PgApiKeys.layer(),
     PgPrivacyStore.layer,
     EmbeddedShopLog.layer({ partitions: 4 }),
     ProjectionRunner.layer([jobsProjection, jobTimelineProjection])
   ).pipe(Layer.provideMerge(secrets))
+  const automation = Layer.effect(ShopHandlers, Effect.map(makeRuleHandlers, (rules) => makeDispatcher({ ...triggerHandlers, ...rules })))
+  const layer = options.automationActors === true
+    ? actorRuntimeLayer().pipe(Layer.provide(automation), Layer.provideMerge(base))
+    : base
   const runtime = ManagedRuntime.make(layer)
   const run = runtime.runPromise
   const apiKeys = await run(ApiKeys.use(Effect.succeed))
@@ -129,6 +148,7 @@ export const startAdminApi = async (options: {
     mountAdminAccessRoutes(app, run, guard, { apiKeys })
     mountAdminPrivacyRoutes(app, run, guard, vault)
     mountAdminTriggerRoutes(app, run, guard)
+    mountAdminRuleRoutes(app, run, guard)
     const server = serveHttp({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" })
     servers.push(server)
     await new Promise<void>((resolve) => server.once("listening", () => resolve()))

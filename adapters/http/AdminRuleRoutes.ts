@@ -1,0 +1,159 @@
+/**
+ * Automation rules over the admin API (issue 11 §2), snake_case JSON like the job API:
+ * - `GET /app/rules`, `GET /app/rules/:id` (`automation:read`): read from the shop's
+ *   `rules-<shop>` stream, so a rule just written is there;
+ * - `POST /app/rules`, `PATCH /app/rules/:id`, `DELETE /app/rules/:id` (`automation:manage`):
+ *   validated here against the trigger catalog, the action registry, the shop's plan and time
+ *   zone and the CEL checker — every problem with its field in one 400 — then decided by the
+ *   shop's actor (the single writer), whose outcome the request waits for: 201/200/204 with the
+ *   rule at its new version, 409 when it changed meanwhile, 202 if the actor is slower than the
+ *   bound (the change is queued and will apply).
+ *
+ * Until the shop's plan comes from `app_subscriptions/update` and its time zone from Shopify,
+ * every shop is on the `free` plan and quiet hours are read in UTC (`RULES_SHOP_DEFAULTS`).
+ */
+import { Effect, Result } from "effect"
+import { uuidV7Unsafe } from "effect/crypto/SecureRandom"
+import type { Context, Hono } from "hono"
+import type { Plan } from "../../domain/automation/Actions.ts"
+import { changesNothing, type ExistingRule, type RuleCommand, type RuleContext, validateRule } from "../../domain/automation/Rules.ts"
+import { conditionProblems } from "../../src/automation/Conditions.ts"
+import { readRules, type RuleOutcome, submitRuleCommand } from "../../src/automation/RuleCommands.ts"
+import type { EventStore } from "../../src/eventstore/EventStore.ts"
+import type { LogWakeups } from "../../src/eventstore/LogWakeups.ts"
+import type { ShopLog } from "../../src/shoplog/ShopLog.ts"
+import {
+  type AdminGuard,
+  Conflict,
+  InvalidRequestBody,
+  mountAdminRoute,
+  principalLabel,
+  readJsonBody,
+  requirePrincipal,
+  ResourceNotFound,
+  runAdminEffect,
+  Unavailable
+} from "./AdminAuth.ts"
+import { AdminRoutes } from "./AdminRouteCatalog.ts"
+import type { RunEffect } from "./RunEffect.ts"
+
+/** What every shop gets until plans and time zones are read from Shopify. */
+export const RULES_SHOP_DEFAULTS: { readonly plan: Plan; readonly timeZone: string } = { plan: "free", timeZone: "UTC" }
+
+const ruleContext: RuleContext = {
+  ...RULES_SHOP_DEFAULTS,
+  checkCondition: (expression, trigger) =>
+    conditionProblems(expression, trigger).map((e) => ({
+      message: e.message,
+      ...(e.offset === undefined ? {} : { offset: e.offset })
+    }))
+}
+
+/** A rule as the API shows it. */
+export const ruleJson = (r: ExistingRule) => ({
+  id: r.ruleId,
+  version: r.version,
+  name: r.name,
+  trigger_event: r.triggerEvent,
+  action_key: r.actionKey,
+  params: r.params,
+  condition: r.condition,
+  cooldown_seconds: r.cooldownSeconds,
+  quiet_hours: r.quietHours,
+  requires_approval: r.requiresApproval,
+  enabled: r.enabled
+})
+
+const MAX_ID = 100
+
+type Services = EventStore | ShopLog | LogWakeups
+
+export const mountAdminRuleRoutes = (app: Hono, run: RunEffect<Services>, guard: AdminGuard) => {
+  /** The shop's live rule `id`, or 404. */
+  const current = (shop: string, id: string) =>
+    Effect.gen(function*() {
+      const { rules } = yield* readRules(shop)
+      const rule = rules[id]
+      if (rule === undefined || rule.deleted || id.length > MAX_ID) return yield* new ResourceNotFound({ resource: "rule", id: id.slice(0, MAX_ID) })
+      return rule
+    })
+
+  const validated = (body: unknown, base?: ExistingRule) =>
+    Effect.gen(function*() {
+      const checked = validateRule(body, ruleContext, base)
+      if (Result.isFailure(checked)) {
+        return yield* new InvalidRequestBody({ message: "the rule is not valid", errors: checked.failure })
+      }
+      return checked.success
+    })
+
+  /** The actor's outcome as the API's answer. */
+  const settle = (outcome: RuleOutcome) =>
+    Effect.gen(function*() {
+      switch (outcome._tag) {
+        case "Applied":
+          return { rule: ruleJson(outcome.rule), pending: false }
+        case "Pending":
+          return { rule: null, pending: true }
+        case "Rejected":
+          if (outcome.code === "not_found") return yield* new ResourceNotFound({ resource: "rule", id: "" })
+          return yield* new Conflict({ code: outcome.code, message: outcome.reason })
+      }
+    })
+
+  const submit = (c: Context, command: RuleCommand, applied: (r: ExistingRule | undefined) => boolean) =>
+    submitRuleCommand(requirePrincipal(c).shop, command, principalLabel(requirePrincipal(c)), applied).pipe(
+      Effect.catchTag("ShopLogUnavailable", () => Effect.fail(new Unavailable({ what: "the shop log" }))),
+      Effect.flatMap(settle)
+    )
+
+  mountAdminRoute(app, guard, AdminRoutes.listRules, (c) =>
+    runAdminEffect(run, c, readRules(requirePrincipal(c).shop), ({ rules }) =>
+      c.json({ rules: Object.values(rules).filter((r) => !r.deleted).sort((a, b) => a.ruleId.localeCompare(b.ruleId)).map(ruleJson) })))
+
+  mountAdminRoute(app, guard, AdminRoutes.getRule, (c) =>
+    runAdminEffect(run, c, current(requirePrincipal(c).shop, c.req.param("id") ?? ""), (rule) => c.json({ rule: ruleJson(rule) })))
+
+  mountAdminRoute(app, guard, AdminRoutes.createRule, (c) => {
+    const ruleId = uuidV7Unsafe()
+    return runAdminEffect(
+      run,
+      c,
+      Effect.gen(function*() {
+        const spec = yield* validated(yield* readJsonBody(c))
+        return yield* submit(c, { type: "CreateRule", ruleId, spec }, (r) => r !== undefined)
+      }),
+      (out) => (out.pending ? c.json({ rule: { id: ruleId }, status: "pending" }, 202) : c.json({ rule: out.rule }, 201))
+    )
+  })
+
+  mountAdminRoute(app, guard, AdminRoutes.updateRule, (c) => {
+    const id = c.req.param("id") ?? ""
+    return runAdminEffect(
+      run,
+      c,
+      Effect.gen(function*() {
+        const base = yield* current(requirePrincipal(c).shop, id)
+        const spec = yield* validated(yield* readJsonBody(c), base)
+        // the same settings: nothing to decide, no new version
+        if (changesNothing(base, spec)) return { rule: ruleJson(base), pending: false }
+        // applied when the rule shows these settings (another change in between is not ours)
+        return yield* submit(c, { type: "UpdateRule", ruleId: id, spec, expectedVersion: base.version }, (r) => r !== undefined && changesNothing(r, spec))
+      }),
+      (out) => (out.pending ? c.json({ rule: { id }, status: "pending" }, 202) : c.json({ rule: out.rule }, 200))
+    )
+  })
+
+  mountAdminRoute(app, guard, AdminRoutes.deleteRule, (c) => {
+    const id = c.req.param("id") ?? ""
+    return runAdminEffect(
+      run,
+      c,
+      Effect.gen(function*() {
+        yield* current(requirePrincipal(c).shop, id)
+        return yield* submit(c, { type: "DeleteRule", ruleId: id }, (r) => r?.deleted === true)
+      }),
+      (out) => (out.pending ? c.json({ rule: { id }, status: "pending" }, 202) : c.body(null, 204))
+    )
+  })
+}

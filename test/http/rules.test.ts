@@ -1,0 +1,101 @@
+/**
+ * Automation rules over the admin API (issue 11 §2), on PostgreSQL 15 with the embedded shop
+ * log and the shop actors running: the issue's example rule is created (201, version 1) by the
+ * shop's actor and readable at once; a change is a new version; the same settings are no new
+ * version; invalid input is one 400 listing every problem with its field (the CEL error at its
+ * position); a deleted rule is gone (404) while its history stays on the stream.
+ */
+import { Effect, Stream } from "effect"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { rulesStreamId } from "../../src/automation/RulesFold.ts"
+import { EventStore } from "../../src/eventstore/EventStore.ts"
+import { type AdminApi, type AdminServer, sessionFor, startAdminApi } from "../support/adminApi.ts"
+
+const SHOP = "rules.myshopify.com"
+const ops = () => sessionFor(SHOP, "ops-1")
+
+const exampleRule = {
+  name: "Tag drafted products",
+  trigger_event: "product.drafted",
+  action_key: "tag_product",
+  params: { tags: ["needs-review"] },
+  condition: "resource.payload.vendor == 'Acme'",
+  cooldown_seconds: 3600,
+  quiet_hours: { start: "22:00", end: "08:00" },
+  requires_approval: false,
+  enabled: true
+}
+
+let api: AdminApi
+let server: AdminServer
+
+beforeAll(async () => {
+  api = await startAdminApi({ knownShops: [SHOP], automationActors: true })
+  server = await api.serveAdmin({ defaultRole: "viewer" })
+  await api.setMember(SHOP, "ops-1", "operator")
+})
+
+afterAll(async () => {
+  await api?.close()
+})
+
+describe("rules over the admin API", () => {
+  let id: string
+
+  it("creates the issue's example rule: 201 with the rule at version 1, listed and readable at once", async () => {
+    const res = await api.call(server, "POST", "/app/rules", ops(), exampleRule)
+    expect(res.status, res.text).toBe(201)
+    expect(res.json.rule).toMatchObject({ ...exampleRule, version: 1 })
+    id = res.json.rule.id
+    const one = await api.call(server, "GET", `/app/rules/${id}`, sessionFor(SHOP, "viewer-1"))
+    expect([one.status, one.json.rule]).toEqual([200, res.json.rule])
+    const list = await api.call(server, "GET", "/app/rules", sessionFor(SHOP, "viewer-1"))
+    expect(list.json.rules.map((r: { id: string }) => r.id)).toContain(id)
+  })
+
+  it("a change is a new version; the same settings again are not; a viewer may not change rules", async () => {
+    const changed = await api.call(server, "PATCH", `/app/rules/${id}`, ops(), { cooldown_seconds: 600, enabled: false })
+    expect(changed.status, changed.text).toBe(200)
+    expect(changed.json.rule).toMatchObject({ version: 3, cooldown_seconds: 600, enabled: false, name: exampleRule.name })
+    const again = await api.call(server, "PATCH", `/app/rules/${id}`, ops(), { cooldown_seconds: 600 })
+    expect([again.status, again.json.rule.version]).toEqual([200, 3])
+    const viewer = await api.call(server, "PATCH", `/app/rules/${id}`, sessionFor(SHOP, "viewer-1"), { cooldown_seconds: 1 })
+    expect([viewer.status, viewer.json.error.missing]).toEqual([403, ["automation:manage"]])
+  })
+
+  it("invalid input is one 400 listing every problem with its field; nothing is created", async () => {
+    const before = (await api.call(server, "GET", "/app/rules", ops())).json.rules.length
+    const res = await api.call(server, "POST", "/app/rules", ops(), {
+      ...exampleRule,
+      trigger_event: "seo.content_decay_detected",
+      params: { tags: [] },
+      condition: "resource.payload.dropPct >",
+      quiet_hours: { start: "22:00", end: "8am" },
+      cooldown_seconds: -5
+    })
+    expect(res.status).toBe(400)
+    const byField = Object.fromEntries(res.json.error.errors.map((e: { field: string; message: string }) => [e.field, e.message]))
+    expect(Object.keys(byField).sort()).toEqual(["action_key", "condition", "cooldown_seconds", "params.tags", "quiet_hours"])
+    expect(byField["action_key"]).toMatch(/tag_product does not run on seo.content_decay_detected/)
+    expect(byField["condition"]).toMatch(/at position 2\d/)
+    const pro = await api.call(server, "POST", "/app/rules", ops(), { ...exampleRule, trigger_event: "mc.product_disapproved", action_key: "hide_disapproved_product", params: {}, condition: "resource.payload.issues.size() > 0" })
+    expect(pro.json.error.errors).toEqual([{ field: "action_key", message: "hide_disapproved_product needs the pro plan (the shop is on free)" }])
+    expect((await api.call(server, "GET", "/app/rules", ops())).json.rules.length).toBe(before)
+  })
+
+  it("deleting a rule: 204, then 404; its history stays on the shop's rules stream", async () => {
+    const gone = await api.call(server, "DELETE", `/app/rules/${id}`, ops())
+    expect(gone.status, gone.text).toBe(204)
+    expect((await api.call(server, "GET", `/app/rules/${id}`, ops())).status).toBe(404)
+    expect((await api.call(server, "PATCH", `/app/rules/${id}`, ops(), { enabled: true })).status).toBe(404)
+    const types = await api.run(Effect.flatMap(EventStore, (store) => Stream.runCollect(store.readStream(rulesStreamId(SHOP)))))
+    const mine = [...types].filter((e) => (e.data as { ruleId?: string }).ruleId === id)
+    expect(mine.map((e) => [e.type, (e.data as { version: number }).version])).toEqual([
+      ["rule.created", 1],
+      ["rule.updated", 2],
+      ["rule.disabled", 3],
+      ["rule.deleted", 4]
+    ])
+    expect(mine.every((e) => (e.data as { requestedBy?: string }).requestedBy === "ops-1")).toBe(true)
+  })
+})
