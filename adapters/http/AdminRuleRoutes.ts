@@ -15,10 +15,10 @@
 import { Effect, Result } from "effect"
 import { uuidV7Unsafe } from "effect/crypto/SecureRandom"
 import type { Context, Hono } from "hono"
-import type { Plan } from "../../domain/automation/Actions.ts"
 import { changesNothing, type ExistingRule, type RuleCommand, type RuleContext, validateRule } from "../../domain/automation/Rules.ts"
 import { conditionProblems } from "../../src/automation/Conditions.ts"
 import { readRules, type RuleOutcome, submitRuleCommand } from "../../src/automation/RuleCommands.ts"
+import { RULES_SHOP_DEFAULTS } from "../../src/automation/ShopDefaults.ts"
 import type { EventStore } from "../../src/eventstore/EventStore.ts"
 import type { LogWakeups } from "../../src/eventstore/LogWakeups.ts"
 import type { ShopLog } from "../../src/shoplog/ShopLog.ts"
@@ -37,8 +37,6 @@ import {
 import { AdminRoutes } from "./AdminRouteCatalog.ts"
 import type { RunEffect } from "./RunEffect.ts"
 
-/** What every shop gets until plans and time zones are read from Shopify. */
-export const RULES_SHOP_DEFAULTS: { readonly plan: Plan; readonly timeZone: string } = { plan: "free", timeZone: "UTC" }
 
 const ruleContext: RuleContext = {
   ...RULES_SHOP_DEFAULTS,

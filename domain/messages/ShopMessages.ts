@@ -180,6 +180,14 @@ export const TriggerEmitted = Schema.Struct({
 })
 export type TriggerEmitted = typeof TriggerEmitted.Type
 
+/** A quiet-hours deferral's timer: one rule and one resource of a trigger, checked again. */
+export const TriggerRecheck = Schema.Struct({
+  executionId: Schema.String,
+  ruleId: Schema.String,
+  emitted: TriggerEmitted
+})
+export type TriggerRecheck = typeof TriggerRecheck.Type
+
 // --- the catalog ----------------------------------------------------------------------------
 
 const message = <T extends string, P extends Schema.Top>(type: T, payload: P) =>
@@ -199,7 +207,8 @@ export const ShopMessageBody = Schema.Union([
   message("job.retry", JobRetry),
   message("job.watchdog", JobWatchdog),
   message("automation.trigger", TriggerEmitted),
-  message("automation.rule_command", RuleCommandMessage)
+  message("automation.rule_command", RuleCommandMessage),
+  message("automation.recheck", TriggerRecheck)
 ])
 export type ShopMessageBody = typeof ShopMessageBody.Type
 export type ShopMessageType = ShopMessageBody["type"]
@@ -222,7 +231,8 @@ export const MESSAGE_VERSIONS: { readonly [T in ShopMessageType]: number } = {
   "job.retry": 1,
   "job.watchdog": 1,
   "automation.trigger": 1,
-  "automation.rule_command": 1
+  "automation.rule_command": 1,
+  "automation.recheck": 1
 }
 
 export const SHOP_MESSAGE_TYPES = Object.keys(MESSAGE_VERSIONS) as ReadonlyArray<ShopMessageType>

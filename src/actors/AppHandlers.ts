@@ -11,7 +11,7 @@ import { timingsFromConfig } from "../jobs/JobsLayer.ts"
 import { installHandlers } from "../app/InstallHandlers.ts"
 import { makeIngestHandlers } from "../ingest/IngestHandlers.ts"
 import { makeRuleHandlers } from "../automation/RuleHandlers.ts"
-import { triggerHandlers } from "../automation/TriggerHandlers.ts"
+import { makeTriggerHandlers } from "../automation/TriggerHandlers.ts"
 import { makeWebhookHandlers } from "../webhooks/WebhookHandlers.ts"
 import { type HandlerRegistry, makeDispatcher, ShopHandlers } from "./ShopHandlers.ts"
 
@@ -22,8 +22,9 @@ export const makeAppHandlers = (timings: JobTimings) =>
     const webhooks = yield* makeWebhookHandlers
     const ingest = yield* makeIngestHandlers
     const rules = yield* makeRuleHandlers
+    const triggers = yield* makeTriggerHandlers
     // every message type of the catalog has its handler here, or this does not type-check
-    const registry: HandlerRegistry = { ...jobs, ...webhooks, ...installHandlers, ...ingest, ...triggerHandlers, ...rules }
+    const registry: HandlerRegistry = { ...jobs, ...webhooks, ...installHandlers, ...ingest, ...triggers, ...rules }
     return makeDispatcher(registry)
   })
 

@@ -9,13 +9,21 @@
  * fails and never blocks its caller (the seed's emit site); a trigger that cannot be published
  * is logged and dropped — the detector runs again on its schedule.
  */
-import { Effect } from "effect"
+import { Effect, Result } from "effect"
 import { uuidV7Unsafe } from "effect/crypto/SecureRandom"
 import type { NewEvent } from "../../domain/events/Envelope.ts"
+import { type ActiveRule, dispatch, type Resource } from "../../domain/automation/Dispatch.ts"
+import { executionEvents } from "../../domain/automation/Executions.ts"
+import { activeRules, type ExistingRule } from "../../domain/automation/Rules.ts"
 import type { TriggerEvent } from "../../domain/automation/Triggers.ts"
 import { encodeShopMessage, type TriggerEmitted, type TriggerEmitter } from "../../domain/messages/ShopMessages.ts"
 import type { Decision, HandlerRegistry } from "../actors/ShopHandlers.ts"
+import { EventStore, type PersistenceError } from "../eventstore/EventStore.ts"
 import { ShopLog, type ShopLogUnavailable } from "../shoplog/ShopLog.ts"
+import { checkCondition, describeConditionError, evaluateCondition } from "./Conditions.ts"
+import { automationStreamId, cooldownsFold } from "./CooldownsFold.ts"
+import { RULES_SHOP_DEFAULTS } from "./ShopDefaults.ts"
+import { rulesFold, rulesStreamId } from "./RulesFold.ts"
 
 export const TRIGGER_RECEIVED = "trigger.received"
 
@@ -29,14 +37,89 @@ export const triggerReceivedEvent = (emitted: TriggerEmitted): NewEvent => ({
   occurredAt: new Date(emitted.emittedAt)
 })
 
-/** What the actor decides on a trigger: record it (and, with rules, dispatch it). */
-export const triggerDecision = (shop: string, emitted: TriggerEmitted): Decision => ({
-  appends: [{ streamId: triggerStreamId(shop), expected: "any", events: [triggerReceivedEvent(emitted)] }]
-})
+/** A rule's condition on one resource, in CEL (`Conditions.ts`); an error says why. */
+const evaluateWithCel = (shop: string) => (rule: ActiveRule, trigger: TriggerEvent, resource: Resource): Result.Result<boolean, string> => {
+  if (rule.spec.condition === null) return Result.succeed(true)
+  const compiled = checkCondition(rule.spec.condition, trigger.event)
+  if (Result.isFailure(compiled)) return Result.fail(compiled.failure.map(describeConditionError).join("; "))
+  const { resources: _resources, ...event } = trigger
+  return Result.mapError(
+    evaluateCondition(compiled.success, { event, resource, shop: { domain: shop, ...RULES_SHOP_DEFAULTS } }),
+    describeConditionError
+  )
+}
 
-export const triggerHandlers = {
-  "automation.trigger": (ctx) => Effect.succeed(triggerDecision(ctx.shop, ctx.message.payload))
-} satisfies Partial<HandlerRegistry>
+/**
+ * What the actor decides on a trigger: record it, and dispatch it to the shop's enabled rules
+ * (`domain/automation/Dispatch.ts`) — every outcome an event on `automation-<shop>` with its
+ * reason; a quiet-hours deferral sets a durable timer that re-checks it when the window ends.
+ */
+export const decideTrigger = (shop: string, emitted: TriggerEmitted): Effect.Effect<Decision, PersistenceError, EventStore> =>
+  Effect.gen(function*() {
+    const store = yield* EventStore
+    const received = { streamId: triggerStreamId(shop), expected: "any" as const, events: [triggerReceivedEvent(emitted)] }
+    const { state: rules } = yield* store.loadFold(rulesStreamId(shop), rulesFold)
+    const listening = activeRules(rules).filter((r) => r.triggerEvent === emitted.trigger.event)
+    if (listening.length === 0) return { appends: [received] }
+    return yield* dispatchTo(shop, emitted, listening, [received])
+  })
+
+/** Dispatches `emitted` to `rules` and records the outcomes (after `appends`). */
+const dispatchTo = (
+  shop: string,
+  emitted: TriggerEmitted,
+  rules: ReadonlyArray<ExistingRule>,
+  appends: Decision["appends"],
+  executionIdOf?: (executionId: string) => string
+): Effect.Effect<Decision, PersistenceError, EventStore> =>
+  Effect.gen(function*() {
+    const store = yield* EventStore
+    const { state: cooldowns, version } = yield* store.loadFold(automationStreamId(shop), cooldownsFold)
+    const out = dispatch(
+      emitted.trigger,
+      rules.map((r): ActiveRule => ({ ruleId: r.ruleId, version: r.version, spec: r })),
+      new Map(Object.entries(cooldowns)),
+      { triggerId: emitted.triggerId, now: Date.parse(emitted.emittedAt), ...RULES_SHOP_DEFAULTS, evaluate: evaluateWithCel(shop) }
+    )
+    const outcomes = executionIdOf === undefined ? out.outcomes : out.outcomes.map((o) => ({ ...o, executionId: executionIdOf(o.executionId) }))
+    const events = executionEvents(outcomes, { triggerId: emitted.triggerId, event: emitted.trigger.event })
+    const schedule = outcomes.flatMap((o) => {
+      if (o.kind !== "deferred") return []
+      const resource = emitted.trigger.resources.find((r) => r.resourceId === o.resourceId)!
+      const recheck = { ...emitted, trigger: { ...emitted.trigger, resources: [resource] } as TriggerEvent }
+      return [{
+        id: `automation.recheck:${o.executionId}`,
+        at: new Date(o.until),
+        ...encodeShopMessage({ type: "automation.recheck", payload: { executionId: o.executionId, ruleId: o.ruleId, emitted: recheck } })
+      }]
+    })
+    return {
+      appends: [...appends, {
+        streamId: automationStreamId(shop),
+        expected: version === 0 ? "no_stream" as const : version,
+        events: events.map((e) => ({ type: e.type, data: e, occurredAt: new Date(emitted.emittedAt) }))
+      }],
+      schedule
+    }
+  })
+
+export const makeTriggerHandlers = Effect.gen(function*() {
+  const store = yield* EventStore
+  const withStore = Effect.provideService(EventStore, store)
+  return {
+    "automation.trigger": (ctx) => withStore(decideTrigger(ctx.shop, ctx.message.payload)),
+    // a quiet-hours deferral's timer: the rule is checked again now, under the same execution id
+    "automation.recheck": (ctx) =>
+      withStore(Effect.gen(function*() {
+        const { executionId, ruleId, emitted } = ctx.message.payload
+        const { state: rules } = yield* store.loadFold(rulesStreamId(ctx.shop), rulesFold)
+        const rule = activeRules(rules).find((r) => r.ruleId === ruleId)
+        const nothing: Decision = { appends: [] }
+        if (rule === undefined) return nothing // disabled or deleted meanwhile
+        return yield* dispatchTo(ctx.shop, { ...emitted, emittedAt: new Date(ctx.message.publishedAt ?? Date.now()).toISOString() }, [rule], [], () => executionId)
+      }))
+  } satisfies Partial<HandlerRegistry>
+})
 
 /** A new trigger, stamped now. */
 export const newTrigger = (trigger: TriggerEvent, emittedBy: TriggerEmitter): TriggerEmitted => ({

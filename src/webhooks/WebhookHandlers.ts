@@ -24,7 +24,7 @@ import { isoInstant, type NormalizedWebhook, normalizeWebhook, parseCustomerPriv
 import { productTransition } from "../../domain/automation/ProductStatus.ts"
 import type { TriggerEvent } from "../../domain/automation/Triggers.ts"
 import { decideLifecycle, type ShopLifecycleEvent } from "../../domain/shop/ShopLifecycle.ts"
-import { newTrigger, triggerDecision } from "../automation/TriggerHandlers.ts"
+import { decideTrigger, newTrigger } from "../automation/TriggerHandlers.ts"
 import { productStatusFold } from "./ProductStatusFold.ts"
 import { shopStreamId } from "../app/InstallHandlers.ts"
 import { shopLifecycleFold } from "../app/ShopLifecycleFold.ts"
@@ -181,7 +181,10 @@ export const makeWebhookHandlers = Effect.gen(function*() {
               (d.topic === "products/create" || d.topic === "products/update")
             ? yield* productTrigger(shop, d.topic, n, ctx.message.messageId)
             : undefined
-          return trigger === undefined ? { appends: [append] } : { appends: [append, ...triggerDecision(shop, trigger).appends] }
+          if (trigger === undefined) return { appends: [append] }
+          // the trigger is decided in the same commit: recorded, dispatched to the shop's rules
+          const decided = yield* decideTrigger(shop, trigger).pipe(Effect.provideService(EventStore, store))
+          return { appends: [append, ...decided.appends], schedule: decided.schedule }
         }
       }
     }).pipe(

@@ -5,10 +5,13 @@
  * version; invalid input is one 400 listing every problem with its field (the CEL error at its
  * position); a deleted rule is gone (404) while its history stays on the stream.
  */
-import { Effect, Stream } from "effect"
+import { Deferred, Effect, Stream } from "effect"
+import { SqlClient } from "effect/sql"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { automationStreamId } from "../../src/automation/CooldownsFold.ts"
 import { rulesStreamId } from "../../src/automation/RulesFold.ts"
 import { EventStore } from "../../src/eventstore/EventStore.ts"
+import { LogWakeups } from "../../src/eventstore/LogWakeups.ts"
 import { type AdminApi, type AdminServer, sessionFor, startAdminApi } from "../support/adminApi.ts"
 
 const SHOP = "rules.myshopify.com"
@@ -98,4 +101,63 @@ describe("rules over the admin API", () => {
     ])
     expect(mine.every((e) => (e.data as { requestedBy?: string }).requestedBy === "ops-1")).toBe(true)
   })
+
+  it("a trigger is dispatched to the enabled rules: executed, skipped by condition or cooldown, deferred by quiet hours — each with its reason", async () => {
+    const hhmm = (ms: number) => new Date(ms).toISOString().slice(11, 16)
+    const created = await api.call(server, "POST", "/app/rules", ops(), { ...exampleRule, name: "Tag Acme drafts", quiet_hours: null })
+    expect(created.status, created.text).toBe(201)
+    const ruleId = created.json.rule.id
+    // quiet hours around now (UTC: the shop default until time zones are read from Shopify)
+    const quiet = await api.call(server, "POST", "/app/rules", ops(), {
+      ...exampleRule, name: "Quiet Acme drafts", condition: null, quiet_hours: { start: hhmm(Date.now() - 3_600_000), end: hhmm(Date.now() + 3_600_000) }
+    })
+    const quietId = quiet.json.rule.id
+    const product = (n: number, vendor: string) => ({
+      resourceType: "product", resourceId: `gid://shopify/Product/${n}`,
+      payload: { title: `P${n}`, vendor, productType: null, tags: [], status: "draft", previousStatus: "active", updatedAt: "2026-12-01T10:00:00Z" }
+    })
+    const first = await api.call(server, "POST", "/app/triggers/product.drafted/emit", ops(), { resources: [product(1, "Acme"), product(2, "Other")] })
+    const again = await api.call(server, "POST", "/app/triggers/product.drafted/emit", ops(), { resources: [product(1, "Acme")] })
+    expect([first.status, again.status]).toEqual([202, 202])
+    const outcomes = await awaitOutcomes(again.json.trigger_id)
+    const of = (triggerId: string, rule: string) =>
+      outcomes.filter((e) => e.triggerId === triggerId && e.ruleId === rule).map((e) => [e.type, e.resourceId, e.reason ?? null])
+    expect(of(first.json.trigger_id, ruleId)).toEqual([
+      ["autoaction.requested", "gid://shopify/Product/1", null],
+      ["autoaction.skipped", "gid://shopify/Product/2", "condition_false"]
+    ])
+    expect(of(again.json.trigger_id, ruleId)).toEqual([["autoaction.skipped", "gid://shopify/Product/1", "cooldown"]])
+    expect(of(first.json.trigger_id, quietId)).toEqual([
+      ["autoaction.deferred", "gid://shopify/Product/1", "quiet_hours"],
+      ["autoaction.deferred", "gid://shopify/Product/2", "quiet_hours"]
+    ])
+    expect(of(again.json.trigger_id, quietId)).toEqual([["autoaction.deferred", "gid://shopify/Product/1", "quiet_hours"]])
+    expect(outcomes.every((e) => e.ruleVersion === 1)).toBe(true)
+    // each deferral (three) has its durable timer, to check the rule again when the window ends
+    const timers = await api.run(Effect.flatMap(SqlClient.SqlClient, (sql) =>
+      sql<{ id: string }>`SELECT id FROM scheduled_messages WHERE shop = ${SHOP} AND id LIKE 'automation.recheck:%' ORDER BY id`))
+    expect(timers.length).toBe(3)
+  })
 })
+
+interface Outcome {
+  readonly type: string
+  readonly triggerId: string
+  readonly ruleId: string
+  readonly ruleVersion: number
+  readonly resourceId: string
+  readonly reason?: string
+}
+
+/** Waits (woken by commits) until the outcomes of trigger `last` are recorded; all outcomes so far. */
+const awaitOutcomes = (last: string) =>
+  api.run(Effect.gen(function*() {
+    const wakeups = yield* LogWakeups
+    const store = yield* EventStore
+    for (;;) {
+      const next = yield* wakeups.next
+      const events = [...(yield* Stream.runCollect(store.readStream(automationStreamId(SHOP))))].map((e) => e.data as Outcome)
+      if (events.some((e) => e.triggerId === last)) return events
+      yield* Deferred.await(next).pipe(Effect.timeoutOption("250 millis"))
+    }
+  }).pipe(Effect.timeout("30 seconds")))

@@ -20,7 +20,7 @@ import { mountAdminRuleRoutes } from "../../adapters/http/AdminRuleRoutes.ts"
 import { mountAdminTriggerRoutes } from "../../adapters/http/AdminTriggerRoutes.ts"
 import { makeDispatcher, ShopHandlers } from "../../src/actors/ShopHandlers.ts"
 import { makeRuleHandlers } from "../../src/automation/RuleHandlers.ts"
-import { triggerHandlers } from "../../src/automation/TriggerHandlers.ts"
+import { makeTriggerHandlers } from "../../src/automation/TriggerHandlers.ts"
 import { actorRuntimeLayer } from "./actorRuntime.ts"
 import * as PgPrivacyStore from "../../adapters/postgres/PgPrivacyStore.ts"
 import * as PgSecrets from "../../adapters/postgres/PgSecrets.ts"
@@ -119,7 +119,9 @@ export const startAdminApi = async (options: {
     EmbeddedShopLog.layer({ partitions: 4 }),
     ProjectionRunner.layer([jobsProjection, jobTimelineProjection])
   ).pipe(Layer.provideMerge(secrets))
-  const automation = Layer.effect(ShopHandlers, Effect.map(makeRuleHandlers, (rules) => makeDispatcher({ ...triggerHandlers, ...rules })))
+  const automation = Layer.effect(ShopHandlers, Effect.gen(function*() {
+    return makeDispatcher({ ...(yield* makeTriggerHandlers), ...(yield* makeRuleHandlers) })
+  }))
   const layer = options.automationActors === true
     ? actorRuntimeLayer().pipe(Layer.provide(automation), Layer.provideMerge(base))
     : base
