@@ -8,7 +8,7 @@
 import type { ActiveRule, DispatchContext, DispatchOutcome } from "./Dispatch.ts"
 import { dispatch } from "./Dispatch.ts"
 import type { Plan } from "./Actions.ts"
-import type { TriggerEvent } from "./Triggers.ts"
+import { narrowedTo, type TriggerEvent } from "./Triggers.ts"
 
 /** A trigger as stored (`trigger.received`): its id, event time and content. */
 export interface StoredTrigger {
@@ -50,8 +50,8 @@ export const backtest = (
     cooldowns = out.cooldowns
     for (const o of out.outcomes) {
       if (o.kind === "deferred") {
-        const resource = stored.trigger.resources.find((r) => r.resourceId === o.resourceId)!
-        deferred.push({ triggerId: stored.triggerId, at: o.until, trigger: { ...stored.trigger, resources: [resource] } as TriggerEvent })
+        const narrowed = narrowedTo(stored.trigger, o.resourceId)
+        if (narrowed !== undefined) deferred.push({ triggerId: stored.triggerId, at: o.until, trigger: narrowed })
       }
       record(o, stored, fires, skipped)
     }

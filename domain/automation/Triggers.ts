@@ -219,5 +219,15 @@ export const TRIGGER_EVENT_NAMES: ReadonlyArray<TriggerEventName> = TRIGGER_CATA
 
 export const isTriggerEventName = (name: string): name is TriggerEventName => (TRIGGER_EVENT_NAMES as ReadonlyArray<string>).includes(name)
 
+/**
+ * The same trigger about one of its resources only (a deferral re-checked later, a backtest's
+ * deferred resource). The resource comes from the trigger itself, so it fits its schema.
+ */
+export const narrowedTo = (trigger: TriggerEvent, resourceId: string): TriggerEvent | undefined => {
+  const resource = (trigger.resources as ReadonlyArray<TriggerEvent["resources"][number]>).find((r) => r.resourceId === resourceId)
+  // (TypeScript cannot pair a union member with its own resources' type: one assertion, here)
+  return resource === undefined ? undefined : { ...trigger, resources: [resource] } as TriggerEvent
+}
+
 /** A trigger event's name, as stored (refused unless it is in the catalog). */
 export const TriggerEventNameSchema = Schema.String.pipe(Schema.refine(isTriggerEventName, { message: "must be an event of the trigger catalog" }))

@@ -15,7 +15,7 @@ import type { NewEvent } from "../../domain/events/Envelope.ts"
 import { type ActiveRule, dispatch, type Resource } from "../../domain/automation/Dispatch.ts"
 import { executionEvents } from "../../domain/automation/Executions.ts"
 import { activeRules, type ExistingRule } from "../../domain/automation/Rules.ts"
-import type { TriggerEvent } from "../../domain/automation/Triggers.ts"
+import { narrowedTo, type TriggerEvent } from "../../domain/automation/Triggers.ts"
 import { encodeShopMessage, type TriggerEmitted, type TriggerEmitter } from "../../domain/messages/ShopMessages.ts"
 import type { Decision, HandlerRegistry } from "../actors/ShopHandlers.ts"
 import { EventStore, type PersistenceError } from "../eventstore/EventStore.ts"
@@ -84,9 +84,9 @@ const dispatchTo = (
     const outcomes = executionIdOf === undefined ? out.outcomes : out.outcomes.map((o) => ({ ...o, executionId: executionIdOf(o.executionId) }))
     const events = executionEvents(outcomes, { triggerId: emitted.triggerId, event: emitted.trigger.event })
     const schedule = outcomes.flatMap((o) => {
-      if (o.kind !== "deferred") return []
-      const resource = emitted.trigger.resources.find((r) => r.resourceId === o.resourceId)!
-      const recheck = { ...emitted, trigger: { ...emitted.trigger, resources: [resource] } as TriggerEvent }
+      const narrowed = o.kind === "deferred" ? narrowedTo(emitted.trigger, o.resourceId) : undefined
+      if (o.kind !== "deferred" || narrowed === undefined) return []
+      const recheck = { ...emitted, trigger: narrowed }
       return [{
         id: `automation.recheck:${o.executionId}`,
         at: new Date(o.until),
