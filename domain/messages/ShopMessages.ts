@@ -17,6 +17,7 @@ import { Result, Schema, SchemaIssue } from "effect"
 import { RuleCommandWire } from "../automation/Rules.ts"
 import { TriggerEvent } from "../automation/Triggers.ts"
 import { ExternalEvent } from "../ingest/ExternalEvents.ts"
+import { ShopInstalled } from "../shop/ShopLifecycle.ts"
 import { Touchpoint } from "../ingest/Touchpoint.ts"
 import { JobFailureCode, JobParameters, RetryReason, UndoOf } from "../jobs/index.ts"
 
@@ -45,12 +46,11 @@ export const BulkOperationsFinish = Schema.Struct({
 })
 export type BulkOperationsFinish = typeof BulkOperationsFinish.Type
 
-/** An install completed (the token is already stored; the message never carries it). */
-export const AppInstalled = Schema.Struct({
-  scopes: Schema.String,
-  method: Schema.Literals(["oauth", "token_exchange"]),
-  installedAt: Schema.String
-})
+/**
+ * An install completed (the token is already stored; the message never carries it): what
+ * `shop.installed` records, field for field.
+ */
+export const AppInstalled = ShopInstalled
 export type AppInstalled = typeof AppInstalled.Type
 
 // --- data plane -----------------------------------------------------------------------------

@@ -13,21 +13,12 @@ import { rulesStreamId } from "../../src/automation/RulesFold.ts"
 import { EventStore } from "../../src/eventstore/EventStore.ts"
 import { LogWakeups } from "../../src/eventstore/LogWakeups.ts"
 import { type AdminApi, type AdminServer, sessionFor, startAdminApi } from "../support/adminApi.ts"
+import { exampleRuleJson } from "../support/automation.ts"
 
 const SHOP = "rules.myshopify.com"
 const ops = () => sessionFor(SHOP, "ops-1")
 
-const exampleRule = {
-  name: "Tag drafted products",
-  trigger_event: "product.drafted",
-  action_key: "tag_product",
-  params: { tags: ["needs-review"] },
-  condition: "resource.payload.vendor == 'Acme'",
-  cooldown_seconds: 3600,
-  quiet_hours: { start: "22:00", end: "08:00" },
-  requires_approval: false,
-  enabled: true
-}
+const exampleRule = exampleRuleJson
 
 let api: AdminApi
 let server: AdminServer

@@ -7,6 +7,7 @@ import { Result } from "effect"
 import { describe, expect, it } from "vitest"
 import { validateParams, actionMeta } from "../../../domain/automation/Actions.ts"
 import { decideRule, evolveRule, initialRule, type RuleContext, type RuleEvent, type RuleState, validateRule } from "../../../domain/automation/Rules.ts"
+import { exampleRuleJson } from "../../support/automation.ts"
 
 const context: RuleContext = {
   plan: "pro",
@@ -15,17 +16,7 @@ const context: RuleContext = {
   checkCondition: (expression) => (expression.includes("==") || expression === "true" ? [] : [{ message: "syntax error: expected an operator", offset: expression.length }])
 }
 
-const seedRule = {
-  name: "Tag drafted products",
-  trigger_event: "product.drafted",
-  action_key: "tag_product",
-  params: { tags: ["needs-review"] },
-  condition: "resource.payload.vendor == 'Acme'",
-  cooldown_seconds: 3600,
-  quiet_hours: { start: "22:00", end: "08:00" },
-  requires_approval: false,
-  enabled: true
-}
+const seedRule = exampleRuleJson
 
 const given = (...events: ReadonlyArray<RuleEvent>): RuleState => events.reduce(evolveRule, initialRule)
 
