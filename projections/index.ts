@@ -2,6 +2,7 @@
 import type { Projection } from "../src/projections/Projection.ts"
 import { auditLogProjection } from "./auditLog.ts"
 import { commerceProjection } from "./commerce.ts"
+import { executionsProjection } from "./executions.ts"
 import { jobsProjection } from "./jobs.ts"
 import { jobTimelineProjection } from "./jobTimeline.ts"
 import { shopsProjection } from "./shops.ts"
@@ -13,5 +14,6 @@ export const allProjections: ReadonlyArray<Projection> = [
   jobsProjection,
   jobTimelineProjection,
   commerceProjection,
-  shopsProjection
+  shopsProjection,
+  executionsProjection
 ]

@@ -88,7 +88,8 @@ export interface JobListQuery {
 const POSITIVE_INT = /^[0-9]{1,9}$/
 const decodeStatus = Schema.decodeUnknownResult(JobStatus)
 
-const single = (
+/** One value of a query parameter given at most once (empty means absent). */
+export const single = (
   values: ReadonlyArray<string> | undefined,
   parameter: string
 ): Result.Result<string | undefined, InvalidQueryParameter> => {
@@ -100,7 +101,8 @@ const single = (
   return Result.succeed(values[0] === "" ? undefined : values[0])
 }
 
-const intParam = (
+/** An integer query parameter from 1 to `max` (default `fallback`). */
+export const intParam = (
   values: ReadonlyArray<string> | undefined,
   parameter: string,
   fallback: number,

@@ -174,6 +174,20 @@ export const AdminRoutes = {
     summary: "Delete a rule (its history stays; executions keep naming its versions)",
     params: { id: "rule" }
   },
+  listExecutions: {
+    method: "GET",
+    path: "/app/executions",
+    permission: "automation:read",
+    summary: "What the rules did, newest first, each with its status and reason (`rule_id`, `status`, `page`, `limit`)",
+    params: {}
+  },
+  getExecution: {
+    method: "GET",
+    path: "/app/executions/:id",
+    permission: "automation:read",
+    summary: "One execution: rule and version, trigger, resource, status and why",
+    params: { id: "execution" }
+  },
   listActions: {
     method: "GET",
     path: "/app/actions",

@@ -51,7 +51,7 @@ interface Base {
   readonly actionKey: string
   readonly resourceType: string
   readonly resourceId: string
-  /** Deterministic: the same trigger, rule and resource is the same execution (redeliveries). */
+  /** `<trigger>_<rule>_<resource index>`, URL-safe and deterministic: the same trigger, rule and resource is the same execution (redeliveries). */
   readonly executionId: string
 }
 
@@ -88,7 +88,7 @@ export const dispatch = (trigger: TriggerEvent, rules: ReadonlyArray<ActiveRule>
         actionKey: rule.spec.actionKey,
         resourceType: resource.resourceType,
         resourceId: resource.resourceId,
-        executionId: `${context.triggerId}/${rule.ruleId}/${index}`
+        executionId: `${context.triggerId}_${rule.ruleId}_${index}`
       }
       if (action === undefined || !action.resourceType.includes(resource.resourceType)) {
         outcomes.push({ ...base, kind: "skipped", reason: "resource_type", detail: `${rule.spec.actionKey} does not change a ${resource.resourceType}` })

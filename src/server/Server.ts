@@ -17,6 +17,7 @@ import { AdminDefaultRole, makeAdminGuard, verifyApiKeyWith } from "../../adapte
 import { mountAdminJobActions } from "../../adapters/http/AdminJobActions.ts"
 import { mountAdminJobRoutes } from "../../adapters/http/AdminJobRoutes.ts"
 import { mountAdminPrivacyRoutes } from "../../adapters/http/AdminPrivacyRoutes.ts"
+import { mountAdminExecutionRoutes } from "../../adapters/http/AdminExecutionRoutes.ts"
 import { mountAdminRuleRoutes } from "../../adapters/http/AdminRuleRoutes.ts"
 import { mountAdminTriggerRoutes } from "../../adapters/http/AdminTriggerRoutes.ts"
 import { mountFlowActionRoute } from "../../adapters/http/FlowActionRoute.ts"
@@ -180,6 +181,7 @@ export const serve = (options: ServeOptions): Effect.Effect<never, unknown> =>
       mountAdminPrivacyRoutes(app, runIngress, guard, Context.get(base, PiiVault))
       mountAdminTriggerRoutes(app, runIngress, guard)
       mountAdminRuleRoutes(app, runIngress, guard)
+      mountAdminExecutionRoutes(app, runIngress, guard)
     }
     app.get("/", (c) => c.json({ name: "sumeru", role: options.role, docs: "see README.md" }))
     // Every answer is typed JSON, unknown paths and unexpected failures included.

@@ -26,7 +26,8 @@ const MISSING_IDS: Record<string, string> = {
   member: "nobody-at-all",
   api_key: "000000000000",
   privacy_export: "00000000-0000-8000-8000-000000000000",
-  rule: "00000000-0000-7000-8000-00000000ru1e"
+  rule: "00000000-0000-7000-8000-00000000ru1e",
+  execution: "no-such-trigger_no-such-rule_0"
 }
 
 /** A path with every parameter filled in: `ids` by resource kind, else a fresh missing id. */

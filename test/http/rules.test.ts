@@ -128,6 +128,25 @@ describe("rules over the admin API", () => {
     const timers = await api.run(Effect.flatMap(SqlClient.SqlClient, (sql) =>
       sql<{ id: string }>`SELECT id FROM scheduled_messages WHERE shop = ${SHOP} AND id LIKE 'automation.recheck:%' ORDER BY id`))
     expect(timers.length).toBe(3)
+
+    // the executions read model: each outcome with its reason, filterable by rule and status
+    await api.awaitExecution(SHOP, `${again.json.trigger_id}_${ruleId}_0`)
+    const skipped = await api.call(server, "GET", `/app/executions?rule_id=${ruleId}&status=skipped`, sessionFor(SHOP, "viewer-1"))
+    expect(skipped.status).toBe(200)
+    expect(skipped.json.executions.map((e: { resource_id: string; reason: string }) => [e.resource_id, e.reason]).sort()).toEqual([
+      ["gid://shopify/Product/1", "cooldown"],
+      ["gid://shopify/Product/2", "condition_false"]
+    ])
+    expect(skipped.json).toMatchObject({ total: 2, page: 1, pages: 1 })
+    const all = await api.call(server, "GET", "/app/executions?limit=2", ops())
+    expect([all.json.executions.length, all.json.total, all.json.pages]).toEqual([2, 6, 3])
+    const requested = `${first.json.trigger_id}_${ruleId}_0`
+    const one = await api.call(server, "GET", `/app/executions/${encodeURIComponent(requested)}`, ops())
+    expect(one.json.execution).toMatchObject({ id: requested, status: "requested", rule_version: 1, trigger_event: "product.drafted", action_key: "tag_product", params: { tags: ["needs-review"] } })
+    const deferred = await api.call(server, "GET", `/app/executions?rule_id=${quietId}&status=deferred`, ops())
+    expect(deferred.json.executions.every((e: { reason: string; until: string }) => e.reason === "quiet_hours" && Date.parse(e.until) > Date.now())).toBe(true)
+    expect((await api.call(server, "GET", "/app/executions?status=finished", ops())).status).toBe(400)
+    expect((await api.call(server, "GET", "/app/executions/no-such-execution", ops())).status).toBe(404)
   })
 })
 

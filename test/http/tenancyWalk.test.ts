@@ -115,12 +115,18 @@ beforeAll(async () => {
   const exportOfA = await api.createExport(SHOP_A, "alpha-secret-customer")
   idsOfA["privacy_export"] = exportOfA.exportId
   const ruleOfA = await api.call(server, "POST", "/app/rules", sessionFor(SHOP_A, "alpha-owner"), {
-    name: "alpha secret rule", trigger_event: "product.drafted", action_key: "tag_product", params: { tags: ["alpha-secret-tag"] }
+    name: "alpha secret rule", trigger_event: "product.drafted", action_key: "tag_product", params: { tags: ["alpha-secret-tag"] }, enabled: true
   })
   if (ruleOfA.status !== 201) throw new Error(`shop A's rule: ${ruleOfA.status} ${ruleOfA.text}`)
   idsOfA["rule"] = ruleOfA.json.rule.id
+  // an execution of A's rule: a trigger emitted for A, dispatched by A's actor, projected
+  const emitted = await api.call(server, "POST", "/app/triggers/product.drafted/emit", sessionFor(SHOP_A, "alpha-owner"), {
+    resources: [{ resourceType: "product", resourceId: "gid://shopify/Product/4242", payload: { title: "Alpha secret product", vendor: null, productType: null, tags: [], status: "draft", previousStatus: "active", updatedAt: "2026-12-01T10:00:00Z" } }]
+  })
+  idsOfA["execution"] = `${emitted.json.trigger_id}_${idsOfA["rule"]}_0`
+  await api.awaitExecution(SHOP_A, idsOfA["execution"])
   await api.createExport(SHOP_B, "beta-customer")
-  secretsOfA = [SHOP_A, JOB_A, MEMBER_A, "alpha-owner", keyA.keyId, keyA.key, keyNameOfA, "alpha-secret-query", "alpha_secret_ns", "Alpha Secret Value", "alpha-secret-error", "alpha-secret-customer", exportOfA.exportId, "alpha secret rule", "alpha-secret-tag"]
+  secretsOfA = [SHOP_A, JOB_A, MEMBER_A, "alpha-owner", keyA.keyId, keyA.key, keyNameOfA, "alpha-secret-query", "alpha_secret_ns", "Alpha Secret Value", "alpha-secret-error", "alpha-secret-customer", exportOfA.exportId, "alpha secret rule", "alpha-secret-tag", "Alpha secret product"]
 })
 
 afterAll(async () => {

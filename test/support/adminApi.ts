@@ -4,7 +4,7 @@
  * one admin guard and served over real HTTP (127.0.0.1, port 0). The guard's rate limiter runs
  * on a clock the test moves (no sleeping).
  */
-import { Effect, Layer, ManagedRuntime } from "effect"
+import { Deferred, Effect, Layer, ManagedRuntime, Stream } from "effect"
 import { SqlClient } from "effect/sql"
 import { Hono } from "hono"
 import type { AddressInfo } from "node:net"
@@ -16,7 +16,12 @@ import { randomBytes } from "node:crypto"
 import * as KeyRing from "../../adapters/crypto/KeyRing.ts"
 import { mountAdminAccessRoutes } from "../../adapters/http/AdminAccessRoutes.ts"
 import { mountAdminPrivacyRoutes } from "../../adapters/http/AdminPrivacyRoutes.ts"
+import { mountAdminExecutionRoutes } from "../../adapters/http/AdminExecutionRoutes.ts"
 import { mountAdminRuleRoutes } from "../../adapters/http/AdminRuleRoutes.ts"
+import { executionsProjection } from "../../projections/executions.ts"
+import { automationStreamId } from "../../src/automation/CooldownsFold.ts"
+import { EventStore } from "../../src/eventstore/EventStore.ts"
+import { LogWakeups } from "../../src/eventstore/LogWakeups.ts"
 import { mountAdminTriggerRoutes } from "../../adapters/http/AdminTriggerRoutes.ts"
 import { makeDispatcher, ShopHandlers } from "../../src/actors/ShopHandlers.ts"
 import { makeRuleHandlers } from "../../src/automation/RuleHandlers.ts"
@@ -117,7 +122,7 @@ export const startAdminApi = async (options: {
     PgApiKeys.layer(),
     PgPrivacyStore.layer,
     EmbeddedShopLog.layer({ partitions: 4 }),
-    ProjectionRunner.layer([jobsProjection, jobTimelineProjection])
+    ProjectionRunner.layer([jobsProjection, jobTimelineProjection, executionsProjection])
   ).pipe(Layer.provideMerge(secrets))
   const automation = Layer.effect(ShopHandlers, Effect.gen(function*() {
     return makeDispatcher({ ...(yield* makeTriggerHandlers), ...(yield* makeRuleHandlers) })
@@ -151,6 +156,7 @@ export const startAdminApi = async (options: {
     mountAdminPrivacyRoutes(app, run, guard, vault)
     mountAdminTriggerRoutes(app, run, guard)
     mountAdminRuleRoutes(app, run, guard)
+    mountAdminExecutionRoutes(app, run, guard)
     const server = serveHttp({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" })
     servers.push(server)
     await new Promise<void>((resolve) => server.once("listening", () => resolve()))
@@ -196,7 +202,7 @@ export const startAdminApi = async (options: {
   const handleJobCommands = (shop: string, commands: ReadonlyArray<JobCommand>) => run(appendJobCommands(shop, commands))
 
   /** Waits, without sleeping, until the jobs projections have reached the log's head. */
-  const awaitProjections = () => run(awaitAllCaughtUp(["jobs", "job_timeline"]))
+  const awaitProjections = () => run(awaitAllCaughtUp(["jobs", "job_timeline", "executions"]))
 
   const close = async () => {
     await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))))
@@ -207,13 +213,31 @@ export const startAdminApi = async (options: {
   // no progress for that on an empty log: set them up here (idempotent, under the store's lock).
   await run(Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
-    for (const projection of [jobsProjection, jobTimelineProjection]) yield* reconcile(sql, projection)
+    for (const projection of [jobsProjection, jobTimelineProjection, executionsProjection]) yield* reconcile(sql, projection)
   }))
   /** A customer data export of `shop` (what customers/data_request produces). */
   const createExport = (shop: string, customerId: string) =>
     run(exportCustomerData(shop, { customerId, orderIds: [], requestId: `request-of-${customerId}` }, `test:${shop}:${customerId}`))
 
-  return { run, apiKeys, clock, serveAdmin, call, setMember, createKey, createExport, handleJobCommands, awaitProjections, close }
+  /**
+   * Waits (woken by commits, no sleeps) until the shop's actor has recorded an outcome of
+   * `executionId` on `automation-<shop>`, then until the read models caught up with it.
+   */
+  const awaitExecution = async (shop: string, executionId: string) => {
+    await run(Effect.gen(function*() {
+      const wakeups = yield* LogWakeups
+      const store = yield* EventStore
+      for (;;) {
+        const next = yield* wakeups.next
+        const events = yield* Stream.runCollect(store.readStream(automationStreamId(shop)))
+        if ([...events].some((e) => (e.data as { executionId?: string }).executionId === executionId)) return
+        yield* Deferred.await(next).pipe(Effect.timeoutOption("250 millis"))
+      }
+    }).pipe(Effect.timeout("30 seconds")))
+    await awaitProjections()
+  }
+
+  return { run, apiKeys, clock, serveAdmin, call, setMember, createKey, createExport, handleJobCommands, awaitProjections, awaitExecution, close }
 }
 
 export type AdminApi = Awaited<ReturnType<typeof startAdminApi>>

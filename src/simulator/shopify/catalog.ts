@@ -1,7 +1,8 @@
 /**
  * A shop's product catalog. Products are generated on demand from `(seed, n)` so a
- * catalog of a million products costs nothing until it is read; only metafield writes
- * are stored (as an overlay over the generated metafields).
+ * catalog of a million products costs nothing until it is read; only writes are stored:
+ * metafields (as an overlay over the generated metafields) and product tags with the
+ * `updatedAt` they bring (as an overlay over the generated products).
  */
 import { createHash } from "node:crypto"
 import { gid, hash32, seedOf } from "./ids.ts"
@@ -131,6 +132,8 @@ export class Catalog {
   readonly #overlay = new Map<number, Map<string, MetafieldRecord | null>>()
   /** Created (non-generated) metafields by id. */
   readonly #created = new Map<number, MetafieldRecord>()
+  /** Per product: tags written by `tagsAdd`/`tagsRemove` and the resulting `updatedAt`. */
+  readonly #productOverlay = new Map<number, { readonly tags: ReadonlyArray<string>; readonly updatedAt: number }>()
   #nextMetafieldId: number
 
   constructor(options: CatalogOptions) {
@@ -151,8 +154,27 @@ export class Catalog {
     return Number.isSafeInteger(n) && n >= 1 && n <= this.size ? n : undefined
   }
 
-  /** The product with number `n` (1..size). */
+  /** The product with number `n` (1..size), with its stored writes applied. */
   product(n: number): ProductRecord | undefined {
+    const generated = this.#generatedProduct(n)
+    if (generated === undefined || this.#productOverlay.size === 0) return generated
+    const overlay = this.#productOverlay.get(n)
+    return overlay === undefined ? generated : { ...generated, tags: overlay.tags, updatedAt: overlay.updatedAt }
+  }
+
+  /**
+   * Replaces the tags of product `n` (kept sorted, as generated products are) and sets its
+   * `updatedAt` to `now` (never before its creation). No validation: see `tags.ts`.
+   */
+  setTags(n: number, tags: ReadonlyArray<string>, now: number): ProductRecord {
+    const product = this.product(n)
+    if (product === undefined) throw new Error(`product ${n} is not in the catalog`)
+    this.#productOverlay.set(n, { tags: [...tags].sort(), updatedAt: Math.max(now, product.createdAt) })
+    return this.product(n) as ProductRecord
+  }
+
+  /** Product `n` as generated from the seed (or listed explicitly), without stored writes. */
+  #generatedProduct(n: number): ProductRecord | undefined {
     if (!Number.isInteger(n) || n < 1 || n > this.size) return undefined
     const id = this.productIdOffset + n
     const createdAt = this.#createdAtBase + (n - 1) * 60_000
@@ -208,7 +230,7 @@ export class Catalog {
   }
 
   #generated(n: number): Array<MetafieldRecord> {
-    const product = this.product(n)
+    const product = this.#generatedProduct(n)
     if (product === undefined) return []
     const explicit = this.#explicit?.[n - 1]
     const out: Array<MetafieldRecord> = []

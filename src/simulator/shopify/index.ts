@@ -1,9 +1,9 @@
 /**
  * A protocol-faithful local simulator of Shopify's Admin GraphQL API (2026-07) for the
- * parts a bulk-metafield job system uses: products search, metafieldsSet/Delete, bulk
- * query/mutation operations with staged uploads and JSONL results, cost throttling,
- * signed `bulk_operations/finish` webhooks, OAuth (authorization code grant and token
- * exchange), and fault injection.
+ * parts a bulk-metafield job system uses: products search, metafieldsSet/Delete,
+ * tagsAdd/tagsRemove on products, bulk query/mutation operations with staged uploads and
+ * JSONL results, cost throttling, signed `bulk_operations/finish` webhooks, OAuth
+ * (authorization code grant and token exchange), and fault injection.
  *
  * ```ts
  * const sim = await startShopifySimulator({

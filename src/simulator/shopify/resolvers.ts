@@ -16,6 +16,7 @@ import {
   type MetafieldsContext,
   type MetafieldsSetInput
 } from "./metafields.ts"
+import { tagsAdd, tagsRemove, type TagsContext } from "./tags.ts"
 import { compileSearch, exactMatch, numberMatch, parseSearch, phraseMatch, timeMatch, type SearchTerm, type SearchWarning } from "./search.ts"
 import type { BulkOperationRecord } from "./bulk/types.ts"
 import type { SimulatedShop } from "./simulatedShop.ts"
@@ -85,6 +86,8 @@ const metafieldsContext = (ctx: ExecContext): MetafieldsContext => ({
   shopCurrency: ctx.shop.currency,
   injectedErrors: ctx.shop.faults.ownerErrors
 })
+
+const tagsContext = (ctx: ExecContext): TagsContext => ({ catalog: ctx.shop.catalog, now: ctx.shop.runtime.clock() })
 
 const connection = <T>(ctx: ExecContext, iterate: () => Iterable<T>, page: () => unknown): BulkConnection<T> | unknown =>
   ctx.mode === "bulk" ? ({ kind: "bulk-connection", iterate } satisfies BulkConnection<T>) : page()
@@ -252,7 +255,10 @@ export const resolvers: Record<string, Record<string, Resolver>> = {
       return { metafields: result.metafields, userErrors: result.userErrors }
     }) as Resolver,
     metafieldsDelete: ((_: unknown, args: { metafields: ReadonlyArray<MetafieldIdentifierInput> }, ctx) =>
-      metafieldsDelete(metafieldsContext(ctx), args.metafields)) as Resolver
+      metafieldsDelete(metafieldsContext(ctx), args.metafields)) as Resolver,
+    tagsAdd: ((_: unknown, args: { id: string; tags: ReadonlyArray<string> }, ctx) => tagsAdd(tagsContext(ctx), args.id, args.tags)) as Resolver,
+    tagsRemove: ((_: unknown, args: { id: string; tags: ReadonlyArray<string> }, ctx) =>
+      tagsRemove(tagsContext(ctx), args.id, args.tags)) as Resolver
   },
   Product: {
     id: ((p: ProductRecord) => p.gid) as Resolver,

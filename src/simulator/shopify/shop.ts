@@ -7,7 +7,7 @@ import type { DeterministicIds } from "../kit/DeterministicIds.ts"
 import { RequestLog } from "../kit/RequestLog.ts"
 import { BulkOperations } from "./bulk/operations.ts"
 import type { BulkOperationRecord } from "./bulk/types.ts"
-import { Catalog, type MetafieldRecord, type ProductInit } from "./catalog.ts"
+import { Catalog, type MetafieldRecord, type ProductInit, type ProductRecord } from "./catalog.ts"
 import { isoSeconds } from "./clock.ts"
 import { CostBucket, PLAN_LIMITS, type CostLimits, type ShopPlan, type ThrottleStatus } from "./cost.ts"
 import { ShopFaults } from "./faults.ts"
@@ -136,6 +136,11 @@ export class ShopState implements SimulatedShop {
   /** `gid://shopify/Product/<id>` of product number `n` (1-based). */
   productGid(n: number): string {
     return gid("Product", this.catalog.productIdOffset + n)
+  }
+
+  /** A product as currently served (tags and `updatedAt` included), for assertions. */
+  product(product: string | number): ProductRecord {
+    return this.catalog.product(this.#num(product)) as ProductRecord
   }
 
   /** A product's current metafields (for assertions). */

@@ -52,8 +52,8 @@ describe("dispatch", () => {
   it("a matching rule executes per resource, with its version and a deterministic execution id", () => {
     const { outcomes } = dispatch(drafted("Acme", "Other"), [rule()], new Map(), context("2026-11-30T12:00:00Z"))
     expect(outcomes.map((o) => [o.kind, o.resourceId, o.ruleVersion, o.executionId])).toEqual([
-      ["execute", "gid://shopify/Product/1", 3, "t1/r1/0"],
-      ["execute", "gid://shopify/Product/2", 3, "t1/r1/1"]
+      ["execute", "gid://shopify/Product/1", 3, "t1_r1_0"],
+      ["execute", "gid://shopify/Product/2", 3, "t1_r1_1"]
     ])
   })
 

@@ -1,0 +1,112 @@
+/**
+ * What the shop's rules did (issue 11 §5), from the `executions` read model:
+ * - `GET /app/executions?rule_id&status&page&limit` (`automation:read`): newest first, each
+ *   execution with its status and, for a skip or a deferral, the reason —
+ *   `{ "executions": [...], "total", "page", "pages" }`;
+ * - `GET /app/executions/:id` (`automation:read`): one execution.
+ * Read as the tenant (row-level security): another shop's execution is a 404.
+ */
+import { Effect, Result } from "effect"
+import { SqlClient } from "effect/sql"
+import type { Hono } from "hono"
+import { asTenant } from "../postgres/Tenancy.ts"
+import {
+  type AdminGuard,
+  adminErrorResponse,
+  InvalidQueryParameter,
+  mountAdminRoute,
+  requireShop,
+  ResourceNotFound,
+  runAdminEffect,
+  type RunSqlEffect
+} from "./AdminAuth.ts"
+import { DEFAULT_PAGE_SIZE, intParam, isoTimestamp, MAX_PAGE_SIZE, single } from "./AdminJobRoutes.ts"
+import { AdminRoutes } from "./AdminRouteCatalog.ts"
+
+export const EXECUTION_STATUSES = ["requested", "skipped", "deferred", "awaiting_approval"] as const
+
+interface ExecutionRow {
+  readonly execution_id: string
+  readonly status: string
+  readonly rule_id: string
+  readonly rule_version: number
+  readonly trigger_id: string
+  readonly trigger_event: string
+  readonly action_key: string
+  readonly resource_type: string
+  readonly resource_id: string
+  readonly reason: string | null
+  readonly detail: string | null
+  readonly until: Date | null
+  readonly params: unknown
+  readonly created_at: Date
+  readonly updated_at: Date
+}
+
+const executionJson = (r: ExecutionRow) => ({
+  id: r.execution_id,
+  status: r.status,
+  rule_id: r.rule_id,
+  rule_version: r.rule_version,
+  trigger_id: r.trigger_id,
+  trigger_event: r.trigger_event,
+  action_key: r.action_key,
+  resource_type: r.resource_type,
+  resource_id: r.resource_id,
+  reason: r.reason,
+  detail: r.detail,
+  until: r.until === null ? null : isoTimestamp(r.until),
+  params: r.params,
+  created_at: isoTimestamp(r.created_at),
+  updated_at: isoTimestamp(r.updated_at)
+})
+
+interface ExecutionQuery {
+  readonly page: number
+  readonly limit: number
+  readonly ruleId: string | null
+  readonly status: string | null
+}
+
+const parseQuery = (q: Readonly<Record<string, ReadonlyArray<string>>>): Result.Result<ExecutionQuery, InvalidQueryParameter> =>
+  Result.gen(function*() {
+    const page = yield* intParam(q["page"], "page", 1, 999_999_999)
+    const limit = yield* intParam(q["limit"], "limit", DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
+    const ruleId = (yield* single(q["rule_id"], "rule_id")) ?? null
+    if (ruleId !== null && ruleId.length > 200) return yield* Result.fail(new InvalidQueryParameter({ parameter: "rule_id", message: "rule_id is too long" }))
+    const status = (yield* single(q["status"], "status")) ?? null
+    if (status !== null && !(EXECUTION_STATUSES as ReadonlyArray<string>).includes(status)) {
+      return yield* Result.fail(new InvalidQueryParameter({ parameter: "status", message: `status must be one of ${EXECUTION_STATUSES.join(", ")}` }))
+    }
+    return { page, limit, ruleId, status }
+  })
+
+const listExecutions = (shop: string, q: ExecutionQuery) =>
+  asTenant(shop, Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    const where = sql`shop = ${shop} AND (${q.ruleId}::text IS NULL OR rule_id = ${q.ruleId}::text)
+                      AND (${q.status}::text IS NULL OR status = ${q.status}::text)`
+    const total = (yield* sql<{ n: number }>`SELECT count(*)::int AS n FROM executions WHERE ${where}`)[0]?.n ?? 0
+    const rows = yield* sql<ExecutionRow>`
+      SELECT * FROM executions WHERE ${where}
+       ORDER BY created_at DESC, execution_id DESC LIMIT ${q.limit} OFFSET ${(q.page - 1) * q.limit}`
+    return { executions: rows.map(executionJson), total, page: q.page, pages: Math.max(1, Math.ceil(total / q.limit)) }
+  }))
+
+const getExecution = (shop: string, id: string) =>
+  asTenant(shop, Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    const rows = id.length > 500 ? [] : yield* sql<ExecutionRow>`SELECT * FROM executions WHERE shop = ${shop} AND execution_id = ${id}`
+    if (rows[0] === undefined) return yield* new ResourceNotFound({ resource: "execution", id: id.slice(0, 200) })
+    return { execution: executionJson(rows[0]) }
+  }))
+
+export const mountAdminExecutionRoutes = (app: Hono, run: RunSqlEffect, guard: AdminGuard) => {
+  mountAdminRoute(app, guard, AdminRoutes.listExecutions, (c) => {
+    const query = parseQuery(c.req.queries())
+    if (Result.isFailure(query)) return adminErrorResponse(c, query.failure)
+    return runAdminEffect(run, c, listExecutions(requireShop(c), query.success), (body) => c.json(body))
+  })
+  mountAdminRoute(app, guard, AdminRoutes.getExecution, (c) =>
+    runAdminEffect(run, c, getExecution(requireShop(c), c.req.param("id") ?? ""), (body) => c.json(body)))
+}
