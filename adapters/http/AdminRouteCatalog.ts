@@ -167,6 +167,13 @@ export const AdminRoutes = {
     summary: "Change a rule: the fields given (a new version; 409 `changed` if it changed meanwhile)",
     params: { id: "rule" }
   },
+  backtestRule: {
+    method: "POST",
+    path: "/app/rules/:id/backtest",
+    permission: "automation:read",
+    summary: "Replay the shop's triggers of `{ \"from\", \"to\" }` through the rule: what would have fired, when, and every skip by reason (calls nothing)",
+    params: { id: "rule" }
+  },
   deleteRule: {
     method: "DELETE",
     path: "/app/rules/:id",

@@ -17,6 +17,7 @@ import { uuidV7Unsafe } from "effect/crypto/SecureRandom"
 import type { Context, Hono } from "hono"
 import { changesNothing, type ExistingRule, type RuleCommand, type RuleContext, validateRule } from "../../domain/automation/Rules.ts"
 import { conditionProblems } from "../../src/automation/Conditions.ts"
+import { backtestRule } from "../../src/automation/Backtests.ts"
 import { readRules, type RuleOutcome, submitRuleCommand } from "../../src/automation/RuleCommands.ts"
 import { RULES_SHOP_DEFAULTS } from "../../src/automation/ShopDefaults.ts"
 import type { EventStore } from "../../src/eventstore/EventStore.ts"
@@ -63,6 +64,26 @@ export const ruleJson = (r: ExistingRule) => ({
 })
 
 const MAX_ID = 100
+const MAX_BACKTEST_DAYS = 366
+
+/** `{ "from", "to" }`: two instants, from before to, at most a year apart; every problem listed. */
+const backtestWindow = (body: unknown) =>
+  Effect.gen(function*() {
+    const errors: Array<{ field: string; message: string }> = []
+    const b = typeof body === "object" && body !== null && !Array.isArray(body) ? body as Record<string, unknown> : {}
+    const instant = (field: "from" | "to") => {
+      const v = b[field]
+      const t = typeof v === "string" ? Date.parse(v) : Number.NaN
+      if (Number.isNaN(t)) errors.push({ field, message: "must be an ISO 8601 instant such as 2026-11-01T00:00:00Z" })
+      return t
+    }
+    const from = instant("from")
+    const to = instant("to")
+    if (errors.length === 0 && from >= to) errors.push({ field: "to", message: "must be after from" })
+    if (errors.length === 0 && to - from > MAX_BACKTEST_DAYS * 86_400_000) errors.push({ field: "to", message: `the window is at most ${MAX_BACKTEST_DAYS} days` })
+    if (errors.length > 0) return yield* new InvalidRequestBody({ message: "the backtest window is not valid", errors })
+    return { from: new Date(from), to: new Date(to) }
+  })
 
 type Services = EventStore | ShopLog | LogWakeups
 
@@ -139,6 +160,27 @@ export const mountAdminRuleRoutes = (app: Hono, run: RunEffect<Services>, guard:
         return yield* submit(c, { type: "UpdateRule", ruleId: id, spec, expectedVersion: base.version }, (r) => r !== undefined && changesNothing(r, spec))
       }),
       (out) => (out.pending ? c.json({ rule: { id }, status: "pending" }, 202) : c.json({ rule: out.rule }, 200))
+    )
+  })
+
+  // ★ what the rule would have done over a window of the shop's recorded triggers
+  mountAdminRoute(app, guard, AdminRoutes.backtestRule, (c) => {
+    const id = c.req.param("id") ?? ""
+    return runAdminEffect(
+      run,
+      c,
+      Effect.gen(function*() {
+        const rule = yield* current(requirePrincipal(c).shop, id)
+        const window = yield* backtestWindow(yield* readJsonBody(c))
+        return yield* backtestRule(requirePrincipal(c).shop, rule, window)
+      }),
+      (result) =>
+        c.json({
+          rule_id: id,
+          fires: result.fires.map((f) => ({ resource_id: f.resourceId, resource_type: f.resourceType, at: new Date(f.at).toISOString(), trigger_id: f.triggerId, kind: f.kind })),
+          skipped: result.skipped,
+          events_scanned: result.eventsScanned
+        })
     )
   })
 

@@ -36,7 +36,13 @@ export interface BacktestResult {
 export const backtest = (
   rule: ActiveRule,
   triggers: Iterable<StoredTrigger>,
-  context: { readonly plan: Plan; readonly timeZone: string; readonly evaluate: DispatchContext["evaluate"] }
+  context: {
+    readonly plan: Plan
+    readonly timeZone: string
+    readonly evaluate: DispatchContext["evaluate"]
+    /** The window's end: a deferral re-checked after it has not fired within the window. */
+    readonly endAt?: number | undefined
+  }
 ): BacktestResult => {
   const fires: Array<BacktestFire> = []
   const skipped: Record<string, number> = {}
@@ -69,7 +75,7 @@ export const backtest = (
     runDeferredUntil(stored.at)
     run(stored)
   }
-  runDeferredUntil(Number.POSITIVE_INFINITY)
+  runDeferredUntil(context.endAt ?? Number.POSITIVE_INFINITY)
   deferred = []
   return { fires, skipped, eventsScanned: scanned }
 }

@@ -38,7 +38,7 @@ export const triggerReceivedEvent = (emitted: TriggerEmitted): NewEvent => ({
 })
 
 /** A rule's condition on one resource, in CEL (`Conditions.ts`); an error says why. */
-const evaluateWithCel = (shop: string) => (rule: ActiveRule, trigger: TriggerEvent, resource: Resource): Result.Result<boolean, string> => {
+export const evaluateWithCel = (shop: string) => (rule: ActiveRule, trigger: TriggerEvent, resource: Resource): Result.Result<boolean, string> => {
   if (rule.spec.condition === null) return Result.succeed(true)
   const compiled = checkCondition(rule.spec.condition, trigger.event)
   if (Result.isFailure(compiled)) return Result.fail(compiled.failure.map(describeConditionError).join("; "))

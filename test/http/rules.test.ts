@@ -146,6 +146,22 @@ describe("rules over the admin API", () => {
     const deferred = await api.call(server, "GET", `/app/executions?rule_id=${quietId}&status=deferred`, ops())
     expect(deferred.json.executions.every((e: { reason: string; until: string }) => e.reason === "quiet_hours" && Date.parse(e.until) > Date.now())).toBe(true)
     expect((await api.call(server, "GET", "/app/executions?status=finished", ops())).status).toBe(400)
+
+    // ★ backtest over the same window: the same decisions as the live run
+    const window = { from: new Date(Date.now() - 3_600_000).toISOString(), to: new Date(Date.now() + 60_000).toISOString() }
+    const replay = await api.call(server, "POST", `/app/rules/${ruleId}/backtest`, sessionFor(SHOP, "viewer-1"), window)
+    expect(replay.status, replay.text).toBe(200)
+    const live = outcomes.filter((e) => e.ruleId === ruleId)
+    expect(replay.json.fires.map((f: { trigger_id: string; resource_id: string }) => [f.trigger_id, f.resource_id])).toEqual(
+      live.filter((e) => e.type === "autoaction.requested").map((e) => [e.triggerId, e.resourceId])
+    )
+    const liveSkips: Record<string, number> = {}
+    for (const e of live.filter((e) => e.type === "autoaction.skipped")) liveSkips[e.reason!] = (liveSkips[e.reason!] ?? 0) + 1
+    expect(replay.json.skipped).toEqual(liveSkips)
+    expect(replay.json.events_scanned).toBe(2)
+    const bad = await api.call(server, "POST", `/app/rules/${ruleId}/backtest`, ops(), { from: "yesterday", to: window.from })
+    expect(bad.status).toBe(400)
+    expect(bad.json.error.errors).toEqual([{ field: "from", message: "must be an ISO 8601 instant such as 2026-11-01T00:00:00Z" }])
     expect((await api.call(server, "GET", "/app/executions/no-such-execution", ops())).status).toBe(404)
   })
 })

@@ -67,6 +67,7 @@ export const sampleBody = (route: AdminRoute, tag: string): unknown => {
     return { name: `Tag drafted products (${tag})`, trigger_event: "product.drafted", action_key: "tag_product", params: { tags: ["needs-review"] }, enabled: true }
   }
   if (route === AdminRoutes.updateRule) return { cooldown_seconds: 60 + tag.length }
+  if (route === AdminRoutes.backtestRule) return { from: "2026-01-01T00:00:00Z", to: "2027-01-01T00:00:00Z" }
   if (route === AdminRoutes.emitTrigger) {
     return {
       resources: [{
