@@ -12,13 +12,29 @@ import { ExecutionEvent } from "../domain/automation/Executions.ts"
 import type { Projection } from "../src/projections/Projection.ts"
 import { decodeData } from "./eventData.ts"
 
-export const EXECUTION_EVENT_TYPES = ["autoaction.skipped", "autoaction.deferred", "autoaction.awaiting_approval", "autoaction.requested"] as const
+export const EXECUTION_EVENT_TYPES = [
+  "autoaction.skipped",
+  "autoaction.deferred",
+  "autoaction.awaiting_approval",
+  "autoaction.requested",
+  "autoaction.approved",
+  "autoaction.rejected",
+  "autoaction.approval_expired"
+] as const
 
-const statusOf = (type: ExecutionEvent["type"]): string => type.slice("autoaction.".length)
+const STATUS: { readonly [T in ExecutionEvent["type"]]: string } = {
+  "autoaction.skipped": "skipped",
+  "autoaction.deferred": "deferred",
+  "autoaction.awaiting_approval": "awaiting_approval",
+  "autoaction.requested": "requested",
+  "autoaction.approved": "approved",
+  "autoaction.rejected": "rejected",
+  "autoaction.approval_expired": "expired"
+}
 
 export const executionsProjection: Projection = {
   name: "executions",
-  version: 1,
+  version: 2,
   eventTypes: [...EXECUTION_EVENT_TYPES],
   tables: [{
     name: "executions",
@@ -51,17 +67,20 @@ export const executionsProjection: Projection = {
         const x = yield* decodeData(ExecutionEvent, e)
         const t = sql.unsafe(table("executions"))
         const at = e.occurredAt.toISOString()
-        const reason = x.type === "autoaction.skipped" || x.type === "autoaction.deferred" ? x.reason : null
-        const detail = x.type === "autoaction.skipped" ? x.detail : null
+        const reason = x.type === "autoaction.skipped" || x.type === "autoaction.deferred" || x.type === "autoaction.rejected" ? x.reason : null
+        const detail = x.type === "autoaction.skipped" ? x.detail : x.type === "autoaction.approved" || x.type === "autoaction.rejected" ? `by ${x.by}` : null
         const until = x.type === "autoaction.deferred" ? x.until : x.type === "autoaction.skipped" ? x.until ?? null : null
         const params = x.type === "autoaction.requested" || x.type === "autoaction.awaiting_approval" ? JSON.stringify(x.params) : null
+        // the end of an approval keeps what the execution would run with
+        const keepParams = x.type === "autoaction.approved" || x.type === "autoaction.rejected" || x.type === "autoaction.approval_expired"
         yield* sql`
           INSERT INTO ${t} (shop, execution_id, status, rule_id, rule_version, trigger_id, trigger_event, action_key,
                             resource_type, resource_id, reason, detail, until, params, created_at, updated_at)
-          VALUES (${e.shop}, ${x.executionId}, ${statusOf(x.type)}, ${x.ruleId}, ${x.ruleVersion}, ${x.triggerId}, ${x.triggerEvent},
+          VALUES (${e.shop}, ${x.executionId}, ${STATUS[x.type]}, ${x.ruleId}, ${x.ruleVersion}, ${x.triggerId}, ${x.triggerEvent},
                   ${x.actionKey}, ${x.resourceType}, ${x.resourceId}, ${reason}, ${detail}, ${until}::timestamptz, ${params}::jsonb, ${at}, ${at})
           ON CONFLICT (shop, execution_id) DO UPDATE SET
             status = EXCLUDED.status, rule_version = EXCLUDED.rule_version, reason = EXCLUDED.reason, detail = EXCLUDED.detail,
-            until = EXCLUDED.until, params = EXCLUDED.params, updated_at = EXCLUDED.updated_at`
+            until = EXCLUDED.until, params = CASE WHEN ${keepParams} THEN ${t}.params ELSE EXCLUDED.params END,
+            updated_at = EXCLUDED.updated_at`
       }), { discard: true })
 }

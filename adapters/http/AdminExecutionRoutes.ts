@@ -3,27 +3,41 @@
  * - `GET /app/executions?rule_id&status&page&limit` (`automation:read`): newest first, each
  *   execution with its status and, for a skip or a deferral, the reason —
  *   `{ "executions": [...], "total", "page", "pages" }`;
- * - `GET /app/executions/:id` (`automation:read`): one execution.
+ * - `GET /app/executions/:id` (`automation:read`): one execution;
+ * - `GET /app/approvals` (`automation:read`): the executions waiting for a person;
+ * - `POST /app/approvals/:id/approve|reject` (`automation:manage`): the answer goes to the shop's
+ *   actor (the single writer); the request waits for the approval's end — by this answer, or by
+ *   whatever came first (409 `not_awaiting` then; 404 for an execution that never waited here).
  * Read as the tenant (row-level security): another shop's execution is a 404.
  */
 import { Effect, Result } from "effect"
 import { SqlClient } from "effect/sql"
-import type { Hono } from "hono"
+import type { Context, Hono } from "hono"
+import { submitApproval } from "../../src/automation/RuleCommands.ts"
+import type { EventStore } from "../../src/eventstore/EventStore.ts"
+import type { LogWakeups } from "../../src/eventstore/LogWakeups.ts"
+import type { ShopLog } from "../../src/shoplog/ShopLog.ts"
+import type { RunEffect } from "./RunEffect.ts"
 import { asTenant } from "../postgres/Tenancy.ts"
 import {
   type AdminGuard,
   adminErrorResponse,
+  Conflict,
   InvalidQueryParameter,
+  InvalidRequestBody,
   mountAdminRoute,
+  principalLabel,
+  readJsonBody,
+  requirePrincipal,
   requireShop,
   ResourceNotFound,
   runAdminEffect,
-  type RunSqlEffect
+  Unavailable
 } from "./AdminAuth.ts"
 import { DEFAULT_PAGE_SIZE, intParam, isoTimestamp, MAX_PAGE_SIZE, single } from "./AdminJobRoutes.ts"
 import { AdminRoutes } from "./AdminRouteCatalog.ts"
 
-export const EXECUTION_STATUSES = ["requested", "skipped", "deferred", "awaiting_approval"] as const
+export const EXECUTION_STATUSES = ["requested", "skipped", "deferred", "awaiting_approval", "approved", "rejected", "expired"] as const
 
 interface ExecutionRow {
   readonly execution_id: string
@@ -93,6 +107,17 @@ const listExecutions = (shop: string, q: ExecutionQuery) =>
     return { executions: rows.map(executionJson), total, page: q.page, pages: Math.max(1, Math.ceil(total / q.limit)) }
   }))
 
+/** A JSON object body, or `{}` when there is none. */
+const readOptionalJson = (c: Context) =>
+  Effect.gen(function*() {
+    if ((c.req.header("content-length") ?? "0") === "0" && c.req.header("transfer-encoding") === undefined) return {} as Record<string, unknown>
+    const body = yield* readJsonBody(c)
+    if (typeof body !== "object" || body === null || Array.isArray(body)) {
+      return yield* new InvalidRequestBody({ message: "the body must be a JSON object, e.g. { \"reason\": \"not now\" }" })
+    }
+    return body as Record<string, unknown>
+  })
+
 const getExecution = (shop: string, id: string) =>
   asTenant(shop, Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
@@ -101,7 +126,45 @@ const getExecution = (shop: string, id: string) =>
     return { execution: executionJson(rows[0]) }
   }))
 
-export const mountAdminExecutionRoutes = (app: Hono, run: RunSqlEffect, guard: AdminGuard) => {
+type Services = SqlClient.SqlClient | EventStore | ShopLog | LogWakeups
+
+export const mountAdminExecutionRoutes = (app: Hono, run: RunEffect<Services>, guard: AdminGuard) => {
+  mountAdminRoute(app, guard, AdminRoutes.listApprovals, (c) => {
+    const query = parseQuery(c.req.queries())
+    if (Result.isFailure(query)) return adminErrorResponse(c, query.failure)
+    return runAdminEffect(run, c, listExecutions(requireShop(c), { ...query.success, status: "awaiting_approval" }), ({ executions, ...page }) =>
+      c.json({ approvals: executions, ...page }))
+  })
+
+  const answer = (decision: "approve" | "reject") => (c: Context) => {
+    const principal = requirePrincipal(c)
+    const id = c.req.param("id") ?? ""
+    return runAdminEffect(
+      run,
+      c,
+      Effect.gen(function*() {
+        const body = decision === "reject" ? yield* readOptionalJson(c) : {}
+        const reason = typeof body["reason"] === "string" ? body["reason"].slice(0, 1000) : null
+        const outcome = yield* submitApproval(principal.shop, id, { decision, by: principalLabel(principal), reason }).pipe(
+          Effect.catchTag("ShopLogUnavailable", () => Effect.fail(new Unavailable({ what: "the shop log" })))
+        )
+        switch (outcome._tag) {
+          case "NotAwaiting": {
+            yield* getExecution(principal.shop, id) // 404 when it is not this shop's
+            return yield* new Conflict({ code: "not_awaiting", message: `execution ${id} is not waiting for approval` })
+          }
+          case "Pending":
+            return { status: "pending" }
+          case "Answered":
+            return { status: outcome.status }
+        }
+      }),
+      (out) => c.json({ id, ...out }, out.status === "pending" ? 202 : 200)
+    )
+  }
+  mountAdminRoute(app, guard, AdminRoutes.approveExecution, answer("approve"))
+  mountAdminRoute(app, guard, AdminRoutes.rejectExecution, answer("reject"))
+
   mountAdminRoute(app, guard, AdminRoutes.listExecutions, (c) => {
     const query = parseQuery(c.req.queries())
     if (Result.isFailure(query)) return adminErrorResponse(c, query.failure)

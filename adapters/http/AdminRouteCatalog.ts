@@ -195,6 +195,27 @@ export const AdminRoutes = {
     summary: "One execution: rule and version, trigger, resource, status and why",
     params: { id: "execution" }
   },
+  listApprovals: {
+    method: "GET",
+    path: "/app/approvals",
+    permission: "automation:read",
+    summary: "Executions waiting for a person's approval, newest first (`rule_id`, `page`, `limit`)",
+    params: {}
+  },
+  approveExecution: {
+    method: "POST",
+    path: "/app/approvals/:id/approve",
+    permission: "automation:manage",
+    summary: "Approve a parked execution: it runs (`{ \"status\": \"approved\" }`; 409 if it is not waiting any more)",
+    params: { id: "approval" }
+  },
+  rejectExecution: {
+    method: "POST",
+    path: "/app/approvals/:id/reject",
+    permission: "automation:manage",
+    summary: "Reject a parked execution, optionally `{ \"reason\" }`: it never runs",
+    params: { id: "approval" }
+  },
   listActions: {
     method: "GET",
     path: "/app/actions",

@@ -5,8 +5,11 @@
  * - `autoaction.skipped` (resource type, plan, condition false or in error, cooldown);
  * - `autoaction.deferred` (quiet hours: re-checked when the window ends);
  * - `autoaction.awaiting_approval` (parked for a person);
- * - `autoaction.requested` (the action is to run: snapshot, handler, `autoaction.applied`).
- * The cooldowns are folded from these (an execution or a parked approval starts one).
+ * - `autoaction.requested` (the action is to run: snapshot, handler, `autoaction.applied`);
+ * - `autoaction.approved` (then `autoaction.requested`), `autoaction.rejected`,
+ *   `autoaction.approval_expired` — a parked approval's end, by a person or by the clock.
+ * The cooldowns are folded from these (an execution or a parked approval starts one), and so
+ * are the approvals still waiting.
  */
 import { Result, Schema } from "effect"
 import { cooldownKey, type Cooldowns, type DispatchOutcome } from "./Dispatch.ts"
@@ -22,11 +25,21 @@ const base = {
   resourceId: Schema.String
 }
 
+/** `autoaction.awaiting_approval`: parked for a person, with the params it would run with. */
+export const AwaitingApprovalEvent = Schema.Struct({
+  type: Schema.Literal("autoaction.awaiting_approval"),
+  ...base,
+  params: Schema.Record(Schema.String, Schema.Unknown)
+})
+
 export const ExecutionEvent = Schema.Union([
   Schema.Struct({ type: Schema.Literal("autoaction.skipped"), ...base, reason: Schema.String, detail: Schema.String, until: Schema.optional(Schema.String) }),
   Schema.Struct({ type: Schema.Literal("autoaction.deferred"), ...base, reason: Schema.Literal("quiet_hours"), until: Schema.String }),
-  Schema.Struct({ type: Schema.Literal("autoaction.awaiting_approval"), ...base, params: Schema.Record(Schema.String, Schema.Unknown) }),
-  Schema.Struct({ type: Schema.Literal("autoaction.requested"), ...base, params: Schema.Record(Schema.String, Schema.Unknown) })
+  AwaitingApprovalEvent,
+  Schema.Struct({ type: Schema.Literal("autoaction.requested"), ...base, params: Schema.Record(Schema.String, Schema.Unknown) }),
+  Schema.Struct({ type: Schema.Literal("autoaction.approved"), ...base, by: Schema.String }),
+  Schema.Struct({ type: Schema.Literal("autoaction.rejected"), ...base, by: Schema.String, reason: Schema.NullOr(Schema.String) }),
+  Schema.Struct({ type: Schema.Literal("autoaction.approval_expired"), ...base })
 ])
 /** Stored as its own data. */
 export type ExecutionEvent = typeof ExecutionEvent.Type
@@ -64,6 +77,40 @@ export const executionEvents = (
         return { type: "autoaction.requested", ...b, params: o.params }
     }
   })
+
+/** An approval waiting for a person: the parked execution as recorded. */
+export type AwaitingApproval = typeof AwaitingApprovalEvent.Type
+
+/** The parked execution's identity, for the events that end it. */
+export const executionBase = (e: AwaitingApproval) => ({
+  executionId: e.executionId,
+  triggerId: e.triggerId,
+  triggerEvent: e.triggerEvent,
+  ruleId: e.ruleId,
+  ruleVersion: e.ruleVersion,
+  actionKey: e.actionKey,
+  resourceType: e.resourceType,
+  resourceId: e.resourceId
+})
+
+export type ApprovalDecision =
+  | { readonly kind: "approve"; readonly by: string }
+  | { readonly kind: "reject"; readonly by: string; readonly reason: string | null }
+  | { readonly kind: "expire" }
+
+/** What ends a waiting approval (nothing when it is not waiting any more). */
+export const decideApproval = (awaiting: AwaitingApproval | undefined, decision: ApprovalDecision): ReadonlyArray<ExecutionEvent> => {
+  if (awaiting === undefined) return []
+  const b = executionBase(awaiting)
+  switch (decision.kind) {
+    case "approve":
+      return [{ type: "autoaction.approved", ...b, by: decision.by }, { type: "autoaction.requested", ...b, params: awaiting.params }]
+    case "reject":
+      return [{ type: "autoaction.rejected", ...b, by: decision.by, reason: decision.reason }]
+    case "expire":
+      return [{ type: "autoaction.approval_expired", ...b }]
+  }
+}
 
 /** Cooldowns as of `e` (recorded at `at`). */
 export const evolveCooldowns = (cooldowns: Cooldowns, e: ExecutionEvent, at: number): Cooldowns => {

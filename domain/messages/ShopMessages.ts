@@ -188,6 +188,19 @@ export const TriggerRecheck = Schema.Struct({
 })
 export type TriggerRecheck = typeof TriggerRecheck.Type
 
+/** A person's answer to a parked execution. */
+export const ApprovalAnswer = Schema.Struct({
+  executionId: Schema.String,
+  decision: Schema.Literals(["approve", "reject"]),
+  by: Schema.String,
+  reason: Schema.NullOr(Schema.String)
+})
+export type ApprovalAnswer = typeof ApprovalAnswer.Type
+
+/** A parked execution's expiry timer. */
+export const ApprovalExpiry = Schema.Struct({ executionId: Schema.String })
+export type ApprovalExpiry = typeof ApprovalExpiry.Type
+
 // --- the catalog ----------------------------------------------------------------------------
 
 const message = <T extends string, P extends Schema.Top>(type: T, payload: P) =>
@@ -208,7 +221,9 @@ export const ShopMessageBody = Schema.Union([
   message("job.watchdog", JobWatchdog),
   message("automation.trigger", TriggerEmitted),
   message("automation.rule_command", RuleCommandMessage),
-  message("automation.recheck", TriggerRecheck)
+  message("automation.recheck", TriggerRecheck),
+  message("automation.approval", ApprovalAnswer),
+  message("automation.approval_expiry", ApprovalExpiry)
 ])
 export type ShopMessageBody = typeof ShopMessageBody.Type
 export type ShopMessageType = ShopMessageBody["type"]
@@ -232,7 +247,9 @@ export const MESSAGE_VERSIONS: { readonly [T in ShopMessageType]: number } = {
   "job.watchdog": 1,
   "automation.trigger": 1,
   "automation.rule_command": 1,
-  "automation.recheck": 1
+  "automation.recheck": 1,
+  "automation.approval": 1,
+  "automation.approval_expiry": 1
 }
 
 export const SHOP_MESSAGE_TYPES = Object.keys(MESSAGE_VERSIONS) as ReadonlyArray<ShopMessageType>

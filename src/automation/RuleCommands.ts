@@ -13,6 +13,7 @@ import { EventStore } from "../eventstore/EventStore.ts"
 import { LogWakeups } from "../eventstore/LogWakeups.ts"
 import { ShopLog } from "../shoplog/ShopLog.ts"
 import { RULE_COMMAND_REJECTED, type RuleCommandRejected } from "./RuleHandlers.ts"
+import { automationFold, automationStreamId } from "./AutomationFold.ts"
 import { rulesFold, rulesStreamId } from "./RulesFold.ts"
 
 /** The shop's rules (deleted ones included: callers decide) and the stream's version. */
@@ -74,4 +75,47 @@ export const submitRuleCommand = (
       }
     })
     return yield* outcome.pipe(Effect.timeoutOption(wait), Effect.map(Option.getOrElse((): RuleOutcome => ({ _tag: "Pending" }))))
+  })
+
+export type ApprovalOutcome =
+  | { readonly _tag: "Answered"; readonly status: "approved" | "rejected" | "expired" }
+  | { readonly _tag: "NotAwaiting" }
+  | { readonly _tag: "Pending" }
+
+/**
+ * A person's answer to a parked execution, through the shop's actor (the single writer): waits,
+ * bounded, until the execution's approval has ended — by this answer, or by whatever came first
+ * (another person, the expiry).
+ */
+export const submitApproval = (
+  shop: string,
+  executionId: string,
+  answer: { readonly decision: "approve" | "reject"; readonly by: string; readonly reason: string | null },
+  wait: Duration.Input = Duration.seconds(10)
+) =>
+  Effect.gen(function*() {
+    const store = yield* EventStore
+    const log = yield* ShopLog
+    const wakeups = yield* LogWakeups
+    const { state, version: before } = yield* store.loadFold(automationStreamId(shop), automationFold)
+    if (state.awaiting[executionId] === undefined) return { _tag: "NotAwaiting" } as ApprovalOutcome
+    yield* log.publish({
+      shop,
+      messageId: `approval:${executionId}:${answer.decision}`,
+      ...encodeShopMessage({ type: "automation.approval", payload: { executionId, ...answer } }),
+      correlationId: executionId
+    })
+    const ended = { "autoaction.approved": "approved", "autoaction.rejected": "rejected", "autoaction.approval_expired": "expired" } as const
+    const outcome = Effect.gen(function*() {
+      for (;;) {
+        const next = yield* wakeups.next
+        const found = yield* store.readStream(automationStreamId(shop), { from: before + 1 }).pipe(
+          Stream.filter((e) => e.type in ended && (e.data as { executionId?: string }).executionId === executionId),
+          Stream.runHead
+        )
+        if (Option.isSome(found)) return { _tag: "Answered", status: ended[found.value.type as keyof typeof ended] } as ApprovalOutcome
+        yield* Deferred.await(next).pipe(Effect.timeoutOption(Duration.millis(250)))
+      }
+    })
+    return yield* outcome.pipe(Effect.timeoutOption(wait), Effect.map(Option.getOrElse((): ApprovalOutcome => ({ _tag: "Pending" }))))
   })

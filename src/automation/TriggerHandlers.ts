@@ -9,11 +9,11 @@
  * fails and never blocks its caller (the seed's emit site); a trigger that cannot be published
  * is logged and dropped — the detector runs again on its schedule.
  */
-import { Effect, Result } from "effect"
+import { Context, Duration, Effect, Result } from "effect"
 import { uuidV7Unsafe } from "effect/crypto/SecureRandom"
 import type { NewEvent } from "../../domain/events/Envelope.ts"
 import { type ActiveRule, dispatch, type Resource } from "../../domain/automation/Dispatch.ts"
-import { executionEvents } from "../../domain/automation/Executions.ts"
+import { type ApprovalDecision, decideApproval, executionEvents } from "../../domain/automation/Executions.ts"
 import { activeRules, type ExistingRule } from "../../domain/automation/Rules.ts"
 import { narrowedTo, type TriggerEvent } from "../../domain/automation/Triggers.ts"
 import { encodeShopMessage, type TriggerEmitted, type TriggerEmitter } from "../../domain/messages/ShopMessages.ts"
@@ -21,7 +21,7 @@ import type { Decision, HandlerRegistry } from "../actors/ShopHandlers.ts"
 import { EventStore, type PersistenceError } from "../eventstore/EventStore.ts"
 import { ShopLog, type ShopLogUnavailable } from "../shoplog/ShopLog.ts"
 import { checkCondition, describeConditionError, evaluateCondition } from "./Conditions.ts"
-import { automationStreamId, cooldownsFold } from "./CooldownsFold.ts"
+import { automationFold, automationStreamId } from "./AutomationFold.ts"
 import { RULES_SHOP_DEFAULTS } from "./ShopDefaults.ts"
 import { rulesFold, rulesStreamId } from "./RulesFold.ts"
 
@@ -74,16 +74,24 @@ const dispatchTo = (
 ): Effect.Effect<Decision, PersistenceError, EventStore> =>
   Effect.gen(function*() {
     const store = yield* EventStore
-    const { state: cooldowns, version } = yield* store.loadFold(automationStreamId(shop), cooldownsFold)
+    const { state: automation, version } = yield* store.loadFold(automationStreamId(shop), automationFold)
     const out = dispatch(
       emitted.trigger,
       rules.map((r): ActiveRule => ({ ruleId: r.ruleId, version: r.version, spec: r })),
-      new Map(Object.entries(cooldowns)),
+      new Map(Object.entries(automation.cooldowns)),
       { triggerId: emitted.triggerId, now: Date.parse(emitted.emittedAt), ...RULES_SHOP_DEFAULTS, evaluate: evaluateWithCel(shop) }
     )
     const outcomes = executionIdOf === undefined ? out.outcomes : out.outcomes.map((o) => ({ ...o, executionId: executionIdOf(o.executionId) }))
     const events = executionEvents(outcomes, { triggerId: emitted.triggerId, event: emitted.trigger.event })
-    const schedule = outcomes.flatMap((o) => {
+    const ttl = yield* ApprovalTtl
+    const expiries = outcomes.flatMap((o) =>
+      o.kind !== "awaiting_approval" ? [] : [{
+        id: `automation.approval_expiry:${o.executionId}`,
+        at: new Date(Date.parse(emitted.emittedAt) + Duration.toMillis(ttl)),
+        ...encodeShopMessage({ type: "automation.approval_expiry", payload: { executionId: o.executionId } })
+      }]
+    )
+    const rechecks = outcomes.flatMap((o) => {
       const narrowed = o.kind === "deferred" ? narrowedTo(emitted.trigger, o.resourceId) : undefined
       if (o.kind !== "deferred" || narrowed === undefined) return []
       const recheck = { ...emitted, trigger: narrowed }
@@ -99,8 +107,30 @@ const dispatchTo = (
         expected: version === 0 ? "no_stream" as const : version,
         events: events.map((e) => ({ type: e.type, data: e, occurredAt: new Date(emitted.emittedAt) }))
       }],
-      schedule
+      schedule: [...rechecks, ...expiries]
     }
+  })
+
+/** How long a parked execution waits for a person before it expires (default 72 hours). */
+export const ApprovalTtl = Context.Reference<Duration.Duration>("sumeru/automation/ApprovalTtl", {
+  defaultValue: () => Duration.hours(72)
+})
+
+/** Ends a waiting approval: approved (then requested), rejected, or expired; nothing if it is not waiting. */
+const answerApproval = (shop: string, executionId: string, decision: ApprovalDecision): Effect.Effect<Decision, PersistenceError, EventStore> =>
+  Effect.gen(function*() {
+    const store = yield* EventStore
+    const { state, version } = yield* store.loadFold(automationStreamId(shop), automationFold)
+    const events = decideApproval(state.awaiting[executionId], decision)
+    const decided: Decision = {
+      appends: events.length === 0 ? [] : [{
+        streamId: automationStreamId(shop),
+        expected: version === 0 ? "no_stream" : version,
+        events: events.map((e) => ({ type: e.type, data: e }))
+      }],
+      cancelTimers: decision.kind === "expire" ? [] : [`automation.approval_expiry:${executionId}`]
+    }
+    return decided
   })
 
 export const makeTriggerHandlers = Effect.gen(function*() {
@@ -108,6 +138,11 @@ export const makeTriggerHandlers = Effect.gen(function*() {
   const withStore = Effect.provideService(EventStore, store)
   return {
     "automation.trigger": (ctx) => withStore(decideTrigger(ctx.shop, ctx.message.payload)),
+    "automation.approval": (ctx) => {
+      const a = ctx.message.payload
+      return withStore(answerApproval(ctx.shop, a.executionId, a.decision === "approve" ? { kind: "approve", by: a.by } : { kind: "reject", by: a.by, reason: a.reason }))
+    },
+    "automation.approval_expiry": (ctx) => withStore(answerApproval(ctx.shop, ctx.message.payload.executionId, { kind: "expire" })),
     // a quiet-hours deferral's timer: the rule is checked again now, under the same execution id
     "automation.recheck": (ctx) =>
       withStore(Effect.gen(function*() {

@@ -27,7 +27,8 @@ const MISSING_IDS: Record<string, string> = {
   api_key: "000000000000",
   privacy_export: "00000000-0000-8000-8000-000000000000",
   rule: "00000000-0000-7000-8000-00000000ru1e",
-  execution: "no-such-trigger_no-such-rule_0"
+  execution: "no-such-trigger_no-such-rule_0",
+  approval: "no-such-trigger_no-such-rule_1"
 }
 
 /** A path with every parameter filled in: `ids` by resource kind, else a fresh missing id. */

@@ -5,10 +5,10 @@
  * version; invalid input is one 400 listing every problem with its field (the CEL error at its
  * position); a deleted rule is gone (404) while its history stays on the stream.
  */
-import { Deferred, Effect, Stream } from "effect"
+import { Deferred, Duration, Effect, Stream } from "effect"
 import { SqlClient } from "effect/sql"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { automationStreamId } from "../../src/automation/CooldownsFold.ts"
+import { automationStreamId } from "../../src/automation/AutomationFold.ts"
 import { rulesStreamId } from "../../src/automation/RulesFold.ts"
 import { EventStore } from "../../src/eventstore/EventStore.ts"
 import { LogWakeups } from "../../src/eventstore/LogWakeups.ts"
@@ -24,7 +24,8 @@ let api: AdminApi
 let server: AdminServer
 
 beforeAll(async () => {
-  api = await startAdminApi({ knownShops: [SHOP], automationActors: true })
+  // parked executions expire after 2 s here (72 hours in production)
+  api = await startAdminApi({ knownShops: [SHOP], automationActors: true, approvalTtl: Duration.seconds(2) })
   server = await api.serveAdmin({ defaultRole: "viewer" })
   await api.setMember(SHOP, "ops-1", "operator")
 })
@@ -164,8 +165,39 @@ describe("rules over the admin API", () => {
     expect(bad.json.error.errors).toEqual([{ field: "from", message: "must be an ISO 8601 instant such as 2026-11-01T00:00:00Z" }])
     expect((await api.call(server, "GET", "/app/executions/no-such-execution", ops())).status).toBe(404)
   })
-})
 
+  it("approvals: a rule that asks for one parks its executions; approve runs it, reject never does, and the clock expires the rest", async () => {
+    const rule = await api.call(server, "POST", "/app/rules", ops(), { ...exampleRule, name: "Ask first", condition: null, quiet_hours: null, cooldown_seconds: 0, requires_approval: true })
+    const ruleId = rule.json.rule.id
+    const product = (n: number) => ({
+      resourceType: "product", resourceId: `gid://shopify/Product/${n}`,
+      payload: { title: `P${n}`, vendor: "Acme", productType: null, tags: [], status: "draft", previousStatus: "active", updatedAt: "2026-12-01T10:00:00Z" }
+    })
+    const emitted = await api.call(server, "POST", "/app/triggers/product.drafted/emit", ops(), { resources: [product(11), product(12), product(13)] })
+    const ids = [0, 1, 2].map((i) => `${emitted.json.trigger_id}_${ruleId}_${i}`)
+    await api.awaitExecution(SHOP, ids[2]!)
+    const waiting = await api.call(server, "GET", `/app/approvals?rule_id=${ruleId}`, sessionFor(SHOP, "viewer-1"))
+    expect(waiting.json.approvals.map((a: { id: string }) => a.id).sort()).toEqual([...ids].sort())
+    expect(waiting.json.approvals[0]).toMatchObject({ status: "awaiting_approval", params: { tags: ["needs-review"] } })
+
+    const approved = await api.call(server, "POST", `/app/approvals/${ids[0]}/approve`, ops())
+    expect([approved.status, approved.json.status]).toEqual([200, "approved"])
+    const rejected = await api.call(server, "POST", `/app/approvals/${ids[1]}/reject`, ops(), { reason: "not during the sale" })
+    expect([rejected.status, rejected.json.status]).toEqual([200, "rejected"])
+    const twice = await api.call(server, "POST", `/app/approvals/${ids[0]}/reject`, ops())
+    expect([twice.status, twice.json.error.code]).toEqual([409, "not_awaiting"])
+    expect((await api.call(server, "POST", "/app/approvals/no-such-execution/approve", ops())).status).toBe(404)
+    expect((await api.call(server, "POST", `/app/approvals/${ids[2]}/approve`, sessionFor(SHOP, "viewer-1"))).status).toBe(403)
+
+    // the third is left alone: its durable timer expires it
+    await api.awaitExecution(SHOP, ids[2]!, "autoaction.approval_expired")
+    const [a, r, e] = await Promise.all(ids.map((id) => api.call(server, "GET", `/app/executions/${id}`, ops())))
+    expect(a!.json.execution.status).toBe("requested") // approved, so it runs
+    expect(r!.json.execution).toMatchObject({ status: "rejected", reason: "not during the sale", detail: "by ops-1", params: { tags: ["needs-review"] } })
+    expect(e!.json.execution.status).toBe("expired")
+    expect((await api.call(server, "GET", `/app/approvals?rule_id=${ruleId}`, ops())).json.approvals).toEqual([])
+  })
+})
 interface Outcome {
   readonly type: string
   readonly triggerId: string

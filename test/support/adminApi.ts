@@ -4,7 +4,7 @@
  * one admin guard and served over real HTTP (127.0.0.1, port 0). The guard's rate limiter runs
  * on a clock the test moves (no sleeping).
  */
-import { Deferred, Effect, Layer, ManagedRuntime, Stream } from "effect"
+import { Deferred, Duration, Effect, Layer, ManagedRuntime, Stream } from "effect"
 import { SqlClient } from "effect/sql"
 import { Hono } from "hono"
 import type { AddressInfo } from "node:net"
@@ -19,13 +19,13 @@ import { mountAdminPrivacyRoutes } from "../../adapters/http/AdminPrivacyRoutes.
 import { mountAdminExecutionRoutes } from "../../adapters/http/AdminExecutionRoutes.ts"
 import { mountAdminRuleRoutes } from "../../adapters/http/AdminRuleRoutes.ts"
 import { executionsProjection } from "../../projections/executions.ts"
-import { automationStreamId } from "../../src/automation/CooldownsFold.ts"
+import { automationStreamId } from "../../src/automation/AutomationFold.ts"
 import { EventStore } from "../../src/eventstore/EventStore.ts"
 import { LogWakeups } from "../../src/eventstore/LogWakeups.ts"
 import { mountAdminTriggerRoutes } from "../../adapters/http/AdminTriggerRoutes.ts"
 import { makeDispatcher, ShopHandlers } from "../../src/actors/ShopHandlers.ts"
 import { makeRuleHandlers } from "../../src/automation/RuleHandlers.ts"
-import { makeTriggerHandlers } from "../../src/automation/TriggerHandlers.ts"
+import { ApprovalTtl, makeTriggerHandlers } from "../../src/automation/TriggerHandlers.ts"
 import { actorRuntimeLayer } from "./actorRuntime.ts"
 import * as PgPrivacyStore from "../../adapters/postgres/PgPrivacyStore.ts"
 import * as PgSecrets from "../../adapters/postgres/PgSecrets.ts"
@@ -113,6 +113,8 @@ export const startAdminApi = async (options: {
    * so suites that look at those leave this off.
    */
   readonly automationActors?: boolean
+  /** How long a parked execution waits for approval (default: the production 72 hours). */
+  readonly approvalTtl?: Duration.Duration
 }) => {
   const core = coreLayer(postgresLayer(), testKeyRing())
   const secrets = PgSecrets.layer().pipe(
@@ -128,8 +130,9 @@ export const startAdminApi = async (options: {
   const automation = Layer.effect(ShopHandlers, Effect.gen(function*() {
     return makeDispatcher({ ...(yield* makeTriggerHandlers), ...(yield* makeRuleHandlers) })
   }))
+  const ttl = options.approvalTtl === undefined ? Layer.empty : Layer.succeed(ApprovalTtl, options.approvalTtl)
   const layer = options.automationActors === true
-    ? actorRuntimeLayer().pipe(Layer.provide(automation), Layer.provideMerge(base))
+    ? actorRuntimeLayer().pipe(Layer.provide(automation), Layer.provide(ttl), Layer.provideMerge(base))
     : base
   const runtime = ManagedRuntime.make(layer)
   const run = runtime.runPromise
@@ -224,14 +227,14 @@ export const startAdminApi = async (options: {
    * Waits (woken by commits, no sleeps) until the shop's actor has recorded an outcome of
    * `executionId` on `automation-<shop>`, then until the read models caught up with it.
    */
-  const awaitExecution = async (shop: string, executionId: string) => {
+  const awaitExecution = async (shop: string, executionId: string, type?: string) => {
     await run(Effect.gen(function*() {
       const wakeups = yield* LogWakeups
       const store = yield* EventStore
       for (;;) {
         const next = yield* wakeups.next
         const events = yield* Stream.runCollect(store.readStream(automationStreamId(shop)))
-        if ([...events].some((e) => (e.data as { executionId?: string }).executionId === executionId)) return
+        if ([...events].some((e) => (e.data as { executionId?: string }).executionId === executionId && (type === undefined || e.type === type))) return
         yield* Deferred.await(next).pipe(Effect.timeoutOption("250 millis"))
       }
     }).pipe(Effect.timeout("30 seconds")))

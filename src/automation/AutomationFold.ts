@@ -1,0 +1,44 @@
+/**
+ * A shop's automation state, as a snapshot-able fold of its `automation-<shop>` stream
+ * (`domain/automation/Executions.ts`): when each (rule, resource) last executed — the
+ * dispatcher's cooldown memory — and the approvals still waiting for a person.
+ */
+import { Schema } from "effect"
+import { type AwaitingApproval, AwaitingApprovalEvent, decodeExecutionEvent, evolveCooldowns } from "../../domain/automation/Executions.ts"
+import type { Fold } from "../eventstore/EventStore.ts"
+
+export const AUTOMATION_FOLD_VERSION = 1
+
+export const automationStreamId = (shop: string): string => `automation-${shop}`
+
+export interface AutomationState {
+  /** (rule, resource) key → epoch ms of its last execution. */
+  readonly cooldowns: Readonly<Record<string, number>>
+  /** Execution id → the parked execution, while it waits for approval. */
+  readonly awaiting: Readonly<Record<string, AwaitingApproval>>
+}
+
+export const automationFold: Fold<AutomationState> = {
+  name: "automation",
+  version: AUTOMATION_FOLD_VERSION,
+  initial: () => ({ cooldowns: {}, awaiting: {} }),
+  evolve: (state, event) => {
+    const e = decodeExecutionEvent(event.data)
+    if (e === undefined) return state
+    const cooled = evolveCooldowns(new Map(Object.entries(state.cooldowns)), e, event.occurredAt.getTime())
+    const cooldowns = cooled.size === Object.keys(state.cooldowns).length && [...cooled].every(([k, v]) => state.cooldowns[k] === v)
+      ? state.cooldowns
+      : Object.fromEntries(cooled)
+    let awaiting = state.awaiting
+    if (e.type === "autoaction.awaiting_approval") awaiting = { ...awaiting, [e.executionId]: e }
+    else if ((e.type === "autoaction.approved" || e.type === "autoaction.rejected" || e.type === "autoaction.approval_expired") && e.executionId in awaiting) {
+      const { [e.executionId]: _ended, ...rest } = awaiting
+      awaiting = rest
+    }
+    return cooldowns === state.cooldowns && awaiting === state.awaiting ? state : { cooldowns, awaiting }
+  },
+  schema: Schema.Struct({
+    cooldowns: Schema.Record(Schema.String, Schema.Number),
+    awaiting: Schema.Record(Schema.String, AwaitingApprovalEvent)
+  })
+}
