@@ -5,6 +5,7 @@
  * `domain/audit/dataPlane.ts`).
  */
 import { Effect } from "effect"
+import { describeAutomationEvent } from "../domain/audit/automation.ts"
 import { describeDataPlaneEvent, isAuditable } from "../domain/audit/dataPlane.ts"
 import { describeEvent } from "../domain/audit/describeEvent.ts"
 import type { RecordedEvent } from "../domain/events/Envelope.ts"
@@ -24,7 +25,8 @@ const described = (e: RecordedEvent): Effect.Effect<RecordedEvent> =>
 export const auditLogProjection: Projection = {
   name: "audit_log",
   // v2: data-plane observations left out; lifecycle and privacy events described
-  version: 2,
+  // v3: the decision plane's triggers, rules and every execution step described
+  version: 3,
   eventTypes: "all",
   tables: [{
     name: "audit_log",
@@ -55,7 +57,7 @@ export const auditLogProjection: Projection = {
         actor_kind: e.actor.kind,
         actor_id: e.actor.id,
         correlation_id: e.correlationId,
-        summary: describeDataPlaneEvent(e) ?? describeEvent(e),
+        summary: describeDataPlaneEvent(e) ?? describeAutomationEvent(e) ?? describeEvent(e),
         occurred_at: e.occurredAt.toISOString()
       }))
       yield* sql`

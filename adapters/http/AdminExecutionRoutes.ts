@@ -128,7 +128,62 @@ const getExecution = (shop: string, id: string) =>
 
 type Services = SqlClient.SqlClient | EventStore | ShopLog | LogWakeups
 
+interface AuditQuery {
+  readonly page: number
+  readonly limit: number
+  readonly from: Date | null
+  readonly to: Date | null
+  readonly q: string | null
+}
+
+const instantParam = (values: ReadonlyArray<string> | undefined, parameter: string): Result.Result<Date | null, InvalidQueryParameter> =>
+  Result.flatMap(single(values, parameter), (raw) => {
+    if (raw === undefined) return Result.succeed(null)
+    const t = Date.parse(raw)
+    return Number.isNaN(t)
+      ? Result.fail(new InvalidQueryParameter({ parameter, message: `${parameter} must be an ISO 8601 instant such as 2026-11-01T00:00:00Z` }))
+      : Result.succeed(new Date(t))
+  })
+
+const parseAuditQuery = (q: Readonly<Record<string, ReadonlyArray<string>>>): Result.Result<AuditQuery, InvalidQueryParameter> =>
+  Result.gen(function*() {
+    const page = yield* intParam(q["page"], "page", 1, 999_999_999)
+    const limit = yield* intParam(q["limit"], "limit", DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
+    const from = yield* instantParam(q["from"], "from")
+    const to = yield* instantParam(q["to"], "to")
+    const text = (yield* single(q["q"], "q")) ?? null
+    if (text !== null && text.length > 200) return yield* Result.fail(new InvalidQueryParameter({ parameter: "q", message: "q is at most 200 characters" }))
+    return { page, limit, from, to, q: text }
+  })
+
+/** The audit log, newest first; `q` matches the line's text (case-insensitive, literally). */
+const listAudit = (shop: string, q: AuditQuery) =>
+  asTenant(shop, Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    const pattern = q.q === null ? null : `%${q.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`
+    const where = sql`shop = ${shop}
+      AND (${q.from}::timestamptz IS NULL OR occurred_at >= ${q.from}::timestamptz)
+      AND (${q.to}::timestamptz IS NULL OR occurred_at <= ${q.to}::timestamptz)
+      AND (${pattern}::text IS NULL OR summary ILIKE ${pattern}::text)`
+    const total = (yield* sql<{ n: number }>`SELECT count(*)::int AS n FROM audit_log WHERE ${where}`)[0]?.n ?? 0
+    const rows = yield* sql<{ position: string; event_type: string; actor_kind: string; actor_id: string; summary: string; occurred_at: Date }>`
+      SELECT position::text, event_type, actor_kind, actor_id, summary, occurred_at FROM audit_log WHERE ${where}
+       ORDER BY position DESC LIMIT ${q.limit} OFFSET ${(q.page - 1) * q.limit}`
+    return {
+      entries: rows.map((r) => ({ position: Number(r.position), at: isoTimestamp(r.occurred_at), event_type: r.event_type, actor: `${r.actor_kind}:${r.actor_id}`, summary: r.summary })),
+      total,
+      page: q.page,
+      pages: Math.max(1, Math.ceil(total / q.limit))
+    }
+  }))
+
 export const mountAdminExecutionRoutes = (app: Hono, run: RunEffect<Services>, guard: AdminGuard) => {
+  mountAdminRoute(app, guard, AdminRoutes.listAudit, (c) => {
+    const query = parseAuditQuery(c.req.queries())
+    if (Result.isFailure(query)) return adminErrorResponse(c, query.failure)
+    return runAdminEffect(run, c, listAudit(requireShop(c), query.success), (body) => c.json(body))
+  })
+
   mountAdminRoute(app, guard, AdminRoutes.listApprovals, (c) => {
     const query = parseQuery(c.req.queries())
     if (Result.isFailure(query)) return adminErrorResponse(c, query.failure)

@@ -216,6 +216,13 @@ export const AdminRoutes = {
     summary: "Reject a parked execution, optionally `{ \"reason\" }`: it never runs",
     params: { id: "approval" }
   },
+  listAudit: {
+    method: "GET",
+    path: "/app/audit",
+    permission: "audit:read",
+    summary: "The audit log in plain language, newest first (`from`, `to` ISO instants, `q` text, `page`, `limit`)",
+    params: {}
+  },
   listActions: {
     method: "GET",
     path: "/app/actions",

@@ -48,6 +48,9 @@ export const cooldownKey = (ruleId: string, resourceId: string): string => `${ru
 interface Base {
   readonly ruleId: string
   readonly ruleVersion: number
+  /** The rule's name and the resource's title (its id when it has none), for plain-language lines. */
+  readonly ruleName: string
+  readonly resourceLabel: string
   readonly actionKey: string
   readonly resourceType: string
   readonly resourceId: string
@@ -82,9 +85,12 @@ export const dispatch = (trigger: TriggerEvent, rules: ReadonlyArray<ActiveRule>
   for (const rule of listeners(trigger, rules)) {
     const action = actionMeta(rule.spec.actionKey)
     trigger.resources.forEach((resource, index) => {
+      const title = (resource.payload as { readonly title?: unknown }).title
       const base: Base = {
         ruleId: rule.ruleId,
         ruleVersion: rule.version,
+        ruleName: rule.spec.name,
+        resourceLabel: typeof title === "string" && title.length > 0 ? title : resource.resourceId,
         actionKey: rule.spec.actionKey,
         resourceType: resource.resourceType,
         resourceId: resource.resourceId,

@@ -16,6 +16,9 @@ import { cooldownKey, type Cooldowns, type DispatchOutcome } from "./Dispatch.ts
 
 const base = {
   executionId: Schema.String,
+  /** For the audit's plain language (absent in events recorded before they were kept). */
+  ruleName: Schema.optional(Schema.String),
+  resourceLabel: Schema.optional(Schema.String),
   triggerId: Schema.String,
   triggerEvent: Schema.String,
   ruleId: Schema.String,
@@ -58,6 +61,8 @@ export const executionEvents = (
   outcomes.map((o): ExecutionEvent => {
     const b = {
       executionId: o.executionId,
+      ruleName: o.ruleName,
+      resourceLabel: o.resourceLabel,
       triggerId: trigger.triggerId,
       triggerEvent: trigger.event,
       ruleId: o.ruleId,
@@ -84,6 +89,8 @@ export type AwaitingApproval = typeof AwaitingApprovalEvent.Type
 /** The parked execution's identity, for the events that end it. */
 export const executionBase = (e: AwaitingApproval) => ({
   executionId: e.executionId,
+  ...(e.ruleName === undefined ? {} : { ruleName: e.ruleName }),
+  ...(e.resourceLabel === undefined ? {} : { resourceLabel: e.resourceLabel }),
   triggerId: e.triggerId,
   triggerEvent: e.triggerEvent,
   ruleId: e.ruleId,

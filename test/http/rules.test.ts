@@ -196,6 +196,17 @@ describe("rules over the admin API", () => {
     expect(r!.json.execution).toMatchObject({ status: "rejected", reason: "not during the sale", detail: "by ops-1", params: { tags: ["needs-review"] } })
     expect(e!.json.execution.status).toBe("expired")
     expect((await api.call(server, "GET", `/app/approvals?rule_id=${ruleId}`, ops())).json.approvals).toEqual([])
+
+    // every step in the audit log, in plain language
+    const audit = await api.call(server, "GET", "/app/audit?q=ask%20first", sessionFor(SHOP, "viewer-1"))
+    expect(audit.status).toBe(200)
+    const lines: ReadonlyArray<string> = audit.json.entries.map((e: { summary: string }) => e.summary)
+    expect(lines).toContain("Rejected by ops-1: Rule 'Ask first' (v1) on P12 — not during the sale")
+    expect(lines).toContain("Approved by ops-1: Rule 'Ask first' (v1) runs tag_product on P11")
+    expect(lines).toContain("Nobody approved Rule 'Ask first' (v1) on P13 in time: expired")
+    expect(lines).toContain("Rule 'Ask first' (v1) waits for approval to run tag_product on P11")
+    expect(lines.some((l) => l.startsWith("Rule 'Ask first' created by ops-1 (v1)"))).toBe(true)
+    expect((await api.call(server, "GET", "/app/audit?from=yesterday", ops())).status).toBe(400)
   })
 })
 interface Outcome {

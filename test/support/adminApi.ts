@@ -18,6 +18,7 @@ import { mountAdminAccessRoutes } from "../../adapters/http/AdminAccessRoutes.ts
 import { mountAdminPrivacyRoutes } from "../../adapters/http/AdminPrivacyRoutes.ts"
 import { mountAdminExecutionRoutes } from "../../adapters/http/AdminExecutionRoutes.ts"
 import { mountAdminRuleRoutes } from "../../adapters/http/AdminRuleRoutes.ts"
+import { auditLogProjection } from "../../projections/auditLog.ts"
 import { executionsProjection } from "../../projections/executions.ts"
 import { automationStreamId } from "../../src/automation/AutomationFold.ts"
 import { EventStore } from "../../src/eventstore/EventStore.ts"
@@ -125,7 +126,7 @@ export const startAdminApi = async (options: {
     PgApiKeys.layer(),
     PgPrivacyStore.layer,
     EmbeddedShopLog.layer({ partitions: 4 }),
-    ProjectionRunner.layer([jobsProjection, jobTimelineProjection, executionsProjection])
+    ProjectionRunner.layer([jobsProjection, jobTimelineProjection, executionsProjection, auditLogProjection])
   ).pipe(Layer.provideMerge(secrets))
   const automation = Layer.effect(ShopHandlers, Effect.gen(function*() {
     return makeDispatcher({ ...(yield* makeTriggerHandlers), ...(yield* makeRuleHandlers) })
@@ -206,7 +207,7 @@ export const startAdminApi = async (options: {
   const handleJobCommands = (shop: string, commands: ReadonlyArray<JobCommand>) => run(appendJobCommands(shop, commands))
 
   /** Waits, without sleeping, until the jobs projections have reached the log's head. */
-  const awaitProjections = () => run(awaitAllCaughtUp(["jobs", "job_timeline", "executions"]))
+  const awaitProjections = () => run(awaitAllCaughtUp(["jobs", "job_timeline", "executions", "audit_log"]))
 
   const close = async () => {
     await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))))
@@ -217,7 +218,7 @@ export const startAdminApi = async (options: {
   // no progress for that on an empty log: set them up here (idempotent, under the store's lock).
   await run(Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
-    for (const projection of [jobsProjection, jobTimelineProjection, executionsProjection]) yield* reconcile(sql, projection)
+    for (const projection of [jobsProjection, jobTimelineProjection, executionsProjection, auditLogProjection]) yield* reconcile(sql, projection)
   }))
   /** A customer data export of `shop` (what customers/data_request produces). */
   const createExport = (shop: string, customerId: string) =>
