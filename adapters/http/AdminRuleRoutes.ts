@@ -9,8 +9,8 @@
  *   rule at its new version, 409 when it changed meanwhile, 202 if the actor is slower than the
  *   bound (the change is queued and will apply).
  *
- * Until the shop's plan comes from `app_subscriptions/update` and its time zone from Shopify,
- * every shop is on the `free` plan and quiet hours are read in UTC (`RULES_SHOP_DEFAULTS`).
+ * The shop's plan is its lifecycle's (`app_subscriptions/update`); quiet hours are read in UTC
+ * until its time zone is read from Shopify (`src/automation/ShopDefaults.ts`).
  */
 import { Effect, Result } from "effect"
 import { uuidV7Unsafe } from "effect/crypto/SecureRandom"
@@ -19,7 +19,7 @@ import { changesNothing, type ExistingRule, type RuleCommand, type RuleContext, 
 import { conditionProblems } from "../../src/automation/Conditions.ts"
 import { backtestRule } from "../../src/automation/Backtests.ts"
 import { readRules, type RuleOutcome, submitRuleCommand } from "../../src/automation/RuleCommands.ts"
-import { RULES_SHOP_DEFAULTS } from "../../src/automation/ShopDefaults.ts"
+import { shopAutomationContext } from "../../src/automation/ShopDefaults.ts"
 import type { EventStore } from "../../src/eventstore/EventStore.ts"
 import type { LogWakeups } from "../../src/eventstore/LogWakeups.ts"
 import type { ShopLog } from "../../src/shoplog/ShopLog.ts"
@@ -39,14 +39,16 @@ import { AdminRoutes } from "./AdminRouteCatalog.ts"
 import type { RunEffect } from "./RunEffect.ts"
 
 
-const ruleContext: RuleContext = {
-  ...RULES_SHOP_DEFAULTS,
-  checkCondition: (expression, trigger) =>
-    conditionProblems(expression, trigger).map((e) => ({
-      message: e.message,
-      ...(e.offset === undefined ? {} : { offset: e.offset })
-    }))
-}
+/** How a shop's rules are validated: its plan and zone, and the CEL checker. */
+const ruleContextOf = (shop: string) =>
+  Effect.map(shopAutomationContext(shop), (context): RuleContext => ({
+    ...context,
+    checkCondition: (expression, trigger) =>
+      conditionProblems(expression, trigger).map((e) => ({
+        message: e.message,
+        ...(e.offset === undefined ? {} : { offset: e.offset })
+      }))
+  }))
 
 /** A rule as the API shows it. */
 export const ruleJson = (r: ExistingRule) => ({
@@ -97,9 +99,9 @@ export const mountAdminRuleRoutes = (app: Hono, run: RunEffect<Services>, guard:
       return rule
     })
 
-  const validated = (body: unknown, base?: ExistingRule) =>
+  const validated = (shop: string, body: unknown, base?: ExistingRule) =>
     Effect.gen(function*() {
-      const checked = validateRule(body, ruleContext, base)
+      const checked = validateRule(body, yield* ruleContextOf(shop), base)
       if (Result.isFailure(checked)) {
         return yield* new InvalidRequestBody({ message: "the rule is not valid", errors: checked.failure })
       }
@@ -139,7 +141,7 @@ export const mountAdminRuleRoutes = (app: Hono, run: RunEffect<Services>, guard:
       run,
       c,
       Effect.gen(function*() {
-        const spec = yield* validated(yield* readJsonBody(c))
+        const spec = yield* validated(requirePrincipal(c).shop, yield* readJsonBody(c))
         return yield* submit(c, { type: "CreateRule", ruleId, spec }, (r) => r !== undefined)
       }),
       (out) => (out.pending ? c.json({ rule: { id: ruleId }, status: "pending" }, 202) : c.json({ rule: out.rule }, 201))
@@ -153,7 +155,7 @@ export const mountAdminRuleRoutes = (app: Hono, run: RunEffect<Services>, guard:
       c,
       Effect.gen(function*() {
         const base = yield* current(requirePrincipal(c).shop, id)
-        const spec = yield* validated(yield* readJsonBody(c), base)
+        const spec = yield* validated(requirePrincipal(c).shop, yield* readJsonBody(c), base)
         // the same settings: nothing to decide, no new version
         if (changesNothing(base, spec)) return { rule: ruleJson(base), pending: false }
         // applied when the rule shows these settings (another change in between is not ours)

@@ -35,6 +35,20 @@ export const ShopUninstalled = Schema.Struct({
 })
 export type ShopUninstalled = typeof ShopUninstalled.Type
 
+/** The app plans a shop can be on (what an action's `requiredPlan` is compared with). */
+export const ShopPlan = Schema.Literals(["free", "pro", "enterprise"])
+export type ShopPlan = typeof ShopPlan.Type
+
+/** `shop.plan_changed`: from an `app_subscriptions/update` webhook, or set by an operator. */
+export const ShopPlanChanged = Schema.Struct({
+  plan: ShopPlan,
+  previousPlan: ShopPlan,
+  source: Schema.Literals(["app_subscription", "operator"]),
+  /** The subscription's name and status as Shopify sent them (app_subscription only). */
+  subscription: Schema.NullOr(Schema.Struct({ name: Schema.String, status: Schema.String }))
+})
+export type ShopPlanChanged = typeof ShopPlanChanged.Type
+
 /** `shop.redacted`: the shop's data was erased (its keys shredded, its side tables emptied). */
 export const ShopRedacted = WebhookSource
 export type ShopRedacted = typeof ShopRedacted.Type
@@ -42,18 +56,21 @@ export type ShopRedacted = typeof ShopRedacted.Type
 export const SHOP_LIFECYCLE_EVENTS = {
   "shop.installed": ShopInstalled,
   "shop.uninstalled": ShopUninstalled,
-  "shop.redacted": ShopRedacted
+  "shop.redacted": ShopRedacted,
+  "shop.plan_changed": ShopPlanChanged
 } as const
 
 export type ShopLifecycleEvent =
   | { readonly type: "shop.installed"; readonly data: ShopInstalled; readonly occurredAt: Date }
   | { readonly type: "shop.uninstalled"; readonly data: ShopUninstalled; readonly occurredAt: Date }
   | { readonly type: "shop.redacted"; readonly data: ShopRedacted; readonly occurredAt: Date }
+  | { readonly type: "shop.plan_changed"; readonly data: ShopPlanChanged; readonly occurredAt: Date }
 
 const StoredLifecycleEvent = Schema.Union([
   Schema.Struct({ type: Schema.Literal("shop.installed"), data: ShopInstalled }),
   Schema.Struct({ type: Schema.Literal("shop.uninstalled"), data: ShopUninstalled }),
-  Schema.Struct({ type: Schema.Literal("shop.redacted"), data: ShopRedacted })
+  Schema.Struct({ type: Schema.Literal("shop.redacted"), data: ShopRedacted }),
+  Schema.Struct({ type: Schema.Literal("shop.plan_changed"), data: ShopPlanChanged })
 ])
 const decodeStored = Schema.decodeUnknownResult(StoredLifecycleEvent)
 
@@ -71,9 +88,11 @@ export interface ShopLifecycle {
   readonly installedAt: string | null
   readonly scopes: string | null
   readonly uninstalledAt: string | null
+  /** `free` until a subscription (or an operator) says otherwise. */
+  readonly plan: ShopPlan
 }
 
-export const initialLifecycle: ShopLifecycle = { status: "new", installedAt: null, scopes: null, uninstalledAt: null }
+export const initialLifecycle: ShopLifecycle = { status: "new", installedAt: null, scopes: null, uninstalledAt: null, plan: "free" }
 
 const later = (a: string | null, b: string | null): string | null => (a === null ? b : b === null ? a : Date.parse(a) >= Date.parse(b) ? a : b)
 
@@ -88,7 +107,22 @@ export const evolveLifecycle = (state: ShopLifecycle, event: ShopLifecycleEvent)
         : { ...state, status: state.status === "redacted" ? "redacted" : "uninstalled", uninstalledAt: event.occurredAt.toISOString() }
     case "shop.redacted":
       return { ...state, status: "redacted" }
+    case "shop.plan_changed":
+      return { ...state, plan: event.data.plan }
   }
+}
+
+/**
+ * The plan an `app_subscriptions/update` means: an ACTIVE subscription is the plan its name
+ * says (`enterprise`, else `pro` when it names one, else `free`); a cancelled, declined, expired
+ * or frozen one falls back to `free`; a pending or accepted one changes nothing yet.
+ */
+export const planOfSubscription = (subscription: { readonly name: string; readonly status: string }): ShopPlan | undefined => {
+  const status = subscription.status.toUpperCase()
+  if (["CANCELLED", "DECLINED", "EXPIRED", "FROZEN"].includes(status)) return "free"
+  if (status !== "ACTIVE") return undefined
+  const name = subscription.name.toLowerCase()
+  return name.includes("enterprise") ? "enterprise" : /\bpro\b/.test(name) ? "pro" : "free"
 }
 
 // --- commands -----------------------------------------------------------------------------
@@ -110,6 +144,13 @@ export type ShopLifecycleCommand =
     readonly tokenInstalledAt: Date | null
   }
   | { readonly type: "RecordRedact"; readonly source: WebhookSource; readonly occurredAt: Date }
+  | {
+    readonly type: "SetPlan"
+    readonly plan: ShopPlan
+    readonly source: "app_subscription" | "operator"
+    readonly subscription: { readonly name: string; readonly status: string } | null
+    readonly occurredAt: Date
+  }
 
 /** What to do besides appending: discard the stored token (a fresh uninstall). */
 export interface LifecycleDecision {
@@ -147,5 +188,17 @@ export const decideLifecycle = (command: ShopLifecycleCommand, state: ShopLifecy
     }
     case "RecordRedact":
       return { events: [{ type: "shop.redacted", data: command.source, occurredAt: command.occurredAt }], discardToken: false }
+    case "SetPlan":
+      // the same plan again is no change
+      return command.plan === state.plan
+        ? { events: [], discardToken: false }
+        : {
+          events: [{
+            type: "shop.plan_changed",
+            data: { plan: command.plan, previousPlan: state.plan, source: command.source, subscription: command.subscription },
+            occurredAt: command.occurredAt
+          }],
+          discardToken: false
+        }
   }
 }

@@ -4,16 +4,18 @@
  * `evolveLifecycle` changes: older snapshots are then ignored.
  */
 import { Schema } from "effect"
-import { decodeLifecycleEvent, evolveLifecycle, initialLifecycle, type ShopLifecycle } from "../../domain/shop/ShopLifecycle.ts"
+import { decodeLifecycleEvent, evolveLifecycle, initialLifecycle, type ShopLifecycle, ShopPlan } from "../../domain/shop/ShopLifecycle.ts"
 import type { Fold } from "../eventstore/EventStore.ts"
 
-export const SHOP_LIFECYCLE_FOLD_VERSION = 1
+// v2: the shop's plan
+export const SHOP_LIFECYCLE_FOLD_VERSION = 2
 
 const ShopLifecycleSchema = Schema.Struct({
   status: Schema.Literals(["new", "installed", "uninstalled", "redacted"]),
   installedAt: Schema.NullOr(Schema.String),
   scopes: Schema.NullOr(Schema.String),
-  uninstalledAt: Schema.NullOr(Schema.String)
+  uninstalledAt: Schema.NullOr(Schema.String),
+  plan: ShopPlan
 })
 
 /** An event that does not decode (another type on the stream, a redacted one) changes nothing. */

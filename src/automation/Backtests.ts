@@ -9,7 +9,7 @@ import { backtest, type StoredTrigger } from "../../domain/automation/Backtest.t
 import type { ExistingRule } from "../../domain/automation/Rules.ts"
 import { TriggerEmitted } from "../../domain/messages/ShopMessages.ts"
 import { EventStore } from "../eventstore/EventStore.ts"
-import { RULES_SHOP_DEFAULTS } from "./ShopDefaults.ts"
+import { shopAutomationContext } from "./ShopDefaults.ts"
 import { evaluateWithCel, TRIGGER_RECEIVED, triggerStreamId } from "./TriggerHandlers.ts"
 
 const decodeEmitted = Schema.decodeUnknownOption(TriggerEmitted)
@@ -25,9 +25,11 @@ export const backtestRule = (shop: string, rule: ExistingRule, window: { readonl
       if (emitted._tag === "None") continue
       stored.push({ triggerId: emitted.value.triggerId, at: Date.parse(emitted.value.emittedAt), trigger: emitted.value.trigger })
     }
+    // today's plan and zone: the question is what this rule would do as the shop stands
+    const context = yield* shopAutomationContext(shop)
     return backtest({ ruleId: rule.ruleId, version: rule.version, spec: rule }, stored, {
-      ...RULES_SHOP_DEFAULTS,
-      evaluate: evaluateWithCel(shop),
+      ...context,
+      evaluate: evaluateWithCel(shop, context),
       endAt: window.to.getTime()
     })
   })

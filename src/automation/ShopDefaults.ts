@@ -1,8 +1,25 @@
 /**
- * What every shop gets until its plan comes from `app_subscriptions/update` (or an operator)
- * and its IANA time zone from Shopify's `shop { ianaTimezone }`: the `free` plan, and quiet
- * hours read in UTC. One place, so the rule validator and the dispatcher agree.
+ * What the decision plane knows of a shop when it validates and dispatches rules: its plan, from
+ * its lifecycle (`shop.plan_changed`: an `app_subscriptions/update` webhook, or an operator;
+ * `free` until then), and its time zone — UTC until it is read from Shopify's
+ * `shop { ianaTimezone }`. One place, so the rule validator, the dispatcher and backtests agree.
  */
+import { Effect } from "effect"
 import type { Plan } from "../../domain/automation/Actions.ts"
+import { shopStreamId } from "../app/InstallHandlers.ts"
+import { shopLifecycleFold } from "../app/ShopLifecycleFold.ts"
+import { EventStore } from "../eventstore/EventStore.ts"
 
-export const RULES_SHOP_DEFAULTS: { readonly plan: Plan; readonly timeZone: string } = { plan: "free", timeZone: "UTC" }
+export interface ShopAutomationContext {
+  readonly plan: Plan
+  readonly timeZone: string
+}
+
+export const DEFAULT_TIME_ZONE = "UTC"
+
+export const shopAutomationContext = (shop: string) =>
+  Effect.gen(function*() {
+    const store = yield* EventStore
+    const { state } = yield* store.loadFold(shopStreamId(shop), shopLifecycleFold)
+    return { plan: state.plan, timeZone: DEFAULT_TIME_ZONE } satisfies ShopAutomationContext
+  })

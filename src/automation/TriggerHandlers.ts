@@ -22,7 +22,7 @@ import { EventStore, type PersistenceError } from "../eventstore/EventStore.ts"
 import { ShopLog, type ShopLogUnavailable } from "../shoplog/ShopLog.ts"
 import { checkCondition, describeConditionError, evaluateCondition } from "./Conditions.ts"
 import { automationFold, automationStreamId } from "./AutomationFold.ts"
-import { RULES_SHOP_DEFAULTS } from "./ShopDefaults.ts"
+import { shopAutomationContext, type ShopAutomationContext } from "./ShopDefaults.ts"
 import { rulesFold, rulesStreamId } from "./RulesFold.ts"
 
 export const TRIGGER_RECEIVED = "trigger.received"
@@ -38,13 +38,13 @@ export const triggerReceivedEvent = (emitted: TriggerEmitted): NewEvent => ({
 })
 
 /** A rule's condition on one resource, in CEL (`Conditions.ts`); an error says why. */
-export const evaluateWithCel = (shop: string) => (rule: ActiveRule, trigger: TriggerEvent, resource: Resource): Result.Result<boolean, string> => {
+export const evaluateWithCel = (shop: string, context: ShopAutomationContext) => (rule: ActiveRule, trigger: TriggerEvent, resource: Resource): Result.Result<boolean, string> => {
   if (rule.spec.condition === null) return Result.succeed(true)
   const compiled = checkCondition(rule.spec.condition, trigger.event)
   if (Result.isFailure(compiled)) return Result.fail(compiled.failure.map(describeConditionError).join("; "))
   const { resources: _resources, ...event } = trigger
   return Result.mapError(
-    evaluateCondition(compiled.success, { event, resource, shop: { domain: shop, ...RULES_SHOP_DEFAULTS } }),
+    evaluateCondition(compiled.success, { event, resource, shop: { domain: shop, ...context } }),
     describeConditionError
   )
 }
@@ -75,11 +75,12 @@ const dispatchTo = (
   Effect.gen(function*() {
     const store = yield* EventStore
     const { state: automation, version } = yield* store.loadFold(automationStreamId(shop), automationFold)
+    const context = yield* shopAutomationContext(shop)
     const out = dispatch(
       emitted.trigger,
       rules.map((r): ActiveRule => ({ ruleId: r.ruleId, version: r.version, spec: r })),
       new Map(Object.entries(automation.cooldowns)),
-      { triggerId: emitted.triggerId, now: Date.parse(emitted.emittedAt), ...RULES_SHOP_DEFAULTS, evaluate: evaluateWithCel(shop) }
+      { triggerId: emitted.triggerId, now: Date.parse(emitted.emittedAt), ...context, evaluate: evaluateWithCel(shop, context) }
     )
     const outcomes = executionIdOf === undefined ? out.outcomes : out.outcomes.map((o) => ({ ...o, executionId: executionIdOf(o.executionId) }))
     const events = executionEvents(outcomes, { triggerId: emitted.triggerId, event: emitted.trigger.event })

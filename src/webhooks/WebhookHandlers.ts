@@ -23,7 +23,7 @@ import type { WebhookSource } from "../../domain/shopify/WebhookSource.ts"
 import { isoInstant, type NormalizedWebhook, normalizeWebhook, parseCustomerPrivacyRequest } from "../../domain/shopify/webhookRecords.ts"
 import { productTransition } from "../../domain/automation/ProductStatus.ts"
 import type { TriggerEvent } from "../../domain/automation/Triggers.ts"
-import { decideLifecycle, type ShopLifecycleEvent } from "../../domain/shop/ShopLifecycle.ts"
+import { decideLifecycle, planOfSubscription, type ShopLifecycleEvent } from "../../domain/shop/ShopLifecycle.ts"
 import { decideTrigger, newTrigger } from "../automation/TriggerHandlers.ts"
 import { productStatusFold } from "./ProductStatusFold.ts"
 import { shopStreamId } from "../app/InstallHandlers.ts"
@@ -38,6 +38,14 @@ import { PiiVault, type Sealed, ShopTokens } from "../secrets/Secrets.ts"
 export const privacyStreamId = (shop: string): string => `privacy-${shop}`
 
 const one = (streamId: string, event: NewEvent): Decision => ({ appends: [{ streamId, expected: "any", events: [event] }] })
+
+/** `{ app_subscription: { name, status } }` of an `app_subscriptions/update` body. */
+const subscriptionOf = (payload: unknown): { readonly name: string; readonly status: string } | undefined => {
+  const s = typeof payload === "object" && payload !== null ? (payload as { app_subscription?: unknown }).app_subscription : undefined
+  if (typeof s !== "object" || s === null) return undefined
+  const { name, status } = s as { name?: unknown; status?: unknown }
+  return typeof name === "string" && typeof status === "string" ? { name, status } : undefined
+}
 
 /** The lifecycle decider's events on the shop's stream. */
 const lifecycleAppend = (shop: string, events: ReadonlyArray<ShopLifecycleEvent>): Decision => ({
@@ -153,6 +161,15 @@ export const makeWebhookHandlers = Effect.gen(function*() {
             occurredAt,
             data: { ...source, customer_id: request.customerId, order_ids: request.orderIds, subjects_shredded: subjects } satisfies CustomerRedacted
           })
+        }
+        case "app_subscriptions/update": {
+          // the app's subscription sets the shop's plan (what an action's requiredPlan needs)
+          const sub = subscriptionOf(d.payload)
+          const plan = sub === undefined ? undefined : planOfSubscription(sub)
+          if (sub === undefined || plan === undefined) return yield* keepRaw(sub === undefined ? "no app_subscription name and status" : null)
+          const { state } = yield* store.loadFold(shopStreamId(shop), shopLifecycleFold)
+          const decided = decideLifecycle({ type: "SetPlan", plan, source: "app_subscription", subscription: sub, occurredAt }, state)
+          return decided.events.length === 0 ? yield* keepRaw(null) : lifecycleAppend(shop, decided.events)
         }
         case "shop/redact": {
           yield* services(redactShop(shop))

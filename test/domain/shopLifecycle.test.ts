@@ -10,6 +10,7 @@ import {
   decideLifecycle,
   evolveLifecycle,
   initialLifecycle,
+  planOfSubscription,
   type ShopLifecycle,
   type ShopLifecycleCommand,
   type ShopLifecycleEvent
@@ -86,5 +87,20 @@ describe("shop lifecycle", () => {
     // a late uninstall after the redaction leaves it redacted
     const late = decideLifecycle(uninstall("2026-07-05T00:00:00.000Z", null), redacted).events.reduce(evolveLifecycle, redacted)
     expect(late.status).toBe("redacted")
+  })
+
+  it("plans: an ACTIVE subscription is the plan its name says, a cancelled one is free, a pending one changes nothing; the same plan is no event", () => {
+    expect(planOfSubscription({ name: "Sumeru Pro", status: "ACTIVE" })).toBe("pro")
+    expect(planOfSubscription({ name: "Sumeru Enterprise (annual)", status: "active" })).toBe("enterprise")
+    expect(planOfSubscription({ name: "Sumeru Basic", status: "ACTIVE" })).toBe("free")
+    expect(planOfSubscription({ name: "Sumeru Pro", status: "CANCELLED" })).toBe("free")
+    expect(planOfSubscription({ name: "Sumeru Pro", status: "PENDING" })).toBeUndefined()
+    const set = (plan: "free" | "pro", state = initialLifecycle) =>
+      decideLifecycle({ type: "SetPlan", plan, source: "app_subscription", subscription: { name: "Sumeru Pro", status: "ACTIVE" }, occurredAt: new Date("2026-07-01T00:00:00Z") }, state)
+    const upgrade = set("pro")
+    expect(upgrade.events.map((e) => [e.type, e.data])).toEqual([["shop.plan_changed", { plan: "pro", previousPlan: "free", source: "app_subscription", subscription: { name: "Sumeru Pro", status: "ACTIVE" } }]])
+    const pro = upgrade.events.reduce(evolveLifecycle, initialLifecycle)
+    expect(pro.plan).toBe("pro")
+    expect(set("pro", pro).events).toEqual([])
   })
 })

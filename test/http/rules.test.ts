@@ -73,9 +73,20 @@ describe("rules over the admin API", () => {
     expect(Object.keys(byField).sort()).toEqual(["action_key", "condition", "cooldown_seconds", "params.tags", "quiet_hours"])
     expect(byField["action_key"]).toMatch(/tag_product does not run on seo.content_decay_detected/)
     expect(byField["condition"]).toMatch(/at position 2\d/)
-    const pro = await api.call(server, "POST", "/app/rules", ops(), { ...exampleRule, trigger_event: "mc.product_disapproved", action_key: "hide_disapproved_product", params: {}, condition: "resource.payload.issues.size() > 0" })
+    const proRule = { ...exampleRule, trigger_event: "mc.product_disapproved", action_key: "hide_disapproved_product", params: {}, condition: "resource.payload.issues.size() > 0" }
+    const pro = await api.call(server, "POST", "/app/rules", ops(), proRule)
     expect(pro.json.error.errors).toEqual([{ field: "action_key", message: "hide_disapproved_product needs the pro plan (the shop is on free)" }])
     expect((await api.call(server, "GET", "/app/rules", ops())).json.rules.length).toBe(before)
+
+    // on the pro plan (as an app_subscriptions/update webhook records it), the same rule is accepted
+    await api.run(Effect.flatMap(EventStore, (store) =>
+      store.append(`shop-${SHOP}`, SHOP, "any", [{
+        type: "shop.plan_changed",
+        data: { plan: "pro", previousPlan: "free", source: "app_subscription", subscription: { name: "Sumeru Pro", status: "ACTIVE" } }
+      }], { correlationId: "plan-test", actor: { kind: "system", id: "test" } })))
+    const onPro = await api.call(server, "POST", "/app/rules", ops(), proRule)
+    expect(onPro.status, onPro.text).toBe(201)
+    expect((await api.call(server, "DELETE", `/app/rules/${onPro.json.rule.id}`, ops())).status).toBe(204)
   })
 
   it("deleting a rule: 204, then 404; its history stays on the shop's rules stream", async () => {

@@ -140,6 +140,22 @@ for (const log of ["embedded", "jetstream"] as const) {
       expect(received[1]!.data["emittedBy"]).toEqual({ kind: "webhook", id: "webhook:products/update:drafted" })
     })
 
+    it("app_subscriptions/update sets the shop's plan: an active Pro subscription is pro, its cancellation free again", async () => {
+      const shop = `plans-${log}.myshopify.com`
+      const subscription = (status: string) => ({ app_subscription: { admin_graphql_api_id: "gid://shopify/AppSubscription/1", name: "Sumeru Pro", status } })
+      await dp.webhook("app_subscriptions/update", shop, subscription("ACTIVE"))
+      await dp.webhook("app_subscriptions/update", shop, subscription("ACTIVE")) // the same plan: no new event
+      await dp.webhook("app_subscriptions/update", shop, subscription("CANCELLED"))
+      const changes = await dp.until(async () => {
+        const rows = (await dp.events(shop)).filter((e) => e.type === "shop.plan_changed")
+        return rows.length >= 2 ? rows : undefined
+      }, "both plan changes")
+      expect(changes.map((e) => [e.stream_id, e.data["plan"], e.data["previousPlan"]])).toEqual([
+        [`shop-${shop}`, "pro", "free"],
+        [`shop-${shop}`, "free", "pro"]
+      ])
+    })
+
     it("never lets an older delivery overwrite newer state in the read models", async () => {
       const shop = `order-of-${log}.myshopify.com`
       await dp.webhook("products/update", shop, { id: 7, title: "New title", updated_at: "2026-11-20T12:00:00Z" })
