@@ -26,7 +26,6 @@ export const ShopInstalled = Schema.Struct({
 })
 export type ShopInstalled = typeof ShopInstalled.Type
 
-
 /** `shop.uninstalled`: whether the token was discarded, or kept because the uninstall was stale. */
 export const ShopUninstalled = Schema.Struct({
   ...WebhookSource.fields,
