@@ -10,10 +10,11 @@
  *   whatever came first (409 `not_awaiting` then; 404 for an execution that never waited here).
  * Read as the tenant (row-level security): another shop's execution is a 404.
  */
-import { Effect, Result } from "effect"
+import { Effect, Option, Result } from "effect"
 import { SqlClient } from "effect/sql"
 import type { Context, Hono } from "hono"
 import { submitApproval } from "../../src/automation/RuleCommands.ts"
+import { whyExecution } from "../../src/automation/Why.ts"
 import type { EventStore } from "../../src/eventstore/EventStore.ts"
 import type { LogWakeups } from "../../src/eventstore/LogWakeups.ts"
 import type { ShopLog } from "../../src/shoplog/ShopLog.ts"
@@ -224,6 +225,18 @@ export const mountAdminExecutionRoutes = (app: Hono, run: RunEffect<Services>, g
     const query = parseQuery(c.req.queries())
     if (Result.isFailure(query)) return adminErrorResponse(c, query.failure)
     return runAdminEffect(run, c, listExecutions(requireShop(c), query.success), (body) => c.json(body))
+  })
+  mountAdminRoute(app, guard, AdminRoutes.whyExecution, (c) => {
+    const id = c.req.param("id") ?? ""
+    return runAdminEffect(
+      run,
+      c,
+      Effect.flatMap(whyExecution(requireShop(c), id), Option.match({
+        onNone: () => Effect.fail(new ResourceNotFound({ resource: "execution", id: id.slice(0, 200) })),
+        onSome: (chain) => Effect.succeed({ chain })
+      })),
+      (body) => c.json(body)
+    )
   })
   mountAdminRoute(app, guard, AdminRoutes.getExecution, (c) =>
     runAdminEffect(run, c, getExecution(requireShop(c), c.req.param("id") ?? ""), (body) => c.json(body)))

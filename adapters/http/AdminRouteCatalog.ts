@@ -195,6 +195,13 @@ export const AdminRoutes = {
     summary: "One execution: rule and version, trigger, resource, status and why",
     params: { id: "execution" }
   },
+  whyExecution: {
+    method: "GET",
+    path: "/app/executions/:id/why",
+    permission: "automation:read",
+    summary: "★ Why did this happen: the causation chain, oldest first (origin → data event → trigger → rule version → every step)",
+    params: { id: "execution" }
+  },
   listApprovals: {
     method: "GET",
     path: "/app/approvals",

@@ -175,6 +175,18 @@ describe("rules over the admin API", () => {
     expect(bad.status).toBe(400)
     expect(bad.json.error.errors).toEqual([{ field: "from", message: "must be an ISO 8601 instant such as 2026-11-01T00:00:00Z" }])
     expect((await api.call(server, "GET", "/app/executions/no-such-execution", ops())).status).toBe(404)
+
+    // ★ why did this happen: from the operator's emit to the rule's version to the step
+    const why = await api.call(server, "GET", `/app/executions/${requested}/why`, sessionFor(SHOP, "viewer-1"))
+    expect(why.status, why.text).toBe(200)
+    expect(why.json.chain.map((l: { kind: string }) => l.kind)).toEqual(["origin", "trigger", "rule", "execution"])
+    const [origin, trig, ruleLink, step] = why.json.chain
+    expect(origin).toMatchObject({ type: "operator.emit", actor: "operator:ops-1", summary: "ops-1 emitted the trigger by hand" })
+    expect(trig).toMatchObject({ id: first.json.trigger_id, type: "trigger.received" })
+    expect(ruleLink.id).toBe(`${ruleId}@v1`)
+    expect(ruleLink.summary).toContain("condition: resource.payload.vendor == 'Acme'")
+    expect(step).toMatchObject({ type: "autoaction.requested", summary: "Rule 'Tag Acme drafts' (v1) runs tag_product on P1 (product.drafted)" })
+    expect((await api.call(server, "GET", "/app/executions/no-such-execution/why", ops())).status).toBe(404)
   })
 
   it("approvals: a rule that asks for one parks its executions; approve runs it, reject never does, and the clock expires the rest", async () => {

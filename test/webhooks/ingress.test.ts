@@ -13,6 +13,7 @@ import { PiiVault, ShopTokens } from "../../src/secrets/Secrets.ts"
 import { Redacted } from "effect"
 import { allProjections } from "../../projections/index.ts"
 import { EventStore } from "../../src/eventstore/EventStore.ts"
+import { whyExecution } from "../../src/automation/Why.ts"
 import { requestRebuild } from "../../adapters/postgres/PgProjectionStore.ts"
 import { handleJobCommand, jobParams, requestJob } from "../support/jobCommands.ts"
 import { APP_SECRET, type DataPlane, PREVIOUS_SECRET, startDataPlane } from "../support/dataPlaneHarness.ts"
@@ -138,6 +139,39 @@ for (const log of ["embedded", "jetstream"] as const) {
       }])
       expect(received.every((e) => e.stream_id === `triggers-${shop}`)).toBe(true)
       expect(received[1]!.data["emittedBy"]).toEqual({ kind: "webhook", id: "webhook:products/update:drafted" })
+    })
+
+    it("★ why: a rule's execution traces back through the trigger to the product event and the Shopify delivery that caused it", async () => {
+      const shop = `why-${log}.myshopify.com`
+      // the shop's rule, as its actor records one
+      await dp.run(Effect.flatMap(EventStore, (store) =>
+        store.append(`rules-${shop}`, shop, "no_stream", [{
+          type: "rule.created",
+          data: {
+            type: "rule.created", ruleId: "r-why", version: 1, enabled: true, name: "Tag drafts", triggerEvent: "product.drafted", actionKey: "tag_product",
+            params: { tags: ["needs-review"] }, condition: "resource.payload.vendor == 'Acme'", cooldownSeconds: 0, quietHours: null, requiresApproval: false,
+            requestedBy: "ops-1"
+          }
+        }], { correlationId: "setup", actor: { kind: "operator", id: "ops-1" } })))
+      const product = (status: string, updated_at: string) =>
+        ({ id: 77, admin_graphql_api_id: "gid://shopify/Product/77", title: "Green Tee", vendor: "Acme", product_type: "Shirts", tags: "", status, updated_at })
+      await dp.webhook("products/create", shop, product("active", "2026-11-20T10:00:00Z"))
+      await dp.webhook("products/update", shop, product("draft", "2026-11-20T12:00:00Z"), { eventId: "why-drafted" })
+      const step = await dp.until(async () => {
+        const rows = await dp.events(shop)
+        return rows.find((e) => e.type === "autoaction.requested")
+      }, "the rule's execution")
+      const chain = await dp.run(Effect.map(whyExecution(shop, String(step.data["executionId"])), Option.getOrThrow))
+      expect(chain.map((l) => [l.kind, l.type])).toEqual([
+        ["origin", "shopify.webhook"],
+        ["data_event", "product.updated"],
+        ["trigger", "trigger.received"],
+        ["rule", "rule.created"],
+        ["execution", "autoaction.requested"]
+      ])
+      expect(chain[0]).toMatchObject({ id: "webhook:products/update:why-drafted", summary: "Shopify delivered products/update" })
+      expect(chain[3]!.summary).toContain("condition: resource.payload.vendor == 'Acme'")
+      expect(chain[4]!.summary).toBe("Rule 'Tag drafts' (v1) runs tag_product on Green Tee (product.drafted)")
     })
 
     it("app_subscriptions/update sets the shop's plan: an active Pro subscription is pro, its cancellation free again", async () => {
