@@ -12,16 +12,7 @@ import { ExecutionEvent } from "../domain/automation/Executions.ts"
 import type { Projection } from "../src/projections/Projection.ts"
 import { decodeData } from "./eventData.ts"
 
-export const EXECUTION_EVENT_TYPES = [
-  "autoaction.skipped",
-  "autoaction.deferred",
-  "autoaction.awaiting_approval",
-  "autoaction.requested",
-  "autoaction.approved",
-  "autoaction.rejected",
-  "autoaction.approval_expired"
-] as const
-
+/** Each execution event and the status it leaves its execution in. */
 const STATUS: { readonly [T in ExecutionEvent["type"]]: string } = {
   "autoaction.skipped": "skipped",
   "autoaction.deferred": "deferred",
@@ -31,6 +22,9 @@ const STATUS: { readonly [T in ExecutionEvent["type"]]: string } = {
   "autoaction.rejected": "rejected",
   "autoaction.approval_expired": "expired"
 }
+
+export const EXECUTION_EVENT_TYPES = Object.keys(STATUS) as ReadonlyArray<ExecutionEvent["type"]>
+export const EXECUTION_STATUSES: ReadonlyArray<string> = [...new Set(Object.values(STATUS))]
 
 export const executionsProjection: Projection = {
   name: "executions",

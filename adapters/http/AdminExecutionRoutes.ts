@@ -19,6 +19,7 @@ import type { EventStore } from "../../src/eventstore/EventStore.ts"
 import type { LogWakeups } from "../../src/eventstore/LogWakeups.ts"
 import type { ShopLog } from "../../src/shoplog/ShopLog.ts"
 import type { RunEffect } from "./RunEffect.ts"
+import { EXECUTION_STATUSES } from "../../projections/executions.ts"
 import { asTenant } from "../postgres/Tenancy.ts"
 import {
   type AdminGuard,
@@ -38,7 +39,6 @@ import {
 import { DEFAULT_PAGE_SIZE, intParam, isoTimestamp, MAX_PAGE_SIZE, single } from "./AdminJobRoutes.ts"
 import { AdminRoutes } from "./AdminRouteCatalog.ts"
 
-export const EXECUTION_STATUSES = ["requested", "skipped", "deferred", "awaiting_approval", "approved", "rejected", "expired"] as const
 
 interface ExecutionRow {
   readonly execution_id: string

@@ -43,15 +43,11 @@ import type { RunEffect } from "./RunEffect.ts"
 const ruleContextOf = (shop: string) =>
   Effect.map(shopAutomationContext(shop), (context): RuleContext => ({
     ...context,
-    checkCondition: (expression, trigger) =>
-      conditionProblems(expression, trigger).map((e) => ({
-        message: e.message,
-        ...(e.offset === undefined ? {} : { offset: e.offset })
-      }))
+    checkCondition: conditionProblems
   }))
 
 /** A rule as the API shows it. */
-export const ruleJson = (r: ExistingRule) => ({
+const ruleJson = (r: ExistingRule) => ({
   id: r.ruleId,
   version: r.version,
   name: r.name,

@@ -108,7 +108,7 @@ export const make = Effect.gen(function*() {
                  (p.hit IS NULL AND i.pred > coalesce(c.last_seq, 0)) AS waiting
             FROM input i
             LEFT JOIN LATERAL (SELECT 1 AS hit FROM processed_messages p WHERE p.shop = i.shop AND p.message_id = i.message_id LIMIT 1) p ON true
-            LEFT JOIN LATERAL (SELECT c.last_seq FROM shop_cursors c WHERE c.shop = i.shop LIMIT 1) c ON true
+            LEFT JOIN LATERAL (SELECT c.last_seq FROM shop_cursors c WHERE i.pred > 0 AND c.shop = i.shop LIMIT 1) c ON true
         ), attempt AS (
           INSERT INTO message_attempts (shop, message_id, attempts)
           SELECT shop, message_id, 1 FROM checked WHERE NOT applied AND NOT waiting

@@ -7,6 +7,7 @@
  */
 import { Result, Schema } from "effect"
 import type { RecordedEvent } from "../events/Envelope.ts"
+import { resourceLabelOf } from "../automation/Dispatch.ts"
 import { decodeExecutionEvent, type ExecutionEvent } from "../automation/Executions.ts"
 import { decodeRuleEvent } from "../automation/Rules.ts"
 
@@ -51,10 +52,6 @@ const TriggerSummary = Schema.Struct({
 })
 const decodeTrigger = Schema.decodeUnknownResult(TriggerSummary)
 
-const labelOf = (r: { readonly resourceId: string; readonly payload: unknown }): string => {
-  const title = typeof r.payload === "object" && r.payload !== null ? (r.payload as { title?: unknown }).title : undefined
-  return typeof title === "string" && title.length > 0 ? title : r.resourceId
-}
 
 const FROM: Readonly<Record<string, string>> = { detector: "detector", webhook: "a Shopify webhook", operator: "an operator" }
 
@@ -68,7 +65,7 @@ export const describeAutomationEvent = (event: RecordedEvent): string | undefine
     const t = decodeTrigger(event.data)
     if (Result.isFailure(t)) return undefined
     const [first, ...rest] = t.success.trigger.resources
-    const about = first === undefined ? "" : ` about ${labelOf(first)}${rest.length > 0 ? ` and ${rest.length} more` : ""}`
+    const about = first === undefined ? "" : ` about ${resourceLabelOf(first)}${rest.length > 0 ? ` and ${rest.length} more` : ""}`
     return `Trigger ${t.success.trigger.event}${about}, from ${FROM[t.success.emittedBy.kind] ?? t.success.emittedBy.kind} (${t.success.emittedBy.id})`
   }
   if (event.type.startsWith("rule.") && event.type !== "rule.command_rejected") {

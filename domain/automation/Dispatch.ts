@@ -30,6 +30,12 @@ export interface ActiveRule {
 
 export type Resource = TriggerEvent["resources"][number]
 
+/** How a resource is named in plain language: its title, else its id. */
+export const resourceLabelOf = (r: { readonly resourceId: string; readonly payload: unknown }): string => {
+  const title = typeof r.payload === "object" && r.payload !== null ? (r.payload as { readonly title?: unknown }).title : undefined
+  return typeof title === "string" && title.length > 0 ? title : r.resourceId
+}
+
 export interface DispatchContext {
   readonly triggerId: string
   /** Event time: when the trigger was emitted (live: now; backtest: the stored trigger's time). */
@@ -85,12 +91,11 @@ export const dispatch = (trigger: TriggerEvent, rules: ReadonlyArray<ActiveRule>
   for (const rule of listeners(trigger, rules)) {
     const action = actionMeta(rule.spec.actionKey)
     trigger.resources.forEach((resource, index) => {
-      const title = (resource.payload as { readonly title?: unknown }).title
       const base: Base = {
         ruleId: rule.ruleId,
         ruleVersion: rule.version,
         ruleName: rule.spec.name,
-        resourceLabel: typeof title === "string" && title.length > 0 ? title : resource.resourceId,
+        resourceLabel: resourceLabelOf(resource),
         actionKey: rule.spec.actionKey,
         resourceType: resource.resourceType,
         resourceId: resource.resourceId,

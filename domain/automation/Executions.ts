@@ -12,7 +12,7 @@
  * are the approvals still waiting.
  */
 import { Result, Schema } from "effect"
-import { cooldownKey, type Cooldowns, type DispatchOutcome } from "./Dispatch.ts"
+import { cooldownKey, type DispatchOutcome } from "./Dispatch.ts"
 
 const base = {
   executionId: Schema.String,
@@ -119,10 +119,6 @@ export const decideApproval = (awaiting: AwaitingApproval | undefined, decision:
   }
 }
 
-/** Cooldowns as of `e` (recorded at `at`). */
-export const evolveCooldowns = (cooldowns: Cooldowns, e: ExecutionEvent, at: number): Cooldowns => {
-  if (e.type !== "autoaction.requested" && e.type !== "autoaction.awaiting_approval") return cooldowns
-  const next = new Map(cooldowns)
-  next.set(cooldownKey(e.ruleId, e.resourceId), at)
-  return next
-}
+/** The cooldown key `e` starts (an execution, or a parked approval), if any. */
+export const cooldownStartedBy = (e: ExecutionEvent): string | undefined =>
+  e.type === "autoaction.requested" || e.type === "autoaction.awaiting_approval" ? cooldownKey(e.ruleId, e.resourceId) : undefined

@@ -51,7 +51,7 @@ const formatterOf = (timeZone: string): Intl.DateTimeFormat => {
   return f
 }
 
-export const isTimeZone = (timeZone: string): boolean => {
+const isTimeZone = (timeZone: string): boolean => {
   try {
     formatterOf(timeZone)
     return true

@@ -123,8 +123,9 @@ export const validateRule = (
 
 // --- the aggregate --------------------------------------------------------------------------
 
-const QuietHoursSchema = Schema.Struct({ start: Schema.String, end: Schema.String })
-const RuleSpecFields = {
+export const QuietHoursSchema = Schema.Struct({ start: Schema.String, end: Schema.String })
+/** A rule's settings as stored (the trigger as text: events outlive a deploy's catalog). */
+export const RuleSpecFields = {
   name: Schema.String,
   triggerEvent: Schema.String,
   actionKey: Schema.String,
@@ -251,7 +252,7 @@ export const decideRule = (command: RuleCommand, state: RuleState): Result.Resul
 
 // --- commands on the wire (the `automation.rule_command` message) ---------------------------
 
-const RuleSpecWire = Schema.Struct({ ...RuleSpecFields, triggerEvent: Schema.String, enabled: Schema.Boolean })
+const RuleSpecWire = Schema.Struct({ ...RuleSpecFields, enabled: Schema.Boolean })
 
 export const RuleCommandWire = Schema.Union([
   Schema.Struct({ type: Schema.Literal("CreateRule"), ruleId: Schema.String, spec: RuleSpecWire }),

@@ -152,6 +152,9 @@ const order = (eventType: OrderEventType, p: Json, ctx: WebhookContext): Normali
   })
 }
 
+/** A product's stream (its numeric id). */
+export const productStreamId = (shop: string, productId: string): string => `product-${shop}-${productId}`
+
 const productClear = (id: string, p: Json, ctx: WebhookContext): CommerceClear<ProductEventType> => ({
   product_id: id,
   admin_graphql_api_id: str(p["admin_graphql_api_id"]),
@@ -165,7 +168,7 @@ const product = (eventType: Exclude<ProductEventType, "product.deleted">, p: Jso
   const variants = Array.isArray(p["variants"]) ? p["variants"].filter(isObject) : []
   return typed<Exclude<ProductEventType, "product.deleted">>({
     eventType,
-    streamId: `product-${ctx.shop}-${id}`,
+    streamId: productStreamId(ctx.shop, id),
     subject: "shop",
     clear: productClear(id, p, ctx),
     record: {
@@ -193,7 +196,7 @@ const productDeleted = (eventType: "product.deleted", p: Json, ctx: WebhookConte
   if (id === undefined) return invalid("the product has no numeric id")
   return typed<"product.deleted">({
     eventType,
-    streamId: `product-${ctx.shop}-${id}`,
+    streamId: productStreamId(ctx.shop, id),
     subject: "shop",
     clear: productClear(id, p, ctx),
     record: { raw: p }

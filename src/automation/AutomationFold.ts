@@ -4,7 +4,7 @@
  * dispatcher's cooldown memory — and the approvals still waiting for a person.
  */
 import { Schema } from "effect"
-import { type AwaitingApproval, AwaitingApprovalEvent, decodeExecutionEvent, evolveCooldowns } from "../../domain/automation/Executions.ts"
+import { type AwaitingApproval, AwaitingApprovalEvent, cooldownStartedBy, decodeExecutionEvent } from "../../domain/automation/Executions.ts"
 import type { Fold } from "../eventstore/EventStore.ts"
 
 export const AUTOMATION_FOLD_VERSION = 1
@@ -25,10 +25,8 @@ export const automationFold: Fold<AutomationState> = {
   evolve: (state, event) => {
     const e = decodeExecutionEvent(event.data)
     if (e === undefined) return state
-    const cooled = evolveCooldowns(new Map(Object.entries(state.cooldowns)), e, event.occurredAt.getTime())
-    const cooldowns = cooled.size === Object.keys(state.cooldowns).length && [...cooled].every(([k, v]) => state.cooldowns[k] === v)
-      ? state.cooldowns
-      : Object.fromEntries(cooled)
+    const key = cooldownStartedBy(e)
+    const cooldowns = key === undefined ? state.cooldowns : { ...state.cooldowns, [key]: event.occurredAt.getTime() }
     let awaiting = state.awaiting
     if (e.type === "autoaction.awaiting_approval") awaiting = { ...awaiting, [e.executionId]: e }
     else if ((e.type === "autoaction.approved" || e.type === "autoaction.rejected" || e.type === "autoaction.approval_expired") && e.executionId in awaiting) {

@@ -5,7 +5,7 @@
  * Bump `RULES_FOLD_VERSION` when `ShopRules`' shape or `evolveShopRules` changes.
  */
 import { Schema } from "effect"
-import { decodeRuleEvent, evolveShopRules, noRules, type ShopRules } from "../../domain/automation/Rules.ts"
+import { decodeRuleEvent, evolveShopRules, noRules, RuleSpecFields, type ShopRules } from "../../domain/automation/Rules.ts"
 import { TriggerEventNameSchema } from "../../domain/automation/Triggers.ts"
 import type { Fold } from "../eventstore/EventStore.ts"
 
@@ -19,14 +19,8 @@ const ExistingRuleSchema = Schema.Struct({
   version: Schema.Number,
   enabled: Schema.Boolean,
   deleted: Schema.Boolean,
-  name: Schema.String,
-  triggerEvent: TriggerEventNameSchema,
-  actionKey: Schema.String,
-  params: Schema.Record(Schema.String, Schema.Unknown),
-  condition: Schema.NullOr(Schema.String),
-  cooldownSeconds: Schema.Number,
-  quietHours: Schema.NullOr(Schema.Struct({ start: Schema.String, end: Schema.String })),
-  requiresApproval: Schema.Boolean
+  ...RuleSpecFields,
+  triggerEvent: TriggerEventNameSchema
 })
 
 /** Events that do not decode (a rejection record, another type) change nothing. */

@@ -2,7 +2,7 @@
  * Triggers reach the shop's actor and are recorded there: `trigger.received` on the shop's
  * `triggers-<shop>` stream, with who emitted it. This is where the decision plane's dispatcher
  * runs the shop's rules on each trigger (issue 11 §3); the webhook handlers use the same
- * {@link triggerDecision} in-process for triggers they derive themselves (`product.published` /
+ * {@link decideTrigger} in-process for triggers they derive themselves (`product.published` /
  * `product.drafted`), so a trigger is handled the same way whichever way it came in.
  *
  * Emitting, for a detector outside the actor, is fire-and-forget: {@link emitTrigger} never
@@ -31,7 +31,7 @@ export const TRIGGER_RECEIVED = "trigger.received"
 export const triggerStreamId = (shop: string): string => `triggers-${shop}`
 
 /** The event a received trigger becomes (its data is the emitted trigger itself). */
-export const triggerReceivedEvent = (emitted: TriggerEmitted): NewEvent => ({
+const triggerReceivedEvent = (emitted: TriggerEmitted): NewEvent => ({
   type: TRIGGER_RECEIVED,
   data: emitted,
   occurredAt: new Date(emitted.emittedAt)

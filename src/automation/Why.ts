@@ -11,6 +11,7 @@ import { describeAutomationEvent } from "../../domain/audit/automation.ts"
 import { describeDataPlaneEvent } from "../../domain/audit/dataPlane.ts"
 import { describeEvent } from "../../domain/audit/describeEvent.ts"
 import type { RecordedEvent } from "../../domain/events/Envelope.ts"
+import { productStreamId } from "../../domain/shopify/webhookRecords.ts"
 import { EventStore } from "../eventstore/EventStore.ts"
 import { automationStreamId } from "./AutomationFold.ts"
 import { rulesStreamId } from "./RulesFold.ts"
@@ -42,7 +43,7 @@ const field = (e: RecordedEvent, name: string): unknown =>
 /** The product stream a product resource's gid names (the data event of a product trigger). */
 const productStreamOf = (shop: string, resourceId: string): string | undefined => {
   const id = /^gid:\/\/shopify\/Product\/(\d+)$/.exec(resourceId)?.[1]
-  return id === undefined ? undefined : `product-${shop}-${id}`
+  return id === undefined ? undefined : productStreamId(shop, id)
 }
 
 /** The chain of `executionId`, oldest first; None when the shop has no such execution. */
@@ -50,6 +51,9 @@ export const whyExecution = (shop: string, executionId: string) =>
   Effect.gen(function*() {
     const store = yield* EventStore
     const all = (streamId: string) => Effect.map(Stream.runCollect(store.readStream(streamId)), (c) => [...c])
+    /** The first event of a stream that `found` accepts, reading no further than it. */
+    const firstOf = (streamId: string, found: (e: RecordedEvent) => boolean) =>
+      Effect.map(Stream.runHead(Stream.filter(store.readStream(streamId), found)), Option.getOrUndefined)
     const steps = (yield* all(automationStreamId(shop))).filter((e) => field(e, "executionId") === executionId)
     const first = steps[0]
     if (first === undefined) return Option.none<ReadonlyArray<WhyLink>>()
@@ -58,7 +62,7 @@ export const whyExecution = (shop: string, executionId: string) =>
     const ruleVersion = Number(field(first, "ruleVersion"))
     const chain: Array<WhyLink> = []
 
-    const trigger = (yield* all(triggerStreamId(shop))).find((e) => e.type === TRIGGER_RECEIVED && field(e, "triggerId") === triggerId)
+    const trigger = yield* firstOf(triggerStreamId(shop), (e) => e.type === TRIGGER_RECEIVED && field(e, "triggerId") === triggerId)
     if (trigger !== undefined) {
       const emittedBy = field(trigger, "emittedBy") as { kind?: string; id?: string } | undefined
       const who = emittedBy?.id ?? "?"
@@ -76,7 +80,7 @@ export const whyExecution = (shop: string, executionId: string) =>
       const resources = (field(trigger, "trigger") as { resources?: ReadonlyArray<{ resourceId?: string }> } | undefined)?.resources ?? []
       const stream = resources[0]?.resourceId === undefined ? undefined : productStreamOf(shop, resources[0].resourceId)
       if (emittedBy?.kind === "webhook" && stream !== undefined) {
-        const data = (yield* all(stream)).find((e) => e.causationId !== null && e.causationId === trigger.causationId)
+        const data = yield* firstOf(stream, (e) => e.causationId !== null && e.causationId === trigger.causationId)
         if (data !== undefined) chain.push(link("data_event", data.eventId, data))
       }
       chain.push(link("trigger", triggerId, trigger))

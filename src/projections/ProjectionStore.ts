@@ -131,7 +131,9 @@ export const applyBatch = (
     }
     // The batch continues the trace of its first traced event and links the others: one
     // webhook is one trace down to the read model.
-    const traced = range.events.flatMap((e) => Option.toArray(spanOfTraceparent(e.traceparent)))
+    // (the events of one commit share a trace: each is parsed and linked once)
+    const traced = [...new Set(range.events.flatMap((e) => (e.traceparent === undefined ? [] : [e.traceparent])))]
+      .flatMap((t) => Option.toArray(spanOfTraceparent(t)))
     const moved = yield* store.commitBatch(projection, generation, range.upTo, range.events, fence).pipe(
       Effect.withSpan(`Projection.apply ${projection.name}`, {
         kind: "consumer",
