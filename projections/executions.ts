@@ -1,13 +1,17 @@
 /**
  * `executions`: one row per execution — a rule on one resource of one trigger — with its
- * latest outcome and why: `requested` (the action runs), `skipped` (with the reason: condition,
- * cooldown, plan, resource type), `deferred` (quiet hours, until when), `awaiting_approval`.
+ * latest outcome and why: `requested` (the action is to run), `skipped` (with the reason:
+ * condition, cooldown, plan, resource type), `deferred` (quiet hours, until when),
+ * `awaiting_approval`; then the run (`domain/automation/ExecutionRuns.ts`): `running` (its
+ * snapshot taken), `applied` (before and after, what it did), `failed` (the code and the error
+ * in plain language), `undo_requested`, `undone`, `undo_failed` (`changed_since` or the error).
  * A deferral re-checked later keeps its execution id, so its row moves on to its new outcome.
  * What `GET /app/executions` reads; folded from the `autoaction.*` events of `automation-<shop>`
  * (`domain/automation/Executions.ts`). An event that does not decode stops the projection
  * naming its position — never skipped.
  */
 import { Effect } from "effect"
+import { ExecutionRunEvent } from "../domain/automation/ExecutionRuns.ts"
 import { ExecutionEvent } from "../domain/automation/Executions.ts"
 import type { Projection } from "../src/projections/Projection.ts"
 import { decodeData } from "./eventData.ts"
@@ -23,13 +27,25 @@ const STATUS: { readonly [T in ExecutionEvent["type"]]: string } = {
   "autoaction.approval_expired": "expired"
 }
 
+/** Each event of a run and the status it leaves its execution in. */
+const RUN_STATUS: { readonly [T in ExecutionRunEvent["type"]]: string } = {
+  "autoaction.snapshot_taken": "running",
+  "autoaction.applied": "applied",
+  "autoaction.failed": "failed",
+  "autoaction.undo_requested": "undo_requested",
+  "autoaction.undone": "undone",
+  "autoaction.undo_failed": "undo_failed"
+}
+
 export const EXECUTION_EVENT_TYPES = Object.keys(STATUS) as ReadonlyArray<ExecutionEvent["type"]>
-export const EXECUTION_STATUSES: ReadonlyArray<string> = [...new Set(Object.values(STATUS))]
+const RUN_EVENT_TYPES = Object.keys(RUN_STATUS) as ReadonlyArray<ExecutionRunEvent["type"]>
+export const EXECUTION_STATUSES: ReadonlyArray<string> = [...new Set([...Object.values(STATUS), ...Object.values(RUN_STATUS)])]
+const isRunEvent = (type: string): type is ExecutionRunEvent["type"] => Object.hasOwn(RUN_STATUS, type)
 
 export const executionsProjection: Projection = {
   name: "executions",
-  version: 2,
-  eventTypes: [...EXECUTION_EVENT_TYPES],
+  version: 3,
+  eventTypes: [...EXECUTION_EVENT_TYPES, ...RUN_EVENT_TYPES],
   tables: [{
     name: "executions",
     columns: [
@@ -47,6 +63,8 @@ export const executionsProjection: Projection = {
       "detail text",
       "until timestamptz",
       "params jsonb",
+      "before jsonb",
+      "after jsonb",
       "created_at timestamptz NOT NULL",
       "updated_at timestamptz NOT NULL"
     ],
@@ -58,9 +76,24 @@ export const executionsProjection: Projection = {
   apply: (events, { sql, table }) =>
     Effect.forEach(events, (e) =>
       Effect.gen(function*() {
-        const x = yield* decodeData(ExecutionEvent, e)
         const t = sql.unsafe(table("executions"))
         const at = e.occurredAt.toISOString()
+        if (isRunEvent(e.type)) {
+          // a run's step moves the row on (the row exists: `autoaction.requested` came first on the shop's log)
+          const r = yield* decodeData(ExecutionRunEvent, e)
+          const reason = r.type === "autoaction.failed" || r.type === "autoaction.undo_failed" ? r.code : null
+          const detail = r.type === "autoaction.applied" || r.type === "autoaction.undone"
+            ? r.summary
+            : r.type === "autoaction.failed" || r.type === "autoaction.undo_failed" ? r.message : r.type === "autoaction.undo_requested" ? `by ${r.by}${r.force ? " (forced)" : ""}` : null
+          const before = r.type === "autoaction.snapshot_taken" || r.type === "autoaction.applied" ? JSON.stringify(r.before ?? null) : null
+          const after = r.type === "autoaction.applied" ? JSON.stringify(r.after ?? null) : null
+          yield* sql`
+            UPDATE ${t} SET status = ${RUN_STATUS[r.type]}, reason = ${reason}, detail = ${detail}, until = NULL,
+                   before = COALESCE(${before}::jsonb, before), after = COALESCE(${after}::jsonb, after), updated_at = ${at}
+             WHERE shop = ${e.shop} AND execution_id = ${r.executionId}`
+          return
+        }
+        const x = yield* decodeData(ExecutionEvent, e)
         const reason = x.type === "autoaction.skipped" || x.type === "autoaction.deferred" || x.type === "autoaction.rejected" ? x.reason : null
         const detail = x.type === "autoaction.skipped" ? x.detail : x.type === "autoaction.approved" || x.type === "autoaction.rejected" ? `by ${x.by}` : null
         const until = x.type === "autoaction.deferred" ? x.until : x.type === "autoaction.skipped" ? x.until ?? null : null

@@ -14,6 +14,7 @@ import { Effect, Option, Result } from "effect"
 import { SqlClient } from "effect/sql"
 import type { Context, Hono } from "hono"
 import { submitApproval } from "../../src/automation/RuleCommands.ts"
+import { submitUndo } from "../../src/automation/UndoCommands.ts"
 import { whyExecution } from "../../src/automation/Why.ts"
 import type { EventStore } from "../../src/eventstore/EventStore.ts"
 import type { LogWakeups } from "../../src/eventstore/LogWakeups.ts"
@@ -54,6 +55,8 @@ interface ExecutionRow {
   readonly detail: string | null
   readonly until: Date | null
   readonly params: unknown
+  readonly before: unknown
+  readonly after: unknown
   readonly created_at: Date
   readonly updated_at: Date
 }
@@ -72,6 +75,8 @@ const executionJson = (r: ExecutionRow) => ({
   detail: r.detail,
   until: r.until === null ? null : isoTimestamp(r.until),
   params: r.params,
+  before: r.before,
+  after: r.after,
   created_at: isoTimestamp(r.created_at),
   updated_at: isoTimestamp(r.updated_at)
 })
@@ -220,6 +225,38 @@ export const mountAdminExecutionRoutes = (app: Hono, run: RunEffect<Services>, g
   }
   mountAdminRoute(app, guard, AdminRoutes.approveExecution, answer("approve"))
   mountAdminRoute(app, guard, AdminRoutes.rejectExecution, answer("reject"))
+
+  mountAdminRoute(app, guard, AdminRoutes.undoExecution, (c) => {
+    const principal = requirePrincipal(c)
+    const id = c.req.param("id") ?? ""
+    return runAdminEffect(
+      run,
+      c,
+      Effect.gen(function*() {
+        yield* getExecution(principal.shop, id) // 404 when it is not this shop's
+        const body = yield* readOptionalJson(c)
+        const force = body["force"] ?? false
+        if (typeof force !== "boolean") return yield* new InvalidRequestBody({ message: "force must be true or false" })
+        const outcome = yield* submitUndo(principal.shop, id, { by: principalLabel(principal), force }).pipe(
+          Effect.catchTag("ShopLogUnavailable", () => Effect.fail(new Unavailable({ what: "the shop log" })))
+        )
+        switch (outcome._tag) {
+          case "Refused":
+            return yield* new Conflict({ code: outcome.refusal.code, message: `execution ${id}: ${outcome.refusal.message}` })
+          case "UndoFailed":
+            return yield* new Conflict({
+              code: outcome.code,
+              message: outcome.code === "changed_since" ? `${outcome.message} (send { "force": true } to overwrite)` : outcome.message
+            })
+          case "Pending":
+            return { status: "pending" }
+          case "Undone":
+            return { status: "undone", summary: outcome.summary }
+        }
+      }),
+      (out) => c.json({ id, ...out }, out.status === "pending" ? 202 : 200)
+    )
+  })
 
   mountAdminRoute(app, guard, AdminRoutes.listExecutions, (c) => {
     const query = parseQuery(c.req.queries())

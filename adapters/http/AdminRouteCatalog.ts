@@ -202,6 +202,13 @@ export const AdminRoutes = {
     summary: "★ Why did this happen: the causation chain, oldest first (origin → data event → trigger → rule version → every step)",
     params: { id: "execution" }
   },
+  undoExecution: {
+    method: "POST",
+    path: "/app/executions/:id/undo",
+    permission: "automation:manage",
+    summary: "Undo an applied execution, optionally `{ \"force\": true }`: `{ \"status\": \"undone\" }`, or 409 `changed_since` when the resource changed after the action (force overwrites)",
+    params: { id: "execution" }
+  },
   listApprovals: {
     method: "GET",
     path: "/app/approvals",

@@ -8,13 +8,15 @@
 import { Result, Schema } from "effect"
 import type { RecordedEvent } from "../events/Envelope.ts"
 import { resourceLabelOf } from "../automation/Dispatch.ts"
+import { decodeExecutionRunEvent, type ExecutionRunEvent } from "../automation/ExecutionRuns.ts"
 import { decodeExecutionEvent, type ExecutionEvent } from "../automation/Executions.ts"
 import { decodeRuleEvent } from "../automation/Rules.ts"
 
 const hhmm = (iso: string): string => `${iso.slice(11, 16)} UTC`
 
-const ruleOf = (e: ExecutionEvent): string => `Rule '${e.ruleName ?? e.ruleId}' (v${e.ruleVersion})`
-const what = (e: ExecutionEvent): string => e.resourceLabel ?? e.resourceId
+type Identified = ExecutionEvent | ExecutionRunEvent
+const ruleOf = (e: Identified): string => `Rule '${e.ruleName ?? e.ruleId}' (v${e.ruleVersion})`
+const what = (e: Identified): string => e.resourceLabel ?? e.resourceId
 
 const SKIPS: Readonly<Record<string, (e: Extract<ExecutionEvent, { readonly type: "autoaction.skipped" }>) => string>> = {
   condition_false: (e) => `its condition (${e.detail}) was false`,
@@ -43,6 +45,25 @@ const describeExecution = (e: ExecutionEvent): string => {
   }
 }
 
+const describeRun = (e: ExecutionRunEvent): string => {
+  switch (e.type) {
+    case "autoaction.snapshot_taken":
+      return `${ruleOf(e)} recorded ${what(e)} as it was, before running ${e.actionKey}`
+    case "autoaction.applied":
+      return `${ruleOf(e)} ran ${e.actionKey} on ${what(e)} (${e.triggerEvent}): ${e.summary}`
+    case "autoaction.failed":
+      return `${ruleOf(e)} could not run ${e.actionKey} on ${what(e)}: ${e.message}`
+    case "autoaction.undo_requested":
+      return `Undo requested by ${e.by}${e.force ? " (forced)" : ""}: ${e.actionKey} on ${what(e)}`
+    case "autoaction.undone":
+      return `Undone by ${e.by}: ${what(e)} — ${e.summary}`
+    case "autoaction.undo_failed":
+      return e.code === "changed_since"
+        ? `Undo by ${e.by} refused: ${what(e)} changed since ${e.actionKey} ran — ${e.message}`
+        : `Undo by ${e.by} of ${e.actionKey} on ${what(e)} failed: ${e.message}`
+  }
+}
+
 const TriggerSummary = Schema.Struct({
   trigger: Schema.Struct({
     event: Schema.String,
@@ -59,7 +80,9 @@ const FROM: Readonly<Record<string, string>> = { detector: "detector", webhook: 
 export const describeAutomationEvent = (event: RecordedEvent): string | undefined => {
   if (event.type.startsWith("autoaction.")) {
     const e = decodeExecutionEvent(event.data)
-    return e === undefined ? undefined : describeExecution(e)
+    if (e !== undefined) return describeExecution(e)
+    const r = decodeExecutionRunEvent(event.data)
+    return r === undefined ? undefined : describeRun(r)
   }
   if (event.type === "trigger.received") {
     const t = decodeTrigger(event.data)

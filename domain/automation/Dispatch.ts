@@ -60,6 +60,8 @@ interface Base {
   readonly actionKey: string
   readonly resourceType: string
   readonly resourceId: string
+  /** The resource's payload in the trigger: what the action works from (a broken link's path, the competing pages). */
+  readonly resourcePayload: unknown
   /** `<trigger>_<rule>_<resource index>`, URL-safe and deterministic: the same trigger, rule and resource is the same execution (redeliveries). */
   readonly executionId: string
 }
@@ -99,6 +101,7 @@ export const dispatch = (trigger: TriggerEvent, rules: ReadonlyArray<ActiveRule>
         actionKey: rule.spec.actionKey,
         resourceType: resource.resourceType,
         resourceId: resource.resourceId,
+        resourcePayload: resource.payload,
         executionId: `${context.triggerId}_${rule.ruleId}_${index}`
       }
       if (action === undefined || !action.resourceType.includes(resource.resourceType)) {

@@ -13,6 +13,7 @@
  */
 import { Result, Schema } from "effect"
 import { cooldownKey, type DispatchOutcome } from "./Dispatch.ts"
+import type { RequestedRun } from "./ExecutionRuns.ts"
 
 const base = {
   executionId: Schema.String,
@@ -32,14 +33,21 @@ const base = {
 export const AwaitingApprovalEvent = Schema.Struct({
   type: Schema.Literal("autoaction.awaiting_approval"),
   ...base,
-  params: Schema.Record(Schema.String, Schema.Unknown)
+  params: Schema.Record(Schema.String, Schema.Unknown),
+  /** The resource's payload in the trigger (absent in events recorded before it was kept). */
+  resourcePayload: Schema.optional(Schema.Unknown)
 })
 
 export const ExecutionEvent = Schema.Union([
   Schema.Struct({ type: Schema.Literal("autoaction.skipped"), ...base, reason: Schema.String, detail: Schema.String, until: Schema.optional(Schema.String) }),
   Schema.Struct({ type: Schema.Literal("autoaction.deferred"), ...base, reason: Schema.Literal("quiet_hours"), until: Schema.String }),
   AwaitingApprovalEvent,
-  Schema.Struct({ type: Schema.Literal("autoaction.requested"), ...base, params: Schema.Record(Schema.String, Schema.Unknown) }),
+  Schema.Struct({
+    type: Schema.Literal("autoaction.requested"),
+    ...base,
+    params: Schema.Record(Schema.String, Schema.Unknown),
+    resourcePayload: Schema.optional(Schema.Unknown)
+  }),
   Schema.Struct({ type: Schema.Literal("autoaction.approved"), ...base, by: Schema.String }),
   Schema.Struct({ type: Schema.Literal("autoaction.rejected"), ...base, by: Schema.String, reason: Schema.NullOr(Schema.String) }),
   Schema.Struct({ type: Schema.Literal("autoaction.approval_expired"), ...base })
@@ -77,9 +85,9 @@ export const executionEvents = (
       case "deferred":
         return { type: "autoaction.deferred", ...b, reason: "quiet_hours", until: new Date(o.until).toISOString() }
       case "awaiting_approval":
-        return { type: "autoaction.awaiting_approval", ...b, params: o.params }
+        return { type: "autoaction.awaiting_approval", ...b, params: o.params, resourcePayload: o.resourcePayload }
       case "execute":
-        return { type: "autoaction.requested", ...b, params: o.params }
+        return { type: "autoaction.requested", ...b, params: o.params, resourcePayload: o.resourcePayload }
     }
   })
 
@@ -111,12 +119,22 @@ export const decideApproval = (awaiting: AwaitingApproval | undefined, decision:
   const b = executionBase(awaiting)
   switch (decision.kind) {
     case "approve":
-      return [{ type: "autoaction.approved", ...b, by: decision.by }, { type: "autoaction.requested", ...b, params: awaiting.params }]
+      return [
+        { type: "autoaction.approved", ...b, by: decision.by },
+        { type: "autoaction.requested", ...b, params: awaiting.params, ...(awaiting.resourcePayload === undefined ? {} : { resourcePayload: awaiting.resourcePayload }) }
+      ]
     case "reject":
       return [{ type: "autoaction.rejected", ...b, by: decision.by, reason: decision.reason }]
     case "expire":
       return [{ type: "autoaction.approval_expired", ...b }]
   }
+}
+
+/** The run a `autoaction.requested` asks for (`domain/automation/ExecutionRuns.ts`). */
+export const requestedRunOf = (e: ExecutionEvent): RequestedRun | undefined => {
+  if (e.type !== "autoaction.requested") return undefined
+  const { type: _type, ...run } = e
+  return run
 }
 
 /** The cooldown key `e` starts (an execution, or a parked approval), if any. */

@@ -14,6 +14,7 @@
  * which fails to type-check until every type has one).
  */
 import { Result, Schema, SchemaIssue } from "effect"
+import { RequestedRun, StepOutcome } from "../automation/ExecutionRuns.ts"
 import { RuleCommandWire } from "../automation/Rules.ts"
 import { TriggerEvent } from "../automation/Triggers.ts"
 import { ExternalEvent } from "../ingest/ExternalEvents.ts"
@@ -77,11 +78,12 @@ export const JobRequest = Schema.Struct({
 })
 export type JobRequest = typeof JobRequest.Type
 
-/** A request to undo a finished job. */
+/** A request to undo a finished job (`force`: restore even the products changed since). */
 export const JobUndo = Schema.Struct({
   jobId: Schema.String,
   undoJobId: Schema.String,
-  requestedBy: Schema.NullOr(Schema.String)
+  requestedBy: Schema.NullOr(Schema.String),
+  force: Schema.optional(Schema.Boolean)
 })
 export type JobUndo = typeof JobUndo.Type
 
@@ -129,7 +131,10 @@ export const JobProgress = Schema.Union([
     matched: Schema.Int,
     truncated: Schema.Boolean,
     snapshotRef: Schema.String,
-    bulkOperationId: Schema.NullOr(Schema.String)
+    bulkOperationId: Schema.NullOr(Schema.String),
+    /** Undo jobs: products left as they are (changed since the original job), and their first error lines. */
+    changedSince: Schema.optional(Schema.Int),
+    errorLines: Schema.optional(Schema.Array(Schema.String))
   }),
   progress("chunk_uploaded", { chunkIndex: Schema.Int, stagedUploadPath: Schema.String, lines: Schema.Int, bytes: Schema.Int }),
   progress("chunk_submitted", { chunkIndex: Schema.Int, bulkOperationId: Schema.String }),
@@ -138,6 +143,8 @@ export const JobProgress = Schema.Union([
     bulkOperationId: Schema.String,
     updated: Schema.Int,
     failed: Schema.Int,
+    /** Undo jobs: lines Shopify refused because the product changed since (`STALE_OBJECT`). */
+    changedSince: Schema.optional(Schema.Int),
     errorLines: Schema.Array(Schema.String)
   }),
   progress("step_failed", { error: StepFailure })
@@ -201,6 +208,42 @@ export type ApprovalAnswer = typeof ApprovalAnswer.Type
 export const ApprovalExpiry = Schema.Struct({ executionId: Schema.String })
 export type ApprovalExpiry = typeof ApprovalExpiry.Type
 
+/**
+ * An action's side effect reporting back (`domain/automation/ExecutionRuns.ts`): what the
+ * snapshot, handler or undoHandler of an execution found or did. The snapshot's report carries
+ * the run as dispatch recorded it (the execution's stream is empty until then).
+ */
+export const ActionReport = Schema.Struct({
+  executionId: Schema.String,
+  requested: Schema.optional(RequestedRun),
+  outcome: StepOutcome
+})
+export type ActionReport = typeof ActionReport.Type
+
+/**
+ * Run the step an execution waits for, if it still waits for it: a durable timer, due at once
+ * when dispatch requests a run (so the intention is recorded before any side effect), and again
+ * later as the watchdog of a step that never reported (its side effect died with a worker).
+ */
+export const ActionStep = Schema.Struct({
+  executionId: Schema.String,
+  stage: Schema.Literals(["snapshot", "apply", "undo"]),
+  requested: Schema.optional(RequestedRun)
+,
+  /** Set on the watchdog (a re-drive), not on a run's start. */
+  redrive: Schema.optional(Schema.Boolean)
+})
+export type ActionStep = typeof ActionStep.Type
+
+/** A person asks to undo an applied execution (`force` overwrites a later change). */
+export const UndoRequest = Schema.Struct({
+  executionId: Schema.String,
+  commandId: Schema.String,
+  by: Schema.String,
+  force: Schema.Boolean
+})
+export type UndoRequest = typeof UndoRequest.Type
+
 // --- the catalog ----------------------------------------------------------------------------
 
 const message = <T extends string, P extends Schema.Top>(type: T, payload: P) =>
@@ -223,7 +266,10 @@ export const ShopMessageBody = Schema.Union([
   message("automation.rule_command", RuleCommandMessage),
   message("automation.recheck", TriggerRecheck),
   message("automation.approval", ApprovalAnswer),
-  message("automation.approval_expiry", ApprovalExpiry)
+  message("automation.approval_expiry", ApprovalExpiry),
+  message("automation.action_report", ActionReport),
+  message("automation.action_step", ActionStep),
+  message("automation.undo", UndoRequest)
 ])
 export type ShopMessageBody = typeof ShopMessageBody.Type
 export type ShopMessageType = ShopMessageBody["type"]
@@ -249,7 +295,10 @@ export const MESSAGE_VERSIONS: { readonly [T in ShopMessageType]: number } = {
   "automation.rule_command": 1,
   "automation.recheck": 1,
   "automation.approval": 1,
-  "automation.approval_expiry": 1
+  "automation.approval_expiry": 1,
+  "automation.action_report": 1,
+  "automation.action_step": 1,
+  "automation.undo": 1
 }
 
 export const SHOP_MESSAGE_TYPES = Object.keys(MESSAGE_VERSIONS) as ReadonlyArray<ShopMessageType>

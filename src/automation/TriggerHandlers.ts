@@ -13,13 +13,14 @@ import { Context, Duration, Effect, Result } from "effect"
 import { uuidV7Unsafe } from "effect/crypto/SecureRandom"
 import type { NewEvent } from "../../domain/events/Envelope.ts"
 import { type ActiveRule, dispatch, type Resource } from "../../domain/automation/Dispatch.ts"
-import { type ApprovalDecision, decideApproval, executionEvents } from "../../domain/automation/Executions.ts"
+import { type ApprovalDecision, decideApproval, executionEvents, type ExecutionEvent, requestedRunOf } from "../../domain/automation/Executions.ts"
 import { activeRules, type ExistingRule } from "../../domain/automation/Rules.ts"
 import { narrowedTo, type TriggerEvent } from "../../domain/automation/Triggers.ts"
 import { encodeShopMessage, type TriggerEmitted, type TriggerEmitter } from "../../domain/messages/ShopMessages.ts"
 import type { Decision, HandlerRegistry } from "../actors/ShopHandlers.ts"
 import { EventStore, type PersistenceError } from "../eventstore/EventStore.ts"
 import { ShopLog, type ShopLogUnavailable } from "../shoplog/ShopLog.ts"
+import { makeExecutionRunner, stepTimer } from "./ExecutionRunner.ts"
 import { checkCondition, describeConditionError, evaluateCondition } from "./Conditions.ts"
 import { automationFold, automationStreamId } from "./AutomationFold.ts"
 import { shopAutomationContext, type ShopAutomationContext } from "./ShopDefaults.ts"
@@ -108,8 +109,15 @@ const dispatchTo = (
         expected: version === 0 ? "no_stream" as const : version,
         events: events.map((e) => ({ type: e.type, data: e, occurredAt: new Date(emitted.emittedAt) }))
       }],
-      schedule: [...rechecks, ...expiries]
+      schedule: [...rechecks, ...expiries, ...runsStarted(events)]
     }
+  })
+
+/** The runs `events` request start at once, from a durable timer recorded in the same commit (`ExecutionRunner.ts`). */
+const runsStarted = (events: ReadonlyArray<ExecutionEvent>) =>
+  events.flatMap((e) => {
+    const run = requestedRunOf(e)
+    return run === undefined ? [] : [stepTimer(run, "snapshot", new Date())]
   })
 
 /** How long a parked execution waits for a person before it expires (default 72 hours). */
@@ -129,7 +137,8 @@ const answerApproval = (shop: string, executionId: string, decision: ApprovalDec
         expected: version === 0 ? "no_stream" : version,
         events: events.map((e) => ({ type: e.type, data: e }))
       }],
-      cancelTimers: decision.kind === "expire" ? [] : [`automation.approval_expiry:${executionId}`]
+      cancelTimers: decision.kind === "expire" ? [] : [`automation.approval_expiry:${executionId}`],
+      schedule: runsStarted(events)
     }
     return decided
   })
@@ -137,7 +146,9 @@ const answerApproval = (shop: string, executionId: string, decision: ApprovalDec
 export const makeTriggerHandlers = Effect.gen(function*() {
   const store = yield* EventStore
   const withStore = Effect.provideService(EventStore, store)
+  const runs = yield* makeExecutionRunner
   return {
+    ...runs,
     "automation.trigger": (ctx) => withStore(decideTrigger(ctx.shop, ctx.message.payload)),
     "automation.approval": (ctx) => {
       const a = ctx.message.payload

@@ -2,7 +2,7 @@
  * ★ "Why did this happen?" (issue 11 §7): the causation chain of an execution, oldest first —
  * what came in (a Shopify webhook delivery, an operator, a detector), the data event it made,
  * the trigger, the rule at the version that ran (with its condition), and every step of the
- * execution — each with its time, actor and a plain-language summary. Built from the streams
+ * execution and of its run (snapshot, action, undo) — each with its time, actor and a plain-language summary. Built from the streams
  * the events already live on and the ids they carry (trigger id, rule id and version, the
  * webhook's message id as the causation of what it appended).
  */
@@ -11,6 +11,7 @@ import { describeAutomationEvent } from "../../domain/audit/automation.ts"
 import { describeDataPlaneEvent } from "../../domain/audit/dataPlane.ts"
 import { describeEvent } from "../../domain/audit/describeEvent.ts"
 import type { RecordedEvent } from "../../domain/events/Envelope.ts"
+import { executionRunStreamId } from "../../domain/automation/ExecutionRuns.ts"
 import { productStreamId } from "../../domain/shopify/webhookRecords.ts"
 import { EventStore } from "../eventstore/EventStore.ts"
 import { automationStreamId } from "./AutomationFold.ts"
@@ -96,5 +97,7 @@ export const whyExecution = (shop: string, executionId: string) =>
       })
     }
     for (const s of steps) chain.push(link("execution", executionId, s))
+    // the run: its snapshot, what the action did (or why it failed), and any undo
+    for (const s of yield* all(executionRunStreamId(shop, executionId))) chain.push(link("execution", executionId, s))
     return Option.some<ReadonlyArray<WhyLink>>(chain)
   })

@@ -39,10 +39,12 @@ import * as PgJobRequests from "../../adapters/postgres/PgJobRequests.ts"
 import * as PgPartitionLeases from "../../adapters/postgres/PgPartitionLeases.ts"
 import * as PgPrivacyStore from "../../adapters/postgres/PgPrivacyStore.ts"
 import { ShopCredentials } from "../../adapters/shopify/index.ts"
+import * as ShopifyActions from "../../adapters/shopify/actions/index.ts"
 import * as ShopifyJobSteps from "../../adapters/shopify/ShopifyJobSteps.ts"
 import { allProjections } from "../../projections/index.ts"
 import { ApiKeys } from "../access/ApiKeys.ts"
 import * as AppHandlers from "../actors/AppHandlers.ts"
+import { actionTimingsLayer } from "../automation/ExecutionRunner.ts"
 import * as Retention from "../actors/Retention.ts"
 import * as ShopActorRuntime from "../actors/ShopActorRuntime.ts"
 import { type CoreServices, coreLayer } from "../CoreLayer.ts"
@@ -66,7 +68,7 @@ const has = (role: Role, part: Exclude<Role, "all">) => role === "all" || role =
 /** The worker's layer: the shop actors (with the app's handlers) and the retention sweeps. */
 const workerLayer = () =>
   ShopActorRuntime.layer().pipe(
-    Layer.provide(AppHandlers.layer.pipe(Layer.provide([ShopifyJobSteps.layer.pipe(Layer.provide(PgJobArtefacts.layer)), PgPrivacyStore.layer]))),
+    Layer.provide(AppHandlers.layer.pipe(Layer.provide([ShopifyJobSteps.layer.pipe(Layer.provide(PgJobArtefacts.layer)), ShopifyActions.layer, actionTimingsLayer, PgPrivacyStore.layer]))),
     Layer.provide([PgActorStore.layer, PgPartitionLeases.layerForDatabase]),
     Layer.provideMerge(ShopLogLayer.layerFromConfig),
     Layer.merge(Retention.layer.pipe(Layer.provide(PgHandledMessages.layer)))

@@ -153,8 +153,9 @@ describe("rules over the admin API", () => {
     const all = await api.call(server, "GET", "/app/executions?limit=2", ops())
     expect([all.json.executions.length, all.json.total, all.json.pages]).toEqual([2, 6, 3])
     const requested = `${first.json.trigger_id}_${ruleId}_0`
+    await api.awaitExecution(SHOP, requested, "autoaction.applied") // the run: snapshot, then the action (`executions.test.ts`)
     const one = await api.call(server, "GET", `/app/executions/${encodeURIComponent(requested)}`, ops())
-    expect(one.json.execution).toMatchObject({ id: requested, status: "requested", rule_version: 1, trigger_event: "product.drafted", action_key: "tag_product", params: { tags: ["needs-review"] } })
+    expect(one.json.execution).toMatchObject({ id: requested, status: "applied", rule_version: 1, trigger_event: "product.drafted", action_key: "tag_product", params: { tags: ["needs-review"] } })
     const deferred = await api.call(server, "GET", `/app/executions?rule_id=${quietId}&status=deferred`, ops())
     expect(deferred.json.executions.every((e: { reason: string; until: string }) => e.reason === "quiet_hours" && Date.parse(e.until) > Date.now())).toBe(true)
     expect((await api.call(server, "GET", "/app/executions?status=finished", ops())).status).toBe(400)
@@ -179,7 +180,14 @@ describe("rules over the admin API", () => {
     // ★ why did this happen: from the operator's emit to the rule's version to the step
     const why = await api.call(server, "GET", `/app/executions/${requested}/why`, sessionFor(SHOP, "viewer-1"))
     expect(why.status, why.text).toBe(200)
-    expect(why.json.chain.map((l: { kind: string }) => l.kind)).toEqual(["origin", "trigger", "rule", "execution"])
+    expect(why.json.chain.map((l: { kind: string; type: string }) => [l.kind, l.type])).toEqual([
+      ["origin", "operator.emit"],
+      ["trigger", "trigger.received"],
+      ["rule", "rule.created"],
+      ["execution", "autoaction.requested"],
+      ["execution", "autoaction.snapshot_taken"],
+      ["execution", "autoaction.applied"]
+    ])
     const [origin, trig, ruleLink, step] = why.json.chain
     expect(origin).toMatchObject({ type: "operator.emit", actor: "operator:ops-1", summary: "ops-1 emitted the trigger by hand" })
     expect(trig).toMatchObject({ id: first.json.trigger_id, type: "trigger.received" })
@@ -214,8 +222,9 @@ describe("rules over the admin API", () => {
 
     // the third is left alone: its durable timer expires it
     await api.awaitExecution(SHOP, ids[2]!, "autoaction.approval_expired")
+    await api.awaitExecution(SHOP, ids[0]!, "autoaction.applied")
     const [a, r, e] = await Promise.all(ids.map((id) => api.call(server, "GET", `/app/executions/${id}`, ops())))
-    expect(a!.json.execution.status).toBe("requested") // approved, so it runs
+    expect(a!.json.execution.status).toBe("applied") // approved, so it ran
     expect(r!.json.execution).toMatchObject({ status: "rejected", reason: "not during the sale", detail: "by ops-1", params: { tags: ["needs-review"] } })
     expect(e!.json.execution.status).toBe("expired")
     expect((await api.call(server, "GET", `/app/approvals?rule_id=${ruleId}`, ops())).json.approvals).toEqual([])

@@ -21,12 +21,19 @@ import { mountAdminRuleRoutes } from "../../adapters/http/AdminRuleRoutes.ts"
 import { auditLogProjection } from "../../projections/auditLog.ts"
 import { executionsProjection } from "../../projections/executions.ts"
 import { automationStreamId } from "../../src/automation/AutomationFold.ts"
+import { executionRunStreamId } from "../../domain/automation/ExecutionRuns.ts"
+import type { RecordedEvent } from "../../domain/events/Envelope.ts"
 import { EventStore } from "../../src/eventstore/EventStore.ts"
 import { LogWakeups } from "../../src/eventstore/LogWakeups.ts"
 import { mountAdminTriggerRoutes } from "../../adapters/http/AdminTriggerRoutes.ts"
 import { makeDispatcher, ShopHandlers } from "../../src/actors/ShopHandlers.ts"
 import { makeRuleHandlers } from "../../src/automation/RuleHandlers.ts"
 import { ApprovalTtl, makeTriggerHandlers } from "../../src/automation/TriggerHandlers.ts"
+import { ActionTimings } from "../../src/automation/ExecutionRunner.ts"
+import * as ShopifyActions from "../../adapters/shopify/actions/index.ts"
+import { ShopCredentials } from "../../adapters/shopify/index.ts"
+import * as ShopifyAdminLive from "../../adapters/shopify/ShopifyAdminLive.ts"
+import { startShopifySimulator } from "../../src/simulator/shopify/index.ts"
 import { actorRuntimeLayer } from "./actorRuntime.ts"
 import * as PgPrivacyStore from "../../adapters/postgres/PgPrivacyStore.ts"
 import * as PgSecrets from "../../adapters/postgres/PgSecrets.ts"
@@ -117,6 +124,19 @@ export const startAdminApi = async (options: {
   /** How long a parked execution waits for approval (default: the production 72 hours). */
   readonly approvalTtl?: Duration.Duration
 }) => {
+  // the shops' Shopify (products 1..50 each), where the actors' actions run
+  const sim = await startShopifySimulator({
+    appSecret: APP_SECRET,
+    shops: options.knownShops.map((domain, i) => ({ domain, accessToken: `shpat_${i}`, products: 50, seed: i + 1 })),
+    bulkPace: "immediate"
+  } as Parameters<typeof startShopifySimulator>[0])
+  const shopify = ShopifyAdminLive.layer({ adminUrlOverride: sim.url, fetch: sim.fetch as unknown as typeof globalThis.fetch, backoffBaseMs: 10, backoffMaxMs: 50 }).pipe(
+    Layer.provide(ShopCredentials.fromRecord(Object.fromEntries(options.knownShops.map((domain, i) => [domain, `shpat_${i}`]))))
+  )
+  const actions = Layer.merge(
+    ShopifyActions.layer.pipe(Layer.provide(shopify)),
+    Layer.succeed(ActionTimings, { retryBaseMs: 10, retries: 2, stepTimeoutMs: 10_000, watchdogMs: 15_000 })
+  )
   const core = coreLayer(postgresLayer(), testKeyRing())
   const secrets = PgSecrets.layer().pipe(
     Layer.provide(KeyRing.layer({ currentKid: "k1", keys: new Map([["k1", new Uint8Array(randomBytes(32))]]) })),
@@ -133,7 +153,7 @@ export const startAdminApi = async (options: {
   }))
   const ttl = options.approvalTtl === undefined ? Layer.empty : Layer.succeed(ApprovalTtl, options.approvalTtl)
   const layer = options.automationActors === true
-    ? actorRuntimeLayer().pipe(Layer.provide(automation), Layer.provide(ttl), Layer.provideMerge(base))
+    ? actorRuntimeLayer().pipe(Layer.provide(automation), Layer.provide([ttl, actions]), Layer.provideMerge(base))
     : base
   const runtime = ManagedRuntime.make(layer)
   const run = runtime.runPromise
@@ -212,6 +232,7 @@ export const startAdminApi = async (options: {
   const close = async () => {
     await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))))
     await runtime.dispose()
+    await sim.close()
   }
 
   // The runner creates the `jobs` and `job_timeline` views when it first starts, and notifies
@@ -226,23 +247,30 @@ export const startAdminApi = async (options: {
 
   /**
    * Waits (woken by commits, no sleeps) until the shop's actor has recorded an outcome of
-   * `executionId` on `automation-<shop>`, then until the read models caught up with it.
+   * `executionId` (of `type`, when given) on `automation-<shop>` or on the execution's run
+   * stream, then until the read models caught up with it.
    */
   const awaitExecution = async (shop: string, executionId: string, type?: string) => {
-    await run(Effect.gen(function*() {
+    await awaitEvents([automationStreamId(shop), executionRunStreamId(shop, executionId)], (events) =>
+      events.some((e) => (e.data as { executionId?: string }).executionId === executionId && (type === undefined || e.type === type)))
+    await awaitProjections()
+  }
+
+  /** Waits (woken by commits, no sleeps; at most 30 s) until the events of `streams` satisfy `done`. */
+  const awaitEvents = (streams: ReadonlyArray<string>, done: (events: ReadonlyArray<RecordedEvent>) => boolean) =>
+    run(Effect.gen(function*() {
       const wakeups = yield* LogWakeups
       const store = yield* EventStore
       for (;;) {
         const next = yield* wakeups.next
-        const events = yield* Stream.runCollect(store.readStream(automationStreamId(shop)))
-        if ([...events].some((e) => (e.data as { executionId?: string }).executionId === executionId && (type === undefined || e.type === type))) return
+        const events: Array<RecordedEvent> = []
+        for (const streamId of streams) events.push(...yield* Stream.runCollect(store.readStream(streamId)))
+        if (done(events)) return
         yield* Deferred.await(next).pipe(Effect.timeoutOption("250 millis"))
       }
     }).pipe(Effect.timeout("30 seconds")))
-    await awaitProjections()
-  }
 
-  return { run, apiKeys, clock, serveAdmin, call, setMember, createKey, createExport, handleJobCommands, awaitProjections, awaitExecution, close }
+  return { sim, run, apiKeys, clock, serveAdmin, call, setMember, createKey, createExport, handleJobCommands, awaitProjections, awaitExecution, awaitEvents, close }
 }
 
 export type AdminApi = Awaited<ReturnType<typeof startAdminApi>>

@@ -1,0 +1,60 @@
+/**
+ * Undoing an execution as the admin API uses it: the request goes to the shop's actor (the
+ * single writer), and the caller waits, bounded, for the undo's end on the execution's stream —
+ * `undone`, or `undo_failed` with the reason (`changed_since`: someone changed the resource
+ * after the action; ask again with `force` to overwrite). An execution that cannot be undone now
+ * is refused before anything is sent, with the reason from the same decider the actor uses.
+ */
+import { Deferred, Duration, Effect, Option, Result, Stream } from "effect"
+import { uuidV7Unsafe } from "effect/crypto/SecureRandom"
+import { decideUndo, decodeExecutionRunEvent, executionRunStreamId, type UndoRefusal } from "../../domain/automation/ExecutionRuns.ts"
+import { encodeShopMessage } from "../../domain/messages/ShopMessages.ts"
+import { EventStore } from "../eventstore/EventStore.ts"
+import { LogWakeups } from "../eventstore/LogWakeups.ts"
+import { ShopLog } from "../shoplog/ShopLog.ts"
+import { executionRunFold } from "./ExecutionRunFold.ts"
+
+export type UndoOutcome =
+  | { readonly _tag: "Undone"; readonly summary: string }
+  | { readonly _tag: "UndoFailed"; readonly code: string; readonly message: string }
+  | { readonly _tag: "Refused"; readonly refusal: UndoRefusal }
+  | { readonly _tag: "Pending" }
+
+export const submitUndo = (
+  shop: string,
+  executionId: string,
+  request: { readonly by: string; readonly force: boolean },
+  wait: Duration.Input = Duration.seconds(10)
+) =>
+  Effect.gen(function*() {
+    const store = yield* EventStore
+    const log = yield* ShopLog
+    const wakeups = yield* LogWakeups
+    const streamId = executionRunStreamId(shop, executionId)
+    const commandId = uuidV7Unsafe()
+    const { state, version: before } = yield* store.loadFold(streamId, executionRunFold)
+    const decided = decideUndo(state, { commandId, ...request })
+    if (Result.isFailure(decided)) return { _tag: "Refused", refusal: decided.failure } as UndoOutcome
+    yield* log.publish({
+      shop,
+      messageId: `undo:${commandId}`,
+      ...encodeShopMessage({ type: "automation.undo", payload: { executionId, commandId, ...request } }),
+      correlationId: executionId
+    })
+    const outcome = Effect.gen(function*() {
+      for (;;) {
+        // take the wake-up before reading: a commit in between is never missed
+        const next = yield* wakeups.next
+        const events = yield* Stream.runCollect(store.readStream(streamId, { from: before + 1 }))
+        let ours = false
+        for (const e of events) {
+          const r = decodeExecutionRunEvent(e.data)
+          if (r?.type === "autoaction.undo_requested") ours = r.commandId === commandId
+          else if (ours && r?.type === "autoaction.undone") return { _tag: "Undone", summary: r.summary } as UndoOutcome
+          else if (ours && r?.type === "autoaction.undo_failed") return { _tag: "UndoFailed", code: r.code, message: r.message } as UndoOutcome
+        }
+        yield* Deferred.await(next).pipe(Effect.timeoutOption(Duration.millis(250)))
+      }
+    })
+    return yield* outcome.pipe(Effect.timeoutOption(wait), Effect.map(Option.getOrElse((): UndoOutcome => ({ _tag: "Pending" }))))
+  })
