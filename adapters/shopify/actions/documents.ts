@@ -3,6 +3,12 @@
  * `test/shopify/actionDocuments.test.ts` validates every one against the real schema.
  */
 
+/** The snapshot of a product before an action changes it. */
+export const PRODUCT_SNAPSHOT = `query SumeruActionProductSnapshot($id: ID!) {
+  product(id: $id) { id title tags }
+}`
+
+/** A product's tags as a handler finds them (to look its effect up before repeating it). */
 export const PRODUCT_TAGS = `query SumeruActionProductTags($id: ID!) {
   product(id: $id) { id title tags }
 }`

@@ -14,7 +14,7 @@ import { Effect } from "effect"
 import { actionMeta } from "../../../domain/automation/Actions.ts"
 import { ActionPermanent, type ActionImplementation, ChangedSince } from "../../../src/automation/ActionSteps.ts"
 import type { ShopifyAdmin } from "../ShopifyAdmin.ts"
-import { PRODUCT_TAGS, TAGS_ADD, TAGS_REMOVE } from "./documents.ts"
+import { PRODUCT_SNAPSHOT, PRODUCT_TAGS, TAGS_ADD, TAGS_REMOVE } from "./documents.ts"
 import { graphql, hasTag, mutationPayload, tagList } from "./shared.ts"
 
 export const meta = actionMeta("tag_product")!
@@ -29,10 +29,10 @@ export interface TagProductAfter {
   readonly added: ReadonlyArray<string>
 }
 
-/** The product's title and tags now. */
-export const readProductTags = (shop: string, productId: string) =>
+/** The product's title and tags now (`document`: the snapshot's, or a handler's look-up). */
+export const readProductTags = (shop: string, productId: string, document: string = PRODUCT_TAGS) =>
   Effect.gen(function*() {
-    const data = yield* graphql(shop, PRODUCT_TAGS, { id: productId })
+    const data = yield* graphql(shop, document, { id: productId })
     const product = data.product as { readonly title: string; readonly tags: ReadonlyArray<string> } | null
     if (product === null) return yield* Effect.fail(new ActionPermanent({ code: "not_found", message: `product ${productId} no longer exists` }))
     return { title: product.title, tags: product.tags } satisfies TagProductBefore
@@ -48,7 +48,7 @@ const paramTags = (params: Readonly<Record<string, unknown>>): ReadonlyArray<str
   Array.isArray(params.tags) ? params.tags.filter((t): t is string => typeof t === "string") : []
 
 export const tagProduct: ActionImplementation<ShopifyAdmin> = {
-  snapshot: (shop, run) => readProductTags(shop, run.resourceId),
+  snapshot: (shop, run) => readProductTags(shop, run.resourceId, PRODUCT_SNAPSHOT),
   handler: (shop, run, before) =>
     Effect.gen(function*() {
       const was = before as TagProductBefore
