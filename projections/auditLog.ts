@@ -3,8 +3,18 @@
  * 3 failed"), who caused it and when. Kept per shop; this is what merchants and auditors read.
  * The data plane's observations (orders, touchpoints, …) are not audit lines (see
  * `domain/audit/dataPlane.ts`).
+ *
+ * Retention (issue 11 §5): lines are kept `AUDIT_RETENTION_DAYS` days (365 by default, the
+ * seed's figure). Older lines leave the read model — the events stay in the store. Two halves
+ * keep that true: `apply` never writes a line older than the horizon (so a rebuild does not
+ * bring swept lines back), and a scheduled sweep (`src/automation/AuditRetention.ts`) deletes
+ * the lines that have aged past it since. The horizon is a whole UTC day (`auditHorizon`), so
+ * during a day a rebuild writes exactly the lines a swept generation holds: their checksums
+ * agree.
  */
-import { Effect } from "effect"
+import { Clock, Config, Effect, Schema } from "effect"
+import type { SqlClient } from "effect/sql/SqlClient"
+import type { SqlError } from "effect/sql/SqlError"
 import { describeAutomationEvent } from "../domain/audit/automation.ts"
 import { describeDataPlaneEvent, isAuditable } from "../domain/audit/dataPlane.ts"
 import { describeEvent } from "../domain/audit/describeEvent.ts"
@@ -12,6 +22,47 @@ import type { RecordedEvent } from "../domain/events/Envelope.ts"
 import { PRIVACY_EVENTS } from "../domain/privacy/PrivacyEvents.ts"
 import type { Projection } from "../src/projections/Projection.ts"
 import { decodeData } from "./eventData.ts"
+
+/** The seed's figure: a year of audit lines. */
+export const DEFAULT_AUDIT_RETENTION_DAYS = 365
+
+const positiveDays = "must be a positive whole number of days (e.g. 365)"
+
+/** `AUDIT_RETENTION_DAYS`: how many days audit lines stay in the read model; a positive integer, 365 when unset. */
+export const AuditRetentionDays: Config.Config<number> = Config.schema(
+  Schema.Finite.check(Schema.isInt({ message: positiveDays }), Schema.isGreaterThan(0, { message: positiveDays })),
+  "AUDIT_RETENTION_DAYS"
+).pipe(Config.withDefault(DEFAULT_AUDIT_RETENTION_DAYS))
+
+const DAY_MS = 86_400_000
+
+/**
+ * The oldest instant an audit line may be from, `now` given: the start of `now`'s UTC day, `days`
+ * days back. A line is kept at least `days` days and leaves within the day after; one horizon a
+ * day, so the sweep and a rebuild's `apply` agree all day long.
+ */
+export const auditHorizon = (days: number, nowMillis: number): Date => new Date((Math.floor(nowMillis / DAY_MS) - days) * DAY_MS)
+
+/** The horizon now: the configured retention on Effect's `Clock` (which tests move). */
+export const currentAuditHorizon: Effect.Effect<Date, Config.ConfigError> = Effect.gen(function*() {
+  const days = yield* AuditRetentionDays
+  return auditHorizon(days, yield* Clock.currentTimeMillis)
+})
+
+/**
+ * Deletes at most `limit` lines from before `horizon` from one physical table of the read model
+ * (a generation's `audit_log__g<n>`); returns how many. One short statement: batches never hold
+ * many row locks at once, and a repeat (another projector's sweep) finds nothing left.
+ */
+export const forgetAuditLinesBefore = (sql: SqlClient, physical: string, horizon: Date, limit: number): Effect.Effect<number, SqlError> =>
+  Effect.map(
+    sql<{ n: number }>`
+      WITH old AS (
+        SELECT position FROM ${sql(physical)} WHERE occurred_at < ${horizon.toISOString()}::timestamptz LIMIT ${limit}
+      ), gone AS (DELETE FROM ${sql(physical)} t USING old WHERE t.position = old.position RETURNING 1)
+      SELECT count(*)::int AS n FROM gone`,
+    (rows) => rows[0]?.n ?? 0
+  )
 
 const isPrivacyEvent = (type: string): type is keyof typeof PRIVACY_EVENTS => Object.hasOwn(PRIVACY_EVENTS, type)
 
@@ -26,7 +77,8 @@ export const auditLogProjection: Projection = {
   name: "audit_log",
   // v2: data-plane observations left out; lifecycle and privacy events described
   // v3: the decision plane's triggers, rules and every execution step described
-  version: 3,
+  // v4: retention: lines older than the horizon are not written; indexed by occurred_at for the sweep
+  version: 4,
   eventTypes: "all",
   tables: [{
     name: "audit_log",
@@ -42,12 +94,16 @@ export const auditLogProjection: Projection = {
       "occurred_at timestamptz NOT NULL"
     ],
     primaryKey: ["position"],
-    indexes: [["shop", "position"], ["stream_id", "position"]],
+    indexes: [["shop", "position"], ["stream_id", "position"], ["occurred_at"]],
     shopColumn: "shop"
   }],
   apply: (events, { sql, table }) =>
     Effect.gen(function*() {
-      const audited = yield* Effect.forEach(events.filter((e) => isAuditable(e.type)), described)
+      // a configuration that does not parse stops the server at start (the sweep reads it first)
+      const horizon = yield* Effect.orDie(currentAuditHorizon)
+      // past the retention: the event stays in the store, its line is not written (again)
+      const kept = events.filter((e) => isAuditable(e.type) && e.occurredAt.getTime() >= horizon.getTime())
+      const audited = yield* Effect.forEach(kept, described)
       if (audited.length === 0) return
       const rows = audited.map((e) => ({
         position: e.position,

@@ -1,7 +1,8 @@
 /**
  * A shop's lifecycle with the app, as a decider over its `shop-<shop>` stream: installs
- * (OAuth or token exchange), uninstalls (`app/uninstalled`) and the shop's redaction
- * (`shop/redact`, 48 hours after an uninstall).
+ * (OAuth or token exchange), uninstalls (`app/uninstalled`), the shop's redaction
+ * (`shop/redact`, 48 hours after an uninstall), its plan (`app_subscriptions/update`) and its
+ * IANA time zone (`shop/update`).
  *
  * The rule that matters: Shopify delivers webhooks late and out of order, so an uninstall can
  * arrive after the merchant has installed again. An uninstall that fired before the latest
@@ -48,6 +49,18 @@ export const ShopPlanChanged = Schema.Struct({
 })
 export type ShopPlanChanged = typeof ShopPlanChanged.Type
 
+/**
+ * `shop.timezone_changed`: the shop's IANA time zone (what quiet hours are read in), from the
+ * `iana_timezone` of a `shop/update` webhook. Recorded only when it differs from the known one.
+ */
+export const ShopTimeZoneChanged = Schema.Struct({
+  timeZone: Schema.String,
+  /** Null when no zone was known (the shop's rules were read in UTC). */
+  previousTimeZone: Schema.NullOr(Schema.String),
+  source: Schema.Literals(["shop_update"])
+})
+export type ShopTimeZoneChanged = typeof ShopTimeZoneChanged.Type
+
 /** `shop.redacted`: the shop's data was erased (its keys shredded, its side tables emptied). */
 export const ShopRedacted = WebhookSource
 export type ShopRedacted = typeof ShopRedacted.Type
@@ -56,7 +69,8 @@ export const SHOP_LIFECYCLE_EVENTS = {
   "shop.installed": ShopInstalled,
   "shop.uninstalled": ShopUninstalled,
   "shop.redacted": ShopRedacted,
-  "shop.plan_changed": ShopPlanChanged
+  "shop.plan_changed": ShopPlanChanged,
+  "shop.timezone_changed": ShopTimeZoneChanged
 } as const
 
 export type ShopLifecycleEvent =
@@ -64,12 +78,14 @@ export type ShopLifecycleEvent =
   | { readonly type: "shop.uninstalled"; readonly data: ShopUninstalled; readonly occurredAt: Date }
   | { readonly type: "shop.redacted"; readonly data: ShopRedacted; readonly occurredAt: Date }
   | { readonly type: "shop.plan_changed"; readonly data: ShopPlanChanged; readonly occurredAt: Date }
+  | { readonly type: "shop.timezone_changed"; readonly data: ShopTimeZoneChanged; readonly occurredAt: Date }
 
 const StoredLifecycleEvent = Schema.Union([
   Schema.Struct({ type: Schema.Literal("shop.installed"), data: ShopInstalled }),
   Schema.Struct({ type: Schema.Literal("shop.uninstalled"), data: ShopUninstalled }),
   Schema.Struct({ type: Schema.Literal("shop.redacted"), data: ShopRedacted }),
-  Schema.Struct({ type: Schema.Literal("shop.plan_changed"), data: ShopPlanChanged })
+  Schema.Struct({ type: Schema.Literal("shop.plan_changed"), data: ShopPlanChanged }),
+  Schema.Struct({ type: Schema.Literal("shop.timezone_changed"), data: ShopTimeZoneChanged })
 ])
 const decodeStored = Schema.decodeUnknownResult(StoredLifecycleEvent)
 
@@ -89,9 +105,21 @@ export interface ShopLifecycle {
   readonly uninstalledAt: string | null
   /** `free` until a subscription (or an operator) says otherwise. */
   readonly plan: ShopPlan
+  /** The shop's IANA time zone; null until Shopify has told us (readers then use UTC). */
+  readonly timeZone: string | null
+  /** When the latest recorded zone change happened (ISO instant): older deliveries are stale. */
+  readonly timeZoneSince: string | null
 }
 
-export const initialLifecycle: ShopLifecycle = { status: "new", installedAt: null, scopes: null, uninstalledAt: null, plan: "free" }
+export const initialLifecycle: ShopLifecycle = {
+  status: "new",
+  installedAt: null,
+  scopes: null,
+  uninstalledAt: null,
+  plan: "free",
+  timeZone: null,
+  timeZoneSince: null
+}
 
 const later = (a: string | null, b: string | null): string | null => (a === null ? b : b === null ? a : Date.parse(a) >= Date.parse(b) ? a : b)
 
@@ -108,6 +136,8 @@ export const evolveLifecycle = (state: ShopLifecycle, event: ShopLifecycleEvent)
       return { ...state, status: "redacted" }
     case "shop.plan_changed":
       return { ...state, plan: event.data.plan }
+    case "shop.timezone_changed":
+      return { ...state, timeZone: event.data.timeZone, timeZoneSince: later(state.timeZoneSince, event.occurredAt.toISOString()) }
   }
 }
 
@@ -122,6 +152,36 @@ export const planOfSubscription = (subscription: { readonly name: string; readon
   if (status !== "ACTIVE") return undefined
   const name = subscription.name.toLowerCase()
   return name.includes("enterprise") ? "enterprise" : /\bpro\b/.test(name) ? "pro" : "free"
+}
+
+/**
+ * Whether `zone` names an IANA time zone this runtime can compute in (`Europe/Berlin`,
+ * `Etc/UTC`): what `Intl.DateTimeFormat` accepts, less UTC offsets such as `+01:00` (a fixed
+ * offset is not a zone: it has no daylight-saving rules).
+ */
+export const isIanaTimeZone = (zone: string): boolean => {
+  if (zone.trim() !== zone || zone.length === 0 || /^[+\d-]/.test(zone)) return false
+  try {
+    const resolved = new Intl.DateTimeFormat("en-US", { timeZone: zone }).resolvedOptions().timeZone
+    return !/^[+-]/.test(resolved)
+  } catch {
+    return false
+  }
+}
+
+/** What a `shop/update` body says of the shop's time zone (its `iana_timezone`). */
+export type ShopUpdateTimeZone =
+  | { readonly _tag: "Valid"; readonly timeZone: string }
+  | { readonly _tag: "Missing" }
+  | { readonly _tag: "Invalid"; readonly reason: string }
+
+export const timeZoneOfShopUpdate = (payload: unknown): ShopUpdateTimeZone => {
+  const zone = typeof payload === "object" && payload !== null ? (payload as { iana_timezone?: unknown }).iana_timezone : undefined
+  if (zone === undefined || zone === null) return { _tag: "Missing" }
+  if (typeof zone !== "string" || !isIanaTimeZone(zone)) {
+    return { _tag: "Invalid", reason: `iana_timezone ${JSON.stringify(zone)} is not an IANA time zone` }
+  }
+  return { _tag: "Valid", timeZone: zone }
 }
 
 // --- commands -----------------------------------------------------------------------------
@@ -150,6 +210,7 @@ export type ShopLifecycleCommand =
     readonly subscription: { readonly name: string; readonly status: string } | null
     readonly occurredAt: Date
   }
+  | { readonly type: "SetTimeZone"; readonly timeZone: string; readonly source: "shop_update"; readonly occurredAt: Date }
 
 /** What to do besides appending: discard the stored token (a fresh uninstall). */
 export interface LifecycleDecision {
@@ -199,5 +260,20 @@ export const decideLifecycle = (command: ShopLifecycleCommand, state: ShopLifecy
           }],
           discardToken: false
         }
+    case "SetTimeZone": {
+      // The same zone again is no change; a zone that is not one is never recorded; a delivery
+      // that fired before the latest recorded change is stale (it must not turn the clock back).
+      const stale = state.timeZoneSince !== null && command.occurredAt.getTime() < Date.parse(state.timeZoneSince)
+      return command.timeZone === state.timeZone || stale || !isIanaTimeZone(command.timeZone)
+        ? { events: [], discardToken: false }
+        : {
+          events: [{
+            type: "shop.timezone_changed",
+            data: { timeZone: command.timeZone, previousTimeZone: state.timeZone, source: command.source },
+            occurredAt: command.occurredAt
+          }],
+          discardToken: false
+        }
+    }
   }
 }

@@ -8,14 +8,17 @@ import { decodeLifecycleEvent, evolveLifecycle, initialLifecycle, type ShopLifec
 import type { Fold } from "../eventstore/EventStore.ts"
 
 // v2: the shop's plan
-export const SHOP_LIFECYCLE_FOLD_VERSION = 2
+// v3: the shop's time zone
+export const SHOP_LIFECYCLE_FOLD_VERSION = 3
 
 const ShopLifecycleSchema = Schema.Struct({
   status: Schema.Literals(["new", "installed", "uninstalled", "redacted"]),
   installedAt: Schema.NullOr(Schema.String),
   scopes: Schema.NullOr(Schema.String),
   uninstalledAt: Schema.NullOr(Schema.String),
-  plan: ShopPlan
+  plan: ShopPlan,
+  timeZone: Schema.NullOr(Schema.String),
+  timeZoneSince: Schema.NullOr(Schema.String)
 })
 
 /** An event that does not decode (another type on the stream, a redacted one) changes nothing. */

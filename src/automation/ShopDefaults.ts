@@ -1,8 +1,9 @@
 /**
  * What the decision plane knows of a shop when it validates and dispatches rules: its plan, from
  * its lifecycle (`shop.plan_changed`: an `app_subscriptions/update` webhook, or an operator;
- * `free` until then), and its time zone — UTC until it is read from Shopify's
- * `shop { ianaTimezone }`. One place, so the rule validator, the dispatcher and backtests agree.
+ * `free` until then), and its IANA time zone, also from its lifecycle (`shop.timezone_changed`:
+ * the `iana_timezone` of a `shop/update` webhook; UTC until one is known). Quiet hours are read
+ * in that zone. One place, so the rule validator, the dispatcher and backtests agree.
  */
 import { Effect } from "effect"
 import type { Plan } from "../../domain/automation/Actions.ts"
@@ -15,11 +16,13 @@ export interface ShopAutomationContext {
   readonly timeZone: string
 }
 
+/** The zone of a shop whose zone Shopify has not told us yet. */
 export const DEFAULT_TIME_ZONE = "UTC"
 
+/** The shop's plan and time zone, as its lifecycle stream says now. */
 export const shopAutomationContext = (shop: string) =>
   Effect.gen(function*() {
     const store = yield* EventStore
     const { state } = yield* store.loadFold(shopStreamId(shop), shopLifecycleFold)
-    return { plan: state.plan, timeZone: DEFAULT_TIME_ZONE } satisfies ShopAutomationContext
+    return { plan: state.plan, timeZone: state.timeZone ?? DEFAULT_TIME_ZONE } satisfies ShopAutomationContext
   })

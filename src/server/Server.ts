@@ -44,6 +44,7 @@ import * as ShopifyJobSteps from "../../adapters/shopify/ShopifyJobSteps.ts"
 import { allProjections } from "../../projections/index.ts"
 import { ApiKeys } from "../access/ApiKeys.ts"
 import * as AppHandlers from "../actors/AppHandlers.ts"
+import * as AuditRetention from "../automation/AuditRetention.ts"
 import { actionTimingsLayer } from "../automation/ExecutionRunner.ts"
 import * as Retention from "../actors/Retention.ts"
 import * as ShopActorRuntime from "../actors/ShopActorRuntime.ts"
@@ -124,7 +125,10 @@ export const serve = (options: ServeOptions): Effect.Effect<never, unknown> =>
     const build = <ROut, E, RIn>(layer: Layer.Layer<ROut, E, RIn>) => Layer.buildWithMemoMap(layer, memoMap, scope)
 
     const worker = has(options.role, "worker") ? Option.some(yield* build(workerLayer())) : Option.none()
-    const projector = has(options.role, "projector") ? Option.some(yield* build(ProjectionRunner.layer(allProjections))) : Option.none()
+    // the projections, after the audit retention (its sweep, once now then hourly) has read its configuration
+    const projector = has(options.role, "projector")
+      ? Option.some(yield* build(ProjectionRunner.layer(allProjections).pipe(Layer.provideMerge(AuditRetention.layer))))
+      : Option.none()
     const ingress = has(options.role, "ingress") ? Option.some(yield* build(ingressLayer())) : Option.none()
 
     const app = new Hono()

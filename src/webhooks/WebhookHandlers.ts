@@ -8,6 +8,8 @@
  * - `app/uninstalled` → `shop.uninstalled` on `shop-<shop>`, and the offline token is
  *   discarded — unless the shop re-installed after this uninstall fired (deliveries arrive
  *   late and out of order: a stale uninstall must not discard the new install's token);
+ * - `app_subscriptions/update` → `shop.plan_changed`, `shop/update` → `shop.timezone_changed`
+ *   (its `iana_timezone`), on `shop-<shop>`, each only when it changes;
  * - compliance topics → `src/privacy/Compliance.ts`;
  * - every other topic, and a modelled topic whose payload does not fit its model → the raw
  *   delivery, sealed under the shop's key, as `shopify.webhook_received` on `webhooks-<shop>`
@@ -23,7 +25,7 @@ import type { WebhookSource } from "../../domain/shopify/WebhookSource.ts"
 import { isoInstant, type NormalizedWebhook, normalizeWebhook, parseCustomerPrivacyRequest } from "../../domain/shopify/webhookRecords.ts"
 import { productTransition } from "../../domain/automation/ProductStatus.ts"
 import type { TriggerEvent } from "../../domain/automation/Triggers.ts"
-import { decideLifecycle, planOfSubscription, type ShopLifecycleEvent } from "../../domain/shop/ShopLifecycle.ts"
+import { decideLifecycle, planOfSubscription, type ShopLifecycleEvent, timeZoneOfShopUpdate } from "../../domain/shop/ShopLifecycle.ts"
 import { decideTrigger, newTrigger } from "../automation/TriggerHandlers.ts"
 import { productStatusFold } from "./ProductStatusFold.ts"
 import { shopStreamId } from "../app/InstallHandlers.ts"
@@ -169,6 +171,15 @@ export const makeWebhookHandlers = Effect.gen(function*() {
           if (sub === undefined || plan === undefined) return yield* keepRaw(sub === undefined ? "no app_subscription name and status" : null)
           const { state } = yield* store.loadFold(shopStreamId(shop), shopLifecycleFold)
           const decided = decideLifecycle({ type: "SetPlan", plan, source: "app_subscription", subscription: sub, occurredAt }, state)
+          return decided.events.length === 0 ? yield* keepRaw(null) : lifecycleAppend(shop, decided.events)
+        }
+        case "shop/update": {
+          // the shop's IANA time zone (quiet hours are read in it), recorded when it changes
+          const zone = timeZoneOfShopUpdate(d.payload)
+          if (zone._tag === "Invalid") yield* Effect.logWarning(`shop/update ignored for the time zone: ${zone.reason}`)
+          if (zone._tag !== "Valid") return yield* keepRaw(zone._tag === "Invalid" ? zone.reason : "no iana_timezone")
+          const { state } = yield* store.loadFold(shopStreamId(shop), shopLifecycleFold)
+          const decided = decideLifecycle({ type: "SetTimeZone", timeZone: zone.timeZone, source: "shop_update", occurredAt }, state)
           return decided.events.length === 0 ? yield* keepRaw(null) : lifecycleAppend(shop, decided.events)
         }
         case "shop/redact": {

@@ -10,10 +10,12 @@ import {
   decideLifecycle,
   evolveLifecycle,
   initialLifecycle,
+  isIanaTimeZone,
   planOfSubscription,
   type ShopLifecycle,
   type ShopLifecycleCommand,
-  type ShopLifecycleEvent
+  type ShopLifecycleEvent,
+  timeZoneOfShopUpdate
 } from "../../domain/shop/ShopLifecycle.ts"
 
 const source = { topic: "app/uninstalled", event_id: "e-1", api_version: "2026-07", triggered_at: null }
@@ -102,5 +104,34 @@ describe("shop lifecycle", () => {
     const pro = upgrade.events.reduce(evolveLifecycle, initialLifecycle)
     expect(pro.plan).toBe("pro")
     expect(set("pro", pro).events).toEqual([])
+  })
+
+  it("time zones: a shop/update's iana_timezone is recorded when it changes; the same zone, a stale delivery or a zone that is not one is no event", () => {
+    const setZone = (timeZone: string, at: string, state = initialLifecycle) =>
+      decideLifecycle({ type: "SetTimeZone", timeZone, source: "shop_update", occurredAt: new Date(at) }, state)
+    const first = setZone("Europe/Berlin", "2026-07-01T00:00:00.000Z")
+    expect(first.events.map((e) => [e.type, e.data])).toEqual([
+      ["shop.timezone_changed", { timeZone: "Europe/Berlin", previousTimeZone: null, source: "shop_update" }]
+    ])
+    const berlin = first.events.reduce(evolveLifecycle, initialLifecycle)
+    expect(berlin.timeZone).toBe("Europe/Berlin")
+    // the same zone again
+    expect(setZone("Europe/Berlin", "2026-07-02T00:00:00.000Z", berlin).events).toEqual([])
+    // a delivery that fired before the recorded change arrives late: it must not turn the zone back
+    expect(setZone("America/New_York", "2026-06-30T00:00:00.000Z", berlin).events).toEqual([])
+    // not a zone
+    expect(setZone("Mars/Olympus", "2026-07-02T00:00:00.000Z", berlin).events).toEqual([])
+    const moved = setZone("America/New_York", "2026-07-03T00:00:00.000Z", berlin)
+    expect(moved.events.map((e) => e.data)).toEqual([{ timeZone: "America/New_York", previousTimeZone: "Europe/Berlin", source: "shop_update" }])
+    expect(moved.events.reduce(evolveLifecycle, berlin)).toMatchObject({ timeZone: "America/New_York", timeZoneSince: "2026-07-03T00:00:00.000Z" })
+  })
+
+  it("an IANA time zone is what Intl computes in, never a fixed offset; a shop/update without iana_timezone says nothing", () => {
+    for (const zone of ["Europe/Berlin", "America/Argentina/Buenos_Aires", "Etc/UTC", "UTC", "Asia/Kolkata"]) expect(isIanaTimeZone(zone), zone).toBe(true)
+    for (const zone of ["Mars/Olympus", "", " Europe/Berlin", "+01:00", "-05:00", "GMT+1", "2026"]) expect(isIanaTimeZone(zone), zone).toBe(false)
+    expect(timeZoneOfShopUpdate({ id: 1, iana_timezone: "Europe/Berlin" })).toEqual({ _tag: "Valid", timeZone: "Europe/Berlin" })
+    expect(timeZoneOfShopUpdate({ id: 1 })).toEqual({ _tag: "Missing" })
+    expect(timeZoneOfShopUpdate({ iana_timezone: 7 })).toEqual({ _tag: "Invalid", reason: "iana_timezone 7 is not an IANA time zone" })
+    expect(timeZoneOfShopUpdate(null)).toEqual({ _tag: "Missing" })
   })
 })
