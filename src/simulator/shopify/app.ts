@@ -327,6 +327,18 @@ export const createSimulatorApp = (host: SimulatorHost): Hono => {
       }))
     )
   })
+  // What ran, for processes that cannot hold the shop handle (`shop.mutations` in-process).
+  control.get("/shops/:domain/mutations", (c) => {
+    const shop = shopOr404(c)
+    if (shop instanceof Response) return shop
+    const field = c.req.query("field")
+    return c.json(shop.mutations.filter((m) => field === undefined || m.field === field))
+  })
+  control.get("/shops/:domain/url-redirects", (c) => {
+    const shop = shopOr404(c)
+    if (shop instanceof Response) return shop
+    return c.json(shop.redirects())
+  })
   control.post("/shops/:domain/bulk-operations/complete", async (c) => {
     const shop = shopOr404(c)
     if (shop instanceof Response) return shop
@@ -356,6 +368,8 @@ export const createSimulatorApp = (host: SimulatorHost): Hono => {
       ownerIds?: ReadonlyArray<string>
       code?: string
       message?: string
+      rootField?: string
+      field?: ReadonlyArray<string> | null
     } & BulkFailureFault
     const count = f.count ?? 1
     switch (f.kind) {
@@ -384,6 +398,10 @@ export const createSimulatorApp = (host: SimulatorHost): Hono => {
           ...(f.code !== undefined ? { code: f.code } : {}),
           ...(f.message !== undefined ? { message: f.message } : {})
         })
+        break
+      case "user-error":
+        if (f.rootField === undefined || f.message === undefined) return json(400, { error: "user-error needs rootField and message" })
+        shop.faults.userErrorNext(f.rootField, { message: f.message, ...(f.field !== undefined ? { field: f.field } : {}), ...(f.code !== undefined ? { code: f.code } : {}) }, count)
         break
       case "drop-webhooks":
         shop.faults.dropWebhooks(count)

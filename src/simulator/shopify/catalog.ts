@@ -1,13 +1,15 @@
 /**
  * A shop's product catalog. Products are generated on demand from `(seed, n)` so a
  * catalog of a million products costs nothing until it is read; only writes are stored:
- * metafields (as an overlay over the generated metafields) and product tags with the
- * `updatedAt` they bring (as an overlay over the generated products).
+ * metafields (as an overlay over the generated metafields) and product fields written by
+ * `tagsAdd`/`tagsRemove`/`productUpdate` with the `updatedAt` they bring (as an overlay
+ * over the generated products).
  */
 import { createHash } from "node:crypto"
 import { gid, hash32, seedOf } from "./ids.ts"
 
-export type ProductStatus = "ACTIVE" | "DRAFT" | "ARCHIVED"
+/** `ProductStatus` of 2026-07 (`UNLISTED` is never generated, only written). */
+export type ProductStatus = "ACTIVE" | "DRAFT" | "ARCHIVED" | "UNLISTED"
 
 /** A metafield to seed on an explicitly listed product. */
 export interface MetafieldInit {
@@ -106,6 +108,18 @@ const SEEDED_SLOTS: ReadonlyArray<{
 /** Metafield IDs below `SLOT_STRIDE * (size + 1)` are generated ones: id = n * stride + slot. */
 const SLOT_STRIDE = 16
 
+/** Product fields a write may change (see `Catalog.updateProduct`). */
+export interface ProductChanges {
+  readonly title?: string
+  readonly status?: ProductStatus
+  readonly tags?: ReadonlyArray<string>
+  readonly vendor?: string
+  readonly productType?: string
+}
+
+/** What is stored for a written product: the changed fields and the resulting `updatedAt`. */
+type ProductOverlay = ProductChanges & { readonly updatedAt: number }
+
 const mfKey = (namespace: string, key: string): string => `${namespace}\u0000${key}`
 
 const slug = (title: string): string =>
@@ -132,8 +146,8 @@ export class Catalog {
   readonly #overlay = new Map<number, Map<string, MetafieldRecord | null>>()
   /** Created (non-generated) metafields by id. */
   readonly #created = new Map<number, MetafieldRecord>()
-  /** Per product: tags written by `tagsAdd`/`tagsRemove` and the resulting `updatedAt`. */
-  readonly #productOverlay = new Map<number, { readonly tags: ReadonlyArray<string>; readonly updatedAt: number }>()
+  /** Per product: fields written by `tagsAdd`/`tagsRemove`/`productUpdate` and the resulting `updatedAt`. */
+  readonly #productOverlay = new Map<number, ProductOverlay>()
   #nextMetafieldId: number
 
   constructor(options: CatalogOptions) {
@@ -159,7 +173,15 @@ export class Catalog {
     const generated = this.#generatedProduct(n)
     if (generated === undefined || this.#productOverlay.size === 0) return generated
     const overlay = this.#productOverlay.get(n)
-    return overlay === undefined ? generated : { ...generated, tags: overlay.tags, updatedAt: overlay.updatedAt }
+    return overlay === undefined ? generated : { ...generated, ...overlay }
+  }
+
+  /**
+   * Product `n` as seeded (generated or listed), ignoring every write: what publications
+   * use to decide where a product starts out published.
+   */
+  seededProduct(n: number): ProductRecord | undefined {
+    return this.#generatedProduct(n)
   }
 
   /**
@@ -167,10 +189,31 @@ export class Catalog {
    * `updatedAt` to `now` (never before its creation). No validation: see `tags.ts`.
    */
   setTags(n: number, tags: ReadonlyArray<string>, now: number): ProductRecord {
+    return this.updateProduct(n, { tags }, now)
+  }
+
+  /**
+   * Writes fields of product `n` (tags kept sorted, as generated products are) and sets its
+   * `updatedAt` to `now` (never before its creation). No validation and no change detection:
+   * callers (`tags.ts`, `products.ts`) only call it when something actually changes.
+   */
+  updateProduct(n: number, changes: ProductChanges, now: number): ProductRecord {
     const product = this.product(n)
     if (product === undefined) throw new Error(`product ${n} is not in the catalog`)
-    this.#productOverlay.set(n, { tags: [...tags].sort(), updatedAt: Math.max(now, product.createdAt) })
+    const previous = this.#productOverlay.get(n)
+    this.#productOverlay.set(n, {
+      ...previous,
+      ...changes,
+      ...(changes.tags !== undefined ? { tags: [...changes.tags].sort() } : {}),
+      updatedAt: Math.max(now, product.createdAt)
+    })
     return this.product(n) as ProductRecord
+  }
+
+  /** The first product whose handle is `handle` (a scan: for `productUpdate(identifier: { handle })`). */
+  numOfHandle(handle: string): number | undefined {
+    for (const p of this.iterate()) if (p.handle === handle) return p.num
+    return undefined
   }
 
   /** Product `n` as generated from the seed (or listed explicitly), without stored writes. */

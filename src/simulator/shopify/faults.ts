@@ -42,6 +42,16 @@ export interface BulkFailureFault {
   readonly afterObjects?: number
 }
 
+/**
+ * A userError to answer instead of running a root mutation field (see `userErrorNext`).
+ * `code` is only served where the payload's error type has a `code` field.
+ */
+export interface InjectedUserError {
+  readonly message: string
+  readonly field?: ReadonlyArray<string> | null
+  readonly code?: string | null
+}
+
 /** Information about a request that faults are matched against. */
 export interface RequestInfo {
   readonly rootFields: ReadonlyArray<string>
@@ -62,6 +72,8 @@ export class ShopFaults {
   readonly #requests = new FaultQueue<RequestFault, RequestInfo>()
   readonly #bulkFailures: Array<BulkFailureFault> = []
   readonly #lineErrors = new Map<string, InjectedOwnerError>()
+  /** Root mutation field → userErrors to answer, one per call, FIFO. */
+  readonly #userErrors = new Map<string, Array<InjectedUserError>>()
   #dropWebhooks = 0
   #duplicateWebhooks = 0
   /** Requests held by `hangNext` faults. */
@@ -86,6 +98,21 @@ export class ShopFaults {
    */
   hangNext(count = 1, match?: RequestMatch): this {
     this.#requests.add({ kind: "hang" }, { count, ...matcher(match) })
+    return this
+  }
+
+  /**
+   * The next `count` calls of the root mutation field `rootField` (e.g. `"urlRedirectCreate"`,
+   * in a request or a bulk mutation line) answer a payload whose only content is this
+   * userError (every other payload field null) and change nothing. Unlike `throttleNext` /
+   * `httpErrorNext`, the request itself succeeds (HTTP 200, cost charged): this is how
+   * Shopify reports a failure it considers the caller's, or a transient one such as
+   * "Something went wrong, please try again".
+   */
+  userErrorNext(rootField: string, error: InjectedUserError, count = 1): this {
+    const queue = this.#userErrors.get(rootField) ?? []
+    for (let i = 0; i < count; i++) queue.push(error)
+    this.#userErrors.set(rootField, queue)
     return this
   }
 
@@ -136,6 +163,7 @@ export class ShopFaults {
     this.#requests.clear()
     this.#bulkFailures.length = 0
     this.#lineErrors.clear()
+    this.#userErrors.clear()
     this.#dropWebhooks = 0
     this.#duplicateWebhooks = 0
     this.releaseHangs()
@@ -168,6 +196,14 @@ export class ShopFaults {
     const index = this.#bulkFailures.findIndex((f) => f.type === undefined || f.type === type)
     if (index === -1) return undefined
     return this.#bulkFailures.splice(index, 1)[0]
+  }
+
+  /** @internal Consumes the next injected userError for root mutation field `rootField`. */
+  takeUserError(rootField: string): InjectedUserError | undefined {
+    const queue = this.#userErrors.get(rootField)
+    const error = queue?.shift()
+    if (queue !== undefined && queue.length === 0) this.#userErrors.delete(rootField)
+    return error
   }
 
   /** @internal Owner errors for metafield mutations. */

@@ -136,6 +136,13 @@ const translate = (error: GraphQLError, ancestry: Ancestry): Translation => {
       extensions: { code: "argumentNotAccepted", name: m[3], typeName: "Field", argumentName: m[1] }
     }
   }
+  // graphql-ruby reports an unknown field of an input object literal as an argument it does not accept.
+  if ((m = /^Field "(\w+)" is not defined by type "(\w+)"\./.exec(msg))) {
+    return {
+      message: `InputObject '${m[2]}' doesn't accept argument '${m[1]}'`,
+      extensions: { code: "argumentNotAccepted", name: m[2], typeName: "InputObject", argumentName: m[1] }
+    }
+  }
   if ((m = /^Unknown argument "(\w+)" on directive "@(\w+)"\./.exec(msg))) {
     return {
       message: `Directive '${m[2]}' doesn't accept argument '${m[1]}'`,

@@ -1,7 +1,9 @@
 /**
  * `metafieldsSet` / `metafieldsDelete` semantics: per-type value validation with
  * Shopify's userError codes and field paths, the 25-per-call cap, compareDigest, and
- * atomicity (one error means nothing is written).
+ * atomicity (one error means nothing is written). Owners are products (the catalog) and
+ * online store pages (`pages.ts`, where page SEO lives as `global.title_tag` /
+ * `global.description_tag`).
  */
 import { metafieldDigest, type Catalog, type MetafieldRecord } from "./catalog.ts"
 import { parseGid } from "./ids.ts"
@@ -281,9 +283,23 @@ export const validateMetafieldValue = (
   return undefined
 }
 
+/**
+ * The metafields of one kind of owner, addressed by owner number. `Catalog` (products) and
+ * `Pages` implement it, so both mutations treat every owner alike.
+ */
+export interface MetafieldOwnerStore {
+  /** Owner number of an owner gid, or undefined when no such owner exists. */
+  numOf(ownerGid: unknown): number | undefined
+  metafield(n: number, namespace: string, key: string): MetafieldRecord | undefined
+  upsertMetafield(n: number, input: { namespace: string; key: string; type: string; value: string }, now: number): MetafieldRecord
+  deleteMetafield(n: number, namespace: string, key: string): boolean
+}
+
 /** Context for metafield mutations. */
 export interface MetafieldsContext {
   readonly catalog: Catalog
+  /** The shop's online store pages (absent: Page owners do not exist). */
+  readonly pages?: MetafieldOwnerStore
   readonly now: number
   /** `app--<id>`: namespace used when `namespace` is omitted and the prefix for `$app`. */
   readonly appNamespace: string
@@ -292,6 +308,10 @@ export interface MetafieldsContext {
   readonly injectedErrors?: ReadonlyMap<string, InjectedOwnerError>
 }
 
+/** The store holding metafields of owners of gid type `type`, if the simulator has that kind of owner. */
+const storeOf = (ctx: MetafieldsContext, type: string): MetafieldOwnerStore | undefined =>
+  type === "Product" ? ctx.catalog : type === "Page" ? ctx.pages : undefined
+
 const resolveNamespace = (namespace: string | null | undefined, appNamespace: string): string => {
   if (namespace === undefined || namespace === null) return appNamespace
   if (namespace === "$app") return appNamespace
@@ -299,17 +319,28 @@ const resolveNamespace = (namespace: string | null | undefined, appNamespace: st
   return namespace
 }
 
+/** A validated metafield write, ready to apply. */
+export interface PlannedMetafieldWrite {
+  readonly store: MetafieldOwnerStore
+  readonly num: number
+  readonly namespace: string
+  readonly key: string
+  readonly type: string
+  readonly value: string
+}
+
 /**
- * Runs `metafieldsSet`. Atomic: on any userError nothing is written and `metafields` is
- * empty. Returns the records in input order on success.
+ * Validates `metafieldsSet` inputs without writing anything: either every write is valid
+ * (`planned`, in input order) or the userErrors. `pageUpdate(page: { metafields })` uses it
+ * too, so both validate alike and can stay atomic with their other changes.
  */
-export const metafieldsSet = (
+export const planMetafieldsSet = (
   ctx: MetafieldsContext,
   inputs: ReadonlyArray<MetafieldsSetInput>
-): { readonly metafields: ReadonlyArray<MetafieldRecord>; readonly userErrors: ReadonlyArray<MetafieldsSetUserError> } => {
+): { readonly planned: ReadonlyArray<PlannedMetafieldWrite>; readonly userErrors: ReadonlyArray<MetafieldsSetUserError> } => {
   if (inputs.length > METAFIELDS_SET_LIMIT) {
     return {
-      metafields: [],
+      planned: [],
       userErrors: [
         {
           field: ["metafields"],
@@ -321,7 +352,7 @@ export const metafieldsSet = (
     }
   }
   const errors: Array<MetafieldsSetUserError> = []
-  const planned: Array<{ num: number; namespace: string; key: string; type: string; value: string }> = []
+  const planned: Array<PlannedMetafieldWrite> = []
   inputs.forEach((input, index) => {
     const at = (...field: Array<string>): Array<string> => ["metafields", String(index), ...field]
     const fail = (code: string, message: string, field: Array<string> | null, elementIndex: number | null = null) =>
@@ -330,10 +361,11 @@ export const metafieldsSet = (
     if (injected !== undefined) return fail(injected.code, injected.message, at("ownerId"))
     const owner = parseGid(input.ownerId)
     if (owner === undefined) return fail("INVALID", "Owner is not a valid global ID.", at("ownerId"))
-    if (owner.type !== "Product") {
+    const store = storeOf(ctx, owner.type)
+    if (store === undefined) {
       return fail("INVALID", `Owner type ${owner.type} is not supported by the Shopify simulator.`, at("ownerId"))
     }
-    const num = ctx.catalog.numOf(input.ownerId)
+    const num = store.numOf(input.ownerId)
     if (num === undefined) return fail("INVALID", "Owner does not exist.", at("ownerId"))
     const namespace = resolveNamespace(input.namespace, ctx.appNamespace)
     const before = errors.length
@@ -344,7 +376,7 @@ export const metafieldsSet = (
     else if (input.key.length > 64) fail("TOO_LONG", "Key is too long (maximum is 64 characters)", at("key"))
     else if (!/^[A-Za-z0-9_-]+$/.test(input.key)) fail("INVALID", "Key contains one or more invalid characters.", at("key"))
     if (errors.length > before) return
-    const existing = ctx.catalog.metafield(num, namespace, input.key)
+    const existing = store.metafield(num, namespace, input.key)
     const type = input.type ?? existing?.type
     if (type === undefined || type === "") return fail("BLANK", "Type can't be blank.", at("type"))
     if (!isKnownMetafieldType(type)) {
@@ -368,11 +400,22 @@ export const metafieldsSet = (
         )
       }
     }
-    planned.push({ num, namespace, key: input.key, type, value: input.value })
+    planned.push({ store, num, namespace, key: input.key, type, value: input.value })
   })
-  if (errors.length > 0) return { metafields: [], userErrors: errors }
-  const written = planned.map((p) => ctx.catalog.upsertMetafield(p.num, p, ctx.now))
-  return { metafields: written, userErrors: [] }
+  return errors.length > 0 ? { planned: [], userErrors: errors } : { planned, userErrors: [] }
+}
+
+/**
+ * Runs `metafieldsSet`. Atomic: on any userError nothing is written and `metafields` is
+ * empty. Returns the records in input order on success.
+ */
+export const metafieldsSet = (
+  ctx: MetafieldsContext,
+  inputs: ReadonlyArray<MetafieldsSetInput>
+): { readonly metafields: ReadonlyArray<MetafieldRecord>; readonly userErrors: ReadonlyArray<MetafieldsSetUserError> } => {
+  const { planned, userErrors } = planMetafieldsSet(ctx, inputs)
+  if (userErrors.length > 0) return { metafields: [], userErrors }
+  return { metafields: planned.map((p) => p.store.upsertMetafield(p.num, p, ctx.now)), userErrors: [] }
 }
 
 /**
@@ -387,23 +430,25 @@ export const metafieldsDelete = (
   readonly userErrors: ReadonlyArray<UserError>
 } => {
   const errors: Array<UserError> = []
-  const planned: Array<{ num: number; namespace: string; input: MetafieldIdentifierInput }> = []
+  const planned: Array<{ store: MetafieldOwnerStore; num: number; namespace: string; input: MetafieldIdentifierInput }> = []
   inputs.forEach((input, index) => {
     const injected = ctx.injectedErrors?.get(input.ownerId)
     if (injected !== undefined) {
       errors.push({ field: ["metafields", String(index), "ownerId"], message: injected.message })
       return
     }
-    const num = ctx.catalog.numOf(input.ownerId)
-    if (num === undefined) {
+    const owner = parseGid(input.ownerId)
+    const store = owner === undefined ? undefined : storeOf(ctx, owner.type)
+    const num = store?.numOf(input.ownerId)
+    if (store === undefined || num === undefined) {
       errors.push({ field: ["metafields", String(index), "ownerId"], message: "Owner does not exist." })
       return
     }
-    planned.push({ num, namespace: resolveNamespace(input.namespace, ctx.appNamespace), input })
+    planned.push({ store, num, namespace: resolveNamespace(input.namespace, ctx.appNamespace), input })
   })
   if (errors.length > 0) return { deletedMetafields: null, userErrors: errors }
   const deleted = planned.map((p) =>
-    ctx.catalog.deleteMetafield(p.num, p.namespace, p.input.key)
+    p.store.deleteMetafield(p.num, p.namespace, p.input.key)
       ? { ownerId: p.input.ownerId, namespace: p.namespace, key: p.input.key }
       : null
   )

@@ -4,7 +4,7 @@
  * Fields without a resolver fall back to the source object's property of the same name;
  * anything else is reported as not implemented by the simulator (never silently null).
  */
-import { GraphQLError } from "graphql"
+import { GraphQLError, getNamedType, isObjectType } from "graphql"
 import { isoSeconds } from "./clock.ts"
 import { isBulkConnection, pageArray, pageByKey, type BulkConnection, type PageArgs } from "./connections.ts"
 import { metafieldDigest, type MetafieldRecord, type ProductRecord } from "./catalog.ts"
@@ -17,9 +17,20 @@ import {
   type MetafieldsSetInput
 } from "./metafields.ts"
 import { tagsAdd, tagsRemove, type TagsContext } from "./tags.ts"
+import { isPagePublished, pageSortValue, pageUpdate, type PageRecord, type PageUpdateInput } from "./pages.ts"
+import { productSeo, productUpdate, type ProductUpdateIdentifiers, type ProductUpdateInput } from "./products.ts"
+import {
+  publishablePublish,
+  publishableUnpublish,
+  type PublicationInput,
+  type PublicationRecord,
+  type PublishContext,
+  type ResourcePublication
+} from "./publications.ts"
+import { urlRedirectCreate, urlRedirectDelete, urlRedirectUpdate, type UrlRedirectInput, type UrlRedirectRecord } from "./urlRedirects.ts"
 import { compileSearch, exactMatch, numberMatch, parseSearch, phraseMatch, timeMatch, type SearchTerm, type SearchWarning } from "./search.ts"
 import type { BulkOperationRecord } from "./bulk/types.ts"
-import type { SimulatedShop } from "./simulatedShop.ts"
+import type { MutationCall, SimulatedShop } from "./simulatedShop.ts"
 
 /** Per-execution context. */
 export interface ExecContext {
@@ -81,6 +92,7 @@ const bulkOperationFields = {
 
 const metafieldsContext = (ctx: ExecContext): MetafieldsContext => ({
   catalog: ctx.shop.catalog,
+  pages: ctx.shop.pages,
   now: ctx.shop.runtime.clock(),
   appNamespace: ctx.shop.runtime.appNamespace,
   shopCurrency: ctx.shop.currency,
@@ -88,6 +100,69 @@ const metafieldsContext = (ctx: ExecContext): MetafieldsContext => ({
 })
 
 const tagsContext = (ctx: ExecContext): TagsContext => ({ catalog: ctx.shop.catalog, now: ctx.shop.runtime.clock() })
+
+const publishContext = (ctx: ExecContext): PublishContext => ({
+  catalog: ctx.shop.catalog,
+  publications: ctx.shop.publications,
+  now: ctx.shop.runtime.clock()
+})
+
+/** `pages(query:)` fields (https://shopify.dev/docs/api/admin-graphql/latest/queries/pages). */
+const pageFields = (now: number) => ({
+  id: (p: PageRecord, t: SearchTerm) => numberMatch(p.id, t),
+  handle: (p: PageRecord, t: SearchTerm) => exactMatch(p.handle, t),
+  title: (p: PageRecord, t: SearchTerm) => phraseMatch(p.title, t),
+  created_at: (p: PageRecord, t: SearchTerm) => timeMatch(p.createdAt, t),
+  updated_at: (p: PageRecord, t: SearchTerm) => timeMatch(p.updatedAt, t),
+  published_at: (p: PageRecord, t: SearchTerm) => timeMatch(p.publishedAt, t),
+  published_status: (p: PageRecord, t: SearchTerm) => {
+    const status = t.value.toLowerCase()
+    return status === "any" || (status === "published") === isPagePublished(p, now)
+  }
+})
+
+/** `urlRedirects(query:)` fields: `path:/old` is an exact (case-insensitive) match, as paths are. */
+const urlRedirectFields = {
+  id: (r: UrlRedirectRecord, t: SearchTerm) => numberMatch(r.id, t),
+  path: (r: UrlRedirectRecord, t: SearchTerm) => exactMatch(r.path, t),
+  target: (r: UrlRedirectRecord, t: SearchTerm) => exactMatch(r.target, t),
+  created_at: (r: UrlRedirectRecord, t: SearchTerm) => timeMatch(r.createdAt, t)
+}
+
+/** Compiles a search over an in-memory list, recording unknown-field warnings like `productPredicate`. */
+const listPredicate = <T>(
+  ctx: ExecContext,
+  query: unknown,
+  path: ReadonlyArray<string | number>,
+  fields: Readonly<Record<string, (item: T, t: SearchTerm) => boolean>>,
+  defaultField: (item: T, t: SearchTerm) => boolean
+): ((item: T) => boolean) => {
+  if (typeof query !== "string" || query.trim() === "") return () => true
+  const { predicate, warnings } = compileSearch(parseSearch(query), fields, defaultField)
+  if (warnings.length > 0) ctx.searchWarnings.push({ path, query, warnings })
+  return predicate
+}
+
+/** Sorts by `value` (then id), reversed with `reverse: true`. */
+const sortedBy = <T extends { readonly id: number }>(items: ReadonlyArray<T>, value: (item: T) => string | number, reverse: boolean): Array<T> => {
+  const out = [...items].sort((a, b) => {
+    const va = value(a)
+    const vb = value(b)
+    return va < vb ? -1 : va > vb ? 1 : a.id - b.id
+  })
+  return reverse ? out.reverse() : out
+}
+
+/** The `AppCatalog` behind a sales channel publication (what `Publication.catalog` serves). */
+const appCatalogOf = (p: PublicationRecord) => ({ __typename: "AppCatalog", id: gid("AppCatalog", p.num), title: p.name, status: "ACTIVE", publication: p })
+
+/** Product `publishedAt`: when it was published on the Online Store publication (null: not published there). */
+const onlineStorePublishedAt = (ctx: ExecContext, p: ProductRecord): string | null => {
+  const store = ctx.shop.publications.find("Online Store")
+  if (store === undefined) return null
+  const date = ctx.shop.publications.publishDate(p.num, store.num)
+  return date !== undefined && ctx.shop.publications.isPublished(p.num, store.num, ctx.shop.runtime.clock()) ? isoSeconds(date) : null
+}
 
 const connection = <T>(ctx: ExecContext, iterate: () => Iterable<T>, page: () => unknown): BulkConnection<T> | unknown =>
   ctx.mode === "bulk" ? ({ kind: "bulk-connection", iterate } satisfies BulkConnection<T>) : page()
@@ -109,8 +184,18 @@ const resolveNode = (ctx: ExecContext, id: unknown): unknown => {
     }
     case "Metafield": {
       const n = gidNumber(id, "Metafield")
-      return n === undefined ? null : (ctx.shop.catalog.metafieldById(n) ?? null)
+      return n === undefined ? null : (ctx.shop.catalog.metafieldById(n) ?? ctx.shop.pages.metafieldById(n) ?? null)
     }
+    case "Page": {
+      const n = ctx.shop.pages.numOf(id)
+      return n === undefined ? null : (ctx.shop.pages.get(n) ?? null)
+    }
+    case "UrlRedirect": {
+      const n = gidNumber(id, "UrlRedirect")
+      return n === undefined ? null : (ctx.shop.urlRedirects.get(n) ?? null)
+    }
+    case "Publication":
+      return ctx.shop.publications.byGid(id) ?? null
     case "BulkOperation": {
       const n = gidNumber(id, "BulkOperation")
       return n === undefined ? null : (ctx.shop.bulk.get(n) ?? null)
@@ -186,6 +271,36 @@ export const resolvers: Record<string, Record<string, Resolver>> = {
       }
       return { count, precision: "EXACT" }
     }) as Resolver,
+    page: ((_: unknown, args: { id: string }, ctx) => {
+      const n = ctx.shop.pages.numOf(args.id)
+      return n === undefined ? null : (ctx.shop.pages.get(n) ?? null)
+    }) as Resolver,
+    pages: ((_: unknown, args: PageArgs & { query?: string | null; sortKey?: string | null; savedSearchId?: string | null }, ctx, path) => {
+      if (args.savedSearchId !== undefined && args.savedSearchId !== null) throw new NotImplemented("QueryRoot", "pages(savedSearchId:)")
+      const now = ctx.shop.runtime.clock()
+      const predicate = listPredicate(ctx, args.query, path, pageFields(now), (p: PageRecord, t) => phraseMatch(p.title, t) || phraseMatch(p.handle, t))
+      const pages = sortedBy(ctx.shop.pages.list().filter(predicate), pageSortValue(args.sortKey), args.reverse === true)
+      return connection(ctx, () => pages, () => pageArray(args, pages, (p) => p.id, "pages"))
+    }) as Resolver,
+    urlRedirect: ((_: unknown, args: { id: string }, ctx) => {
+      const n = gidNumber(args.id, "UrlRedirect")
+      return n === undefined ? null : (ctx.shop.urlRedirects.get(n) ?? null)
+    }) as Resolver,
+    urlRedirects: ((_: unknown, args: PageArgs & { query?: string | null; sortKey?: string | null; savedSearchId?: string | null }, ctx, path) => {
+      if (args.savedSearchId !== undefined && args.savedSearchId !== null) throw new NotImplemented("QueryRoot", "urlRedirects(savedSearchId:)")
+      const predicate = listPredicate(ctx, args.query, path, urlRedirectFields, (r: UrlRedirectRecord, t) => phraseMatch(r.path, t) || phraseMatch(r.target, t))
+      // RELEVANCE has no meaning without a ranking: it keeps id order, like ID.
+      const byPath = args.sortKey === "PATH"
+      const redirects = sortedBy(ctx.shop.urlRedirects.list().filter(predicate), (r) => (byPath ? r.path.toLowerCase() : r.id), args.reverse === true)
+      return connection(ctx, () => redirects, () => pageArray(args, redirects, (r) => r.id, "urlRedirects"))
+    }) as Resolver,
+    publications: ((_: unknown, args: PageArgs & { catalogType?: string | null }, ctx) => {
+      // Every simulated publication belongs to a sales channel app's catalog (`APP`).
+      const all = args.catalogType === undefined || args.catalogType === null || args.catalogType === "APP" ? ctx.shop.publications.list() : []
+      const publications = args.reverse === true ? [...all].reverse() : all
+      return connection(ctx, () => publications, () => pageArray(args, publications, (p) => p.num, "publications"))
+    }) as Resolver,
+    publication: ((_: unknown, args: { id: string }, ctx) => ctx.shop.publications.byGid(args.id) ?? null) as Resolver,
     node: ((_: unknown, args: { id: string }, ctx) => resolveNode(ctx, args.id)) as Resolver,
     nodes: ((_: unknown, args: { ids: ReadonlyArray<string> }, ctx) => {
       if (args.ids.length > 250) throw new GraphQLError("The maximum number of ids is 250.")
@@ -258,14 +373,42 @@ export const resolvers: Record<string, Record<string, Resolver>> = {
       metafieldsDelete(metafieldsContext(ctx), args.metafields)) as Resolver,
     tagsAdd: ((_: unknown, args: { id: string; tags: ReadonlyArray<string> }, ctx) => tagsAdd(tagsContext(ctx), args.id, args.tags)) as Resolver,
     tagsRemove: ((_: unknown, args: { id: string; tags: ReadonlyArray<string> }, ctx) =>
-      tagsRemove(tagsContext(ctx), args.id, args.tags)) as Resolver
+      tagsRemove(tagsContext(ctx), args.id, args.tags)) as Resolver,
+    productUpdate: ((
+      _: unknown,
+      args: { product?: ProductUpdateInput | null; input?: ProductUpdateInput | null; identifier?: ProductUpdateIdentifiers | null; media?: unknown },
+      ctx
+    ) => {
+      if (args.media !== undefined && args.media !== null) throw new NotImplemented("Mutation", "productUpdate(media:)")
+      // `input:` (ProductInput) is deprecated in favour of `product:` but still works on Shopify.
+      return productUpdate({ catalog: ctx.shop.catalog, now: ctx.shop.runtime.clock() }, args.product ?? args.input ?? {}, args.identifier)
+    }) as Resolver,
+    pageUpdate: ((_: unknown, args: { id: string; page: PageUpdateInput }, ctx) =>
+      pageUpdate(
+        { pages: ctx.shop.pages, redirects: ctx.shop.urlRedirects, metafields: metafieldsContext(ctx), now: ctx.shop.runtime.clock() },
+        args.id,
+        args.page
+      )) as Resolver,
+    urlRedirectCreate: ((_: unknown, args: { urlRedirect: UrlRedirectInput }, ctx) =>
+      urlRedirectCreate(ctx.shop.urlRedirects, args.urlRedirect, ctx.shop.runtime.clock())) as Resolver,
+    urlRedirectUpdate: ((_: unknown, args: { id: string; urlRedirect: UrlRedirectInput }, ctx) =>
+      urlRedirectUpdate(ctx.shop.urlRedirects, args.id, args.urlRedirect)) as Resolver,
+    urlRedirectDelete: ((_: unknown, args: { id: string }, ctx) => urlRedirectDelete(ctx.shop.urlRedirects, args.id)) as Resolver,
+    publishablePublish: ((_: unknown, args: { id: string; input: ReadonlyArray<PublicationInput> }, ctx) => ({
+      ...publishablePublish(publishContext(ctx), args.id, args.input),
+      shop: ctx.shop.shopObject()
+    })) as Resolver,
+    publishableUnpublish: ((_: unknown, args: { id: string; input: ReadonlyArray<PublicationInput> }, ctx) => ({
+      ...publishableUnpublish(publishContext(ctx), args.id, args.input),
+      shop: ctx.shop.shopObject()
+    })) as Resolver
   },
   Product: {
     id: ((p: ProductRecord) => p.gid) as Resolver,
     legacyResourceId: ((p: ProductRecord) => String(p.id)) as Resolver,
     createdAt: ((p: ProductRecord) => isoSeconds(p.createdAt)) as Resolver,
     updatedAt: ((p: ProductRecord) => isoSeconds(p.updatedAt)) as Resolver,
-    publishedAt: ((p: ProductRecord) => (p.status === "ACTIVE" ? isoSeconds(p.createdAt) : null)) as Resolver,
+    publishedAt: ((p: ProductRecord, _args, ctx) => onlineStorePublishedAt(ctx, p)) as Resolver,
     description: (() => "") as Resolver,
     descriptionHtml: (() => "") as Resolver,
     totalInventory: (() => 0) as Resolver,
@@ -277,7 +420,35 @@ export const resolvers: Record<string, Record<string, Resolver>> = {
     templateSuffix: (() => null) as Resolver,
     giftCardTemplateSuffix: (() => null) as Resolver,
     onlineStoreUrl: (() => null) as Resolver,
-    seo: (() => ({ title: null, description: null })) as Resolver,
+    seo: ((p: ProductRecord, _args, ctx) => productSeo(ctx.shop.catalog, p.num)) as Resolver,
+    publishedOnPublication: ((p: ProductRecord, args: { publicationId: string }, ctx) => {
+      const publication = ctx.shop.publications.byGid(args.publicationId)
+      return publication !== undefined && ctx.shop.publications.isPublished(p.num, publication.num, ctx.shop.runtime.clock())
+    }) as Resolver,
+    // "Published to the app's publication": the simulated app is not a sales channel and has none.
+    publishedOnCurrentPublication: (() => false) as Resolver,
+    resourcePublicationsV2: ((p: ProductRecord, args: PageArgs & { onlyPublished?: boolean | null; catalogType?: string | null }, ctx) => {
+      const app = args.catalogType === undefined || args.catalogType === null || args.catalogType === "APP"
+      const list = app ? ctx.shop.publications.resourcePublications(p, args.onlyPublished !== false, ctx.shop.runtime.clock()) : []
+      const ordered = args.reverse === true ? [...list].reverse() : list
+      return connection(ctx, () => ordered, () => pageArray(args, ordered, (r) => r.publication.num, "resourcePublicationsV2"))
+    }) as Resolver,
+    resourcePublications: ((p: ProductRecord, args: PageArgs & { onlyPublished?: boolean | null }, ctx) => {
+      const list = ctx.shop.publications.resourcePublications(p, args.onlyPublished !== false, ctx.shop.runtime.clock())
+      const ordered = args.reverse === true ? [...list].reverse() : list
+      return connection(ctx, () => ordered, () => pageArray(args, ordered, (r) => r.publication.num, "resourcePublications"))
+    }) as Resolver,
+    resourcePublicationsCount: ((p: ProductRecord, args: { onlyPublished?: boolean | null }, ctx) => ({
+      count: ctx.shop.publications.resourcePublications(p, args.onlyPublished !== false, ctx.shop.runtime.clock()).length,
+      precision: "EXACT"
+    })) as Resolver,
+    availablePublicationsCount: ((_p: ProductRecord, _args, ctx) => ({ count: ctx.shop.publications.list().length, precision: "EXACT" })) as Resolver,
+    unpublishedPublications: ((p: ProductRecord, args: PageArgs, ctx) => {
+      const now = ctx.shop.runtime.clock()
+      const list = ctx.shop.publications.list().filter((pub) => !ctx.shop.publications.isPublished(p.num, pub.num, now))
+      const ordered = args.reverse === true ? [...list].reverse() : list
+      return connection(ctx, () => ordered, () => pageArray(args, ordered, (pub) => pub.num, "unpublishedPublications"))
+    }) as Resolver,
     defaultCursor: ((p: ProductRecord) => Buffer.from(JSON.stringify({ last_id: p.id, last_value: p.id })).toString("base64")) as Resolver,
     metafield: ((p: ProductRecord, args: { namespace?: string | null; key: string }, ctx) =>
       ctx.shop.catalog.metafield(p.num, args.namespace ?? ctx.shop.runtime.appNamespace, args.key) ?? null) as Resolver,
@@ -303,11 +474,46 @@ export const resolvers: Record<string, Record<string, Resolver>> = {
     updatedAt: ((m: MetafieldRecord) => isoSeconds(m.updatedAt)) as Resolver,
     compareDigest: ((m: MetafieldRecord) => metafieldDigest(m)) as Resolver,
     jsonValue: ((m: MetafieldRecord) => jsonValueOf(m)) as Resolver,
-    ownerType: (() => "PRODUCT") as Resolver,
-    owner: ((m: MetafieldRecord, _args, ctx) => ctx.shop.catalog.product(m.ownerNum) ?? null) as Resolver,
+    ownerType: ((m: MetafieldRecord) => (parseGid(m.ownerGid)?.type === "Page" ? "PAGE" : "PRODUCT")) as Resolver,
+    owner: ((m: MetafieldRecord, _args, ctx) =>
+      (parseGid(m.ownerGid)?.type === "Page" ? ctx.shop.pages.get(m.ownerNum) : ctx.shop.catalog.product(m.ownerNum)) ?? null) as Resolver,
     sizeInBytes: ((m: MetafieldRecord) => Buffer.byteLength(m.value)) as Resolver,
     definition: (() => null) as Resolver,
     reference: (() => null) as Resolver
+  },
+  Page: {
+    id: ((p: PageRecord) => p.gid) as Resolver,
+    createdAt: ((p: PageRecord) => isoSeconds(p.createdAt)) as Resolver,
+    updatedAt: ((p: PageRecord) => isoSeconds(p.updatedAt)) as Resolver,
+    publishedAt: ((p: PageRecord) => (p.publishedAt === null ? null : isoSeconds(p.publishedAt))) as Resolver,
+    isPublished: ((p: PageRecord, _args, ctx) => isPagePublished(p, ctx.shop.runtime.clock())) as Resolver,
+    bodySummary: ((p: PageRecord) => p.body.replace(/<[^>]*>/g, " ").replace(/\s+/g, " ").trim().slice(0, 150)) as Resolver,
+    defaultCursor: ((p: PageRecord) => Buffer.from(JSON.stringify({ last_id: p.id, last_value: p.id })).toString("base64")) as Resolver,
+    metafield: ((p: PageRecord, args: { namespace?: string | null; key: string }, ctx) =>
+      ctx.shop.pages.metafield(p.num, args.namespace ?? ctx.shop.runtime.appNamespace, args.key) ?? null) as Resolver,
+    metafields: ((p: PageRecord, args: PageArgs & { namespace?: string | null; keys?: ReadonlyArray<string> | null }, ctx) => {
+      let list = ctx.shop.pages.metafields(p.num)
+      if (args.namespace !== undefined && args.namespace !== null) list = list.filter((m) => m.namespace === args.namespace)
+      if (args.keys !== undefined && args.keys !== null) {
+        const keys = new Set(args.keys)
+        list = list.filter((m) => keys.has(`${m.namespace}.${m.key}`))
+      }
+      if (args.reverse === true) list = [...list].reverse()
+      return connection(ctx, () => list, () => pageArray(args, list, (m) => m.id, "metafields"))
+    }) as Resolver
+  },
+  UrlRedirect: {
+    id: ((r: UrlRedirectRecord) => r.gid) as Resolver
+  },
+  Publication: {
+    id: ((p: PublicationRecord) => p.gid) as Resolver,
+    catalog: ((p: PublicationRecord) => appCatalogOf(p)) as Resolver
+  },
+  ResourcePublicationV2: {
+    publishDate: ((r: ResourcePublication) => isoSeconds(r.publishDate)) as Resolver
+  },
+  ResourcePublication: {
+    publishDate: ((r: ResourcePublication) => isoSeconds(r.publishDate)) as Resolver
   },
   BulkOperation: {
     id: ((o: BulkOperationRecord) => gid("BulkOperation", o.id)) as Resolver,
@@ -326,8 +532,79 @@ export const resolvers: Record<string, Record<string, Resolver>> = {
 }
 
 /**
+ * The payload a `faults.userErrorNext` fault answers for root mutation field `fieldName`:
+ * every field of the payload type null except `userErrors` (the injected error) and `shop`
+ * (non-null in the publish payloads).
+ */
+const injectedPayload = (ctx: ExecContext, fieldName: string, error: { readonly message: string; readonly field?: ReadonlyArray<string> | null; readonly code?: string | null }) => {
+  const field = ctx.shop.runtime.schema.getMutationType()?.getFields()[fieldName]
+  const type = field === undefined ? undefined : getNamedType(field.type)
+  const payload: Record<string, unknown> = {}
+  if (type !== undefined && isObjectType(type)) for (const name of Object.keys(type.getFields())) payload[name] = null
+  payload["userErrors"] = [{ field: error.field ?? null, message: error.message, code: error.code ?? null }]
+  if ("shop" in payload) payload["shop"] = ctx.shop.shopObject()
+  return payload
+}
+
+const userErrorsOf = (payload: unknown): MutationCall["userErrors"] => {
+  const errors = typeof payload === "object" && payload !== null ? (payload as { userErrors?: unknown }).userErrors : undefined
+  return Array.isArray(errors) ? (errors as MutationCall["userErrors"]) : undefined
+}
+
+/**
+ * Runs a root mutation field: answers an injected userError instead when a fault is queued
+ * for it, and records the call (coerced arguments and outcome) in `shop.mutationLog`.
+ */
+const runMutation = (
+  resolver: Resolver,
+  fieldName: string,
+  args: Record<string, unknown>,
+  ctx: ExecContext,
+  path: ReadonlyArray<string | number>
+): unknown => {
+  const base = {
+    at: ctx.shop.runtime.clock(),
+    field: fieldName,
+    responseKey: String(path[path.length - 1] ?? fieldName),
+    args,
+    via: ctx.mode === "bulk" ? ("bulk" as const) : ("request" as const)
+  }
+  const record = (outcome: Pick<MutationCall, "userErrors" | "injected" | "error">) => ctx.shop.mutationLog.record({ ...base, ...outcome })
+  const injected = ctx.shop.faults.takeUserError(fieldName)
+  if (injected !== undefined) {
+    const payload = injectedPayload(ctx, fieldName, injected)
+    record({ userErrors: userErrorsOf(payload), injected: true, error: undefined })
+    return payload
+  }
+  const failed = (error: unknown) => record({ userErrors: undefined, injected: false, error: error instanceof Error ? error.message : String(error) })
+  const succeeded = (payload: unknown) => record({ userErrors: userErrorsOf(payload), injected: false, error: undefined })
+  let result: unknown
+  try {
+    result = resolver(undefined as never, args as never, ctx, path)
+  } catch (error) {
+    failed(error)
+    throw error
+  }
+  if (result instanceof Promise) {
+    return result.then(
+      (payload: unknown) => {
+        succeeded(payload)
+        return payload
+      },
+      (error: unknown) => {
+        failed(error)
+        throw error
+      }
+    )
+  }
+  succeeded(result)
+  return result
+}
+
+/**
  * Resolves `typeName.fieldName` on `source`: the resolver table first, then a plain
- * property of the source, else `NotImplemented`.
+ * property of the source, else `NotImplemented`. Root mutation fields go through
+ * `runMutation` (fault injection and the mutation log).
  */
 export const resolveField = (
   typeName: string,
@@ -338,6 +615,7 @@ export const resolveField = (
   path: ReadonlyArray<string | number>
 ): unknown => {
   const resolver = resolvers[typeName]?.[fieldName]
+  if (resolver !== undefined && typeName === "Mutation") return runMutation(resolver, fieldName, args, ctx, path)
   if (resolver !== undefined) return resolver(source as never, args as never, ctx, path)
   if (fieldName === "__typename") return typeName
   if (typeof source === "object" && source !== null && fieldName in source) {

@@ -1,8 +1,10 @@
 /**
- * One simulated shop: catalog, token, cost bucket, staged uploads, bulk operations and
- * faults — plus the controls tests use to inspect and steer it.
+ * One simulated shop: catalog, pages, publications, URL redirects, token, cost bucket,
+ * staged uploads, bulk operations and faults — plus the controls tests use to inspect and
+ * steer it.
  */
 import { readFile } from "node:fs/promises"
+import { isDeepStrictEqual } from "node:util"
 import type { DeterministicIds } from "../kit/DeterministicIds.ts"
 import { RequestLog } from "../kit/RequestLog.ts"
 import { BulkOperations } from "./bulk/operations.ts"
@@ -13,8 +15,12 @@ import { CostBucket, PLAN_LIMITS, type CostLimits, type ShopPlan, type ThrottleS
 import { ShopFaults } from "./faults.ts"
 import { gid, seedOf } from "./ids.ts"
 import { DEFAULT_APP_SCOPES } from "./oauth.ts"
-import type { SimulatedShop, SimulatorRuntime } from "./simulatedShop.ts"
+import { DEFAULT_PAGES, Pages, SEO_DESCRIPTION_KEY, SEO_NAMESPACE, SEO_TITLE_KEY, isPagePublished, type PageInit, type PageRecord } from "./pages.ts"
+import { productSeo, type ProductSeo } from "./products.ts"
+import { DEFAULT_PUBLICATION_NAMES, Publications, type PublicationRecord } from "./publications.ts"
+import type { MutationCall, SimulatedShop, SimulatorRuntime } from "./simulatedShop.ts"
 import { StagedUploads, type StagedFile } from "./stagedUploads.ts"
+import { UrlRedirects, urlRedirectCreate, type UrlRedirectRecord } from "./urlRedirects.ts"
 import type { WebhookDelivery } from "./webhooks.ts"
 
 /** How to create a shop. */
@@ -35,7 +41,27 @@ export interface ShopOptions {
   readonly webhookUrl?: string
   /** Added to product numbers to form product IDs. Default 0 (`gid://shopify/Product/1`…). */
   readonly productIdOffset?: number
+  /** Online store pages (`gid://shopify/Page/1`…). Default `DEFAULT_PAGES`: About us, Contact, Shipping policy (unpublished). */
+  readonly pages?: ReadonlyArray<PageInit>
+  /**
+   * Sales channel publications, by name (`gid://shopify/Publication/1`… in this order).
+   * Default `["Online Store", "Google & YouTube"]`.
+   */
+  readonly publications?: ReadonlyArray<string>
   readonly name?: string
+}
+
+/** A page as tests see it: the record plus its visibility and SEO metafields now. */
+export interface PageSnapshot extends PageRecord {
+  readonly isPublished: boolean
+  readonly seo: ProductSeo
+}
+
+/** A redirect as tests see it. */
+export interface UrlRedirectSnapshot {
+  readonly id: string
+  readonly path: string
+  readonly target: string
 }
 
 /** One GraphQL request as the shop saw it. */
@@ -49,6 +75,13 @@ export interface RequestLogEntry {
   readonly httpStatus: number
 }
 
+/** Whether `actual` matches `expected`: objects by the keys `expected` gives, the rest deep-equal. */
+const matchesArgs = (actual: unknown, expected: unknown): boolean => {
+  const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v)
+  if (!isRecord(expected)) return isDeepStrictEqual(actual, expected)
+  return isRecord(actual) && Object.entries(expected).every(([key, value]) => matchesArgs(actual[key], value))
+}
+
 const limitsOf = (plan: ShopPlan | CostLimits | undefined): CostLimits =>
   plan === undefined ? PLAN_LIMITS.standard : typeof plan === "string" ? PLAN_LIMITS[plan] : plan
 
@@ -60,6 +93,14 @@ export class ShopState implements SimulatedShop {
   readonly name: string
   readonly currency: string
   readonly catalog: Catalog
+  readonly pages: Pages
+  readonly publications: Publications
+  readonly urlRedirects = new UrlRedirects()
+  /**
+   * Every root mutation field executed (requests and bulk mutation lines), oldest first,
+   * with coerced arguments and userErrors. See `mutationCalls` for the common query.
+   */
+  readonly mutationLog = new RequestLog<MutationCall>()
   readonly bucket: CostBucket
   readonly faults = new ShopFaults()
   readonly staged: StagedUploads
@@ -90,6 +131,8 @@ export class ShopState implements SimulatedShop {
       seed: options.seed ?? this.domain,
       ...(options.productIdOffset !== undefined ? { productIdOffset: options.productIdOffset } : {})
     })
+    this.pages = new Pages(options.pages ?? DEFAULT_PAGES, { createdAtBase: Date.UTC(2024, 5, 1) })
+    this.publications = new Publications(options.publications ?? DEFAULT_PUBLICATION_NAMES, this.catalog)
     this.bucket = new CostBucket(limitsOf(options.plan), runtime.clock)
     this.staged = new StagedUploads({
       shopNumber: this.number,
@@ -161,6 +204,101 @@ export class ShopState implements SimulatedShop {
   /** Deletes a metafield directly (test setup). */
   deleteMetafield(product: string | number, namespace: string, key: string): boolean {
     return this.catalog.deleteMetafield(this.#num(product), namespace, key)
+  }
+
+  /** A product's SEO title and description (`Product.seo`; null when not set). */
+  productSeo(product: string | number): ProductSeo {
+    return productSeo(this.catalog, this.#num(product))
+  }
+
+  /** @internal Page number from a gid or a number. */
+  #pageNum(page: string | number): number {
+    const n = typeof page === "number" ? page : this.pages.numOf(page)
+    if (n === undefined || this.pages.get(n) === undefined) throw new Error(`no page ${String(page)} in ${this.domain}`)
+    return n
+  }
+
+  /** A page as currently served, with `isPublished` and its SEO metafields (for assertions). */
+  page(page: string | number): PageSnapshot {
+    const record = this.pages.get(this.#pageNum(page)) as PageRecord
+    return { ...record, isPublished: isPagePublished(record, this.runtime.clock()), seo: this.pageSeo(record.num) }
+  }
+
+  /** Every page, by id, as `page(n)` shows it. */
+  pageList(): ReadonlyArray<PageSnapshot> {
+    return this.pages.list().map((p) => this.page(p.num))
+  }
+
+  /** A page's SEO: its `global.title_tag` / `global.description_tag` metafields (null when absent). */
+  pageSeo(page: string | number): ProductSeo {
+    const n = this.#pageNum(page)
+    return {
+      title: this.pages.metafield(n, SEO_NAMESPACE, SEO_TITLE_KEY)?.value ?? null,
+      description: this.pages.metafield(n, SEO_NAMESPACE, SEO_DESCRIPTION_KEY)?.value ?? null
+    }
+  }
+
+  /** Every URL redirect, oldest first. */
+  redirects(): ReadonlyArray<UrlRedirectSnapshot> {
+    return this.urlRedirects.list().map((r) => ({ id: r.gid, path: r.path, target: r.target }))
+  }
+
+  /** The redirect of a path (case-insensitive, as Shopify matches paths), if any. */
+  redirect(path: string): UrlRedirectSnapshot | undefined {
+    const r = this.urlRedirects.byPath(path)
+    return r === undefined ? undefined : { id: r.gid, path: r.path, target: r.target }
+  }
+
+  /** Creates a redirect directly (test setup), with `urlRedirectCreate`'s validation: throws on a userError. */
+  addRedirect(path: string, target: string): UrlRedirectRecord {
+    const result = urlRedirectCreate(this.urlRedirects, { path, target }, this.runtime.clock())
+    if (result.urlRedirect === null) throw new Error(result.userErrors.map((e) => e.message).join("; "))
+    return result.urlRedirect
+  }
+
+  /** The shop's publications (`Online Store`, `Google & YouTube` unless configured). */
+  publicationList(): ReadonlyArray<PublicationRecord> {
+    return this.publications.list()
+  }
+
+  /** @internal A publication by name or gid. */
+  #publication(publication: string): PublicationRecord {
+    const found = this.publications.find(publication)
+    if (found === undefined) throw new Error(`no publication ${publication} in ${this.domain}`)
+    return found
+  }
+
+  /** Whether a product is published (not just scheduled) on a publication, given by name (`"Online Store"`) or gid. */
+  isPublished(product: string | number, publication: string): boolean {
+    return this.publications.isPublished(this.#num(product), this.#publication(publication).num, this.runtime.clock())
+  }
+
+  /** Publishes a product on a publication now (test setup; publishing twice is a no-op). */
+  publish(product: string | number, publication: string): void {
+    const now = this.runtime.clock()
+    this.publications.publish(this.#num(product), this.#publication(publication).num, now, now)
+  }
+
+  /** Unpublishes a product from a publication (test setup). */
+  unpublish(product: string | number, publication: string): void {
+    this.publications.unpublish(this.#num(product), this.#publication(publication).num)
+  }
+
+  /** Every root mutation field executed, oldest first (the entries of `mutationLog`). */
+  get mutations(): ReadonlyArray<MutationCall> {
+    return this.mutationLog.entries
+  }
+
+  /**
+   * Calls of root mutation `field` whose arguments match `args`, e.g.
+   * `mutationCalls("tagsAdd", { id: shop.productGid(1) })` or
+   * `mutationCalls("productUpdate", { product: { id } })`. Objects match when every key given
+   * matches (input objects carry coerced defaults the caller never wrote); arrays and scalars
+   * must be equal. Includes calls that answered userErrors: check `userErrors` (empty on
+   * success) to keep only the successful ones.
+   */
+  mutationCalls(field: string, args: Readonly<Record<string, unknown>> = {}): ReadonlyArray<MutationCall> {
+    return this.mutationLog.filter((c) => c.field === field && matchesArgs(c.args, args))
   }
 
   /** Every bulk operation submitted to this shop, oldest first, with what was submitted. */

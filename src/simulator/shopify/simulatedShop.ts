@@ -7,12 +7,16 @@
  */
 import type { GraphQLSchema } from "graphql"
 import type { DeterministicIds } from "../kit/DeterministicIds.ts"
+import type { RequestLog } from "../kit/RequestLog.ts"
 import type { BulkOperationRecord, BulkOperationStatus, BulkOperationType, BulkPace } from "./bulk/types.ts"
 import type { Catalog } from "./catalog.ts"
 import type { Clock } from "./clock.ts"
 import type { CostBucket } from "./cost.ts"
 import type { ShopFaults } from "./faults.ts"
+import type { Pages } from "./pages.ts"
+import type { Publications } from "./publications.ts"
 import type { StagedUploads } from "./stagedUploads.ts"
+import type { UrlRedirects } from "./urlRedirects.ts"
 import type { WebhookDelivery, WebhookDispatcher } from "./webhooks.ts"
 
 /** Simulator-wide services a shop relies on. */
@@ -62,6 +66,35 @@ export interface ShopBulkOperations {
 }
 
 /**
+ * One execution of a root mutation field, as `shop.mutationLog` records it. Unlike the
+ * request log (one entry per HTTP request, with the raw `variables`), it holds the field's
+ * coerced arguments (inline literals and variables alike), one entry per root field (aliases
+ * included) and per bulk mutation line, and only calls that actually ran: requests refused
+ * before execution (throttled, HTTP faults, invalid documents) are not in it.
+ */
+export interface MutationCall {
+  /** When the field started executing (simulator clock). */
+  readonly at: number
+  /** The root field, e.g. `"tagsAdd"`. */
+  readonly field: string
+  /** The response key when the field was aliased, else the field name. */
+  readonly responseKey: string
+  /** Arguments after GraphQL coercion, e.g. `{ id: "gid://shopify/Product/1", tags: ["a"] }`. */
+  readonly args: Readonly<Record<string, unknown>>
+  /** `"request"` (a GraphQL request) or `"bulk"` (a line of a bulk mutation). */
+  readonly via: "request" | "bulk"
+  /**
+   * The payload's `userErrors` (empty: the call succeeded); undefined when the field threw
+   * (see `error`) or its payload has no `userErrors`.
+   */
+  readonly userErrors: ReadonlyArray<{ readonly field?: ReadonlyArray<string> | null; readonly message: string; readonly code?: string | null }> | undefined
+  /** Whether the userErrors were injected by `faults.userErrorNext` (nothing ran). */
+  readonly injected: boolean
+  /** The GraphQL error message when the field threw. */
+  readonly error: string | undefined
+}
+
+/**
  * A simulated shop as GraphQL execution, the resolvers and the bulk-operation registry use
  * it: its data and services, without the test controls. `ShopState` implements it.
  */
@@ -70,6 +103,13 @@ export interface SimulatedShop {
   readonly number: number
   readonly currency: string
   readonly catalog: Catalog
+  /** Online store pages and their metafields. */
+  readonly pages: Pages
+  /** Sales channel publications and where products are published. */
+  readonly publications: Publications
+  readonly urlRedirects: UrlRedirects
+  /** Every root mutation field executed, oldest first. */
+  readonly mutationLog: RequestLog<MutationCall>
   readonly bucket: CostBucket
   readonly faults: ShopFaults
   readonly staged: StagedUploads
