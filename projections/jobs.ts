@@ -123,7 +123,8 @@ interface Current {
 
 export const jobsProjection: Projection = {
   name: "jobs",
-  version: 1,
+  // 2: the folded `Job` state gained `changedSinceCount` and `undoForced` (undo guard)
+  version: 2,
   eventTypes: [...JOB_EVENT_TYPES],
   tables: [{
     name: "jobs",

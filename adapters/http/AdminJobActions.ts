@@ -4,22 +4,29 @@
  *   mutations, streamed page by page (a job can have up to 100,000 of them);
  * - `POST /app/jobs/:id/undo` (`jobs:undo`): asks the shop's actor for the compensating job that
  *   restores every product's previous value (or deletes the metafield where none existed).
+ *   Products changed by someone else since the job wrote them keep the newer value: the undo
+ *   job counts them (`changedSinceCount` on its events) and lists them in its error file
+ *   (`kind: "changed_since"`, with a plain reason). Body `{ "force": true }` (optional; none
+ *   means `{}`) restores every product unconditionally, also after an unforced undo, to put
+ *   back what that one left as changed since.
  */
 import { Effect } from "effect"
 import { uuidV7Unsafe } from "effect/crypto/SecureRandom"
 import { SqlClient } from "effect/sql"
-import type { Hono } from "hono"
+import type { Context, Hono } from "hono"
 import { asTenant } from "../postgres/Tenancy.ts"
 import type { PublishAck, ShopMessage } from "../../src/shoplog/ShopLog.ts"
 import {
   type AdminAuthConfig,
   type AdminGuard,
   Conflict,
+  InvalidRequestBody,
   mountAdminRoute,
   principalLabel,
   requirePrincipal,
   requireShop,
   runAdminEffect,
+  readJsonBody,
   type RunSqlEffect,
   toAdminGuard,
   unavailableOf
@@ -40,6 +47,30 @@ export type AdminJobActionsOptions =
   & ({ readonly guard: AdminGuard } | AdminAuthConfig)
 
 const PAGE = 2000
+
+/** Whether the job's latest undo was forced (the folded job state the `jobs` read model keeps), as the tenant. */
+const undoWasForced = (shop: string, jobId: string) =>
+  asTenant(shop, Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    const rows = yield* sql<{ forced: boolean }>`
+      SELECT coalesce((state->>'undoForced')::boolean, false) AS forced FROM jobs WHERE job_id = ${jobId} AND shop = ${shop}`
+    return rows[0]?.forced ?? false
+  }))
+
+/** The undo's options from its body: none, or a JSON object with an optional boolean `force`. */
+const readUndoOptions = (c: Context) =>
+  Effect.gen(function*() {
+    if ((c.req.header("content-length") ?? "0") === "0" && c.req.header("transfer-encoding") === undefined) return { force: false }
+    const body = yield* readJsonBody(c)
+    if (typeof body !== "object" || body === null || Array.isArray(body)) {
+      return yield* new InvalidRequestBody({ message: "the body must be a JSON object, e.g. { \"force\": true }" })
+    }
+    const force = (body as Record<string, unknown>)["force"] ?? false
+    if (typeof force !== "boolean") {
+      return yield* new InvalidRequestBody({ message: "force must be true or false", errors: [{ field: "force", message: "must be true or false" }] })
+    }
+    return { force }
+  })
 
 export const mountAdminJobActions = (app: Hono, run: RunSqlEffect, options: AdminJobActionsOptions) => {
   const admin = toAdminGuard(run, "guard" in options ? options.guard : options)
@@ -88,10 +119,14 @@ export const mountAdminJobActions = (app: Hono, run: RunSqlEffect, options: Admi
       Effect.gen(function*() {
         // 1. the job must be this shop's (404 otherwise) and undoable (409 otherwise)
         const job = yield* getJob(shop, jobId)
-        if (job.undone_by !== null) {
+        const { force } = yield* readUndoOptions(c)
+        // a forced undo may follow an unforced one, nothing may follow a forced one
+        if (job.undone_by !== null && (!force || (yield* undoWasForced(shop, job.job_id)))) {
           return yield* new Conflict({
             code: "already_undone",
-            message: `job ${job.job_id} was already undone`,
+            message: force
+              ? `job ${job.job_id} was already undone with force`
+              : `job ${job.job_id} was already undone (send { "force": true } to also restore the products it left as changed since)`,
             fields: { undo_job_id: job.undone_by }
           })
         }
@@ -102,13 +137,17 @@ export const mountAdminJobActions = (app: Hono, run: RunSqlEffect, options: Admi
             fields: { status: job.status }
           })
         }
-        // 2. durable in the shop's log before we answer; one undo per job (the message id)
+        // 2. durable in the shop's log before we answer; one undo per job and one forced undo
+        //    (the message ids)
         const ack = yield* Effect.tryPromise({
           try: () =>
             options.publish({
               shop,
-              messageId: `job.undo:${jobId}`,
-              ...encodeShopMessage({ type: "job.undo", payload: { jobId, undoJobId, requestedBy: principalLabel(principal) || null } }),
+              messageId: force ? `job.undo:${jobId}:force` : `job.undo:${jobId}`,
+              ...encodeShopMessage({
+                type: "job.undo",
+                payload: { jobId, undoJobId, requestedBy: principalLabel(principal) || null, ...(force ? { force } : {}) }
+              }),
               correlationId: jobId
             }),
           catch: (error) => error

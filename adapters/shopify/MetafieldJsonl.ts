@@ -3,7 +3,10 @@
  *
  * - the bulk **query** that lists the matching products together with the target
  *   metafield's current value (captured for undo);
- * - `metafieldsSet` JSONL for the mutation, and restore / delete JSONL for **undo**;
+ * - `metafieldsSet` JSONL for the mutation (its results carry each written metafield's
+ *   `compareDigest`), and restore / delete JSONL for **undo** (a restore may carry the
+ *   `compareDigest` it expects, so Shopify refuses a metafield changed since);
+ * - the current metafield of given products (`nodes`), what undo compares before a delete;
  * - chunking of a JSONL stream into ≤ 95 MiB files (Shopify's cap is 100 MB), each
  *   re-playable from disk so an upload can be retried and never sits in RAM;
  * - parsing of a bulk mutation's result file: counts, an error preview and every error line.
@@ -62,9 +65,13 @@ export interface JsonlLine {
 
 // -------------------------------------------------------------------------- documents
 
-/** Bulk mutation for setting one metafield per line (validated against 2026-07). */
+/**
+ * Bulk mutation for setting one metafield per line (validated against 2026-07). Each result
+ * line carries the written metafield's `compareDigest` (see {@link writtenDigest}): what an
+ * undo later compares with.
+ */
 export const METAFIELDS_SET_MUTATION =
-  "mutation call($input: MetafieldsSetInput!) { metafieldsSet(metafields: [$input]) { metafields { id } userErrors { field message code elementIndex } } }"
+  "mutation call($input: MetafieldsSetInput!) { metafieldsSet(metafields: [$input]) { metafields { id compareDigest } userErrors { field message code elementIndex } } }"
 
 /** Bulk mutation for deleting one metafield per line (undo where none existed before). */
 export const METAFIELDS_DELETE_MUTATION =
@@ -81,13 +88,67 @@ export const productMetafieldSnapshotQuery = (search: string, target: MetafieldT
     graphqlString(target.key)
   }) { value type } } } } }`
 
+/**
+ * The current target metafield (value, type, `compareDigest`) of up to
+ * {@link CURRENT_METAFIELDS_PAGE} products by id (`nodes`), for an undo that must compare
+ * before it deletes (`metafieldsDelete` takes no `compareDigest`).
+ */
+export const PRODUCT_METAFIELD_CURRENT_QUERY =
+  "query SumeruCurrentMetafields($ids: [ID!]!, $namespace: String!, $key: String!) { nodes(ids: $ids) { ... on Product { id metafield(namespace: $namespace, key: $key) { value type compareDigest } } } }"
+
+/** Shopify's cap on `nodes(ids:)`. */
+export const CURRENT_METAFIELDS_PAGE = 250
+
+/** A product's metafield as it is now; null when it (or the product) does not exist. */
+export interface CurrentMetafieldState {
+  readonly value: string
+  readonly type: string
+  readonly compareDigest: string
+}
+
+/**
+ * Reads a {@link PRODUCT_METAFIELD_CURRENT_QUERY} answer: every asked id maps to its
+ * metafield, or null when the product or its metafield does not exist (a null node).
+ */
+export const parseCurrentMetafields = (
+  data: Readonly<Record<string, unknown>>,
+  ids: ReadonlyArray<string>
+): Map<string, CurrentMetafieldState | null> => {
+  const out = new Map<string, CurrentMetafieldState | null>(ids.map((id) => [id, null]))
+  const nodes = data["nodes"]
+  if (!Array.isArray(nodes)) return out
+  for (const node of nodes) {
+    if (!isRecord(node) || typeof node["id"] !== "string") continue
+    const mf = node["metafield"]
+    if (isRecord(mf) && typeof mf["value"] === "string" && typeof mf["type"] === "string" && typeof mf["compareDigest"] === "string") {
+      out.set(node["id"], { value: mf["value"], type: mf["type"], compareDigest: mf["compareDigest"] })
+    }
+  }
+  return out
+}
+
+/**
+ * The `compareDigest` of the metafield a `metafieldsSet` result line (its `data`) wrote, or
+ * null when the line does not carry one.
+ */
+export const writtenDigest = (data: Readonly<Record<string, unknown>>): string | null => {
+  const payload = data["metafieldsSet"]
+  const metafields = isRecord(payload) ? payload["metafields"] : undefined
+  const first: unknown = Array.isArray(metafields) ? metafields[0] : undefined
+  return isRecord(first) && typeof first["compareDigest"] === "string" ? first["compareDigest"] : null
+}
+
 // ------------------------------------------------------------------------------ lines
 
-/** `{"input":{"ownerId":…,"namespace":…,"key":…,"type":…,"value":…}}` */
-export const metafieldsSetLine = (ownerId: string, m: MetafieldValue): string =>
+/**
+ * `{"input":{"ownerId":…,"namespace":…,"key":…,"type":…,"value":…}}`, with
+ * `"compareDigest":…` when given: Shopify then writes only if the metafield's current digest
+ * is that one (null: only if the metafield does not exist), else answers `STALE_OBJECT`.
+ */
+export const metafieldsSetLine = (ownerId: string, m: MetafieldValue, compareDigest?: string | null): string =>
   `{"input":{"ownerId":${JSON.stringify(ownerId)},"namespace":${JSON.stringify(m.namespace)},"key":${JSON.stringify(m.key)},"type":${
     JSON.stringify(m.type)
-  },"value":${JSON.stringify(m.value)}}}`
+  },"value":${JSON.stringify(m.value)}${compareDigest === undefined ? "" : `,"compareDigest":${JSON.stringify(compareDigest)}`}}}`
 
 /** `{"input":{"ownerId":…,"namespace":…,"key":…}}` (`MetafieldIdentifierInput`) */
 export const metafieldsDeleteLine = (ownerId: string, t: MetafieldTarget): string =>
@@ -433,14 +494,27 @@ export const chunkJsonl = <E, R>(
 
 // ------------------------------------------------------------------- mutation results
 
-/** One failed line of a bulk mutation, as written to the error preview / error file. */
+/**
+ * One failed line of a bulk mutation, as written to the error preview / error file. A line
+ * refused only with `STALE_OBJECT` (its `compareDigest` no longer matched: the resource
+ * changed since) is of kind `changed_since`, with a plain `reason`.
+ */
 export interface MutationErrorLine {
   /** `__lineNumber` (0-based within the uploaded file), or null when the result line had none. */
   readonly line: number | null
   readonly ownerId: string | null
-  readonly kind: "userErrors" | "errors" | "unparseable"
+  readonly kind: "userErrors" | "errors" | "unparseable" | "changed_since"
+  readonly reason?: string
   readonly errors: ReadonlyArray<{ readonly message: string; readonly code?: string; readonly field?: ReadonlyArray<string> }>
 }
+
+/** Default `reason` of a `changed_since` line. */
+export const STALE_OBJECT_REASON = "The resource changed since it was loaded: not written."
+
+/** What one input line of a bulk mutation came to (see `ParseMutationResultsOptions.onResult`). */
+export type MutationLineResult =
+  | { readonly ok: true; readonly data: Readonly<Record<string, unknown>> }
+  | { readonly ok: false }
 
 export interface ParseMutationResultsOptions {
   /** Owner of an input line (e.g. `chunk.ownerOf`), to say which product failed. */
@@ -455,6 +529,14 @@ export interface ParseMutationResultsOptions {
    * new file in the OS temp dir, created on the first error; the caller owns (and deletes) it.
    */
   readonly errorFile?: string
+  /**
+   * Called once per input line that has a result (duplicates ignored), with the line's
+   * `data` on success (e.g. to read the written `compareDigest`). Setting it makes
+   * `parseMutationResultFile` parse every success line too.
+   */
+  readonly onResult?: (lineNumber: number, result: MutationLineResult) => void
+  /** `reason` of the `changed_since` lines (default {@link STALE_OBJECT_REASON}). */
+  readonly changedSinceReason?: string
 }
 
 export interface MutationResults {
@@ -462,8 +544,10 @@ export interface MutationResults {
   readonly resultLines: number
   /** Input lines that succeeded (no userErrors, no errors). */
   readonly updated: number
-  /** Input lines that failed, plus unparseable result lines. */
+  /** Input lines that failed, plus unparseable result lines (not the `changedSince` ones). */
   readonly failed: number
+  /** Input lines refused only with `STALE_OBJECT`: the resource changed since its `compareDigest` was read. */
+  readonly changedSince: number
   /** Lines failed with `userErrors` / top-level `errors` / unreadable, and the userErrors total. */
   readonly userErrorLines: number
   readonly topLevelErrorLines: number
@@ -641,12 +725,13 @@ export const parseMutationResultFile = <E, R>(
 ): Effect.Effect<MutationResults, E | JsonlFileError, R> =>
   collectMutationResults(bytes, options, () => {
     const splitter = new JsonlLineSplitter()
+    const fast = options.onResult === undefined
     let index = 0
     let sink: ResultSink | undefined
     const onLine = (buf: Buffer, start: number, end: number): void => {
       const i = index++
       if (start === end) return
-      const n = fastSuccessLineNumberIn(buf, start, end)
+      const n = fast ? fastSuccessLineNumberIn(buf, start, end) : -1
       if (n >= 0) return (sink as ResultSink).success(n)
       const text = buf.toString("utf8", start, end)
       if (text.trim().length > 0) (sink as ResultSink).object(parseJsonlLine(i, text))
@@ -672,10 +757,22 @@ const collectMutationResults = <A, E, R>(
 ): Effect.Effect<MutationResults, E | JsonlFileError, R> =>
   Effect.gen(function*() {
     const ownerOf = options.ownerOf
+    const onResult = options.onResult
+    const changedSinceReason = options.changedSinceReason ?? STALE_OBJECT_REASON
     const seen = new Seen(options.expectedLines ?? 0)
     const preview = new SmallestLines(options.previewLines ?? 50)
     const errorPath = options.errorFile ?? join(tmpdir(), `sumeru-mutation-errors-${randomUUID()}.jsonl`)
-    const counts = { resultLines: 0, updated: 0, userErrorLines: 0, topLevelErrorLines: 0, parseErrorLines: 0, userErrorCount: 0, duplicates: 0, errorLines: 0 }
+    const counts = {
+      resultLines: 0,
+      updated: 0,
+      changedSince: 0,
+      userErrorLines: 0,
+      topLevelErrorLines: 0,
+      parseErrorLines: 0,
+      userErrorCount: 0,
+      duplicates: 0,
+      errorLines: 0
+    }
     let pending: Array<string> = []
     let pendingBytes = 0
     let handle: FileHandle | undefined
@@ -728,25 +825,35 @@ const collectMutationResults = <A, E, R>(
       if (Array.isArray(errors) && errors.length > 0) {
         counts.topLevelErrorLines++
         record({ line: ln, ownerId: owner, kind: "errors", errors: toErrorDetails(errors) })
+        onResult?.(ln, { ok: false })
         return
       }
       const data = o["data"]
       if (!isRecord(data)) {
         counts.parseErrorLines++
         record({ line: ln, ownerId: owner, kind: "unparseable", errors: [{ message: "result line without data or errors" }] })
+        onResult?.(ln, { ok: false })
         return
       }
       for (const field in data) {
         const payload = data[field]
         const userErrors = isRecord(payload) ? payload["userErrors"] : undefined
         if (Array.isArray(userErrors) && userErrors.length > 0) {
-          counts.userErrorLines++
-          counts.userErrorCount += userErrors.length
-          record({ line: ln, ownerId: owner, kind: "userErrors", errors: toErrorDetails(userErrors) })
+          const details = toErrorDetails(userErrors)
+          if (details.every((e) => e.code === "STALE_OBJECT")) {
+            counts.changedSince++
+            record({ line: ln, ownerId: owner, kind: "changed_since", reason: changedSinceReason, errors: details })
+          } else {
+            counts.userErrorLines++
+            counts.userErrorCount += userErrors.length
+            record({ line: ln, ownerId: owner, kind: "userErrors", errors: details })
+          }
+          onResult?.(ln, { ok: false })
           return
         }
       }
       counts.updated++
+      onResult?.(ln, { ok: true, data })
     }
 
     const sink: ResultSink = {
@@ -779,6 +886,7 @@ const collectMutationResults = <A, E, R>(
       resultLines: counts.resultLines,
       updated: counts.updated,
       failed,
+      changedSince: counts.changedSince,
       userErrorLines: counts.userErrorLines,
       topLevelErrorLines: counts.topLevelErrorLines,
       parseErrorLines: counts.parseErrorLines,

@@ -4,22 +4,54 @@
  * bulk query's JSONL streams in; mutation chunks are rebuilt from it deterministically (so a
  * chunk can be re-uploaded after a crash), and an undo job restores from the original job's
  * snapshot: `metafieldsSet` where a value existed, `metafieldsDelete` where none did.
+ *
+ * Undo never overwrites a later change (invariant 8, `domain/jobs/UndoGuard.ts`): reading a
+ * job's chunk results records, per product, the `compareDigest` of what it wrote (its
+ * after-state, `src/jobs/UndoArtefacts.ts`). An undo's snapshot step compares each product
+ * with it — restores carry that digest as `compareDigest` (Shopify refuses a changed one with
+ * `STALE_OBJECT`), deletes are preceded by a read of the current digest — and stores the
+ * result as the undo's plan; products changed since are left out, counted and written to the
+ * undo's error lines. A forced undo plans every product, unguarded.
  */
 import { Effect, Layer, Semaphore, Stream } from "effect"
+import type { SqlError } from "effect/sql/SqlError"
 import { readFile, rm } from "node:fs/promises"
-import type { Job } from "../../domain/jobs/index.ts"
+import {
+  CHANGED_SINCE,
+  CHANGED_SINCE_REASON,
+  type Job,
+  needsCurrent,
+  type PreviousMetafield,
+  undoStep,
+  type WrittenOutcome
+} from "../../domain/jobs/index.ts"
 import { JobArtefacts, type SnapshotEntry } from "../../src/jobs/JobArtefacts.ts"
 import { JobSteps, type OperationStatus, StepPermanent, StepTransient } from "../../src/jobs/JobSteps.ts"
 import {
+  type AfterStateEntry,
+  readAfterState,
+  readUndoPlan,
+  recordAfterState,
+  type UndoPlanEntry,
+  writeUndoPlan
+} from "../../src/jobs/UndoArtefacts.ts"
+import {
+  CURRENT_METAFIELDS_PAGE,
+  type CurrentMetafieldState,
   METAFIELDS_DELETE_MUTATION,
   METAFIELDS_SET_MUTATION,
   metafieldsDeleteLine,
   metafieldsSetLine,
+  type MutationErrorLine,
+  type MutationLineResult,
+  parseCurrentMetafields,
   parseMutationResults,
   parseProductSnapshot,
+  PRODUCT_METAFIELD_CURRENT_QUERY,
   type ProductSnapshot,
   productMetafieldSnapshotQuery,
-  ShopifyAdmin
+  ShopifyAdmin,
+  writtenDigest
 } from "./index.ts"
 
 /** Largest file a chunk may be (Shopify's cap is 100 MB; the seed keeps 5 MB of margin). */
@@ -58,6 +90,29 @@ const toStepError = (error: { readonly _tag: string; readonly message?: string; 
 
 const clientIdentifier = (jobId: string, chunkIndex: number) => `job_${jobId}_chunk_${chunkIndex}`
 
+/** Every ordinal of a snapshot. */
+const ALL = 2_147_483_647
+
+/**
+ * The error lines of an undo's snapshot step (products found changed since) sit before every
+ * chunk's in the job's error file: chunk index -1.
+ */
+export const SNAPSHOT_ERRORS_CHUNK = -1
+
+/** How many error lines a step reports for the job's preview (the decider keeps 50). */
+const PREVIEW_LINES = 50
+
+/** One line of a job's mutation: the product, its place in the snapshot, and the JSONL. */
+interface PlannedLine {
+  readonly ordinal: number
+  readonly productId: string
+  readonly kind: "set" | "delete"
+  readonly text: string
+}
+
+const previousOf = (row: SnapshotEntry): PreviousMetafield | null =>
+  row.prevValue === null || row.prevType === null ? null : { value: row.prevValue, type: row.prevType }
+
 export const make = Effect.gen(function*() {
   const admin = yield* ShopifyAdmin
   const artefacts = yield* JobArtefacts
@@ -89,24 +144,53 @@ export const make = Effect.gen(function*() {
       )
     })
 
-  /** The job whose snapshot drives this job's lines: itself, or the job an undo reverts. */
-  const snapshotJob = (job: Job) => job.undoOf?.jobId ?? job.jobId
+  const target = (job: Job) => ({ namespace: job.input.namespace, key: job.input.key })
 
-  const lineOf = (job: Job, row: SnapshotEntry): { kind: "set" | "delete"; text: string } => {
-    const target = { namespace: job.input.namespace, key: job.input.key }
+  /** A snapshot row's line the way every job did before undo plans: the job's value, or the previous one back. */
+  const lineOf = (job: Job, row: SnapshotEntry): PlannedLine => {
+    const base = { ordinal: row.ordinal, productId: row.productId }
     if (job.undoOf === null) {
-      return { kind: "set", text: metafieldsSetLine(row.productId, { ...target, type: job.input.type, value: job.input.value }) }
+      return { ...base, kind: "set", text: metafieldsSetLine(row.productId, { ...target(job), type: job.input.type, value: job.input.value }) }
     }
-    return row.prevValue === null || row.prevType === null
-      ? { kind: "delete", text: metafieldsDeleteLine(row.productId, target) }
-      : { kind: "set", text: metafieldsSetLine(row.productId, { ...target, type: row.prevType, value: row.prevValue }) }
+    const previous = previousOf(row)
+    return previous === null
+      ? { ...base, kind: "delete", text: metafieldsDeleteLine(row.productId, target(job)) }
+      : { ...base, kind: "set", text: metafieldsSetLine(row.productId, { ...target(job), ...previous }) }
   }
 
-  const rows = artefacts.snapshot
+  /** An undo job whose snapshot step ran before undo plans existed: it restores the original snapshot as it is. */
+  const isUnplannedUndo = (job: Job) => job.undoOf !== null && job.query?.snapshotRef === job.undoOf.jobId
+
+  /** A planned undo's line: the original row's previous value back (guarded), or a delete. */
+  const undoLineOf = (job: Job, entry: UndoPlanEntry, original: SnapshotEntry | undefined): PlannedLine => {
+    const base = { ordinal: entry.ordinal, productId: entry.productId }
+    const previous = original === undefined ? null : previousOf(original)
+    if (entry.action.kind === "delete" || previous === null) {
+      return { ...base, kind: "delete", text: metafieldsDeleteLine(entry.productId, target(job)) }
+    }
+    const digest = entry.action.compareDigest
+    return { ...base, kind: "set", text: metafieldsSetLine(entry.productId, { ...target(job), ...previous }, digest === null ? undefined : digest) }
+  }
 
   /**
-   * The job's chunks, in order: consecutive snapshot rows of one kind (set/delete), cut
-   * before a chunk would exceed `CHUNK_BYTES`. Deterministic, so any worker derives the same.
+   * The job's lines for snapshot ordinals `from…to`, in ordinal order: a job's from its own
+   * snapshot; an undo's from its plan joined with the original snapshot (by ordinal).
+   */
+  const jobLines = (job: Job, from: number, to: number): Stream.Stream<PlannedLine, SqlError> => {
+    const undoOf = job.undoOf
+    if (undoOf === null || isUnplannedUndo(job)) return Stream.map(artefacts.snapshot(undoOf?.jobId ?? job.jobId, from, to), (row) => lineOf(job, row))
+    return Stream.unwrap(Effect.map(
+      Stream.runCollect(artefacts.snapshot(undoOf.jobId, from, to)),
+      (rows) => {
+        const byOrdinal = new Map(Array.from(rows, (row) => [row.ordinal, row] as const))
+        return Stream.map(readUndoPlan(artefacts, job.jobId, from, to), (entry) => undoLineOf(job, entry, byOrdinal.get(entry.ordinal)))
+      }
+    ))
+  }
+
+  /**
+   * The job's chunks, in order: consecutive lines of one kind (set/delete), cut before a
+   * chunk would exceed `CHUNK_BYTES`. Deterministic, so any worker derives the same.
    */
   const plan = (job: Job) =>
     Effect.gen(function*() {
@@ -114,16 +198,15 @@ export const make = Effect.gen(function*() {
       let current: { kind: "set" | "delete"; from: number; to: number; lines: number; bytes: number } | undefined
       const order = job.undoOf === null ? ["set"] as const : ["set", "delete"] as const
       for (const kind of order) {
-        yield* Stream.runForEach(rows(snapshotJob(job), 0, 2_147_483_647), (row) =>
+        yield* Stream.runForEach(jobLines(job, 0, ALL), (line) =>
           Effect.sync(() => {
-            const line = lineOf(job, row)
             if (line.kind !== kind) return
             const size = Buffer.byteLength(line.text) + 1
             if (current === undefined || current.kind !== kind || current.bytes + size > CHUNK_BYTES) {
               if (current !== undefined) chunks.push(current)
-              current = { kind, from: row.ordinal, to: row.ordinal, lines: 0, bytes: 0 }
+              current = { kind, from: line.ordinal, to: line.ordinal, lines: 0, bytes: 0 }
             }
-            current.to = row.ordinal
+            current.to = line.ordinal
             current.lines++
             current.bytes += size
           }))
@@ -135,14 +218,71 @@ export const make = Effect.gen(function*() {
       return chunks
     })
 
+  /** The lines of one chunk, in order. */
+  const chunkLines = (job: Job, spec: ChunkSpec) => Stream.filter(jobLines(job, spec.from, spec.to), (line) => line.kind === spec.kind)
+
   const chunkBody = (job: Job, spec: ChunkSpec) => {
     const encoder = new TextEncoder()
-    return rows(snapshotJob(job), spec.from, spec.to).pipe(
-      Stream.map((row) => lineOf(job, row)),
-      Stream.filter((line) => line.kind === spec.kind),
-      Stream.map((line) => encoder.encode(`${line.text}\n`))
-    )
+    return Stream.map(chunkLines(job, spec), (line) => encoder.encode(`${line.text}\n`))
   }
+
+  /** The current target metafield of `ids` (products), read page by page. */
+  const readCurrent = (shop: string, job: Job, ids: ReadonlyArray<string>) =>
+    Effect.gen(function*() {
+      const current = new Map<string, CurrentMetafieldState | null>()
+      for (let i = 0; i < ids.length; i += CURRENT_METAFIELDS_PAGE) {
+        const page = ids.slice(i, i + CURRENT_METAFIELDS_PAGE)
+        const data = yield* admin.graphql(shop, PRODUCT_METAFIELD_CURRENT_QUERY, { ids: page, ...target(job) })
+        for (const [id, state] of parseCurrentMetafields(data, page)) current.set(id, state)
+      }
+      return current
+    })
+
+  /**
+   * An undo's snapshot step: what each product of the original snapshot gets (see
+   * `domain/jobs/UndoGuard.ts`), stored as the undo's plan. Products changed since are left
+   * out and become the undo's first error lines.
+   */
+  const planUndo = (shop: string, job: Job, undoOf: NonNullable<Job["undoOf"]>) =>
+    Effect.gen(function*() {
+      const force = undoOf.force === true
+      const outcomes = new Map<number, WrittenOutcome>()
+      if (!force) {
+        // the original job's chunks (its plan, rebuilt) and what each one's writes left
+        const original: Job = { ...job, jobId: undoOf.jobId, undoOf: null }
+        const chunks = yield* plan(original)
+        for (let k = 0; k < chunks.length; k++) {
+          yield* Stream.runForEach(readAfterState(artefacts, undoOf.jobId, k), (e) => Effect.sync(() => outcomes.set(e.ordinal, e.outcome)))
+        }
+      }
+      const rows = Array.from(yield* Stream.runCollect(artefacts.snapshot(undoOf.jobId, 0, ALL)))
+      const outcomeOf = (row: SnapshotEntry): WrittenOutcome => outcomes.get(row.ordinal) ?? { kind: "unknown" }
+      const current = yield* readCurrent(shop, job, rows.filter((row) => needsCurrent(previousOf(row), outcomeOf(row), force)).map((row) => row.productId))
+      const written = { value: job.input.value, type: job.input.type }
+      const entries: Array<UndoPlanEntry> = []
+      const changed: Array<string> = []
+      for (const row of rows) {
+        const step = undoStep({ previous: previousOf(row), outcome: outcomeOf(row), written, current: current.get(row.productId), force })
+        switch (step.kind) {
+          case "restore":
+            entries.push({ ordinal: row.ordinal, productId: row.productId, action: { kind: "restore", compareDigest: step.compareDigest } })
+            break
+          case "delete":
+            entries.push({ ordinal: row.ordinal, productId: row.productId, action: { kind: "delete" } })
+            break
+          case "skip":
+            break
+          case "changed_since": {
+            const line: MutationErrorLine = { line: null, ownerId: row.productId, kind: CHANGED_SINCE, reason: step.reason, errors: [] }
+            changed.push(JSON.stringify(line))
+            break
+          }
+        }
+      }
+      yield* writeUndoPlan(artefacts, shop, job.jobId, entries)
+      yield* artefacts.replaceErrorLines(shop, job.jobId, SNAPSHOT_ERRORS_CHUNK, changed)
+      return { matched: entries.length, changedSince: changed.length, errorLines: changed.slice(0, PREVIEW_LINES) }
+    })
 
   const submitQuery = (shop: string, job: Job) =>
     admin.startBulkQuery(shop, productMetafieldSnapshotQuery(job.input.queryString, { namespace: job.input.namespace, key: job.input.key })).pipe(
@@ -165,9 +305,9 @@ export const make = Effect.gen(function*() {
     Effect.gen(function*() {
       yield* artefacts.clearSnapshot(job.jobId)
       if (job.undoOf !== null) {
-        // an undo job targets exactly the products of the job it reverts
-        const matched = yield* artefacts.snapshotSize(job.undoOf.jobId)
-        return { matched, truncated: false, snapshotRef: job.undoOf.jobId, chunks: 0 }
+        // an undo job targets the products of the job it reverts that nobody changed since
+        const planned = yield* planUndo(shop, job, job.undoOf)
+        return { ...planned, truncated: false, snapshotRef: job.jobId, chunks: 0 }
       }
       let seen = 0
       let truncated = false
@@ -195,7 +335,7 @@ export const make = Effect.gen(function*() {
         )
         yield* flush
       }
-      return { matched: seen, truncated, snapshotRef: job.jobId, chunks: 0 }
+      return { matched: seen, truncated, snapshotRef: job.jobId, chunks: 0, changedSince: 0, errorLines: [] }
     }).pipe(Effect.mapError(toStepError))
 
   const uploadChunk = (shop: string, job: Job, chunkIndex: number) =>
@@ -224,16 +364,31 @@ export const make = Effect.gen(function*() {
     Effect.gen(function*() {
       const chunks = yield* plan(job)
       const spec = chunks[chunkIndex]
-      if (url === null) return { updated: 0, failed: spec?.lines ?? 0, errorLines: ["no result file: the bulk mutation produced no output"] }
+      if (url === null) {
+        return { updated: 0, failed: spec?.lines ?? 0, changedSince: 0, errorLines: ["no result file: the bulk mutation produced no output"] }
+      }
       // which product each input line was about, so error lines name it
-      const owners = spec === undefined ? [] : yield* Stream.runCollect(rows(snapshotJob(job), spec.from, spec.to).pipe(
-        Stream.filter((row) => lineOf(job, row).kind === spec.kind),
-        Stream.map((row) => row.productId)
-      ))
+      const owners = spec === undefined ? [] : Array.from(yield* Stream.runCollect(chunkLines(job, spec)))
+      // a job (not an undo) records what its writes left, for its undo to compare with
+      const outcomes: Array<WrittenOutcome | undefined> = []
       const results = yield* parseMutationResults(admin.downloadJsonl(url), {
         expectedLines: spec?.lines ?? 0,
-        ownerOf: (n) => owners[n]
+        ownerOf: (n) => owners[n]?.productId,
+        ...(job.undoOf === null ? {} : { changedSinceReason: CHANGED_SINCE_REASON }),
+        ...(job.undoOf === null
+          ? {
+            onResult: (n: number, r: MutationLineResult) => {
+              if (n >= owners.length) return
+              const digest = r.ok ? writtenDigest(r.data) : null
+              outcomes[n] = !r.ok ? { kind: "failed" } : digest === null ? { kind: "unknown" } : { kind: "written", digest }
+            }
+          }
+          : {})
       })
+      if (job.undoOf === null) {
+        const after: Array<AfterStateEntry> = owners.map((o, n) => ({ ordinal: o.ordinal, productId: o.productId, outcome: outcomes[n] ?? { kind: "unknown" } }))
+        yield* recordAfterState(artefacts, shop, job.jobId, chunkIndex, after)
+      }
       if (results.errorLinesPath !== undefined) {
         const text = yield* Effect.promise(() => readFile(results.errorLinesPath!, "utf8"))
         const lines = text.split("\n").filter((l) => l.length > 0)
@@ -241,9 +396,12 @@ export const make = Effect.gen(function*() {
         yield* Effect.promise(() => rm(results.errorLinesPath!, { force: true }))
       }
       const missing = results.missingLines ?? 0
+      // only an undo sends compareDigest: a job's STALE_OBJECT (none expected) is a failure
+      const changedSince = job.undoOf === null ? 0 : results.changedSince
       return {
         updated: results.updated,
-        failed: results.failed + missing,
+        failed: results.failed + missing + (results.changedSince - changedSince),
+        changedSince,
         errorLines: results.errorPreview.split("\n").filter((l) => l.length > 0)
       }
     }).pipe(Effect.mapError(toStepError))

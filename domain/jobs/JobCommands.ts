@@ -44,7 +44,10 @@ export type RecordBulkQueryStarted = typeof RecordBulkQueryStarted.Type
  * The bulk query finished and its JSONL was read: `matchedCount` products
  * selected (≤ maxItems), `truncated` when more matched. `bulkOperationId` is
  * the query it came from (null only for an undo job, which reads its product
- * set from the original job's snapshot).
+ * set from the original job's snapshot). An undo job also reports the
+ * products it found changed since the original job wrote them
+ * (`changedSinceCount`, not part of `matchedCount`) and their error lines
+ * (`errorLines`, earliest first; the decider keeps at most 50 and 10 KB).
  */
 export const RecordQueryCompleted = Schema.Struct({
   type: Schema.Literal("RecordQueryCompleted"),
@@ -53,6 +56,8 @@ export const RecordQueryCompleted = Schema.Struct({
   matchedCount: NonNegativeInt,
   truncated: Schema.Boolean,
   snapshotRef: Schema.NullOr(Id),
+  changedSinceCount: Schema.optionalKey(NonNegativeInt),
+  errorLines: Schema.optionalKey(Schema.Array(Schema.String)),
   at: Timestamp
 })
 export type RecordQueryCompleted = typeof RecordQueryCompleted.Type
@@ -82,7 +87,8 @@ export type RecordBulkMutationStarted = typeof RecordBulkMutationStarted.Type
 /**
  * The bulk mutation of chunk `chunkIndex` finished. `errorLines` are the
  * result lines with `userErrors`, earliest first; the decider keeps at most
- * 50 of them and 10 KB.
+ * 50 of them and 10 KB. `changedSinceCount` (undo jobs): lines Shopify
+ * refused because the product changed since the original job wrote it.
  */
 export const RecordMutationCompleted = Schema.Struct({
   type: Schema.Literal("RecordMutationCompleted"),
@@ -91,6 +97,7 @@ export const RecordMutationCompleted = Schema.Struct({
   bulkOperationId: Id,
   updatedCount: NonNegativeInt,
   failedCount: NonNegativeInt,
+  changedSinceCount: Schema.optionalKey(NonNegativeInt),
   errorLines: Schema.Array(Schema.String),
   at: Timestamp
 })
@@ -131,12 +138,18 @@ export const ScheduleRetry = Schema.Struct({
 })
 export type ScheduleRetry = typeof ScheduleRetry.Type
 
-/** Undo this completed live job with the compensating job `undoJobId`. */
+/**
+ * Undo this completed live job with the compensating job `undoJobId`. Without
+ * `force`, products changed since the job wrote them keep the newer value;
+ * with it, every product is restored. A forced undo may follow an unforced
+ * one (to restore what it reported as changed since), never the reverse.
+ */
 export const RequestUndo = Schema.Struct({
   type: Schema.Literal("RequestUndo"),
   jobId: Id,
   undoJobId: Id,
   requestedBy: Schema.NullOr(Schema.String),
+  force: Schema.optionalKey(Schema.Boolean),
   at: Timestamp
 })
 export type RequestUndo = typeof RequestUndo.Type

@@ -13,7 +13,11 @@
  * Any time before the end: failed; retry_scheduled while RUNNING (at most
  * {@link MAX_ATTEMPTS} attempts, then the decider emits `failed`).
  * Undo:       on a COMPLETED live job, `undo_requested`; the compensating job
- *             is a new job whose `job.requested` carries `undoOf`.
+ *             is a new job whose `job.requested` carries `undoOf`. Unless
+ *             forced, the undo job leaves products changed since the original
+ *             job wrote them as they are and counts them (`changedSinceCount`,
+ *             from its snapshot step and from Shopify's `STALE_OBJECT`
+ *             answers); a forced undo may follow an unforced one.
  *
  * Idempotency: recording a fact that is already recorded with the same values
  * (same bulk operation id, same chunk upload, same counts, same undo job)
@@ -92,7 +96,7 @@ export interface ChunkState {
   readonly bytes: number
   /** Set once the chunk was submitted; never replaced afterwards. */
   readonly bulkOperationId: string | null
-  readonly result: { readonly updatedCount: number; readonly failedCount: number } | null
+  readonly result: { readonly updatedCount: number; readonly failedCount: number; readonly changedSinceCount: number } | null
 }
 
 /** What the bulk query (or, for an undo job, the snapshot) produced. */
@@ -101,6 +105,8 @@ export interface QueryResult {
   readonly matchedCount: number
   readonly truncated: boolean
   readonly snapshotRef: string | null
+  /** Undo jobs: products found changed since the original job wrote them (not in `matchedCount`). */
+  readonly changedSinceCount: number
 }
 
 export interface RetryInfo {
@@ -143,11 +149,15 @@ export interface Job {
   readonly chunks: ReadonlyArray<ChunkState>
   readonly updatedCount: number
   readonly failedCount: number
+  /** Undo jobs: products not restored because they changed since the original job wrote them. */
+  readonly changedSinceCount: number
   /** First 50 error lines across chunks, ≤ 10 KB. */
   readonly errorPreview: string
   readonly failure: { readonly code: JobFailureCode; readonly message: string } | null
-  /** The compensating job, once undo was requested. */
+  /** The compensating job, once undo was requested (the latest one, after a forced follow-up). */
   readonly undoneBy: string | null
+  /** Whether that undo was forced (then no further undo is possible). */
+  readonly undoForced: boolean
 }
 
 export type JobState = NoJob | Job
@@ -199,9 +209,11 @@ export const evolve = (state: JobState, event: JobEvent): JobState => {
       chunks: [],
       updatedCount: 0,
       failedCount: 0,
+      changedSinceCount: 0,
       errorPreview: "",
       failure: null,
-      undoneBy: null
+      undoneBy: null,
+      undoForced: false
     }
   }
   if (!state.exists) return state
@@ -211,16 +223,21 @@ export const evolve = (state: JobState, event: JobEvent): JobState => {
       return { ...job, status: "RUNNING", startedAt: event.occurredAt, attempt: 1 }
     case "job.bulk_query_started":
       return { ...job, bulkQueryOperationIds: [...job.bulkQueryOperationIds, event.bulkOperationId] }
-    case "job.query_completed":
+    case "job.query_completed": {
+      const changedSinceCount = event.changedSinceCount ?? 0
       return {
         ...job,
         query: {
           bulkOperationId: event.bulkOperationId,
           matchedCount: event.matchedCount,
           truncated: event.truncated,
-          snapshotRef: event.snapshotRef
-        }
+          snapshotRef: event.snapshotRef,
+          changedSinceCount
+        },
+        changedSinceCount: job.changedSinceCount + changedSinceCount,
+        errorPreview: event.errorPreview === undefined ? job.errorPreview : appendErrorPreview(job.errorPreview, event.errorPreview)
       }
+    }
     case "job.mutation_uploaded":
       return {
         ...job,
@@ -238,24 +255,28 @@ export const evolve = (state: JobState, event: JobEvent): JobState => {
         ...job,
         chunks: updateChunk(job.chunks, event.chunkIndex, (c) => ({ ...c, bulkOperationId: event.bulkOperationId }))
       }
-    case "job.mutation_completed":
+    case "job.mutation_completed": {
+      const changedSinceCount = event.changedSinceCount ?? 0
       return {
         ...job,
         chunks: updateChunk(job.chunks, event.chunkIndex, (c) => ({
           ...c,
-          result: { updatedCount: event.updatedCount, failedCount: event.failedCount }
+          result: { updatedCount: event.updatedCount, failedCount: event.failedCount, changedSinceCount }
         })),
         updatedCount: job.updatedCount + event.updatedCount,
         failedCount: job.failedCount + event.failedCount,
+        changedSinceCount: job.changedSinceCount + changedSinceCount,
         errorPreview: appendErrorPreview(job.errorPreview, event.errorPreview)
       }
+    }
     case "job.completed":
       return {
         ...job,
         status: "COMPLETED",
         finishedAt: event.occurredAt,
         updatedCount: event.updatedCount,
-        failedCount: event.failedCount
+        failedCount: event.failedCount,
+        changedSinceCount: event.changedSinceCount ?? 0
       }
     case "job.failed":
       return {
@@ -277,7 +298,7 @@ export const evolve = (state: JobState, event: JobEvent): JobState => {
         }
       }
     case "job.undo_requested":
-      return { ...job, undoneBy: event.undoJobId }
+      return { ...job, undoneBy: event.undoJobId, undoForced: event.force === true }
   }
 }
 
@@ -375,7 +396,11 @@ const sameQueryResult = (q: QueryResult, c: RecordQueryCompleted): boolean =>
   q.bulkOperationId === c.bulkOperationId &&
   q.matchedCount === c.matchedCount &&
   q.truncated === c.truncated &&
-  q.snapshotRef === c.snapshotRef
+  q.snapshotRef === c.snapshotRef &&
+  q.changedSinceCount === (c.changedSinceCount ?? 0)
+
+/** `changedSinceCount` on an event: only when there is something to say (older events have none). */
+const changedSince = (n: number): { readonly changedSinceCount?: number } => (n > 0 ? { changedSinceCount: n } : {})
 
 const recordQueryCompleted = (job: Job, c: RecordQueryCompleted): Decision => {
   if (job.query !== null && sameQueryResult(job.query, c)) return nothing
@@ -400,6 +425,12 @@ const recordQueryCompleted = (job: Job, c: RecordQueryCompleted): Decision => {
   if (c.truncated && c.matchedCount !== job.input.maxItems) {
     return reject(invalid(job, c, "a truncated result must hold exactly max_items products"))
   }
+  const changed = c.changedSinceCount ?? 0
+  if (!isIndex(changed)) return reject(invalid(job, c, `changedSinceCount ${changed} is not a count`))
+  if (changed > 0 && job.undoOf === null) {
+    return reject(invalid(job, c, "only an undo job finds products changed since"))
+  }
+  const preview = capErrorPreview(c.errorLines ?? [])
   const completed: JobEvent = {
     type: "job.query_completed",
     jobId: job.jobId,
@@ -407,6 +438,8 @@ const recordQueryCompleted = (job: Job, c: RecordQueryCompleted): Decision => {
     matchedCount: c.matchedCount,
     truncated: c.truncated,
     snapshotRef: c.snapshotRef,
+    ...changedSince(changed),
+    ...(preview === "" ? {} : { errorPreview: preview }),
     occurredAt: c.at
   }
   if (job.input.dryRun || c.matchedCount === 0) {
@@ -417,6 +450,7 @@ const recordQueryCompleted = (job: Job, c: RecordQueryCompleted): Decision => {
       matchedCount: c.matchedCount,
       updatedCount: 0,
       failedCount: 0,
+      ...changedSince(job.changedSinceCount + changed),
       occurredAt: c.at
     })
   }
@@ -501,9 +535,11 @@ const recordBulkMutationStarted = (job: Job, c: RecordBulkMutationStarted): Deci
 
 const recordMutationCompleted = (job: Job, c: RecordMutationCompleted): Decision => {
   const chunk = job.chunks[c.chunkIndex]
+  const changed = c.changedSinceCount ?? 0
   if (
     chunk?.result != null && chunk.bulkOperationId === c.bulkOperationId &&
-    chunk.result.updatedCount === c.updatedCount && chunk.result.failedCount === c.failedCount
+    chunk.result.updatedCount === c.updatedCount && chunk.result.failedCount === c.failedCount &&
+    chunk.result.changedSinceCount === changed
   ) {
     return nothing
   }
@@ -520,10 +556,20 @@ const recordMutationCompleted = (job: Job, c: RecordMutationCompleted): Decision
   if (chunk.result !== null) {
     return reject(conflict(job, c, `chunk ${c.chunkIndex} already completed with different counts`))
   }
-  if (!isIndex(c.updatedCount) || !isIndex(c.failedCount) || c.updatedCount + c.failedCount > chunk.lines) {
+  if (
+    !isIndex(c.updatedCount) || !isIndex(c.failedCount) || !isIndex(changed) ||
+    c.updatedCount + c.failedCount + changed > chunk.lines
+  ) {
     return reject(
-      invalid(job, c, `${c.updatedCount} updated + ${c.failedCount} failed exceeds the chunk's ${chunk.lines} lines`)
+      invalid(
+        job,
+        c,
+        `${c.updatedCount} updated + ${c.failedCount} failed + ${changed} changed since exceeds the chunk's ${chunk.lines} lines`
+      )
     )
+  }
+  if (changed > 0 && job.undoOf === null) {
+    return reject(invalid(job, c, "only an undo job finds products changed since"))
   }
   return emit({
     type: "job.mutation_completed",
@@ -532,6 +578,7 @@ const recordMutationCompleted = (job: Job, c: RecordMutationCompleted): Decision
     bulkOperationId: c.bulkOperationId,
     updatedCount: c.updatedCount,
     failedCount: c.failedCount,
+    ...changedSince(changed),
     errorPreview: capErrorPreview(c.errorLines),
     occurredAt: c.at
   })
@@ -554,6 +601,7 @@ const completeJob = (job: Job, c: CompleteJob): Decision => {
     matchedCount: job.query.matchedCount,
     updatedCount: job.updatedCount,
     failedCount: job.failedCount,
+    ...changedSince(job.changedSinceCount),
     occurredAt: c.at
   })
 }
@@ -602,7 +650,15 @@ const requestUndo = (job: Job, c: RequestUndo): Decision => {
   if (job.status !== "COMPLETED") return undoRejected(job, "NOT_COMPLETED", `the job is ${job.status}, not COMPLETED`)
   if (job.input.dryRun) return undoRejected(job, "DRY_RUN", "a dry run changed nothing")
   if (job.undoOf !== null) return undoRejected(job, "UNDO_OF_UNDO", "an undo job cannot itself be undone")
-  if (job.undoneBy !== null) return undoRejected(job, "ALREADY_UNDONE", `already undone by job ${job.undoneBy}`)
+  const force = c.force === true
+  // A forced undo may follow an unforced one: it restores what that one left as changed since.
+  if (job.undoneBy !== null && (job.undoForced || !force)) {
+    return undoRejected(
+      job,
+      "ALREADY_UNDONE",
+      `already undone by job ${job.undoneBy}${job.undoForced ? "" : " (undo with force to restore the products changed since)"}`
+    )
+  }
   if (job.updatedCount === 0) return undoRejected(job, "NOTHING_TO_UNDO", "no product was updated")
   if (job.query?.snapshotRef == null) {
     return undoRejected(job, "NO_SNAPSHOT", "no snapshot of the previous values was captured")
@@ -613,6 +669,7 @@ const requestUndo = (job: Job, c: RequestUndo): Decision => {
     undoJobId: c.undoJobId,
     requestedBy: c.requestedBy,
     snapshotRef: job.query.snapshotRef,
+    ...(force ? { force } : {}),
     occurredAt: c.at
   })
 }
@@ -662,7 +719,8 @@ export const JobDecider = { initialState, decide, evolve } as const
 /**
  * The RequestJob that starts the compensating job announced by `event` (a
  * `job.undo_requested` of `original`): same shop and metafield, live (never a
- * dry run), source `undo`, `undoOf` naming the original job and its snapshot.
+ * dry run), source `undo`, `undoOf` naming the original job and its snapshot
+ * (and `force` when the undo was forced).
  * `inputHash` is the SHA-256 of `canonicalUndoInput(shop, original.jobId)`,
  * computed by an adapter (the domain does not hash).
  */
@@ -675,6 +733,6 @@ export const undoJobRequest = (original: Job, event: JobUndoRequested, inputHash
   actionRunId: null,
   source: "undo",
   requestedBy: event.requestedBy,
-  undoOf: { jobId: original.jobId, snapshotRef: event.snapshotRef },
+  undoOf: { jobId: original.jobId, snapshotRef: event.snapshotRef, ...(event.force === true ? { force: true } : {}) },
   at: event.occurredAt
 })

@@ -66,11 +66,16 @@ export type RetryReason = typeof RetryReason.Type
 
 /**
  * Marks a compensating job: it restores the values `jobId` overwrote, from
- * the snapshot of prior values that job's bulk query captured.
+ * the snapshot of prior values that job's bulk query captured. Unless
+ * `force`, a product changed since `jobId` wrote it keeps the newer value and
+ * is reported as changed since (invariant 8); `force` restores every product
+ * unconditionally. Absent means not forced (events written before the option
+ * existed decode as such).
  */
 export const UndoOf = Schema.Struct({
   jobId: Id,
-  snapshotRef: Id
+  snapshotRef: Id,
+  force: Schema.optionalKey(Schema.Boolean)
 })
 export type UndoOf = typeof UndoOf.Type
 
@@ -175,6 +180,11 @@ export type JobBulkQueryStarted = typeof JobBulkQueryStarted.Type
  * the list. `snapshotRef` points at the stored prior values (what undo
  * restores); `bulkOperationId` is null only for undo jobs, whose product set
  * is the original job's snapshot.
+ *
+ * An undo job that compared the products with what the original job wrote
+ * counts in `changedSinceCount` the ones changed since (left out of
+ * `matchedCount`: they are not restored) and previews them in `errorPreview`.
+ * Both are absent when zero (and on events from before the comparison).
  */
 export const JobQueryCompleted = Schema.Struct({
   type: Schema.Literal("job.query_completed"),
@@ -183,6 +193,8 @@ export const JobQueryCompleted = Schema.Struct({
   matchedCount: NonNegativeInt,
   truncated: Schema.Boolean,
   snapshotRef: Schema.NullOr(Id),
+  changedSinceCount: Schema.optionalKey(NonNegativeInt),
+  errorPreview: Schema.optionalKey(ErrorPreview),
   occurredAt: Timestamp
 })
 export type JobQueryCompleted = typeof JobQueryCompleted.Type
@@ -209,7 +221,12 @@ export const JobBulkMutationStarted = Schema.Struct({
 })
 export type JobBulkMutationStarted = typeof JobBulkMutationStarted.Type
 
-/** The bulk mutation of one chunk finished; per-line outcomes counted. */
+/**
+ * The bulk mutation of one chunk finished; per-line outcomes counted. For an
+ * undo job, `changedSinceCount` lines were refused by Shopify because the
+ * product changed since the original job wrote it (`STALE_OBJECT`): not
+ * restored, not failed either. Absent when zero.
+ */
 export const JobMutationCompleted = Schema.Struct({
   type: Schema.Literal("job.mutation_completed"),
   jobId: Id,
@@ -217,12 +234,17 @@ export const JobMutationCompleted = Schema.Struct({
   bulkOperationId: Id,
   updatedCount: NonNegativeInt,
   failedCount: NonNegativeInt,
+  changedSinceCount: Schema.optionalKey(NonNegativeInt),
   errorPreview: ErrorPreview,
   occurredAt: Timestamp
 })
 export type JobMutationCompleted = typeof JobMutationCompleted.Type
 
-/** RUNNING → COMPLETED, with the job's totals (partial failures still complete, per the seed). */
+/**
+ * RUNNING → COMPLETED, with the job's totals (partial failures still complete, per the seed).
+ * `changedSinceCount` (undo jobs, absent when zero): products not restored because they
+ * changed since the original job wrote them.
+ */
 export const JobCompleted = Schema.Struct({
   type: Schema.Literal("job.completed"),
   jobId: Id,
@@ -230,6 +252,7 @@ export const JobCompleted = Schema.Struct({
   matchedCount: NonNegativeInt,
   updatedCount: NonNegativeInt,
   failedCount: NonNegativeInt,
+  changedSinceCount: Schema.optionalKey(NonNegativeInt),
   occurredAt: Timestamp
 })
 export type JobCompleted = typeof JobCompleted.Type
@@ -261,6 +284,7 @@ export type JobRetryScheduled = typeof JobRetryScheduled.Type
  * Undo of this (completed, live) job was requested. The compensating job
  * `undoJobId` starts with a `job.requested` whose `undoOf` names this job
  * and `snapshotRef`. History is never rewritten: this job stays COMPLETED.
+ * `force` (absent when not forced): restore even the products changed since.
  */
 export const JobUndoRequested = Schema.Struct({
   type: Schema.Literal("job.undo_requested"),
@@ -268,6 +292,7 @@ export const JobUndoRequested = Schema.Struct({
   undoJobId: Id,
   requestedBy: Schema.NullOr(Schema.String),
   snapshotRef: Id,
+  force: Schema.optionalKey(Schema.Boolean),
   occurredAt: Timestamp
 })
 export type JobUndoRequested = typeof JobUndoRequested.Type

@@ -51,6 +51,12 @@ const by = (requestedBy: string | null): string => (requestedBy === null ? "" : 
 
 const chunk = (chunkIndex: number): string => `chunk ${formatCount(chunkIndex + 1)}`
 
+/** `, 2 changed since (kept the newer value)`, or nothing when none did. */
+const keptNewer = (changedSinceCount: number | undefined, what: string): string =>
+  changedSinceCount === undefined || changedSinceCount === 0
+    ? ""
+    : `, ${formatCount(changedSinceCount)} ${what} (changed since the job; kept the newer value)`
+
 const message = (event: JobEvent): string => {
   const job = `Bulk job ${shortId(event.jobId)}`
   switch (event.type) {
@@ -75,7 +81,7 @@ const message = (event: JobEvent): string => {
     case "job.query_completed":
       return `${job} query completed: ${plural(event.matchedCount, "product")} matched${
         event.truncated ? " (more matched; capped by max_items)" : ""
-      }`
+      }${keptNewer(event.changedSinceCount, "left as they are")}`
     case "job.mutation_uploaded":
       return `${job} uploaded ${chunk(event.chunkIndex)} (${plural(event.lines, "line")}, ${formatBytes(event.bytes)})`
     case "job.bulk_mutation_started":
@@ -83,13 +89,17 @@ const message = (event: JobEvent): string => {
     case "job.mutation_completed":
       return `${job} ${chunk(event.chunkIndex)} mutation completed: ${formatCount(event.updatedCount)} updated, ${
         formatCount(event.failedCount)
-      } failed`
+      } failed${keptNewer(event.changedSinceCount, "not restored")}`
     case "job.completed":
       if (event.dryRun) {
         return `${job} dry run completed: ${plural(event.matchedCount, "product")} would be updated`
       }
-      if (event.matchedCount === 0) return `${job} completed: no products matched, nothing updated`
-      return `${job} completed: ${formatCount(event.updatedCount)} updated, ${formatCount(event.failedCount)} failed`
+      if (event.matchedCount === 0) {
+        return `${job} completed: no products matched, nothing updated${keptNewer(event.changedSinceCount, "not restored")}`
+      }
+      return `${job} completed: ${formatCount(event.updatedCount)} updated, ${formatCount(event.failedCount)} failed${
+        keptNewer(event.changedSinceCount, "not restored")
+      }`
     case "job.failed":
       return `${job} failed (${event.code}): ${event.message}`
     case "job.retry_scheduled":
@@ -99,7 +109,9 @@ const message = (event: JobEvent): string => {
     case "job.undo_requested":
       return `Undo of bulk job ${shortId(event.jobId)} requested${by(event.requestedBy)}: undo job ${
         shortId(event.undoJobId)
-      } will restore the previous values`
+      } will restore the previous values${
+        event.force === true ? ", overwriting later changes (forced)" : ""
+      }`
   }
 }
 

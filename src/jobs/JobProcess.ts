@@ -115,8 +115,15 @@ const stepLine = (p: JobProgress): { readonly level: LogLevel; readonly eventTyp
       return {
         level: "Info",
         eventType: "QUERY_COMPLETED",
-        message: `snapshot stored: ${p.matched} products matched${p.truncated ? " (truncated at max_items)" : ""}`,
-        fields: { matched_count: p.matched, truncated: p.truncated, ...(p.bulkOperationId === null ? {} : { bulk_operation_id: p.bulkOperationId }) }
+        message: `snapshot stored: ${p.matched} products matched${p.truncated ? " (truncated at max_items)" : ""}${
+          p.changedSince ? `, ${p.changedSince} changed since the job (left as they are)` : ""
+        }`,
+        fields: {
+          matched_count: p.matched,
+          truncated: p.truncated,
+          ...(p.bulkOperationId === null ? {} : { bulk_operation_id: p.bulkOperationId }),
+          ...(p.changedSince ? { changed_since_count: p.changedSince } : {})
+        }
       }
     case "chunk_uploaded":
       return {
@@ -136,8 +143,16 @@ const stepLine = (p: JobProgress): { readonly level: LogLevel; readonly eventTyp
       return {
         level: "Info",
         eventType: "MUTATION_COMPLETED",
-        message: `chunk ${p.chunkIndex} results read: ${p.updated} updated, ${p.failed} failed`,
-        fields: { chunk_index: p.chunkIndex, bulk_operation_id: p.bulkOperationId, updated_count: p.updated, failed_count: p.failed }
+        message: `chunk ${p.chunkIndex} results read: ${p.updated} updated, ${p.failed} failed${
+          p.changedSince ? `, ${p.changedSince} changed since (not restored)` : ""
+        }`,
+        fields: {
+          chunk_index: p.chunkIndex,
+          bulk_operation_id: p.bulkOperationId,
+          updated_count: p.updated,
+          failed_count: p.failed,
+          ...(p.changedSince ? { changed_since_count: p.changedSince } : {})
+        }
       }
     case "step_failed": {
       const e = p.error
@@ -187,6 +202,7 @@ const observeCommitted = (shop: string, event: JobEvent, after: JobState): Effec
         matched_count: matched,
         updated_count: after.updatedCount,
         failed_count: after.failedCount,
+        ...(after.changedSinceCount > 0 ? { changed_since_count: after.changedSinceCount } : {}),
         dry_run: after.input.dryRun,
         attempt: after.attempt,
         ...(event.type === "job.failed" ? { code: event.code } : {})
@@ -390,7 +406,8 @@ export const makeJobHandlers = (timings: JobTimings) =>
         if (job.query === null) {
           if (job.undoOf !== null) {
             runStep(b, ctx, job, "snapshot", "store_snapshot", steps.storeSnapshot(ctx.shop, job, null), (r) => ({
-              kind: "snapshot_stored", jobId: job.jobId, attempt: job.attempt, matched: r.matched, truncated: r.truncated, snapshotRef: r.snapshotRef, bulkOperationId: null
+              kind: "snapshot_stored", jobId: job.jobId, attempt: job.attempt, matched: r.matched, truncated: r.truncated, snapshotRef: r.snapshotRef, bulkOperationId: null,
+              changedSince: r.changedSince, errorLines: r.errorLines
             }))
             return
           }
@@ -462,7 +479,9 @@ export const makeJobHandlers = (timings: JobTimings) =>
       Effect.gen(function*() {
         const p = ctx.message.payload
         const b = builder(ctx)
-        const r = yield* b.apply(p.jobId, { type: "RequestUndo", jobId: p.jobId, undoJobId: p.undoJobId, requestedBy: p.requestedBy, at: now() })
+        const r = yield* b.apply(p.jobId, {
+          type: "RequestUndo", jobId: p.jobId, undoJobId: p.undoJobId, requestedBy: p.requestedBy, ...(p.force === true ? { force: true } : {}), at: now()
+        })
         const undoEvent = r.events.find((e) => e.type === "job.undo_requested")
         if (undoEvent !== undefined && undoEvent.type === "job.undo_requested" && r.state.exists) {
           const hash = createHash("sha256").update(canonicalUndoInput(ctx.shop, p.jobId)).digest("hex")
@@ -500,12 +519,14 @@ export const makeJobHandlers = (timings: JobTimings) =>
             if (s === "COMPLETED") {
               if (p.target.kind === "query") {
                 runStep(b, ctx, state, "snapshot", "store_snapshot", steps.storeSnapshot(ctx.shop, state, p.status.url), (r) => ({
-                  kind: "snapshot_stored", jobId: state.jobId, attempt: state.attempt, matched: r.matched, truncated: r.truncated, snapshotRef: r.snapshotRef, bulkOperationId: p.bulkOperationId
+                  kind: "snapshot_stored", jobId: state.jobId, attempt: state.attempt, matched: r.matched, truncated: r.truncated, snapshotRef: r.snapshotRef, bulkOperationId: p.bulkOperationId,
+                  changedSince: r.changedSince, errorLines: r.errorLines
                 }))
               } else {
                 const chunkIndex = p.target.chunkIndex
                 runStep(b, ctx, state, `read:${chunkIndex}`, "read_chunk_result", steps.readChunkResult(ctx.shop, state, chunkIndex, p.status.url), (r) => ({
-                  kind: "chunk_read", jobId: state.jobId, attempt: state.attempt, chunkIndex, bulkOperationId: p.bulkOperationId, updated: r.updated, failed: r.failed, errorLines: r.errorLines
+                  kind: "chunk_read", jobId: state.jobId, attempt: state.attempt, chunkIndex, bulkOperationId: p.bulkOperationId, updated: r.updated, failed: r.failed,
+                  changedSince: r.changedSince, errorLines: r.errorLines
                 }))
               }
               return b.finish()
@@ -519,7 +540,8 @@ export const makeJobHandlers = (timings: JobTimings) =>
           }
           case "snapshot_stored":
             next = (yield* b.apply(p.jobId, {
-              type: "RecordQueryCompleted", jobId: p.jobId, bulkOperationId: p.bulkOperationId, matchedCount: p.matched, truncated: p.truncated, snapshotRef: p.snapshotRef, at
+              type: "RecordQueryCompleted", jobId: p.jobId, bulkOperationId: p.bulkOperationId, matchedCount: p.matched, truncated: p.truncated, snapshotRef: p.snapshotRef,
+              ...(p.changedSince ? { changedSinceCount: p.changedSince } : {}), ...(p.errorLines?.length ? { errorLines: p.errorLines } : {}), at
             })).state
             break
           case "chunk_uploaded":
@@ -535,7 +557,7 @@ export const makeJobHandlers = (timings: JobTimings) =>
           case "chunk_read":
             next = (yield* b.apply(p.jobId, {
               type: "RecordMutationCompleted", jobId: p.jobId, chunkIndex: p.chunkIndex, bulkOperationId: p.bulkOperationId,
-              updatedCount: p.updated, failedCount: p.failed, errorLines: p.errorLines, at
+              updatedCount: p.updated, failedCount: p.failed, ...(p.changedSince ? { changedSinceCount: p.changedSince } : {}), errorLines: p.errorLines, at
             })).state
             break
           case "step_failed": {

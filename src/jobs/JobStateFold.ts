@@ -24,7 +24,8 @@ import {
 } from "../../domain/jobs/index.ts"
 import type { Fold } from "../eventstore/EventStore.ts"
 
-export const JOB_STATE_FOLD_VERSION = 1
+/** 2: `changedSinceCount` (job, query, chunk results) and `undoForced` (undo guard). */
+export const JOB_STATE_FOLD_VERSION = 2
 
 const ChunkState = Schema.Struct({
   chunkIndex: Schema.Number,
@@ -32,7 +33,7 @@ const ChunkState = Schema.Struct({
   lines: Schema.Number,
   bytes: Schema.Number,
   bulkOperationId: Schema.NullOr(Schema.String),
-  result: Schema.NullOr(Schema.Struct({ updatedCount: Schema.Number, failedCount: Schema.Number }))
+  result: Schema.NullOr(Schema.Struct({ updatedCount: Schema.Number, failedCount: Schema.Number, changedSinceCount: Schema.Number }))
 })
 
 const JobStateSchema = Schema.Union([
@@ -65,14 +66,17 @@ const JobStateSchema = Schema.Union([
       bulkOperationId: Schema.NullOr(Schema.String),
       matchedCount: Schema.Number,
       truncated: Schema.Boolean,
-      snapshotRef: Schema.NullOr(Schema.String)
+      snapshotRef: Schema.NullOr(Schema.String),
+      changedSinceCount: Schema.Number
     })),
     chunks: Schema.Array(ChunkState),
     updatedCount: Schema.Number,
     failedCount: Schema.Number,
+    changedSinceCount: Schema.Number,
     errorPreview: Schema.String,
     failure: Schema.NullOr(Schema.Struct({ code: JobFailureCode, message: Schema.String })),
-    undoneBy: Schema.NullOr(Schema.String)
+    undoneBy: Schema.NullOr(Schema.String),
+    undoForced: Schema.Boolean
   })
 ])
 

@@ -47,10 +47,21 @@ export class JobSteps extends Context.Service<JobSteps, {
   readonly operationStatus: (shop: string, bulkOperationId: string) => Effect.Effect<OperationStatus, StepError>
   /**
    * Reads the finished query's JSONL (streamed), keeps the first `maxItems` products and their
-   * previous values as the job's snapshot, and plans the mutation chunks.
+   * previous values as the job's snapshot, and plans the mutation chunks. For an undo job:
+   * compares each product of the original job's snapshot with what that job wrote (unless
+   * forced) and keeps, as the undo's own plan, the products to restore (`matched`); the ones
+   * changed since are counted (`changedSince`), stored as error lines, and previewed
+   * (`errorLines`, earliest first).
    */
   readonly storeSnapshot: (shop: string, job: Job, url: string | null) => Effect.Effect<
-    { readonly matched: number; readonly truncated: boolean; readonly snapshotRef: string; readonly chunks: number },
+    {
+      readonly matched: number
+      readonly truncated: boolean
+      readonly snapshotRef: string
+      readonly chunks: number
+      readonly changedSince: number
+      readonly errorLines: ReadonlyArray<string>
+    },
     StepError
   >
   /** Builds chunk `chunkIndex` from the snapshot and uploads it; returns the staged path. */
@@ -60,9 +71,14 @@ export class JobSteps extends Context.Service<JobSteps, {
   >
   /** Submits the chunk's bulk mutation, unless Shopify already runs one with its client id. */
   readonly submitChunk: (shop: string, job: Job, chunkIndex: number, stagedUploadPath: string) => Effect.Effect<string, StepError>
-  /** Parses a finished mutation's results; stores every error line for errors.jsonl. */
+  /**
+   * Parses a finished mutation's results; stores every error line for errors.jsonl. A job's
+   * chunk also records what its writes left on each product (Shopify's `compareDigest`), for
+   * its undo; an undo's chunk counts the lines refused because the product changed since
+   * (`changedSince`, not in `failed`).
+   */
   readonly readChunkResult: (shop: string, job: Job, chunkIndex: number, url: string | null) => Effect.Effect<
-    { readonly updated: number; readonly failed: number; readonly errorLines: ReadonlyArray<string> },
+    { readonly updated: number; readonly failed: number; readonly changedSince: number; readonly errorLines: ReadonlyArray<string> },
     StepError
   >
 }>()("sumeru/jobs/JobSteps") {}

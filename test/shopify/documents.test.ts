@@ -40,6 +40,7 @@ describe("GraphQL documents", () => {
       "BULK_QUERY_RUN",
       "METAFIELDS_DELETE_MUTATION",
       "METAFIELDS_SET_MUTATION",
+      "PRODUCT_METAFIELD_CURRENT_QUERY",
       "STAGED_UPLOADS_CREATE"
     ])
   })
