@@ -82,7 +82,10 @@ export const SeoCannibalismDetected = trigger("seo.cannibalism_detected", resour
   /** The page that should keep the query (more clicks), and the one competing with it. */
   strongerUrl: NonEmpty,
   weakerUrl: NonEmpty,
-  weakerResourceId: Schema.optional(Schema.String)
+  weakerResourceId: Schema.optional(Schema.String),
+  /** Clicks of each page over the detector's window (what `minClicksRatio` compares). */
+  strongerClicks: Schema.optional(Count),
+  weakerClicks: Schema.optional(Count)
 }), {})
 
 const snippet = { url: NonEmpty, query: NonEmpty, position: Schema.Finite }
@@ -146,6 +149,8 @@ export const SalesAttributionComputed = trigger("sales.attribution_computed", re
 // --- catalog and commerce --------------------------------------------------------------------
 
 const merchantCenter = {
+  /** The product's title, as Merchant Center lists the offer (names it in audit lines). */
+  title: Schema.optional(Schema.String),
   offerId: NonEmpty,
   destination: NonEmpty,
   issues: Schema.Array(Schema.Struct({ code: NonEmpty, description: Schema.String, severity: Schema.String }))

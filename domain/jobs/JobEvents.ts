@@ -32,7 +32,7 @@ export const PositiveInt = Schema.Int.check(Schema.isGreaterThanOrEqualTo(1))
 export const Id = Schema.String.check(Schema.isNonEmpty())
 
 /** Who asked for the job: Shopify Flow, the admin UI/API, the operator CLI, or an undo. */
-export const JobSource = Schema.Literals(["flow", "admin", "api", "cli", "undo"])
+export const JobSource = Schema.Literals(["flow", "admin", "api", "cli", "undo", "automation"])
 export type JobSource = typeof JobSource.Type
 
 /**

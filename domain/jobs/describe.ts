@@ -36,7 +36,8 @@ const SOURCE_LABELS: { readonly [K in JobSource]: string } = {
   admin: "from the admin",
   api: "via the API",
   cli: "from the CLI",
-  undo: "as an undo"
+  undo: "as an undo",
+  automation: "by an automation rule"
 }
 
 const RETRY_REASON_LABELS: { readonly [K in RetryReason]: string } = {

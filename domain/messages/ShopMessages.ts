@@ -71,7 +71,7 @@ export const JobRequest = Schema.Struct({
   input: JobParameters,
   inputHash: Schema.String,
   actionRunId: Schema.NullOr(Schema.String),
-  source: Schema.Literals(["flow", "api", "admin", "cli", "undo"]),
+  source: Schema.Literals(["flow", "api", "admin", "cli", "undo", "automation"]),
   requestedBy: Schema.NullOr(Schema.String),
   at: Schema.String,
   undoOf: Schema.optional(Schema.NullOr(UndoOf))

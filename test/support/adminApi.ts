@@ -33,6 +33,9 @@ import { ActionTimings } from "../../src/automation/ExecutionRunner.ts"
 import * as ShopifyActions from "../../adapters/shopify/actions/index.ts"
 import { ShopCredentials } from "../../adapters/shopify/index.ts"
 import * as ShopifyAdminLive from "../../adapters/shopify/ShopifyAdminLive.ts"
+import * as ShopifyJobSteps from "../../adapters/shopify/ShopifyJobSteps.ts"
+import * as PgJobArtefacts from "../../adapters/postgres/PgJobArtefacts.ts"
+import { makeJobHandlers } from "../../src/jobs/JobProcess.ts"
 import { startShopifySimulator } from "../../src/simulator/shopify/index.ts"
 import { actorRuntimeLayer } from "./actorRuntime.ts"
 import * as PgPrivacyStore from "../../adapters/postgres/PgPrivacyStore.ts"
@@ -148,9 +151,11 @@ export const startAdminApi = async (options: {
     EmbeddedShopLog.layer({ partitions: 4 }),
     ProjectionRunner.layer([jobsProjection, jobTimelineProjection, executionsProjection, auditLogProjection])
   ).pipe(Layer.provideMerge(secrets))
+  // the decision plane's handlers, and the bulk jobs its `bulk_set_metafield` action starts
   const automation = Layer.effect(ShopHandlers, Effect.gen(function*() {
-    return makeDispatcher({ ...(yield* makeTriggerHandlers), ...(yield* makeRuleHandlers) })
-  }))
+    const jobs = yield* makeJobHandlers({ pollQueryMs: 20, pollMutationMs: 20, watchdogMs: 5_000, retryDelayMs: 30 })
+    return makeDispatcher({ ...jobs, ...(yield* makeTriggerHandlers), ...(yield* makeRuleHandlers) })
+  })).pipe(Layer.provide(ShopifyJobSteps.layer.pipe(Layer.provide([shopify, PgJobArtefacts.layer]))))
   const ttl = options.approvalTtl === undefined ? Layer.empty : Layer.succeed(ApprovalTtl, options.approvalTtl)
   const layer = options.automationActors === true
     ? actorRuntimeLayer().pipe(Layer.provide(automation), Layer.provide([ttl, actions]), Layer.provideMerge(base))

@@ -20,3 +20,70 @@ export const TAGS_ADD = `mutation SumeruActionTagsAdd($id: ID!, $tags: [String!]
 export const TAGS_REMOVE = `mutation SumeruActionTagsRemove($id: ID!, $tags: [String!]!) {
   tagsRemove(id: $id, tags: $tags) { node { id } userErrors { field message } }
 }`
+
+/** A product's SEO fields and what templates may use. */
+export const PRODUCT_SEO = `query SumeruActionProductSeo($id: ID!) {
+  product(id: $id) { id title vendor productType handle seo { title description } }
+}`
+
+/** `productUpdate` of a product's SEO title and description (2026-07: `product: ProductUpdateInput`). */
+export const PRODUCT_SEO_UPDATE = `mutation SumeruActionProductSeoUpdate($product: ProductUpdateInput!) {
+  productUpdate(product: $product) { product { id seo { title description } } userErrors { field message } }
+}`
+
+/**
+ * A page's title, handle, publication and SEO: pages have no `seo` field; Shopify keeps a page's
+ * SEO title and description in the `global.title_tag` / `global.description_tag` metafields.
+ */
+export const PAGE_SEO = `query SumeruActionPageSeo($id: ID!) {
+  page(id: $id) {
+    id title handle isPublished
+    titleTag: metafield(namespace: "global", key: "title_tag") { value }
+    descriptionTag: metafield(namespace: "global", key: "description_tag") { value }
+  }
+}`
+
+/** `pageUpdate`: a page's SEO metafields, or whether it is published. */
+export const PAGE_UPDATE = `mutation SumeruActionPageUpdate($id: ID!, $page: PageUpdateInput!) {
+  pageUpdate(id: $id, page: $page) { page { id isPublished } userErrors { field message } }
+}`
+
+/** Removes metafields (a page's SEO tag that did not exist before the action). */
+export const METAFIELDS_DELETE = `mutation SumeruActionMetafieldsDelete($metafields: [MetafieldIdentifierInput!]!) {
+  metafieldsDelete(metafields: $metafields) { deletedMetafields { key namespace ownerId } userErrors { field message } }
+}`
+
+/** The redirect of a path, if any (`path:` is an exact match). */
+export const URL_REDIRECTS_BY_PATH = `query SumeruActionUrlRedirects($query: String!) {
+  urlRedirects(first: 5, query: $query) { nodes { id path target } }
+}`
+
+export const URL_REDIRECT = `query SumeruActionUrlRedirect($id: ID!) {
+  urlRedirect(id: $id) { id path target }
+}`
+
+export const URL_REDIRECT_CREATE = `mutation SumeruActionUrlRedirectCreate($urlRedirect: UrlRedirectInput!) {
+  urlRedirectCreate(urlRedirect: $urlRedirect) { urlRedirect { id path target } userErrors { field message } }
+}`
+
+export const URL_REDIRECT_DELETE = `mutation SumeruActionUrlRedirectDelete($id: ID!) {
+  urlRedirectDelete(id: $id) { deletedUrlRedirectId userErrors { field message } }
+}`
+
+/** The shop's sales channels' publications (to find "Google & YouTube" and "Online Store" by name). */
+export const PUBLICATIONS = `query SumeruActionPublications {
+  publications(first: 50) { nodes { id name } }
+}`
+
+/** A product's tags and whether it is published on one publication. */
+export const PRODUCT_PUBLICATION = `query SumeruActionProductPublication($id: ID!, $publicationId: ID!) {
+  product(id: $id) { id title tags publishedOnPublication(publicationId: $publicationId) }
+}`
+
+export const PUBLISHABLE_PUBLISH = `mutation SumeruActionPublish($id: ID!, $input: [PublicationInput!]!) {
+  publishablePublish(id: $id, input: $input) { userErrors { field message } }
+}`
+
+export const PUBLISHABLE_UNPUBLISH = `mutation SumeruActionUnpublish($id: ID!, $input: [PublicationInput!]!) {
+  publishableUnpublish(id: $id, input: $input) { userErrors { field message } }
+}`

@@ -6,23 +6,38 @@
  */
 import { Effect, Layer } from "effect"
 import { type ActionImplementation, ActionSteps } from "../../../src/automation/ActionSteps.ts"
-import { ShopifyAdmin } from "../ShopifyAdmin.ts"
+import type { EventStore } from "../../../src/eventstore/EventStore.ts"
+import type { ShopLog } from "../../../src/shoplog/ShopLog.ts"
+import type { ShopifyAdmin } from "../ShopifyAdmin.ts"
+import { bulkSetMetafield } from "./bulkSetMetafield.ts"
+import { consolidateCannibalizedPage } from "./consolidateCannibalizedPage.ts"
+import { createUrlRedirect } from "./createUrlRedirect.ts"
+import { hideDisapprovedProduct } from "./hideDisapprovedProduct.ts"
 import { tagProduct } from "./tagProduct.ts"
+import { updateSeoMeta } from "./updateSeoMeta.ts"
 
-/** Action key → its implementation (needs the Shopify Admin API). */
-export const SHOPIFY_ACTIONS: Readonly<Record<string, ActionImplementation<ShopifyAdmin>>> = {
-  tag_product: tagProduct
+/** What the actions use: the Admin API, and (to start bulk jobs) the shop log and the event store. */
+type Needs = ShopifyAdmin | ShopLog | EventStore
+
+/** Action key → its implementation. */
+export const SHOPIFY_ACTIONS: Readonly<Record<string, ActionImplementation<Needs>>> = {
+  update_seo_meta: updateSeoMeta,
+  create_url_redirect: createUrlRedirect,
+  consolidate_cannibalized_page: consolidateCannibalizedPage,
+  hide_disapproved_product: hideDisapprovedProduct,
+  tag_product: tagProduct,
+  bulk_set_metafield: bulkSetMetafield
 }
 
-/** `ActionSteps` over the Shopify actions (requires `ShopifyAdmin`). */
+/** `ActionSteps` over the Shopify actions (requires `ShopifyAdmin`, `ShopLog`, `EventStore`). */
 export const layer = Layer.effect(
   ActionSteps,
   Effect.gen(function*() {
-    const admin = yield* ShopifyAdmin
+    const needs = yield* Effect.context<Needs>()
     const provided = new Map(Object.entries(SHOPIFY_ACTIONS).map(([key, a]): [string, ActionImplementation] => [key, {
-      snapshot: (shop, run) => Effect.provideService(a.snapshot(shop, run), ShopifyAdmin, admin),
-      handler: (shop, run, before) => Effect.provideService(a.handler(shop, run, before), ShopifyAdmin, admin),
-      undoHandler: (shop, run, before, after, force) => Effect.provideService(a.undoHandler(shop, run, before, after, force), ShopifyAdmin, admin)
+      snapshot: (shop, run) => Effect.provideContext(a.snapshot(shop, run), needs),
+      handler: (shop, run, before) => Effect.provideContext(a.handler(shop, run, before), needs),
+      undoHandler: (shop, run, before, after, force) => Effect.provideContext(a.undoHandler(shop, run, before, after, force), needs)
     }]))
     return ActionSteps.of({ implementation: (key) => provided.get(key) })
   })
