@@ -244,6 +244,14 @@ export const UndoRequest = Schema.Struct({
 })
 export type UndoRequest = typeof UndoRequest.Type
 
+/** An operator sets the shop's plan (`sumeru shops plan`), as a subscription change would. */
+export const PlanSet = Schema.Struct({
+  commandId: Schema.String,
+  plan: Schema.Literals(["free", "pro", "enterprise"]),
+  by: Schema.String
+})
+export type PlanSet = typeof PlanSet.Type
+
 // --- the catalog ----------------------------------------------------------------------------
 
 const message = <T extends string, P extends Schema.Top>(type: T, payload: P) =>
@@ -269,7 +277,8 @@ export const ShopMessageBody = Schema.Union([
   message("automation.approval_expiry", ApprovalExpiry),
   message("automation.action_report", ActionReport),
   message("automation.action_step", ActionStep),
-  message("automation.undo", UndoRequest)
+  message("automation.undo", UndoRequest),
+  message("shop.set_plan", PlanSet)
 ])
 export type ShopMessageBody = typeof ShopMessageBody.Type
 export type ShopMessageType = ShopMessageBody["type"]
@@ -298,7 +307,8 @@ export const MESSAGE_VERSIONS: { readonly [T in ShopMessageType]: number } = {
   "automation.approval_expiry": 1,
   "automation.action_report": 1,
   "automation.action_step": 1,
-  "automation.undo": 1
+  "automation.undo": 1,
+  "shop.set_plan": 1
 }
 
 export const SHOP_MESSAGE_TYPES = Object.keys(MESSAGE_VERSIONS) as ReadonlyArray<ShopMessageType>

@@ -45,7 +45,9 @@ export const ShopPlanChanged = Schema.Struct({
   previousPlan: ShopPlan,
   source: Schema.Literals(["app_subscription", "operator"]),
   /** The subscription's name and status as Shopify sent them (app_subscription only). */
-  subscription: Schema.NullOr(Schema.Struct({ name: Schema.String, status: Schema.String }))
+  subscription: Schema.NullOr(Schema.Struct({ name: Schema.String, status: Schema.String })),
+  /** The operator who set it (operator only). */
+  setBy: Schema.optional(Schema.String)
 })
 export type ShopPlanChanged = typeof ShopPlanChanged.Type
 
@@ -208,6 +210,7 @@ export type ShopLifecycleCommand =
     readonly plan: ShopPlan
     readonly source: "app_subscription" | "operator"
     readonly subscription: { readonly name: string; readonly status: string } | null
+    readonly setBy?: string | undefined
     readonly occurredAt: Date
   }
   | { readonly type: "SetTimeZone"; readonly timeZone: string; readonly source: "shop_update"; readonly occurredAt: Date }
@@ -255,7 +258,13 @@ export const decideLifecycle = (command: ShopLifecycleCommand, state: ShopLifecy
         : {
           events: [{
             type: "shop.plan_changed",
-            data: { plan: command.plan, previousPlan: state.plan, source: command.source, subscription: command.subscription },
+            data: {
+              plan: command.plan,
+              previousPlan: state.plan,
+              source: command.source,
+              subscription: command.subscription,
+              ...(command.setBy === undefined ? {} : { setBy: command.setBy })
+            },
             occurredAt: command.occurredAt
           }],
           discardToken: false

@@ -9,6 +9,7 @@ import { Effect, Layer } from "effect"
 import { type JobTimings, makeJobHandlers } from "../jobs/JobProcess.ts"
 import { timingsFromConfig } from "../jobs/JobsLayer.ts"
 import { installHandlers } from "../app/InstallHandlers.ts"
+import { makePlanHandlers } from "../app/PlanHandlers.ts"
 import { makeIngestHandlers } from "../ingest/IngestHandlers.ts"
 import { makeRuleHandlers } from "../automation/RuleHandlers.ts"
 import { makeTriggerHandlers } from "../automation/TriggerHandlers.ts"
@@ -23,8 +24,9 @@ export const makeAppHandlers = (timings: JobTimings) =>
     const ingest = yield* makeIngestHandlers
     const rules = yield* makeRuleHandlers
     const triggers = yield* makeTriggerHandlers
+    const plans = yield* makePlanHandlers
     // every message type of the catalog has its handler here, or this does not type-check
-    const registry: HandlerRegistry = { ...jobs, ...webhooks, ...installHandlers, ...ingest, ...triggers, ...rules }
+    const registry: HandlerRegistry = { ...jobs, ...webhooks, ...installHandlers, ...plans, ...ingest, ...triggers, ...rules }
     return makeDispatcher(registry)
   })
 

@@ -36,6 +36,7 @@ import * as ShopifyAdminLive from "../../adapters/shopify/ShopifyAdminLive.ts"
 import * as ShopifyJobSteps from "../../adapters/shopify/ShopifyJobSteps.ts"
 import * as PgJobArtefacts from "../../adapters/postgres/PgJobArtefacts.ts"
 import { makeJobHandlers } from "../../src/jobs/JobProcess.ts"
+import { makePlanHandlers } from "../../src/app/PlanHandlers.ts"
 import { startShopifySimulator } from "../../src/simulator/shopify/index.ts"
 import { actorRuntimeLayer } from "./actorRuntime.ts"
 import * as PgPrivacyStore from "../../adapters/postgres/PgPrivacyStore.ts"
@@ -154,7 +155,7 @@ export const startAdminApi = async (options: {
   // the decision plane's handlers, and the bulk jobs its `bulk_set_metafield` action starts
   const automation = Layer.effect(ShopHandlers, Effect.gen(function*() {
     const jobs = yield* makeJobHandlers({ pollQueryMs: 20, pollMutationMs: 20, watchdogMs: 5_000, retryDelayMs: 30 })
-    return makeDispatcher({ ...jobs, ...(yield* makeTriggerHandlers), ...(yield* makeRuleHandlers) })
+    return makeDispatcher({ ...jobs, ...(yield* makeTriggerHandlers), ...(yield* makeRuleHandlers), ...(yield* makePlanHandlers) })
   })).pipe(Layer.provide(ShopifyJobSteps.layer.pipe(Layer.provide([shopify, PgJobArtefacts.layer]))))
   const ttl = options.approvalTtl === undefined ? Layer.empty : Layer.succeed(ApprovalTtl, options.approvalTtl)
   const layer = options.automationActors === true
