@@ -71,7 +71,7 @@ export const AdminRoutes = {
     method: "POST",
     path: "/app/jobs/:id/undo",
     permission: "jobs:undo",
-    summary: "Undo a completed job (202; a compensating job restores the previous values)",
+    summary: "Undo a completed job (202; a compensating job restores the previous values; products changed since are kept and reported `changed_since` unless `{ \"force\": true }`)",
     params: { id: "job" },
     accepted: true
   },

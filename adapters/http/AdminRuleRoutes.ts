@@ -9,8 +9,8 @@
  *   rule at its new version, 409 when it changed meanwhile, 202 if the actor is slower than the
  *   bound (the change is queued and will apply).
  *
- * The shop's plan is its lifecycle's (`app_subscriptions/update`); quiet hours are read in UTC
- * until its time zone is read from Shopify (`src/automation/ShopDefaults.ts`).
+ * The shop's plan and time zone are its lifecycle's (`app_subscriptions/update` or an operator;
+ * `shop/update`'s `iana_timezone`, UTC until then): `src/automation/ShopDefaults.ts`.
  */
 import { Effect, Result } from "effect"
 import { uuidV7Unsafe } from "effect/crypto/SecureRandom"

@@ -25,6 +25,16 @@ export const MODELLED_WEBHOOK_TOPICS = [
 ] as const
 export type ModelledWebhookTopic = typeof MODELLED_WEBHOOK_TOPICS[number]
 
+/**
+ * Topics that change the shop's own state (its lifecycle): `app_subscriptions/update` sets the
+ * plan, `shop/update` the IANA time zone (`src/webhooks/WebhookHandlers.ts`). Subscribed like the
+ * modelled ones; a delivery that says nothing new is kept raw.
+ */
+export const SHOP_STATE_WEBHOOK_TOPICS = ["app_subscriptions/update", "shop/update"] as const
+
+/** Every topic the app subscribes to in `shopify.app.toml` (besides the compliance topics). */
+export const SUBSCRIBED_WEBHOOK_TOPICS: ReadonlyArray<string> = [...MODELLED_WEBHOOK_TOPICS, ...SHOP_STATE_WEBHOOK_TOPICS]
+
 export const COMPLIANCE_TOPICS = ["customers/data_request", "customers/redact", "shop/redact"] as const
 export type ComplianceTopic = typeof COMPLIANCE_TOPICS[number]
 

@@ -6,8 +6,14 @@
 import { Cause, Effect, Predicate, Runtime, Schema } from "effect"
 import { CliError, CliOutput } from "effect/cli"
 
-/** A failure the user can act on; `Command.run` renders its message as one line. */
-export class CliFailure extends Schema.TaggedError<CliFailure>()("CliFailure", { message: Schema.String }) {
+/**
+ * A failure the user can act on; `Command.run` renders its message as one line, followed by
+ * its `details` (one per line, e.g. every problem of an invalid input) when it has them.
+ */
+export class CliFailure extends Schema.TaggedError<CliFailure>()("CliFailure", {
+  message: Schema.String,
+  details: Schema.optional(Schema.Array(Schema.String))
+}) {
   override get [CliError.userMessage]() {
     return this.message
   }
@@ -15,7 +21,8 @@ export class CliFailure extends Schema.TaggedError<CliFailure>()("CliFailure", {
   override readonly [Runtime.errorReported] = false
 }
 
-export const fail = (message: string): Effect.Effect<never, CliFailure> => Effect.fail(new CliFailure({ message }))
+export const fail = (message: string, details?: ReadonlyArray<string>): Effect.Effect<never, CliFailure> =>
+  Effect.fail(new CliFailure(details === undefined ? { message } : { message, details }))
 
 const firstLine = (text: string): string => text.split("\n")[0]!.trim()
 
@@ -82,6 +89,8 @@ export const describeFailure = (error: unknown): string => {
 export const userFacing = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, CliFailure, R> =>
   Effect.catchCause(effect, (cause) => {
     const failure = cause.reasons.find(Cause.isFailReason)
+    // already user-facing (and maybe with details): as it is
+    if (failure !== undefined && failure.error instanceof CliFailure) return Effect.fail(failure.error)
     if (failure !== undefined) return Effect.fail(new CliFailure({ message: describeFailure(failure.error) }))
     // The operating system refused something (permissions, a full disk, a missing directory):
     // the user's to fix, not a bug.
@@ -105,9 +114,16 @@ const oneLine = (text: string): string => text.replace(/\s*\n\s*/g, " ").trim()
 
 const base = CliOutput.defaultFormatter()
 
+/** A {@link CliFailure}'s details, one indented line each, below its message. */
+const detailLines = (error: unknown): string => {
+  const cause = Predicate.isObject(error) ? (error as { cause?: unknown }).cause : undefined
+  const details = cause instanceof CliFailure ? cause.details ?? [] : []
+  return details.map((d) => `\n  ${oneLine(d)}`).join("")
+}
+
 export const formatter: CliOutput.Formatter = {
   ...base,
-  formatError: (error) => `error: ${oneLine(error.message)}`,
+  formatError: (error) => `error: ${oneLine(error.message)}${detailLines(error)}`,
   formatErrors: (errors) => errors.map((e) => `error: ${oneLine(e.message)}`).join("\n")
 }
 

@@ -10,6 +10,10 @@
  *   sumeru keys status | rotate [--generate-key] [--batch-size N]
  *   sumeru origins list|add|remove --shop S [origin]
  *   sumeru apikeys create --shop S --name N --scopes a,b [--role R] | list --shop S | revoke --shop S <keyId>
+ *   sumeru rules list <shop> [--all] | show <shop> <rule-id> | create <shop> --file rule.json
+ *                | enable|disable|delete <shop> <rule-id> | backtest <shop> <rule-id> --from T --to T   [--json]
+ *   sumeru why <shop> <execution-id> [--json]
+ *   sumeru executions undo <shop> <execution-id> [--force] [--json]
  *
  * Database: `DATABASE_URL` (PostgreSQL) or the embedded PGlite in `SUMERU_DATA_DIR` (default `./data`).
  * Data goes to stdout, logs and errors to stderr. Errors the user can fix are one line and exit 1.
@@ -22,18 +26,22 @@ import { apiKeysCommand } from "./commands/apikeys.ts"
 import { originsCommand } from "./commands/origins.ts"
 import { deadLettersCommand } from "./commands/deadletters.ts"
 import { eventsCommand } from "./commands/events.ts"
+import { executionsCommand } from "./commands/executions.ts"
 import { keysCommand } from "./commands/keys.ts"
 import { migrateCommand } from "./commands/migrate.ts"
 import { projectionsCommand } from "./commands/projections.ts"
+import { rulesCommand } from "./commands/rules.ts"
+import { shopsCommand } from "./commands/shops.ts"
 import * as Start from "./commands/start.ts"
 import { streamsCommand } from "./commands/streams.ts"
+import { whyCommand } from "./commands/why.ts"
 import { formatter, presenter } from "./errors.ts"
 
 const version = (JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string }).version
 
 export const sumeru = Command.make("sumeru").pipe(
   Command.withDescription("Sumeru: event-sourced Shopify automation. Operator and analyst commands."),
-  Command.withSubcommands([Start.startCommand, migrateCommand, projectionsCommand, eventsCommand, streamsCommand, deadLettersCommand, keysCommand, apiKeysCommand, originsCommand])
+  Command.withSubcommands([Start.startCommand, migrateCommand, projectionsCommand, eventsCommand, streamsCommand, deadLettersCommand, keysCommand, apiKeysCommand, originsCommand, rulesCommand, whyCommand, executionsCommand, shopsCommand])
 )
 
 const program = Command.run(sumeru, { version }).pipe(

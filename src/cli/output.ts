@@ -50,6 +50,9 @@ export const writeStdout = (text: string): Effect.Effect<void, BrokenPipe> =>
 export const printLine = (line: string): Effect.Effect<void> =>
   writeStdout(`${line}\n`).pipe(Effect.catchTag("BrokenPipe", () => Effect.void))
 
+/** A JSON document (pretty-printed) for `--json` output. */
+export const printJson = (value: unknown): Effect.Effect<void> => printLine(JSON.stringify(value, null, 2))
+
 /** Ends quietly when the pipe closes: the reader has all it wanted. */
 export const quietOnBrokenPipe = <A, E, R>(
   effect: Effect.Effect<A, E | BrokenPipe, R>

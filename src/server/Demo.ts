@@ -1,11 +1,26 @@
 /**
- * What `npm start` prints in demo mode: ready-to-paste, correctly signed commands that start a
- * dry-run and a live job against the simulated shop and show a job's detail.
+ * What `npm start` prints in demo mode: ready-to-paste, correctly signed commands for every plane
+ * built so far — Flowmend jobs (dry run, live, detail, undo), webhooks and privacy, the pixel, and
+ * the decision plane (a rule, the product webhooks that fire it, its execution, why, audit, undo
+ * and backtest) against the simulated shop.
  */
 import { Console, Effect } from "effect"
 import { signSessionToken } from "../../adapters/http/SessionToken.ts"
 import { signBody } from "../../adapters/http/ShopifyHmac.ts"
 import type { ShopifyApp } from "./ShopifyApp.ts"
+
+/** The issue's example rule, without quiet hours (so the demo runs at any hour). */
+const DEMO_RULE = JSON.stringify({
+  name: "Tag drafted products",
+  trigger_event: "product.drafted",
+  action_key: "tag_product",
+  params: { tags: ["needs-review"] },
+  condition: "resource.payload.vendor == 'Acme'",
+  cooldown_seconds: 3600,
+  quiet_hours: null,
+  requires_approval: false,
+  enabled: true
+})
 
 const shellQuote = (s: string) => `'${s.replaceAll("'", "'\\''")}'`
 
@@ -103,20 +118,32 @@ export const printDemo = (url: string, app: ShopifyApp["Service"]) =>
         click_ids: { gclid: "abc" }
       }))}`,
       "",
-      "7. The decision plane's triggers: a product published, then sent back to draft, becomes",
-      "   product.published and product.drafted (trigger.received on triggers-<shop>); the catalog,",
-      "   the action registry, and a trigger emitted by hand to test rules:",
+      "7. The decision plane: a rule, created over HTTP (201, version 1), tags drafted Acme products:",
+      "",
+      `curl -s -X POST ${url}/app/rules -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' -d ${shellQuote(DEMO_RULE)}`,
+      `curl -s ${url}/app/triggers -H "authorization: Bearer $TOKEN"   # the 19 trigger events with their payload schemas`,
+      `curl -s ${url}/app/actions -H "authorization: Bearer $TOKEN"    # the actions (the seed's meta)`,
+      "",
+      "8. Shopify says the simulated shop's product 1 was published, then sent back to draft: the",
+      "   second webhook becomes product.drafted, the rule runs tag_product on the simulated shop",
+      "   (snapshot, then the tags added), and every step is an event with its reason:",
       "",
       webhookCommand(url, demo.shop, secret, "products/create", {
-        id: 632910392, admin_graphql_api_id: "gid://shopify/Product/632910392", title: "Blue Tee", vendor: "Acme",
+        id: 1, admin_graphql_api_id: "gid://shopify/Product/1", title: "Blue Tee", vendor: "Acme",
         product_type: "Shirts", tags: "summer", status: "active", updated_at: "2026-12-01T10:00:00Z"
       }),
       webhookCommand(url, demo.shop, secret, "products/update", {
-        id: 632910392, admin_graphql_api_id: "gid://shopify/Product/632910392", title: "Blue Tee", vendor: "Acme",
+        id: 1, admin_graphql_api_id: "gid://shopify/Product/1", title: "Blue Tee", vendor: "Acme",
         product_type: "Shirts", tags: "summer", status: "draft", updated_at: "2026-12-01T11:00:00Z"
       }),
-      `curl -s ${url}/app/triggers -H "authorization: Bearer $TOKEN"`,
-      `curl -s ${url}/app/actions -H "authorization: Bearer $TOKEN"`,
+      `curl -s "${url}/app/executions?status=applied" -H "authorization: Bearer $TOKEN"   # before, after, what it did; its id`,
+      `curl -s ${url}/app/executions/<execution_id>/why -H "authorization: Bearer $TOKEN"  # webhook → product event → trigger → rule v1 → steps`,
+      `curl -s "${url}/app/audit?q=blue%20tee" -H "authorization: Bearer $TOKEN"          # every step in plain language`,
+      `curl -s -X POST ${url}/app/executions/<execution_id>/undo -H "authorization: Bearer $TOKEN"  # removes exactly the tag it added`,
+      `curl -s -X POST ${url}/app/rules/<rule_id>/backtest -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' -d ${shellQuote(JSON.stringify({ from: new Date(Date.now() - 30 * 86_400_000).toISOString(), to: new Date(Date.now() + 86_400_000).toISOString() }))}`,
+      "",
+      "   Any trigger can be emitted by hand to try a rule (here an SEO detector's):",
+      "",
       `curl -s -X POST ${url}/app/triggers/seo.content_decay_detected/emit -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' -d ${shellQuote(JSON.stringify({
         resources: [{ resourceType: "page", resourceId: "/blogs/news/winter-care", payload: { dropPct: 42.5, priorClicks: 1200, nowClicks: 690 } }],
         baselineDays: 14

@@ -14,7 +14,7 @@ import { mountOAuthRoutes } from "../../adapters/http/OAuthRoutes.ts"
 import type { RunEffect } from "../../adapters/http/RunEffect.ts"
 import { mountShopifyWebhookRoute } from "../../adapters/http/ShopifyWebhookRoute.ts"
 import { validateFlowActionInput } from "../../domain/jobs/index.ts"
-import { COMPLIANCE_TOPICS, MODELLED_WEBHOOK_TOPICS } from "../../domain/shopify/webhookTopics.ts"
+import { COMPLIANCE_TOPICS, MODELLED_WEBHOOK_TOPICS, SUBSCRIBED_WEBHOOK_TOPICS } from "../../domain/shopify/webhookTopics.ts"
 import { JobIngress } from "../../src/jobs/JobIngress.ts"
 import { ShopLog } from "../../src/shoplog/ShopLog.ts"
 
@@ -120,10 +120,11 @@ describe("shopify.app.toml", () => {
     expect(new URL(appToml.application_url).protocol).toBe("https:")
   })
 
-  it("subscribes every modelled topic exactly once, and nothing else, to /webhooks/shopify", () => {
+  it("subscribes every modelled topic and the shop's own (plan, time zone) exactly once, and nothing else, to /webhooks/shopify", () => {
     const topics = appToml.webhooks.subscriptions.flatMap((s) => s.topics ?? [])
     expect(new Set(topics).size).toBe(topics.length)
-    expect([...topics].sort()).toEqual([...MODELLED_WEBHOOK_TOPICS].sort())
+    expect([...topics].sort()).toEqual([...SUBSCRIBED_WEBHOOK_TOPICS].sort())
+    expect(SUBSCRIBED_WEBHOOK_TOPICS).toEqual(expect.arrayContaining([...MODELLED_WEBHOOK_TOPICS]))
     for (const s of appToml.webhooks.subscriptions) expect(s.uri).toBe("/webhooks/shopify")
   })
 
