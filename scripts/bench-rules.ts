@@ -5,13 +5,15 @@
  * through `backtest` (the same `dispatch` live dispatch runs), with a rule that has a condition,
  * a cooldown and quiet hours in Europe/Berlin, once with a plain function as the condition and
  * once with the CEL condition `resource.payload.vendor == 'Vendor 7'`
- * (`src/automation/Conditions.ts`). Prints a table; a measurement, not a test. The live path
- * (trigger accepted → `autoaction.applied` at 500 triggers/s) comes with the actions' wiring.
+ * (`src/automation/Conditions.ts`). Then the live path (`scripts/bench/rules-live.ts`: 1,000
+ * shops × 10 rules, 500 triggers/s → `autoaction.applied` against the Shopify simulator, target
+ * p95 < 100 ms); BENCH_LIVE=0 skips it. Prints tables; a measurement, not a test.
  */
 import { Result } from "effect"
 import { backtest, type StoredTrigger } from "../domain/automation/Backtest.ts"
 import type { ActiveRule } from "../domain/automation/Dispatch.ts"
 import { compileCondition, evaluateCondition } from "../src/automation/Conditions.ts"
+import { runLiveBench } from "./bench/rules-live.ts"
 
 const N = Number(process.env["BENCH_TRIGGERS"] ?? 1_000_000)
 const START = Date.parse("2026-11-01T00:00:00Z")
@@ -72,4 +74,9 @@ for (const [name, evaluate] of Object.entries(evaluators)) {
   const seconds = (performance.now() - t0) / 1000
   const skipped = Object.entries(result.skipped).map(([k, v]) => `${k} ${v}`).join(", ")
   console.log(`| ${name} | ${Math.round(result.eventsScanned / seconds).toLocaleString("en")} | ${result.fires.length} | ${skipped} | ${seconds.toFixed(1)} |`)
+}
+
+if (process.env["BENCH_LIVE"] !== "0") {
+  await runLiveBench()
+  process.exit(0)
 }

@@ -12,6 +12,7 @@ import { installHandlers } from "../app/InstallHandlers.ts"
 import { makePlanHandlers } from "../app/PlanHandlers.ts"
 import { makeIngestHandlers } from "../ingest/IngestHandlers.ts"
 import { makeRuleHandlers } from "../automation/RuleHandlers.ts"
+import { makeExecutionRunner, RunStarter } from "../automation/ExecutionRunner.ts"
 import { makeTriggerHandlers } from "../automation/TriggerHandlers.ts"
 import { makeWebhookHandlers } from "../webhooks/WebhookHandlers.ts"
 import { type HandlerRegistry, makeDispatcher, ShopHandlers } from "./ShopHandlers.ts"
@@ -20,7 +21,8 @@ import { type HandlerRegistry, makeDispatcher, ShopHandlers } from "./ShopHandle
 export const makeAppHandlers = (timings: JobTimings) =>
   Effect.gen(function*() {
     const jobs = yield* makeJobHandlers(timings)
-    const webhooks = yield* makeWebhookHandlers
+    const runner = yield* makeExecutionRunner
+    const webhooks = yield* makeWebhookHandlers.pipe(Effect.provideService(RunStarter, runner.starter))
     const ingest = yield* makeIngestHandlers
     const rules = yield* makeRuleHandlers
     const triggers = yield* makeTriggerHandlers

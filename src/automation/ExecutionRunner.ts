@@ -117,6 +117,22 @@ export interface StartedSteps {
   readonly afterCommit: Effect.Effect<void> | undefined
 }
 
+/**
+ * How the runs a decision requests start. The runner's: each snapshot right after the commit,
+ * its durable watchdog in the same commit (a crash before the snapshot reported is re-driven by
+ * it). Without a runner (a process that only records data, e.g. tests of the data plane) the
+ * runs start from durable timers due at once, for whichever process runs the actions.
+ */
+export class RunStarter extends Context.Service<RunStarter, {
+  readonly start: (shop: string, runs: ReadonlyArray<RequestedRun>) => StartedSteps
+}>()("sumeru/automation/RunStarter") {}
+
+/** Runs started by durable timers due now (no runner in this process). */
+export const startByTimers = (runs: ReadonlyArray<RequestedRun>): StartedSteps => ({
+  schedule: runs.map((run) => stepTimer(run, "snapshot", new Date())),
+  afterCommit: undefined
+})
+
 export const makeExecutionRunner = Effect.gen(function*() {
   const store = yield* EventStore
   const log = yield* ShopLog
@@ -230,6 +246,18 @@ export const makeExecutionRunner = Effect.gen(function*() {
       })
   } satisfies Partial<HandlerRegistry>
 
-  return handlers
+  /** The requested runs' snapshots, after the commit that requested them. */
+  const starter = RunStarter.of({
+    start: (shop, runs) => {
+      const started = runs.map((run) => start(shop, "snapshot", run, undefined))
+      const effects = started.flatMap((s) => (s.afterCommit === undefined ? [] : [s.afterCommit]))
+      return {
+        schedule: started.flatMap((s) => s.schedule),
+        afterCommit: effects.length === 0 ? undefined : Effect.forEach(effects, (e) => e, { discard: true, concurrency: "unbounded" })
+      }
+    }
+  })
+
+  return { handlers, starter }
 })
 

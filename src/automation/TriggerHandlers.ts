@@ -9,7 +9,7 @@
  * fails and never blocks its caller (the seed's emit site); a trigger that cannot be published
  * is logged and dropped — the detector runs again on its schedule.
  */
-import { Context, Duration, Effect, Result } from "effect"
+import { Context, Duration, Effect, Option, Result } from "effect"
 import { uuidV7Unsafe } from "effect/crypto/SecureRandom"
 import type { NewEvent } from "../../domain/events/Envelope.ts"
 import { type ActiveRule, dispatch, type Resource } from "../../domain/automation/Dispatch.ts"
@@ -20,7 +20,7 @@ import { encodeShopMessage, type TriggerEmitted, type TriggerEmitter } from "../
 import type { Decision, HandlerRegistry } from "../actors/ShopHandlers.ts"
 import { EventStore, type PersistenceError } from "../eventstore/EventStore.ts"
 import { ShopLog, type ShopLogUnavailable } from "../shoplog/ShopLog.ts"
-import { makeExecutionRunner, stepTimer } from "./ExecutionRunner.ts"
+import { makeExecutionRunner, RunStarter, startByTimers } from "./ExecutionRunner.ts"
 import { checkCondition, describeConditionError, evaluateCondition } from "./Conditions.ts"
 import { automationFold, automationStreamId } from "./AutomationFold.ts"
 import { shopAutomationContext, type ShopAutomationContext } from "./ShopDefaults.ts"
@@ -85,6 +85,7 @@ const dispatchTo = (
     )
     const outcomes = executionIdOf === undefined ? out.outcomes : out.outcomes.map((o) => ({ ...o, executionId: executionIdOf(o.executionId) }))
     const events = executionEvents(outcomes, { triggerId: emitted.triggerId, event: emitted.trigger.event })
+    const started = yield* runsStarted(shop, events)
     const ttl = yield* ApprovalTtl
     const expiries = outcomes.flatMap((o) =>
       o.kind !== "awaiting_approval" ? [] : [{
@@ -109,15 +110,19 @@ const dispatchTo = (
         expected: version === 0 ? "no_stream" as const : version,
         events: events.map((e) => ({ type: e.type, data: e, occurredAt: new Date(emitted.emittedAt) }))
       }],
-      schedule: [...rechecks, ...expiries, ...runsStarted(events)]
+      schedule: [...rechecks, ...expiries, ...started.schedule],
+      afterCommit: started.afterCommit
     }
   })
 
-/** The runs `events` request start at once, from a durable timer recorded in the same commit (`ExecutionRunner.ts`). */
-const runsStarted = (events: ReadonlyArray<ExecutionEvent>) =>
-  events.flatMap((e) => {
-    const run = requestedRunOf(e)
-    return run === undefined ? [] : [stepTimer(run, "snapshot", new Date())]
+/** The runs `events` request, started (`ExecutionRunner.ts`): by this process's runner, else by durable timers. */
+const runsStarted = (shop: string, events: ReadonlyArray<ExecutionEvent>) =>
+  Effect.map(Effect.serviceOption(RunStarter), (starter) => {
+    const runs = events.flatMap((e) => {
+      const run = requestedRunOf(e)
+      return run === undefined ? [] : [run]
+    })
+    return runs.length === 0 ? startByTimers([]) : Option.isSome(starter) ? starter.value.start(shop, runs) : startByTimers(runs)
   })
 
 /** How long a parked execution waits for a person before it expires (default 72 hours). */
@@ -131,6 +136,7 @@ const answerApproval = (shop: string, executionId: string, decision: ApprovalDec
     const store = yield* EventStore
     const { state, version } = yield* store.loadFold(automationStreamId(shop), automationFold)
     const events = decideApproval(state.awaiting[executionId], decision)
+    const started = yield* runsStarted(shop, events)
     const decided: Decision = {
       appends: events.length === 0 ? [] : [{
         streamId: automationStreamId(shop),
@@ -138,17 +144,19 @@ const answerApproval = (shop: string, executionId: string, decision: ApprovalDec
         events: events.map((e) => ({ type: e.type, data: e }))
       }],
       cancelTimers: decision.kind === "expire" ? [] : [`automation.approval_expiry:${executionId}`],
-      schedule: runsStarted(events)
+      schedule: started.schedule,
+      afterCommit: started.afterCommit
     }
     return decided
   })
 
 export const makeTriggerHandlers = Effect.gen(function*() {
   const store = yield* EventStore
-  const withStore = Effect.provideService(EventStore, store)
-  const runs = yield* makeExecutionRunner
+  const runner = yield* makeExecutionRunner
+  const withStore = <A, E>(effect: Effect.Effect<A, E, EventStore>) =>
+    effect.pipe(Effect.provideService(EventStore, store), Effect.provideService(RunStarter, runner.starter))
   return {
-    ...runs,
+    ...runner.handlers,
     "automation.trigger": (ctx) => withStore(decideTrigger(ctx.shop, ctx.message.payload)),
     "automation.approval": (ctx) => {
       const a = ctx.message.payload

@@ -26,6 +26,7 @@ import { isoInstant, type NormalizedWebhook, normalizeWebhook, parseCustomerPriv
 import { productTransition } from "../../domain/automation/ProductStatus.ts"
 import type { TriggerEvent } from "../../domain/automation/Triggers.ts"
 import { decideLifecycle, planOfSubscription, type ShopLifecycleEvent, timeZoneOfShopUpdate } from "../../domain/shop/ShopLifecycle.ts"
+import { RunStarter } from "../automation/ExecutionRunner.ts"
 import { decideTrigger, newTrigger } from "../automation/TriggerHandlers.ts"
 import { productStatusFold } from "./ProductStatusFold.ts"
 import { shopStreamId } from "../app/InstallHandlers.ts"
@@ -61,6 +62,8 @@ const secretsFailure = (e: { readonly _tag: string; readonly message: string }) 
 
 /** The webhook handlers (requires `PiiVault`, `ShopTokens`, `EventSealing` and `PrivacyStore`). */
 export const makeWebhookHandlers = Effect.gen(function*() {
+  // the rules' runs a product trigger requests start here after the commit (when this process runs actions)
+  const starter = yield* Effect.serviceOption(RunStarter)
   const vault = yield* PiiVault
   const tokens = yield* ShopTokens
   const store = yield* EventStore
@@ -211,8 +214,11 @@ export const makeWebhookHandlers = Effect.gen(function*() {
             : undefined
           if (trigger === undefined) return { appends: [append] }
           // the trigger is decided in the same commit: recorded, dispatched to the shop's rules
-          const decided = yield* decideTrigger(shop, trigger).pipe(Effect.provideService(EventStore, store))
-          return { appends: [append, ...decided.appends], schedule: decided.schedule }
+          const decided = yield* decideTrigger(shop, trigger).pipe(
+            Effect.provideService(EventStore, store),
+            (e) => (Option.isSome(starter) ? Effect.provideService(e, RunStarter, starter.value) : e)
+          )
+          return { appends: [append, ...decided.appends], schedule: decided.schedule, afterCommit: decided.afterCommit }
         }
       }
     }).pipe(

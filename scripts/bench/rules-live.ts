@@ -1,0 +1,180 @@
+/**
+ * The live half of `npm run bench:rules` (issue 11 §8: p95 < 100 ms at 500 triggers/s): BENCH_SHOPS
+ * (1,000) shops with 10 rules each (`product.drafted` → `tag_product`, one condition per vendor, so
+ * each trigger is dispatched to 10 rules: one runs, nine are skipped with their reason), triggers
+ * published at BENCH_RATE (500/s) for BENCH_LIVE_SECONDS (20 s) over the shops at random, against
+ * the Shopify simulator (every action is a real snapshot query and a real `tagsAdd` over HTTP).
+ *
+ * Measured, per trigger, from its scheduled publish time to the moment the commit returned:
+ * - dispatched: the 10 outcomes (`autoaction.requested` + 9 skips) committed;
+ * - applied: `autoaction.applied` committed (the snapshot, then the handler ran on Shopify, each a
+ *   message through the shop's actor: what "trigger accepted → autoaction.applied" means here).
+ * PostgreSQL 15 (started and removed by this script), the embedded shop log (the default; or
+ * BENCH_LOG=nats: JetStream on a nats-server this script starts),
+ * ShopifyAdminLive → the simulator in this process. A warm-up trigger per shop (cold actors,
+ * rules loaded) is not counted.
+ */
+import { Context, Effect, Layer, Redacted } from "effect"
+import * as EmbeddedShopLog from "../../adapters/embedded/EmbeddedShopLog.ts"
+import * as JetStreamShopLog from "../../adapters/nats/JetStreamShopLog.ts"
+import { layerPostgres } from "../../adapters/postgres/Database.ts"
+import * as PgActorStore from "../../adapters/postgres/PgActorStore.ts"
+import * as PgPartitionLeases from "../../adapters/postgres/PgPartitionLeases.ts"
+import * as ShopifyActions from "../../adapters/shopify/actions/index.ts"
+import { ShopCredentials } from "../../adapters/shopify/index.ts"
+import * as ShopifyAdminLive from "../../adapters/shopify/ShopifyAdminLive.ts"
+import { encodeShopMessage } from "../../domain/messages/ShopMessages.ts"
+import { ActorStore } from "../../src/actors/ActorStore.ts"
+import * as ShopActorRuntime from "../../src/actors/ShopActorRuntime.ts"
+import { makeDispatcher, ShopHandlers } from "../../src/actors/ShopHandlers.ts"
+import { makeRuleHandlers } from "../../src/automation/RuleHandlers.ts"
+import { makeTriggerHandlers, newTrigger } from "../../src/automation/TriggerHandlers.ts"
+import { coreLayer } from "../../src/CoreLayer.ts"
+import { EventStore } from "../../src/eventstore/EventStore.ts"
+import { ShopLog } from "../../src/shoplog/ShopLog.ts"
+import { startShopifySimulator } from "../../src/simulator/shopify/index.ts"
+import { testKeyRing } from "../../test/support/keys.ts"
+import { startNatsServer } from "../../test/support/natsServer.ts"
+import { startPgServer } from "../../test/support/pgServer.ts"
+
+const SHOPS = Number(process.env["BENCH_SHOPS"] ?? 1_000)
+const RATE = Number(process.env["BENCH_RATE"] ?? 500)
+const SECONDS = Number(process.env["BENCH_LIVE_SECONDS"] ?? 20)
+const RULES = 10
+const PRODUCTS = 20
+const PARTITIONS = 16
+/** `embedded` (the shop log in PostgreSQL, the default) or `nats` (JetStream; a nats-server is started). */
+const LOG = process.env["BENCH_LOG"] === "nats" ? "nats" : "embedded"
+
+const quantile = (sorted: ReadonlyArray<number>, q: number) => sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!
+const ms = (x: number) => (Number.isNaN(x) ? "–" : `${x.toFixed(1)} ms`)
+
+export const runLiveBench = async () => {
+  const pg = await startPgServer({ durable: true })
+  const nats = LOG === "nats" ? await startNatsServer() : undefined
+  const shops = Array.from({ length: SHOPS }, (_, i) => `bench-${i}.myshopify.com`)
+  const sim = await startShopifySimulator({
+    appSecret: "bench",
+    shops: shops.map((domain, i) => ({ domain, accessToken: `shpat_${i}`, products: PRODUCTS, seed: i + 1 })),
+    bulkPace: "immediate"
+  } as Parameters<typeof startShopifySimulator>[0])
+  const publishedAt = new Map<string, number>()
+  const dispatchedAt = new Map<string, number>()
+  const appliedAt = new Map<string, number>()
+  try {
+    const core = coreLayer(layerPostgres(Redacted.make(pg.url), { maxConnections: 20 }), testKeyRing())
+    const chosen = nats === undefined
+      ? EmbeddedShopLog.layer({ partitions: PARTITIONS })
+      : JetStreamShopLog.layer({ servers: nats.url, partitions: PARTITIONS, name: "bench-rules" })
+    const log = chosen.pipe(Layer.provideMerge(core))
+    const admin = ShopifyAdminLive.layer({ adminUrlOverride: sim.url, fetch: sim.fetch as unknown as typeof globalThis.fetch }).pipe(
+      Layer.provide(ShopCredentials.fromRecord(Object.fromEntries(shops.map((s, i) => [s, `shpat_${i}`]))))
+    )
+    const handlers = Layer.effect(ShopHandlers, Effect.gen(function*() {
+      return makeDispatcher({ ...(yield* makeTriggerHandlers), ...(yield* makeRuleHandlers) })
+    })).pipe(Layer.provide(ShopifyActions.layer.pipe(Layer.provide(admin))))
+    /** The real ActorStore, observed: when each trigger's outcomes and its action's result were committed. */
+    const observed = Layer.effect(ActorStore, Effect.gen(function*() {
+      const real = yield* ActorStore
+      return ActorStore.of({
+        ...real,
+        commit: (item) =>
+          Effect.tap(real.commit(item), () =>
+            Effect.sync(() => {
+              const now = performance.now()
+              for (const a of item.appends) {
+                for (const e of a.events) {
+                  const triggerId = (e.data as { triggerId?: unknown } | null)?.triggerId
+                  if (typeof triggerId !== "string") continue
+                  if (e.type === "autoaction.requested" && !dispatchedAt.has(triggerId)) dispatchedAt.set(triggerId, now)
+                  if (e.type === "autoaction.applied" && !appliedAt.has(triggerId)) appliedAt.set(triggerId, now)
+                }
+              }
+            }))
+      })
+    })).pipe(Layer.provide(PgActorStore.layer))
+    const runtime = Layer.effect(ShopActorRuntime.ShopActorRuntime, ShopActorRuntime.make({ workerId: "bench-rules" })).pipe(
+      Layer.provide([observed, PgPartitionLeases.layerForDatabase]),
+      Layer.provide(handlers),
+      Layer.provideMerge(log)
+    )
+    await Effect.runPromise(Effect.scoped(Effect.gen(function*() {
+      const context = yield* Layer.build(runtime)
+      const store = Context.get(context, EventStore)
+      const shopLog = Context.get(context, ShopLog)
+      // 10 rules per shop, as the shop's actor records them
+      yield* Effect.forEach(shops, (shop) =>
+        store.append(`rules-${shop}`, shop, "no_stream", Array.from({ length: RULES }, (_, k) => ({
+          type: "rule.created",
+          data: {
+            type: "rule.created", ruleId: `r${k}`, version: 1, enabled: true, name: `Tag vendor ${k}`, triggerEvent: "product.drafted", actionKey: "tag_product",
+            params: { tags: [`vendor-${k}`] }, condition: `resource.payload.vendor == 'Vendor ${k}'`, cooldownSeconds: 0, quietHours: null, requiresApproval: false,
+            requestedBy: "bench"
+          }
+        })), { correlationId: "bench", actor: { kind: "system", id: "bench" } }), { concurrency: 16, discard: true })
+
+      let seq = 0
+      const publish = (shop: string, counted: boolean) => {
+        const product = 1 + (seq++ % PRODUCTS)
+        const emitted = newTrigger({
+          event: "product.drafted",
+          resources: [{
+            resourceType: "product", resourceId: `gid://shopify/Product/${product}`,
+            payload: { title: `P${product}`, vendor: `Vendor ${seq % RULES}`, productType: null, tags: [], status: "draft", previousStatus: "active", updatedAt: new Date().toISOString() }
+          }]
+        }, { kind: "detector", id: "bench" })
+        if (counted) publishedAt.set(emitted.triggerId, performance.now())
+        return shopLog.publish({ shop, messageId: `trigger:${emitted.triggerId}`, ...encodeShopMessage({ type: "automation.trigger", payload: emitted }) })
+      }
+      const drain = (ids: () => number, expected: number, seconds: number) =>
+        Effect.gen(function*() {
+          const deadline = performance.now() + seconds * 1000
+          while (ids() < expected && performance.now() < deadline) yield* Effect.sleep("100 millis")
+        })
+
+      // warm-up: one trigger per shop (cold actors), not counted
+      const warm = performance.now()
+      yield* Effect.forEach(shops, (shop) => publish(shop, false), { concurrency: 32, discard: true })
+      yield* drain(() => appliedAt.size, shops.length, 120)
+      console.log(`warm-up: ${appliedAt.size} of ${shops.length} shops applied in ${((performance.now() - warm) / 1000).toFixed(1)} s`)
+      appliedAt.clear()
+      dispatchedAt.clear()
+
+      // the measured load: RATE triggers/s, open loop, shops at random
+      const total = RATE * SECONDS
+      const start = performance.now()
+      const publishes: Array<Promise<unknown>> = []
+      const run = Effect.runPromiseWith(context)
+      for (let i = 0; i < total; i++) {
+        const due = start + (i * 1000) / RATE
+        const wait = due - performance.now()
+        if (wait > 1) yield* Effect.sleep(`${Math.floor(wait)} millis`)
+        publishes.push(run(publish(shops[Math.floor(Math.random() * shops.length)]!, true)))
+      }
+      yield* Effect.promise(() => Promise.all(publishes))
+      const offeredFor = (performance.now() - start) / 1000
+      yield* drain(() => appliedAt.size, total, 60)
+      const elapsed = (Math.max(...appliedAt.values()) - start) / 1000
+      const latency = (at: Map<string, number>) =>
+        [...publishedAt].flatMap(([id, t]) => (at.has(id) ? [at.get(id)! - t] : [])).sort((a, b) => a - b)
+      const dispatched = latency(dispatchedAt)
+      const applied = latency(appliedAt)
+      const rows = [
+        ["trigger → dispatched (10 rules, outcomes committed)", dispatched],
+        ["trigger → autoaction.applied (snapshot + tagsAdd on Shopify)", applied]
+      ] as const
+      console.log("")
+      console.log(`live dispatch: ${SHOPS} shops × ${RULES} rules, ${RATE} triggers/s offered for ${offeredFor.toFixed(1)} s (${total} triggers), ${LOG === "nats" ? "JetStream shop log, PostgreSQL 15 store" : "embedded shop log on PostgreSQL 15"}`)
+      console.log(`applied ${appliedAt.size} of ${total} (${(appliedAt.size / elapsed).toFixed(0)}/s over ${elapsed.toFixed(1)} s)`)
+      console.log("| stage | p50 | p95 | p99 | max |")
+      console.log("|---|---|---|---|---|")
+      for (const [label, xs] of rows) {
+        console.log(`| ${label} | ${ms(quantile(xs, 0.5))} | ${ms(quantile(xs, 0.95))} | ${ms(quantile(xs, 0.99))} | ${ms(xs.at(-1) ?? NaN)} |`)
+      }
+    })))
+  } finally {
+    await sim.close()
+    await nats?.stop()
+    await pg.stop()
+  }
+}
