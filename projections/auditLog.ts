@@ -16,6 +16,7 @@ import { Clock, Config, Effect, Schema } from "effect"
 import type { SqlClient } from "effect/sql/SqlClient"
 import type { SqlError } from "effect/sql/SqlError"
 import { describeAutomationEvent } from "../domain/audit/automation.ts"
+import { describeOutboundEvent, isDeliveryStep } from "../domain/audit/outbound.ts"
 import { describeDataPlaneEvent, isAuditable } from "../domain/audit/dataPlane.ts"
 import { describeEvent } from "../domain/audit/describeEvent.ts"
 import type { RecordedEvent } from "../domain/events/Envelope.ts"
@@ -78,7 +79,8 @@ export const auditLogProjection: Projection = {
   // v2: data-plane observations left out; lifecycle and privacy events described
   // v3: the decision plane's triggers, rules and every execution step described
   // v4: retention: lines older than the horizon are not written; indexed by occurred_at for the sweep
-  version: 4,
+  // v5: outbound webhooks: subscriptions and dead letters described, attempts left out
+  version: 5,
   eventTypes: "all",
   tables: [{
     name: "audit_log",
@@ -102,7 +104,7 @@ export const auditLogProjection: Projection = {
       // a configuration that does not parse stops the server at start (the sweep reads it first)
       const horizon = yield* Effect.orDie(currentAuditHorizon)
       // past the retention: the event stays in the store, its line is not written (again)
-      const kept = events.filter((e) => isAuditable(e.type) && e.occurredAt.getTime() >= horizon.getTime())
+      const kept = events.filter((e) => isAuditable(e.type) && !isDeliveryStep(e.type) && e.occurredAt.getTime() >= horizon.getTime())
       const audited = yield* Effect.forEach(kept, described)
       if (audited.length === 0) return
       const rows = audited.map((e) => ({
@@ -113,7 +115,7 @@ export const auditLogProjection: Projection = {
         actor_kind: e.actor.kind,
         actor_id: e.actor.id,
         correlation_id: e.correlationId,
-        summary: describeDataPlaneEvent(e) ?? describeAutomationEvent(e) ?? describeEvent(e),
+        summary: describeDataPlaneEvent(e) ?? describeAutomationEvent(e) ?? describeOutboundEvent(e) ?? describeEvent(e),
         occurred_at: e.occurredAt.toISOString()
       }))
       yield* sql`

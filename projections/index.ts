@@ -7,6 +7,7 @@ import { jobsProjection } from "./jobs.ts"
 import { jobTimelineProjection } from "./jobTimeline.ts"
 import { shopsProjection } from "./shops.ts"
 import { streamsProjection } from "./streams.ts"
+import { webhookDeliveriesProjection } from "./webhookDeliveries.ts"
 
 export const allProjections: ReadonlyArray<Projection> = [
   streamsProjection,
@@ -15,5 +16,6 @@ export const allProjections: ReadonlyArray<Projection> = [
   jobTimelineProjection,
   commerceProjection,
   shopsProjection,
-  executionsProjection
+  executionsProjection,
+  webhookDeliveriesProjection
 ]

@@ -230,6 +230,49 @@ export const AdminRoutes = {
     summary: "Reject a parked execution, optionally `{ \"reason\" }`: it never runs",
     params: { id: "approval" }
   },
+  createWebhookSubscription: {
+    method: "POST",
+    path: "/app/webhook-subscriptions",
+    permission: "webhooks:manage",
+    summary: "Subscribe a URL to events (`{ \"url\", \"events\" }`): 201 with the subscription and its Standard Webhooks secret, shown once; internal addresses refused (400)",
+    params: {}
+  },
+  listWebhookSubscriptions: {
+    method: "GET",
+    path: "/app/webhook-subscriptions",
+    permission: "webhooks:read",
+    summary: "The shop's outbound webhook subscriptions (never their secrets)",
+    params: {}
+  },
+  rotateWebhookSecret: {
+    method: "POST",
+    path: "/app/webhook-subscriptions/:id/rotate",
+    permission: "webhooks:manage",
+    summary: "A new secret, shown once; the previous one still signs for 24 hours",
+    params: { id: "webhook_subscription" }
+  },
+  deleteWebhookSubscription: {
+    method: "DELETE",
+    path: "/app/webhook-subscriptions/:id",
+    permission: "webhooks:manage",
+    summary: "Delete a subscription (its secret is destroyed): 204",
+    params: { id: "webhook_subscription" }
+  },
+  listWebhookDeliveries: {
+    method: "GET",
+    path: "/app/webhook-deliveries",
+    permission: "webhooks:read",
+    summary: "Outbound deliveries, newest first: `?status=pending|delivered|dead&page&limit`",
+    params: {}
+  },
+  redriveWebhookDelivery: {
+    method: "POST",
+    path: "/app/webhook-deliveries/:id/redrive",
+    permission: "webhooks:manage",
+    summary: "Send a dead-lettered delivery again (a new round of attempts, the same webhook-id): 202",
+    params: { id: "webhook_delivery" },
+    accepted: true
+  },
   listAudit: {
     method: "GET",
     path: "/app/audit",

@@ -35,7 +35,9 @@ export const PERMISSION_CATALOG = [
   { permission: "privacy:read", description: "Download customer data exports (GDPR data requests)" },
   { permission: "automation:read", description: "See the trigger catalog, rules, executions and approvals" },
   { permission: "automation:emit", description: "Emit a trigger by hand to test the shop's rules (recorded with you as its emitter)" },
-  { permission: "automation:manage", description: "Create, change, enable, disable and delete the shop's automation rules" }
+  { permission: "automation:manage", description: "Create, change, enable, disable and delete the shop's automation rules" },
+  { permission: "webhooks:read", description: "List the shop's outbound webhook subscriptions (never their secrets) and deliveries" },
+  { permission: "webhooks:manage", description: "Create, rotate and delete outbound webhook subscriptions; redrive dead-lettered deliveries" }
 ] as const
 
 export type Permission = typeof PERMISSION_CATALOG[number]["permission"]
@@ -58,7 +60,9 @@ const OPERATOR: ReadonlyArray<Permission> = [
   "deadletters:read",
   "deadletters:redrive",
   "automation:emit",
-  "automation:manage"
+  "automation:manage",
+  "webhooks:read",
+  "webhooks:manage"
 ]
 const ADMIN: ReadonlyArray<Permission> = PERMISSIONS.filter((p) => p !== "owners:manage")
 
@@ -66,7 +70,7 @@ const ADMIN: ReadonlyArray<Permission> = PERMISSIONS.filter((p) => p !== "owners
 export const ROLE_DESCRIPTIONS: { readonly [R in Role]: string } = {
   owner: "Everything, including making, changing and removing owners",
   admin: "Everything except managing owners: members, API keys, customer data exports, all operations",
-  operator: "Viewer, plus running and undoing jobs, managing rules and emitting test triggers, dead-letter redrive and projection rebuilds",
+  operator: "Viewer, plus running and undoing jobs, managing rules and emitting test triggers, outbound webhooks, dead-letter redrive and projection rebuilds",
   analyst: "Viewer, plus the raw event log and projection status",
   viewer: "Read-only: the shop, jobs, automation and the audit log"
 }

@@ -252,6 +252,47 @@ export const PlanSet = Schema.Struct({
 })
 export type PlanSet = typeof PlanSet.Type
 
+// --- outbound webhooks (`domain/outbound/Webhooks.ts`) -------------------------------------
+
+const SealedSecretMessage = Schema.Struct({ sealed: Schema.Literal(1), subject: Schema.String, data: Schema.String })
+
+/** A change to the shop's outbound webhook subscriptions, validated by the admin API (the secret sealed). */
+export const OutboundSubscriptionCommand = Schema.Struct({
+  commandId: Schema.String,
+  by: Schema.String,
+  command: Schema.Union([
+    Schema.Struct({
+      type: Schema.Literal("create"),
+      subscriptionId: Schema.String,
+      url: Schema.String,
+      events: Schema.Array(Schema.Literals(["autoaction.applied", "autoaction.undone", "autoaction.failed"])),
+      secret: SealedSecretMessage
+    }),
+    Schema.Struct({ type: Schema.Literal("rotate"), subscriptionId: Schema.String, secret: SealedSecretMessage, graceMs: Schema.Int }),
+    Schema.Struct({ type: Schema.Literal("delete"), subscriptionId: Schema.String })
+  ])
+})
+export type OutboundSubscriptionCommand = typeof OutboundSubscriptionCommand.Type
+
+/** Make attempt `attempt` of a delivery if it is still due (a retry's timer, or the watchdog of a lost attempt). */
+export const OutboundAttempt = Schema.Struct({ deliveryId: Schema.String, attempt: Schema.Int })
+export type OutboundAttempt = typeof OutboundAttempt.Type
+
+/** What an attempt found. */
+export const OutboundAttemptReport = Schema.Struct({
+  deliveryId: Schema.String,
+  attempt: Schema.Int,
+  outcome: Schema.Union([
+    Schema.Struct({ ok: Schema.Literal(true), status: Schema.Int }),
+    Schema.Struct({ ok: Schema.Literal(false), status: Schema.NullOr(Schema.Int), error: Schema.String })
+  ])
+})
+export type OutboundAttemptReport = typeof OutboundAttemptReport.Type
+
+/** A person sends a dead-lettered delivery again. */
+export const OutboundRedrive = Schema.Struct({ deliveryId: Schema.String, by: Schema.String })
+export type OutboundRedrive = typeof OutboundRedrive.Type
+
 // --- the catalog ----------------------------------------------------------------------------
 
 const message = <T extends string, P extends Schema.Top>(type: T, payload: P) =>
@@ -278,7 +319,11 @@ export const ShopMessageBody = Schema.Union([
   message("automation.action_report", ActionReport),
   message("automation.action_step", ActionStep),
   message("automation.undo", UndoRequest),
-  message("shop.set_plan", PlanSet)
+  message("shop.set_plan", PlanSet),
+  message("outbound.subscription_command", OutboundSubscriptionCommand),
+  message("outbound.attempt", OutboundAttempt),
+  message("outbound.attempt_report", OutboundAttemptReport),
+  message("outbound.redrive", OutboundRedrive)
 ])
 export type ShopMessageBody = typeof ShopMessageBody.Type
 export type ShopMessageType = ShopMessageBody["type"]
@@ -308,7 +353,11 @@ export const MESSAGE_VERSIONS: { readonly [T in ShopMessageType]: number } = {
   "automation.action_report": 1,
   "automation.action_step": 1,
   "automation.undo": 1,
-  "shop.set_plan": 1
+  "shop.set_plan": 1,
+  "outbound.subscription_command": 1,
+  "outbound.attempt": 1,
+  "outbound.attempt_report": 1,
+  "outbound.redrive": 1
 }
 
 export const SHOP_MESSAGE_TYPES = Object.keys(MESSAGE_VERSIONS) as ReadonlyArray<ShopMessageType>

@@ -14,6 +14,7 @@ import { makeIngestHandlers } from "../ingest/IngestHandlers.ts"
 import { makeRuleHandlers } from "../automation/RuleHandlers.ts"
 import { makeExecutionRunner, RunStarter } from "../automation/ExecutionRunner.ts"
 import { makeTriggerHandlers } from "../automation/TriggerHandlers.ts"
+import { makeOutboundWebhooks, OutboundNotifier } from "../outbound/OutboundWebhooks.ts"
 import { makeWebhookHandlers } from "../webhooks/WebhookHandlers.ts"
 import { type HandlerRegistry, makeDispatcher, ShopHandlers } from "./ShopHandlers.ts"
 
@@ -25,10 +26,11 @@ export const makeAppHandlers = (timings: JobTimings) =>
     const webhooks = yield* makeWebhookHandlers.pipe(Effect.provideService(RunStarter, runner.starter))
     const ingest = yield* makeIngestHandlers
     const rules = yield* makeRuleHandlers
-    const triggers = yield* makeTriggerHandlers
+    const outbound = yield* makeOutboundWebhooks
+    const triggers = yield* makeTriggerHandlers.pipe(Effect.provideService(OutboundNotifier, outbound.notifier))
     const plans = yield* makePlanHandlers
     // every message type of the catalog has its handler here, or this does not type-check
-    const registry: HandlerRegistry = { ...jobs, ...webhooks, ...installHandlers, ...plans, ...ingest, ...triggers, ...rules }
+    const registry: HandlerRegistry = { ...jobs, ...webhooks, ...installHandlers, ...plans, ...ingest, ...triggers, ...rules, ...outbound.handlers }
     return makeDispatcher(registry)
   })
 

@@ -17,7 +17,7 @@
  *   undoHandler runs: `autoaction.undone`, or `autoaction.undo_failed` — `changed_since` when
  *   the resource moved on after the action (retry with `force` to overwrite).
  */
-import { Config, Context, Duration, Effect, Layer, Result, Schedule, Schema } from "effect"
+import { Config, Context, Duration, Effect, Layer, Option, Result, Schedule, Schema } from "effect"
 import { uuidV7Unsafe } from "effect/crypto/SecureRandom"
 import {
   decideStep,
@@ -38,6 +38,7 @@ import { EventStore } from "../eventstore/EventStore.ts"
 import { ShopLog } from "../shoplog/ShopLog.ts"
 import { type ActionError, ActionPermanent, ActionSteps, ActionTransient, type ChangedSince } from "./ActionSteps.ts"
 import { executionRunFold } from "./ExecutionRunFold.ts"
+import { OutboundNotifier } from "../outbound/OutboundWebhooks.ts"
 
 export interface ActionTimings {
   /** First retry delay of a transient error (doubled each time, jittered). */
@@ -138,6 +139,7 @@ export const makeExecutionRunner = Effect.gen(function*() {
   const log = yield* ShopLog
   const actions = yield* ActionSteps
   const timings = yield* ActionTimings
+  const notifier = yield* Effect.serviceOption(OutboundNotifier)
 
   const publishReport = (shop: string, executionId: string, requested: RequestedRun | undefined, outcome: StepOutcome) =>
     log.publish({
@@ -196,18 +198,41 @@ export const makeExecutionRunner = Effect.gen(function*() {
   const loadRun = (shop: string, executionId: string) => store.loadFold(executionRunStreamId(shop, executionId), executionRunFold)
 
   /** Appends `events` to the run's stream and starts what the new state waits for (or ends the watchdog). */
-  const advance = (shop: string, executionId: string, version: number, events: ReadonlyArray<ExecutionRunEvent>, after: StartedRun | undefined): Decision => {
-    if (events.length === 0) return { appends: [] }
-    const appends: Decision["appends"] = [{
-      streamId: executionRunStreamId(shop, executionId),
-      expected: version === 0 ? "no_stream" : version,
-      events: events.map((e) => ({ type: e.type, data: e }))
-    }]
-    const next = after === undefined ? undefined : pendingStage(after)
-    if (after === undefined || next === undefined) return { appends, cancelTimers: [stepTimerId(executionId)] }
-    const started = start(shop, next, after.run, after)
-    return { appends, schedule: started.schedule, afterCommit: started.afterCommit }
-  }
+  /**
+   * Appends `events` to the run's stream and starts what the new state waits for (or ends the
+   * watchdog); an applied, undone or failed run is also delivered to the shop's outbound webhook
+   * subscribers (when this process delivers them), in the same commit.
+   */
+  const advance = (shop: string, executionId: string, version: number, events: ReadonlyArray<ExecutionRunEvent>, after: StartedRun | undefined) =>
+    Effect.gen(function*() {
+      if (events.length === 0) return { appends: [] } as Decision
+      const appends: Array<Decision["appends"][number]> = [{
+        streamId: executionRunStreamId(shop, executionId),
+        expected: version === 0 ? "no_stream" : version,
+        events: events.map((e) => ({ type: e.type, data: e }))
+      }]
+      const notified = Option.isSome(notifier) ? yield* notifier.value.notify(shop, events, new Date()) : undefined
+      const effects = [...(notified?.afterCommit === undefined ? [] : [notified.afterCommit])]
+      appends.push(...(notified?.appends ?? []))
+      const next = after === undefined ? undefined : pendingStage(after)
+      if (after === undefined || next === undefined) {
+        const decision: Decision = {
+          appends,
+          schedule: notified?.schedule ?? [],
+          cancelTimers: [stepTimerId(executionId)],
+          afterCommit: effects.length === 0 ? undefined : Effect.forEach(effects, (e) => e, { discard: true })
+        }
+        return decision
+      }
+      const started = start(shop, next, after.run, after)
+      if (started.afterCommit !== undefined) effects.push(started.afterCommit)
+      const decision: Decision = {
+        appends,
+        schedule: [...started.schedule, ...(notified?.schedule ?? [])],
+        afterCommit: effects.length === 0 ? undefined : Effect.forEach(effects, (e) => e, { discard: true, concurrency: "unbounded" })
+      }
+      return decision
+    })
 
   const fold = (state: ExecutionRun, events: ReadonlyArray<ExecutionRunEvent>): ExecutionRun => events.reduce(evolveRun, state)
 
@@ -218,7 +243,7 @@ export const makeExecutionRunner = Effect.gen(function*() {
         const { state, version } = yield* loadRun(ctx.shop, executionId)
         const events = decideStep(state, requested, outcome)
         const after = fold(state, events)
-        return advance(ctx.shop, executionId, version, events, after.status === "requested" ? undefined : after)
+        return yield* advance(ctx.shop, executionId, version, events, after.status === "requested" ? undefined : after)
       }),
     // a requested run's first step, or a step that never reported: run it if the execution still waits for it
     "automation.action_step": (ctx) =>
@@ -242,7 +267,7 @@ export const makeExecutionRunner = Effect.gen(function*() {
           return { appends: [] }
         }
         const after = fold(state, decided.success)
-        return advance(ctx.shop, executionId, version, decided.success, after.status === "requested" ? undefined : after)
+        return yield* advance(ctx.shop, executionId, version, decided.success, after.status === "requested" ? undefined : after)
       })
   } satisfies Partial<HandlerRegistry>
 

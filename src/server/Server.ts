@@ -18,6 +18,7 @@ import { mountAdminJobActions } from "../../adapters/http/AdminJobActions.ts"
 import { mountAdminJobRoutes } from "../../adapters/http/AdminJobRoutes.ts"
 import { mountAdminPrivacyRoutes } from "../../adapters/http/AdminPrivacyRoutes.ts"
 import { mountAdminExecutionRoutes } from "../../adapters/http/AdminExecutionRoutes.ts"
+import { mountAdminWebhookRoutes } from "../../adapters/http/AdminWebhookRoutes.ts"
 import { mountAdminRuleRoutes } from "../../adapters/http/AdminRuleRoutes.ts"
 import { mountAdminTriggerRoutes } from "../../adapters/http/AdminTriggerRoutes.ts"
 import { mountFlowActionRoute } from "../../adapters/http/FlowActionRoute.ts"
@@ -39,6 +40,7 @@ import * as PgJobRequests from "../../adapters/postgres/PgJobRequests.ts"
 import * as PgPartitionLeases from "../../adapters/postgres/PgPartitionLeases.ts"
 import * as PgPrivacyStore from "../../adapters/postgres/PgPrivacyStore.ts"
 import { ShopCredentials } from "../../adapters/shopify/index.ts"
+import * as FetchOutbound from "../../adapters/outbound/FetchOutbound.ts"
 import * as ShopifyActions from "../../adapters/shopify/actions/index.ts"
 import * as ShopifyJobSteps from "../../adapters/shopify/ShopifyJobSteps.ts"
 import { allProjections } from "../../projections/index.ts"
@@ -69,7 +71,7 @@ const has = (role: Role, part: Exclude<Role, "all">) => role === "all" || role =
 /** The worker's layer: the shop actors (with the app's handlers) and the retention sweeps. */
 const workerLayer = () =>
   ShopActorRuntime.layer().pipe(
-    Layer.provide(AppHandlers.layer.pipe(Layer.provide([ShopifyJobSteps.layer.pipe(Layer.provide(PgJobArtefacts.layer)), ShopifyActions.layer, actionTimingsLayer, PgPrivacyStore.layer]))),
+    Layer.provide(AppHandlers.layer.pipe(Layer.provide([ShopifyJobSteps.layer.pipe(Layer.provide(PgJobArtefacts.layer)), ShopifyActions.layer, actionTimingsLayer, FetchOutbound.layer, PgPrivacyStore.layer]))),
     Layer.provide([PgActorStore.layer, PgPartitionLeases.layerForDatabase]),
     Layer.provideMerge(ShopLogLayer.layerFromConfig),
     Layer.merge(Retention.layer.pipe(Layer.provide(PgHandledMessages.layer)))
@@ -77,7 +79,7 @@ const workerLayer = () =>
 
 /** The ingress's layer: what its routes use beyond the core. */
 const ingressLayer = () =>
-  Layer.mergeAll(JobIngress.layer.pipe(Layer.provide(PgJobRequests.layer)), PgApiKeys.layer(), StorefrontAccess.layer).pipe(
+  Layer.mergeAll(JobIngress.layer.pipe(Layer.provide(PgJobRequests.layer)), PgApiKeys.layer(), StorefrontAccess.layer, FetchOutbound.layer).pipe(
     Layer.provideMerge(ShopLogLayer.layerFromConfig)
   )
 
@@ -188,6 +190,7 @@ export const serve = (options: ServeOptions): Effect.Effect<never, unknown> =>
       mountAdminTriggerRoutes(app, runIngress, guard)
       mountAdminRuleRoutes(app, runIngress, guard)
       mountAdminExecutionRoutes(app, runIngress, guard)
+      mountAdminWebhookRoutes(app, runIngress, guard)
     }
     app.get("/", (c) => c.json({ name: "sumeru", role: options.role, docs: "see README.md" }))
     // Every answer is typed JSON, unknown paths and unexpected failures included.

@@ -10,6 +10,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { Effect } from "effect"
 import { SqlClient } from "effect/sql"
+import { EventStore } from "../../src/eventstore/EventStore.ts"
 import type { JobParameters } from "../../domain/jobs/index.ts"
 import { ADMIN_ROUTES, type AdminRoute } from "../../adapters/http/AdminRouteCatalog.ts"
 import { type AdminApi, type AdminServer, sampleBody, sessionFor, startAdminApi, withCatalogParams } from "../support/adminApi.ts"
@@ -126,8 +127,32 @@ beforeAll(async () => {
   idsOfA["execution"] = `${emitted.json.trigger_id}_${idsOfA["rule"]}_0`
   await api.awaitExecution(SHOP_A, idsOfA["execution"])
   idsOfA["approval"] = idsOfA["execution"] // A's rule asks for approval: the execution waits
+  // A's outbound webhook subscription, and a dead-lettered delivery of A's as A's actor records one
+  const subOfA = await api.call(server, "POST", "/app/webhook-subscriptions", sessionFor(SHOP_A, "alpha-owner"), {
+    url: "https://alpha-secret-hooks.example.com/in", events: ["autoaction.applied"]
+  })
+  if (subOfA.status !== 201) throw new Error(`shop A's webhook subscription: ${subOfA.status} ${subOfA.text}`)
+  idsOfA["webhook_subscription"] = subOfA.json.subscription.id
+  const deliveryOfA = "0d1e2a3b-4c5d-5e6f-8a9b-0c1d2e3f4a5b"
+  const base = { deliveryId: deliveryOfA, subscriptionId: idsOfA["webhook_subscription"] }
+  await api.run(Effect.flatMap(EventStore, (store) =>
+    store.append(`webhook-delivery-${SHOP_A}-${deliveryOfA}`, SHOP_A, "no_stream", [
+      {
+        type: "webhook.delivery_requested",
+        data: {
+          type: "webhook.delivery_requested", ...base, event: "autoaction.applied",
+          payload: {
+            event: "autoaction.applied", eventId: "alpha-secret-event", shop: SHOP_A, ruleId: idsOfA["rule"], ruleName: "alpha secret rule", actionKey: "tag_product",
+            resourceType: "product", resourceId: "gid://shopify/Product/4242", after: { added: ["alpha-secret-tag"] }, occurredAt: "2026-12-01T10:00:00Z"
+          }
+        }
+      },
+      { type: "webhook.dead_lettered", data: { type: "webhook.dead_lettered", ...base, attempts: 4, lastError: "HTTP 500: alpha-secret-error" } }
+    ], { correlationId: "tenancy", actor: { kind: "system", id: "test" } })))
+  idsOfA["webhook_delivery"] = deliveryOfA
+  await api.awaitProjections()
   await api.createExport(SHOP_B, "beta-customer")
-  secretsOfA = [SHOP_A, JOB_A, MEMBER_A, "alpha-owner", keyA.keyId, keyA.key, keyNameOfA, "alpha-secret-query", "alpha_secret_ns", "Alpha Secret Value", "alpha-secret-error", "alpha-secret-customer", exportOfA.exportId, "alpha secret rule", "alpha-secret-tag", "Alpha secret product"]
+  secretsOfA = [subOfA.json.secret, "alpha-secret-hooks", "alpha-secret-event", SHOP_A, JOB_A, MEMBER_A, "alpha-owner", keyA.keyId, keyA.key, keyNameOfA, "alpha-secret-query", "alpha_secret_ns", "Alpha Secret Value", "alpha-secret-error", "alpha-secret-customer", exportOfA.exportId, "alpha secret rule", "alpha-secret-tag", "Alpha secret product"]
 })
 
 afterAll(async () => {

@@ -37,6 +37,12 @@ import * as ShopifyJobSteps from "../../adapters/shopify/ShopifyJobSteps.ts"
 import * as PgJobArtefacts from "../../adapters/postgres/PgJobArtefacts.ts"
 import { makeJobHandlers } from "../../src/jobs/JobProcess.ts"
 import { makePlanHandlers } from "../../src/app/PlanHandlers.ts"
+import { mountAdminWebhookRoutes } from "../../adapters/http/AdminWebhookRoutes.ts"
+import * as FetchOutbound from "../../adapters/outbound/FetchOutbound.ts"
+import { parseAllowedTargets } from "../../domain/outbound/Ssrf.ts"
+import { OutboundHttp } from "../../src/outbound/OutboundHttp.ts"
+import { makeOutboundWebhooks, OutboundNotifier, OutboundTimings } from "../../src/outbound/OutboundWebhooks.ts"
+import { webhookDeliveriesProjection } from "../../projections/webhookDeliveries.ts"
 import { startShopifySimulator } from "../../src/simulator/shopify/index.ts"
 import { actorRuntimeLayer } from "./actorRuntime.ts"
 import * as PgPrivacyStore from "../../adapters/postgres/PgPrivacyStore.ts"
@@ -80,6 +86,7 @@ export const sampleBody = (route: AdminRoute, tag: string): unknown => {
   }
   if (route === AdminRoutes.updateRule) return { cooldown_seconds: 60 + tag.length }
   if (route === AdminRoutes.backtestRule) return { from: "2026-01-01T00:00:00Z", to: "2027-01-01T00:00:00Z" }
+  if (route === AdminRoutes.createWebhookSubscription) return { url: `https://hooks.example.com/${tag}`, events: ["autoaction.applied"] }
   if (route === AdminRoutes.emitTrigger) {
     return {
       resources: [{
@@ -127,6 +134,9 @@ export const startAdminApi = async (options: {
   readonly automationActors?: boolean
   /** How long a parked execution waits for approval (default: the production 72 hours). */
   readonly approvalTtl?: Duration.Duration
+  /** `OUTBOUND_ALLOWED_TARGETS` for outbound webhooks (a test's local receiver), and their timings. */
+  readonly outboundAllowed?: string
+  readonly outboundTimings?: OutboundTimings
 }) => {
   // the shops' Shopify (products 1..50 each), where the actors' actions run
   const sim = await startShopifySimulator({
@@ -137,10 +147,12 @@ export const startAdminApi = async (options: {
   const shopify = ShopifyAdminLive.layer({ adminUrlOverride: sim.url, fetch: sim.fetch as unknown as typeof globalThis.fetch, backoffBaseMs: 10, backoffMaxMs: 50 }).pipe(
     Layer.provide(ShopCredentials.fromRecord(Object.fromEntries(options.knownShops.map((domain, i) => [domain, `shpat_${i}`]))))
   )
-  const actions = Layer.merge(
+  const actions = Layer.mergeAll(
     ShopifyActions.layer.pipe(Layer.provide(shopify)),
-    Layer.succeed(ActionTimings, { retryBaseMs: 10, retries: 2, stepTimeoutMs: 10_000, watchdogMs: 15_000 })
+    Layer.succeed(ActionTimings, { retryBaseMs: 10, retries: 2, stepTimeoutMs: 10_000, watchdogMs: 15_000 }),
+    Layer.succeed(OutboundTimings, options.outboundTimings ?? { retryBaseMs: 20, watchdogMs: 10_000, disableAfterMs: 3 * 86_400_000 })
   )
+  const outboundHttp = Layer.succeed(OutboundHttp, FetchOutbound.make({ allowed: parseAllowedTargets(options.outboundAllowed ?? "").targets, timeoutMs: 5_000 }))
   const core = coreLayer(postgresLayer(), testKeyRing())
   const secrets = PgSecrets.layer().pipe(
     Layer.provide(KeyRing.layer({ currentKid: "k1", keys: new Map([["k1", new Uint8Array(randomBytes(32))]]) })),
@@ -150,12 +162,15 @@ export const startAdminApi = async (options: {
     PgApiKeys.layer(),
     PgPrivacyStore.layer,
     EmbeddedShopLog.layer({ partitions: 4 }),
-    ProjectionRunner.layer([jobsProjection, jobTimelineProjection, executionsProjection, auditLogProjection])
+    ProjectionRunner.layer([jobsProjection, jobTimelineProjection, executionsProjection, auditLogProjection, webhookDeliveriesProjection]),
+    outboundHttp
   ).pipe(Layer.provideMerge(secrets))
   // the decision plane's handlers, and the bulk jobs its `bulk_set_metafield` action starts
   const automation = Layer.effect(ShopHandlers, Effect.gen(function*() {
     const jobs = yield* makeJobHandlers({ pollQueryMs: 20, pollMutationMs: 20, watchdogMs: 5_000, retryDelayMs: 30 })
-    return makeDispatcher({ ...jobs, ...(yield* makeTriggerHandlers), ...(yield* makeRuleHandlers), ...(yield* makePlanHandlers) })
+    const outbound = yield* makeOutboundWebhooks
+    const triggers = yield* makeTriggerHandlers.pipe(Effect.provideService(OutboundNotifier, outbound.notifier))
+    return makeDispatcher({ ...jobs, ...triggers, ...(yield* makeRuleHandlers), ...(yield* makePlanHandlers), ...outbound.handlers })
   })).pipe(Layer.provide(ShopifyJobSteps.layer.pipe(Layer.provide([shopify, PgJobArtefacts.layer]))))
   const ttl = options.approvalTtl === undefined ? Layer.empty : Layer.succeed(ApprovalTtl, options.approvalTtl)
   const layer = options.automationActors === true
@@ -188,6 +203,7 @@ export const startAdminApi = async (options: {
     mountAdminTriggerRoutes(app, run, guard)
     mountAdminRuleRoutes(app, run, guard)
     mountAdminExecutionRoutes(app, run, guard)
+    mountAdminWebhookRoutes(app, run, guard)
     const server = serveHttp({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" })
     servers.push(server)
     await new Promise<void>((resolve) => server.once("listening", () => resolve()))
@@ -233,7 +249,7 @@ export const startAdminApi = async (options: {
   const handleJobCommands = (shop: string, commands: ReadonlyArray<JobCommand>) => run(appendJobCommands(shop, commands))
 
   /** Waits, without sleeping, until the jobs projections have reached the log's head. */
-  const awaitProjections = () => run(awaitAllCaughtUp(["jobs", "job_timeline", "executions", "audit_log"]))
+  const awaitProjections = () => run(awaitAllCaughtUp(["jobs", "job_timeline", "executions", "audit_log", "webhook_deliveries"]))
 
   const close = async () => {
     await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))))
@@ -245,7 +261,7 @@ export const startAdminApi = async (options: {
   // no progress for that on an empty log: set them up here (idempotent, under the store's lock).
   await run(Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
-    for (const projection of [jobsProjection, jobTimelineProjection, executionsProjection, auditLogProjection]) yield* reconcile(sql, projection)
+    for (const projection of [jobsProjection, jobTimelineProjection, executionsProjection, auditLogProjection, webhookDeliveriesProjection]) yield* reconcile(sql, projection)
   }))
   /** A customer data export of `shop` (what customers/data_request produces). */
   const createExport = (shop: string, customerId: string) =>
