@@ -16,7 +16,7 @@
  * - A subscription failing every delivery for `disableAfterMs` (3 days) is disabled when a delivery
  *   dead-letters, with the reason in the audit.
  */
-import { Context, Effect, Option, Result } from "effect"
+import { Config, Context, Effect, Layer, Option, Result, Schema } from "effect"
 import { Webhook } from "standardwebhooks"
 import { createHash, randomBytes } from "node:crypto"
 import type { ExecutionRunEvent } from "../../domain/automation/ExecutionRuns.ts"
@@ -54,9 +54,23 @@ export interface OutboundTimings {
   readonly disableAfterMs: number
 }
 
-export const OutboundTimings = Context.Reference<OutboundTimings>("sumeru/outbound/OutboundTimings", {
-  defaultValue: () => ({ retryBaseMs: 30_000, watchdogMs: 60_000, disableAfterMs: 3 * 86_400_000 })
-})
+const defaultOutboundTimings: OutboundTimings = { retryBaseMs: 30_000, watchdogMs: 60_000, disableAfterMs: 3 * 86_400_000 }
+
+export const OutboundTimings = Context.Reference<OutboundTimings>("sumeru/outbound/OutboundTimings", { defaultValue: () => defaultOutboundTimings })
+
+/** The timings from configuration: `OUTBOUND_RETRY_BASE_MS`, `OUTBOUND_WATCHDOG_MS` (longer than `OUTBOUND_TIMEOUT_MS`), `OUTBOUND_DISABLE_AFTER_HOURS`. */
+export const outboundTimingsLayer = Layer.effect(
+  OutboundTimings,
+  Effect.gen(function*() {
+    const positive = (name: string, fallback: number) =>
+      Config.schema(Schema.NumberFromString.check(Schema.isInt(), Schema.isGreaterThan(0, { message: "must be a positive integer" })), name).pipe(Config.withDefault(fallback))
+    return {
+      retryBaseMs: yield* positive("OUTBOUND_RETRY_BASE_MS", defaultOutboundTimings.retryBaseMs),
+      watchdogMs: yield* positive("OUTBOUND_WATCHDOG_MS", defaultOutboundTimings.watchdogMs),
+      disableAfterMs: (yield* positive("OUTBOUND_DISABLE_AFTER_HOURS", 72)) * 3_600_000
+    } satisfies OutboundTimings
+  })
+)
 
 /** The subject a subscription's secret is sealed under (shredding it makes the secret unreadable). */
 export const secretSubject = (subscriptionId: string) => `webhook-subscription:${subscriptionId}`

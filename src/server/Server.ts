@@ -48,6 +48,7 @@ import { ApiKeys } from "../access/ApiKeys.ts"
 import * as AppHandlers from "../actors/AppHandlers.ts"
 import * as AuditRetention from "../automation/AuditRetention.ts"
 import { actionTimingsLayer } from "../automation/ExecutionRunner.ts"
+import { outboundTimingsLayer } from "../outbound/OutboundWebhooks.ts"
 import * as Retention from "../actors/Retention.ts"
 import * as ShopActorRuntime from "../actors/ShopActorRuntime.ts"
 import { type CoreServices, coreLayer } from "../CoreLayer.ts"
@@ -71,7 +72,7 @@ const has = (role: Role, part: Exclude<Role, "all">) => role === "all" || role =
 /** The worker's layer: the shop actors (with the app's handlers) and the retention sweeps. */
 const workerLayer = () =>
   ShopActorRuntime.layer().pipe(
-    Layer.provide(AppHandlers.layer.pipe(Layer.provide([ShopifyJobSteps.layer.pipe(Layer.provide(PgJobArtefacts.layer)), ShopifyActions.layer, actionTimingsLayer, FetchOutbound.layer, PgPrivacyStore.layer]))),
+    Layer.provide(AppHandlers.layer.pipe(Layer.provide([ShopifyJobSteps.layer.pipe(Layer.provide(PgJobArtefacts.layer)), ShopifyActions.layer, actionTimingsLayer, FetchOutbound.layer, outboundTimingsLayer, PgPrivacyStore.layer]))),
     Layer.provide([PgActorStore.layer, PgPartitionLeases.layerForDatabase]),
     Layer.provideMerge(ShopLogLayer.layerFromConfig),
     Layer.merge(Retention.layer.pipe(Layer.provide(PgHandledMessages.layer)))

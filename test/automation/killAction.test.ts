@@ -16,10 +16,17 @@
  * delivery to the action) are readable, undo over HTTP restores product A on Shopify, and a
  * backtest over the same window fires on the same products.
  *
+ * Outbound webhooks (issue 12 §1): with a subscription to a receiver in this process, product
+ * C's delivery reaches the receiver, which holds it while its worker is SIGKILLed; the next
+ * worker makes the attempt again under the same `webhook-id` (a receiver deduplicates on it),
+ * and the delivery is recorded delivered once.
+ *
  * Waits are bounded polls of the database and the processes' HTTP APIs.
  */
 import { Effect, ManagedRuntime, Redacted } from "effect"
 import { SqlClient } from "effect/sql"
+import { createServer, type Server } from "node:http"
+import type { AddressInfo } from "node:net"
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest"
 import { signBody } from "../../adapters/http/ShopifyHmac.ts"
 import { signSessionToken } from "../../adapters/http/SessionToken.ts"
@@ -38,6 +45,7 @@ const SHOP = "killaction.myshopify.com"
 const TOKEN = "shpat_killaction"
 const A = 11
 const B = 12
+const C = 13
 const gid = (n: number) => `gid://shopify/Product/${n}`
 
 interface StoredEvent {
@@ -54,6 +62,11 @@ describe.each(["jetstream", "embedded"] as const)("actions survive SIGKILLed wor
   let projector: SumeruProcess
   const workers: Array<SumeruProcess> = []
   let env: Record<string, string>
+  /** The webhook receiver: every request's webhook-id; the first one is held until the test releases it. */
+  let receiver: Server
+  const received: Array<string> = []
+  let holdFirst: ((status: number) => void) | undefined
+  let firstArrived: Promise<void> = Promise.resolve()
   const timeline: Array<string> = []
   const t0 = Date.now()
   const note = (line: string) => timeline.push(`${((Date.now() - t0) / 1000).toFixed(1).padStart(5)} s  ${line}`)
@@ -149,6 +162,24 @@ describe.each(["jetstream", "embedded"] as const)("actions survive SIGKILLed wor
       bulkPace: "immediate"
     } as Parameters<typeof startShopifySimulator>[0])
     proxy = await startAdminProxy(sim.url)
+    let arrived: () => void = () => undefined
+    firstArrived = new Promise((resolve) => (arrived = resolve))
+    receiver = createServer((req, res) => {
+      req.resume()
+      req.on("end", () => {
+        received.push(String(req.headers["webhook-id"]))
+        if (received.length === 1) {
+          holdFirst = (status) => {
+            holdFirst = undefined
+            if (!res.writableEnded && !res.destroyed) res.writeHead(status).end()
+          }
+          arrived()
+        } else {
+          res.writeHead(204).end()
+        }
+      })
+    })
+    await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", () => resolve()))
     const unique = `ka${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`
     env = {
       DATABASE_URL: databaseUrl,
@@ -160,7 +191,10 @@ describe.each(["jetstream", "embedded"] as const)("actions survive SIGKILLed wor
       SHOPIFY_API_SECRET: APP_SECRET,
       SHOPIFY_SHOP_TOKENS: JSON.stringify({ [SHOP]: TOKEN }),
       AUTOMATION_ACTION_TIMEOUT_MS: "2000",
-      AUTOMATION_ACTION_WATCHDOG_MS: "3000"
+      AUTOMATION_ACTION_WATCHDOG_MS: "3000",
+      OUTBOUND_ALLOWED_TARGETS: `127.0.0.1:${(receiver.address() as AddressInfo).port}`,
+      OUTBOUND_TIMEOUT_MS: "60000",
+      OUTBOUND_WATCHDOG_MS: "3000"
     }
     ingress = await startSumeru({ name: "ingress", role: "ingress", env: { ...env, SHOPIFY_ADMIN_URL_OVERRIDE: proxy.urlFor("ingress") } })
     projector = await startSumeru({ name: "projector", role: "projector", env })
@@ -170,6 +204,8 @@ describe.each(["jetstream", "embedded"] as const)("actions survive SIGKILLed wor
 
   afterAll(async () => {
     await Promise.all([...workers, ingress, projector].filter((p) => p !== undefined).map((p) => p.kill()))
+    holdFirst?.(503)
+    await new Promise<void>((resolve) => (receiver === undefined ? resolve() : receiver.close(() => resolve())))
     await proxy?.close()
     await sim?.close()
     await runtime?.dispose()
@@ -247,6 +283,24 @@ describe.each(["jetstream", "embedded"] as const)("actions survive SIGKILLed wor
       const replay = await admin("POST", `/app/rules/${rule.json.rule.id}/backtest`, { from: started, to: new Date(Date.now() + 60_000).toISOString() })
       expect(replay.status, replay.text).toBe(200)
       expect(replay.json.fires.map((f: { resource_id: string }) => f.resource_id)).toEqual([gid(A), gid(B)])
+
+      // 3. an outbound webhook in flight when its worker dies: made again under the same id, delivered once
+      const port = (receiver.address() as AddressInfo).port
+      const sub = await admin("POST", "/app/webhook-subscriptions", { url: `http://127.0.0.1:${port}/hooks`, events: ["autoaction.applied"] })
+      expect(sub.status, sub.text).toBe(201)
+      await sendBackToDraft(C)
+      await firstArrived
+      const holder = workers.find((w) => w.exit() === null)!
+      await holder.kill()
+      note(`SIGKILL ${holder.name}: a webhook delivery of product ${C} reached the receiver, no answer yet`)
+      holdFirst?.(204) // too late: its worker is gone
+      await startWorker()
+      const deliveryStream = `webhook-delivery-${SHOP}-${received[0]}`
+      await until("the delivery recorded delivered", async () =>
+        (await events()).some((e) => e.stream_id === deliveryStream && e.type === "webhook.delivered") ? true : undefined)
+      expect(received.length).toBeGreaterThanOrEqual(2)
+      expect(new Set(received)).toEqual(new Set([received[0]]))
+      expect((await events()).filter((e) => e.stream_id === deliveryStream).map((e) => e.type)).toEqual(["webhook.delivery_requested", "webhook.delivered"])
     } catch (e) {
       const tails = [ingress, projector, ...workers].map((p) => `--- ${p.name} (${p.exit() === null ? "running" : JSON.stringify(p.exit())})\n${p.tail(25)}`).join("\n")
       throw new Error(`${e instanceof Error ? e.stack : String(e)}\n\ntimeline:\n${timeline.join("\n")}\n\n${tails}`)
