@@ -266,3 +266,21 @@ export const layer: Layer.Layer<EmailSender, Config.ConfigError | SmtpConfigInva
     return layerFromOptions({ ...connection, from })
   })
 )
+
+/**
+ * The sender when `SMTP_URL` is set; otherwise one that refuses every message, saying email is not
+ * configured (an action that sends email then fails in plain language instead of the process
+ * refusing to start).
+ */
+export const layerIfConfigured: Layer.Layer<EmailSender, Config.ConfigError | SmtpConfigInvalid> = Layer.unwrap(
+  Effect.map(Config.option(Config.Redacted("SMTP_URL")), (url) =>
+    url._tag === "Some"
+      ? layer
+      : Layer.succeed(EmailSender, EmailSender.of({
+        send: (message) =>
+          Effect.fail(new EmailRejected({
+            messageId: message.messageId, recipient: message.to, bounce: false, smtpCode: null, response: null, command: null,
+            message: "email is not configured on this deploy (set SMTP_URL and SMTP_FROM)"
+          }))
+      })))
+)

@@ -83,6 +83,17 @@ export const ACTION_METAS: ReadonlyArray<ActionMeta> = [
     paramSchema: [{ key: "tags", type: "string_list", minItems: 1, maxItems: 20, description: "Tags to add (each at most 255 characters)" }]
   },
   {
+    key: "notify_merchant",
+    description: "Email a digest of what the trigger found to the shop's staff; undo answers already_sent",
+    triggerEvents: "any",
+    resourceType: ["product", "page", "article", "collection", "url", "keyword", "campaign", "ad_account", "order", "checkout", "shop"],
+    requiredPlan: "free",
+    paramSchema: [
+      { key: "recipients", type: "string_list", minItems: 1, maxItems: 10, description: "Staff e-mail addresses" },
+      { key: "subject", type: "string", default: "{{event}}: {{resource}}", maxLength: 200, description: "Subject template ({{event}}, {{resource}})" }
+    ]
+  },
+  {
     key: "bulk_set_metafield",
     description: "Start a Flowmend bulk metafield job for a product query; undo is the job's undo",
     triggerEvents: "any",

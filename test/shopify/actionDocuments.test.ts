@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from "vitest"
 import { ACTION_METAS } from "../../domain/automation/Actions.ts"
-import { SHOPIFY_ACTIONS } from "../../adapters/shopify/actions/index.ts"
+import { ACTIONS } from "../../adapters/actions/index.ts"
 import * as Documents from "../../adapters/shopify/actions/documents.ts"
 import { validateAdminDocument } from "../../src/simulator/shopify/index.ts"
 import "./support.ts"
@@ -14,7 +14,7 @@ const documents = Object.entries(Documents).filter(([, v]) => typeof v === "stri
 
 describe("the actions' GraphQL documents", () => {
   it("every action of the registry has its snapshot, handler and undoHandler, and nothing else is implemented", () => {
-    expect(Object.keys(SHOPIFY_ACTIONS).sort()).toEqual(ACTION_METAS.map((m) => m.key).sort())
+    expect(Object.keys(ACTIONS).sort()).toEqual(ACTION_METAS.map((m) => m.key).sort())
   })
 
   it("finds them", () => {

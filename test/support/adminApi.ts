@@ -30,7 +30,8 @@ import { makeDispatcher, ShopHandlers } from "../../src/actors/ShopHandlers.ts"
 import { makeRuleHandlers } from "../../src/automation/RuleHandlers.ts"
 import { ApprovalTtl, makeTriggerHandlers } from "../../src/automation/TriggerHandlers.ts"
 import { ActionTimings } from "../../src/automation/ExecutionRunner.ts"
-import * as ShopifyActions from "../../adapters/shopify/actions/index.ts"
+import * as Actions from "../../adapters/actions/index.ts"
+import { EmailSender } from "../../src/channels/Email.ts"
 import { ShopCredentials } from "../../adapters/shopify/index.ts"
 import * as ShopifyAdminLive from "../../adapters/shopify/ShopifyAdminLive.ts"
 import * as ShopifyJobSteps from "../../adapters/shopify/ShopifyJobSteps.ts"
@@ -137,6 +138,8 @@ export const startAdminApi = async (options: {
   /** `OUTBOUND_ALLOWED_TARGETS` for outbound webhooks (a test's local receiver), and their timings. */
   readonly outboundAllowed?: string
   readonly outboundTimings?: OutboundTimings
+  /** The email channel (an SMTP sink's sender); suites without email die on a send. */
+  readonly email?: Layer.Layer<EmailSender>
 }) => {
   // the shops' Shopify (products 1..50 each), where the actors' actions run
   const sim = await startShopifySimulator({
@@ -148,7 +151,7 @@ export const startAdminApi = async (options: {
     Layer.provide(ShopCredentials.fromRecord(Object.fromEntries(options.knownShops.map((domain, i) => [domain, `shpat_${i}`]))))
   )
   const actions = Layer.mergeAll(
-    ShopifyActions.layer.pipe(Layer.provide(shopify)),
+    Actions.layer.pipe(Layer.provide([shopify, options.email ?? Layer.succeed(EmailSender, EmailSender.of({ send: () => Effect.die("no email in this suite") }))])),
     Layer.succeed(ActionTimings, { retryBaseMs: 10, retries: 2, stepTimeoutMs: 10_000, watchdogMs: 15_000 }),
     Layer.succeed(OutboundTimings, options.outboundTimings ?? { retryBaseMs: 20, watchdogMs: 10_000, disableAfterMs: 3 * 86_400_000 })
   )

@@ -1,11 +1,8 @@
 /**
- * The registry of the decision plane's actions run against Shopify (issue 11 §4): one file per
- * action, each exporting its `meta` (the seed's: key, triggers, resource type, plan, params —
- * defined with the pure registry in `domain/automation/Actions.ts`, which dispatch and the
- * rule validator read) and its `snapshot`, `handler` and `undoHandler`.
+ * The decision plane's actions run against Shopify (issue 11 §4), one file each; registered with
+ * the other channels' actions in `adapters/actions/index.ts`.
  */
-import { Effect, Layer } from "effect"
-import { type ActionImplementation, ActionSteps } from "../../../src/automation/ActionSteps.ts"
+import type { ActionImplementation } from "../../../src/automation/ActionSteps.ts"
 import type { EventStore } from "../../../src/eventstore/EventStore.ts"
 import type { ShopLog } from "../../../src/shoplog/ShopLog.ts"
 import type { ShopifyAdmin } from "../ShopifyAdmin.ts"
@@ -28,17 +25,3 @@ export const SHOPIFY_ACTIONS: Readonly<Record<string, ActionImplementation<Needs
   tag_product: tagProduct,
   bulk_set_metafield: bulkSetMetafield
 }
-
-/** `ActionSteps` over the Shopify actions (requires `ShopifyAdmin`, `ShopLog`, `EventStore`). */
-export const layer = Layer.effect(
-  ActionSteps,
-  Effect.gen(function*() {
-    const needs = yield* Effect.context<Needs>()
-    const provided = new Map(Object.entries(SHOPIFY_ACTIONS).map(([key, a]): [string, ActionImplementation] => [key, {
-      snapshot: (shop, run) => Effect.provideContext(a.snapshot(shop, run), needs),
-      handler: (shop, run, before) => Effect.provideContext(a.handler(shop, run, before), needs),
-      undoHandler: (shop, run, before, after, force) => Effect.provideContext(a.undoHandler(shop, run, before, after, force), needs)
-    }]))
-    return ActionSteps.of({ implementation: (key) => provided.get(key) })
-  })
-)

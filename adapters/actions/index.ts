@@ -1,0 +1,38 @@
+/**
+ * The registry of the decision plane's actions (issue 11 §4, issue 12 §5): one file per action,
+ * each exporting its `meta` (the seed's — defined with the pure registry in
+ * `domain/automation/Actions.ts`, which dispatch and the rule validator read) and its `snapshot`,
+ * `handler` and `undoHandler`, grouped by the channel they act on: Shopify
+ * (`adapters/shopify/actions/`), and the other channels (`adapters/channels/actions/`).
+ */
+import { Effect, Layer } from "effect"
+import { type ActionImplementation, ActionSteps } from "../../src/automation/ActionSteps.ts"
+import type { EmailSender } from "../../src/channels/Email.ts"
+import type { EventStore } from "../../src/eventstore/EventStore.ts"
+import type { ShopLog } from "../../src/shoplog/ShopLog.ts"
+import { notifyMerchant } from "../channels/actions/notifyMerchant.ts"
+import { SHOPIFY_ACTIONS } from "../shopify/actions/index.ts"
+import type { ShopifyAdmin } from "../shopify/ShopifyAdmin.ts"
+
+/** What the actions use: the Admin API, the shop log and the event store (bulk jobs), e-mail. */
+type Needs = ShopifyAdmin | ShopLog | EventStore | EmailSender
+
+/** Action key → its implementation. */
+export const ACTIONS: Readonly<Record<string, ActionImplementation<Needs>>> = {
+  ...SHOPIFY_ACTIONS,
+  notify_merchant: notifyMerchant
+}
+
+/** `ActionSteps` over every action (requires what they use). */
+export const layer = Layer.effect(
+  ActionSteps,
+  Effect.gen(function*() {
+    const needs = yield* Effect.context<Needs>()
+    const provided = new Map(Object.entries(ACTIONS).map(([key, a]): [string, ActionImplementation] => [key, {
+      snapshot: (shop, run) => Effect.provideContext(a.snapshot(shop, run), needs),
+      handler: (shop, run, before) => Effect.provideContext(a.handler(shop, run, before), needs),
+      undoHandler: (shop, run, before, after, force) => Effect.provideContext(a.undoHandler(shop, run, before, after, force), needs)
+    }]))
+    return ActionSteps.of({ implementation: (key) => provided.get(key) })
+  })
+)
