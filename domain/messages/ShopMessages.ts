@@ -293,6 +293,22 @@ export type OutboundAttemptReport = typeof OutboundAttemptReport.Type
 export const OutboundRedrive = Schema.Struct({ deliveryId: Schema.String, by: Schema.String })
 export type OutboundRedrive = typeof OutboundRedrive.Type
 
+/** Connecting or disconnecting an ad account (`domain/ads/AdAccounts.ts`); the credentials sealed. */
+export const AdAccountCommandMessage = Schema.Struct({
+  commandId: Schema.String,
+  by: Schema.String,
+  command: Schema.Union([
+    Schema.Struct({
+      type: Schema.Literal("connect"),
+      platform: Schema.Literals(["google", "meta", "tiktok"]),
+      accountId: Schema.String,
+      credentials: Schema.Struct({ sealed: Schema.Literal(1), subject: Schema.String, data: Schema.String })
+    }),
+    Schema.Struct({ type: Schema.Literal("disconnect"), platform: Schema.Literals(["google", "meta", "tiktok"]), accountId: Schema.String })
+  ])
+})
+export type AdAccountCommandMessage = typeof AdAccountCommandMessage.Type
+
 // --- the catalog ----------------------------------------------------------------------------
 
 const message = <T extends string, P extends Schema.Top>(type: T, payload: P) =>
@@ -323,7 +339,8 @@ export const ShopMessageBody = Schema.Union([
   message("outbound.subscription_command", OutboundSubscriptionCommand),
   message("outbound.attempt", OutboundAttempt),
   message("outbound.attempt_report", OutboundAttemptReport),
-  message("outbound.redrive", OutboundRedrive)
+  message("outbound.redrive", OutboundRedrive),
+  message("ads.account_command", AdAccountCommandMessage)
 ])
 export type ShopMessageBody = typeof ShopMessageBody.Type
 export type ShopMessageType = ShopMessageBody["type"]
@@ -357,7 +374,8 @@ export const MESSAGE_VERSIONS: { readonly [T in ShopMessageType]: number } = {
   "outbound.subscription_command": 1,
   "outbound.attempt": 1,
   "outbound.attempt_report": 1,
-  "outbound.redrive": 1
+  "outbound.redrive": 1,
+  "ads.account_command": 1
 }
 
 export const SHOP_MESSAGE_TYPES = Object.keys(MESSAGE_VERSIONS) as ReadonlyArray<ShopMessageType>

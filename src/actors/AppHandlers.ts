@@ -10,6 +10,7 @@ import { type JobTimings, makeJobHandlers } from "../jobs/JobProcess.ts"
 import { timingsFromConfig } from "../jobs/JobsLayer.ts"
 import { installHandlers } from "../app/InstallHandlers.ts"
 import { makePlanHandlers } from "../app/PlanHandlers.ts"
+import { makeAdAccountHandlers } from "../ads/AdAccounts.ts"
 import { makeIngestHandlers } from "../ingest/IngestHandlers.ts"
 import { makeRuleHandlers } from "../automation/RuleHandlers.ts"
 import { makeExecutionRunner, RunStarter } from "../automation/ExecutionRunner.ts"
@@ -29,8 +30,9 @@ export const makeAppHandlers = (timings: JobTimings) =>
     const outbound = yield* makeOutboundWebhooks
     const triggers = yield* makeTriggerHandlers.pipe(Effect.provideService(OutboundNotifier, outbound.notifier))
     const plans = yield* makePlanHandlers
+    const adAccounts = yield* makeAdAccountHandlers
     // every message type of the catalog has its handler here, or this does not type-check
-    const registry: HandlerRegistry = { ...jobs, ...webhooks, ...installHandlers, ...plans, ...ingest, ...triggers, ...rules, ...outbound.handlers }
+    const registry: HandlerRegistry = { ...jobs, ...webhooks, ...installHandlers, ...plans, ...ingest, ...triggers, ...rules, ...outbound.handlers, ...adAccounts }
     return makeDispatcher(registry)
   })
 
