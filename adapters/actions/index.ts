@@ -3,24 +3,31 @@
  * each exporting its `meta` (the seed's — defined with the pure registry in
  * `domain/automation/Actions.ts`, which dispatch and the rule validator read) and its `snapshot`,
  * `handler` and `undoHandler`, grouped by the channel they act on: Shopify
- * (`adapters/shopify/actions/`), and the other channels (`adapters/channels/actions/`).
+ * (`adapters/shopify/actions/`), the ad platforms (`adapters/ads/actions/`), and the other
+ * channels (`adapters/channels/actions/`).
  */
 import { Effect, Layer } from "effect"
 import { type ActionImplementation, ActionSteps } from "../../src/automation/ActionSteps.ts"
 import type { EmailSender } from "../../src/channels/Email.ts"
 import type { EventStore } from "../../src/eventstore/EventStore.ts"
 import type { ShopLog } from "../../src/shoplog/ShopLog.ts"
+import type { AdPlatforms } from "../../src/ads/AdPlatform.ts"
+import type { PiiVault } from "../../src/secrets/Secrets.ts"
+import { adjustKeywordBid, capCampaignBudget, pauseAdKeyword } from "../ads/actions/adActions.ts"
 import { notifyMerchant } from "../channels/actions/notifyMerchant.ts"
 import { SHOPIFY_ACTIONS } from "../shopify/actions/index.ts"
 import type { ShopifyAdmin } from "../shopify/ShopifyAdmin.ts"
 
-/** What the actions use: the Admin API, the shop log and the event store (bulk jobs), e-mail. */
-type Needs = ShopifyAdmin | ShopLog | EventStore | EmailSender
+/** What the actions use: the Admin API, the shop log and the event store (bulk jobs), e-mail, the ad platforms and the vault (their credentials). */
+type Needs = ShopifyAdmin | ShopLog | EventStore | EmailSender | AdPlatforms | PiiVault
 
 /** Action key → its implementation. */
 export const ACTIONS: Readonly<Record<string, ActionImplementation<Needs>>> = {
   ...SHOPIFY_ACTIONS,
-  notify_merchant: notifyMerchant
+  notify_merchant: notifyMerchant,
+  pause_ad_keyword: pauseAdKeyword,
+  adjust_keyword_bid: adjustKeywordBid,
+  cap_campaign_budget: capCampaignBudget
 }
 
 /** `ActionSteps` over every action (requires what they use). */

@@ -83,6 +83,33 @@ export const ACTION_METAS: ReadonlyArray<ActionMeta> = [
     paramSchema: [{ key: "tags", type: "string_list", minItems: 1, maxItems: 20, description: "Tags to add (each at most 255 characters)" }]
   },
   {
+    key: "pause_ad_keyword",
+    description: "Pause an underperforming keyword on its ad platform; undo enables it again",
+    triggerEvents: ["ads.keyword_underperforming"],
+    resourceType: ["keyword"],
+    requiredPlan: "pro",
+    paramSchema: []
+  },
+  {
+    key: "adjust_keyword_bid",
+    description: "Raise (or lower) an overperforming keyword's bid by a percentage, up to a cap; undo restores the previous bid",
+    triggerEvents: ["ads.keyword_overperforming"],
+    resourceType: ["keyword"],
+    requiredPlan: "pro",
+    paramSchema: [
+      { key: "percent", type: "number", default: 10, min: -90, max: 200, description: "Change of the bid, in percent" },
+      { key: "cap", type: "number", default: 0, min: 0, max: 1_000_000, description: "The highest bid, in the account's currency (0: no cap)" }
+    ]
+  },
+  {
+    key: "cap_campaign_budget",
+    description: "Cap a campaign's daily budget when its spend is anomalous; undo restores the previous budget",
+    triggerEvents: ["ads.spend_anomaly"],
+    resourceType: ["campaign"],
+    requiredPlan: "pro",
+    paramSchema: [{ key: "cap", type: "number", min: 0.01, max: 10_000_000, description: "The daily budget cap, in the account's currency" }]
+  },
+  {
     key: "notify_merchant",
     description: "Email a digest of what the trigger found to the shop's staff; undo answers already_sent",
     triggerEvents: "any",

@@ -38,7 +38,9 @@ export type ExecutionIdentity = typeof ExecutionIdentity.Type
 export const RequestedRun = Schema.Struct({
   ...ExecutionIdentity.fields,
   params: Schema.Record(Schema.String, Schema.Unknown),
-  resourcePayload: Schema.optional(Schema.Unknown)
+  resourcePayload: Schema.optional(Schema.Unknown),
+  /** The trigger's own fields (e.g. an ads trigger's `platform`). */
+  triggerFields: Schema.optional(Schema.Record(Schema.String, Schema.Unknown))
 })
 export type RequestedRun = typeof RequestedRun.Type
 

@@ -35,7 +35,9 @@ export const AwaitingApprovalEvent = Schema.Struct({
   ...base,
   params: Schema.Record(Schema.String, Schema.Unknown),
   /** The resource's payload in the trigger (absent in events recorded before it was kept). */
-  resourcePayload: Schema.optional(Schema.Unknown)
+  resourcePayload: Schema.optional(Schema.Unknown),
+  /** The trigger's own fields (e.g. an ads trigger's `platform`), absent before they were kept. */
+  triggerFields: Schema.optional(Schema.Record(Schema.String, Schema.Unknown))
 })
 
 export const ExecutionEvent = Schema.Union([
@@ -46,7 +48,8 @@ export const ExecutionEvent = Schema.Union([
     type: Schema.Literal("autoaction.requested"),
     ...base,
     params: Schema.Record(Schema.String, Schema.Unknown),
-    resourcePayload: Schema.optional(Schema.Unknown)
+    resourcePayload: Schema.optional(Schema.Unknown),
+    triggerFields: Schema.optional(Schema.Record(Schema.String, Schema.Unknown))
   }),
   Schema.Struct({ type: Schema.Literal("autoaction.approved"), ...base, by: Schema.String }),
   Schema.Struct({ type: Schema.Literal("autoaction.rejected"), ...base, by: Schema.String, reason: Schema.NullOr(Schema.String) }),
@@ -64,9 +67,10 @@ export const decodeExecutionEvent = (data: unknown): ExecutionEvent | undefined 
 /** The events of a dispatch's outcomes. */
 export const executionEvents = (
   outcomes: ReadonlyArray<DispatchOutcome>,
-  trigger: { readonly triggerId: string; readonly event: string }
+  trigger: { readonly triggerId: string; readonly event: string; readonly fields?: Readonly<Record<string, unknown>> | undefined }
 ): ReadonlyArray<ExecutionEvent> =>
   outcomes.map((o): ExecutionEvent => {
+    const fields = trigger.fields === undefined || Object.keys(trigger.fields).length === 0 ? {} : { triggerFields: trigger.fields }
     const b = {
       executionId: o.executionId,
       ruleName: o.ruleName,
@@ -85,9 +89,9 @@ export const executionEvents = (
       case "deferred":
         return { type: "autoaction.deferred", ...b, reason: "quiet_hours", until: new Date(o.until).toISOString() }
       case "awaiting_approval":
-        return { type: "autoaction.awaiting_approval", ...b, params: o.params, resourcePayload: o.resourcePayload }
+        return { type: "autoaction.awaiting_approval", ...b, params: o.params, resourcePayload: o.resourcePayload, ...fields }
       case "execute":
-        return { type: "autoaction.requested", ...b, params: o.params, resourcePayload: o.resourcePayload }
+        return { type: "autoaction.requested", ...b, params: o.params, resourcePayload: o.resourcePayload, ...fields }
     }
   })
 
@@ -121,7 +125,13 @@ export const decideApproval = (awaiting: AwaitingApproval | undefined, decision:
     case "approve":
       return [
         { type: "autoaction.approved", ...b, by: decision.by },
-        { type: "autoaction.requested", ...b, params: awaiting.params, ...(awaiting.resourcePayload === undefined ? {} : { resourcePayload: awaiting.resourcePayload }) }
+        {
+          type: "autoaction.requested",
+          ...b,
+          params: awaiting.params,
+          ...(awaiting.resourcePayload === undefined ? {} : { resourcePayload: awaiting.resourcePayload }),
+          ...(awaiting.triggerFields === undefined ? {} : { triggerFields: awaiting.triggerFields })
+        }
       ]
     case "reject":
       return [{ type: "autoaction.rejected", ...b, by: decision.by, reason: decision.reason }]

@@ -120,7 +120,9 @@ export const AdsSpendAnomaly = trigger("ads.spend_anomaly", resource(["campaign"
   spend: Schema.Finite,
   baselineMean: Schema.Finite,
   baselineStd: Schema.Finite,
-  zScore: Schema.Finite
+  zScore: Schema.Finite,
+  /** The ad account (the shop's only one on the platform when absent). */
+  accountId: Schema.optional(NonEmpty)
 }), { platform: AdPlatform, date: IsoDate })
 
 const keywordPerformance = {
@@ -128,7 +130,10 @@ const keywordPerformance = {
   campaignId: NonEmpty,
   metric: Schema.Literals(["ctr", "cpc", "conversion_rate", "roas"]),
   value: Schema.Finite,
-  zScore: Schema.Finite
+  zScore: Schema.Finite,
+  /** The ad account (the shop's only one on the platform when absent) and the keyword's ad group (Google). */
+  accountId: Schema.optional(NonEmpty),
+  adGroupId: Schema.optional(NonEmpty)
 }
 export const AdsKeywordUnderperforming = trigger("ads.keyword_underperforming", resource(["keyword"], keywordPerformance), { platform: AdPlatform })
 export const AdsKeywordOverperforming = trigger("ads.keyword_overperforming", resource(["keyword"], keywordPerformance), { platform: AdPlatform })

@@ -84,7 +84,8 @@ const dispatchTo = (
       { triggerId: emitted.triggerId, now: Date.parse(emitted.emittedAt), ...context, evaluate: evaluateWithCel(shop, context) }
     )
     const outcomes = executionIdOf === undefined ? out.outcomes : out.outcomes.map((o) => ({ ...o, executionId: executionIdOf(o.executionId) }))
-    const events = executionEvents(outcomes, { triggerId: emitted.triggerId, event: emitted.trigger.event })
+    const { event: _event, resources: _resources, ...fields } = emitted.trigger
+    const events = executionEvents(outcomes, { triggerId: emitted.triggerId, event: emitted.trigger.event, fields })
     const started = yield* runsStarted(shop, events)
     const ttl = yield* ApprovalTtl
     const expiries = outcomes.flatMap((o) =>

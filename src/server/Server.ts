@@ -43,6 +43,7 @@ import { ShopCredentials } from "../../adapters/shopify/index.ts"
 import * as FetchOutbound from "../../adapters/outbound/FetchOutbound.ts"
 import * as Actions from "../../adapters/actions/index.ts"
 import * as SmtpEmail from "../../adapters/email/SmtpEmail.ts"
+import * as AdPlatformsLive from "../../adapters/ads/AdPlatformsLive.ts"
 import * as ShopifyJobSteps from "../../adapters/shopify/ShopifyJobSteps.ts"
 import { allProjections } from "../../projections/index.ts"
 import { ApiKeys } from "../access/ApiKeys.ts"
@@ -73,7 +74,7 @@ const has = (role: Role, part: Exclude<Role, "all">) => role === "all" || role =
 /** The worker's layer: the shop actors (with the app's handlers) and the retention sweeps. */
 const workerLayer = () =>
   ShopActorRuntime.layer().pipe(
-    Layer.provide(AppHandlers.layer.pipe(Layer.provide([ShopifyJobSteps.layer.pipe(Layer.provide(PgJobArtefacts.layer)), Actions.layer.pipe(Layer.provide(SmtpEmail.layerIfConfigured)), actionTimingsLayer, FetchOutbound.layer, outboundTimingsLayer, PgPrivacyStore.layer]))),
+    Layer.provide(AppHandlers.layer.pipe(Layer.provide([ShopifyJobSteps.layer.pipe(Layer.provide(PgJobArtefacts.layer)), Actions.layer.pipe(Layer.provide([SmtpEmail.layerIfConfigured, AdPlatformsLive.layer])), actionTimingsLayer, FetchOutbound.layer, outboundTimingsLayer, PgPrivacyStore.layer]))),
     Layer.provide([PgActorStore.layer, PgPartitionLeases.layerForDatabase]),
     Layer.provideMerge(ShopLogLayer.layerFromConfig),
     Layer.merge(Retention.layer.pipe(Layer.provide(PgHandledMessages.layer)))

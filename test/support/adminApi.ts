@@ -32,6 +32,8 @@ import { ApprovalTtl, makeTriggerHandlers } from "../../src/automation/TriggerHa
 import { ActionTimings } from "../../src/automation/ExecutionRunner.ts"
 import * as Actions from "../../adapters/actions/index.ts"
 import { EmailSender } from "../../src/channels/Email.ts"
+import { AdPlatforms } from "../../src/ads/AdPlatform.ts"
+import { makeAdAccountHandlers } from "../../src/ads/AdAccounts.ts"
 import { ShopCredentials } from "../../adapters/shopify/index.ts"
 import * as ShopifyAdminLive from "../../adapters/shopify/ShopifyAdminLive.ts"
 import * as ShopifyJobSteps from "../../adapters/shopify/ShopifyJobSteps.ts"
@@ -140,6 +142,8 @@ export const startAdminApi = async (options: {
   readonly outboundTimings?: OutboundTimings
   /** The email channel (an SMTP sink's sender); suites without email die on a send. */
   readonly email?: Layer.Layer<EmailSender>
+  /** The ad platforms' clients (pointed at simulators); suites without them fail on use. */
+  readonly adPlatforms?: Layer.Layer<AdPlatforms>
 }) => {
   // the shops' Shopify (products 1..50 each), where the actors' actions run
   const sim = await startShopifySimulator({
@@ -151,7 +155,11 @@ export const startAdminApi = async (options: {
     Layer.provide(ShopCredentials.fromRecord(Object.fromEntries(options.knownShops.map((domain, i) => [domain, `shpat_${i}`]))))
   )
   const actions = Layer.mergeAll(
-    Actions.layer.pipe(Layer.provide([shopify, options.email ?? Layer.succeed(EmailSender, EmailSender.of({ send: () => Effect.die("no email in this suite") }))])),
+    Actions.layer.pipe(Layer.provide([
+      shopify,
+      options.email ?? Layer.succeed(EmailSender, EmailSender.of({ send: () => Effect.die("no email in this suite") })),
+      options.adPlatforms ?? Layer.succeed(AdPlatforms, AdPlatforms.of({ client: () => { throw new Error("no ad platforms in this suite") } }))
+    ])),
     Layer.succeed(ActionTimings, { retryBaseMs: 10, retries: 2, stepTimeoutMs: 10_000, watchdogMs: 15_000 }),
     Layer.succeed(OutboundTimings, options.outboundTimings ?? { retryBaseMs: 20, watchdogMs: 10_000, disableAfterMs: 3 * 86_400_000 })
   )
@@ -173,7 +181,7 @@ export const startAdminApi = async (options: {
     const jobs = yield* makeJobHandlers({ pollQueryMs: 20, pollMutationMs: 20, watchdogMs: 5_000, retryDelayMs: 30 })
     const outbound = yield* makeOutboundWebhooks
     const triggers = yield* makeTriggerHandlers.pipe(Effect.provideService(OutboundNotifier, outbound.notifier))
-    return makeDispatcher({ ...jobs, ...triggers, ...(yield* makeRuleHandlers), ...(yield* makePlanHandlers), ...outbound.handlers })
+    return makeDispatcher({ ...jobs, ...triggers, ...(yield* makeRuleHandlers), ...(yield* makePlanHandlers), ...outbound.handlers, ...(yield* makeAdAccountHandlers) })
   })).pipe(Layer.provide(ShopifyJobSteps.layer.pipe(Layer.provide([shopify, PgJobArtefacts.layer]))))
   const ttl = options.approvalTtl === undefined ? Layer.empty : Layer.succeed(ApprovalTtl, options.approvalTtl)
   const layer = options.automationActors === true

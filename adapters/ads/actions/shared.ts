@@ -26,9 +26,9 @@ const field = (payload: unknown, name: string): string | undefined => {
   return typeof v === "string" && v.length > 0 ? v : undefined
 }
 
-/** The trigger's platform (a field of the trigger; carried in the run's resource payload or its event). */
+/** The trigger's platform (a field of the ads triggers). */
 const platformOf = (run: RequestedRun): AdAccountPlatform | undefined => {
-  const p = field(run.resourcePayload, "platform")
+  const p = field(run.triggerFields, "platform") ?? field(run.resourcePayload, "platform")
   return p === "google" || p === "meta" || p === "tiktok" ? p : undefined
 }
 
