@@ -15,7 +15,9 @@ const OBSERVATIONS: ReadonlySet<string> = new Set([
   "ad_spend.recorded",
   "seo_ranking.recorded",
   "conversion.recorded",
-  "custom_event.recorded"
+  "custom_event.recorded",
+  "whatsapp.message_received",
+  "whatsapp.status_updated"
 ])
 
 export const isAuditable = (type: string): boolean => !OBSERVATIONS.has(type)

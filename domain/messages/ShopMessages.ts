@@ -15,6 +15,7 @@
  */
 import { Result, Schema, SchemaIssue } from "effect"
 import { RequestedRun, StepOutcome } from "../automation/ExecutionRuns.ts"
+import { WhatsAppInboundMessage, WhatsAppStatusUpdate } from "../channels/whatsapp.ts"
 import { RuleCommandWire } from "../automation/Rules.ts"
 import { TriggerEvent } from "../automation/Triggers.ts"
 import { ExternalEvent } from "../ingest/ExternalEvents.ts"
@@ -340,7 +341,9 @@ export const ShopMessageBody = Schema.Union([
   message("outbound.attempt", OutboundAttempt),
   message("outbound.attempt_report", OutboundAttemptReport),
   message("outbound.redrive", OutboundRedrive),
-  message("ads.account_command", AdAccountCommandMessage)
+  message("ads.account_command", AdAccountCommandMessage),
+  message("whatsapp.message", WhatsAppInboundMessage),
+  message("whatsapp.status", WhatsAppStatusUpdate)
 ])
 export type ShopMessageBody = typeof ShopMessageBody.Type
 export type ShopMessageType = ShopMessageBody["type"]
@@ -375,7 +378,9 @@ export const MESSAGE_VERSIONS: { readonly [T in ShopMessageType]: number } = {
   "outbound.attempt": 1,
   "outbound.attempt_report": 1,
   "outbound.redrive": 1,
-  "ads.account_command": 1
+  "ads.account_command": 1,
+  "whatsapp.message": 1,
+  "whatsapp.status": 1
 }
 
 export const SHOP_MESSAGE_TYPES = Object.keys(MESSAGE_VERSIONS) as ReadonlyArray<ShopMessageType>

@@ -23,7 +23,9 @@ const SHOP_DATA_TYPES: ReadonlySet<string> = new Set([
   "conversion.recorded",
   "custom_event.recorded",
   "touchpoint.recorded",
-  "message.dead_lettered"
+  "message.dead_lettered",
+  "whatsapp.message_received",
+  "whatsapp.status_updated"
 ])
 
 /** Whether the store seals this event type's payload under the shop's key. */

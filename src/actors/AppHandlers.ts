@@ -11,6 +11,7 @@ import { timingsFromConfig } from "../jobs/JobsLayer.ts"
 import { installHandlers } from "../app/InstallHandlers.ts"
 import { makePlanHandlers } from "../app/PlanHandlers.ts"
 import { makeAdAccountHandlers } from "../ads/AdAccounts.ts"
+import { makeWhatsAppHandlers } from "../channels/WhatsAppHandlers.ts"
 import { makeIngestHandlers } from "../ingest/IngestHandlers.ts"
 import { makeRuleHandlers } from "../automation/RuleHandlers.ts"
 import { makeExecutionRunner, RunStarter } from "../automation/ExecutionRunner.ts"
@@ -31,8 +32,9 @@ export const makeAppHandlers = (timings: JobTimings) =>
     const triggers = yield* makeTriggerHandlers.pipe(Effect.provideService(OutboundNotifier, outbound.notifier))
     const plans = yield* makePlanHandlers
     const adAccounts = yield* makeAdAccountHandlers
+    const whatsapp = yield* makeWhatsAppHandlers
     // every message type of the catalog has its handler here, or this does not type-check
-    const registry: HandlerRegistry = { ...jobs, ...webhooks, ...installHandlers, ...plans, ...ingest, ...triggers, ...rules, ...outbound.handlers, ...adAccounts }
+    const registry: HandlerRegistry = { ...jobs, ...webhooks, ...installHandlers, ...plans, ...ingest, ...triggers, ...rules, ...outbound.handlers, ...adAccounts, ...whatsapp }
     return makeDispatcher(registry)
   })
 

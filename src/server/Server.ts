@@ -19,6 +19,8 @@ import { mountAdminJobRoutes } from "../../adapters/http/AdminJobRoutes.ts"
 import { mountAdminPrivacyRoutes } from "../../adapters/http/AdminPrivacyRoutes.ts"
 import { mountAdminExecutionRoutes } from "../../adapters/http/AdminExecutionRoutes.ts"
 import { mountAdminWebhookRoutes } from "../../adapters/http/AdminWebhookRoutes.ts"
+import { mountWhatsAppWebhookRoute, webhookSettingsFromConfig } from "../../adapters/http/WhatsAppWebhookRoute.ts"
+import { encodeShopMessage } from "../../domain/messages/ShopMessages.ts"
 import { mountAdminRuleRoutes } from "../../adapters/http/AdminRuleRoutes.ts"
 import { mountAdminTriggerRoutes } from "../../adapters/http/AdminTriggerRoutes.ts"
 import { mountFlowActionRoute } from "../../adapters/http/FlowActionRoute.ts"
@@ -153,6 +155,26 @@ export const serve = (options: ServeOptions): Effect.Effect<never, unknown> =>
       const isKnownShop = (shop: string) => runIngress(StorefrontAccess.use((access) => access.isKnownShop(shop)))
       mountFlowActionRoute(app, runIngress, { secrets: shopify.secrets })
       mountShopifyWebhookRoute(app, runIngress, { secrets: shopify.secrets })
+      // WhatsApp's inbound webhook (only when WHATSAPP_APP_SECRET is set): messages and receipts to the shop's actor
+      const whatsapp = yield* webhookSettingsFromConfig
+      if (Option.isSome(whatsapp)) {
+        mountWhatsAppWebhookRoute(app, runIngress, {
+          verifyToken: whatsapp.value.verifyToken,
+          appSecrets: whatsapp.value.appSecrets,
+          shopOf: (id) => whatsapp.value.phoneNumbers.get(id),
+          publish: (m) =>
+            Effect.asVoid(ShopLog.use((l) =>
+              l.publish({
+                shop: m.shop,
+                messageId: m.messageId,
+                correlationId: m.messageId,
+                ...(m.type === "whatsapp.message"
+                  ? encodeShopMessage({ type: "whatsapp.message", payload: m.payload })
+                  : encodeShopMessage({ type: "whatsapp.status", payload: m.payload }))
+              })
+            ))
+        })
+      }
       mountPublicIngestRoute(app, runIngress)
       const pixelBurst = yield* Config.Int("PIXEL_RATE_LIMIT_BURST").pipe(Config.withDefault(100))
       const pixelRefillSeconds = yield* Config.Int("PIXEL_RATE_LIMIT_REFILL_SECONDS").pipe(Config.withDefault(10))

@@ -12,8 +12,6 @@ import { serveHttp } from "../../adapters/http/HttpServer.ts"
 import type { Role } from "../../domain/access/Permissions.ts"
 import type { JobCommand } from "../../domain/jobs/index.ts"
 import * as EmbeddedShopLog from "../../adapters/embedded/EmbeddedShopLog.ts"
-import { randomBytes } from "node:crypto"
-import * as KeyRing from "../../adapters/crypto/KeyRing.ts"
 import { mountAdminAccessRoutes } from "../../adapters/http/AdminAccessRoutes.ts"
 import { mountAdminPrivacyRoutes } from "../../adapters/http/AdminPrivacyRoutes.ts"
 import { mountAdminExecutionRoutes } from "../../adapters/http/AdminExecutionRoutes.ts"
@@ -34,6 +32,7 @@ import * as Actions from "../../adapters/actions/index.ts"
 import { EmailSender } from "../../src/channels/Email.ts"
 import { AdPlatforms } from "../../src/ads/AdPlatform.ts"
 import { makeAdAccountHandlers } from "../../src/ads/AdAccounts.ts"
+import { makeWhatsAppHandlers } from "../../src/channels/WhatsAppHandlers.ts"
 import { ShopCredentials } from "../../adapters/shopify/index.ts"
 import * as ShopifyAdminLive from "../../adapters/shopify/ShopifyAdminLive.ts"
 import * as ShopifyJobSteps from "../../adapters/shopify/ShopifyJobSteps.ts"
@@ -166,7 +165,8 @@ export const startAdminApi = async (options: {
   const outboundHttp = Layer.succeed(OutboundHttp, FetchOutbound.make({ allowed: parseAllowedTargets(options.outboundAllowed ?? "").targets, timeoutMs: 5_000 }))
   const core = coreLayer(postgresLayer(), testKeyRing())
   const secrets = PgSecrets.layer().pipe(
-    Layer.provide(KeyRing.layer({ currentKid: "k1", keys: new Map([["k1", new Uint8Array(randomBytes(32))]]) })),
+    // the core's ring: the event store's sealing and the handlers' vault open each other's data keys
+    Layer.provide(testKeyRing()),
     Layer.provideMerge(core)
   )
   const base = Layer.mergeAll(
@@ -181,7 +181,7 @@ export const startAdminApi = async (options: {
     const jobs = yield* makeJobHandlers({ pollQueryMs: 20, pollMutationMs: 20, watchdogMs: 5_000, retryDelayMs: 30 })
     const outbound = yield* makeOutboundWebhooks
     const triggers = yield* makeTriggerHandlers.pipe(Effect.provideService(OutboundNotifier, outbound.notifier))
-    return makeDispatcher({ ...jobs, ...triggers, ...(yield* makeRuleHandlers), ...(yield* makePlanHandlers), ...outbound.handlers, ...(yield* makeAdAccountHandlers) })
+    return makeDispatcher({ ...jobs, ...triggers, ...(yield* makeRuleHandlers), ...(yield* makePlanHandlers), ...outbound.handlers, ...(yield* makeAdAccountHandlers), ...(yield* makeWhatsAppHandlers) })
   })).pipe(Layer.provide(ShopifyJobSteps.layer.pipe(Layer.provide([shopify, PgJobArtefacts.layer]))))
   const ttl = options.approvalTtl === undefined ? Layer.empty : Layer.succeed(ApprovalTtl, options.approvalTtl)
   const layer = options.automationActors === true
