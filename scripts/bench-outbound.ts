@@ -23,6 +23,7 @@ import * as KeyRing from "../adapters/crypto/KeyRing.ts"
 import * as ShopifyActions from "../adapters/actions/index.ts"
 import { EmailSender } from "../src/channels/Email.ts"
 import { AdPlatforms } from "../src/ads/AdPlatform.ts"
+import { WhatsAppSender } from "../src/channels/WhatsApp.ts"
 import { ShopCredentials } from "../adapters/shopify/index.ts"
 import * as ShopifyAdminLive from "../adapters/shopify/ShopifyAdminLive.ts"
 import { encodeShopMessage } from "../domain/messages/ShopMessages.ts"
@@ -94,7 +95,7 @@ try {
     const triggers = yield* makeTriggerHandlers.pipe(Effect.provideService(OutboundNotifier, outbound.notifier))
     return makeDispatcher({ ...triggers, ...(yield* makeRuleHandlers), ...outbound.handlers })
   })).pipe(Layer.provide([
-    ShopifyActions.layer.pipe(Layer.provide([admin, Layer.succeed(EmailSender, EmailSender.of({ send: () => Effect.die("no email in this bench") })), Layer.succeed(AdPlatforms, AdPlatforms.of({ client: () => { throw new Error("no ad platforms in this bench") } }))])),
+    ShopifyActions.layer.pipe(Layer.provide([admin, Layer.succeed(EmailSender, EmailSender.of({ send: () => Effect.die("no email in this bench") })), Layer.succeed(AdPlatforms, AdPlatforms.of({ client: () => { throw new Error("no ad platforms in this bench") } })), Layer.succeed(WhatsAppSender, WhatsAppSender.of({ sendTemplate: () => Effect.die("no WhatsApp in this bench"), sendText: () => Effect.die("no WhatsApp in this bench") }))])),
     Layer.succeed(OutboundHttp, FetchOutbound.make({ allowed: parseAllowedTargets(`127.0.0.1:${port}`).targets, timeoutMs: 5_000 })),
     Layer.succeed(OutboundTimings, { retryBaseMs: 1_000, watchdogMs: 30_000, disableAfterMs: 3 * 86_400_000 })
   ]))

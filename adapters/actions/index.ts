@@ -15,16 +15,19 @@ import type { AdPlatforms } from "../../src/ads/AdPlatform.ts"
 import type { PiiVault } from "../../src/secrets/Secrets.ts"
 import { adjustKeywordBid, capCampaignBudget, pauseAdKeyword } from "../ads/actions/adActions.ts"
 import { notifyMerchant } from "../channels/actions/notifyMerchant.ts"
+import { sendCartRecovery } from "../channels/actions/sendCartRecovery.ts"
+import type { WhatsAppSender } from "../../src/channels/WhatsApp.ts"
 import { SHOPIFY_ACTIONS } from "../shopify/actions/index.ts"
 import type { ShopifyAdmin } from "../shopify/ShopifyAdmin.ts"
 
-/** What the actions use: the Admin API, the shop log and the event store (bulk jobs), e-mail, the ad platforms and the vault (their credentials). */
-type Needs = ShopifyAdmin | ShopLog | EventStore | EmailSender | AdPlatforms | PiiVault
+/** What the actions use: the Admin API, the shop log and the event store (bulk jobs), e-mail, WhatsApp, the ad platforms and the vault (credentials, customers' data). */
+type Needs = ShopifyAdmin | ShopLog | EventStore | EmailSender | AdPlatforms | PiiVault | WhatsAppSender
 
 /** Action key → its implementation. */
 export const ACTIONS: Readonly<Record<string, ActionImplementation<Needs>>> = {
   ...SHOPIFY_ACTIONS,
   notify_merchant: notifyMerchant,
+  send_cart_recovery_message: sendCartRecovery,
   pause_ad_keyword: pauseAdKeyword,
   adjust_keyword_bid: adjustKeywordBid,
   cap_campaign_budget: capCampaignBudget

@@ -271,3 +271,17 @@ export const layerConfig: Layer.Layer<WhatsAppSender, Config.ConfigError> = Laye
     })
   })
 )
+
+/**
+ * The sender when `WHATSAPP_ACCESS_TOKEN` is set; otherwise one that refuses every message saying
+ * WhatsApp is not configured (an action that would send one then fails in plain language).
+ */
+export const layerIfConfigured: Layer.Layer<WhatsAppSender, Config.ConfigError> = Layer.unwrap(
+  Effect.map(Config.option(Config.Redacted("WHATSAPP_ACCESS_TOKEN")), (token) =>
+    token._tag === "Some"
+      ? layerConfig
+      : Layer.succeed(WhatsAppSender, WhatsAppSender.of({
+        sendTemplate: (r) => Effect.fail(new WhatsAppRejected({ phoneNumberId: r.phoneNumberId, code: 0, subcode: null, message: "WhatsApp is not configured on this deploy (set WHATSAPP_ACCESS_TOKEN)", details: null })),
+        sendText: (r) => Effect.fail(new WhatsAppRejected({ phoneNumberId: r.phoneNumberId, code: 0, subcode: null, message: "WhatsApp is not configured on this deploy (set WHATSAPP_ACCESS_TOKEN)", details: null }))
+      })))
+)

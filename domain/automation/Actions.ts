@@ -110,6 +110,17 @@ export const ACTION_METAS: ReadonlyArray<ActionMeta> = [
     paramSchema: [{ key: "cap", type: "number", min: 0.01, max: 10_000_000, description: "The daily budget cap, in the account's currency" }]
   },
   {
+    key: "send_cart_recovery_message",
+    description: "Remind a customer of their abandoned checkout: a WhatsApp template if they consented to marketing messages, else an e-mail if they accepted e-mail marketing, else nothing (with the reason); undo answers already_sent",
+    triggerEvents: ["sales.cart_abandoned_threshold"],
+    resourceType: ["checkout"],
+    requiredPlan: "pro",
+    paramSchema: [
+      { key: "whatsappTemplate", type: "string", default: "cart_recovery", maxLength: 512, description: "The approved WhatsApp template ({{1}}: first name, {{2}}: checkout link)" },
+      { key: "language", type: "string", default: "en_US", maxLength: 16, description: "The template's language" }
+    ]
+  },
+  {
     key: "notify_merchant",
     description: "Email a digest of what the trigger found to the shop's staff; undo answers already_sent",
     triggerEvents: "any",

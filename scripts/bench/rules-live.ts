@@ -23,6 +23,7 @@ import * as PgPartitionLeases from "../../adapters/postgres/PgPartitionLeases.ts
 import * as ShopifyActions from "../../adapters/actions/index.ts"
 import { EmailSender } from "../../src/channels/Email.ts"
 import { AdPlatforms } from "../../src/ads/AdPlatform.ts"
+import { WhatsAppSender } from "../../src/channels/WhatsApp.ts"
 import { ShopCredentials } from "../../adapters/shopify/index.ts"
 import * as ShopifyAdminLive from "../../adapters/shopify/ShopifyAdminLive.ts"
 import { encodeShopMessage } from "../../domain/messages/ShopMessages.ts"
@@ -74,7 +75,7 @@ export const runLiveBench = async () => {
     )
     const handlers = Layer.effect(ShopHandlers, Effect.gen(function*() {
       return makeDispatcher({ ...(yield* makeTriggerHandlers), ...(yield* makeRuleHandlers) })
-    })).pipe(Layer.provide(ShopifyActions.layer.pipe(Layer.provide([admin, Layer.succeed(EmailSender, EmailSender.of({ send: () => Effect.die("no email in this bench") })), Layer.succeed(AdPlatforms, AdPlatforms.of({ client: () => { throw new Error("no ad platforms in this bench") } }))]))))
+    })).pipe(Layer.provide(ShopifyActions.layer.pipe(Layer.provide([admin, Layer.succeed(EmailSender, EmailSender.of({ send: () => Effect.die("no email in this bench") })), Layer.succeed(AdPlatforms, AdPlatforms.of({ client: () => { throw new Error("no ad platforms in this bench") } })), Layer.succeed(WhatsAppSender, WhatsAppSender.of({ sendTemplate: () => Effect.die("no WhatsApp in this bench"), sendText: () => Effect.die("no WhatsApp in this bench") }))]))))
     /** The real ActorStore, observed: when each trigger's outcomes and its action's result were committed. */
     const observed = Layer.effect(ActorStore, Effect.gen(function*() {
       const real = yield* ActorStore

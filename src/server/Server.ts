@@ -8,7 +8,7 @@
  * layer provides is therefore a type error here, not a failure at its first request; and the
  * shop log, which the worker and the ingress both use, is built once (one memo map).
  */
-import { Config, Context, Effect, Layer, Option } from "effect"
+import { Config, Context, Effect, Layer, Option, Result } from "effect"
 import * as Observability from "./Observability.ts"
 import { Hono } from "hono"
 import * as KeyRing from "../../adapters/crypto/KeyRing.ts"
@@ -46,6 +46,9 @@ import * as FetchOutbound from "../../adapters/outbound/FetchOutbound.ts"
 import * as Actions from "../../adapters/actions/index.ts"
 import * as SmtpEmail from "../../adapters/email/SmtpEmail.ts"
 import * as AdPlatformsLive from "../../adapters/ads/AdPlatformsLive.ts"
+import * as CloudApiClient from "../../adapters/whatsapp/CloudApiClient.ts"
+import { ShopWhatsAppNumbers } from "../../adapters/channels/actions/sendCartRecovery.ts"
+import { parsePhoneNumberShops } from "../../domain/channels/whatsapp.ts"
 import * as ShopifyJobSteps from "../../adapters/shopify/ShopifyJobSteps.ts"
 import { allProjections } from "../../projections/index.ts"
 import { ApiKeys } from "../access/ApiKeys.ts"
@@ -73,10 +76,20 @@ export interface ServeOptions {
 
 const has = (role: Role, part: Exclude<Role, "all">) => role === "all" || role === part
 
+/** Each shop's WhatsApp number (its Graph id), from `WHATSAPP_PHONE_NUMBERS` (`shop:phone-number-id,…`). */
+const shopWhatsAppNumbersLayer = Layer.effect(
+  ShopWhatsAppNumbers,
+  Effect.map(Config.String("WHATSAPP_PHONE_NUMBERS").pipe(Config.withDefault("")), (text) => {
+    const routes = Result.getOrElse(parsePhoneNumberShops(text), () => new Map<string, string>())
+    const byShop = new Map([...routes].map(([id, shop]) => [shop, id] as const))
+    return (shop: string) => byShop.get(shop)
+  })
+)
+
 /** The worker's layer: the shop actors (with the app's handlers) and the retention sweeps. */
 const workerLayer = () =>
   ShopActorRuntime.layer().pipe(
-    Layer.provide(AppHandlers.layer.pipe(Layer.provide([ShopifyJobSteps.layer.pipe(Layer.provide(PgJobArtefacts.layer)), Actions.layer.pipe(Layer.provide([SmtpEmail.layerIfConfigured, AdPlatformsLive.layer])), actionTimingsLayer, FetchOutbound.layer, outboundTimingsLayer, PgPrivacyStore.layer]))),
+    Layer.provide(AppHandlers.layer.pipe(Layer.provide([ShopifyJobSteps.layer.pipe(Layer.provide(PgJobArtefacts.layer)), Actions.layer.pipe(Layer.provide([SmtpEmail.layerIfConfigured, AdPlatformsLive.layer, CloudApiClient.layerIfConfigured])), shopWhatsAppNumbersLayer, actionTimingsLayer, FetchOutbound.layer, outboundTimingsLayer, PgPrivacyStore.layer]))),
     Layer.provide([PgActorStore.layer, PgPartitionLeases.layerForDatabase]),
     Layer.provideMerge(ShopLogLayer.layerFromConfig),
     Layer.merge(Retention.layer.pipe(Layer.provide(PgHandledMessages.layer)))

@@ -112,7 +112,7 @@ describe("the trigger catalog and emits over the admin API", () => {
     expect(res.status).toBe(200)
     expect(res.json.actions.map((a: { key: string }) => a.key)).toEqual([
       "update_seo_meta", "create_url_redirect", "consolidate_cannibalized_page", "hide_disapproved_product", "tag_product",
-      "pause_ad_keyword", "adjust_keyword_bid", "cap_campaign_budget", "notify_merchant", "bulk_set_metafield"
+      "pause_ad_keyword", "adjust_keyword_bid", "cap_campaign_budget", "send_cart_recovery_message", "notify_merchant", "bulk_set_metafield"
     ])
     const tag = res.json.actions.find((a: { key: string }) => a.key === "tag_product")
     expect(tag).toMatchObject({ trigger_events: ["product.published", "product.drafted", "mc.product_approved"], resource_types: ["product"], required_plan: "free" })

@@ -31,6 +31,8 @@ import { ActionTimings } from "../../src/automation/ExecutionRunner.ts"
 import * as Actions from "../../adapters/actions/index.ts"
 import { EmailSender } from "../../src/channels/Email.ts"
 import { AdPlatforms } from "../../src/ads/AdPlatform.ts"
+import { WhatsAppSender } from "../../src/channels/WhatsApp.ts"
+import { ShopWhatsAppNumbers } from "../../adapters/channels/actions/sendCartRecovery.ts"
 import { makeAdAccountHandlers } from "../../src/ads/AdAccounts.ts"
 import { makeWhatsAppHandlers } from "../../src/channels/WhatsAppHandlers.ts"
 import { ShopCredentials } from "../../adapters/shopify/index.ts"
@@ -143,6 +145,9 @@ export const startAdminApi = async (options: {
   readonly email?: Layer.Layer<EmailSender>
   /** The ad platforms' clients (pointed at simulators); suites without them fail on use. */
   readonly adPlatforms?: Layer.Layer<AdPlatforms>
+  /** The WhatsApp channel (pointed at the simulator) and each shop's WhatsApp number id. */
+  readonly whatsapp?: Layer.Layer<WhatsAppSender>
+  readonly whatsappNumbers?: Readonly<Record<string, string>>
 }) => {
   // the shops' Shopify (products 1..50 each), where the actors' actions run
   const sim = await startShopifySimulator({
@@ -157,8 +162,10 @@ export const startAdminApi = async (options: {
     Actions.layer.pipe(Layer.provide([
       shopify,
       options.email ?? Layer.succeed(EmailSender, EmailSender.of({ send: () => Effect.die("no email in this suite") })),
-      options.adPlatforms ?? Layer.succeed(AdPlatforms, AdPlatforms.of({ client: () => { throw new Error("no ad platforms in this suite") } }))
+      options.adPlatforms ?? Layer.succeed(AdPlatforms, AdPlatforms.of({ client: () => { throw new Error("no ad platforms in this suite") } })),
+      options.whatsapp ?? Layer.succeed(WhatsAppSender, WhatsAppSender.of({ sendTemplate: () => Effect.die("no WhatsApp in this suite"), sendText: () => Effect.die("no WhatsApp in this suite") }))
     ])),
+    Layer.succeed(ShopWhatsAppNumbers, (shop: string) => options.whatsappNumbers?.[shop]),
     Layer.succeed(ActionTimings, { retryBaseMs: 10, retries: 2, stepTimeoutMs: 10_000, watchdogMs: 15_000 }),
     Layer.succeed(OutboundTimings, options.outboundTimings ?? { retryBaseMs: 20, watchdogMs: 10_000, disableAfterMs: 3 * 86_400_000 })
   )
