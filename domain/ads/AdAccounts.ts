@@ -11,8 +11,11 @@ export type AdAccountPlatform = typeof AD_ACCOUNT_PLATFORMS[number]
 
 export const adAccountsStreamId = (shop: string) => `ad-accounts-${shop}`
 export const adAccountKey = (platform: string, accountId: string) => `${platform}:${accountId}`
-/** The subject the account's credentials are sealed under. */
-export const adAccountSubject = (platform: string, accountId: string) => `ad-account:${platform}:${accountId}`
+/**
+ * The subject a connection's credentials are sealed under: one per connection, so disconnecting
+ * (which shreds it) never stops the account from being connected again.
+ */
+export const adAccountSubject = (platform: string, accountId: string, connectionId: string) => `ad-account:${platform}:${accountId}:${connectionId}`
 
 const Sealed = Schema.Struct({ sealed: Schema.Literal(1), subject: Schema.String, data: Schema.String })
 

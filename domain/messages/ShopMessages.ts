@@ -310,6 +310,39 @@ export const AdAccountCommandMessage = Schema.Struct({
 })
 export type AdAccountCommandMessage = typeof AdAccountCommandMessage.Type
 
+/** Pull a day's insights of a connected ad account (its daily timer, or an operator). */
+export const AdsInsightsPull = Schema.Struct({
+  platform: Schema.Literals(["google", "meta", "tiktok"]),
+  accountId: Schema.String,
+  /** `YYYY-MM-DD`; yesterday (UTC) when absent. */
+  date: Schema.optional(Schema.String)
+})
+export type AdsInsightsPull = typeof AdsInsightsPull.Type
+
+/** What a pull found: the day's campaign rows (amounts in micros), or why there are none. */
+export const AdsInsightsReport = Schema.Struct({
+  platform: Schema.Literals(["google", "meta", "tiktok"]),
+  accountId: Schema.String,
+  date: Schema.String,
+  outcome: Schema.Union([
+    Schema.Struct({
+      ok: Schema.Literal(true),
+      campaigns: Schema.Array(Schema.Struct({
+        campaignId: Schema.String,
+        campaignName: Schema.String,
+        currency: Schema.String,
+        spendMicros: Schema.Number,
+        impressions: Schema.Number,
+        clicks: Schema.Number,
+        conversions: Schema.Number,
+        conversionValueMicros: Schema.Number
+      }))
+    }),
+    Schema.Struct({ ok: Schema.Literal(false), code: Schema.String, message: Schema.String })
+  ])
+})
+export type AdsInsightsReport = typeof AdsInsightsReport.Type
+
 // --- the catalog ----------------------------------------------------------------------------
 
 const message = <T extends string, P extends Schema.Top>(type: T, payload: P) =>
@@ -343,7 +376,9 @@ export const ShopMessageBody = Schema.Union([
   message("outbound.redrive", OutboundRedrive),
   message("ads.account_command", AdAccountCommandMessage),
   message("whatsapp.message", WhatsAppInboundMessage),
-  message("whatsapp.status", WhatsAppStatusUpdate)
+  message("whatsapp.status", WhatsAppStatusUpdate),
+  message("ads.insights_pull", AdsInsightsPull),
+  message("ads.insights_report", AdsInsightsReport)
 ])
 export type ShopMessageBody = typeof ShopMessageBody.Type
 export type ShopMessageType = ShopMessageBody["type"]
@@ -380,7 +415,9 @@ export const MESSAGE_VERSIONS: { readonly [T in ShopMessageType]: number } = {
   "outbound.redrive": 1,
   "ads.account_command": 1,
   "whatsapp.message": 1,
-  "whatsapp.status": 1
+  "whatsapp.status": 1,
+  "ads.insights_pull": 1,
+  "ads.insights_report": 1
 }
 
 export const SHOP_MESSAGE_TYPES = Object.keys(MESSAGE_VERSIONS) as ReadonlyArray<ShopMessageType>

@@ -11,6 +11,7 @@ import { timingsFromConfig } from "../jobs/JobsLayer.ts"
 import { installHandlers } from "../app/InstallHandlers.ts"
 import { makePlanHandlers } from "../app/PlanHandlers.ts"
 import { makeAdAccountHandlers } from "../ads/AdAccounts.ts"
+import { makeInsightsHandlers } from "../ads/InsightsPull.ts"
 import { makeWhatsAppHandlers } from "../channels/WhatsAppHandlers.ts"
 import { makeIngestHandlers } from "../ingest/IngestHandlers.ts"
 import { makeRuleHandlers } from "../automation/RuleHandlers.ts"
@@ -33,8 +34,9 @@ export const makeAppHandlers = (timings: JobTimings) =>
     const plans = yield* makePlanHandlers
     const adAccounts = yield* makeAdAccountHandlers
     const whatsapp = yield* makeWhatsAppHandlers
+    const insights = yield* makeInsightsHandlers.pipe(Effect.provideService(RunStarter, runner.starter))
     // every message type of the catalog has its handler here, or this does not type-check
-    const registry: HandlerRegistry = { ...jobs, ...webhooks, ...installHandlers, ...plans, ...ingest, ...triggers, ...rules, ...outbound.handlers, ...adAccounts, ...whatsapp }
+    const registry: HandlerRegistry = { ...jobs, ...webhooks, ...installHandlers, ...plans, ...ingest, ...triggers, ...rules, ...outbound.handlers, ...adAccounts, ...whatsapp, ...insights }
     return makeDispatcher(registry)
   })
 

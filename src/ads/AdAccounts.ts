@@ -20,12 +20,13 @@ import {
   evolveAdAccounts
 } from "../../domain/ads/AdAccounts.ts"
 import { encodeShopMessage } from "../../domain/messages/ShopMessages.ts"
-import type { HandlerRegistry } from "../actors/ShopHandlers.ts"
+import type { Decision, HandlerRegistry } from "../actors/ShopHandlers.ts"
 import { EventStore, type Fold } from "../eventstore/EventStore.ts"
 import { LogWakeups } from "../eventstore/LogWakeups.ts"
 import { PiiVault } from "../secrets/Secrets.ts"
 import { ShopLog } from "../shoplog/ShopLog.ts"
 import type { AdAccount } from "./AdPlatform.ts"
+import { insightsTimer, insightsTimerId } from "./InsightsSchedule.ts"
 
 const decodeEvent = Schema.decodeUnknownResult(AdAccountEvent)
 
@@ -57,11 +58,16 @@ export const makeAdAccountHandlers = Effect.gen(function*() {
           yield* Effect.logInfo(`ad account ${command.platform}:${command.accountId}: ${command.type} refused (${decided.failure.message})`)
           return { appends: [] }
         }
-        return {
+        const existing = state[adAccountKey(command.platform, command.accountId)]
+        const decision: Decision = {
           appends: [{ streamId, expected: version === 0 ? "no_stream" as const : version, events: decided.success.map((e) => ({ type: e.type, data: e })) }],
-          // a disconnected account's credentials become unreadable
-          afterCommit: command.type === "disconnect" ? Effect.ignore(vault.shred(ctx.shop, adAccountSubject(command.platform, command.accountId))) : undefined
+          // a connected account's insights are pulled daily; a disconnected one's credentials become unreadable
+          ...(command.type === "connect"
+            ? { schedule: [insightsTimer(command.platform, command.accountId, new Date())] }
+            : { cancelTimers: [insightsTimerId(command.platform, command.accountId)] }),
+          afterCommit: command.type === "disconnect" && existing !== undefined ? Effect.ignore(vault.shred(ctx.shop, existing.credentials.subject)) : undefined
         }
+        return decision
       })
   } satisfies Partial<HandlerRegistry>
 })
@@ -84,7 +90,12 @@ export const submitAdAccountChange = (
     const vault = yield* PiiVault
     const { version: before } = yield* store.loadFold(adAccountsStreamId(shop), adAccountsFold)
     const command = change.type === "connect"
-      ? { type: "connect" as const, platform: change.platform, accountId: change.accountId, credentials: yield* vault.seal(shop, adAccountSubject(change.platform, change.accountId), change.credentials) }
+      ? {
+        type: "connect" as const,
+        platform: change.platform,
+        accountId: change.accountId,
+        credentials: yield* vault.seal(shop, adAccountSubject(change.platform, change.accountId, uuidV7Unsafe()), change.credentials)
+      }
       : { type: "disconnect" as const, platform: change.platform, accountId: change.accountId }
     const commandId = uuidV7Unsafe()
     yield* log.publish({

@@ -14,6 +14,9 @@
  *                | enable|disable|delete <shop> <rule-id> | backtest <shop> <rule-id> --from T --to T   [--json]
  *   sumeru why <shop> <execution-id> [--json]
  *   sumeru executions undo <shop> <execution-id> [--force] [--json]
+ *   sumeru ads connect <shop> <google|meta|tiktok> <account-id> --token-file <path|-> [--developer-token-file <path|->]
+ *              [--login-customer-id <id>] | list <shop> | disconnect <shop> <platform> <account-id>   [--wait N] [--json]
+ *   sumeru webhooks list <shop> | deliveries <shop> [--status pending|delivered|dead] | redrive <shop> <delivery-id>   [--json]
  *
  * Database: `DATABASE_URL` (PostgreSQL) or the embedded PGlite in `SUMERU_DATA_DIR` (default `./data`).
  * Data goes to stdout, logs and errors to stderr. Errors the user can fix are one line and exit 1.
@@ -22,6 +25,7 @@ import { NodeRuntime, NodeServices } from "@effect/platform-node"
 import { Cause, Effect, Exit, Logger, References, Runtime } from "effect"
 import { CliOutput, Command } from "effect/cli"
 import { readFileSync } from "node:fs"
+import { adsCommand } from "./commands/ads.ts"
 import { apiKeysCommand } from "./commands/apikeys.ts"
 import { originsCommand } from "./commands/origins.ts"
 import { deadLettersCommand } from "./commands/deadletters.ts"
@@ -34,6 +38,7 @@ import { rulesCommand } from "./commands/rules.ts"
 import { shopsCommand } from "./commands/shops.ts"
 import * as Start from "./commands/start.ts"
 import { streamsCommand } from "./commands/streams.ts"
+import { webhooksCommand } from "./commands/webhooks.ts"
 import { whyCommand } from "./commands/why.ts"
 import { formatter, presenter } from "./errors.ts"
 
@@ -41,7 +46,7 @@ const version = (JSON.parse(readFileSync(new URL("../../package.json", import.me
 
 export const sumeru = Command.make("sumeru").pipe(
   Command.withDescription("Sumeru: event-sourced Shopify automation. Operator and analyst commands."),
-  Command.withSubcommands([Start.startCommand, migrateCommand, projectionsCommand, eventsCommand, streamsCommand, deadLettersCommand, keysCommand, apiKeysCommand, originsCommand, rulesCommand, whyCommand, executionsCommand, shopsCommand])
+  Command.withSubcommands([Start.startCommand, migrateCommand, projectionsCommand, eventsCommand, streamsCommand, deadLettersCommand, keysCommand, apiKeysCommand, originsCommand, rulesCommand, whyCommand, executionsCommand, shopsCommand, adsCommand, webhooksCommand])
 )
 
 const program = Command.run(sumeru, { version }).pipe(

@@ -89,7 +89,7 @@ const shopWhatsAppNumbersLayer = Layer.effect(
 /** The worker's layer: the shop actors (with the app's handlers) and the retention sweeps. */
 const workerLayer = () =>
   ShopActorRuntime.layer().pipe(
-    Layer.provide(AppHandlers.layer.pipe(Layer.provide([ShopifyJobSteps.layer.pipe(Layer.provide(PgJobArtefacts.layer)), Actions.layer.pipe(Layer.provide([SmtpEmail.layerIfConfigured, AdPlatformsLive.layer, CloudApiClient.layerIfConfigured])), shopWhatsAppNumbersLayer, actionTimingsLayer, FetchOutbound.layer, outboundTimingsLayer, PgPrivacyStore.layer]))),
+    Layer.provide(AppHandlers.layer.pipe(Layer.provide([ShopifyJobSteps.layer.pipe(Layer.provide(PgJobArtefacts.layer)), Actions.layer.pipe(Layer.provide([SmtpEmail.layerIfConfigured, AdPlatformsLive.layer, CloudApiClient.layerIfConfigured])), AdPlatformsLive.layer, shopWhatsAppNumbersLayer, actionTimingsLayer, FetchOutbound.layer, outboundTimingsLayer, PgPrivacyStore.layer]))),
     Layer.provide([PgActorStore.layer, PgPartitionLeases.layerForDatabase]),
     Layer.provideMerge(ShopLogLayer.layerFromConfig),
     Layer.merge(Retention.layer.pipe(Layer.provide(PgHandledMessages.layer)))

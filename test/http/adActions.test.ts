@@ -6,6 +6,9 @@
  * `changed_since` when the object was changed on the platform since.
  */
 import { Effect, Stream } from "effect"
+import { SqlClient } from "effect/sql"
+import { encodeShopMessage } from "../../domain/messages/ShopMessages.ts"
+import { ShopLog } from "../../src/shoplog/ShopLog.ts"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import * as AdPlatformsLive from "../../adapters/ads/AdPlatformsLive.ts"
 import { submitAdAccountChange } from "../../src/ads/AdAccounts.ts"
@@ -114,6 +117,35 @@ describe("ad actions against the Google Ads simulator", () => {
     const undone = await api.call(server, "POST", `/app/executions/${encodeURIComponent(capped.id)}/undo`, ops())
     expect(undone.json.status, undone.text).toBe("undone")
     expect(sim.account(CUSTOMER).campaign("111").dailyBudgetMicros).toBe(50_000_000)
+  })
+
+  it("the daily insights pull records each campaign's day as ad_spend.recorded (once) and emits ads.daily_insights_complete", async () => {
+    const timers = await api.run(Effect.flatMap(SqlClient.SqlClient, (sql) => sql<{ id: string; due_at: Date }>`SELECT id, due_at FROM scheduled_messages WHERE shop = ${SHOP} AND id LIKE 'ads.insights:%'`))
+    expect(timers.map((t) => t.id)).toEqual([`ads.insights:google:${CUSTOMER}`])
+    expect(new Date(timers[0]!.due_at).getUTCHours()).toBe(4)
+    await api.run(Effect.flatMap(ShopLog, (log) => log.publish({ shop: SHOP, messageId: "pull-1", ...encodeShopMessage({ type: "ads.insights_pull", payload: { platform: "google", accountId: CUSTOMER, date: "2026-12-05" } }) })))
+    await api.awaitEvents([`external-${SHOP}-ad_spend`, `triggers-${SHOP}`], (events) => events.some((e) => e.type === "trigger.received" && (e.data as { trigger: { event: string } }).trigger.event === "ads.daily_insights_complete"))
+    const expected = sim.account(CUSTOMER).metrics("2026-12-05")
+    const spend = (await api.run(Effect.flatMap(EventStore, (store) => Stream.runCollect(store.readStream(`external-${SHOP}-ad_spend`))))).map((e) => e.data as Record<string, unknown>)
+    expect(spend).toHaveLength(1)
+    expect(spend[0]).toMatchObject({ type: "ad_spend", platform: "google", account_id: CUSTOMER, campaign_id: "111", campaign_name: "Winter", date: "2026-12-05", currency: "EUR" })
+    expect(Number(spend[0]!["spend"])).toBeCloseTo(expected.campaigns.get("111")!.costMicros / 1_000_000, 2)
+    // the same day reported again records nothing twice (the shop's actor handles messages in order:
+    // once a trigger published after the report is recorded, the report was handled)
+    const metrics = expected.campaigns.get("111")!
+    await api.run(Effect.flatMap(ShopLog, (log) => log.publish({
+      shop: SHOP, messageId: "report-again",
+      ...encodeShopMessage({ type: "ads.insights_report", payload: { platform: "google", accountId: CUSTOMER, date: "2026-12-05", outcome: { ok: true, campaigns: [{ campaignId: "111", campaignName: "Winter", currency: "EUR", spendMicros: metrics.costMicros, impressions: metrics.impressions, clicks: metrics.clicks, conversions: metrics.conversions, conversionValueMicros: 0 }] } } })
+    })))
+    const marker = await api.call(server, "POST", "/app/triggers/ads.keyword_underperforming/emit", ops(), keywordTrigger("999", "marker"))
+    await api.awaitEvents([`triggers-${SHOP}`], (events) => events.some((e) => (e.data as { triggerId?: string }).triggerId === marker.json.trigger_id))
+    const again = await api.run(Effect.flatMap(EventStore, (store) => Stream.runCollect(store.readStream(`external-${SHOP}-ad_spend`))))
+    expect([...again]).toHaveLength(1)
+  })
+
+  it("a disconnected account's credentials are shredded; it can be connected again", async () => {
+    expect(await api.run(submitAdAccountChange(SHOP, { type: "disconnect", platform: "google", accountId: CUSTOMER }, "ops-1"))).toEqual({ _tag: "Done" })
+    expect(await api.run(submitAdAccountChange(SHOP, { type: "connect", platform: "google", accountId: CUSTOMER, credentials: { accessToken: TOKEN } }, "ops-1"))).toEqual({ _tag: "Done" })
   })
 
   it("without a connected account on the platform, the execution fails saying so", async () => {

@@ -34,6 +34,7 @@ import { AdPlatforms } from "../../src/ads/AdPlatform.ts"
 import { WhatsAppSender } from "../../src/channels/WhatsApp.ts"
 import { ShopWhatsAppNumbers } from "../../adapters/channels/actions/sendCartRecovery.ts"
 import { makeAdAccountHandlers } from "../../src/ads/AdAccounts.ts"
+import { makeInsightsHandlers } from "../../src/ads/InsightsPull.ts"
 import { makeWhatsAppHandlers } from "../../src/channels/WhatsAppHandlers.ts"
 import { ShopCredentials } from "../../adapters/shopify/index.ts"
 import * as ShopifyAdminLive from "../../adapters/shopify/ShopifyAdminLive.ts"
@@ -158,11 +159,13 @@ export const startAdminApi = async (options: {
   const shopify = ShopifyAdminLive.layer({ adminUrlOverride: sim.url, fetch: sim.fetch as unknown as typeof globalThis.fetch, backoffBaseMs: 10, backoffMaxMs: 50 }).pipe(
     Layer.provide(ShopCredentials.fromRecord(Object.fromEntries(options.knownShops.map((domain, i) => [domain, `shpat_${i}`]))))
   )
+  const adPlatforms = options.adPlatforms ?? Layer.succeed(AdPlatforms, AdPlatforms.of({ client: () => { throw new Error("no ad platforms in this suite") } }))
   const actions = Layer.mergeAll(
+    adPlatforms,
     Actions.layer.pipe(Layer.provide([
       shopify,
       options.email ?? Layer.succeed(EmailSender, EmailSender.of({ send: () => Effect.die("no email in this suite") })),
-      options.adPlatforms ?? Layer.succeed(AdPlatforms, AdPlatforms.of({ client: () => { throw new Error("no ad platforms in this suite") } })),
+      adPlatforms,
       options.whatsapp ?? Layer.succeed(WhatsAppSender, WhatsAppSender.of({ sendTemplate: () => Effect.die("no WhatsApp in this suite"), sendText: () => Effect.die("no WhatsApp in this suite") }))
     ])),
     Layer.succeed(ShopWhatsAppNumbers, (shop: string) => options.whatsappNumbers?.[shop]),
@@ -188,7 +191,7 @@ export const startAdminApi = async (options: {
     const jobs = yield* makeJobHandlers({ pollQueryMs: 20, pollMutationMs: 20, watchdogMs: 5_000, retryDelayMs: 30 })
     const outbound = yield* makeOutboundWebhooks
     const triggers = yield* makeTriggerHandlers.pipe(Effect.provideService(OutboundNotifier, outbound.notifier))
-    return makeDispatcher({ ...jobs, ...triggers, ...(yield* makeRuleHandlers), ...(yield* makePlanHandlers), ...outbound.handlers, ...(yield* makeAdAccountHandlers), ...(yield* makeWhatsAppHandlers) })
+    return makeDispatcher({ ...jobs, ...triggers, ...(yield* makeRuleHandlers), ...(yield* makePlanHandlers), ...outbound.handlers, ...(yield* makeAdAccountHandlers), ...(yield* makeWhatsAppHandlers), ...(yield* makeInsightsHandlers) })
   })).pipe(Layer.provide(ShopifyJobSteps.layer.pipe(Layer.provide([shopify, PgJobArtefacts.layer]))))
   const ttl = options.approvalTtl === undefined ? Layer.empty : Layer.succeed(ApprovalTtl, options.approvalTtl)
   const layer = options.automationActors === true

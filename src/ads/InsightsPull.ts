@@ -1,0 +1,130 @@
+/**
+ * The daily insights pull of each connected ad account (issue 12 §2), on a durable schedule in
+ * the shop's actor: a timer per account, due every day at 04:00 UTC for the day before (and an
+ * operator may pull any day: `ads.insights_pull` with a date). The pull runs after the commit
+ * (the mailbox never waits on a platform) and reports back; the report becomes:
+ * - `ad_spend.recorded` per campaign and day on `external-<shop>-ad_spend` — the same shape the
+ *   public ingest API records (`POST /api/v1/events`), idempotent per platform, account, campaign
+ *   and day (a day pulled again records nothing twice);
+ * - the `ads.daily_insights_complete` trigger about those campaigns (at most 50, the seed's emit
+ *   limit), for the shop's rules — decided in the same commit.
+ * A pull that fails is logged and recorded nowhere; the next day's timer is set either way.
+ */
+import { Effect, Result, Schema, Stream } from "effect"
+import { encodeShopMessage } from "../../domain/messages/ShopMessages.ts"
+import type { AdsInsightsReport } from "../../domain/messages/ShopMessages.ts"
+import type { Decision, HandlerRegistry } from "../actors/ShopHandlers.ts"
+import { decideTrigger, newTrigger } from "../automation/TriggerHandlers.ts"
+import { EventStore } from "../eventstore/EventStore.ts"
+import { externalStream } from "../ingest/IngestHandlers.ts"
+import { ShopLog } from "../shoplog/ShopLog.ts"
+import { resolveAdAccount } from "./AdAccounts.ts"
+import { AdPlatforms } from "./AdPlatform.ts"
+import { MAX_TRIGGER_RESOURCES } from "../../domain/automation/Triggers.ts"
+import { RunStarter } from "../automation/ExecutionRunner.ts"
+import { insightsTimer, insightsTimerId } from "./InsightsSchedule.ts"
+
+const yesterday = (now: Date) => new Date(now.getTime() - 86_400_000).toISOString().slice(0, 10)
+
+/** `12500000` micros → `"12.50"`. */
+const decimal = (micros: number) => (Math.round(micros / 10_000) / 100).toFixed(2)
+
+const IdempotencyKey = Schema.Struct({ idempotency_key: Schema.String })
+const decodeKey = Schema.decodeUnknownResult(IdempotencyKey)
+
+export const makeInsightsHandlers = Effect.gen(function*() {
+  const store = yield* EventStore
+  const log = yield* ShopLog
+  const platforms = yield* AdPlatforms
+  const services = yield* Effect.context<EventStore | import("../secrets/Secrets.ts").PiiVault>()
+  const starter = yield* Effect.serviceOption(RunStarter)
+
+  const report = (shop: string, payload: AdsInsightsReport) =>
+    log.publish({
+      shop,
+      messageId: `ads.insights_report:${payload.platform}:${payload.accountId}:${payload.date}:${Date.now()}`,
+      ...encodeShopMessage({ type: "ads.insights_report", payload }),
+      correlationId: insightsTimerId(payload.platform, payload.accountId)
+    }).pipe(Effect.asVoid, Effect.retry({ times: 3 }), Effect.catchCause((c) => Effect.logError(`insights of ${payload.platform} ${payload.accountId}: could not report`, c)))
+
+  return {
+    "ads.insights_pull": (ctx) =>
+      Effect.gen(function*() {
+        const { platform, accountId } = ctx.message.payload
+        const date = ctx.message.payload.date ?? yesterday(new Date())
+        const pull = Effect.gen(function*() {
+          const account = yield* resolveAdAccount(ctx.shop, platform, accountId)
+          if (Result.isFailure(account)) return yield* report(ctx.shop, { platform, accountId, date, outcome: { ok: false, code: "no_account", message: account.failure } })
+          const rows = yield* Effect.result(platforms.client(platform).insights(account.success, date))
+          if (Result.isFailure(rows)) {
+            const e = rows.failure
+            yield* Effect.logWarning(`insights of ${platform} ${accountId} for ${date}: ${e._tag}: ${e.message}`)
+            return yield* report(ctx.shop, { platform, accountId, date, outcome: { ok: false, code: e._tag, message: e.message } })
+          }
+          const campaigns = rows.success.filter((r) => r.level === "campaign").map((r) => ({
+            campaignId: r.campaignId, campaignName: r.campaignName, currency: r.currency, spendMicros: r.spendMicros,
+            impressions: r.impressions, clicks: r.clicks, conversions: r.conversions, conversionValueMicros: r.conversionValueMicros
+          }))
+          yield* report(ctx.shop, { platform, accountId, date, outcome: { ok: true, campaigns } })
+        }).pipe(
+          Effect.provideContext(services),
+          Effect.catchCause((c) => Effect.logError(`insights of ${platform} ${accountId}: the pull failed`, c))
+        )
+        // the next day's pull, whatever this one finds
+        const decision: Decision = { appends: [], schedule: [insightsTimer(platform, accountId, new Date())], afterCommit: pull }
+        return decision
+      }),
+    "ads.insights_report": (ctx) =>
+      Effect.gen(function*() {
+        const { platform, accountId, date, outcome } = ctx.message.payload
+        if (!outcome.ok) return { appends: [] }
+        const streamId = externalStream(ctx.shop, "ad_spend")
+        const recorded = new Set(
+          [...yield* Stream.runCollect(store.readStream(streamId))].flatMap((e) => {
+            const k = decodeKey(e.data)
+            return Result.isSuccess(k) ? [k.success.idempotency_key] : []
+          })
+        )
+        const fresh = outcome.campaigns.filter((c) => !recorded.has(`ads:${platform}:${accountId}:${c.campaignId}:${date}`))
+        if (fresh.length === 0) return { appends: [] }
+        const at = `${date}T23:59:59.000Z`
+        const spend = fresh.map((c) => ({
+          type: "ad_spend.recorded",
+          occurredAt: new Date(at),
+          data: {
+            idempotency_key: `ads:${platform}:${accountId}:${c.campaignId}:${date}`, occurred_at: at, source_key_id: `ads-pull:${platform}`,
+            type: "ad_spend", platform, account_id: accountId, campaign_id: c.campaignId, campaign_name: c.campaignName, date,
+            spend: decimal(c.spendMicros), currency: c.currency, impressions: c.impressions, clicks: c.clicks, conversions: c.conversions
+          }
+        }))
+        const trigger = newTrigger({
+          event: "ads.daily_insights_complete",
+          platform,
+          date,
+          resources: fresh.slice(0, MAX_TRIGGER_RESOURCES).map((c) => ({
+            resourceType: "campaign",
+            resourceId: c.campaignId,
+            payload: {
+              title: c.campaignName,
+              spend: Number(decimal(c.spendMicros)),
+              currency: c.currency,
+              impressions: c.impressions,
+              clicks: c.clicks,
+              conversions: c.conversions,
+              roas: c.spendMicros === 0 ? null : Math.round((c.conversionValueMicros / c.spendMicros) * 100) / 100
+            }
+          }))
+        } as never, { kind: "detector", id: `ads-insights:${platform}` })
+        const decided = yield* decideTrigger(ctx.shop, trigger).pipe(
+          Effect.provideService(EventStore, store),
+          (e) => (starter._tag === "Some" ? Effect.provideService(e, RunStarter, starter.value) : e)
+        )
+        const decision: Decision = {
+          appends: [{ streamId, expected: "any", events: spend }, ...decided.appends],
+          schedule: decided.schedule,
+          afterCommit: decided.afterCommit
+        }
+        return decision
+      })
+  } satisfies Partial<HandlerRegistry>
+})
