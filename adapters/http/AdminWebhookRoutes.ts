@@ -10,7 +10,7 @@
  * - `POST /app/webhook-deliveries/:id/redrive` (`webhooks:manage`): 202 for a dead one, 409 else.
  * Changes go to the shop's actor (the single writer); the request waits, bounded, for them.
  */
-import { Effect, Result } from "effect"
+import { Effect, Option, Result } from "effect"
 import { SqlClient } from "effect/sql"
 import type { Hono } from "hono"
 import { OUTBOUND_EVENTS, type OutboundEvent, type Subscription } from "../../domain/outbound/Webhooks.ts"
@@ -20,7 +20,7 @@ import { OutboundHttp } from "../../src/outbound/OutboundHttp.ts"
 import { readSubscriptions, submitRedrive, submitSubscriptionChange } from "../../src/outbound/SubscriptionCommands.ts"
 import type { PiiVault } from "../../src/secrets/Secrets.ts"
 import type { ShopLog } from "../../src/shoplog/ShopLog.ts"
-import { asTenant } from "../postgres/Tenancy.ts"
+import { DELIVERY_STATUSES, type DeliveryStatus, findDelivery, listDeliveries } from "../postgres/PgWebhookDeliveries.ts"
 import {
   type AdminGuard,
   adminErrorResponse,
@@ -78,31 +78,14 @@ const parseCreate = (body: unknown, checkUrl: (url: string) => string | undefine
     : Result.succeed({ url: url as string, events: [...new Set(events as ReadonlyArray<OutboundEvent>)] })
 }
 
-const DELIVERY_STATUSES = ["pending", "delivered", "dead"] as const
-
-interface DeliveryRow {
-  readonly delivery_id: string
-  readonly subscription_id: string
-  readonly event: string
-  readonly event_id: string
-  readonly status: string
-  readonly attempts: number
-  readonly last_status: number | null
-  readonly last_error: string | null
-  readonly next_attempt_at: Date | null
-  readonly created_at: Date
-  readonly updated_at: Date
-}
-
-const listDeliveries = (shop: string, q: { readonly status: string | null; readonly page: number; readonly limit: number }) =>
-  asTenant(shop, Effect.gen(function*() {
-    const sql = yield* SqlClient.SqlClient
-    const where = sql`shop = ${shop} AND (${q.status}::text IS NULL OR status = ${q.status}::text)`
-    const total = (yield* sql<{ n: number }>`SELECT count(*)::int AS n FROM webhook_deliveries WHERE ${where}`)[0]?.n ?? 0
-    const rows = yield* sql<DeliveryRow>`
-      SELECT * FROM webhook_deliveries WHERE ${where} ORDER BY created_at DESC, delivery_id DESC LIMIT ${q.limit} OFFSET ${(q.page - 1) * q.limit}`
-    return {
-      deliveries: rows.map((r) => ({
+/** The shop's deliveries as the API shows them (`adapters/postgres/PgWebhookDeliveries.ts`). */
+const deliveriesPage = (shop: string, q: { readonly status: DeliveryStatus | null; readonly page: number; readonly limit: number }) =>
+  Effect.map(
+    listDeliveries(shop, { status: q.status, limit: q.limit, offset: (q.page - 1) * q.limit }).pipe(
+      Effect.catchTag("ReadModelNotBuilt", () => Effect.fail(new Unavailable({ what: "the webhook deliveries read model" })))
+    ),
+    ({ deliveries, total }) => ({
+      deliveries: deliveries.map((r) => ({
         id: r.delivery_id,
         subscription_id: r.subscription_id,
         event: r.event,
@@ -118,16 +101,18 @@ const listDeliveries = (shop: string, q: { readonly status: string | null; reado
       total,
       page: q.page,
       pages: Math.max(1, Math.ceil(total / q.limit))
-    }
-  }))
+    })
+  )
 
+/** A delivery's status, 404 when the shop has none with that id. */
 const deliveryStatus = (shop: string, id: string) =>
-  asTenant(shop, Effect.gen(function*() {
-    const sql = yield* SqlClient.SqlClient
-    const rows = id.length > 100 ? [] : yield* sql<{ status: string }>`SELECT status FROM webhook_deliveries WHERE shop = ${shop} AND delivery_id = ${id}`
-    if (rows[0] === undefined) return yield* new ResourceNotFound({ resource: "webhook delivery", id: id.slice(0, 100) })
-    return rows[0].status
-  }))
+  findDelivery(shop, id).pipe(
+    Effect.catchTag("ReadModelNotBuilt", () => Effect.fail(new Unavailable({ what: "the webhook deliveries read model" }))),
+    Effect.flatMap(Option.match({
+      onNone: () => Effect.fail(new ResourceNotFound({ resource: "webhook delivery", id: id.slice(0, 100) })),
+      onSome: (row) => Effect.succeed(row.status)
+    }))
+  )
 
 /** A subscription change, its failures to reach the shop log or the secret store answered 503. */
 const submitted = (...args: Parameters<typeof submitSubscriptionChange>) =>
@@ -206,10 +191,10 @@ export const mountAdminWebhookRoutes = (app: Hono, run: RunEffect<Services>, gua
       if (status !== null && !(DELIVERY_STATUSES as ReadonlyArray<string>).includes(status)) {
         return yield* Result.fail(new InvalidQueryParameter({ parameter: "status", message: `status must be one of ${DELIVERY_STATUSES.join(", ")}` }))
       }
-      return { page, limit, status }
+      return { page, limit, status: status as DeliveryStatus | null }
     })
     if (Result.isFailure(parsed)) return adminErrorResponse(c, parsed.failure)
-    return runAdminEffect(run, c, listDeliveries(requireShop(c), parsed.success), (body) => c.json(body))
+    return runAdminEffect(run, c, deliveriesPage(requireShop(c), parsed.success), (body) => c.json(body))
   })
 
   mountAdminRoute(app, guard, AdminRoutes.redriveWebhookDelivery, (c) => {

@@ -18,7 +18,8 @@
  */
 import { Config, Context, Effect, Layer, Option, Result, Schema } from "effect"
 import { Webhook } from "standardwebhooks"
-import { createHash, randomBytes } from "node:crypto"
+import { randomBytes } from "node:crypto"
+import { nameBasedUuid } from "../ids/NameBasedUuid.ts"
 import type { ExecutionRunEvent } from "../../domain/automation/ExecutionRuns.ts"
 import {
   type AttemptOutcome,
@@ -78,14 +79,8 @@ export const secretSubject = (subscriptionId: string) => `webhook-subscription:$
 /** A new Standard Webhooks secret (`whsec_` + 24 random bytes, base64). */
 export const newSecret = (): string => `whsec_${randomBytes(24).toString("base64")}`
 
-/** A name-based UUID: the same execution event and subscription always name the same delivery. */
-const deliveryIdOf = (name: string): string => {
-  const h = createHash("sha1").update(`sumeru.webhook:${name}`).digest()
-  h[6] = (h[6]! & 0x0f) | 0x50
-  h[8] = (h[8]! & 0x3f) | 0x80
-  const x = h.subarray(0, 16).toString("hex")
-  return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20)}`
-}
+/** The same execution event and subscription always name the same delivery. */
+const deliveryIdOf = (name: string): string => nameBasedUuid("sumeru.webhook", name)
 
 /** A delivery that was requested (its status is `pending` when an attempt runs). */
 type RecordedDelivery = Exclude<Delivery, { readonly status: "none" }>

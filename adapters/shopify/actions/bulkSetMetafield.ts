@@ -10,12 +10,12 @@
  *   running cannot be undone yet.
  */
 import { Effect, Result, Schema } from "effect"
-import { createHash } from "node:crypto"
 import { actionMeta } from "../../../domain/automation/Actions.ts"
 import { DryRunField, KeyField, MaxItemsField, NamespaceField, QueryStringField, TypeField, ValueField } from "../../../domain/jobs/FlowActionInput.ts"
 import { encodeShopMessage } from "../../../domain/messages/ShopMessages.ts"
 import { ActionPermanent, type ActionImplementation, ActionTransient } from "../../../src/automation/ActionSteps.ts"
 import { EventStore } from "../../../src/eventstore/EventStore.ts"
+import { nameBasedUuid } from "../../../src/ids/NameBasedUuid.ts"
 import { inputHashOf } from "../../../src/jobs/JobIngress.ts"
 import { jobStateFold } from "../../../src/jobs/JobStateFold.ts"
 import { ShopLog } from "../../../src/shoplog/ShopLog.ts"
@@ -34,14 +34,8 @@ const JobParams = Schema.Struct({
 })
 const decodeParams = Schema.decodeUnknownResult(JobParams)
 
-/** A name-based (v5-style) UUID: the same execution always names the same job. */
-export const derivedUuid = (name: string): string => {
-  const h = createHash("sha1").update(`sumeru.automation:${name}`).digest()
-  h[6] = (h[6]! & 0x0f) | 0x50
-  h[8] = (h[8]! & 0x3f) | 0x80
-  const x = h.subarray(0, 16).toString("hex")
-  return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20)}`
-}
+/** The same execution always names the same job. */
+export const derivedUuid = (name: string): string => nameBasedUuid("sumeru.automation", name)
 
 export interface BulkSetMetafieldAfter {
   readonly jobId: string
