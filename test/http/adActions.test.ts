@@ -21,6 +21,7 @@ const CUSTOMER = "1234567890"
 const TOKEN = "ya29.ads-secret-token"
 const ops = () => sessionFor(SHOP, "ops-1")
 
+describe.each(["embedded", "jetstream"] as const)("ad actions (%s shop log)", (log) => {
 let sim: GoogleAdsSimulator
 let api: AdminApi
 let server: AdminServer
@@ -37,6 +38,7 @@ beforeAll(async () => {
   })
   api = await startAdminApi({
     knownShops: [SHOP],
+    log,
     automationActors: true,
     adPlatforms: AdPlatformsLive.layerOptions({ google: { baseUrl: sim.url, apiVersion: "v26" }, meta: { baseUrl: sim.url, apiVersion: "v25.0" }, tiktok: { baseUrl: sim.url } })
   })
@@ -75,7 +77,7 @@ const keywordTrigger = (criterionId: string, text: string) => ({
   resources: [{ resourceType: "keyword", resourceId: criterionId, payload: { keyword: text, campaignId: "111", adGroupId: "222", metric: "roas", value: 0.4, zScore: -3.1 } }]
 })
 
-describe("ad actions against the Google Ads simulator", () => {
+describe("against the Google Ads simulator", () => {
   it("the account's token is sealed: no event holds it in clear", async () => {
     const events = await api.run(Effect.flatMap(EventStore, (store) => Stream.runCollect(store.readStream(`ad-accounts-${SHOP}`))))
     expect([...events].map((e) => e.type)).toEqual(["ad_account.connected"])
@@ -154,4 +156,5 @@ describe("ad actions against the Google Ads simulator", () => {
     expect([failed.status, failed.reason]).toEqual(["failed", "no_account"])
     expect(failed.detail).toBe("no meta account is connected (sumeru ads connect)")
   })
+})
 })

@@ -19,10 +19,11 @@ import { type RunningWhatsAppSimulator, startWhatsAppSimulator } from "../../src
 import { type AdminApi, type AdminServer, sessionFor, startAdminApi } from "../support/adminApi.ts"
 
 const SHOP = "recovery.myshopify.com"
+const ops = () => sessionFor(SHOP, "ops-1")
 const PHONE_NUMBER_ID = "100000000000009"
 const WA_TOKEN = "wa-system-user-token"
-const ops = () => sessionFor(SHOP, "ops-1")
 
+describe.each(["embedded", "jetstream"] as const)("send_cart_recovery_message (%s shop log)", (log) => {
 let wa: RunningWhatsAppSimulator
 let sink: SmtpSink
 let api: AdminApi
@@ -55,6 +56,7 @@ beforeAll(async () => {
   api = await startAdminApi({
     knownShops: [SHOP],
     automationActors: true,
+    log,
     whatsapp: CloudApiClient.layer({ accessToken: Redacted.make(WA_TOKEN), baseUrl: wa.url }),
     whatsappNumbers: { [SHOP]: PHONE_NUMBER_ID },
     email: SmtpEmail.layerFromOptions({ host: sink.host, port: sink.port, from: "Recovery <shop@example.com>" })
@@ -74,7 +76,7 @@ afterAll(async () => {
   await wa?.stop()
 })
 
-describe("send_cart_recovery_message", () => {
+describe("sends by consent", () => {
   it("WhatsApp to the customer who consented on their phone, e-mail to the one who accepted e-mail, nothing to the rest — personal data never in clear", async () => {
     await checkout("t-wa", 1, { phone: "+4915112345678", customer: { first_name: "Ada", sms_marketing_consent: { state: "subscribed" } }, abandoned_checkout_url: "https://recovery.example/c/t-wa" })
     await checkout("t-mail", 2, { email: "bob@example.com", buyer_accepts_marketing: true, customer: { first_name: "Bob" } })
@@ -109,4 +111,5 @@ describe("send_cart_recovery_message", () => {
     const undo = await api.call(server, "POST", `/app/executions/${encodeURIComponent(ids[0]!)}/undo`, ops())
     expect([undo.status, undo.json.error.code]).toEqual([409, "already_sent"])
   })
+})
 })

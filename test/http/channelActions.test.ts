@@ -13,6 +13,7 @@ import { type AdminApi, type AdminServer, sessionFor, startAdminApi } from "../s
 const SHOP = "channels.myshopify.com"
 const ops = () => sessionFor(SHOP, "ops-1")
 
+describe.each(["embedded", "jetstream"] as const)("channel actions (%s shop log)", (log) => {
 let sink: SmtpSink
 let api: AdminApi
 let server: AdminServer
@@ -22,6 +23,7 @@ beforeAll(async () => {
   sink = await startSmtpSink()
   api = await startAdminApi({
     knownShops: [SHOP],
+    log,
     automationActors: true,
     email: SmtpEmail.layerFromOptions({ host: sink.host, port: sink.port, from: "Sumeru <sumeru@example.com>" })
   })
@@ -76,4 +78,5 @@ describe("notify_merchant", () => {
     expect(execution.reason).toBe("bounced")
     expect(execution.detail).toContain("bob@shop.example")
   })
+})
 })

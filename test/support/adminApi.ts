@@ -12,6 +12,8 @@ import { serveHttp } from "../../adapters/http/HttpServer.ts"
 import type { Role } from "../../domain/access/Permissions.ts"
 import type { JobCommand } from "../../domain/jobs/index.ts"
 import * as EmbeddedShopLog from "../../adapters/embedded/EmbeddedShopLog.ts"
+import * as JetStreamShopLog from "../../adapters/nats/JetStreamShopLog.ts"
+import { inject } from "vitest"
 import { mountAdminAccessRoutes } from "../../adapters/http/AdminAccessRoutes.ts"
 import { mountAdminPrivacyRoutes } from "../../adapters/http/AdminPrivacyRoutes.ts"
 import { mountAdminExecutionRoutes } from "../../adapters/http/AdminExecutionRoutes.ts"
@@ -149,7 +151,10 @@ export const startAdminApi = async (options: {
   /** The WhatsApp channel (pointed at the simulator) and each shop's WhatsApp number id. */
   readonly whatsapp?: Layer.Layer<WhatsAppSender>
   readonly whatsappNumbers?: Readonly<Record<string, string>>
+  /** The shop log: the embedded one (default) or JetStream on the test run's nats-server. */
+  readonly log?: "embedded" | "jetstream"
 }) => {
+  const uniqueLog = `${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`.toUpperCase()
   // the shops' Shopify (products 1..50 each), where the actors' actions run
   const sim = await startShopifySimulator({
     appSecret: APP_SECRET,
@@ -182,7 +187,9 @@ export const startAdminApi = async (options: {
   const base = Layer.mergeAll(
     PgApiKeys.layer(),
     PgPrivacyStore.layer,
-    EmbeddedShopLog.layer({ partitions: 4 }),
+    options.log === "jetstream"
+      ? JetStreamShopLog.layer({ servers: inject("natsUrl"), streamName: `ADMIN${uniqueLog}`, subjectPrefix: `admin${uniqueLog.toLowerCase()}`, partitions: 4 })
+      : EmbeddedShopLog.layer({ partitions: 4 }),
     ProjectionRunner.layer([jobsProjection, jobTimelineProjection, executionsProjection, auditLogProjection, webhookDeliveriesProjection]),
     outboundHttp
   ).pipe(Layer.provideMerge(secrets))
