@@ -15,7 +15,7 @@ import type { AdPlatforms } from "../../src/ads/AdPlatform.ts"
 import type { PiiVault } from "../../src/secrets/Secrets.ts"
 import { adjustKeywordBid, capCampaignBudget, pauseAdKeyword } from "../ads/actions/adActions.ts"
 import { notifyMerchant } from "../channels/actions/notifyMerchant.ts"
-import { sendCartRecovery } from "../channels/actions/sendCartRecovery.ts"
+import { sendCartRecovery, ShopWhatsAppNumbers } from "../channels/actions/sendCartRecovery.ts"
 import type { WhatsAppSender } from "../../src/channels/WhatsApp.ts"
 import { SHOPIFY_ACTIONS } from "../shopify/actions/index.ts"
 import type { ShopifyAdmin } from "../shopify/ShopifyAdmin.ts"
@@ -38,10 +38,13 @@ export const layer = Layer.effect(
   ActionSteps,
   Effect.gen(function*() {
     const needs = yield* Effect.context<Needs>()
+    // a reference (it has a default) is read where the effect runs: give the actions the one this layer was built with
+    const numbers = yield* ShopWhatsAppNumbers
+    const run = <A, E>(effect: Effect.Effect<A, E, Needs>) => effect.pipe(Effect.provideContext(needs), Effect.provideService(ShopWhatsAppNumbers, numbers))
     const provided = new Map(Object.entries(ACTIONS).map(([key, a]): [string, ActionImplementation] => [key, {
-      snapshot: (shop, run) => Effect.provideContext(a.snapshot(shop, run), needs),
-      handler: (shop, run, before) => Effect.provideContext(a.handler(shop, run, before), needs),
-      undoHandler: (shop, run, before, after, force) => Effect.provideContext(a.undoHandler(shop, run, before, after, force), needs)
+      snapshot: (shop, r) => run(a.snapshot(shop, r)),
+      handler: (shop, r, before) => run(a.handler(shop, r, before)),
+      undoHandler: (shop, r, before, after, force) => run(a.undoHandler(shop, r, before, after, force))
     }]))
     return ActionSteps.of({ implementation: (key) => provided.get(key) })
   })

@@ -149,6 +149,26 @@ export const printDemo = (url: string, app: ShopifyApp["Service"]) =>
         baselineDays: 14
       }))}`,
       "",
+      "9. The action plane: an outbound webhook to a local receiver (signed, Standard Webhooks; this",
+      "   server's log prints what it receives), and a cart-recovery rule sending a WhatsApp template",
+      "   (to the demo's WhatsApp simulator) to a customer who consented on their phone:",
+      "",
+      `curl -s -X POST ${url}/app/webhook-subscriptions -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' -d ${shellQuote(JSON.stringify({ url: demo.channels.receiver.url, events: ["autoaction.applied", "autoaction.undone", "autoaction.failed"] }))}   # its secret, shown once`,
+      `curl -s -X POST ${url}/app/rules -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' -d ${shellQuote(JSON.stringify({ name: "Win back abandoned carts", trigger_event: "sales.cart_abandoned_threshold", action_key: "send_cart_recovery_message", params: { whatsappTemplate: "cart_recovery", language: "en_US" }, enabled: true }))}`,
+      webhookCommand(url, demo.shop, secret, "checkouts/create", {
+        id: 9001, token: "demo-checkout-1", email: "ada@example.com", phone: "+4915112345678", currency: "EUR", total_price: "42.00",
+        abandoned_checkout_url: `https://${demo.shop}/checkouts/demo-checkout-1/recover`,
+        line_items: [{ title: "Blue Tee", quantity: 2, price: "21.00" }],
+        customer: { id: 7002, first_name: "Ada", sms_marketing_consent: { state: "subscribed" } },
+        updated_at: new Date().toISOString()
+      }),
+      `curl -s -X POST ${url}/app/triggers/sales.cart_abandoned_threshold/emit -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' -d ${shellQuote(JSON.stringify({
+        resources: [{ resourceType: "checkout", resourceId: "demo-checkout-1", payload: { value: 42, currency: "EUR", abandonedAt: new Date().toISOString() } }],
+        abandoned: 1, threshold: 1, windowMinutes: 60
+      }))}`,
+      `curl -s ${demo.channels.whatsapp.url}/__sim/messages   # the cart_recovery template WhatsApp received for +4915112345678`,
+      `curl -s "${url}/app/webhook-deliveries" -H "authorization: Bearer $TOKEN"   # delivered, and to whom`,
+      "",
       `After stopping the server: npm run cli -- events replay --shop ${demo.shop} --format table`,
       ""
     ].join("\n"))

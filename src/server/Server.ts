@@ -8,7 +8,7 @@
  * layer provides is therefore a type error here, not a failure at its first request; and the
  * shop log, which the worker and the ingress both use, is built once (one memo map).
  */
-import { Config, Context, Effect, Layer, Option, Result } from "effect"
+import { Config, Context, Effect, Layer, Option, Redacted, Result } from "effect"
 import * as Observability from "./Observability.ts"
 import { Hono } from "hono"
 import * as KeyRing from "../../adapters/crypto/KeyRing.ts"
@@ -66,6 +66,9 @@ import { ShopLog, type ShopMessage } from "../shoplog/ShopLog.ts"
 import * as ShopLogLayer from "../shoplog/ShopLogLayer.ts"
 import { printDemo } from "./Demo.ts"
 import * as ShopifyApp from "./ShopifyApp.ts"
+import { DEMO_SHOP, type DemoChannels } from "./ShopifyApp.ts"
+import { OutboundHttp } from "../outbound/OutboundHttp.ts"
+import { parseAllowedTargets } from "../../domain/outbound/Ssrf.ts"
 
 export type Role = "all" | "ingress" | "worker" | "projector"
 
@@ -86,18 +89,42 @@ const shopWhatsAppNumbersLayer = Layer.effect(
   })
 )
 
+/**
+ * The channels the actions and outbound webhooks use: from configuration (each optional), or —
+ * in the demo — the demo's WhatsApp simulator, SMTP sink and webhook receiver.
+ */
+const channelLayers = (demo: DemoChannels | undefined) =>
+  demo === undefined
+    ? { email: SmtpEmail.layerIfConfigured, whatsapp: CloudApiClient.layerIfConfigured, numbers: shopWhatsAppNumbersLayer, outbound: FetchOutbound.layer }
+    : {
+      email: SmtpEmail.layerFromOptions({ host: demo.smtp.host, port: demo.smtp.port, from: "Sumeru demo <demo@sumeru.example>" }),
+      whatsapp: CloudApiClient.layer({ accessToken: Redacted.make(demo.whatsapp.token), baseUrl: demo.whatsapp.url }),
+      numbers: Layer.succeed(ShopWhatsAppNumbers, (shop: string) => (shop === DEMO_SHOP ? demo.whatsapp.phoneNumberId : undefined)),
+      outbound: Layer.succeed(OutboundHttp, FetchOutbound.make({ allowed: parseAllowedTargets(demo.receiver.hostPort).targets, timeoutMs: 10_000 }))
+    }
+
 /** The worker's layer: the shop actors (with the app's handlers) and the retention sweeps. */
-const workerLayer = () =>
-  ShopActorRuntime.layer().pipe(
-    Layer.provide(AppHandlers.layer.pipe(Layer.provide([ShopifyJobSteps.layer.pipe(Layer.provide(PgJobArtefacts.layer)), Actions.layer.pipe(Layer.provide([SmtpEmail.layerIfConfigured, AdPlatformsLive.layer, CloudApiClient.layerIfConfigured])), AdPlatformsLive.layer, shopWhatsAppNumbersLayer, actionTimingsLayer, FetchOutbound.layer, outboundTimingsLayer, PgPrivacyStore.layer]))),
+const workerLayer = (demo: DemoChannels | undefined) => {
+  const channels = channelLayers(demo)
+  return ShopActorRuntime.layer().pipe(
+    Layer.provide(AppHandlers.layer.pipe(Layer.provide([
+      ShopifyJobSteps.layer.pipe(Layer.provide(PgJobArtefacts.layer)),
+      Actions.layer.pipe(Layer.provide([channels.email, AdPlatformsLive.layer, channels.whatsapp, channels.numbers])),
+      AdPlatformsLive.layer,
+      actionTimingsLayer,
+      channels.outbound,
+      outboundTimingsLayer,
+      PgPrivacyStore.layer
+    ]))),
     Layer.provide([PgActorStore.layer, PgPartitionLeases.layerForDatabase]),
     Layer.provideMerge(ShopLogLayer.layerFromConfig),
     Layer.merge(Retention.layer.pipe(Layer.provide(PgHandledMessages.layer)))
   )
+}
 
 /** The ingress's layer: what its routes use beyond the core. */
-const ingressLayer = () =>
-  Layer.mergeAll(JobIngress.layer.pipe(Layer.provide(PgJobRequests.layer)), PgApiKeys.layer(), StorefrontAccess.layer, FetchOutbound.layer).pipe(
+const ingressLayer = (demo: DemoChannels | undefined) =>
+  Layer.mergeAll(JobIngress.layer.pipe(Layer.provide(PgJobRequests.layer)), PgApiKeys.layer(), StorefrontAccess.layer, channelLayers(demo).outbound).pipe(
     Layer.provideMerge(ShopLogLayer.layerFromConfig)
   )
 
@@ -144,12 +171,12 @@ export const serve = (options: ServeOptions): Effect.Effect<never, unknown> =>
     /** Builds a role's layer for the life of the process; a layer two roles share is built once. */
     const build = <ROut, E, RIn>(layer: Layer.Layer<ROut, E, RIn>) => Layer.buildWithMemoMap(layer, memoMap, scope)
 
-    const worker = has(options.role, "worker") ? Option.some(yield* build(workerLayer())) : Option.none()
+    const worker = has(options.role, "worker") ? Option.some(yield* build(workerLayer(shopify.demo?.channels))) : Option.none()
     // the projections, after the audit retention (its sweep, once now then hourly) has read its configuration
     const projector = has(options.role, "projector")
       ? Option.some(yield* build(ProjectionRunner.layer(allProjections).pipe(Layer.provideMerge(AuditRetention.layer))))
       : Option.none()
-    const ingress = has(options.role, "ingress") ? Option.some(yield* build(ingressLayer())) : Option.none()
+    const ingress = has(options.role, "ingress") ? Option.some(yield* build(ingressLayer(shopify.demo?.channels))) : Option.none()
 
     const app = new Hono()
     const log = Option.orElse(Option.map(worker, Context.get(ShopLog)), () => Option.map(ingress, Context.get(ShopLog)))
@@ -250,6 +277,14 @@ export const serve = (options: ServeOptions): Effect.Effect<never, unknown> =>
     const bound = typeof address === "object" && address !== null ? address.port : port
     shopify.setWebhookUrl(`http://127.0.0.1:${bound}/webhooks/shopify`)
     yield* Effect.logInfo(`sumeru listening on http://127.0.0.1:${bound} (role ${options.role})`)
+    if (shopify.demo !== null && Option.isSome(log)) {
+      // the demo shop is on the pro plan (the actions of the walkthrough need it): once per log, whatever the restarts
+      yield* log.value.publish({
+        shop: DEMO_SHOP,
+        messageId: "demo:plan:pro",
+        ...encodeShopMessage({ type: "shop.set_plan", payload: { commandId: "demo-plan", plan: "pro", by: "demo" } })
+      }).pipe(Effect.ignore)
+    }
     if (shopify.demo !== null && has(options.role, "ingress")) yield* printDemo(`http://127.0.0.1:${bound}`, shopify)
     return yield* Effect.never
   }).pipe(

@@ -8,11 +8,25 @@ import { Config, Context, Effect, Layer, Option, Redacted } from "effect"
 import { layerShopCredentials } from "../../adapters/postgres/PgSecrets.ts"
 import * as ShopifyAdminLive from "../../adapters/shopify/ShopifyAdminLive.ts"
 import { startShopifySimulator } from "../simulator/shopify/index.ts"
+import { startSmtpSink } from "../simulator/smtp/SmtpSink.ts"
+import { startWhatsAppSimulator } from "../simulator/whatsapp/index.ts"
+import { createServer, type Server } from "node:http"
+import type { AddressInfo } from "node:net"
 
 export interface DemoShop {
   readonly shop: string
   readonly simulatorUrl: string
   readonly products: number
+  /** The demo's other channels, each a simulator or a real server in this process. */
+  readonly channels: DemoChannels
+}
+
+/** WhatsApp (its simulator, with an approved `cart_recovery` template), e-mail (a real SMTP sink) and a local webhook receiver. */
+export interface DemoChannels {
+  readonly whatsapp: { readonly url: string; readonly token: string; readonly phoneNumberId: string }
+  readonly smtp: { readonly host: string; readonly port: number }
+  /** Prints every outbound webhook it receives; the only target outbound webhooks may reach in the demo. */
+  readonly receiver: { readonly url: string; readonly hostPort: string }
 }
 
 export class ShopifyApp extends Context.Service<ShopifyApp, {
@@ -28,6 +42,47 @@ export const DEMO_SHOP = "sumeru-demo.myshopify.com"
 export const DEMO_API_KEY = "sumeru-demo-api-key"
 export const DEMO_SECRET = "sumeru-demo-secret"
 const DEMO_TOKEN = "shpat_sumeru_demo_offline_token"
+
+const DEMO_WHATSAPP_TOKEN = "demo-whatsapp-system-user-token"
+export const DEMO_WHATSAPP_NUMBER = "100000000000777"
+
+/** The demo's WhatsApp simulator, SMTP sink and webhook receiver, for the life of the process. */
+const demoChannels = Effect.gen(function*() {
+  const whatsapp = yield* Effect.acquireRelease(
+    Effect.promise(() =>
+      startWhatsAppSimulator({
+        accessTokens: [DEMO_WHATSAPP_TOKEN],
+        phoneNumbers: [{ id: DEMO_WHATSAPP_NUMBER, displayPhoneNumber: "15550000777" }],
+        templates: [{ name: "cart_recovery", language: "en_US", category: "MARKETING", bodyParameters: 2 }]
+      })
+    ),
+    (w) => Effect.promise(() => w.stop())
+  )
+  const smtp = yield* Effect.acquireRelease(Effect.promise(() => startSmtpSink()), (s) => Effect.promise(() => s.close()))
+  const receiver = yield* Effect.acquireRelease(
+    Effect.promise(() =>
+      new Promise<Server>((resolve) => {
+        const server = createServer((req, res) => {
+          const chunks: Array<Buffer> = []
+          req.on("data", (c: Buffer) => chunks.push(c))
+          req.on("end", () => {
+            const body = Buffer.concat(chunks).toString("utf8")
+            console.log(`demo webhook receiver: ${String(req.headers["webhook-id"])} ${body.slice(0, 300)}`)
+            res.writeHead(204).end()
+          })
+        })
+        server.listen(0, "127.0.0.1", () => resolve(server))
+      })
+    ),
+    (server) => Effect.promise(() => new Promise<void>((resolve) => server.close(() => resolve())))
+  )
+  const port = (receiver.address() as AddressInfo).port
+  return {
+    whatsapp: { url: whatsapp.url, token: DEMO_WHATSAPP_TOKEN, phoneNumberId: DEMO_WHATSAPP_NUMBER },
+    smtp: { host: smtp.host, port: smtp.port },
+    receiver: { url: `http://127.0.0.1:${port}/hooks`, hostPort: `127.0.0.1:${port}` }
+  } satisfies DemoChannels
+})
 
 /** `ShopifyApp` + `ShopifyAdmin` (+ credentials) from configuration, or the simulator demo. */
 export const layer = Layer.unwrap(Effect.gen(function*() {
@@ -59,10 +114,11 @@ export const layer = Layer.unwrap(Effect.gen(function*() {
     ),
     (s) => Effect.promise(() => s.close())
   )
+  const channels = yield* demoChannels
   const app = Layer.succeed(ShopifyApp, ShopifyApp.of({
     apiKey: DEMO_API_KEY,
     secrets: [DEMO_SECRET],
-    demo: { shop: DEMO_SHOP, simulatorUrl: sim.url, products },
+    demo: { shop: DEMO_SHOP, simulatorUrl: sim.url, products, channels },
     setWebhookUrl: (url) => sim.setWebhookUrl(url)
   }))
   const admin = ShopifyAdminLive.layer({ adminUrlOverride: sim.url, fetch: sim.fetch as unknown as typeof globalThis.fetch }).pipe(

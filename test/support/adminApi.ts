@@ -171,9 +171,9 @@ export const startAdminApi = async (options: {
       shopify,
       options.email ?? Layer.succeed(EmailSender, EmailSender.of({ send: () => Effect.die("no email in this suite") })),
       adPlatforms,
-      options.whatsapp ?? Layer.succeed(WhatsAppSender, WhatsAppSender.of({ sendTemplate: () => Effect.die("no WhatsApp in this suite"), sendText: () => Effect.die("no WhatsApp in this suite") }))
+      options.whatsapp ?? Layer.succeed(WhatsAppSender, WhatsAppSender.of({ sendTemplate: () => Effect.die("no WhatsApp in this suite"), sendText: () => Effect.die("no WhatsApp in this suite") })),
+      Layer.succeed(ShopWhatsAppNumbers, (shop: string) => options.whatsappNumbers?.[shop])
     ])),
-    Layer.succeed(ShopWhatsAppNumbers, (shop: string) => options.whatsappNumbers?.[shop]),
     Layer.succeed(ActionTimings, { retryBaseMs: 10, retries: 2, stepTimeoutMs: 10_000, watchdogMs: 15_000 }),
     Layer.succeed(OutboundTimings, options.outboundTimings ?? { retryBaseMs: 20, watchdogMs: 10_000, disableAfterMs: 3 * 86_400_000 })
   )
