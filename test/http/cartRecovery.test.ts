@@ -82,20 +82,32 @@ describe("sends by consent", () => {
     await checkout("t-mail", 2, { email: "bob@example.com", buyer_accepts_marketing: true, customer: { first_name: "Bob" } })
     await checkout("t-none", 3, { email: "cy@example.com", phone: "+4915100000000", buyer_accepts_marketing: false, customer: { first_name: "Cy" } })
     await checkout("t-done", 4, { email: "dee@example.com", buyer_accepts_marketing: true }, "2026-12-06T10:00:00Z")
+    // Eve consented at checkout, then opted out (customers/update): the opt-out counts
+    await checkout("t-optout", 5, { phone: "+4915155555555", customer: { first_name: "Eve", sms_marketing_consent: { state: "subscribed" } } })
+    await api.run(Effect.gen(function*() {
+      const vault = yield* PiiVault
+      const store = yield* EventStore
+      const record = yield* vault.seal(SHOP, "customer:5", { email: null, phone: "+4915155555555", raw: { id: 5, sms_marketing_consent: { state: "unsubscribed" } } })
+      yield* store.append(`customer-${SHOP}-5`, SHOP, "any", [{
+        type: "customer.updated", data: { customer_id: "5", admin_graphql_api_id: null, updated_at: "2026-12-06T09:30:00Z", subject: "customer:5", source: { topic: "customers/update" }, record }
+      }], { correlationId: "setup", actor: { kind: "system", id: "test" } })
+    }))
     const resource = (token: string) => ({ resourceType: "checkout", resourceId: token, payload: { value: 42, currency: "EUR", abandonedAt: "2026-12-06T09:00:00Z" } })
     const res = await api.call(server, "POST", "/app/triggers/sales.cart_abandoned_threshold/emit", ops(), {
-      resources: ["t-wa", "t-mail", "t-none", "t-done"].map(resource), abandoned: 4, threshold: 3, windowMinutes: 60
+      resources: ["t-wa", "t-mail", "t-none", "t-done", "t-optout"].map(resource), abandoned: 5, threshold: 3, windowMinutes: 60
     })
     expect(res.status, res.text).toBe(202)
-    const ids = [0, 1, 2, 3].map((i) => `${res.json.trigger_id}_${ruleId}_${i}`)
+    const ids = [0, 1, 2, 3, 4].map((i) => `${res.json.trigger_id}_${ruleId}_${i}`)
     for (const id of ids) await api.awaitExecution(SHOP, id, "autoaction.applied")
     const details = await Promise.all(ids.map(async (id) => (await api.call(server, "GET", `/app/executions/${encodeURIComponent(id)}`, ops())).json.execution.detail))
     expect(details).toEqual([
       "sent the WhatsApp cart-recovery template",
       "e-mailed the cart-recovery message",
       "sent nothing: the customer gave no marketing consent for their phone or e-mail",
-      "sent nothing: the checkout was completed since"
+      "sent nothing: the checkout was completed since",
+      "sent nothing: the customer gave no marketing consent for their phone or e-mail"
     ])
+    expect(wa.sent()).toHaveLength(1)
     const [sent] = wa.sent()
     expect(sent).toMatchObject({ to: "+4915112345678", type: "template", template: { name: "cart_recovery", language: "en_US" } })
     expect(JSON.stringify(sent!.template!.components)).toContain("https://recovery.example/c/t-wa")

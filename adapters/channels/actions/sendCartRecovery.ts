@@ -46,6 +46,21 @@ interface Contact {
   readonly items: ReadonlyArray<{ readonly title: string; readonly quantity: number; readonly price: string }>
 }
 
+/** The consent fields of the customer's latest record (`customer-<shop>-<id>`), when the data plane has one. */
+const latestCustomer = (shop: string, customerId: string | null) =>
+  Effect.gen(function*() {
+    if (customerId === null) return {}
+    const store = yield* EventStore
+    const vault = yield* PiiVault
+    const events = [...yield* Stream.runCollect(store.readStream(`customer-${shop}-${customerId}`))].filter((e) => e.type.startsWith("customer."))
+    const sealed = obj(events.at(-1)?.data)["record"] as Sealed | null | undefined
+    if (sealed === undefined || sealed === null) return {}
+    const opened = yield* vault.open(shop, sealed)
+    if (Option.isNone(opened)) return {}
+    const raw = obj(obj(opened.value)["raw"])
+    return Object.fromEntries(["email_marketing_consent", "sms_marketing_consent"].flatMap((k) => (k in raw ? [[k, raw[k]]] : [])))
+  })
+
 /** The checkout's latest record, opened (its personal data stays in memory). */
 const readCheckout = (shop: string, token: string) =>
   Effect.gen(function*() {
@@ -59,7 +74,9 @@ const readCheckout = (shop: string, token: string) =>
     if (Option.isNone(opened)) return yield* Effect.fail(new ActionPermanent({ code: "redacted", message: "the customer's data was redacted: nothing is sent" }))
     const record = obj(opened.value)
     const raw = obj(record["raw"])
-    const customer = obj(raw["customer"])
+    // the customer's latest consent (customers/update) overrides what the checkout showed: an opt-out counts at once
+    const latest = yield* latestCustomer(shop, str(obj(last.data)["customer_id"]))
+    const customer = { ...obj(raw["customer"]), ...latest }
     const address = obj(raw["shipping_address"])
     const contact: Contact = {
       email: str(record["email"]) ?? str(customer["email"]),
