@@ -24,7 +24,8 @@ const STATUS: { readonly [T in ExecutionEvent["type"]]: string } = {
   "autoaction.requested": "requested",
   "autoaction.approved": "approved",
   "autoaction.rejected": "rejected",
-  "autoaction.approval_expired": "expired"
+  "autoaction.approval_expired": "expired",
+  "autoaction.cancelled": "cancelled"
 }
 
 /** Each event of a run and the status it leaves its execution in. */
@@ -44,7 +45,7 @@ const isRunEvent = (type: string): type is ExecutionRunEvent["type"] => Object.h
 
 export const executionsProjection: Projection = {
   name: "executions",
-  version: 3,
+  version: 4,
   eventTypes: [...EXECUTION_EVENT_TYPES, ...RUN_EVENT_TYPES],
   tables: [{
     name: "executions",
@@ -95,11 +96,11 @@ export const executionsProjection: Projection = {
         }
         const x = yield* decodeData(ExecutionEvent, e)
         const reason = x.type === "autoaction.skipped" || x.type === "autoaction.deferred" || x.type === "autoaction.rejected" ? x.reason : null
-        const detail = x.type === "autoaction.skipped" ? x.detail : x.type === "autoaction.approved" || x.type === "autoaction.rejected" ? `by ${x.by}` : null
+        const detail = x.type === "autoaction.skipped" ? x.detail : x.type === "autoaction.approved" || x.type === "autoaction.rejected" || x.type === "autoaction.cancelled" ? `by ${x.by}` : null
         const until = x.type === "autoaction.deferred" ? x.until : x.type === "autoaction.skipped" ? x.until ?? null : null
         const params = x.type === "autoaction.requested" || x.type === "autoaction.awaiting_approval" ? JSON.stringify(x.params) : null
         // the end of an approval keeps what the execution would run with
-        const keepParams = x.type === "autoaction.approved" || x.type === "autoaction.rejected" || x.type === "autoaction.approval_expired"
+        const keepParams = x.type === "autoaction.approved" || x.type === "autoaction.rejected" || x.type === "autoaction.approval_expired" || x.type === "autoaction.cancelled"
         yield* sql`
           INSERT INTO ${t} (shop, execution_id, status, rule_id, rule_version, trigger_id, trigger_event, action_key,
                             resource_type, resource_id, reason, detail, until, params, created_at, updated_at)

@@ -252,6 +252,8 @@ export const mountAdminExecutionRoutes = (app: Hono, run: RunEffect<Services>, g
             return { status: "pending" }
           case "Undone":
             return { status: "undone", summary: outcome.summary }
+          case "Cancelled":
+            return { status: "cancelled", summary: "cancelled before it ran (it was waiting for quiet hours to end)" }
         }
       }),
       (out) => c.json({ id, ...out }, out.status === "pending" ? 202 : 200)

@@ -206,7 +206,7 @@ export const AdminRoutes = {
     method: "POST",
     path: "/app/executions/:id/undo",
     permission: "automation:manage",
-    summary: "Undo an applied execution, optionally `{ \"force\": true }`: `{ \"status\": \"undone\" }`, or 409 `changed_since` when the resource changed after the action (force overwrites)",
+    summary: "Undo an applied execution, optionally `{ \"force\": true }`: `{ \"status\": \"undone\" }`, or 409 `changed_since` when the resource changed after the action (force overwrites); one still deferred by quiet hours is cancelled (`{ \"status\": \"cancelled\" }`)",
     params: { id: "execution" }
   },
   listApprovals: {

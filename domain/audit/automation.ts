@@ -42,6 +42,8 @@ const describeExecution = (e: ExecutionEvent): string => {
       return `Rejected by ${e.by}: ${ruleOf(e)} on ${what(e)}${e.reason === null ? "" : ` — ${e.reason}`}`
     case "autoaction.approval_expired":
       return `Nobody approved ${ruleOf(e)} on ${what(e)} in time: expired`
+    case "autoaction.cancelled":
+      return `Cancelled by ${e.by}: ${ruleOf(e)} on ${what(e)}, before its quiet hours ended`
   }
 }
 

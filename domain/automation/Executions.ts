@@ -40,9 +40,12 @@ export const AwaitingApprovalEvent = Schema.Struct({
   triggerFields: Schema.optional(Schema.Record(Schema.String, Schema.Unknown))
 })
 
+/** `autoaction.deferred`: waiting for the rule's quiet hours to end (then re-checked). */
+export const DeferredEvent = Schema.Struct({ type: Schema.Literal("autoaction.deferred"), ...base, reason: Schema.Literal("quiet_hours"), until: Schema.String })
+
 export const ExecutionEvent = Schema.Union([
   Schema.Struct({ type: Schema.Literal("autoaction.skipped"), ...base, reason: Schema.String, detail: Schema.String, until: Schema.optional(Schema.String) }),
-  Schema.Struct({ type: Schema.Literal("autoaction.deferred"), ...base, reason: Schema.Literal("quiet_hours"), until: Schema.String }),
+  DeferredEvent,
   AwaitingApprovalEvent,
   Schema.Struct({
     type: Schema.Literal("autoaction.requested"),
@@ -53,7 +56,9 @@ export const ExecutionEvent = Schema.Union([
   }),
   Schema.Struct({ type: Schema.Literal("autoaction.approved"), ...base, by: Schema.String }),
   Schema.Struct({ type: Schema.Literal("autoaction.rejected"), ...base, by: Schema.String, reason: Schema.NullOr(Schema.String) }),
-  Schema.Struct({ type: Schema.Literal("autoaction.approval_expired"), ...base })
+  Schema.Struct({ type: Schema.Literal("autoaction.approval_expired"), ...base }),
+  /** A person cancelled an execution deferred by quiet hours, before it ran. */
+  Schema.Struct({ type: Schema.Literal("autoaction.cancelled"), ...base, by: Schema.String })
 ])
 /** Stored as its own data. */
 export type ExecutionEvent = typeof ExecutionEvent.Type
@@ -145,6 +150,16 @@ export const requestedRunOf = (e: ExecutionEvent): RequestedRun | undefined => {
   if (e.type !== "autoaction.requested") return undefined
   const { type: _type, ...run } = e
   return run
+}
+
+/** A deferred execution as its deferral recorded it (what a cancel needs to name it). */
+export type DeferredExecution = typeof DeferredEvent.Type
+
+/** Cancelling a deferred execution: `autoaction.cancelled`, or nothing when it is not deferred any more. */
+export const decideCancel = (deferred: DeferredExecution | undefined, by: string): ReadonlyArray<ExecutionEvent> => {
+  if (deferred === undefined) return []
+  const { type: _type, reason: _reason, until: _until, ...b } = deferred
+  return [{ type: "autoaction.cancelled", ...b, by }]
 }
 
 /** The cooldown key `e` starts (an execution, or a parked approval), if any. */

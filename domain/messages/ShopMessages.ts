@@ -343,6 +343,10 @@ export const AdsInsightsReport = Schema.Struct({
 })
 export type AdsInsightsReport = typeof AdsInsightsReport.Type
 
+/** A person cancels an execution deferred by quiet hours (`sumeru executions undo`, `POST /app/executions/:id/undo`). */
+export const CancelDeferred = Schema.Struct({ executionId: Schema.String, by: Schema.String })
+export type CancelDeferred = typeof CancelDeferred.Type
+
 // --- the catalog ----------------------------------------------------------------------------
 
 const message = <T extends string, P extends Schema.Top>(type: T, payload: P) =>
@@ -378,7 +382,8 @@ export const ShopMessageBody = Schema.Union([
   message("whatsapp.message", WhatsAppInboundMessage),
   message("whatsapp.status", WhatsAppStatusUpdate),
   message("ads.insights_pull", AdsInsightsPull),
-  message("ads.insights_report", AdsInsightsReport)
+  message("ads.insights_report", AdsInsightsReport),
+  message("automation.cancel", CancelDeferred)
 ])
 export type ShopMessageBody = typeof ShopMessageBody.Type
 export type ShopMessageType = ShopMessageBody["type"]
@@ -417,7 +422,8 @@ export const MESSAGE_VERSIONS: { readonly [T in ShopMessageType]: number } = {
   "whatsapp.message": 1,
   "whatsapp.status": 1,
   "ads.insights_pull": 1,
-  "ads.insights_report": 1
+  "ads.insights_report": 1,
+  "automation.cancel": 1
 }
 
 export const SHOP_MESSAGE_TYPES = Object.keys(MESSAGE_VERSIONS) as ReadonlyArray<ShopMessageType>

@@ -4,10 +4,17 @@
  * dispatcher's cooldown memory — and the approvals still waiting for a person.
  */
 import { Schema } from "effect"
-import { type AwaitingApproval, AwaitingApprovalEvent, cooldownStartedBy, decodeExecutionEvent } from "../../domain/automation/Executions.ts"
+import {
+  type AwaitingApproval,
+  AwaitingApprovalEvent,
+  cooldownStartedBy,
+  decodeExecutionEvent,
+  DeferredEvent,
+  type DeferredExecution
+} from "../../domain/automation/Executions.ts"
 import type { Fold } from "../eventstore/EventStore.ts"
 
-export const AUTOMATION_FOLD_VERSION = 1
+export const AUTOMATION_FOLD_VERSION = 2
 
 export const automationStreamId = (shop: string): string => `automation-${shop}`
 
@@ -16,12 +23,14 @@ export interface AutomationState {
   readonly cooldowns: Readonly<Record<string, number>>
   /** Execution id → the parked execution, while it waits for approval. */
   readonly awaiting: Readonly<Record<string, AwaitingApproval>>
+  /** Execution id → its deferral, while it waits for quiet hours to end (a person may cancel it). */
+  readonly deferred: Readonly<Record<string, DeferredExecution>>
 }
 
 export const automationFold: Fold<AutomationState> = {
   name: "automation",
   version: AUTOMATION_FOLD_VERSION,
-  initial: () => ({ cooldowns: {}, awaiting: {} }),
+  initial: () => ({ cooldowns: {}, awaiting: {}, deferred: {} }),
   evolve: (state, event) => {
     const e = decodeExecutionEvent(event.data)
     if (e === undefined) return state
@@ -33,10 +42,18 @@ export const automationFold: Fold<AutomationState> = {
       const { [e.executionId]: _ended, ...rest } = awaiting
       awaiting = rest
     }
-    return cooldowns === state.cooldowns && awaiting === state.awaiting ? state : { cooldowns, awaiting }
+    // a deferral waits until its execution's next outcome (run, skip, park, cancel, or another deferral)
+    let deferred = state.deferred
+    if (e.type === "autoaction.deferred") deferred = { ...deferred, [e.executionId]: e }
+    else if (e.executionId in deferred) {
+      const { [e.executionId]: _ended, ...rest } = deferred
+      deferred = rest
+    }
+    return cooldowns === state.cooldowns && awaiting === state.awaiting && deferred === state.deferred ? state : { cooldowns, awaiting, deferred }
   },
   schema: Schema.Struct({
     cooldowns: Schema.Record(Schema.String, Schema.Number),
-    awaiting: Schema.Record(Schema.String, AwaitingApprovalEvent)
+    awaiting: Schema.Record(Schema.String, AwaitingApprovalEvent),
+    deferred: Schema.Record(Schema.String, DeferredEvent)
   })
 }

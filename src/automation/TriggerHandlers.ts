@@ -13,7 +13,7 @@ import { Context, Duration, Effect, Option, Result } from "effect"
 import { uuidV7Unsafe } from "effect/crypto/SecureRandom"
 import type { NewEvent } from "../../domain/events/Envelope.ts"
 import { type ActiveRule, dispatch, type Resource } from "../../domain/automation/Dispatch.ts"
-import { type ApprovalDecision, decideApproval, executionEvents, type ExecutionEvent, requestedRunOf } from "../../domain/automation/Executions.ts"
+import { type ApprovalDecision, decideApproval, decideCancel, executionEvents, type ExecutionEvent, requestedRunOf } from "../../domain/automation/Executions.ts"
 import { activeRules, type ExistingRule } from "../../domain/automation/Rules.ts"
 import { narrowedTo, type TriggerEvent } from "../../domain/automation/Triggers.ts"
 import { encodeShopMessage, type TriggerEmitted, type TriggerEmitter } from "../../domain/messages/ShopMessages.ts"
@@ -164,10 +164,24 @@ export const makeTriggerHandlers = Effect.gen(function*() {
       return withStore(answerApproval(ctx.shop, a.executionId, a.decision === "approve" ? { kind: "approve", by: a.by } : { kind: "reject", by: a.by, reason: a.reason }))
     },
     "automation.approval_expiry": (ctx) => withStore(answerApproval(ctx.shop, ctx.message.payload.executionId, { kind: "expire" })),
+    // a person cancels an execution still deferred by quiet hours: recorded, and its recheck timer cancelled
+    "automation.cancel": (ctx) =>
+      Effect.gen(function*() {
+        const { executionId, by } = ctx.message.payload
+        const { state, version } = yield* store.loadFold(automationStreamId(ctx.shop), automationFold)
+        const events = decideCancel(state.deferred[executionId], by)
+        const decision: Decision = events.length === 0 ? { appends: [] } : {
+          appends: [{ streamId: automationStreamId(ctx.shop), expected: version === 0 ? "no_stream" : version, events: events.map((e) => ({ type: e.type, data: e })) }],
+          cancelTimers: [`automation.recheck:${executionId}`]
+        }
+        return decision
+      }),
     // a quiet-hours deferral's timer: the rule is checked again now, under the same execution id
     "automation.recheck": (ctx) =>
       withStore(Effect.gen(function*() {
         const { executionId, ruleId, emitted } = ctx.message.payload
+        const { state: automation } = yield* store.loadFold(automationStreamId(ctx.shop), automationFold)
+        if (automation.deferred[executionId] === undefined) return { appends: [] } as Decision // cancelled (or decided) meanwhile
         const { state: rules } = yield* store.loadFold(rulesStreamId(ctx.shop), rulesFold)
         const rule = activeRules(rules).find((r) => r.ruleId === ruleId)
         const nothing: Decision = { appends: [] }

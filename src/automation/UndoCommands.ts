@@ -13,9 +13,11 @@ import { EventStore } from "../eventstore/EventStore.ts"
 import { LogWakeups } from "../eventstore/LogWakeups.ts"
 import { ShopLog } from "../shoplog/ShopLog.ts"
 import { executionRunFold } from "./ExecutionRunFold.ts"
+import { automationFold, automationStreamId } from "./AutomationFold.ts"
 
 export type UndoOutcome =
   | { readonly _tag: "Undone"; readonly summary: string }
+  | { readonly _tag: "Cancelled" }
   | { readonly _tag: "UndoFailed"; readonly code: string; readonly message: string }
   | { readonly _tag: "Refused"; readonly refusal: UndoRefusal }
   | { readonly _tag: "Pending" }
@@ -33,6 +35,31 @@ export const submitUndo = (
     const streamId = executionRunStreamId(shop, executionId)
     const commandId = uuidV7Unsafe()
     const { state, version: before } = yield* store.loadFold(streamId, executionRunFold)
+    // not run yet, deferred by quiet hours: undo cancels it
+    const { state: automation, version: automationBefore } = yield* store.loadFold(automationStreamId(shop), automationFold)
+    if (state.status === "requested" && automation.deferred[executionId] !== undefined) {
+      yield* log.publish({
+        shop,
+        messageId: `cancel:${commandId}`,
+        ...encodeShopMessage({ type: "automation.cancel", payload: { executionId, by: request.by } }),
+        correlationId: executionId
+      })
+      const cancelled = Effect.gen(function*() {
+        for (;;) {
+          const next = yield* wakeups.next
+          const { state: now, version } = yield* store.loadFold(automationStreamId(shop), automationFold)
+          if (version > automationBefore && now.deferred[executionId] === undefined) {
+            const last = yield* Stream.runLast(Stream.filter(store.readStream(automationStreamId(shop), { from: automationBefore + 1 }), (e) => (e.data as { executionId?: string }).executionId === executionId))
+            return Option.match(last, {
+              onNone: (): UndoOutcome => ({ _tag: "Pending" }),
+              onSome: (e): UndoOutcome => e.type === "autoaction.cancelled" ? { _tag: "Cancelled" } : { _tag: "Refused", refusal: { code: "not_applied", message: `it was ${e.type.replace("autoaction.", "")} before the cancel arrived` } }
+            })
+          }
+          yield* Deferred.await(next).pipe(Effect.timeoutOption(Duration.millis(250)))
+        }
+      })
+      return yield* cancelled.pipe(Effect.timeoutOption(wait), Effect.map(Option.getOrElse((): UndoOutcome => ({ _tag: "Pending" }))))
+    }
     const decided = decideUndo(state, { commandId, ...request })
     if (Result.isFailure(decided)) return { _tag: "Refused", refusal: decided.failure } as UndoOutcome
     yield* log.publish({

@@ -8,6 +8,7 @@
  */
 import { createAdminApiClient } from "@shopify/admin-api-client"
 import { Effect, Stream } from "effect"
+import { SqlClient } from "effect/sql"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { executionRunStreamId } from "../../domain/automation/ExecutionRuns.ts"
 import { encodeShopMessage } from "../../domain/messages/ShopMessages.ts"
@@ -129,6 +130,28 @@ describe("running the actions", () => {
     expect(viewer.status).toBe(403)
     const bad = await api.call(server, "POST", `/app/executions/${encodeURIComponent(id)}/undo`, ops(), { force: "yes" })
     expect(bad.status).toBe(400)
+  })
+
+  it("undo cancels an execution still deferred by quiet hours: it never runs, and its recheck timer is gone", async () => {
+    const hhmm = (ms: number) => new Date(ms).toISOString().slice(11, 16)
+    const quiet = await api.call(server, "POST", "/app/rules", ops(), {
+      ...exampleRuleJson, name: "Quiet tags", condition: null, cooldown_seconds: 0, quiet_hours: { start: hhmm(Date.now() - 3_600_000), end: hhmm(Date.now() + 3_600_000) }
+    })
+    expect(quiet.status, quiet.text).toBe(201)
+    const res = await api.call(server, "POST", "/app/triggers/product.drafted/emit", ops(), {
+      resources: [{ resourceType: "product", resourceId: gid(8), payload: { title: "P8", vendor: "Acme", productType: null, tags: [], status: "draft", previousStatus: "active", updatedAt: "2026-12-01T10:00:00Z" } }]
+    })
+    const id = `${res.json.trigger_id}_${quiet.json.rule.id}_0`
+    await api.awaitExecution(SHOP, id, "autoaction.deferred")
+    const cancelled = await api.call(server, "POST", `/app/executions/${encodeURIComponent(id)}/undo`, ops())
+    expect([cancelled.status, cancelled.json.status], cancelled.text).toEqual([200, "cancelled"])
+    await api.awaitProjections()
+    expect(await execution(id)).toMatchObject({ status: "cancelled", detail: "by ops-1" })
+    const timers = await api.run(Effect.flatMap(SqlClient.SqlClient, (sql) => sql<{ id: string }>`SELECT id FROM scheduled_messages WHERE id = ${`automation.recheck:${id}`}`))
+    expect(timers).toEqual([])
+    const again = await api.call(server, "POST", `/app/executions/${encodeURIComponent(id)}/undo`, ops())
+    expect([again.status, again.json.error.code]).toEqual([409, "not_applied"])
+    expect((await api.call(server, "DELETE", `/app/rules/${quiet.json.rule.id}`, ops())).status).toBe(204)
   })
 
   it("only an applied execution can be undone; an unknown one is a 404", async () => {

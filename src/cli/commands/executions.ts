@@ -55,6 +55,8 @@ const undo = Command.make(
       switch (outcome._tag) {
         case "Undone":
           return yield* json ? printJson({ id, status: "undone", summary: outcome.summary }) : printLine(`undone: ${outcome.summary}`)
+        case "Cancelled":
+          return yield* json ? printJson({ id, status: "cancelled" }) : printLine("cancelled before it ran (it was waiting for quiet hours to end)")
         case "Pending":
           return yield* json ? printJson({ id, status: "pending" }) : printLine(yield* queuedNotice(`undo execution ${id} of ${shop}`))
         case "Refused":
