@@ -13,14 +13,14 @@
 import { Effect, Option, Result } from "effect"
 import { SqlClient } from "effect/sql"
 import type { Hono } from "hono"
-import { OUTBOUND_EVENTS, type OutboundEvent, type Subscription } from "../../domain/outbound/Webhooks.ts"
+import { OUTBOUND_EVENTS, type OutboundEvent } from "../../domain/outbound/Webhooks.ts"
 import type { EventStore } from "../../src/eventstore/EventStore.ts"
 import type { LogWakeups } from "../../src/eventstore/LogWakeups.ts"
 import { OutboundHttp } from "../../src/outbound/OutboundHttp.ts"
-import { readSubscriptions, submitRedrive, submitSubscriptionChange } from "../../src/outbound/SubscriptionCommands.ts"
+import { readSubscriptions, submitRedrive, submitSubscriptionChange, subscriptionJson } from "../../src/outbound/SubscriptionCommands.ts"
 import type { PiiVault } from "../../src/secrets/Secrets.ts"
 import type { ShopLog } from "../../src/shoplog/ShopLog.ts"
-import { DELIVERY_STATUSES, type DeliveryStatus, findDelivery, listDeliveries } from "../postgres/PgWebhookDeliveries.ts"
+import { DELIVERY_STATUSES, deliveryJson, type DeliveryStatus, findDelivery, listDeliveries } from "../postgres/PgWebhookDeliveries.ts"
 import {
   type AdminGuard,
   adminErrorResponse,
@@ -36,20 +36,12 @@ import {
   runAdminEffect,
   Unavailable
 } from "./AdminAuth.ts"
-import { DEFAULT_PAGE_SIZE, intParam, isoTimestamp, MAX_PAGE_SIZE, single } from "./AdminJobRoutes.ts"
+import { DEFAULT_PAGE_SIZE, intParam, MAX_PAGE_SIZE, single } from "./AdminJobRoutes.ts"
 import { AdminRoutes } from "./AdminRouteCatalog.ts"
 import type { RunEffect } from "./RunEffect.ts"
 
 type Services = SqlClient.SqlClient | EventStore | ShopLog | LogWakeups | PiiVault | OutboundHttp
 
-const subscriptionJson = (s: Subscription) => ({
-  id: s.subscriptionId,
-  url: s.url,
-  events: s.events,
-  status: s.status,
-  failing_since: s.failingSince,
-  created_at: s.createdAt
-})
 
 /** A create body: every problem with its field, or the URL and events. */
 const parseCreate = (body: unknown, checkUrl: (url: string) => string | undefined) => {
@@ -85,19 +77,7 @@ const deliveriesPage = (shop: string, q: { readonly status: DeliveryStatus | nul
       Effect.catchTag("ReadModelNotBuilt", () => Effect.fail(new Unavailable({ what: "the webhook deliveries read model" })))
     ),
     ({ deliveries, total }) => ({
-      deliveries: deliveries.map((r) => ({
-        id: r.delivery_id,
-        subscription_id: r.subscription_id,
-        event: r.event,
-        event_id: r.event_id,
-        status: r.status,
-        attempts: r.attempts,
-        last_status: r.last_status,
-        last_error: r.last_error,
-        next_attempt_at: r.next_attempt_at === null ? null : isoTimestamp(r.next_attempt_at),
-        created_at: isoTimestamp(r.created_at),
-        updated_at: isoTimestamp(r.updated_at)
-      })),
+      deliveries: deliveries.map(deliveryJson),
       total,
       page: q.page,
       pages: Math.max(1, Math.ceil(total / q.limit))

@@ -32,6 +32,23 @@ export interface DeliveryRow {
   readonly updated_at: Date
 }
 
+const iso = (d: Date): string => d.toISOString().replace(/\.000Z$/, "Z")
+
+/** A delivery as `GET /app/webhook-deliveries` and `sumeru webhooks deliveries --json` show it. */
+export const deliveryJson = (r: DeliveryRow) => ({
+  id: r.delivery_id,
+  subscription_id: r.subscription_id,
+  event: r.event,
+  event_id: r.event_id,
+  status: r.status,
+  attempts: r.attempts,
+  last_status: r.last_status,
+  last_error: r.last_error,
+  next_attempt_at: r.next_attempt_at === null ? null : iso(r.next_attempt_at),
+  created_at: iso(r.created_at),
+  updated_at: iso(r.updated_at)
+})
+
 /** A delivery id longer than this names nothing (ids are UUIDs); it is not sent to the database. */
 const MAX_ID_LENGTH = 100
 

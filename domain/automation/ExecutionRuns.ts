@@ -110,7 +110,8 @@ export type StartedRun = Exclude<ExecutionRun, { readonly status: "requested" }>
 
 export const initialRun: ExecutionRun = { status: "requested" }
 
-const identityOf = (e: ExecutionIdentity): ExecutionIdentity => ({
+/** Just the identity of an event or run about an execution (its other fields left out). */
+export const identityOf = (e: ExecutionIdentity): ExecutionIdentity => ({
   executionId: e.executionId,
   ...(e.ruleName === undefined ? {} : { ruleName: e.ruleName }),
   ...(e.resourceLabel === undefined ? {} : { resourceLabel: e.resourceLabel }),

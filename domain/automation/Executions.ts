@@ -13,21 +13,10 @@
  */
 import { Result, Schema } from "effect"
 import { cooldownKey, type DispatchOutcome } from "./Dispatch.ts"
-import type { RequestedRun } from "./ExecutionRuns.ts"
+import { ExecutionIdentity, identityOf, type RequestedRun } from "./ExecutionRuns.ts"
 
-const base = {
-  executionId: Schema.String,
-  /** For the audit's plain language (absent in events recorded before they were kept). */
-  ruleName: Schema.optional(Schema.String),
-  resourceLabel: Schema.optional(Schema.String),
-  triggerId: Schema.String,
-  triggerEvent: Schema.String,
-  ruleId: Schema.String,
-  ruleVersion: Schema.Int,
-  actionKey: Schema.String,
-  resourceType: Schema.String,
-  resourceId: Schema.String
-}
+/** The execution's identity and names, on every event about it (`ExecutionRuns.ts` keeps the same). */
+const base = ExecutionIdentity.fields
 
 /** `autoaction.awaiting_approval`: parked for a person, with the params it would run with. */
 export const AwaitingApprovalEvent = Schema.Struct({
@@ -104,18 +93,7 @@ export const executionEvents = (
 export type AwaitingApproval = typeof AwaitingApprovalEvent.Type
 
 /** The parked execution's identity, for the events that end it. */
-export const executionBase = (e: AwaitingApproval) => ({
-  executionId: e.executionId,
-  ...(e.ruleName === undefined ? {} : { ruleName: e.ruleName }),
-  ...(e.resourceLabel === undefined ? {} : { resourceLabel: e.resourceLabel }),
-  triggerId: e.triggerId,
-  triggerEvent: e.triggerEvent,
-  ruleId: e.ruleId,
-  ruleVersion: e.ruleVersion,
-  actionKey: e.actionKey,
-  resourceType: e.resourceType,
-  resourceId: e.resourceId
-})
+export const executionBase = (e: AwaitingApproval) => identityOf(e)
 
 export type ApprovalDecision =
   | { readonly kind: "approve"; readonly by: string }

@@ -5,7 +5,7 @@
  * shop's key before they leave the process, then the change goes to the actor and is waited for,
  * bounded), and resolving the account a trigger names into an `AdAccount` for the clients.
  */
-import { Deferred, Duration, Effect, Option, Redacted, Result, Schema } from "effect"
+import { Duration, Effect, Option, Redacted, Result, Schema } from "effect"
 import { uuidV7Unsafe } from "effect/crypto/SecureRandom"
 import {
   accountFor,
@@ -22,7 +22,7 @@ import {
 import { encodeShopMessage } from "../../domain/messages/ShopMessages.ts"
 import type { Decision, HandlerRegistry } from "../actors/ShopHandlers.ts"
 import { EventStore, type Fold } from "../eventstore/EventStore.ts"
-import { LogWakeups } from "../eventstore/LogWakeups.ts"
+import { awaitCommitted } from "../eventstore/LogWakeups.ts"
 import { PiiVault } from "../secrets/Secrets.ts"
 import { ShopLog } from "../shoplog/ShopLog.ts"
 import type { AdAccount } from "./AdPlatform.ts"
@@ -86,7 +86,6 @@ export const submitAdAccountChange = (
   Effect.gen(function*() {
     const store = yield* EventStore
     const log = yield* ShopLog
-    const wakeups = yield* LogWakeups
     const vault = yield* PiiVault
     const { version: before } = yield* store.loadFold(adAccountsStreamId(shop), adAccountsFold)
     const command = change.type === "connect"
@@ -105,15 +104,9 @@ export const submitAdAccountChange = (
       correlationId: commandId
     })
     const key = adAccountKey(change.platform, change.accountId)
-    const outcome = Effect.gen(function*() {
-      for (;;) {
-        const next = yield* wakeups.next
-        const { state, version } = yield* store.loadFold(adAccountsStreamId(shop), adAccountsFold)
-        if (version > before && (change.type === "connect") === (state[key] !== undefined)) return { _tag: "Done" } as AdAccountOutcome
-        yield* Deferred.await(next).pipe(Effect.timeoutOption(Duration.millis(250)))
-      }
-    })
-    return yield* outcome.pipe(Effect.timeoutOption(wait), Effect.map(Option.getOrElse((): AdAccountOutcome => ({ _tag: "Pending" }))))
+    const outcome = Effect.map(store.loadFold(adAccountsStreamId(shop), adAccountsFold), ({ state, version }) =>
+      version > before && (change.type === "connect") === (state[key] !== undefined) ? Option.some<AdAccountOutcome>({ _tag: "Done" }) : Option.none<AdAccountOutcome>())
+    return yield* awaitCommitted(outcome, wait).pipe(Effect.map(Option.getOrElse((): AdAccountOutcome => ({ _tag: "Pending" }))))
   })
 
 /** The account a trigger about `platform` means (named, or the shop's only one there), its credentials opened. */

@@ -5,13 +5,13 @@
  * source `operator`; the same plan again is no change). The requester waits, bounded, for the
  * shop's plan to read as asked — or hears that the change is queued (no worker running).
  */
-import { Deferred, Duration, Effect, Option } from "effect"
+import { Duration, Effect, Option } from "effect"
 import { uuidV7Unsafe } from "effect/crypto/SecureRandom"
 import { decideLifecycle, type ShopPlan } from "../../domain/shop/ShopLifecycle.ts"
 import { encodeShopMessage } from "../../domain/messages/ShopMessages.ts"
 import type { Decision, HandlerRegistry } from "../actors/ShopHandlers.ts"
 import { EventStore } from "../eventstore/EventStore.ts"
-import { LogWakeups } from "../eventstore/LogWakeups.ts"
+import { awaitCommitted } from "../eventstore/LogWakeups.ts"
 import { ShopLog } from "../shoplog/ShopLog.ts"
 import { shopStreamId } from "./InstallHandlers.ts"
 import { shopLifecycleFold } from "./ShopLifecycleFold.ts"
@@ -41,7 +41,6 @@ export const submitPlan = (shop: string, plan: ShopPlan, by: string, wait: Durat
   Effect.gen(function*() {
     const store = yield* EventStore
     const log = yield* ShopLog
-    const wakeups = yield* LogWakeups
     const commandId = uuidV7Unsafe()
     const { state: before } = yield* store.loadFold(shopStreamId(shop), shopLifecycleFold)
     yield* log.publish({
@@ -50,13 +49,7 @@ export const submitPlan = (shop: string, plan: ShopPlan, by: string, wait: Durat
       ...encodeShopMessage({ type: "shop.set_plan", payload: { commandId, plan, by } }),
       correlationId: commandId
     })
-    const outcome = Effect.gen(function*() {
-      for (;;) {
-        const next = yield* wakeups.next
-        const { state } = yield* store.loadFold(shopStreamId(shop), shopLifecycleFold)
-        if (state.plan === plan) return { _tag: "Set", previous: before.plan } as PlanOutcome
-        yield* Deferred.await(next).pipe(Effect.timeoutOption(Duration.millis(250)))
-      }
-    })
-    return yield* outcome.pipe(Effect.timeoutOption(wait), Effect.map(Option.getOrElse((): PlanOutcome => ({ _tag: "Pending" }))))
+    const outcome = Effect.map(store.loadFold(shopStreamId(shop), shopLifecycleFold), ({ state }) =>
+      state.plan === plan ? Option.some<PlanOutcome>({ _tag: "Set", previous: before.plan }) : Option.none<PlanOutcome>())
+    return yield* awaitCommitted(outcome, wait).pipe(Effect.map(Option.getOrElse((): PlanOutcome => ({ _tag: "Pending" }))))
   })

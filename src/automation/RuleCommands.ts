@@ -5,12 +5,12 @@
  * actor's refusal (`rule.command_rejected` with the command's id). A change still queued when
  * the bound runs out is `pending` (it will be applied; the caller answers 202).
  */
-import { Deferred, Duration, Effect, Option, Stream } from "effect"
+import { Duration, Effect, Option, Stream } from "effect"
 import { uuidV7Unsafe } from "effect/crypto/SecureRandom"
 import type { ExistingRule, RuleCommand, ShopRules } from "../../domain/automation/Rules.ts"
 import { encodeShopMessage } from "../../domain/messages/ShopMessages.ts"
 import { EventStore } from "../eventstore/EventStore.ts"
-import { LogWakeups } from "../eventstore/LogWakeups.ts"
+import { awaitCommitted } from "../eventstore/LogWakeups.ts"
 import { ShopLog } from "../shoplog/ShopLog.ts"
 import { RULE_COMMAND_REJECTED, type RuleCommandRejected } from "./RuleHandlers.ts"
 import { automationFold, automationStreamId } from "./AutomationFold.ts"
@@ -45,7 +45,6 @@ export const submitRuleCommand = (
   Effect.gen(function*() {
     const store = yield* EventStore
     const log = yield* ShopLog
-    const wakeups = yield* LogWakeups
     const commandId = uuidV7Unsafe()
     const { version: before } = yield* readRules(shop)
     yield* log.publish({
@@ -55,26 +54,20 @@ export const submitRuleCommand = (
       correlationId: commandId
     })
     const outcome = Effect.gen(function*() {
-      for (;;) {
-        // take the wake-up before reading: a commit in between is never missed
-        const next = yield* wakeups.next
-        const { rules, version } = yield* readRules(shop)
-        const rule = rules[command.ruleId]
-        if (applied(rule) && version > before) return { _tag: "Applied", rule: rule! } as RuleOutcome
-        if (version > before) {
-          const rejected = yield* store.readStream(rulesStreamId(shop), { from: before + 1 }).pipe(
-            Stream.filter((e) => e.type === RULE_COMMAND_REJECTED && isRejection(commandId)(e.data)),
-            Stream.runHead
-          )
-          if (Option.isSome(rejected)) {
-            const r = rejected.value.data as RuleCommandRejected
-            return { _tag: "Rejected", code: r.code, reason: r.reason } as RuleOutcome
-          }
-        }
-        yield* Deferred.await(next).pipe(Effect.timeoutOption(Duration.millis(250)))
-      }
+      const { rules, version } = yield* readRules(shop)
+      const rule = rules[command.ruleId]
+      if (applied(rule) && version > before) return Option.some<RuleOutcome>({ _tag: "Applied", rule: rule! })
+      if (version === before) return Option.none<RuleOutcome>()
+      const rejected = yield* store.readStream(rulesStreamId(shop), { from: before + 1 }).pipe(
+        Stream.filter((e) => e.type === RULE_COMMAND_REJECTED && isRejection(commandId)(e.data)),
+        Stream.runHead
+      )
+      return Option.map(rejected, (e): RuleOutcome => {
+        const r = e.data as RuleCommandRejected
+        return { _tag: "Rejected", code: r.code, reason: r.reason }
+      })
     })
-    return yield* outcome.pipe(Effect.timeoutOption(wait), Effect.map(Option.getOrElse((): RuleOutcome => ({ _tag: "Pending" }))))
+    return yield* awaitCommitted(outcome, wait).pipe(Effect.map(Option.getOrElse((): RuleOutcome => ({ _tag: "Pending" }))))
   })
 
 export type ApprovalOutcome =
@@ -96,7 +89,6 @@ export const submitApproval = (
   Effect.gen(function*() {
     const store = yield* EventStore
     const log = yield* ShopLog
-    const wakeups = yield* LogWakeups
     const { state, version: before } = yield* store.loadFold(automationStreamId(shop), automationFold)
     if (state.awaiting[executionId] === undefined) return { _tag: "NotAwaiting" } as ApprovalOutcome
     yield* log.publish({
@@ -106,16 +98,10 @@ export const submitApproval = (
       correlationId: executionId
     })
     const ended = { "autoaction.approved": "approved", "autoaction.rejected": "rejected", "autoaction.approval_expired": "expired" } as const
-    const outcome = Effect.gen(function*() {
-      for (;;) {
-        const next = yield* wakeups.next
-        const found = yield* store.readStream(automationStreamId(shop), { from: before + 1 }).pipe(
-          Stream.filter((e) => e.type in ended && (e.data as { executionId?: string }).executionId === executionId),
-          Stream.runHead
-        )
-        if (Option.isSome(found)) return { _tag: "Answered", status: ended[found.value.type as keyof typeof ended] } as ApprovalOutcome
-        yield* Deferred.await(next).pipe(Effect.timeoutOption(Duration.millis(250)))
-      }
-    })
-    return yield* outcome.pipe(Effect.timeoutOption(wait), Effect.map(Option.getOrElse((): ApprovalOutcome => ({ _tag: "Pending" }))))
+    const outcome = store.readStream(automationStreamId(shop), { from: before + 1 }).pipe(
+      Stream.filter((e) => e.type in ended && (e.data as { executionId?: string }).executionId === executionId),
+      Stream.runHead,
+      Effect.map(Option.map((e): ApprovalOutcome => ({ _tag: "Answered", status: ended[e.type as keyof typeof ended] })))
+    )
+    return yield* awaitCommitted(outcome, wait).pipe(Effect.map(Option.getOrElse((): ApprovalOutcome => ({ _tag: "Pending" }))))
   })

@@ -5,12 +5,12 @@
  * after the action; ask again with `force` to overwrite). An execution that cannot be undone now
  * is refused before anything is sent, with the reason from the same decider the actor uses.
  */
-import { Deferred, Duration, Effect, Option, Result, Stream } from "effect"
+import { Duration, Effect, Option, Result, Stream } from "effect"
 import { uuidV7Unsafe } from "effect/crypto/SecureRandom"
 import { decideUndo, decodeExecutionRunEvent, executionRunStreamId, type UndoRefusal } from "../../domain/automation/ExecutionRuns.ts"
 import { encodeShopMessage } from "../../domain/messages/ShopMessages.ts"
 import { EventStore } from "../eventstore/EventStore.ts"
-import { LogWakeups } from "../eventstore/LogWakeups.ts"
+import { awaitCommitted } from "../eventstore/LogWakeups.ts"
 import { ShopLog } from "../shoplog/ShopLog.ts"
 import { executionRunFold } from "./ExecutionRunFold.ts"
 import { automationFold, automationStreamId } from "./AutomationFold.ts"
@@ -31,7 +31,6 @@ export const submitUndo = (
   Effect.gen(function*() {
     const store = yield* EventStore
     const log = yield* ShopLog
-    const wakeups = yield* LogWakeups
     const streamId = executionRunStreamId(shop, executionId)
     const commandId = uuidV7Unsafe()
     const { state, version: before } = yield* store.loadFold(streamId, executionRunFold)
@@ -44,21 +43,17 @@ export const submitUndo = (
         ...encodeShopMessage({ type: "automation.cancel", payload: { executionId, by: request.by } }),
         correlationId: executionId
       })
-      const cancelled = Effect.gen(function*() {
-        for (;;) {
-          const next = yield* wakeups.next
-          const { state: now, version } = yield* store.loadFold(automationStreamId(shop), automationFold)
-          if (version > automationBefore && now.deferred[executionId] === undefined) {
-            const last = yield* Stream.runLast(Stream.filter(store.readStream(automationStreamId(shop), { from: automationBefore + 1 }), (e) => (e.data as { executionId?: string }).executionId === executionId))
-            return Option.match(last, {
-              onNone: (): UndoOutcome => ({ _tag: "Pending" }),
-              onSome: (e): UndoOutcome => e.type === "autoaction.cancelled" ? { _tag: "Cancelled" } : { _tag: "Refused", refusal: { code: "not_applied", message: `it was ${e.type.replace("autoaction.", "")} before the cancel arrived` } }
-            })
-          }
-          yield* Deferred.await(next).pipe(Effect.timeoutOption(Duration.millis(250)))
-        }
+      // the deferral's end: cancelled by this request, or whatever came first (the window ended, the rule changed)
+      const ended = Effect.gen(function*() {
+        const { state: now, version } = yield* store.loadFold(automationStreamId(shop), automationFold)
+        if (version === automationBefore || now.deferred[executionId] !== undefined) return Option.none<UndoOutcome>()
+        const last = yield* Stream.runLast(Stream.filter(store.readStream(automationStreamId(shop), { from: automationBefore + 1 }), (e) => (e.data as { executionId?: string }).executionId === executionId))
+        return Option.map(last, (e): UndoOutcome =>
+          e.type === "autoaction.cancelled"
+            ? { _tag: "Cancelled" }
+            : { _tag: "Refused", refusal: { code: "not_applied", message: `it was ${e.type.replace("autoaction.", "")} before the cancel arrived` } })
       })
-      return yield* cancelled.pipe(Effect.timeoutOption(wait), Effect.map(Option.getOrElse((): UndoOutcome => ({ _tag: "Pending" }))))
+      return yield* awaitCommitted(ended, wait).pipe(Effect.map(Option.getOrElse((): UndoOutcome => ({ _tag: "Pending" }))))
     }
     const decided = decideUndo(state, { commandId, ...request })
     if (Result.isFailure(decided)) return { _tag: "Refused", refusal: decided.failure } as UndoOutcome
@@ -68,20 +63,16 @@ export const submitUndo = (
       ...encodeShopMessage({ type: "automation.undo", payload: { executionId, commandId, ...request } }),
       correlationId: executionId
     })
-    const outcome = Effect.gen(function*() {
-      for (;;) {
-        // take the wake-up before reading: a commit in between is never missed
-        const next = yield* wakeups.next
-        const events = yield* Stream.runCollect(store.readStream(streamId, { from: before + 1 }))
-        let ours = false
-        for (const e of events) {
-          const r = decodeExecutionRunEvent(e.data)
-          if (r?.type === "autoaction.undo_requested") ours = r.commandId === commandId
-          else if (ours && r?.type === "autoaction.undone") return { _tag: "Undone", summary: r.summary } as UndoOutcome
-          else if (ours && r?.type === "autoaction.undo_failed") return { _tag: "UndoFailed", code: r.code, message: r.message } as UndoOutcome
-        }
-        yield* Deferred.await(next).pipe(Effect.timeoutOption(Duration.millis(250)))
+    // this request's undo_requested, then its end
+    const outcome = Effect.map(Stream.runCollect(store.readStream(streamId, { from: before + 1 })), (events) => {
+      let ours = false
+      for (const e of events) {
+        const r = decodeExecutionRunEvent(e.data)
+        if (r?.type === "autoaction.undo_requested") ours = r.commandId === commandId
+        else if (ours && r?.type === "autoaction.undone") return Option.some<UndoOutcome>({ _tag: "Undone", summary: r.summary })
+        else if (ours && r?.type === "autoaction.undo_failed") return Option.some<UndoOutcome>({ _tag: "UndoFailed", code: r.code, message: r.message })
       }
+      return Option.none<UndoOutcome>()
     })
-    return yield* outcome.pipe(Effect.timeoutOption(wait), Effect.map(Option.getOrElse((): UndoOutcome => ({ _tag: "Pending" }))))
+    return yield* awaitCommitted(outcome, wait).pipe(Effect.map(Option.getOrElse((): UndoOutcome => ({ _tag: "Pending" }))))
   })

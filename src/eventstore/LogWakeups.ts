@@ -4,7 +4,7 @@
  * `LISTEN sumeru_events`, the append function NOTIFYs at commit; in the embedded mode appends
  * signal in-process: PGlite is one session, so no connection can be spared for LISTEN).
  */
-import { Context, Deferred, Effect, Exit } from "effect"
+import { Context, Deferred, Duration, Effect, Exit, Option } from "effect"
 
 export interface Signal {
   /** Wakes everyone waiting on the current generation. */
@@ -29,3 +29,20 @@ export const makeSignal = (): Signal => {
 }
 
 export class LogWakeups extends Context.Service<LogWakeups, Signal>()("sumeru/eventstore/LogWakeups") {}
+
+/**
+ * Waits, at most `wait`, until `check` finds what it looks for (`Some`) — what a requester does
+ * after sending something to a shop's actor: read again at every commit (and every 250 ms, a
+ * wake-up lost with a dropped LISTEN connection never stalls it). `None` when the bound runs out.
+ * The wake-up is taken before each read, so a commit in between is never missed.
+ */
+export const awaitCommitted = <A, E, R>(check: Effect.Effect<Option.Option<A>, E, R>, wait: Duration.Input): Effect.Effect<Option.Option<A>, E, R | LogWakeups> =>
+  Effect.gen(function*() {
+    const wakeups = yield* LogWakeups
+    for (;;) {
+      const next = yield* wakeups.next
+      const found = yield* check
+      if (Option.isSome(found)) return found.value
+      yield* Deferred.await(next).pipe(Effect.timeoutOption(Duration.millis(250)))
+    }
+  }).pipe(Effect.timeoutOption(wait))

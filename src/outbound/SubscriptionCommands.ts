@@ -5,13 +5,13 @@
  * key before it leaves this process (`PiiVault`), so it never travels or rests in clear; the
  * caller shows it to the merchant once.
  */
-import { Deferred, Duration, Effect, Option } from "effect"
+import { Duration, Effect, Option } from "effect"
 import { uuidV7Unsafe } from "effect/crypto/SecureRandom"
 import type { OutboundEvent, Subscription, Subscriptions } from "../../domain/outbound/Webhooks.ts"
 import { subscriptionsStreamId } from "../../domain/outbound/Webhooks.ts"
 import { encodeShopMessage } from "../../domain/messages/ShopMessages.ts"
 import { EventStore } from "../eventstore/EventStore.ts"
-import { LogWakeups } from "../eventstore/LogWakeups.ts"
+import { awaitCommitted } from "../eventstore/LogWakeups.ts"
 import { PiiVault } from "../secrets/Secrets.ts"
 import { ShopLog } from "../shoplog/ShopLog.ts"
 import { subscriptionsFold } from "./OutboundFolds.ts"
@@ -19,6 +19,16 @@ import { newSecret, secretSubject } from "./OutboundWebhooks.ts"
 
 /** How long a rotated-out secret still signs (receivers switch within it). */
 export const ROTATION_GRACE_MS = 24 * 3_600_000
+
+/** A subscription as the admin API and the CLI show it: never its secret. */
+export const subscriptionJson = (s: Subscription) => ({
+  id: s.subscriptionId,
+  url: s.url,
+  events: s.events,
+  status: s.status,
+  failing_since: s.failingSince,
+  created_at: s.createdAt
+})
 
 export const readSubscriptions = (shop: string) =>
   Effect.map(Effect.flatMap(EventStore, (store) => store.loadFold(subscriptionsStreamId(shop), subscriptionsFold)), (f) => f.state)
@@ -37,7 +47,6 @@ export const submitSubscriptionChange = (shop: string, change: Change, by: strin
   Effect.gen(function*() {
     const store = yield* EventStore
     const log = yield* ShopLog
-    const wakeups = yield* LogWakeups
     const vault = yield* PiiVault
     const subscriptionId = change.type === "create" ? uuidV7Unsafe() : change.subscriptionId
     const { state: before } = yield* store.loadFold(subscriptionsStreamId(shop), subscriptionsFold)
@@ -62,19 +71,9 @@ export const submitSubscriptionChange = (shop: string, change: Change, by: strin
       if (change.type === "delete") return s.status === "deleted" ? s : undefined
       return s.secret.data !== before[subscriptionId]?.secret.data ? s : undefined
     }
-    const outcome = Effect.gen(function*() {
-      for (;;) {
-        const next = yield* wakeups.next
-        const { state } = yield* store.loadFold(subscriptionsStreamId(shop), subscriptionsFold)
-        const s = shows(state)
-        if (s !== undefined) return { _tag: "Done", subscription: s, secret } as SubscriptionOutcome
-        yield* Deferred.await(next).pipe(Effect.timeoutOption(Duration.millis(250)))
-      }
-    })
-    return yield* outcome.pipe(
-      Effect.timeoutOption(wait),
-      Effect.map(Option.getOrElse((): SubscriptionOutcome => ({ _tag: "Pending", subscriptionId, secret })))
-    )
+    const outcome = Effect.map(store.loadFold(subscriptionsStreamId(shop), subscriptionsFold), ({ state }) =>
+      Option.map(Option.fromNullishOr(shows(state)), (subscription): SubscriptionOutcome => ({ _tag: "Done", subscription, secret })))
+    return yield* awaitCommitted(outcome, wait).pipe(Effect.map(Option.getOrElse((): SubscriptionOutcome => ({ _tag: "Pending", subscriptionId, secret }))))
   })
 
 /** A dead-lettered delivery sent through the shop's actor again. */

@@ -15,9 +15,9 @@
  */
 import { Effect, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
-import { DELIVERY_STATUSES, type DeliveryRow, findDelivery, listDeliveries } from "../../../adapters/postgres/PgWebhookDeliveries.ts"
+import { DELIVERY_STATUSES, deliveryJson, type DeliveryRow, findDelivery, listDeliveries } from "../../../adapters/postgres/PgWebhookDeliveries.ts"
 import type { Subscription } from "../../../domain/outbound/Webhooks.ts"
-import { readSubscriptions, submitRedrive } from "../../outbound/SubscriptionCommands.ts"
+import { readSubscriptions, submitRedrive, subscriptionJson } from "../../outbound/SubscriptionCommands.ts"
 import * as ShopLogLayer from "../../shoplog/ShopLogLayer.ts"
 import { withCore } from "../database.ts"
 import { fail } from "../errors.ts"
@@ -26,33 +26,6 @@ import { printJson, printLine, renderTable } from "../output.ts"
 
 const shopArgument = Argument.String("shop").pipe(Argument.withDescription("The shop (example.myshopify.com)"))
 const jsonFlag = Flag.Boolean("json").pipe(Flag.withDescription("Print JSON (the admin API's shapes)"), Flag.withDefault(false))
-
-const iso = (d: Date): string => d.toISOString().replace(/\.000Z$/, "Z")
-
-/** A subscription as `GET /app/webhook-subscriptions` shows it: never its secret. */
-const subscriptionJson = (s: Subscription) => ({
-  id: s.subscriptionId,
-  url: s.url,
-  events: s.events,
-  status: s.status,
-  failing_since: s.failingSince,
-  created_at: s.createdAt
-})
-
-/** A delivery as `GET /app/webhook-deliveries` shows it. */
-const deliveryJson = (r: DeliveryRow) => ({
-  id: r.delivery_id,
-  subscription_id: r.subscription_id,
-  event: r.event,
-  event_id: r.event_id,
-  status: r.status,
-  attempts: r.attempts,
-  last_status: r.last_status,
-  last_error: r.last_error,
-  next_attempt_at: r.next_attempt_at === null ? null : iso(r.next_attempt_at),
-  created_at: iso(r.created_at),
-  updated_at: iso(r.updated_at)
-})
 
 const clip = (text: string, width: number): string => (text.length <= width ? text : `${text.slice(0, width - 1)}…`)
 
@@ -104,8 +77,8 @@ const deliveries = Command.make(
         { header: "STATUS", value: (r) => r.status },
         { header: "ATTEMPTS", value: (r) => String(r.attempts), align: "right" },
         { header: "EVENT", value: (r) => r.event },
-        { header: "CREATED", value: (r) => iso(r.created_at) },
-        { header: "NEXT ATTEMPT", value: (r) => (r.next_attempt_at === null ? "-" : iso(r.next_attempt_at)) },
+        { header: "CREATED", value: (r) => deliveryJson(r).created_at },
+        { header: "NEXT ATTEMPT", value: (r) => deliveryJson(r).next_attempt_at ?? "-" },
         { header: "LAST ERROR", value: (r) => (r.last_error === null ? "" : clip(r.last_error, 80)) }
       ], page.deliveries))
       if (page.total > page.deliveries.length) {
