@@ -122,13 +122,15 @@ export const ACTION_METAS: ReadonlyArray<ActionMeta> = [
   },
   {
     key: "notify_merchant",
-    description: "Email a digest of what the trigger found to the shop's staff; undo answers already_sent",
+    description: "E-mail (or WhatsApp) a digest of what the trigger found to the shop's staff; undo answers already_sent",
     triggerEvents: "any",
     resourceType: ["product", "page", "article", "collection", "url", "keyword", "campaign", "ad_account", "order", "checkout", "shop"],
     requiredPlan: "free",
     paramSchema: [
-      { key: "recipients", type: "string_list", minItems: 1, maxItems: 10, description: "Staff e-mail addresses" },
-      { key: "subject", type: "string", default: "{{event}}: {{resource}}", maxLength: 200, description: "Subject template ({{event}}, {{resource}})" }
+      { key: "recipients", type: "string_list", minItems: 1, maxItems: 10, description: "Staff e-mail addresses, or phone numbers with the WhatsApp channel" },
+      { key: "subject", type: "string", default: "{{event}}: {{resource}}", maxLength: 200, description: "Subject template ({{event}}, {{resource}})" },
+      { key: "channel", type: "string", default: "email", maxLength: 16, description: "email, or whatsapp (an approved template: its {{1}} is the subject, {{2}} the digest)" },
+      { key: "whatsappTemplate", type: "string", default: "merchant_digest", maxLength: 512, description: "The approved WhatsApp template (channel whatsapp)" }
     ]
   },
   {

@@ -9,7 +9,7 @@
  * 2. the shop's plan must allow the action                             → skipped `plan`
  * 3. the condition (CEL, evaluated by the injected `evaluate`)         → skipped `condition_false` / `condition_error`
  * 4. cooldown per rule and resource (since the last execution)         → skipped `cooldown` (with until when)
- * 5. quiet hours in the shop's time zone                               → `deferred` until the window ends (then re-checked)
+ * 5. quiet hours in the shop's time zone (the resource's own, e.g. a customer's, when it names one) → `deferred` until the window ends (then re-checked)
  * 6. approval                                                          → `awaiting_approval`
  * 7. otherwise                                                         → `execute`
  * Every outcome carries the rule's id and version, so no run looks "completed" while a step
@@ -34,6 +34,21 @@ export type Resource = TriggerEvent["resources"][number]
 export const resourceLabelOf = (r: { readonly resourceId: string; readonly payload: unknown }): string => {
   const title = typeof r.payload === "object" && r.payload !== null ? (r.payload as { readonly title?: unknown }).title : undefined
   return typeof title === "string" && title.length > 0 ? title : r.resourceId
+}
+
+/**
+ * The time zone a resource names for itself (a customer's, on a checkout: quiet hours are then
+ * the customer's night, not the shop's), when it is a zone this runtime knows.
+ */
+const resourceTimeZone = (r: Resource): string | undefined => {
+  const tz = typeof r.payload === "object" && r.payload !== null ? (r.payload as { readonly timeZone?: unknown }).timeZone : undefined
+  if (typeof tz !== "string") return undefined
+  try {
+    new Intl.DateTimeFormat("en", { timeZone: tz })
+    return tz
+  } catch {
+    return undefined
+  }
 }
 
 export interface DispatchContext {
@@ -131,7 +146,7 @@ export const dispatch = (trigger: TriggerEvent, rules: ReadonlyArray<ActiveRule>
         return
       }
       if (rule.spec.quietHours !== null) {
-        const until = quietUntil(context.now, rule.spec.quietHours, context.timeZone)
+        const until = quietUntil(context.now, rule.spec.quietHours, resourceTimeZone(resource) ?? context.timeZone)
         if (until !== undefined) {
           outcomes.push({ ...base, kind: "deferred", reason: "quiet_hours", until })
           return

@@ -141,7 +141,9 @@ export const AdsKeywordOverperforming = trigger("ads.keyword_overperforming", re
 export const SalesCartAbandonedThreshold = trigger("sales.cart_abandoned_threshold", resource(["checkout"], {
   value: Schema.Finite,
   currency: NonEmpty,
-  abandonedAt: NonEmpty
+  abandonedAt: NonEmpty,
+  /** The customer's IANA time zone, when known: a rule's quiet hours are read in it rather than the shop's. */
+  timeZone: Schema.optional(NonEmpty)
 }), { abandoned: Count, threshold: Count, windowMinutes: Count })
 
 export const SalesAttributionComputed = trigger("sales.attribution_computed", resource(["order"], {

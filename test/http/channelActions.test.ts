@@ -6,7 +6,10 @@
  * `already_sent`.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { Redacted } from "effect"
 import * as SmtpEmail from "../../adapters/email/SmtpEmail.ts"
+import * as CloudApiClient from "../../adapters/whatsapp/CloudApiClient.ts"
+import { type RunningWhatsAppSimulator, startWhatsAppSimulator } from "../../src/simulator/whatsapp/index.ts"
 import { type SmtpSink, startSmtpSink } from "../../src/simulator/smtp/SmtpSink.ts"
 import { type AdminApi, type AdminServer, sessionFor, startAdminApi } from "../support/adminApi.ts"
 
@@ -15,17 +18,25 @@ const ops = () => sessionFor(SHOP, "ops-1")
 
 describe.each(["embedded", "jetstream"] as const)("channel actions (%s shop log)", (log) => {
 let sink: SmtpSink
+let wa: RunningWhatsAppSimulator
 let api: AdminApi
 let server: AdminServer
 let ruleId: string
 
 beforeAll(async () => {
   sink = await startSmtpSink()
+  wa = await startWhatsAppSimulator({
+    accessTokens: ["wa-token"],
+    phoneNumbers: [{ id: "100000000000042", displayPhoneNumber: "15550000042" }],
+    templates: [{ name: "merchant_digest", language: "en_US", category: "UTILITY", bodyParameters: 2 }]
+  })
   api = await startAdminApi({
     knownShops: [SHOP],
     log,
     automationActors: true,
-    email: SmtpEmail.layerFromOptions({ host: sink.host, port: sink.port, from: "Sumeru <sumeru@example.com>" })
+    email: SmtpEmail.layerFromOptions({ host: sink.host, port: sink.port, from: "Sumeru <sumeru@example.com>" }),
+    whatsapp: CloudApiClient.layer({ accessToken: Redacted.make("wa-token"), baseUrl: wa.url }),
+    whatsappNumbers: { [SHOP]: "100000000000042" }
   })
   server = await api.serveAdmin({ defaultRole: "viewer" })
   await api.setMember(SHOP, "ops-1", "operator")
@@ -40,6 +51,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await api?.close()
   await sink?.close()
+  await wa?.stop()
 })
 
 const audit = async (title: string) => {
@@ -67,6 +79,23 @@ describe("notify_merchant", () => {
     expect(execution).toMatchObject({ status: "applied", detail: `e-mailed ada@shop.example, bob@shop.example: ${SHOP}: SEO audit <gid://shopify/Page/1>` })
     const undo = await api.call(server, "POST", `/app/executions/${encodeURIComponent(id)}/undo`, ops())
     expect([undo.status, undo.json.error.code]).toEqual([409, "already_sent"])
+  })
+
+  it("with the whatsapp channel, the digest goes to the staff's phones as the approved template", async () => {
+    const rule = await api.call(server, "POST", "/app/rules", ops(), {
+      name: "Audits on WhatsApp", trigger_event: "seo.audit_completed", action_key: "notify_merchant",
+      params: { recipients: ["+4915100000042"], channel: "whatsapp", subject: "SEO audit" }, enabled: true
+    })
+    expect(rule.status, rule.text).toBe(201)
+    const res = await api.call(server, "POST", "/app/triggers/seo.audit_completed/emit", ops(), {
+      resources: [{ resourceType: "page", resourceId: "gid://shopify/Page/2", payload: { url: "/pages/contact", score: 40, issues: [] } }], auditId: "audit-8", score: 40, pagesCrawled: 12
+    })
+    const id = `${res.json.trigger_id}_${rule.json.rule.id}_0`
+    await api.awaitExecution(SHOP, id, "autoaction.applied")
+    const sent = wa.sent().filter((m) => m.to === "+4915100000042")
+    expect(sent).toHaveLength(1)
+    expect(sent[0]!.template?.name).toBe("merchant_digest")
+    expect(JSON.stringify(sent[0]!.template?.components)).toContain("/pages/contact")
   })
 
   it("a hard bounce fails the execution, naming the address and the server's answer", async () => {

@@ -7,7 +7,9 @@
  * - snapshot: nothing to read.
  * - handler: one message per recipient, each with a Message-ID derived from the execution and the
  *   recipient (a re-run after a crash sends the same Message-ID, which mail clients show once);
- *   a hard bounce fails the execution with the address and the server's answer.
+ *   a hard bounce fails the execution with the address and the server's answer. With the
+ *   `whatsapp` channel, the recipients are staff phone numbers and the digest goes as the rule's
+ *   approved template (`{{1}}` the subject, `{{2}}` the digest's lines) from the shop's number.
  * - undoHandler: an e-mail cannot be unsent — undo answers `already_sent`.
  */
 import { Effect } from "effect"
@@ -15,6 +17,8 @@ import { actionMeta } from "../../../domain/automation/Actions.ts"
 import { merchantDigestEmail } from "../../../domain/channels/emailTemplates.ts"
 import { ActionPermanent, type ActionImplementation, ActionTransient } from "../../../src/automation/ActionSteps.ts"
 import { EmailSender, emailMessageId } from "../../../src/channels/Email.ts"
+import { WhatsAppSender } from "../../../src/channels/WhatsApp.ts"
+import { ShopWhatsAppNumbers } from "./sendCartRecovery.ts"
 
 export const meta = actionMeta("notify_merchant")!
 
@@ -28,7 +32,7 @@ const linesOf = (payload: unknown) =>
     : Object.entries(payload).flatMap(([label, value]) =>
       typeof value === "string" || typeof value === "number" ? [{ label, value }] : typeof value === "boolean" ? [{ label, value: value ? "yes" : "no" }] : [])
 
-export const notifyMerchant: ActionImplementation<EmailSender> = {
+export const notifyMerchant: ActionImplementation<EmailSender | WhatsAppSender> = {
   snapshot: () => Effect.succeed(null),
   handler: (shop, run) =>
     Effect.gen(function*() {
@@ -38,6 +42,26 @@ export const notifyMerchant: ActionImplementation<EmailSender> = {
       const resource = run.resourceLabel ?? run.resourceId
       const subject = fill(typeof run.params.subject === "string" ? run.params.subject : "{{event}}: {{resource}}", { event: run.triggerEvent, resource })
       const rendered = merchantDigestEmail({ shopName: shop, title: subject, lines: [{ label: "resource", value: resource }, ...linesOf(run.resourcePayload)] })
+      const channel = typeof run.params.channel === "string" ? run.params.channel : "email"
+      if (channel !== "email" && channel !== "whatsapp") return yield* Effect.fail(new ActionPermanent({ code: "invalid_params", message: `the channel ${channel} is neither email nor whatsapp` }))
+      if (channel === "whatsapp") {
+        const numberOf = yield* ShopWhatsAppNumbers
+        const from = numberOf(shop)
+        if (from === undefined) return yield* Effect.fail(new ActionPermanent({ code: "no_whatsapp_number", message: "the shop has no WhatsApp number (WHATSAPP_PHONE_NUMBERS)" }))
+        const whatsapp = yield* WhatsAppSender
+        const digest = [`resource: ${resource}`, ...linesOf(run.resourcePayload).map((l) => `${l.label}: ${l.value}`)].join("; ").slice(0, 1000)
+        for (const to of recipients) {
+          yield* whatsapp.sendTemplate({
+            phoneNumberId: from, to, idempotencyKey: `notify:${run.executionId}:${to}`,
+            template: { name: typeof run.params.whatsappTemplate === "string" ? run.params.whatsappTemplate : "merchant_digest", language: "en_US", parameters: [subject, digest] }
+          }).pipe(Effect.mapError((e) =>
+            e._tag === "WhatsAppThrottled" || e._tag === "WhatsAppUnavailable"
+              ? new ActionTransient({ message: `WhatsApp: ${e.message}`, retryAfterMs: null })
+              : new ActionPermanent({ code: "whatsapp_refused", message: `WhatsApp refused the message to ${to}: ${e.message}` })
+          ))
+        }
+        return { after: { sentTo: recipients.length, channel: "whatsapp" }, summary: `sent ${recipients.length} WhatsApp digest${recipients.length === 1 ? "" : "s"}: ${subject}` }
+      }
       for (const to of recipients) {
         yield* email.send({ to, subject: rendered.subject, text: rendered.text, html: rendered.html, messageId: emailMessageId(`${run.executionId}.${to}`) }).pipe(
           Effect.mapError((e) =>

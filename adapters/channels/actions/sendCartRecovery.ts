@@ -11,8 +11,8 @@
  * in clear: the snapshot keeps only what decides the channel, the after-state the channel and the
  * message's reference. Undo answers `already_sent` (a message cannot be unsent).
  *
- * Not yet: quiet hours in the customer's own time zone (the rule's are read in the shop's), and
- * cancelling a reminder still deferred by quiet hours.
+ * The rule's quiet hours are read in the customer's time zone when the trigger names it (the
+ * checkout's `timeZone`), else the shop's; a reminder still deferred by them is cancelled by undo.
  */
 import { Context, Effect, Option, Stream } from "effect"
 import { actionMeta } from "../../../domain/automation/Actions.ts"

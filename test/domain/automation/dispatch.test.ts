@@ -77,6 +77,20 @@ describe("dispatch", () => {
     expect(later.outcomes[0]!.kind).toBe("execute")
   })
 
+  it("quiet hours are read in the resource's own zone when it names one (a customer's), else the shop's", () => {
+    const checkout = (timeZone?: string): TriggerEvent => ({
+      event: "sales.cart_abandoned_threshold",
+      abandoned: 1, threshold: 1, windowMinutes: 60,
+      resources: [{ resourceType: "checkout", resourceId: "c1", payload: { value: 42, currency: "EUR", abandonedAt: "2026-11-30T22:00:00Z", ...(timeZone === undefined ? {} : { timeZone }) } }]
+    })
+    const recovery = rule({ triggerEvent: "sales.cart_abandoned_threshold", actionKey: "send_cart_recovery_message", params: {}, quietHours: { start: "22:00", end: "08:00" } })
+    const at = context("2026-11-30T22:30:00Z") // 23:30 in Berlin (the shop), 17:30 in New York
+    expect(dispatch(checkout(), [recovery], new Map(), at).outcomes[0]).toMatchObject({ kind: "deferred" })
+    expect(dispatch(checkout("America/New_York"), [recovery], new Map(), at).outcomes[0]).toMatchObject({ kind: "execute" })
+    expect(dispatch(checkout("Asia/Tokyo"), [recovery], new Map(), at).outcomes[0]).toMatchObject({ kind: "deferred", until: Date.parse("2026-11-30T23:00:00Z") }) // 08:00 JST
+    expect(dispatch(checkout("Not/AZone"), [recovery], new Map(), at).outcomes[0]).toMatchObject({ kind: "deferred" }) // unknown: the shop's
+  })
+
   it("quiet hours in the shop's zone defer to the window's end; approval parks; another plan or resource type skips", () => {
     const quiet = dispatch(drafted("Acme"), [rule({ quietHours: { start: "22:00", end: "08:00" } })], new Map(), context("2026-11-30T22:30:00Z")) // 23:30 in Berlin
     expect(quiet.outcomes[0]).toMatchObject({ kind: "deferred", reason: "quiet_hours", until: Date.parse("2026-12-01T07:00:00Z") }) // 08:00 CET
