@@ -507,7 +507,10 @@ export const makeJobHandlers = (timings: JobTimings) =>
         switch (p.kind) {
           case "query_submitted": {
             next = (yield* b.apply(p.jobId, { type: "RecordBulkQueryStarted", jobId: p.jobId, bulkOperationId: p.bulkOperationId, at })).state
-            if (next.exists) schedulePoll(b, next, p.bulkOperationId, { kind: "query" })
+            // poll once now: a small operation may be over already, its bulk_operations/finish
+            // webhook handled (and passed over) before this report was — waiting a full poll
+            // interval for it would be waiting for nothing
+            if (next.exists) pollNow(b, ctx, next, p.bulkOperationId, { kind: "query" })
             return b.finish()
           }
           case "status": {
@@ -551,7 +554,8 @@ export const makeJobHandlers = (timings: JobTimings) =>
             break
           case "chunk_submitted": {
             next = (yield* b.apply(p.jobId, { type: "RecordBulkMutationStarted", jobId: p.jobId, chunkIndex: p.chunkIndex, bulkOperationId: p.bulkOperationId, at })).state
-            if (next.exists) schedulePoll(b, next, p.bulkOperationId, { kind: "chunk", chunkIndex: p.chunkIndex })
+            // poll once now, as after a query's submission (its finish webhook may have come first)
+            if (next.exists) pollNow(b, ctx, next, p.bulkOperationId, { kind: "chunk", chunkIndex: p.chunkIndex })
             return b.finish()
           }
           case "chunk_read":
