@@ -33,6 +33,8 @@ const unavailable = (operation: string) => (error: SqlError | UnknownKeyId): Sec
 export const tokenAad = (shop: string): string => `shop-token:${shop}`
 export const dataKeyAad = (shop: string, subject: string): string => `data-key:${shop}:${subject}`
 const valueAad = (shop: string, subject: string): string => `${shop}:${subject}`
+/** The subject of the shop's blind-index key (`PiiVault.blindIndex`); never shredded alone. */
+const blindIndexSubject = "blind-index"
 
 /**
  * The "key version" in a sealed value: an id derived from the data key itself (HMAC of a
@@ -255,6 +257,16 @@ export const makePiiVault = (options: PiiVaultOptions = {}) =>
       return Option.some<unknown>(JSON.parse(Buffer.from(plaintext).toString("utf8")))
     })
 
+    const blindIndex = Effect.fn("PiiVault.blindIndex")(function*(shop: string, purpose: string, value: string) {
+      // The index key is a data key like any other (wrapped by the key ring, cached, destroyed
+      // with the shop), under a subject no sealed value uses.
+      const key = yield* keyFor(shop, blindIndexSubject).pipe(
+        Effect.catchTag("SubjectShredded", () =>
+          Effect.fail(new SecretsUnavailable({ operation: "PiiVault.blindIndex", message: "the shop's index key was shredded" })))
+      )
+      return createHmac("sha256", key).update(`${purpose}\u0000${value}`).digest().subarray(0, 16).toString("base64url")
+    })
+
     const shred = Effect.fn("PiiVault.shred")(function*(shop: string, subject: string) {
       shreds++
       cache.evict(cacheId(shop, subject))
@@ -274,7 +286,7 @@ export const makePiiVault = (options: PiiVaultOptions = {}) =>
         DELETE FROM shredded_subjects WHERE shop = ${shop}`.pipe(Effect.mapError(unavailable("PiiVault.shredShop")))
     })
 
-    return PiiVault.of({ seal, open, shred, shredShop })
+    return PiiVault.of({ seal, open, blindIndex, shred, shredShop })
   })
 
 export const layerPiiVault = (options?: PiiVaultOptions): Layer.Layer<PiiVault, never, SqlClient.SqlClient | KeyRing> =>

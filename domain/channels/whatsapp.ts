@@ -302,7 +302,7 @@ export const statusUpdateKey = (s: WhatsAppStatusUpdate): string => `whatsapp:st
 // --- as events -----------------------------------------------------------------------------------
 
 const sealed = {
-  /** The data key `identifying` is sealed under: `customer:<id>` when the sender is a known customer, else `shop`. */
+  /** The data key `identifying` is sealed under: `phone:<blind index>` of the customer's number (`domain/privacy/PhoneSubject.ts`); `shop` in events recorded before it, or when the number is not one. */
   subject: Schema.String,
   /** The personal fields, sealed; `null` when the subject had been shredded. */
   identifying: SealedOrShredded

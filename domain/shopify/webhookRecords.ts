@@ -325,6 +325,8 @@ export interface CustomerPrivacyRequest {
   readonly orderIds: ReadonlyArray<string>
   /** `data_request.id` (data requests only). */
   readonly requestId: string | null
+  /** `customer.phone`, only to find the data sealed under the number (never recorded). */
+  readonly phone: string | null
 }
 
 export const parseCustomerPrivacyRequest = (payload: unknown): CustomerPrivacyRequest | string => {
@@ -336,7 +338,8 @@ export const parseCustomerPrivacyRequest = (payload: unknown): CustomerPrivacyRe
   const orderIds = list.map(shopifyId)
   if (orderIds.some((o) => o === undefined)) return "an order id is not numeric"
   const request = isObject(payload["data_request"]) ? str(payload["data_request"]["id"]) : null
-  return { customerId, orderIds: orderIds as Array<string>, requestId: request }
+  const phone = isObject(payload["customer"]) ? str(payload["customer"]["phone"]) : null
+  return { customerId, orderIds: orderIds as Array<string>, requestId: request, phone }
 }
 
 /** The data-key subjects holding a customer's data: theirs, and their named (guest) orders. */

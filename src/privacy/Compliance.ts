@@ -6,6 +6,8 @@
  *   of the orders the request names), opened — becomes one JSON export, stored sealed under
  *   the customer's key in `data_exports` and recorded by a `customer.data_exported` event. The
  *   merchant downloads it from the admin API (`GET /app/privacy/exports/:id`).
+ * - Both reach what was sealed under the customer's phone numbers (`phone:<blind index>`: their
+ *   WhatsApp messages, `domain/privacy/PhoneSubject.ts`), numbers read from their data and the request.
  * - `customers/redact` → {@link redactCustomer}: the customer's data keys are destroyed, so
  *   every sealed copy in the immutable events is unreadable; their exports and the dead
  *   letters about them are deleted; the `customer.redacted` event makes the read models
@@ -26,6 +28,7 @@ import { Effect, Option, Schema } from "effect"
 import type { SqlError } from "effect/sql/SqlError"
 import { createHash } from "node:crypto"
 import type { CustomerPrivacyRequest } from "../../domain/shopify/webhookRecords.ts"
+import { PHONE_INDEX_PURPOSE, phoneDigits, phoneNumbersIn, phoneSubject } from "../../domain/privacy/PhoneSubject.ts"
 import { customerSubjects } from "../../domain/shopify/webhookRecords.ts"
 import { EventSealing } from "../eventstore/EventSealing.ts"
 import { type DecryptionFailed, PiiVault, Sealed, type SecretsUnavailable, ShopTokens } from "../secrets/Secrets.ts"
@@ -68,15 +71,14 @@ const openDeep = (
   return Effect.succeed(value)
 }
 
-export const exportCustomerData = (shop: string, request: CustomerPrivacyRequest, requestKey: string) =>
+/** An event of the customer's subjects, opened: the store's shop-sealed part first (as any reader sees the event), then the customer's. */
+const openedEventsOf = (shop: string, subjects: ReadonlyArray<string>) =>
   Effect.gen(function*() {
     const store = yield* PrivacyStore
     const vault = yield* PiiVault
     const sealing = yield* EventSealing
-    const subjects = customerSubjects(request)
-    const rows = yield* store.eventsOfSubjects(shop, subjects)
-    // the store's shop-sealed part first (as any reader sees the event), then the customer's
-    const events = yield* Effect.forEach(rows, (r) =>
+    const rows = subjects.length === 0 ? [] : yield* store.eventsOfSubjects(shop, subjects)
+    return yield* Effect.forEach(rows, (r) =>
       Effect.map(Effect.flatMap(sealing.open(shop, r.type, r.data), (opened) => openDeep(vault, shop, opened.data)), (data) => ({
         position: r.position,
         type: r.type,
@@ -84,6 +86,29 @@ export const exportCustomerData = (shop: string, request: CustomerPrivacyRequest
         occurred_at: new Date(r.occurredAt).toISOString(),
         data
       })))
+  })
+
+/**
+ * The subjects of the customer's phone numbers (`domain/privacy/PhoneSubject.ts`): every number
+ * their opened data names, and the one the request carries. Read while their keys still exist.
+ */
+const phoneSubjectsOf = (shop: string, request: CustomerPrivacyRequest, opened: ReadonlyArray<{ readonly data: unknown }>) =>
+  Effect.gen(function*() {
+    const vault = yield* PiiVault
+    const numbers = phoneNumbersIn(opened.map((e) => e.data))
+    const requested = request.phone === null ? undefined : phoneDigits(request.phone)
+    if (requested !== undefined) numbers.add(requested)
+    return yield* Effect.forEach([...numbers].sort(), (digits) => Effect.map(vault.blindIndex(shop, PHONE_INDEX_PURPOSE, digits), phoneSubject))
+  })
+
+export const exportCustomerData = (shop: string, request: CustomerPrivacyRequest, requestKey: string) =>
+  Effect.gen(function*() {
+    const store = yield* PrivacyStore
+    const vault = yield* PiiVault
+    const own = yield* openedEventsOf(shop, customerSubjects(request))
+    // …and what was sealed under their phone numbers (WhatsApp messages from and to them)
+    const byPhone = yield* openedEventsOf(shop, yield* phoneSubjectsOf(shop, request, own))
+    const events = [...own, ...byPhone].sort((a, b) => a.position - b.position)
     const exportId = nameUuid(`${shop}\u0000${requestKey}`)
     const document = {
       export_id: exportId,
@@ -131,7 +156,10 @@ export const redactCustomer = (shop: string, request: CustomerPrivacyRequest) =>
   Effect.gen(function*() {
     const store = yield* PrivacyStore
     const vault = yield* PiiVault
-    const subjects = customerSubjects(request)
+    // the numbers are read from the customer's data before its keys go, and their subjects are
+    // shredded first: a retry after a crash between the two still finds them
+    const phones = yield* phoneSubjectsOf(shop, request, yield* openedEventsOf(shop, customerSubjects(request)))
+    const subjects = [...phones, ...customerSubjects(request)]
     yield* Effect.forEach(subjects, (s) => vault.shred(shop, s), { discard: true })
     // their exports, and the dead letters (kept for operators with the raw message) about them
     yield* store.deleteCustomerData(shop, { customerId: request.customerId, orderIds: request.orderIds })

@@ -70,6 +70,12 @@ export class PiiVault extends Context.Service<PiiVault, {
   readonly seal: (shop: string, subject: string, value: unknown) => Effect.Effect<Sealed, SecretsUnavailable | SubjectShredded>
   /** Opens a sealed value; `None` once the subject's key has been shredded. */
   readonly open: (shop: string, sealed: Sealed) => Effect.Effect<Option.Option<unknown>, SecretsUnavailable | DecryptionFailed>
+  /**
+   * A blind index of `value` for `purpose`: HMAC-SHA256 under the shop's index key (a data key
+   * of its own, destroyed by `shredShop`), base64url. Equal values give equal indexes within a
+   * shop and purpose; nothing about the value can be read from it without the key.
+   */
+  readonly blindIndex: (shop: string, purpose: string, value: string) => Effect.Effect<string, SecretsUnavailable>
   /** Destroys one subject's data key and keeps a tombstone, so it gets no new one (customers/redact). Idempotent. */
   readonly shred: (shop: string, subject: string) => Effect.Effect<void, SecretsUnavailable>
   /** Destroys every data key of the shop, and its tombstones (shop/redact). Idempotent. */

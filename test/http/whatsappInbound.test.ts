@@ -2,8 +2,11 @@
  * WhatsApp's inbound webhooks end to end (issue 12 §3): the simulator, as Meta, POSTs a signed
  * inbound message and delivery receipts to Sumeru's `/webhooks/whatsapp`; they go through the
  * shop log to the shop's actor and are recorded on `whatsapp-<shop>` with the phone number, the
- * message id and the text sealed (not a digit of the number in clear in the event store), readable
- * with the shop's key. A forged signature stores nothing.
+ * message id and the text sealed (not a digit of the number in clear in the event store), under
+ * the key of the sender's number. A customer's data export holds their messages, and
+ * `customers/redact` makes them unreadable — found by the numbers in the customer's records,
+ * without any lookup kept in clear — while another sender's stay readable. A forged signature
+ * stores nothing.
  */
 
 import { Effect, Option, Redacted, Stream } from "effect"
@@ -16,6 +19,7 @@ import { mountWhatsAppWebhookRoute } from "../../adapters/http/WhatsAppWebhookRo
 import { encodeShopMessage } from "../../domain/messages/ShopMessages.ts"
 import { whatsAppStreamId } from "../../src/channels/WhatsAppHandlers.ts"
 import { EventStore } from "../../src/eventstore/EventStore.ts"
+import { readCustomerExport } from "../../src/privacy/Compliance.ts"
 import { PiiVault } from "../../src/secrets/Secrets.ts"
 import { ShopLog } from "../../src/shoplog/ShopLog.ts"
 import { type RunningWhatsAppSimulator, startWhatsAppSimulator } from "../../src/simulator/whatsapp/index.ts"
@@ -73,6 +77,60 @@ describe("WhatsApp inbound", () => {
       return { type: data.type, identifying: Option.getOrThrow(yield* vault.open(SHOP, data.identifying)) }
     }))
     expect(opened).toMatchObject({ type: "text", identifying: { from: CUSTOMER, text: "Where is my order?" } })
+  })
+
+  it("customers/data_request exports the customer's messages and customers/redact makes them unreadable; another sender's stay readable", async () => {
+    const ADA = "+49 151 7654 3210" // as Shopify shows it; WhatsApp's wa_id is the digits
+    const STRANGER = "4917000000042"
+    const publish = (messageId: string, type: "shopify.webhook" | "whatsapp.message", payload: unknown) =>
+      api.run(ShopLog.use((l) => l.publish({ shop: SHOP, messageId, correlationId: messageId, ...encodeShopMessage({ type, payload } as never) })))
+    await publish("cust-88", "shopify.webhook", {
+      topic: "customers/create",
+      payload: { id: 88, email: "ada@example.com", phone: ADA, first_name: "Ada", updated_at: "2026-12-06T09:00:00Z", created_at: "2026-12-06T09:00:00Z" }
+    })
+    await api.awaitEvents([`customer-${SHOP}-88`], (events) => events.length === 1)
+    const messagesBefore = (await api.run(Effect.flatMap(EventStore, (store) => Stream.runCollect(store.readStream(whatsAppStreamId(SHOP)))))).length
+    await sim.receiveMessage({ from: "4915176543210", text: "Ada here, can I change my size?" })
+    await sim.receiveMessage({ from: STRANGER, text: "Stranger asking about opening hours" })
+    const received = () =>
+      api.run(Effect.gen(function*() {
+        const store = yield* EventStore
+        const vault = yield* PiiVault
+        const events = [...yield* Stream.runCollect(store.readStream(whatsAppStreamId(SHOP)))].filter((e) => e.type === "whatsapp.message_received")
+        return yield* Effect.forEach(events, (e) => {
+          const data = e.data as { subject: string; identifying: Parameters<typeof vault.open>[1] }
+          return Effect.map(vault.open(SHOP, data.identifying), (o) => ({ subject: data.subject, text: Option.isSome(o) ? (o.value as { text: string }).text : null }))
+        })
+      }))
+    await api.awaitEvents([whatsAppStreamId(SHOP)], (events) => events.length >= messagesBefore + 2)
+    const before = await received()
+    const adaSubject = before.find((m) => m.text?.startsWith("Ada here"))!.subject
+    expect(adaSubject).toMatch(/^phone:[\w-]{22}$/)
+    expect(before.find((m) => m.text?.startsWith("Stranger"))!.subject).not.toBe(adaSubject)
+
+    // the export holds her message (found by the number in her record)
+    await publish("dr-88", "shopify.webhook", { topic: "customers/data_request", payload: { shop_domain: SHOP, customer: { id: 88 }, orders_requested: [], data_request: { id: 5150 } } })
+    await api.awaitEvents([`privacy-${SHOP}`], (events) => events.some((e) => e.type === "customer.data_exported"))
+    const exported = await api.run(Effect.gen(function*() {
+      const store = yield* EventStore
+      const events = [...yield* Stream.runCollect(store.readStream(`privacy-${SHOP}`))]
+      const id = (events.find((e) => e.type === "customer.data_exported")!.data as { export_id: string }).export_id
+      return Option.getOrThrow(yield* readCustomerExport(SHOP, id)) as { events: ReadonlyArray<{ type: string; data: { identifying: { text?: string } } }> }
+    }))
+    const texts = exported.events.filter((e) => e.type === "whatsapp.message_received").map((e) => e.data.identifying.text)
+    expect(texts).toEqual(["Ada here, can I change my size?"])
+
+    await publish("redact-88", "shopify.webhook", { topic: "customers/redact", payload: { shop_domain: SHOP, customer: { id: 88 }, orders_to_redact: [] } })
+    await api.awaitEvents([`privacy-${SHOP}`], (events) => events.some((e) => e.type === "customer.redacted"))
+    const after = await received()
+    expect(after.find((m) => m.subject === adaSubject)!.text).toBeNull()
+    expect(after.find((m) => m.text?.startsWith("Stranger"))).toBeDefined()
+    expect(after.filter((m) => m.text === null)).toHaveLength(1)
+    // a later message from her number keeps its facts, not its content: the customer asked to be forgotten
+    await sim.receiveMessage({ from: "4915176543210", text: "Ada again" })
+    await api.awaitEvents([whatsAppStreamId(SHOP)], (events) => events.length >= messagesBefore + 3)
+    const late = await api.run(Effect.flatMap(EventStore, (store) => Stream.runCollect(store.readStream(whatsAppStreamId(SHOP)))))
+    expect([...late].filter((e) => e.type === "whatsapp.message_received").at(-1)!.data).toMatchObject({ subject: adaSubject, identifying: null })
   })
 
   it("a forged signature is a 401 and stores nothing", async () => {

@@ -38,6 +38,7 @@ import { ShopWhatsAppNumbers } from "../../adapters/channels/actions/sendCartRec
 import { makeAdAccountHandlers } from "../../src/ads/AdAccounts.ts"
 import { makeInsightsHandlers } from "../../src/ads/InsightsPull.ts"
 import { makeWhatsAppHandlers } from "../../src/channels/WhatsAppHandlers.ts"
+import { makeWebhookHandlers } from "../../src/webhooks/WebhookHandlers.ts"
 import { ShopCredentials } from "../../adapters/shopify/index.ts"
 import * as ShopifyAdminLive from "../../adapters/shopify/ShopifyAdminLive.ts"
 import * as ShopifyJobSteps from "../../adapters/shopify/ShopifyJobSteps.ts"
@@ -198,7 +199,7 @@ export const startAdminApi = async (options: {
     const jobs = yield* makeJobHandlers({ pollQueryMs: 20, pollMutationMs: 20, watchdogMs: 5_000, retryDelayMs: 30 })
     const outbound = yield* makeOutboundWebhooks
     const triggers = yield* makeTriggerHandlers.pipe(Effect.provideService(OutboundNotifier, outbound.notifier))
-    return makeDispatcher({ ...jobs, ...triggers, ...(yield* makeRuleHandlers), ...(yield* makePlanHandlers), ...outbound.handlers, ...(yield* makeAdAccountHandlers), ...(yield* makeWhatsAppHandlers), ...(yield* makeInsightsHandlers) })
+    return makeDispatcher({ ...jobs, ...triggers, ...(yield* makeRuleHandlers), ...(yield* makePlanHandlers), ...outbound.handlers, ...(yield* makeAdAccountHandlers), ...(yield* makeWhatsAppHandlers), ...(yield* makeInsightsHandlers), ...(yield* makeWebhookHandlers) })
   })).pipe(Layer.provide(ShopifyJobSteps.layer.pipe(Layer.provide([shopify, PgJobArtefacts.layer]))))
   const ttl = options.approvalTtl === undefined ? Layer.empty : Layer.succeed(ApprovalTtl, options.approvalTtl)
   const layer = options.automationActors === true
@@ -293,7 +294,7 @@ export const startAdminApi = async (options: {
   }))
   /** A customer data export of `shop` (what customers/data_request produces). */
   const createExport = (shop: string, customerId: string) =>
-    run(exportCustomerData(shop, { customerId, orderIds: [], requestId: `request-of-${customerId}` }, `test:${shop}:${customerId}`))
+    run(exportCustomerData(shop, { customerId, orderIds: [], requestId: `request-of-${customerId}`, phone: null }, `test:${shop}:${customerId}`))
 
   /**
    * Waits (woken by commits, no sleeps) until the shop's actor has recorded an outcome of

@@ -248,6 +248,8 @@ export const startWhatsAppSimulator = async (options: WhatsAppSimulatorOptions =
   const phoneNumbers = [...(options.phoneNumbers ?? [DEFAULT_PHONE_NUMBER])]
   const numbers = new Map(phoneNumbers.map((n) => [n.id, n]))
   const numberIds = new Map(phoneNumbers.map((n) => [n.id, ids.fork(`number:${n.id}`)]))
+  // one stream per number, kept: a fork made per message would give every message of a sender the same id
+  const inboundIds = new Map(phoneNumbers.map((n) => [n.id, ids.fork(`inbound:${n.id}`)]))
   const tokens = new Set(options.accessTokens ?? [DEFAULT_ACCESS_TOKEN])
   const expired = new Set<string>()
   const templates = new Map<string, SimTemplate>()
@@ -468,7 +470,7 @@ export const startWhatsAppSimulator = async (options: WhatsAppSimulatorOptions =
     const from = waIdOf(inbound.from)
     const now = clock.now()
     lastInbound.set(pairKey(number.id, from), now)
-    const id = wamid(ids.fork(`inbound:${number.id}`), from)
+    const id = wamid(inboundIds.get(number.id)!, from)
     const type = inbound.type ?? "text"
     const message = {
       from,

@@ -102,13 +102,13 @@ describe("normalizeWebhook", () => {
 
 describe("compliance payloads", () => {
   it("parses customers/redact and names every subject holding the customer's data", () => {
-    const r = parseCustomerPrivacyRequest({ shop_id: 1, shop_domain: SHOP, customer: { id: 77, email: "a@b.c" }, orders_to_redact: [5, "9007199254740993"] })
-    expect(r).toEqual({ customerId: "77", orderIds: ["5", "9007199254740993"], requestId: null })
+    const r = parseCustomerPrivacyRequest({ shop_id: 1, shop_domain: SHOP, customer: { id: 77, email: "a@b.c", phone: "+15550001111" }, orders_to_redact: [5, "9007199254740993"] })
+    expect(r).toEqual({ customerId: "77", orderIds: ["5", "9007199254740993"], requestId: null, phone: "+15550001111" })
     expect(customerSubjects(r as never)).toEqual(["customer:77", "order:5", "order:9007199254740993"])
   })
   it("parses customers/data_request with its request id", () => {
     const r = parseCustomerPrivacyRequest({ customer: { id: 77 }, orders_requested: [], data_request: { id: 9999 } })
-    expect(r).toEqual({ customerId: "77", orderIds: [], requestId: "9999" })
+    expect(r).toEqual({ customerId: "77", orderIds: [], requestId: "9999", phone: null })
   })
   it("refuses a payload without a customer id", () => {
     expect(typeof parseCustomerPrivacyRequest({ customer: {} })).toBe("string")
