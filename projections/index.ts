@@ -1,5 +1,6 @@
 /** Every projection the application runs. Add new ones here. */
 import type { Projection } from "../src/projections/Projection.ts"
+import { attributionProjection } from "./attribution.ts"
 import { auditLogProjection } from "./auditLog.ts"
 import { commerceProjection } from "./commerce.ts"
 import { executionsProjection } from "./executions.ts"
@@ -17,5 +18,6 @@ export const allProjections: ReadonlyArray<Projection> = [
   commerceProjection,
   shopsProjection,
   executionsProjection,
-  webhookDeliveriesProjection
+  webhookDeliveriesProjection,
+  attributionProjection
 ]

@@ -295,6 +295,20 @@ export const AdminRoutes = {
     params: {},
     catalogParams: { event: "trigger_event" },
     accepted: true
+  },
+  getAttribution: {
+    method: "GET",
+    path: "/app/attribution",
+    permission: "insights:read",
+    summary: "The seven attribution models side by side per channel (`from`, `to` UTC dates, both included; the last 30 days by default)",
+    params: {}
+  },
+  getOrderAttribution: {
+    method: "GET",
+    path: "/app/attribution/orders/:id",
+    permission: "insights:read",
+    summary: "One order's journey (its touches by channel) and its credit under each of the seven models",
+    params: { id: "order" }
   }
 } as const satisfies Record<string, AdminRoute>
 

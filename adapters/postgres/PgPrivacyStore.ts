@@ -17,7 +17,8 @@ export const SHOP_SIDE_TABLES = [
   "job_error_lines",
   "api_keys",
   "shop_members",
-  "storefront_origins"
+  "storefront_origins",
+  "intelligence_emissions"
 ] as const
 
 interface EventRow {

@@ -36,6 +36,7 @@ export const PERMISSION_CATALOG = [
   { permission: "automation:read", description: "See the trigger catalog, rules, executions and approvals" },
   { permission: "automation:emit", description: "Emit a trigger by hand to test the shop's rules (recorded with you as its emitter)" },
   { permission: "automation:manage", description: "Create, change, enable, disable and delete the shop's automation rules" },
+  { permission: "insights:read", description: "See attribution, SEO and ads findings, cohorts, lifetime value and recommendations" },
   { permission: "webhooks:read", description: "List the shop's outbound webhook subscriptions (never their secrets) and deliveries" },
   { permission: "webhooks:manage", description: "Create, rotate and delete outbound webhook subscriptions; redrive dead-lettered deliveries" }
 ] as const
@@ -50,7 +51,7 @@ export const ROLES = ["owner", "admin", "operator", "analyst", "viewer"] as cons
 export type Role = typeof ROLES[number]
 
 const VIEWER: ReadonlyArray<Permission> = ["shop:read", "jobs:read", "audit:read", "automation:read"]
-const ANALYST: ReadonlyArray<Permission> = [...VIEWER, "events:read", "projections:read"]
+const ANALYST: ReadonlyArray<Permission> = [...VIEWER, "events:read", "projections:read", "insights:read"]
 const OPERATOR: ReadonlyArray<Permission> = [
   ...VIEWER,
   "jobs:create",
@@ -61,6 +62,7 @@ const OPERATOR: ReadonlyArray<Permission> = [
   "deadletters:redrive",
   "automation:emit",
   "automation:manage",
+  "insights:read",
   "webhooks:read",
   "webhooks:manage"
 ]

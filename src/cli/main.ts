@@ -30,6 +30,7 @@ import { apiKeysCommand } from "./commands/apikeys.ts"
 import { originsCommand } from "./commands/origins.ts"
 import { deadLettersCommand } from "./commands/deadletters.ts"
 import { eventsCommand } from "./commands/events.ts"
+import { attributionCommand } from "./commands/attribution.ts"
 import { executionsCommand } from "./commands/executions.ts"
 import { keysCommand } from "./commands/keys.ts"
 import { migrateCommand } from "./commands/migrate.ts"
@@ -46,7 +47,7 @@ const version = (JSON.parse(readFileSync(new URL("../../package.json", import.me
 
 export const sumeru = Command.make("sumeru").pipe(
   Command.withDescription("Sumeru: event-sourced Shopify automation. Operator and analyst commands."),
-  Command.withSubcommands([Start.startCommand, migrateCommand, projectionsCommand, eventsCommand, streamsCommand, deadLettersCommand, keysCommand, apiKeysCommand, originsCommand, rulesCommand, whyCommand, executionsCommand, shopsCommand, adsCommand, webhooksCommand])
+  Command.withSubcommands([Start.startCommand, migrateCommand, projectionsCommand, eventsCommand, streamsCommand, deadLettersCommand, keysCommand, apiKeysCommand, originsCommand, rulesCommand, whyCommand, executionsCommand, shopsCommand, adsCommand, webhooksCommand, attributionCommand])
 )
 
 const program = Command.run(sumeru, { version }).pipe(

@@ -18,6 +18,9 @@ import { mountAdminJobActions } from "../../adapters/http/AdminJobActions.ts"
 import { mountAdminJobRoutes } from "../../adapters/http/AdminJobRoutes.ts"
 import { mountAdminPrivacyRoutes } from "../../adapters/http/AdminPrivacyRoutes.ts"
 import { mountAdminExecutionRoutes } from "../../adapters/http/AdminExecutionRoutes.ts"
+import { mountAdminAttributionRoutes } from "../../adapters/http/AdminAttributionRoutes.ts"
+import * as PgAttributionOutbox from "../../adapters/postgres/PgAttributionOutbox.ts"
+import * as AttributionTriggers from "../intelligence/AttributionTriggers.ts"
 import { mountAdminWebhookRoutes } from "../../adapters/http/AdminWebhookRoutes.ts"
 import { mountWhatsAppWebhookRoute, webhookSettingsFromConfig } from "../../adapters/http/WhatsAppWebhookRoute.ts"
 import { encodeShopMessage } from "../../domain/messages/ShopMessages.ts"
@@ -117,6 +120,8 @@ const workerLayer = (demo: DemoChannels | undefined) => {
       PgPrivacyStore.layer
     ]))),
     Layer.provide([PgActorStore.layer, PgPartitionLeases.layerForDatabase]),
+    // the intelligence plane's triggers that follow read models (sales.attribution_computed)
+    Layer.merge(AttributionTriggers.layerFromConfig.pipe(Layer.provide(PgAttributionOutbox.layer))),
     Layer.provideMerge(ShopLogLayer.layerFromConfig),
     Layer.merge(Retention.layer.pipe(Layer.provide(PgHandledMessages.layer)))
   )
@@ -255,6 +260,7 @@ export const serve = (options: ServeOptions): Effect.Effect<never, unknown> =>
       mountAdminTriggerRoutes(app, runIngress, guard)
       mountAdminRuleRoutes(app, runIngress, guard)
       mountAdminExecutionRoutes(app, runIngress, guard)
+      mountAdminAttributionRoutes(app, runIngress, guard)
       mountAdminWebhookRoutes(app, runIngress, guard)
     }
     app.get("/", (c) => c.json({ name: "sumeru", role: options.role, docs: "see README.md" }))

@@ -30,7 +30,8 @@ const MISSING_IDS: Record<string, string> = {
   execution: "no-such-trigger_no-such-rule_0",
   approval: "no-such-trigger_no-such-rule_1",
   webhook_subscription: "00000000-0000-7000-8000-0000000000sb",
-  webhook_delivery: "00000000-0000-5000-8000-000000000dd1"
+  webhook_delivery: "00000000-0000-5000-8000-000000000dd1",
+  order: "no-such-order"
 }
 
 /** A path with every parameter filled in: `ids` by resource kind, else a fresh missing id. */

@@ -11,6 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { Effect } from "effect"
 import { SqlClient } from "effect/sql"
 import { EventStore } from "../../src/eventstore/EventStore.ts"
+import { ShopLog } from "../../src/shoplog/ShopLog.ts"
+import { encodeShopMessage } from "../../domain/messages/ShopMessages.ts"
 import type { JobParameters } from "../../domain/jobs/index.ts"
 import { ADMIN_ROUTES, type AdminRoute } from "../../adapters/http/AdminRouteCatalog.ts"
 import { type AdminApi, type AdminServer, sampleBody, sessionFor, startAdminApi, withCatalogParams } from "../support/adminApi.ts"
@@ -150,9 +152,19 @@ beforeAll(async () => {
       { type: "webhook.dead_lettered", data: { type: "webhook.dead_lettered", ...base, attempts: 4, lastError: "HTTP 500: alpha-secret-error" } }
     ], { correlationId: "tenancy", actor: { kind: "system", id: "test" } })))
   idsOfA["webhook_delivery"] = deliveryOfA
+  // an attributed order of A's (its Shopify webhook through A's actor, projected)
+  await api.run(ShopLog.use((l) => l.publish({
+    shop: SHOP_A, messageId: "alpha-order", correlationId: "alpha-order",
+    ...encodeShopMessage({
+      type: "shopify.webhook",
+      payload: { topic: "orders/create", payload: { id: 4242001, total_price: "12.00", currency: "EUR", updated_at: "2026-12-01T10:00:00Z", landing_site: "/?utm_source=alpha-secret-source" } }
+    })
+  })))
+  await api.awaitEvents([`order-${SHOP_A}-4242001`], (events) => events.length === 1)
+  idsOfA["order"] = "4242001"
   await api.awaitProjections()
   await api.createExport(SHOP_B, "beta-customer")
-  secretsOfA = [subOfA.json.secret, "alpha-secret-hooks", "alpha-secret-event", SHOP_A, JOB_A, MEMBER_A, "alpha-owner", keyA.keyId, keyA.key, keyNameOfA, "alpha-secret-query", "alpha_secret_ns", "Alpha Secret Value", "alpha-secret-error", "alpha-secret-customer", exportOfA.exportId, "alpha secret rule", "alpha-secret-tag", "Alpha secret product"]
+  secretsOfA = ["alpha-secret-source", subOfA.json.secret, "alpha-secret-hooks", "alpha-secret-event", SHOP_A, JOB_A, MEMBER_A, "alpha-owner", keyA.keyId, keyA.key, keyNameOfA, "alpha-secret-query", "alpha_secret_ns", "Alpha Secret Value", "alpha-secret-error", "alpha-secret-customer", exportOfA.exportId, "alpha secret rule", "alpha-secret-tag", "Alpha secret product"]
 })
 
 afterAll(async () => {

@@ -4,7 +4,7 @@
  * one admin guard and served over real HTTP (127.0.0.1, port 0). The guard's rate limiter runs
  * on a clock the test moves (no sleeping).
  */
-import { Deferred, Duration, Effect, Layer, ManagedRuntime, Stream } from "effect"
+import { Deferred, Duration, Effect, Layer, ManagedRuntime, Redacted, Stream } from "effect"
 import { SqlClient } from "effect/sql"
 import { Hono } from "hono"
 import type { AddressInfo } from "node:net"
@@ -20,6 +20,8 @@ import { mountAdminExecutionRoutes } from "../../adapters/http/AdminExecutionRou
 import { mountAdminRuleRoutes } from "../../adapters/http/AdminRuleRoutes.ts"
 import { auditLogProjection } from "../../projections/auditLog.ts"
 import { executionsProjection } from "../../projections/executions.ts"
+import { attributionProjection } from "../../projections/attribution.ts"
+import { mountAdminAttributionRoutes } from "../../adapters/http/AdminAttributionRoutes.ts"
 import { automationStreamId } from "../../src/automation/AutomationFold.ts"
 import { executionRunStreamId } from "../../domain/automation/ExecutionRuns.ts"
 import type { RecordedEvent } from "../../domain/events/Envelope.ts"
@@ -39,6 +41,7 @@ import { makeAdAccountHandlers } from "../../src/ads/AdAccounts.ts"
 import { makeInsightsHandlers } from "../../src/ads/InsightsPull.ts"
 import { makeWhatsAppHandlers } from "../../src/channels/WhatsAppHandlers.ts"
 import { makeWebhookHandlers } from "../../src/webhooks/WebhookHandlers.ts"
+import { makeIngestHandlers } from "../../src/ingest/IngestHandlers.ts"
 import { ShopCredentials } from "../../adapters/shopify/index.ts"
 import * as ShopifyAdminLive from "../../adapters/shopify/ShopifyAdminLive.ts"
 import * as ShopifyJobSteps from "../../adapters/shopify/ShopifyJobSteps.ts"
@@ -70,7 +73,8 @@ import { coreLayer } from "../../src/CoreLayer.ts"
 import { ProjectionRunner } from "../../src/projections/ProjectionRunner.ts"
 import { reconcile } from "../../adapters/postgres/PgProjectionStore.ts"
 import { ShopLog } from "../../src/shoplog/ShopLog.ts"
-import { postgresLayer } from "./databases.ts"
+import { freshPostgresUrl } from "./databases.ts"
+import { layerPostgres } from "../../adapters/postgres/Database.ts"
 import { awaitAllCaughtUp } from "./projections.ts"
 import { handleJobCommands as appendJobCommands } from "./jobCommands.ts"
 import { testKeyRing } from "./keys.ts"
@@ -179,7 +183,8 @@ export const startAdminApi = async (options: {
     Layer.succeed(OutboundTimings, options.outboundTimings ?? { retryBaseMs: 20, watchdogMs: 10_000, disableAfterMs: 3 * 86_400_000 })
   )
   const outboundHttp = Layer.succeed(OutboundHttp, FetchOutbound.make({ allowed: parseAllowedTargets(options.outboundAllowed ?? "").targets, timeoutMs: 5_000 }))
-  const core = coreLayer(postgresLayer(), testKeyRing())
+  const databaseUrl = freshPostgresUrl()
+  const core = coreLayer(layerPostgres(Redacted.make(databaseUrl)), testKeyRing())
   const secrets = PgSecrets.layer().pipe(
     // the core's ring: the event store's sealing and the handlers' vault open each other's data keys
     Layer.provide(testKeyRing()),
@@ -191,7 +196,7 @@ export const startAdminApi = async (options: {
     options.log === "jetstream"
       ? JetStreamShopLog.layer({ servers: inject("natsUrl"), streamName: `ADMIN${uniqueLog}`, subjectPrefix: `admin${uniqueLog.toLowerCase()}`, partitions: 4 })
       : EmbeddedShopLog.layer({ partitions: 4 }),
-    ProjectionRunner.layer([jobsProjection, jobTimelineProjection, executionsProjection, auditLogProjection, webhookDeliveriesProjection]),
+    ProjectionRunner.layer([jobsProjection, jobTimelineProjection, executionsProjection, auditLogProjection, webhookDeliveriesProjection, attributionProjection]),
     outboundHttp
   ).pipe(Layer.provideMerge(secrets))
   // the decision plane's handlers, and the bulk jobs its `bulk_set_metafield` action starts
@@ -199,7 +204,7 @@ export const startAdminApi = async (options: {
     const jobs = yield* makeJobHandlers({ pollQueryMs: 20, pollMutationMs: 20, watchdogMs: 5_000, retryDelayMs: 30 })
     const outbound = yield* makeOutboundWebhooks
     const triggers = yield* makeTriggerHandlers.pipe(Effect.provideService(OutboundNotifier, outbound.notifier))
-    return makeDispatcher({ ...jobs, ...triggers, ...(yield* makeRuleHandlers), ...(yield* makePlanHandlers), ...outbound.handlers, ...(yield* makeAdAccountHandlers), ...(yield* makeWhatsAppHandlers), ...(yield* makeInsightsHandlers), ...(yield* makeWebhookHandlers) })
+    return makeDispatcher({ ...jobs, ...triggers, ...(yield* makeRuleHandlers), ...(yield* makePlanHandlers), ...outbound.handlers, ...(yield* makeAdAccountHandlers), ...(yield* makeWhatsAppHandlers), ...(yield* makeInsightsHandlers), ...(yield* makeWebhookHandlers), ...(yield* makeIngestHandlers) })
   })).pipe(Layer.provide(ShopifyJobSteps.layer.pipe(Layer.provide([shopify, PgJobArtefacts.layer]))))
   const ttl = options.approvalTtl === undefined ? Layer.empty : Layer.succeed(ApprovalTtl, options.approvalTtl)
   const layer = options.automationActors === true
@@ -232,6 +237,7 @@ export const startAdminApi = async (options: {
     mountAdminTriggerRoutes(app, run, guard)
     mountAdminRuleRoutes(app, run, guard)
     mountAdminExecutionRoutes(app, run, guard)
+    mountAdminAttributionRoutes(app, run, guard)
     mountAdminWebhookRoutes(app, run, guard)
     const server = serveHttp({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" })
     servers.push(server)
@@ -278,7 +284,7 @@ export const startAdminApi = async (options: {
   const handleJobCommands = (shop: string, commands: ReadonlyArray<JobCommand>) => run(appendJobCommands(shop, commands))
 
   /** Waits, without sleeping, until the jobs projections have reached the log's head. */
-  const awaitProjections = () => run(awaitAllCaughtUp(["jobs", "job_timeline", "executions", "audit_log", "webhook_deliveries"]))
+  const awaitProjections = () => run(awaitAllCaughtUp(["jobs", "job_timeline", "executions", "audit_log", "webhook_deliveries", "attribution"]))
 
   const close = async () => {
     await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))))
@@ -290,7 +296,7 @@ export const startAdminApi = async (options: {
   // no progress for that on an empty log: set them up here (idempotent, under the store's lock).
   await run(Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
-    for (const projection of [jobsProjection, jobTimelineProjection, executionsProjection, auditLogProjection, webhookDeliveriesProjection]) yield* reconcile(sql, projection)
+    for (const projection of [jobsProjection, jobTimelineProjection, executionsProjection, auditLogProjection, webhookDeliveriesProjection, attributionProjection]) yield* reconcile(sql, projection)
   }))
   /** A customer data export of `shop` (what customers/data_request produces). */
   const createExport = (shop: string, customerId: string) =>
@@ -321,7 +327,7 @@ export const startAdminApi = async (options: {
       }
     }).pipe(Effect.timeout("30 seconds")))
 
-  return { sim, run, apiKeys, clock, serveAdmin, call, setMember, createKey, createExport, handleJobCommands, awaitProjections, awaitExecution, awaitEvents, close }
+  return { databaseUrl, sim, run, apiKeys, clock, serveAdmin, call, setMember, createKey, createExport, handleJobCommands, awaitProjections, awaitExecution, awaitEvents, close }
 }
 
 export type AdminApi = Awaited<ReturnType<typeof startAdminApi>>
