@@ -7,7 +7,13 @@
  *   public ingest API records (`POST /api/v1/events`), idempotent per platform, account, campaign
  *   and day (a day pulled again records nothing twice);
  * - the `ads.daily_insights_complete` trigger about those campaigns (at most 50, the seed's emit
- *   limit), for the shop's rules — decided in the same commit.
+ *   limit), for the shop's rules — decided in the same commit;
+ * - the spend-anomaly detector (`domain/intelligence/adsDetectors.ts`): a campaign of the account
+ *   whose spend that day is |z| ≥ 3 from its trailing 28 days (at least 7 of them) — over every
+ *   `ad_spend.recorded` of the shop, pulled or pushed — is an `ads.spend_anomaly` trigger,
+ *   emitted after the commit, fire-and-forget. Once per episode: a campaign already anomalous the
+ *   day before is not reported again (recomputed from the history, so no state to keep), and the
+ *   trigger's id is derived from the account and day, so a report handled twice emits once.
  * A pull that fails is logged and recorded nowhere; the next day's timer is set either way.
  */
 import { Effect, Result, Schema, Stream } from "effect"
@@ -23,6 +29,10 @@ import { AdPlatforms } from "./AdPlatform.ts"
 import { MAX_TRIGGER_RESOURCES } from "../../domain/automation/Triggers.ts"
 import { RunStarter } from "../automation/ExecutionRunner.ts"
 import { insightsTimer, insightsTimerId } from "./InsightsSchedule.ts"
+import { type AdInsightRow, spendAnomalies } from "../../domain/intelligence/adsDetectors.ts"
+import { addDays } from "../../domain/intelligence/stats.ts"
+import { nameBasedUuid } from "../ids/NameBasedUuid.ts"
+import { publishTrigger } from "../automation/TriggerHandlers.ts"
 
 const yesterday = (now: Date) => new Date(now.getTime() - 86_400_000).toISOString().slice(0, 10)
 
@@ -31,6 +41,37 @@ const decimal = (micros: number) => (Math.round(micros / 10_000) / 100).toFixed(
 
 const IdempotencyKey = Schema.Struct({ idempotency_key: Schema.String })
 const decodeKey = Schema.decodeUnknownResult(IdempotencyKey)
+
+/** What the spend detector reads of an `ad_spend.recorded` (pulled or pushed through the ingest API). */
+const SpendFacts = Schema.Struct({
+  platform: Schema.String,
+  account_id: Schema.String,
+  campaign_id: Schema.String,
+  date: Schema.String,
+  spend: Schema.String,
+  currency: Schema.String,
+  impressions: Schema.optional(Schema.NullOr(Schema.Number)),
+  clicks: Schema.optional(Schema.NullOr(Schema.Number)),
+  conversions: Schema.optional(Schema.NullOr(Schema.Number))
+})
+const decodeSpend = Schema.decodeUnknownResult(SpendFacts)
+
+const insightRow = (data: unknown): ReadonlyArray<AdInsightRow> => {
+  const d = decodeSpend(data)
+  if (Result.isFailure(d)) return []
+  const r = d.success
+  return [{
+    date: r.date, platform: r.platform as AdInsightRow["platform"], accountId: r.account_id, campaignId: r.campaign_id,
+    spend: Number(r.spend), clicks: r.clicks ?? 0, impressions: r.impressions ?? 0, conversions: r.conversions ?? 0, conversionValue: 0, currency: r.currency
+  }]
+}
+
+/** The campaigns of `platform`/`accountId` whose spend anomaly starts on `date` (not anomalous the day before). */
+export const spendAnomalyStarts = (rows: ReadonlyArray<AdInsightRow>, platform: string, accountId: string, date: string) => {
+  const ofAccount = (day: string | null) => day === null ? [] : spendAnomalies(rows, day).filter((a) => a.platform === platform && a.accountId === accountId)
+  const before = new Set(ofAccount(addDays(date, -1)).map((a) => a.campaignId))
+  return ofAccount(date).filter((a) => !before.has(a.campaignId))
+}
 
 export const makeInsightsHandlers = Effect.gen(function*() {
   const store = yield* EventStore
@@ -79,8 +120,9 @@ export const makeInsightsHandlers = Effect.gen(function*() {
         const { platform, accountId, date, outcome } = ctx.message.payload
         if (!outcome.ok) return { appends: [] }
         const streamId = externalStream(ctx.shop, "ad_spend")
+        const history = [...yield* Stream.runCollect(store.readStream(streamId))]
         const recorded = new Set(
-          [...yield* Stream.runCollect(store.readStream(streamId))].flatMap((e) => {
+          history.flatMap((e) => {
             const k = decodeKey(e.data)
             return Result.isSuccess(k) ? [k.success.idempotency_key] : []
           })
@@ -119,10 +161,33 @@ export const makeInsightsHandlers = Effect.gen(function*() {
           Effect.provideService(EventStore, store),
           (e) => (starter._tag === "Some" ? Effect.provideService(e, RunStarter, starter.value) : e)
         )
+        // the spend detector over everything recorded, this day's pull included
+        const rows = [...history.flatMap((e) => e.type === "ad_spend.recorded" ? insightRow(e.data) : []), ...spend.flatMap((e) => insightRow(e.data))]
+        const anomalies = spendAnomalyStarts(rows, platform, accountId, date)
+        const names = new Map(outcome.campaigns.map((c) => [c.campaignId, c.campaignName]))
+        const anomalyTrigger = anomalies.length === 0 ? Effect.void : publishTrigger(ctx.shop, {
+          triggerId: nameBasedUuid("sumeru.ads.spend_anomaly", `${ctx.shop}\u0000${platform}\u0000${accountId}\u0000${date}`),
+          trigger: {
+            event: "ads.spend_anomaly",
+            platform,
+            date,
+            resources: anomalies.slice(0, MAX_TRIGGER_RESOURCES).map((a) => ({
+              resourceType: "campaign",
+              resourceId: a.campaignId,
+              payload: { title: names.get(a.campaignId), spend: a.spend, baselineMean: a.baselineMean, baselineStd: a.baselineStd, zScore: a.zScore, accountId }
+            }))
+          } as never,
+          emittedAt: new Date().toISOString(),
+          emittedBy: { kind: "detector", id: "ads-spend-anomaly" }
+        }).pipe(
+          Effect.provideService(ShopLog, log),
+          Effect.catchCause((c) => Effect.logWarning(`ads.spend_anomaly of ${ctx.shop} ${platform} ${accountId} ${date} not emitted`, c)),
+          Effect.asVoid
+        )
         const decision: Decision = {
           appends: [{ streamId, expected: "any", events: spend }, ...decided.appends],
           schedule: decided.schedule,
-          afterCommit: decided.afterCommit
+          afterCommit: Effect.andThen(decided.afterCommit ?? Effect.void, anomalyTrigger)
         }
         return decision
       })
