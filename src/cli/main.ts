@@ -16,6 +16,7 @@
  *   sumeru executions undo <shop> <execution-id> [--force] [--json]
  *   sumeru ads connect <shop> <google|meta|tiktok> <account-id> --token-file <path|-> [--developer-token-file <path|->]
  *              [--login-customer-id <id>] | list <shop> | disconnect <shop> <platform> <account-id>   [--wait N] [--json]
+ *   sumeru attribution export --shop S --from D --to D [--format csv|jsonl]
  *   sumeru webhooks list <shop> | deliveries <shop> [--status pending|delivered|dead] | redrive <shop> <delivery-id>   [--json]
  *
  * Database: `DATABASE_URL` (PostgreSQL) or the embedded PGlite in `SUMERU_DATA_DIR` (default `./data`).
