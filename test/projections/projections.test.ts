@@ -4,7 +4,7 @@
  * changes, lag, checksums.
  */
 import { assert, describe, layer } from "@effect/vitest"
-import { Effect, Fiber, Stream } from "effect"
+import { Deferred, Effect, Fiber, Stream } from "effect"
 import { SqlClient } from "effect/sql"
 import { streamsProjection } from "../../projections/streams.ts"
 import { auditLogProjection } from "../../projections/auditLog.ts"
@@ -54,6 +54,8 @@ for (const backend of backends) {
         Effect.gen(function*() {
           const sql = yield* SqlClient.SqlClient
           let attempts = 0
+          // the two projections start concurrently: streams may catch up before buggy's first batch
+          const attempted = yield* Deferred.make<void>()
           const buggy: Projection = {
             name: "buggy",
             version: 1,
@@ -62,7 +64,7 @@ for (const backend of backends) {
             apply: () =>
               Effect.suspend(() => {
                 attempts++
-                return Effect.die(new TypeError("a bug in the fold"))
+                return Effect.andThen(Deferred.succeed(attempted, undefined), Effect.die(new TypeError("a bug in the fold")))
               })
           }
           yield* appendMany(20, "bug", 7)
@@ -73,6 +75,7 @@ for (const backend of backends) {
           yield* awaitCaughtUp("streams")
           const after = yield* sql<{ n: number }>`SELECT count(*)::int AS n FROM streams WHERE stream_id LIKE 'after-bug-%'`
           assert.isAbove(after[0]!.n, 0)
+          yield* Deferred.await(attempted).pipe(Effect.timeout("30 seconds"))
           assert.isAbove(attempts, 0)
           assert.isUndefined(runner.pollUnsafe())
           yield* Fiber.interrupt(runner)
