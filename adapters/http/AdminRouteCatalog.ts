@@ -309,6 +309,20 @@ export const AdminRoutes = {
     permission: "insights:read",
     summary: "One order's journey (its touches by channel) and its credit under each of the seven models",
     params: { id: "order" }
+  },
+  getCohorts: {
+    method: "GET",
+    path: "/app/cohorts",
+    permission: "insights:read",
+    summary: "Monthly cohorts by first order: customer and revenue retention per month offset (`months`, default 12)",
+    params: {}
+  },
+  getLifetimeValue: {
+    method: "GET",
+    path: "/app/ltv",
+    permission: "insights:read",
+    summary: "Predicted 12-month customer value (BG/NBD × Gamma-Gamma fitted to the shop): parameters, total, distribution, per cohort, top customers",
+    params: {}
   }
 } as const satisfies Record<string, AdminRoute>
 

@@ -19,6 +19,7 @@ import { mountAdminJobRoutes } from "../../adapters/http/AdminJobRoutes.ts"
 import { mountAdminPrivacyRoutes } from "../../adapters/http/AdminPrivacyRoutes.ts"
 import { mountAdminExecutionRoutes } from "../../adapters/http/AdminExecutionRoutes.ts"
 import { mountAdminAttributionRoutes } from "../../adapters/http/AdminAttributionRoutes.ts"
+import { mountAdminCustomerValueRoutes } from "../../adapters/http/AdminCustomerValueRoutes.ts"
 import * as PgAttributionOutbox from "../../adapters/postgres/PgAttributionOutbox.ts"
 import * as AttributionTriggers from "../intelligence/AttributionTriggers.ts"
 import { mountAdminWebhookRoutes } from "../../adapters/http/AdminWebhookRoutes.ts"
@@ -261,6 +262,7 @@ export const serve = (options: ServeOptions): Effect.Effect<never, unknown> =>
       mountAdminRuleRoutes(app, runIngress, guard)
       mountAdminExecutionRoutes(app, runIngress, guard)
       mountAdminAttributionRoutes(app, runIngress, guard)
+      mountAdminCustomerValueRoutes(app, runIngress, guard)
       mountAdminWebhookRoutes(app, runIngress, guard)
     }
     app.get("/", (c) => c.json({ name: "sumeru", role: options.role, docs: "see README.md" }))

@@ -21,7 +21,9 @@ import { mountAdminRuleRoutes } from "../../adapters/http/AdminRuleRoutes.ts"
 import { auditLogProjection } from "../../projections/auditLog.ts"
 import { executionsProjection } from "../../projections/executions.ts"
 import { attributionProjection } from "../../projections/attribution.ts"
+import { commerceProjection } from "../../projections/commerce.ts"
 import { mountAdminAttributionRoutes } from "../../adapters/http/AdminAttributionRoutes.ts"
+import { mountAdminCustomerValueRoutes } from "../../adapters/http/AdminCustomerValueRoutes.ts"
 import { automationStreamId } from "../../src/automation/AutomationFold.ts"
 import { executionRunStreamId } from "../../domain/automation/ExecutionRuns.ts"
 import type { RecordedEvent } from "../../domain/events/Envelope.ts"
@@ -196,7 +198,7 @@ export const startAdminApi = async (options: {
     options.log === "jetstream"
       ? JetStreamShopLog.layer({ servers: inject("natsUrl"), streamName: `ADMIN${uniqueLog}`, subjectPrefix: `admin${uniqueLog.toLowerCase()}`, partitions: 4 })
       : EmbeddedShopLog.layer({ partitions: 4 }),
-    ProjectionRunner.layer([jobsProjection, jobTimelineProjection, executionsProjection, auditLogProjection, webhookDeliveriesProjection, attributionProjection]),
+    ProjectionRunner.layer([jobsProjection, jobTimelineProjection, executionsProjection, auditLogProjection, webhookDeliveriesProjection, attributionProjection, commerceProjection]),
     outboundHttp
   ).pipe(Layer.provideMerge(secrets))
   // the decision plane's handlers, and the bulk jobs its `bulk_set_metafield` action starts
@@ -238,6 +240,7 @@ export const startAdminApi = async (options: {
     mountAdminRuleRoutes(app, run, guard)
     mountAdminExecutionRoutes(app, run, guard)
     mountAdminAttributionRoutes(app, run, guard)
+    mountAdminCustomerValueRoutes(app, run, guard)
     mountAdminWebhookRoutes(app, run, guard)
     const server = serveHttp({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" })
     servers.push(server)
@@ -284,7 +287,7 @@ export const startAdminApi = async (options: {
   const handleJobCommands = (shop: string, commands: ReadonlyArray<JobCommand>) => run(appendJobCommands(shop, commands))
 
   /** Waits, without sleeping, until the jobs projections have reached the log's head. */
-  const awaitProjections = () => run(awaitAllCaughtUp(["jobs", "job_timeline", "executions", "audit_log", "webhook_deliveries", "attribution"]))
+  const awaitProjections = () => run(awaitAllCaughtUp(["jobs", "job_timeline", "executions", "audit_log", "webhook_deliveries", "attribution", "commerce"]))
 
   const close = async () => {
     await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))))
@@ -296,7 +299,7 @@ export const startAdminApi = async (options: {
   // no progress for that on an empty log: set them up here (idempotent, under the store's lock).
   await run(Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
-    for (const projection of [jobsProjection, jobTimelineProjection, executionsProjection, auditLogProjection, webhookDeliveriesProjection, attributionProjection]) yield* reconcile(sql, projection)
+    for (const projection of [jobsProjection, jobTimelineProjection, executionsProjection, auditLogProjection, webhookDeliveriesProjection, attributionProjection, commerceProjection]) yield* reconcile(sql, projection)
   }))
   /** A customer data export of `shop` (what customers/data_request produces). */
   const createExport = (shop: string, customerId: string) =>
