@@ -13,6 +13,7 @@
  * `MESSAGE_VERSIONS`, a v1 fixture, and its handler in the registry (`src/actors/AppHandlers.ts`,
  * which fails to type-check until every type has one).
  */
+import { CartAbandonCheck } from "../intelligence/cartAbandonment.ts"
 import { Result, Schema, SchemaIssue } from "effect"
 import { RequestedRun, StepOutcome } from "../automation/ExecutionRuns.ts"
 import { WhatsAppInboundMessage, WhatsAppStatusUpdate } from "../channels/whatsapp.ts"
@@ -383,7 +384,8 @@ export const ShopMessageBody = Schema.Union([
   message("whatsapp.status", WhatsAppStatusUpdate),
   message("ads.insights_pull", AdsInsightsPull),
   message("ads.insights_report", AdsInsightsReport),
-  message("automation.cancel", CancelDeferred)
+  message("automation.cancel", CancelDeferred),
+  message("checkout.abandon_check", CartAbandonCheck)
 ])
 export type ShopMessageBody = typeof ShopMessageBody.Type
 export type ShopMessageType = ShopMessageBody["type"]
@@ -423,7 +425,8 @@ export const MESSAGE_VERSIONS: { readonly [T in ShopMessageType]: number } = {
   "whatsapp.status": 1,
   "ads.insights_pull": 1,
   "ads.insights_report": 1,
-  "automation.cancel": 1
+  "automation.cancel": 1,
+  "checkout.abandon_check": 1
 }
 
 export const SHOP_MESSAGE_TYPES = Object.keys(MESSAGE_VERSIONS) as ReadonlyArray<ShopMessageType>

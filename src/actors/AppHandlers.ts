@@ -19,6 +19,7 @@ import { makeExecutionRunner, RunStarter } from "../automation/ExecutionRunner.t
 import { makeTriggerHandlers } from "../automation/TriggerHandlers.ts"
 import { makeOutboundWebhooks, OutboundNotifier } from "../outbound/OutboundWebhooks.ts"
 import { makeWebhookHandlers } from "../webhooks/WebhookHandlers.ts"
+import { makeCartAbandonmentHandlers } from "../intelligence/CartAbandonment.ts"
 import { type HandlerRegistry, makeDispatcher, ShopHandlers } from "./ShopHandlers.ts"
 
 /** Every area's handlers (requires EventStore, ShopLog, JobSteps, the secrets and the privacy store). */
@@ -35,8 +36,9 @@ export const makeAppHandlers = (timings: JobTimings) =>
     const adAccounts = yield* makeAdAccountHandlers
     const whatsapp = yield* makeWhatsAppHandlers
     const insights = yield* makeInsightsHandlers.pipe(Effect.provideService(RunStarter, runner.starter))
+    const abandonment = yield* makeCartAbandonmentHandlers.pipe(Effect.provideService(RunStarter, runner.starter))
     // every message type of the catalog has its handler here, or this does not type-check
-    const registry: HandlerRegistry = { ...jobs, ...webhooks, ...installHandlers, ...plans, ...ingest, ...triggers, ...rules, ...outbound.handlers, ...adAccounts, ...whatsapp, ...insights }
+    const registry: HandlerRegistry = { ...jobs, ...webhooks, ...installHandlers, ...plans, ...ingest, ...triggers, ...rules, ...outbound.handlers, ...adAccounts, ...whatsapp, ...insights, ...abandonment }
     return makeDispatcher(registry)
   })
 

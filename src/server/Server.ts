@@ -22,6 +22,7 @@ import { mountAdminAttributionRoutes } from "../../adapters/http/AdminAttributio
 import { mountAdminCustomerValueRoutes } from "../../adapters/http/AdminCustomerValueRoutes.ts"
 import * as PgAttributionOutbox from "../../adapters/postgres/PgAttributionOutbox.ts"
 import * as AttributionTriggers from "../intelligence/AttributionTriggers.ts"
+import * as CartAbandonment from "../intelligence/CartAbandonment.ts"
 import { mountAdminWebhookRoutes } from "../../adapters/http/AdminWebhookRoutes.ts"
 import { mountWhatsAppWebhookRoute, webhookSettingsFromConfig } from "../../adapters/http/WhatsAppWebhookRoute.ts"
 import { encodeShopMessage } from "../../domain/messages/ShopMessages.ts"
@@ -118,7 +119,8 @@ const workerLayer = (demo: DemoChannels | undefined) => {
       actionTimingsLayer,
       channels.outbound,
       outboundTimingsLayer,
-      PgPrivacyStore.layer
+      PgPrivacyStore.layer,
+      CartAbandonment.layerFromConfig
     ]))),
     Layer.provide([PgActorStore.layer, PgPartitionLeases.layerForDatabase]),
     // the intelligence plane's triggers that follow read models (sales.attribution_computed)

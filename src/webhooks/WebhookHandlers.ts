@@ -28,6 +28,7 @@ import type { TriggerEvent } from "../../domain/automation/Triggers.ts"
 import { decideLifecycle, planOfSubscription, type ShopLifecycleEvent, timeZoneOfShopUpdate } from "../../domain/shop/ShopLifecycle.ts"
 import { RunStarter } from "../automation/ExecutionRunner.ts"
 import { decideTrigger, newTrigger } from "../automation/TriggerHandlers.ts"
+import { CartAbandonment, cartAbandonmentTimers } from "../intelligence/CartAbandonment.ts"
 import { productStatusFold } from "./ProductStatusFold.ts"
 import { shopStreamId } from "../app/InstallHandlers.ts"
 import { shopLifecycleFold } from "../app/ShopLifecycleFold.ts"
@@ -39,6 +40,10 @@ import type { PrivacyStore } from "../privacy/PrivacyStore.ts"
 import { PiiVault, type Sealed, ShopTokens } from "../secrets/Secrets.ts"
 
 export const privacyStreamId = (shop: string): string => `privacy-${shop}`
+
+/** The checkout an order was placed from (`checkout_token` of its payload), if any. */
+const checkoutTokenOf = (raw: Readonly<Record<string, unknown>>): string | null =>
+  typeof raw["checkout_token"] === "string" && raw["checkout_token"] !== "" ? raw["checkout_token"] : null
 
 const one = (streamId: string, event: NewEvent): Decision => ({ appends: [{ streamId, expected: "any", events: [event] }] })
 
@@ -67,6 +72,7 @@ export const makeWebhookHandlers = Effect.gen(function*() {
   const vault = yield* PiiVault
   const tokens = yield* ShopTokens
   const store = yield* EventStore
+  const abandonment = yield* CartAbandonment
   // the compliance operations read these services from their context
   const services = Effect.provideContext(yield* Effect.context<PiiVault | ShopTokens | EventSealing | PrivacyStore>())
 
@@ -212,13 +218,22 @@ export const makeWebhookHandlers = Effect.gen(function*() {
               (d.topic === "products/create" || d.topic === "products/update")
             ? yield* productTrigger(shop, d.topic, n, ctx.message.messageId)
             : undefined
-          if (trigger === undefined) return { appends: [append] }
+          // checkouts set, move or cancel their abandonment timer; an order cancels its checkout's
+          const timers = n.eventType === "checkout.created" || n.eventType === "checkout.updated"
+            ? cartAbandonmentTimers(abandonment, {
+              kind: "checkout", token: n.clear.checkout_token, totalPrice: n.record.total_price, currency: n.record.currency,
+              completedAt: n.record.completed_at, updatedAt: n.clear.updated_at
+            })
+            : n.eventType === "order.created" || n.eventType === "order.updated" || n.eventType === "order.paid"
+            ? cartAbandonmentTimers(abandonment, { kind: "order", checkoutToken: checkoutTokenOf(n.record.raw) })
+            : {}
+          if (trigger === undefined) return { appends: [append], ...timers }
           // the trigger is decided in the same commit: recorded, dispatched to the shop's rules
           const decided = yield* decideTrigger(shop, trigger).pipe(
             Effect.provideService(EventStore, store),
             (e) => (Option.isSome(starter) ? Effect.provideService(e, RunStarter, starter.value) : e)
           )
-          return { appends: [append, ...decided.appends], schedule: decided.schedule, afterCommit: decided.afterCommit }
+          return { appends: [append, ...decided.appends], schedule: [...(decided.schedule ?? []), ...(timers.schedule ?? [])], cancelTimers: timers.cancelTimers, afterCommit: decided.afterCommit }
         }
       }
     }).pipe(

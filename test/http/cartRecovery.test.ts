@@ -42,7 +42,7 @@ const checkout = (token: string, customerId: number, raw: Record<string, unknown
     })
     yield* store.append(`checkout-${SHOP}-${token}`, SHOP, "any", [{
       type: "checkout.updated",
-      data: { checkout_token: token, checkout_id: null, cart_token: null, customer_id: String(customerId), updated_at: "2026-12-06T09:00:00Z", subject, source: { topic: "checkouts/update" }, record }
+      data: { checkout_token: token, checkout_id: null, cart_token: null, customer_id: String(customerId), updated_at: "2026-12-06T09:00:00Z", subject, source: { topic: "checkouts/update", event_id: null, api_version: null, triggered_at: null }, record }
     }], { correlationId: "setup", actor: { kind: "system", id: "test" } })
   }))
 
@@ -87,9 +87,12 @@ describe("sends by consent", () => {
     await api.run(Effect.gen(function*() {
       const vault = yield* PiiVault
       const store = yield* EventStore
-      const record = yield* vault.seal(SHOP, "customer:5", { email: null, phone: "+4915155555555", raw: { id: 5, sms_marketing_consent: { state: "unsubscribed" } } })
+      const record = yield* vault.seal(SHOP, "customer:5", {
+        email: null, phone: "+4915155555555", first_name: "Eve", last_name: null, state: null, tags: null, verified_email: null, created_at: null,
+        raw: { id: 5, sms_marketing_consent: { state: "unsubscribed" } }
+      })
       yield* store.append(`customer-${SHOP}-5`, SHOP, "any", [{
-        type: "customer.updated", data: { customer_id: "5", admin_graphql_api_id: null, updated_at: "2026-12-06T09:30:00Z", subject: "customer:5", source: { topic: "customers/update" }, record }
+        type: "customer.updated", data: { customer_id: "5", admin_graphql_api_id: null, updated_at: "2026-12-06T09:30:00Z", subject: "customer:5", source: { topic: "customers/update", event_id: null, api_version: null, triggered_at: null }, record }
       }], { correlationId: "setup", actor: { kind: "system", id: "test" } })
     }))
     const resource = (token: string) => ({ resourceType: "checkout", resourceId: token, payload: { value: 42, currency: "EUR", abandonedAt: "2026-12-06T09:00:00Z" } })
