@@ -4,6 +4,7 @@
  * the decision plane (a rule, the product webhooks that fire it, its execution, why, audit, undo
  * and backtest) against the simulated shop.
  */
+import { createHash } from "node:crypto"
 import { Console, Effect } from "effect"
 import { signSessionToken } from "../../adapters/http/SessionToken.ts"
 import { signBody } from "../../adapters/http/ShopifyHmac.ts"
@@ -35,7 +36,8 @@ const webhookCommand = (url: string, shop: string, secret: string, topic: string
     `  -H 'content-type: application/json' \\`,
     `  -H 'x-shopify-topic: ${topic}' \\`,
     `  -H 'x-shopify-shop-domain: ${shop}' \\`,
-    `  -H 'x-shopify-event-id: demo-${topic.replace("/", "-")}-1' \\`,
+    // one event id per delivery (Shopify's dedupe key): two orders/create of the demo are two events
+    `  -H 'x-shopify-event-id: demo-${topic.replace("/", "-")}-${createHash("sha256").update(raw).digest("hex").slice(0, 12)}' \\`,
     `  -H 'x-shopify-hmac-sha256: ${signBody(secret, raw)}' \\`,
     `  -d ${shellQuote(raw)}`
   ].join("\n")
@@ -151,7 +153,9 @@ export const printDemo = (url: string, app: ShopifyApp["Service"]) =>
       "",
       "9. The action plane: an outbound webhook to a local receiver (signed, Standard Webhooks; this",
       "   server's log prints what it receives), and a cart-recovery rule sending a WhatsApp template",
-      "   (to the demo's WhatsApp simulator) to a customer who consented on their phone:",
+      "   (to the demo's WhatsApp simulator) to a customer who consented on their phone. The checkout",
+      "   was last touched two hours ago: its abandonment timer (60 minutes) fires at once and the",
+      "   sales.cart_abandoned_threshold trigger runs the rule:",
       "",
       `curl -s -X POST ${url}/app/webhook-subscriptions -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' -d ${shellQuote(JSON.stringify({ url: demo.channels.receiver.url, events: ["autoaction.applied", "autoaction.undone", "autoaction.failed"] }))}   # its secret, shown once`,
       `curl -s -X POST ${url}/app/rules -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' -d ${shellQuote(JSON.stringify({ name: "Win back abandoned carts", trigger_event: "sales.cart_abandoned_threshold", action_key: "send_cart_recovery_message", params: { whatsappTemplate: "cart_recovery", language: "en_US" }, enabled: true }))}`,
@@ -160,14 +164,28 @@ export const printDemo = (url: string, app: ShopifyApp["Service"]) =>
         abandoned_checkout_url: `https://${demo.shop}/checkouts/demo-checkout-1/recover`,
         line_items: [{ title: "Blue Tee", quantity: 2, price: "21.00" }],
         customer: { id: 7002, first_name: "Ada", sms_marketing_consent: { state: "subscribed" } },
-        updated_at: new Date().toISOString()
+        updated_at: new Date(Date.now() - 2 * 3_600_000).toISOString()
       }),
-      `curl -s -X POST ${url}/app/triggers/sales.cart_abandoned_threshold/emit -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' -d ${shellQuote(JSON.stringify({
-        resources: [{ resourceType: "checkout", resourceId: "demo-checkout-1", payload: { value: 42, currency: "EUR", abandonedAt: new Date().toISOString() } }],
-        abandoned: 1, threshold: 1, windowMinutes: 60
-      }))}`,
       `curl -s ${demo.channels.whatsapp.url}/__sim/messages   # the cart_recovery template WhatsApp received for +4915112345678`,
       `curl -s "${url}/app/webhook-deliveries" -H "authorization: Bearer $TOKEN"   # delivered, and to whom`,
+      "",
+      "10. The intelligence plane: a customer's visits (a newsletter, then a Google ad click) and their",
+      "    order, attributed under the seven models; cohorts and predicted lifetime value:",
+      "",
+      ...[
+        { event_id: "0190a0c2-7c9e-7679-8425-40de944be101", ago: 3 * 86_400_000, url: `https://${demo.shop}/?utm_source=newsletter&utm_medium=email`, utm: { source: "newsletter", medium: "email" } },
+        { event_id: "0190a0c2-7c9e-7679-8425-40de944be102", ago: 3_600_000, url: `https://${demo.shop}/products/tee?gclid=demo`, click_ids: { gclid: "demo" } }
+      ].map(({ ago, ...t }) =>
+        `curl -s -X POST ${url}/pixel -H 'content-type: text/plain' -d ${shellQuote(JSON.stringify({
+          shop: demo.shop, event: "page_view", occurred_at: new Date(Date.now() - ago).toISOString(), client_id: "demo-visitor", customer_id: "7003", ...t
+        }))}`),
+      webhookCommand(url, demo.shop, secret, "orders/create", {
+        id: 1002, name: "#1002", currency: "EUR", total_price: "84.00", customer: { id: 7003 },
+        created_at: new Date().toISOString(), processed_at: new Date().toISOString(), updated_at: new Date().toISOString()
+      }),
+      `curl -s ${url}/app/attribution -H "authorization: Bearer $TOKEN"             # first/last touch, linear, time decay, position-based, Markov, Shapley per channel`,
+      `curl -s ${url}/app/attribution/orders/1002 -H "authorization: Bearer $TOKEN" # its journey: email, then paid_search_google`,
+      `curl -s ${url}/app/cohorts -H "authorization: Bearer $TOKEN"; curl -s ${url}/app/ltv -H "authorization: Bearer $TOKEN"`,
       "",
       `After stopping the server: npm run cli -- events replay --shop ${demo.shop} --format table`,
       ""
