@@ -337,7 +337,20 @@ export const AdsInsightsReport = Schema.Struct({
         clicks: Schema.Number,
         conversions: Schema.Number,
         conversionValueMicros: Schema.Number
-      }))
+      })),
+      /** The day's keyword rows (Google), for the keyword detectors; absent in reports of older pulls. */
+      keywords: Schema.optional(Schema.Array(Schema.Struct({
+        campaignId: Schema.String,
+        adGroupId: Schema.NullOr(Schema.String),
+        keywordId: Schema.String,
+        keywordText: Schema.NullOr(Schema.String),
+        currency: Schema.String,
+        spendMicros: Schema.Number,
+        impressions: Schema.Number,
+        clicks: Schema.Number,
+        conversions: Schema.Number,
+        conversionValueMicros: Schema.Number
+      })))
     }),
     Schema.Struct({ ok: Schema.Literal(false), code: Schema.String, message: Schema.String })
   ])
