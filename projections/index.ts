@@ -6,6 +6,7 @@ import { commerceProjection } from "./commerce.ts"
 import { executionsProjection } from "./executions.ts"
 import { jobsProjection } from "./jobs.ts"
 import { jobTimelineProjection } from "./jobTimeline.ts"
+import { seoPagesProjection } from "./seoPages.ts"
 import { shopsProjection } from "./shops.ts"
 import { streamsProjection } from "./streams.ts"
 import { webhookDeliveriesProjection } from "./webhookDeliveries.ts"
@@ -19,5 +20,6 @@ export const allProjections: ReadonlyArray<Projection> = [
   shopsProjection,
   executionsProjection,
   webhookDeliveriesProjection,
-  attributionProjection
+  attributionProjection,
+  seoPagesProjection
 ]

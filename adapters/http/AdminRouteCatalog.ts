@@ -317,6 +317,13 @@ export const AdminRoutes = {
     summary: "Monthly cohorts by first order: customer and revenue retention per month offset (`months`, default 12)",
     params: {}
   },
+  listSeoPages: {
+    method: "GET",
+    path: "/app/seo/pages",
+    permission: "insights:read",
+    summary: "The shop's pages as the latest Search Console pull measured them: clicks over the last 14 days against the 14 before, decaying first (`decayed`, `page`, `limit`)",
+    params: {}
+  },
   getLifetimeValue: {
     method: "GET",
     path: "/app/ltv",

@@ -357,6 +357,45 @@ export const AdsInsightsReport = Schema.Struct({
 })
 export type AdsInsightsReport = typeof AdsInsightsReport.Type
 
+/** The daily Search Console pull of a property (a durable timer per shop and property). */
+export const SearchPull = Schema.Struct({ siteUrl: Schema.String })
+export type SearchPull = typeof SearchPull.Type
+
+/** What a pull measured: each page's clicks over the last 14 days against the 14 before (`domain/intelligence/seoDaily.ts`). */
+export const SearchReport = Schema.Struct({
+  siteUrl: Schema.String,
+  /** The last day with final data. */
+  asOf: Schema.String,
+  pages: Schema.Array(Schema.Struct({
+    url: Schema.String,
+    nowClicks: Schema.Number,
+    priorClicks: Schema.Number,
+    dropPct: Schema.NullOr(Schema.Number),
+    impressions: Schema.Number,
+    position: Schema.NullOr(Schema.Number),
+    decayed: Schema.Boolean
+  }))
+})
+export type SearchReport = typeof SearchReport.Type
+
+const SeoFindingsSchema = Schema.Struct({
+  decay: Schema.Array(Schema.Struct({ page: Schema.String, dropPct: Schema.Number, priorClicks: Schema.Number, nowClicks: Schema.Number })),
+  opportunities: Schema.Array(Schema.Struct({ url: Schema.String, query: Schema.String, impressions: Schema.Number, clicks: Schema.Number, position: Schema.Number, ctr: Schema.Number })),
+  cannibalism: Schema.Array(Schema.Struct({ query: Schema.String, strongerUrl: Schema.String, weakerUrl: Schema.String, strongerClicks: Schema.Number, weakerClicks: Schema.Number })),
+  snippetLost: Schema.Array(Schema.Struct({ url: Schema.String, query: Schema.String, position: Schema.Number })),
+  snippetGained: Schema.Array(Schema.Struct({ url: Schema.String, query: Schema.String, position: Schema.Number })),
+  keywordGaps: Schema.Array(Schema.Struct({ query: Schema.String, impressions: Schema.Number, position: Schema.NullOr(Schema.Number) }))
+})
+
+/** What a pull found: the findings on `asOf`, and those that were not found the day before (at most 50 of each). */
+export const SearchFindingsReport = Schema.Struct({
+  siteUrl: Schema.String,
+  asOf: Schema.String,
+  today: SeoFindingsSchema,
+  started: SeoFindingsSchema
+})
+export type SearchFindingsReport = typeof SearchFindingsReport.Type
+
 /** A person cancels an execution deferred by quiet hours (`sumeru executions undo`, `POST /app/executions/:id/undo`). */
 export const CancelDeferred = Schema.Struct({ executionId: Schema.String, by: Schema.String })
 export type CancelDeferred = typeof CancelDeferred.Type
@@ -398,7 +437,10 @@ export const ShopMessageBody = Schema.Union([
   message("ads.insights_pull", AdsInsightsPull),
   message("ads.insights_report", AdsInsightsReport),
   message("automation.cancel", CancelDeferred),
-  message("checkout.abandon_check", CartAbandonCheck)
+  message("checkout.abandon_check", CartAbandonCheck),
+  message("seo.search_pull", SearchPull),
+  message("seo.search_report", SearchReport),
+  message("seo.search_findings", SearchFindingsReport)
 ])
 export type ShopMessageBody = typeof ShopMessageBody.Type
 export type ShopMessageType = ShopMessageBody["type"]
@@ -439,7 +481,10 @@ export const MESSAGE_VERSIONS: { readonly [T in ShopMessageType]: number } = {
   "ads.insights_pull": 1,
   "ads.insights_report": 1,
   "automation.cancel": 1,
-  "checkout.abandon_check": 1
+  "checkout.abandon_check": 1,
+  "seo.search_pull": 1,
+  "seo.search_report": 1,
+  "seo.search_findings": 1
 }
 
 export const SHOP_MESSAGE_TYPES = Object.keys(MESSAGE_VERSIONS) as ReadonlyArray<ShopMessageType>

@@ -20,6 +20,7 @@ import { makeTriggerHandlers } from "../automation/TriggerHandlers.ts"
 import { makeOutboundWebhooks, OutboundNotifier } from "../outbound/OutboundWebhooks.ts"
 import { makeWebhookHandlers } from "../webhooks/WebhookHandlers.ts"
 import { makeCartAbandonmentHandlers } from "../intelligence/CartAbandonment.ts"
+import { makeSearchPullHandlers } from "../intelligence/SearchPull.ts"
 import { type HandlerRegistry, makeDispatcher, ShopHandlers } from "./ShopHandlers.ts"
 
 /** Every area's handlers (requires EventStore, ShopLog, JobSteps, the secrets and the privacy store). */
@@ -37,8 +38,9 @@ export const makeAppHandlers = (timings: JobTimings) =>
     const whatsapp = yield* makeWhatsAppHandlers
     const insights = yield* makeInsightsHandlers.pipe(Effect.provideService(RunStarter, runner.starter))
     const abandonment = yield* makeCartAbandonmentHandlers.pipe(Effect.provideService(RunStarter, runner.starter))
+    const search = yield* makeSearchPullHandlers
     // every message type of the catalog has its handler here, or this does not type-check
-    const registry: HandlerRegistry = { ...jobs, ...webhooks, ...installHandlers, ...plans, ...ingest, ...triggers, ...rules, ...outbound.handlers, ...adAccounts, ...whatsapp, ...insights, ...abandonment }
+    const registry: HandlerRegistry = { ...jobs, ...webhooks, ...installHandlers, ...plans, ...ingest, ...triggers, ...rules, ...outbound.handlers, ...adAccounts, ...whatsapp, ...insights, ...abandonment, ...search }
     return makeDispatcher(registry)
   })
 

@@ -187,6 +187,12 @@ export const printDemo = (url: string, app: ShopifyApp["Service"]) =>
       `curl -s ${url}/app/attribution/orders/1002 -H "authorization: Bearer $TOKEN" # its journey: email, then paid_search_google`,
       `curl -s ${url}/app/cohorts -H "authorization: Bearer $TOKEN"; curl -s ${url}/app/ltv -H "authorization: Bearer $TOKEN"`,
       "",
+      "    Search Console (its simulator: 90 days of the storefront's search traffic) was pulled at start;",
+      "    two pages lost over half their clicks against their 14-day baseline, and the SEO detectors'",
+      "    triggers (seo.content_decay_detected, seo.opportunity_found, …) reached the shop's rules:",
+      "",
+      `curl -s "${url}/app/seo/pages?decayed=true" -H "authorization: Bearer $TOKEN"`,
+      "",
       `After stopping the server: npm run cli -- events replay --shop ${demo.shop} --format table`,
       ""
     ].join("\n"))

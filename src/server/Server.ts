@@ -20,9 +20,13 @@ import { mountAdminPrivacyRoutes } from "../../adapters/http/AdminPrivacyRoutes.
 import { mountAdminExecutionRoutes } from "../../adapters/http/AdminExecutionRoutes.ts"
 import { mountAdminAttributionRoutes } from "../../adapters/http/AdminAttributionRoutes.ts"
 import { mountAdminCustomerValueRoutes } from "../../adapters/http/AdminCustomerValueRoutes.ts"
+import { mountAdminSeoRoutes } from "../../adapters/http/AdminSeoRoutes.ts"
 import * as PgAttributionOutbox from "../../adapters/postgres/PgAttributionOutbox.ts"
 import * as AttributionTriggers from "../intelligence/AttributionTriggers.ts"
 import * as CartAbandonment from "../intelligence/CartAbandonment.ts"
+import * as SearchConsole from "../intelligence/SearchConsole.ts"
+import * as SearchPull from "../intelligence/SearchPull.ts"
+import * as SearchConsoleClient from "../../adapters/searchconsole/SearchConsoleClient.ts"
 import { mountAdminWebhookRoutes } from "../../adapters/http/AdminWebhookRoutes.ts"
 import { mountWhatsAppWebhookRoute, webhookSettingsFromConfig } from "../../adapters/http/WhatsAppWebhookRoute.ts"
 import { encodeShopMessage } from "../../domain/messages/ShopMessages.ts"
@@ -108,6 +112,28 @@ const channelLayers = (demo: DemoChannels | undefined) =>
       outbound: Layer.succeed(OutboundHttp, FetchOutbound.make({ allowed: parseAllowedTargets(demo.receiver.hostPort).targets, timeoutMs: 10_000 }))
     }
 
+/**
+ * Search Console: the demo's simulator, else Google with `SEARCH_CONSOLE_TOKEN` (and
+ * `SEARCH_CONSOLE_API_URL` to point elsewhere), else not configured; the properties to pull from
+ * `SEARCH_CONSOLE_SITES` (`shop=property,…`), started once at boot.
+ */
+const searchConsoleLayer = (demo: DemoChannels | undefined) =>
+  Layer.unwrap(Effect.gen(function*() {
+    if (demo !== undefined) return SearchConsoleClient.layer({ accessToken: Redacted.make(demo.searchConsole.token), apiUrl: demo.searchConsole.url })
+    const token = yield* Config.option(Config.Redacted("SEARCH_CONSOLE_TOKEN"))
+    if (Option.isNone(token) || Redacted.value(token.value) === "") return SearchConsole.layerNotConfigured
+    const apiUrl = yield* Config.option(Config.String("SEARCH_CONSOLE_API_URL"))
+    return SearchConsoleClient.layer({ accessToken: token.value, ...(Option.isSome(apiUrl) ? { apiUrl: apiUrl.value } : {}) })
+  }))
+
+const searchPullKickoff = (demo: DemoChannels | undefined) =>
+  Layer.effectDiscard(Effect.gen(function*() {
+    const configured = demo !== undefined ? `${DEMO_SHOP}=${demo.searchConsole.siteUrl}` : yield* Config.String("SEARCH_CONSOLE_SITES").pipe(Config.withDefault(""))
+    const { sites, problems } = SearchPull.parseSearchConsoleSites(configured)
+    if (problems.length > 0) return yield* Effect.die(new Error(`SEARCH_CONSOLE_SITES: ${problems.join("; ")}`))
+    yield* Effect.forkScoped(SearchPull.kickOffSearchPulls(sites))
+  }))
+
 /** The worker's layer: the shop actors (with the app's handlers) and the retention sweeps. */
 const workerLayer = (demo: DemoChannels | undefined) => {
   const channels = channelLayers(demo)
@@ -120,11 +146,13 @@ const workerLayer = (demo: DemoChannels | undefined) => {
       channels.outbound,
       outboundTimingsLayer,
       PgPrivacyStore.layer,
-      CartAbandonment.layerFromConfig
+      CartAbandonment.layerFromConfig,
+      searchConsoleLayer(demo)
     ]))),
     Layer.provide([PgActorStore.layer, PgPartitionLeases.layerForDatabase]),
     // the intelligence plane's triggers that follow read models (sales.attribution_computed)
     Layer.merge(AttributionTriggers.layerFromConfig.pipe(Layer.provide(PgAttributionOutbox.layer))),
+    Layer.merge(searchPullKickoff(demo)),
     Layer.provideMerge(ShopLogLayer.layerFromConfig),
     Layer.merge(Retention.layer.pipe(Layer.provide(PgHandledMessages.layer)))
   )
@@ -265,6 +293,7 @@ export const serve = (options: ServeOptions): Effect.Effect<never, unknown> =>
       mountAdminExecutionRoutes(app, runIngress, guard)
       mountAdminAttributionRoutes(app, runIngress, guard)
       mountAdminCustomerValueRoutes(app, runIngress, guard)
+      mountAdminSeoRoutes(app, runIngress, guard)
       mountAdminWebhookRoutes(app, runIngress, guard)
     }
     app.get("/", (c) => c.json({ name: "sumeru", role: options.role, docs: "see README.md" }))

@@ -4,6 +4,7 @@
  * serves one shop with 10,000 products, and the demo's keys are printed with ready-to-paste
  * commands.
  */
+import { demoSearchRows, startSearchConsoleSimulator } from "../simulator/searchconsole/index.ts"
 import { Config, Context, Effect, Layer, Option, Redacted } from "effect"
 import { layerShopCredentials } from "../../adapters/postgres/PgSecrets.ts"
 import * as ShopifyAdminLive from "../../adapters/shopify/ShopifyAdminLive.ts"
@@ -27,6 +28,8 @@ export interface DemoChannels {
   readonly smtp: { readonly host: string; readonly port: number }
   /** Prints every outbound webhook it receives; the only target outbound webhooks may reach in the demo. */
   readonly receiver: { readonly url: string; readonly hostPort: string }
+  /** Search Console's simulator, with 90 days of the demo storefront's search traffic (a decaying page among them). */
+  readonly searchConsole: { readonly url: string; readonly token: string; readonly siteUrl: string }
 }
 
 export class ShopifyApp extends Context.Service<ShopifyApp, {
@@ -45,6 +48,8 @@ const DEMO_TOKEN = "shpat_sumeru_demo_offline_token"
 
 const DEMO_WHATSAPP_TOKEN = "demo-whatsapp-system-user-token"
 export const DEMO_WHATSAPP_NUMBER = "100000000000777"
+const DEMO_SEARCH_CONSOLE_TOKEN = "demo-search-console-token"
+const DEMO_SEARCH_SITE = "https://sumeru-demo.example/"
 
 /** The demo's WhatsApp simulator, SMTP sink and webhook receiver, for the life of the process. */
 const demoChannels = Effect.gen(function*() {
@@ -77,10 +82,25 @@ const demoChannels = Effect.gen(function*() {
     (server) => Effect.promise(() => new Promise<void>((resolve) => server.close(() => resolve())))
   )
   const port = (receiver.address() as AddressInfo).port
+  // 90 days of the storefront's search traffic, ending on the last day Search Console calls
+  // final: the daily pull finds the decaying posts at once
+  const searchConsole = yield* Effect.acquireRelease(
+    Effect.promise(() =>
+      startSearchConsoleSimulator({
+        accessToken: DEMO_SEARCH_CONSOLE_TOKEN,
+        sites: [{
+          siteUrl: DEMO_SEARCH_SITE,
+          rows: demoSearchRows({ pages: 60, days: 90, endDate: new Date(Date.now() - 3 * 86_400_000).toISOString().slice(0, 10), host: "sumeru-demo.example", decayingPages: ["/blogs/news/choosing-a-wool-throw", "/products/wool-throw-blanket"] })
+        }]
+      })
+    ),
+    (sc) => Effect.promise(() => sc.stop())
+  )
   return {
     whatsapp: { url: whatsapp.url, token: DEMO_WHATSAPP_TOKEN, phoneNumberId: DEMO_WHATSAPP_NUMBER },
     smtp: { host: smtp.host, port: smtp.port },
-    receiver: { url: `http://127.0.0.1:${port}/hooks`, hostPort: `127.0.0.1:${port}` }
+    receiver: { url: `http://127.0.0.1:${port}/hooks`, hostPort: `127.0.0.1:${port}` },
+    searchConsole: { url: searchConsole.url, token: DEMO_SEARCH_CONSOLE_TOKEN, siteUrl: DEMO_SEARCH_SITE }
   } satisfies DemoChannels
 })
 

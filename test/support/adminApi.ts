@@ -22,8 +22,10 @@ import { auditLogProjection } from "../../projections/auditLog.ts"
 import { executionsProjection } from "../../projections/executions.ts"
 import { attributionProjection } from "../../projections/attribution.ts"
 import { commerceProjection } from "../../projections/commerce.ts"
+import { seoPagesProjection } from "../../projections/seoPages.ts"
 import { mountAdminAttributionRoutes } from "../../adapters/http/AdminAttributionRoutes.ts"
 import { mountAdminCustomerValueRoutes } from "../../adapters/http/AdminCustomerValueRoutes.ts"
+import { mountAdminSeoRoutes } from "../../adapters/http/AdminSeoRoutes.ts"
 import { automationStreamId } from "../../src/automation/AutomationFold.ts"
 import { executionRunStreamId } from "../../domain/automation/ExecutionRuns.ts"
 import type { RecordedEvent } from "../../domain/events/Envelope.ts"
@@ -45,6 +47,8 @@ import { makeWhatsAppHandlers } from "../../src/channels/WhatsAppHandlers.ts"
 import { makeWebhookHandlers } from "../../src/webhooks/WebhookHandlers.ts"
 import { makeIngestHandlers } from "../../src/ingest/IngestHandlers.ts"
 import { makeCartAbandonmentHandlers } from "../../src/intelligence/CartAbandonment.ts"
+import { makeSearchPullHandlers } from "../../src/intelligence/SearchPull.ts"
+import { layerNotConfigured as searchConsoleNotConfigured, type SearchConsole } from "../../src/intelligence/SearchConsole.ts"
 import { ShopCredentials } from "../../adapters/shopify/index.ts"
 import * as ShopifyAdminLive from "../../adapters/shopify/ShopifyAdminLive.ts"
 import * as ShopifyJobSteps from "../../adapters/shopify/ShopifyJobSteps.ts"
@@ -159,6 +163,8 @@ export const startAdminApi = async (options: {
   /** The WhatsApp channel (pointed at the simulator) and each shop's WhatsApp number id. */
   readonly whatsapp?: Layer.Layer<WhatsAppSender>
   readonly whatsappNumbers?: Readonly<Record<string, string>>
+  /** Search Console (pointed at the simulator); suites without it get "not configured". */
+  readonly searchConsole?: Layer.Layer<SearchConsole>
   /** The shop log: the embedded one (default) or JetStream on the test run's nats-server. */
   readonly log?: "embedded" | "jetstream"
 }) => {
@@ -183,7 +189,8 @@ export const startAdminApi = async (options: {
       Layer.succeed(ShopWhatsAppNumbers, (shop: string) => options.whatsappNumbers?.[shop])
     ])),
     Layer.succeed(ActionTimings, { retryBaseMs: 10, retries: 2, stepTimeoutMs: 10_000, watchdogMs: 15_000 }),
-    Layer.succeed(OutboundTimings, options.outboundTimings ?? { retryBaseMs: 20, watchdogMs: 10_000, disableAfterMs: 3 * 86_400_000 })
+    Layer.succeed(OutboundTimings, options.outboundTimings ?? { retryBaseMs: 20, watchdogMs: 10_000, disableAfterMs: 3 * 86_400_000 }),
+    options.searchConsole ?? searchConsoleNotConfigured
   )
   const outboundHttp = Layer.succeed(OutboundHttp, FetchOutbound.make({ allowed: parseAllowedTargets(options.outboundAllowed ?? "").targets, timeoutMs: 5_000 }))
   const databaseUrl = freshPostgresUrl()
@@ -199,7 +206,7 @@ export const startAdminApi = async (options: {
     options.log === "jetstream"
       ? JetStreamShopLog.layer({ servers: inject("natsUrl"), streamName: `ADMIN${uniqueLog}`, subjectPrefix: `admin${uniqueLog.toLowerCase()}`, partitions: 4 })
       : EmbeddedShopLog.layer({ partitions: 4 }),
-    ProjectionRunner.layer([jobsProjection, jobTimelineProjection, executionsProjection, auditLogProjection, webhookDeliveriesProjection, attributionProjection, commerceProjection]),
+    ProjectionRunner.layer([jobsProjection, jobTimelineProjection, executionsProjection, auditLogProjection, webhookDeliveriesProjection, attributionProjection, commerceProjection, seoPagesProjection]),
     outboundHttp
   ).pipe(Layer.provideMerge(secrets))
   // the decision plane's handlers, and the bulk jobs its `bulk_set_metafield` action starts
@@ -207,7 +214,7 @@ export const startAdminApi = async (options: {
     const jobs = yield* makeJobHandlers({ pollQueryMs: 20, pollMutationMs: 20, watchdogMs: 5_000, retryDelayMs: 30 })
     const outbound = yield* makeOutboundWebhooks
     const triggers = yield* makeTriggerHandlers.pipe(Effect.provideService(OutboundNotifier, outbound.notifier))
-    return makeDispatcher({ ...jobs, ...triggers, ...(yield* makeRuleHandlers), ...(yield* makePlanHandlers), ...outbound.handlers, ...(yield* makeAdAccountHandlers), ...(yield* makeWhatsAppHandlers), ...(yield* makeInsightsHandlers), ...(yield* makeWebhookHandlers), ...(yield* makeIngestHandlers), ...(yield* makeCartAbandonmentHandlers) })
+    return makeDispatcher({ ...jobs, ...triggers, ...(yield* makeRuleHandlers), ...(yield* makePlanHandlers), ...outbound.handlers, ...(yield* makeAdAccountHandlers), ...(yield* makeWhatsAppHandlers), ...(yield* makeInsightsHandlers), ...(yield* makeWebhookHandlers), ...(yield* makeIngestHandlers), ...(yield* makeCartAbandonmentHandlers), ...(yield* makeSearchPullHandlers) })
   })).pipe(Layer.provide(ShopifyJobSteps.layer.pipe(Layer.provide([shopify, PgJobArtefacts.layer]))))
   const ttl = options.approvalTtl === undefined ? Layer.empty : Layer.succeed(ApprovalTtl, options.approvalTtl)
   const layer = options.automationActors === true
@@ -242,6 +249,7 @@ export const startAdminApi = async (options: {
     mountAdminExecutionRoutes(app, run, guard)
     mountAdminAttributionRoutes(app, run, guard)
     mountAdminCustomerValueRoutes(app, run, guard)
+    mountAdminSeoRoutes(app, run, guard)
     mountAdminWebhookRoutes(app, run, guard)
     const server = serveHttp({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" })
     servers.push(server)
@@ -288,7 +296,7 @@ export const startAdminApi = async (options: {
   const handleJobCommands = (shop: string, commands: ReadonlyArray<JobCommand>) => run(appendJobCommands(shop, commands))
 
   /** Waits, without sleeping, until the jobs projections have reached the log's head. */
-  const awaitProjections = () => run(awaitAllCaughtUp(["jobs", "job_timeline", "executions", "audit_log", "webhook_deliveries", "attribution", "commerce"]))
+  const awaitProjections = () => run(awaitAllCaughtUp(["jobs", "job_timeline", "executions", "audit_log", "webhook_deliveries", "attribution", "commerce", "seo_pages"]))
 
   const close = async () => {
     await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))))
@@ -300,7 +308,7 @@ export const startAdminApi = async (options: {
   // no progress for that on an empty log: set them up here (idempotent, under the store's lock).
   await run(Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
-    for (const projection of [jobsProjection, jobTimelineProjection, executionsProjection, auditLogProjection, webhookDeliveriesProjection, attributionProjection, commerceProjection]) yield* reconcile(sql, projection)
+    for (const projection of [jobsProjection, jobTimelineProjection, executionsProjection, auditLogProjection, webhookDeliveriesProjection, attributionProjection, commerceProjection, seoPagesProjection]) yield* reconcile(sql, projection)
   }))
   /** A customer data export of `shop` (what customers/data_request produces). */
   const createExport = (shop: string, customerId: string) =>

@@ -1,0 +1,206 @@
+/**
+ * The daily Search Console pull of each connected property (issue 13 §1, §3), on a durable timer
+ * per shop and property in the shop's actor, due every day at 05:00 UTC:
+ * - the pull runs after the commit (the mailbox never waits on Google): the 29 days of final data
+ *   ending on the last final day (today − 3: the API's data lag), every (date, page, query) row
+ *   and the featured-snippet rows;
+ * - what was measured per page goes back to the actor (`seo.search_report`) and is recorded as
+ *   `seo.pages_measured` on `seo-<shop>` (the `seo_pages` read model, `GET /app/seo/pages`);
+ * - the SEO detectors run over the rows (`domain/intelligence/seoDaily.ts`) and their findings go
+ *   back too (`seo.search_findings`): when the property was pulled the day before, only the
+ *   findings that start today are reported (once per episode); on a first pull, or after a gap,
+ *   every current finding is — nothing found while no pull ran is lost. The actor records the run
+ *   (`seo.findings_recorded` on `seo-runs-<shop>`) and, after the commit, emits each detector's
+ *   trigger — `seo.content_decay_detected`, `seo.opportunity_found`, `seo.cannibalism_detected`,
+ *   `seo.snippet_lost`, `seo.snippet_gained`, `seo.keyword_gap_detected` — fire-and-forget with
+ *   an id derived from the property, the day and the detector (reported twice, emitted once), at
+ *   most 50 resources each.
+ * A pull that fails is logged and recorded nowhere; the next day's timer is set either way.
+ */
+import { Effect, Stream } from "effect"
+import { MAX_TRIGGER_RESOURCES } from "../../domain/automation/Triggers.ts"
+import { findingsAt, firstFindings, measurePages, resourceTypeOfUrl, SEO_PULL_DAYS, type SeoFindings, startedFindings } from "../../domain/intelligence/seoDaily.ts"
+import { addDays } from "../../domain/intelligence/stats.ts"
+import { encodeShopMessage, type TriggerEmitted } from "../../domain/messages/ShopMessages.ts"
+import { type Decision, type HandlerRegistry, type ScheduledMessage, TransientFailure } from "../actors/ShopHandlers.ts"
+import { EventStore } from "../eventstore/EventStore.ts"
+import { publishTrigger } from "../automation/TriggerHandlers.ts"
+import { nameBasedUuid } from "../ids/NameBasedUuid.ts"
+import { ShopLog } from "../shoplog/ShopLog.ts"
+import { SearchConsole } from "./SearchConsole.ts"
+
+/** The shop's stream of SEO measurements. */
+export const seoStreamId = (shop: string) => `seo-${shop}`
+/** The shop's record of each pull's findings (small: what was reported, not the rows). */
+export const seoRunsStreamId = (shop: string) => `seo-runs-${shop}`
+
+/** The timer id of a shop's property's daily pull (timer ids are global: the shop is part of it). */
+export const searchPullTimerId = (shop: string, siteUrl: string) => `seo.search:${shop}:${siteUrl}`
+
+/** The next 05:00 UTC after `now`. */
+export const nextSearchPullAt = (now: Date): Date => {
+  const at = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate(), 5))
+  return at.getTime() > now.getTime() ? at : new Date(at.getTime() + 86_400_000)
+}
+
+export const searchPullTimer = (shop: string, siteUrl: string, now: Date): ScheduledMessage => ({
+  id: searchPullTimerId(shop, siteUrl),
+  at: nextSearchPullAt(now),
+  ...encodeShopMessage({ type: "seo.search_pull", payload: { siteUrl } })
+})
+
+/** The last day whose data Search Console calls final: three days before today (UTC). */
+export const lastFinalDay = (now: Date): string => new Date(now.getTime() - 3 * 86_400_000).toISOString().slice(0, 10)
+
+/** The triggers of the findings that started on `asOf` (one per detector with any). */
+export const seoTriggers = (shop: string, siteUrl: string, asOf: string, f: SeoFindings): ReadonlyArray<TriggerEmitted> => {
+  const emitted = (detector: string, trigger: Record<string, unknown>): TriggerEmitted => ({
+    triggerId: nameBasedUuid("sumeru.seo", `${shop}\u0000${siteUrl}\u0000${asOf}\u0000${detector}`),
+    trigger: trigger as never,
+    emittedAt: new Date().toISOString(),
+    emittedBy: { kind: "detector", id: `seo-${detector}` }
+  })
+  const first = <A>(xs: ReadonlyArray<A>) => xs.slice(0, MAX_TRIGGER_RESOURCES)
+  const month = { from: addDays(asOf, -27)!, to: asOf }
+  const out: Array<TriggerEmitted> = []
+  if (f.decay.length > 0) {
+    out.push(emitted("decay", {
+      event: "seo.content_decay_detected",
+      baselineDays: 14,
+      resources: first(f.decay).map((d) => ({ resourceType: resourceTypeOfUrl(d.page), resourceId: d.page, payload: { dropPct: d.dropPct, priorClicks: d.priorClicks, nowClicks: d.nowClicks } }))
+    }))
+  }
+  if (f.opportunities.length > 0) {
+    out.push(emitted("opportunity", {
+      event: "seo.opportunity_found",
+      window: month,
+      resources: first(f.opportunities).map((o) => ({
+        resourceType: resourceTypeOfUrl(o.url), resourceId: o.url,
+        payload: { url: o.url, query: o.query, impressions: o.impressions, clicks: o.clicks, position: o.position, ctr: o.ctr }
+      }))
+    }))
+  }
+  if (f.cannibalism.length > 0) {
+    out.push(emitted("cannibalism", {
+      event: "seo.cannibalism_detected",
+      resources: first(f.cannibalism).map((c) => ({
+        resourceType: "keyword", resourceId: c.query,
+        payload: { query: c.query, strongerUrl: c.strongerUrl, weakerUrl: c.weakerUrl, strongerClicks: c.strongerClicks, weakerClicks: c.weakerClicks }
+      }))
+    }))
+  }
+  for (const [detector, event, changes] of [["snippet-lost", "seo.snippet_lost", f.snippetLost], ["snippet-gained", "seo.snippet_gained", f.snippetGained]] as const) {
+    if (changes.length === 0) continue
+    out.push(emitted(detector, {
+      event,
+      resources: first(changes).map((s) => ({ resourceType: resourceTypeOfUrl(s.url), resourceId: s.url, payload: { url: s.url, query: s.query, position: s.position } }))
+    }))
+  }
+  if (f.keywordGaps.length > 0) {
+    out.push(emitted("keyword-gap", {
+      event: "seo.keyword_gap_detected",
+      resources: first(f.keywordGaps).map((g) => ({ resourceType: "keyword", resourceId: g.query, payload: { query: g.query, impressions: g.impressions, position: g.position } }))
+    }))
+  }
+  return out
+}
+
+export const makeSearchPullHandlers = Effect.gen(function*() {
+  const log = yield* ShopLog
+  const store = yield* EventStore
+  const searchConsole = yield* SearchConsole
+  return {
+    "seo.search_pull": (ctx) =>
+      Effect.gen(function*() {
+        const { siteUrl } = ctx.message.payload
+        const now = new Date()
+        const asOf = lastFinalDay(now)
+        const pull = Effect.gen(function*() {
+          const rows = yield* searchConsole.rows(siteUrl, addDays(asOf, -(SEO_PULL_DAYS - 1))!, asOf)
+          const messageId = `seo.search_report:${ctx.shop}:${siteUrl}:${asOf}`
+          yield* log.publish({
+            shop: ctx.shop, messageId, correlationId: messageId,
+            ...encodeShopMessage({ type: "seo.search_report", payload: { siteUrl, asOf, pages: measurePages(rows, asOf) } })
+          })
+          const findingsId = `seo.search_findings:${ctx.shop}:${siteUrl}:${asOf}`
+          yield* log.publish({
+            shop: ctx.shop, messageId: findingsId, correlationId: findingsId,
+            ...encodeShopMessage({
+              type: "seo.search_findings",
+              payload: { siteUrl, asOf, today: firstFindings(findingsAt(rows, asOf, {}), MAX_TRIGGER_RESOURCES), started: firstFindings(startedFindings(rows, asOf), MAX_TRIGGER_RESOURCES) }
+            })
+          })
+        }).pipe(
+          Effect.provideService(ShopLog, log),
+          Effect.catchCause((c) => Effect.logWarning(`the Search Console pull of ${siteUrl} for ${ctx.shop} failed (the next day's pull tries again)`, c))
+        )
+        const decision: Decision = { appends: [], schedule: [searchPullTimer(ctx.shop, siteUrl, now)], afterCommit: pull }
+        return decision
+      }),
+    "seo.search_findings": (ctx) =>
+      Effect.gen(function*() {
+        const { siteUrl, asOf, today, started } = ctx.message.payload
+        const runs = [...yield* Stream.runCollect(store.readStream(seoRunsStreamId(ctx.shop)))]
+        const ranYesterday = runs.some((e) => {
+          const d = e.data as { readonly siteUrl?: string; readonly asOf?: string }
+          return d.siteUrl === siteUrl && d.asOf === addDays(asOf, -1)
+        })
+        const report = ranYesterday ? started : today
+        const triggers = seoTriggers(ctx.shop, siteUrl, asOf, report)
+        const decision: Decision = {
+          appends: [{
+            streamId: seoRunsStreamId(ctx.shop),
+            expected: "any",
+            events: [{
+              type: "seo.findings_recorded",
+              occurredAt: new Date(`${asOf}T23:59:59.000Z`),
+              data: { siteUrl, asOf, reported: ranYesterday ? "started" : "all", triggers: triggers.map((t) => ({ event: t.trigger.event, resources: t.trigger.resources.length })) }
+            }]
+          }],
+          afterCommit: Effect.forEach(triggers, (t) =>
+            publishTrigger(ctx.shop, t).pipe(
+              Effect.provideService(ShopLog, log),
+              Effect.catchCause((c) => Effect.logWarning(`${t.trigger.event} of ${ctx.shop} not emitted`, c))
+            ), { discard: true })
+        }
+        return decision
+      }).pipe(Effect.catchTag("PersistenceError", (e) => Effect.fail(new TransientFailure({ reason: `event store: ${e.operation}` })))),
+    "seo.search_report": (ctx) =>
+      Effect.succeed<Decision>({
+        appends: [{
+          streamId: seoStreamId(ctx.shop),
+          expected: "any",
+          events: [{ type: "seo.pages_measured", occurredAt: new Date(`${ctx.message.payload.asOf}T23:59:59.000Z`), data: ctx.message.payload }]
+        }]
+      })
+  } satisfies Partial<HandlerRegistry>
+})
+
+/** `shop.myshopify.com=https://shop.example/,other.myshopify.com=sc-domain:other.example` → [shop, siteUrl] pairs, or the problems. */
+export const parseSearchConsoleSites = (text: string): { readonly sites: ReadonlyArray<readonly [string, string]>; readonly problems: ReadonlyArray<string> } => {
+  const sites: Array<readonly [string, string]> = []
+  const problems: Array<string> = []
+  for (const entry of text.split(",").map((e) => e.trim()).filter((e) => e !== "")) {
+    const at = entry.indexOf("=")
+    const shop = at === -1 ? "" : entry.slice(0, at).trim().toLowerCase()
+    const site = at === -1 ? "" : entry.slice(at + 1).trim()
+    if (!/^[a-z0-9][a-z0-9-]*\.myshopify\.com$/.test(shop) || !(/^https?:\/\/\S+\/$/.test(site) || /^sc-domain:\S+$/.test(site))) {
+      problems.push(`"${entry}" is not shop.myshopify.com=<property> (a URL prefix ending in / or sc-domain:<domain>)`)
+    } else {
+      sites.push([shop, site])
+    }
+  }
+  return { sites, problems }
+}
+
+/**
+ * Starts each connected property's daily pulls: one `seo.search_pull` now (its id names the day,
+ * so every worker starting the same day publishes it once), which sets the daily timer.
+ */
+export const kickOffSearchPulls = (sites: ReadonlyArray<readonly [string, string]>) =>
+  Effect.forEach(sites, ([shop, siteUrl]) => {
+    const messageId = `seo.search_pull:${shop}:${siteUrl}:${new Date().toISOString().slice(0, 10)}`
+    return ShopLog.use((log) => log.publish({ shop, messageId, correlationId: messageId, ...encodeShopMessage({ type: "seo.search_pull", payload: { siteUrl } }) })).pipe(
+      Effect.catchCause((c) => Effect.logWarning(`the Search Console pull of ${siteUrl} for ${shop} was not started`, c))
+    )
+  }, { discard: true })
