@@ -5,6 +5,7 @@
  * (25,000). 429 and 5xx are `SearchConsoleUnavailable` (the daily pull tries again), other
  * answers `SearchConsoleRefused` with Google's message.
  */
+import { googleApiFailure } from "../google/GoogleApiErrors.ts"
 import { searchconsole, auth } from "@googleapis/searchconsole"
 import { Effect, Layer, Redacted } from "effect"
 import { FEATURED_SNIPPET, type SearchRow } from "../../domain/intelligence/seoDetectors.ts"
@@ -21,12 +22,10 @@ export interface SearchConsoleOptions {
 const MAX_PAGES = 400
 
 const failure = (error: unknown): SearchConsoleRefused | SearchConsoleUnavailable => {
-  const e = error as { readonly code?: unknown; readonly status?: unknown; readonly message?: unknown; readonly response?: { readonly status?: number } }
-  const status = typeof e.response?.status === "number" ? e.response.status : typeof e.code === "number" ? e.code : typeof e.status === "number" ? e.status : 0
-  const message = typeof e.message === "string" ? e.message : String(error)
-  return status === 0 || status === 429 || status >= 500
-    ? new SearchConsoleUnavailable({ message: status === 0 ? message : `HTTP ${status}: ${message}` })
-    : new SearchConsoleRefused({ status, message })
+  const f = googleApiFailure(error)
+  return f.retryable
+    ? new SearchConsoleUnavailable({ message: f.status === 0 ? f.message : `HTTP ${f.status}: ${f.message}` })
+    : new SearchConsoleRefused({ status: f.status, message: f.message })
 }
 
 export const make = (options: SearchConsoleOptions) => {

@@ -396,6 +396,41 @@ export const SearchFindingsReport = Schema.Struct({
 })
 export type SearchFindingsReport = typeof SearchFindingsReport.Type
 
+/** The daily Merchant Center pull of an account (a durable timer per shop and account). */
+export const MerchantPull = Schema.Struct({ accountId: Schema.String })
+export type MerchantPull = typeof MerchantPull.Type
+
+/** What a pull found changed since what the shop knew (`domain/intelligence/merchantStatus.ts`). */
+export const MerchantReport = Schema.Struct({
+  accountId: Schema.String,
+  /** Names this report (the pull's day and message): the triggers' ids derive from it. */
+  reportId: Schema.String,
+  changes: Schema.Array(Schema.Struct({
+    offerId: Schema.String,
+    productId: Schema.String,
+    title: Schema.NullOr(Schema.String),
+    destination: Schema.String,
+    status: Schema.Literals(["approved", "disapproved"]),
+    issues: Schema.Array(Schema.Struct({ code: Schema.String, description: Schema.String, severity: Schema.String }))
+  }))
+})
+export type MerchantReport = typeof MerchantReport.Type
+
+/** The daily site audit of a shop's storefront (a durable timer per shop and origin). */
+export const SiteAuditRun = Schema.Struct({ origin: Schema.String })
+export type SiteAuditRun = typeof SiteAuditRun.Type
+
+/** What an audit found (`domain/intelligence/siteAudit.ts`): the score of each page crawled, the broken links. */
+export const SiteAuditReport = Schema.Struct({
+  origin: Schema.String,
+  auditId: Schema.String,
+  score: Schema.Number,
+  pagesCrawled: Schema.Number,
+  pages: Schema.Array(Schema.Struct({ url: Schema.String, score: Schema.Number, issues: Schema.Array(Schema.String) })),
+  brokenLinks: Schema.Array(Schema.Struct({ path: Schema.String, status: Schema.Number, linkedFrom: Schema.Array(Schema.String) }))
+})
+export type SiteAuditReport = typeof SiteAuditReport.Type
+
 /** A person cancels an execution deferred by quiet hours (`sumeru executions undo`, `POST /app/executions/:id/undo`). */
 export const CancelDeferred = Schema.Struct({ executionId: Schema.String, by: Schema.String })
 export type CancelDeferred = typeof CancelDeferred.Type
@@ -440,7 +475,11 @@ export const ShopMessageBody = Schema.Union([
   message("checkout.abandon_check", CartAbandonCheck),
   message("seo.search_pull", SearchPull),
   message("seo.search_report", SearchReport),
-  message("seo.search_findings", SearchFindingsReport)
+  message("seo.search_findings", SearchFindingsReport),
+  message("mc.status_pull", MerchantPull),
+  message("mc.status_report", MerchantReport),
+  message("seo.audit_run", SiteAuditRun),
+  message("seo.audit_report", SiteAuditReport)
 ])
 export type ShopMessageBody = typeof ShopMessageBody.Type
 export type ShopMessageType = ShopMessageBody["type"]
@@ -484,7 +523,11 @@ export const MESSAGE_VERSIONS: { readonly [T in ShopMessageType]: number } = {
   "checkout.abandon_check": 1,
   "seo.search_pull": 1,
   "seo.search_report": 1,
-  "seo.search_findings": 1
+  "seo.search_findings": 1,
+  "mc.status_pull": 1,
+  "mc.status_report": 1,
+  "seo.audit_run": 1,
+  "seo.audit_report": 1
 }
 
 export const SHOP_MESSAGE_TYPES = Object.keys(MESSAGE_VERSIONS) as ReadonlyArray<ShopMessageType>

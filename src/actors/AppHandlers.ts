@@ -21,6 +21,8 @@ import { makeOutboundWebhooks, OutboundNotifier } from "../outbound/OutboundWebh
 import { makeWebhookHandlers } from "../webhooks/WebhookHandlers.ts"
 import { makeCartAbandonmentHandlers } from "../intelligence/CartAbandonment.ts"
 import { makeSearchPullHandlers } from "../intelligence/SearchPull.ts"
+import { makeMerchantCenterHandlers } from "../intelligence/MerchantCenterPull.ts"
+import { makeSiteAuditHandlers } from "../intelligence/SiteAudit.ts"
 import { type HandlerRegistry, makeDispatcher, ShopHandlers } from "./ShopHandlers.ts"
 
 /** Every area's handlers (requires EventStore, ShopLog, JobSteps, the secrets and the privacy store). */
@@ -39,8 +41,10 @@ export const makeAppHandlers = (timings: JobTimings) =>
     const insights = yield* makeInsightsHandlers.pipe(Effect.provideService(RunStarter, runner.starter))
     const abandonment = yield* makeCartAbandonmentHandlers.pipe(Effect.provideService(RunStarter, runner.starter))
     const search = yield* makeSearchPullHandlers
+    const merchant = yield* makeMerchantCenterHandlers
+    const audit = yield* makeSiteAuditHandlers
     // every message type of the catalog has its handler here, or this does not type-check
-    const registry: HandlerRegistry = { ...jobs, ...webhooks, ...installHandlers, ...plans, ...ingest, ...triggers, ...rules, ...outbound.handlers, ...adAccounts, ...whatsapp, ...insights, ...abandonment, ...search }
+    const registry: HandlerRegistry = { ...jobs, ...webhooks, ...installHandlers, ...plans, ...ingest, ...triggers, ...rules, ...outbound.handlers, ...adAccounts, ...whatsapp, ...insights, ...abandonment, ...search, ...merchant, ...audit }
     return makeDispatcher(registry)
   })
 

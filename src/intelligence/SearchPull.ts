@@ -24,8 +24,7 @@ import { addDays } from "../../domain/intelligence/stats.ts"
 import { encodeShopMessage, type TriggerEmitted } from "../../domain/messages/ShopMessages.ts"
 import { type Decision, type HandlerRegistry, type ScheduledMessage, TransientFailure } from "../actors/ShopHandlers.ts"
 import { EventStore } from "../eventstore/EventStore.ts"
-import { publishTrigger } from "../automation/TriggerHandlers.ts"
-import { nameBasedUuid } from "../ids/NameBasedUuid.ts"
+import { detectorTrigger, kickOff, nextDailyAt, parseShopPairs, publishTriggers } from "./DailyPulls.ts"
 import { ShopLog } from "../shoplog/ShopLog.ts"
 import { SearchConsole } from "./SearchConsole.ts"
 
@@ -37,15 +36,9 @@ export const seoRunsStreamId = (shop: string) => `seo-runs-${shop}`
 /** The timer id of a shop's property's daily pull (timer ids are global: the shop is part of it). */
 export const searchPullTimerId = (shop: string, siteUrl: string) => `seo.search:${shop}:${siteUrl}`
 
-/** The next 05:00 UTC after `now`. */
-export const nextSearchPullAt = (now: Date): Date => {
-  const at = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate(), 5))
-  return at.getTime() > now.getTime() ? at : new Date(at.getTime() + 86_400_000)
-}
-
 export const searchPullTimer = (shop: string, siteUrl: string, now: Date): ScheduledMessage => ({
   id: searchPullTimerId(shop, siteUrl),
-  at: nextSearchPullAt(now),
+  at: nextDailyAt(now, 5),
   ...encodeShopMessage({ type: "seo.search_pull", payload: { siteUrl } })
 })
 
@@ -54,12 +47,8 @@ export const lastFinalDay = (now: Date): string => new Date(now.getTime() - 3 * 
 
 /** The triggers of the findings that started on `asOf` (one per detector with any). */
 export const seoTriggers = (shop: string, siteUrl: string, asOf: string, f: SeoFindings): ReadonlyArray<TriggerEmitted> => {
-  const emitted = (detector: string, trigger: Record<string, unknown>): TriggerEmitted => ({
-    triggerId: nameBasedUuid("sumeru.seo", `${shop}\u0000${siteUrl}\u0000${asOf}\u0000${detector}`),
-    trigger: trigger as never,
-    emittedAt: new Date().toISOString(),
-    emittedBy: { kind: "detector", id: `seo-${detector}` }
-  })
+  const emitted = (detector: string, trigger: Record<string, unknown>): TriggerEmitted =>
+    detectorTrigger("sumeru.seo", `${shop}\u0000${siteUrl}\u0000${asOf}\u0000${detector}`, `seo-${detector}`, trigger)
   const first = <A>(xs: ReadonlyArray<A>) => xs.slice(0, MAX_TRIGGER_RESOURCES)
   const month = { from: addDays(asOf, -27)!, to: asOf }
   const out: Array<TriggerEmitted> = []
@@ -157,11 +146,7 @@ export const makeSearchPullHandlers = Effect.gen(function*() {
               data: { siteUrl, asOf, reported: ranYesterday ? "started" : "all", triggers: triggers.map((t) => ({ event: t.trigger.event, resources: t.trigger.resources.length })) }
             }]
           }],
-          afterCommit: Effect.forEach(triggers, (t) =>
-            publishTrigger(ctx.shop, t).pipe(
-              Effect.provideService(ShopLog, log),
-              Effect.catchCause((c) => Effect.logWarning(`${t.trigger.event} of ${ctx.shop} not emitted`, c))
-            ), { discard: true })
+          afterCommit: publishTriggers(ctx.shop, triggers, log)
         }
         return decision
       }).pipe(Effect.catchTag("PersistenceError", (e) => Effect.fail(new TransientFailure({ reason: `event store: ${e.operation}` })))),
@@ -176,31 +161,10 @@ export const makeSearchPullHandlers = Effect.gen(function*() {
   } satisfies Partial<HandlerRegistry>
 })
 
-/** `shop.myshopify.com=https://shop.example/,other.myshopify.com=sc-domain:other.example` → [shop, siteUrl] pairs, or the problems. */
-export const parseSearchConsoleSites = (text: string): { readonly sites: ReadonlyArray<readonly [string, string]>; readonly problems: ReadonlyArray<string> } => {
-  const sites: Array<readonly [string, string]> = []
-  const problems: Array<string> = []
-  for (const entry of text.split(",").map((e) => e.trim()).filter((e) => e !== "")) {
-    const at = entry.indexOf("=")
-    const shop = at === -1 ? "" : entry.slice(0, at).trim().toLowerCase()
-    const site = at === -1 ? "" : entry.slice(at + 1).trim()
-    if (!/^[a-z0-9][a-z0-9-]*\.myshopify\.com$/.test(shop) || !(/^https?:\/\/\S+\/$/.test(site) || /^sc-domain:\S+$/.test(site))) {
-      problems.push(`"${entry}" is not shop.myshopify.com=<property> (a URL prefix ending in / or sc-domain:<domain>)`)
-    } else {
-      sites.push([shop, site])
-    }
-  }
-  return { sites, problems }
-}
+/** `SEARCH_CONSOLE_SITES`: `shop.myshopify.com=https://shop.example/,other.myshopify.com=sc-domain:other.example`. */
+export const parseSearchConsoleSites = (text: string) =>
+  parseShopPairs(text, (site) => /^https?:\/\/\S+\/$/.test(site) || /^sc-domain:\S+$/.test(site), "<property> (a URL prefix ending in / or sc-domain:<domain>)")
 
-/**
- * Starts each connected property's daily pulls: one `seo.search_pull` now (its id names the day,
- * so every worker starting the same day publishes it once), which sets the daily timer.
- */
+/** Starts each connected property's daily pulls at boot. */
 export const kickOffSearchPulls = (sites: ReadonlyArray<readonly [string, string]>) =>
-  Effect.forEach(sites, ([shop, siteUrl]) => {
-    const messageId = `seo.search_pull:${shop}:${siteUrl}:${new Date().toISOString().slice(0, 10)}`
-    return ShopLog.use((log) => log.publish({ shop, messageId, correlationId: messageId, ...encodeShopMessage({ type: "seo.search_pull", payload: { siteUrl } }) })).pipe(
-      Effect.catchCause((c) => Effect.logWarning(`the Search Console pull of ${siteUrl} for ${shop} was not started`, c))
-    )
-  }, { discard: true })
+  kickOff("Search Console pull", sites, (siteUrl) => encodeShopMessage({ type: "seo.search_pull", payload: { siteUrl } }))

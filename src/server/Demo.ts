@@ -193,6 +193,10 @@ export const printDemo = (url: string, app: ShopifyApp["Service"]) =>
       "",
       `curl -s "${url}/app/seo/pages?decayed=true" -H "authorization: Bearer $TOKEN"`,
       "",
+      "    The demo storefront (its simulator) was audited and Merchant Center (its simulator) pulled at start:",
+      "    a broken link, pages scored by the rubric, two disapproved products — each a trigger for the rules",
+      `    (see them: npm run cli -- events replay --shop ${demo.shop} --types trigger.received --format table, after stopping the server).`,
+      "",
       `After stopping the server: npm run cli -- events replay --shop ${demo.shop} --format table`,
       ""
     ].join("\n"))

@@ -27,6 +27,10 @@ import * as CartAbandonment from "../intelligence/CartAbandonment.ts"
 import * as SearchConsole from "../intelligence/SearchConsole.ts"
 import * as SearchPull from "../intelligence/SearchPull.ts"
 import * as SearchConsoleClient from "../../adapters/searchconsole/SearchConsoleClient.ts"
+import * as MerchantCenterClient from "../../adapters/merchantcenter/MerchantCenterClient.ts"
+import * as MerchantCenter from "../intelligence/MerchantCenter.ts"
+import * as MerchantCenterPull from "../intelligence/MerchantCenterPull.ts"
+import * as SiteAudit from "../intelligence/SiteAudit.ts"
 import { mountAdminWebhookRoutes } from "../../adapters/http/AdminWebhookRoutes.ts"
 import { mountWhatsAppWebhookRoute, webhookSettingsFromConfig } from "../../adapters/http/WhatsAppWebhookRoute.ts"
 import { encodeShopMessage } from "../../domain/messages/ShopMessages.ts"
@@ -113,26 +117,59 @@ const channelLayers = (demo: DemoChannels | undefined) =>
     }
 
 /**
- * Search Console: the demo's simulator, else Google with `SEARCH_CONSOLE_TOKEN` (and
- * `SEARCH_CONSOLE_API_URL` to point elsewhere), else not configured; the properties to pull from
- * `SEARCH_CONSOLE_SITES` (`shop=property,…`), started once at boot.
+ * A Google API the intelligence plane pulls (Search Console, Merchant Center): the demo's
+ * simulator, else Google with an OAuth access token from `<PREFIX>_TOKEN` (and `<PREFIX>_API_URL`
+ * to point the client elsewhere), else not configured — a pull then says so and records nothing.
  */
-const searchConsoleLayer = (demo: DemoChannels | undefined) =>
+const googleApiLayer = <S>(
+  prefix: string,
+  demo: { readonly url: string; readonly token: string } | undefined,
+  make: (options: { readonly accessToken: Redacted.Redacted<string>; readonly apiUrl?: string }) => Layer.Layer<S>,
+  notConfigured: Layer.Layer<S>
+) =>
   Layer.unwrap(Effect.gen(function*() {
-    if (demo !== undefined) return SearchConsoleClient.layer({ accessToken: Redacted.make(demo.searchConsole.token), apiUrl: demo.searchConsole.url })
-    const token = yield* Config.option(Config.Redacted("SEARCH_CONSOLE_TOKEN"))
-    if (Option.isNone(token) || Redacted.value(token.value) === "") return SearchConsole.layerNotConfigured
-    const apiUrl = yield* Config.option(Config.String("SEARCH_CONSOLE_API_URL"))
-    return SearchConsoleClient.layer({ accessToken: token.value, ...(Option.isSome(apiUrl) ? { apiUrl: apiUrl.value } : {}) })
+    if (demo !== undefined) return make({ accessToken: Redacted.make(demo.token), apiUrl: demo.url })
+    const token = yield* Config.option(Config.Redacted(`${prefix}_TOKEN`))
+    if (Option.isNone(token) || Redacted.value(token.value) === "") return notConfigured
+    const apiUrl = yield* Config.option(Config.String(`${prefix}_API_URL`))
+    return make({ accessToken: token.value, ...(Option.isSome(apiUrl) ? { apiUrl: apiUrl.value } : {}) })
   }))
 
-const searchPullKickoff = (demo: DemoChannels | undefined) =>
+const searchConsoleLayer = (demo: DemoChannels | undefined) =>
+  googleApiLayer("SEARCH_CONSOLE", demo?.searchConsole, SearchConsoleClient.layer, SearchConsole.layerNotConfigured)
+
+const merchantCenterLayer = (demo: DemoChannels | undefined) =>
+  googleApiLayer("MERCHANT_CENTER", demo?.merchantCenter, MerchantCenterClient.layer, MerchantCenter.layerNotConfigured)
+
+/** The storefronts to audit daily: the demo's simulated one, else `SITE_AUDIT_ORIGINS` (`shop=origin,…`); the page budget `SITE_AUDIT_MAX_PAGES`. */
+const siteAuditSettingsLayer = Layer.effect(
+  SiteAudit.SiteAuditSettings,
+  Effect.map(Config.Int("SITE_AUDIT_MAX_PAGES").pipe(Config.withDefault(200)), (maxPages) => ({ maxPages: Math.max(1, maxPages), concurrency: 4 }))
+)
+
+/**
+ * Starts a daily source's runs at boot for the shops configured in `env` (`shop=value,…`; the
+ * demo's own value when it runs): a malformed entry stops the process with every problem.
+ */
+const dailyKickoff = (
+  env: string,
+  demoValue: string | undefined,
+  parse: (text: string) => { readonly pairs: ReadonlyArray<readonly [string, string]>; readonly problems: ReadonlyArray<string> },
+  start: (pairs: ReadonlyArray<readonly [string, string]>) => Effect.Effect<void, never, ShopLog>
+) =>
   Layer.effectDiscard(Effect.gen(function*() {
-    const configured = demo !== undefined ? `${DEMO_SHOP}=${demo.searchConsole.siteUrl}` : yield* Config.String("SEARCH_CONSOLE_SITES").pipe(Config.withDefault(""))
-    const { sites, problems } = SearchPull.parseSearchConsoleSites(configured)
-    if (problems.length > 0) return yield* Effect.die(new Error(`SEARCH_CONSOLE_SITES: ${problems.join("; ")}`))
-    yield* Effect.forkScoped(SearchPull.kickOffSearchPulls(sites))
+    const configured = demoValue !== undefined ? `${DEMO_SHOP}=${demoValue}` : yield* Config.String(env).pipe(Config.withDefault(""))
+    const { pairs, problems } = parse(configured)
+    if (problems.length > 0) return yield* Effect.die(new Error(`${env}: ${problems.join("; ")}`))
+    yield* Effect.forkScoped(start(pairs))
   }))
+
+const intelligenceKickoffs = (demo: DemoChannels | undefined) =>
+  Layer.mergeAll(
+    dailyKickoff("SEARCH_CONSOLE_SITES", demo?.searchConsole.siteUrl, SearchPull.parseSearchConsoleSites, SearchPull.kickOffSearchPulls),
+    dailyKickoff("MERCHANT_CENTER_ACCOUNTS", demo?.merchantCenter.accountId, MerchantCenterPull.parseMerchantAccounts, MerchantCenterPull.kickOffMerchantPulls),
+    dailyKickoff("SITE_AUDIT_ORIGINS", demo?.storefront.origin, SiteAudit.parseAuditOrigins, SiteAudit.kickOffSiteAudits)
+  )
 
 /** The worker's layer: the shop actors (with the app's handlers) and the retention sweeps. */
 const workerLayer = (demo: DemoChannels | undefined) => {
@@ -147,12 +184,15 @@ const workerLayer = (demo: DemoChannels | undefined) => {
       outboundTimingsLayer,
       PgPrivacyStore.layer,
       CartAbandonment.layerFromConfig,
-      searchConsoleLayer(demo)
+      searchConsoleLayer(demo),
+      merchantCenterLayer(demo),
+      siteAuditSettingsLayer
     ]))),
     Layer.provide([PgActorStore.layer, PgPartitionLeases.layerForDatabase]),
     // the intelligence plane's triggers that follow read models (sales.attribution_computed)
     Layer.merge(AttributionTriggers.layerFromConfig.pipe(Layer.provide(PgAttributionOutbox.layer))),
-    Layer.merge(searchPullKickoff(demo)),
+    // the daily pulls of the shops' connected sources (Search Console, Merchant Center, the site audit)
+    Layer.merge(intelligenceKickoffs(demo)),
     Layer.provideMerge(ShopLogLayer.layerFromConfig),
     Layer.merge(Retention.layer.pipe(Layer.provide(PgHandledMessages.layer)))
   )

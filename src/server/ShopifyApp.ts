@@ -5,6 +5,8 @@
  * commands.
  */
 import { demoSearchRows, startSearchConsoleSimulator } from "../simulator/searchconsole/index.ts"
+import { demoMerchantProducts, startMerchantCenterSimulator } from "../simulator/merchantcenter/index.ts"
+import { startStorefrontSimulator } from "../simulator/storefront/index.ts"
 import { Config, Context, Effect, Layer, Option, Redacted } from "effect"
 import { layerShopCredentials } from "../../adapters/postgres/PgSecrets.ts"
 import * as ShopifyAdminLive from "../../adapters/shopify/ShopifyAdminLive.ts"
@@ -30,6 +32,10 @@ export interface DemoChannels {
   readonly receiver: { readonly url: string; readonly hostPort: string }
   /** Search Console's simulator, with 90 days of the demo storefront's search traffic (a decaying page among them). */
   readonly searchConsole: { readonly url: string; readonly token: string; readonly siteUrl: string }
+  /** Merchant Center's simulator: the demo catalog's offers, two of them disapproved. */
+  readonly merchantCenter: { readonly url: string; readonly token: string; readonly accountId: string }
+  /** The demo's storefront (its simulator, with a few SEO problems and a broken link), audited at start. */
+  readonly storefront: { readonly origin: string }
 }
 
 export class ShopifyApp extends Context.Service<ShopifyApp, {
@@ -50,6 +56,8 @@ const DEMO_WHATSAPP_TOKEN = "demo-whatsapp-system-user-token"
 export const DEMO_WHATSAPP_NUMBER = "100000000000777"
 const DEMO_SEARCH_CONSOLE_TOKEN = "demo-search-console-token"
 const DEMO_SEARCH_SITE = "https://sumeru-demo.example/"
+const DEMO_MERCHANT_TOKEN = "demo-merchant-center-token"
+const DEMO_MERCHANT_ACCOUNT = "5550001"
 
 /** The demo's WhatsApp simulator, SMTP sink and webhook receiver, for the life of the process. */
 const demoChannels = Effect.gen(function*() {
@@ -96,11 +104,18 @@ const demoChannels = Effect.gen(function*() {
     ),
     (sc) => Effect.promise(() => sc.stop())
   )
+  const merchantCenter = yield* Effect.acquireRelease(
+    Effect.promise(() => startMerchantCenterSimulator({ accessToken: DEMO_MERCHANT_TOKEN, accounts: [{ accountId: DEMO_MERCHANT_ACCOUNT, products: demoMerchantProducts({}) }] })),
+    (mc) => Effect.promise(() => mc.stop())
+  )
+  const storefront = yield* Effect.acquireRelease(Effect.promise(() => startStorefrontSimulator({})), (sf) => Effect.promise(() => sf.stop()))
   return {
     whatsapp: { url: whatsapp.url, token: DEMO_WHATSAPP_TOKEN, phoneNumberId: DEMO_WHATSAPP_NUMBER },
     smtp: { host: smtp.host, port: smtp.port },
     receiver: { url: `http://127.0.0.1:${port}/hooks`, hostPort: `127.0.0.1:${port}` },
-    searchConsole: { url: searchConsole.url, token: DEMO_SEARCH_CONSOLE_TOKEN, siteUrl: DEMO_SEARCH_SITE }
+    searchConsole: { url: searchConsole.url, token: DEMO_SEARCH_CONSOLE_TOKEN, siteUrl: DEMO_SEARCH_SITE },
+    merchantCenter: { url: merchantCenter.url, token: DEMO_MERCHANT_TOKEN, accountId: DEMO_MERCHANT_ACCOUNT },
+    storefront: { origin: storefront.origin }
   } satisfies DemoChannels
 })
 

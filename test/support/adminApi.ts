@@ -48,6 +48,9 @@ import { makeWebhookHandlers } from "../../src/webhooks/WebhookHandlers.ts"
 import { makeIngestHandlers } from "../../src/ingest/IngestHandlers.ts"
 import { makeCartAbandonmentHandlers } from "../../src/intelligence/CartAbandonment.ts"
 import { makeSearchPullHandlers } from "../../src/intelligence/SearchPull.ts"
+import { makeMerchantCenterHandlers } from "../../src/intelligence/MerchantCenterPull.ts"
+import { makeSiteAuditHandlers } from "../../src/intelligence/SiteAudit.ts"
+import { layerNotConfigured as merchantCenterNotConfigured, type MerchantCenter } from "../../src/intelligence/MerchantCenter.ts"
 import { layerNotConfigured as searchConsoleNotConfigured, type SearchConsole } from "../../src/intelligence/SearchConsole.ts"
 import { ShopCredentials } from "../../adapters/shopify/index.ts"
 import * as ShopifyAdminLive from "../../adapters/shopify/ShopifyAdminLive.ts"
@@ -165,6 +168,8 @@ export const startAdminApi = async (options: {
   readonly whatsappNumbers?: Readonly<Record<string, string>>
   /** Search Console (pointed at the simulator); suites without it get "not configured". */
   readonly searchConsole?: Layer.Layer<SearchConsole>
+  /** Merchant Center (pointed at the simulator); suites without it get "not configured". */
+  readonly merchantCenter?: Layer.Layer<MerchantCenter>
   /** The shop log: the embedded one (default) or JetStream on the test run's nats-server. */
   readonly log?: "embedded" | "jetstream"
 }) => {
@@ -190,7 +195,8 @@ export const startAdminApi = async (options: {
     ])),
     Layer.succeed(ActionTimings, { retryBaseMs: 10, retries: 2, stepTimeoutMs: 10_000, watchdogMs: 15_000 }),
     Layer.succeed(OutboundTimings, options.outboundTimings ?? { retryBaseMs: 20, watchdogMs: 10_000, disableAfterMs: 3 * 86_400_000 }),
-    options.searchConsole ?? searchConsoleNotConfigured
+    options.searchConsole ?? searchConsoleNotConfigured,
+    options.merchantCenter ?? merchantCenterNotConfigured
   )
   const outboundHttp = Layer.succeed(OutboundHttp, FetchOutbound.make({ allowed: parseAllowedTargets(options.outboundAllowed ?? "").targets, timeoutMs: 5_000 }))
   const databaseUrl = freshPostgresUrl()
@@ -214,7 +220,7 @@ export const startAdminApi = async (options: {
     const jobs = yield* makeJobHandlers({ pollQueryMs: 20, pollMutationMs: 20, watchdogMs: 5_000, retryDelayMs: 30 })
     const outbound = yield* makeOutboundWebhooks
     const triggers = yield* makeTriggerHandlers.pipe(Effect.provideService(OutboundNotifier, outbound.notifier))
-    return makeDispatcher({ ...jobs, ...triggers, ...(yield* makeRuleHandlers), ...(yield* makePlanHandlers), ...outbound.handlers, ...(yield* makeAdAccountHandlers), ...(yield* makeWhatsAppHandlers), ...(yield* makeInsightsHandlers), ...(yield* makeWebhookHandlers), ...(yield* makeIngestHandlers), ...(yield* makeCartAbandonmentHandlers), ...(yield* makeSearchPullHandlers) })
+    return makeDispatcher({ ...jobs, ...triggers, ...(yield* makeRuleHandlers), ...(yield* makePlanHandlers), ...outbound.handlers, ...(yield* makeAdAccountHandlers), ...(yield* makeWhatsAppHandlers), ...(yield* makeInsightsHandlers), ...(yield* makeWebhookHandlers), ...(yield* makeIngestHandlers), ...(yield* makeCartAbandonmentHandlers), ...(yield* makeSearchPullHandlers), ...(yield* makeMerchantCenterHandlers), ...(yield* makeSiteAuditHandlers) })
   })).pipe(Layer.provide(ShopifyJobSteps.layer.pipe(Layer.provide([shopify, PgJobArtefacts.layer]))))
   const ttl = options.approvalTtl === undefined ? Layer.empty : Layer.succeed(ApprovalTtl, options.approvalTtl)
   const layer = options.automationActors === true

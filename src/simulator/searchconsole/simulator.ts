@@ -36,6 +36,7 @@
  * `RESOURCE_EXHAUSTED`, 500 `INTERNAL`, 503 `UNAVAILABLE`), the HTTP log (`log`, also
  * `requests`), time from `now`.
  */
+import { GOOGLE_STATUS_NAMES } from "../kit/GoogleErrors.ts"
 import { Hono } from "hono"
 import type { Context } from "hono"
 import { hash32, prng, seedOf } from "../kit/DeterministicIds.ts"
@@ -96,15 +97,7 @@ export interface RunningSearchConsoleSimulator extends SimulatorServer {
 // ---------------------------------------------------------------------------------------
 // Google's error shape
 
-const STATUS_NAMES: Readonly<Record<number, string>> = {
-  400: "INVALID_ARGUMENT",
-  401: "UNAUTHENTICATED",
-  403: "PERMISSION_DENIED",
-  404: "NOT_FOUND",
-  429: "RESOURCE_EXHAUSTED",
-  500: "INTERNAL",
-  503: "UNAVAILABLE"
-}
+const STATUS_NAMES = GOOGLE_STATUS_NAMES
 
 interface GoogleErrorItem {
   readonly message: string
