@@ -483,3 +483,14 @@ export const mountAdminRoute = (app: Hono, guard: AdminGuard, route: AdminRoute,
   }
   app.on(route.method, route.path, guard.authenticate, requirePermission(route.permission), handler)
 }
+
+/** An optional JSON object body: `{}` when there is none; a body that is not an object is a 400. */
+export const readOptionalJson = (c: Context) =>
+  Effect.gen(function*() {
+    if ((c.req.header("content-length") ?? "0") === "0" && c.req.header("transfer-encoding") === undefined) return {} as Record<string, unknown>
+    const body = yield* readJsonBody(c)
+    if (typeof body !== "object" || body === null || Array.isArray(body)) {
+      return yield* new InvalidRequestBody({ message: "the body must be a JSON object, e.g. { \"reason\": \"not now\" }" })
+    }
+    return body as Record<string, unknown>
+  })

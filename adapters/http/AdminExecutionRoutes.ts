@@ -30,7 +30,7 @@ import {
   InvalidRequestBody,
   mountAdminRoute,
   principalLabel,
-  readJsonBody,
+  readOptionalJson,
   requirePrincipal,
   requireShop,
   ResourceNotFound,
@@ -114,15 +114,7 @@ const listExecutions = (shop: string, q: ExecutionQuery) =>
   }))
 
 /** A JSON object body, or `{}` when there is none. */
-const readOptionalJson = (c: Context) =>
-  Effect.gen(function*() {
-    if ((c.req.header("content-length") ?? "0") === "0" && c.req.header("transfer-encoding") === undefined) return {} as Record<string, unknown>
-    const body = yield* readJsonBody(c)
-    if (typeof body !== "object" || body === null || Array.isArray(body)) {
-      return yield* new InvalidRequestBody({ message: "the body must be a JSON object, e.g. { \"reason\": \"not now\" }" })
-    }
-    return body as Record<string, unknown>
-  })
+
 
 const getExecution = (shop: string, id: string) =>
   asTenant(shop, Effect.gen(function*() {

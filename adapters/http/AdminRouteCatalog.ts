@@ -317,6 +317,21 @@ export const AdminRoutes = {
     summary: "Monthly cohorts by first order: customer and revenue retention per month offset (`months`, default 12)",
     params: {}
   },
+  listRecommendations: {
+    method: "GET",
+    path: "/app/recommendations",
+    permission: "insights:read",
+    summary: "The next best actions: rules worth enabling for what the detectors found in the last 30 days, ranked by what is at stake, each with its evidence and a 30-day backtest",
+    params: {}
+  },
+  acceptRecommendation: {
+    method: "POST",
+    path: "/app/recommendations/:id/accept",
+    permission: "automation:manage",
+    summary: "Creates the recommended rule, disabled, for review (`{ \"params\": {…} }` adds or overrides its params, e.g. the recipients it needs)",
+    params: {},
+    catalogParams: { id: "recommendation" }
+  },
   listSeoPages: {
     method: "GET",
     path: "/app/seo/pages",

@@ -19,6 +19,8 @@ import { changesNothing, type ExistingRule, type RuleCommand, type RuleContext, 
 import { conditionProblems } from "../../src/automation/Conditions.ts"
 import { backtestRule } from "../../src/automation/Backtests.ts"
 import { readRules, type RuleOutcome, submitRuleCommand } from "../../src/automation/RuleCommands.ts"
+import { type Recommendation, recommendationsFor, suggestedRule } from "../../src/intelligence/Recommendations.ts"
+import { catalogSuggestion } from "../../domain/intelligence/recommendations.ts"
 import { shopAutomationContext } from "../../src/automation/ShopDefaults.ts"
 import type { EventStore } from "../../src/eventstore/EventStore.ts"
 import type { LogWakeups } from "../../src/eventstore/LogWakeups.ts"
@@ -30,6 +32,7 @@ import {
   mountAdminRoute,
   principalLabel,
   readJsonBody,
+  readOptionalJson,
   requirePrincipal,
   ResourceNotFound,
   runAdminEffect,
@@ -59,6 +62,15 @@ const ruleJson = (r: ExistingRule) => ({
   quiet_hours: r.quietHours,
   requires_approval: r.requiresApproval,
   enabled: r.enabled
+})
+
+const recommendationJson = (r: Recommendation) => ({
+  id: r.id,
+  rule: { name: r.ruleName, trigger_event: r.triggerEvent, action_key: r.actionKey, params: r.params, needs: r.needs },
+  impact: r.impact,
+  explanation: r.explanation,
+  evidence: r.evidence,
+  backtest: r.backtest
 })
 
 const MAX_ID = 100
@@ -158,6 +170,34 @@ export const mountAdminRuleRoutes = (app: Hono, run: RunEffect<Services>, guard:
         return yield* submit(c, { type: "UpdateRule", ruleId: id, spec, expectedVersion: base.version }, (r) => r !== undefined && changesNothing(r, spec))
       }),
       (out) => (out.pending ? c.json({ rule: { id }, status: "pending" }, 202) : c.json({ rule: out.rule }, 200))
+    )
+  })
+
+  // the next best actions (issue 13 §5), and accepting one: its rule, created disabled for review
+  mountAdminRoute(app, guard, AdminRoutes.listRecommendations, (c) =>
+    runAdminEffect(run, c, recommendationsFor(requirePrincipal(c).shop, new Date()), (recs) => c.json({ recommendations: recs.map(recommendationJson) })))
+
+  mountAdminRoute(app, guard, AdminRoutes.acceptRecommendation, (c) => {
+    const ruleId = uuidV7Unsafe()
+    const id = c.req.param("id") ?? ""
+    return runAdminEffect(
+      run,
+      c,
+      Effect.gen(function*() {
+        const shop = requirePrincipal(c).shop
+        // the shop's current suggestion, else the catalog's (accepted ahead of any finding)
+        const rec = (yield* recommendationsFor(shop, new Date())).find((r) => r.id === id) ?? catalogSuggestion(id)
+        if (rec === undefined) return yield* new ResourceNotFound({ resource: "recommendation", id: id.slice(0, MAX_ID) })
+        const body = yield* readOptionalJson(c)
+        const extra = body["params"] ?? {}
+        if (typeof extra !== "object" || extra === null || Array.isArray(extra)) return yield* new InvalidRequestBody({ message: "params must be an object" })
+        const draft = suggestedRule(rec, { ...rec.params, ...extra })
+        const spec = yield* validated(shop, {
+          name: draft.name, trigger_event: draft.triggerEvent, action_key: draft.actionKey, params: draft.params, enabled: false
+        })
+        return yield* submit(c, { type: "CreateRule", ruleId, spec }, (r) => r !== undefined)
+      }),
+      (out) => (out.pending ? c.json({ rule: { id: ruleId }, status: "pending" }, 202) : c.json({ rule: out.rule }, 201))
     )
   })
 

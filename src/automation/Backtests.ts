@@ -6,6 +6,7 @@
  */
 import { Effect, Schema, Stream } from "effect"
 import { backtest, type StoredTrigger } from "../../domain/automation/Backtest.ts"
+import type { ActiveRule } from "../../domain/automation/Dispatch.ts"
 import type { ExistingRule } from "../../domain/automation/Rules.ts"
 import { TriggerEmitted } from "../../domain/messages/ShopMessages.ts"
 import { EventStore } from "../eventstore/EventStore.ts"
@@ -15,6 +16,10 @@ import { evaluateWithCel, TRIGGER_RECEIVED, triggerStreamId } from "./TriggerHan
 const decodeEmitted = Schema.decodeUnknownOption(TriggerEmitted)
 
 export const backtestRule = (shop: string, rule: ExistingRule, window: { readonly from: Date; readonly to: Date }) =>
+  backtestSpec(shop, { ruleId: rule.ruleId, version: rule.version, spec: rule }, window)
+
+/** The same for rule settings that are not (yet) a rule of the shop: a draft, a recommendation. */
+export const backtestSpec = (shop: string, rule: ActiveRule, window: { readonly from: Date; readonly to: Date }) =>
   Effect.gen(function*() {
     const store = yield* EventStore
     const events = yield* Stream.runCollect(store.readStream(triggerStreamId(shop), { until: window.to }))
@@ -27,7 +32,7 @@ export const backtestRule = (shop: string, rule: ExistingRule, window: { readonl
     }
     // today's plan and zone: the question is what this rule would do as the shop stands
     const context = yield* shopAutomationContext(shop)
-    return backtest({ ruleId: rule.ruleId, version: rule.version, spec: rule }, stored, {
+    return backtest(rule, stored, {
       ...context,
       evaluate: evaluateWithCel(shop, context),
       endAt: window.to.getTime()

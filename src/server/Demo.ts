@@ -196,6 +196,10 @@ export const printDemo = (url: string, app: ShopifyApp["Service"]) =>
       "    The demo storefront (its simulator) was audited and Merchant Center (its simulator) pulled at start:",
       "    a broken link, pages scored by the rubric, two disapproved products — each a trigger for the rules",
       `    (see them: npm run cli -- events replay --shop ${demo.shop} --types trigger.received --format table, after stopping the server).`,
+      "    The next best actions, from what was found (accepting one creates its rule, disabled):",
+      "",
+      `curl -s ${url}/app/recommendations -H "authorization: Bearer $TOKEN"`,
+      `curl -s -X POST ${url}/app/recommendations/rec-seo.broken_links_found/accept -H "authorization: Bearer $TOKEN"`,
       "",
       `After stopping the server: npm run cli -- events replay --shop ${demo.shop} --format table`,
       ""

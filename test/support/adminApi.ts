@@ -122,7 +122,7 @@ export const sampleBody = (route: AdminRoute, tag: string): unknown => {
 }
 
 /** A valid name for each kind of catalog parameter (`AdminRoute.catalogParams`). */
-export const CATALOG_VALUES: Readonly<Record<string, string>> = { trigger_event: "product.drafted" }
+export const CATALOG_VALUES: Readonly<Record<string, string>> = { trigger_event: "product.drafted", recommendation: "rec-seo.broken_links_found" }
 
 /** Fills a route's catalog parameters; the others are left for the caller. */
 export const withCatalogParams = (route: AdminRoute, path: string = route.path): string =>
