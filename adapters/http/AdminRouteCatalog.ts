@@ -339,6 +339,13 @@ export const AdminRoutes = {
     summary: "The shop's pages as the latest Search Console pull measured them: clicks over the last 14 days against the 14 before, decaying first (`decayed`, `page`, `limit`)",
     params: {}
   },
+  listAdsAnomalies: {
+    method: "GET",
+    path: "/app/ads/anomalies",
+    permission: "insights:read",
+    summary: "The ads detectors' findings, newest first: spend anomalies and keywords far below or above the account's others (`page`, `limit`)",
+    params: {}
+  },
   getLifetimeValue: {
     method: "GET",
     path: "/app/ltv",

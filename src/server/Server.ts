@@ -20,7 +20,7 @@ import { mountAdminPrivacyRoutes } from "../../adapters/http/AdminPrivacyRoutes.
 import { mountAdminExecutionRoutes } from "../../adapters/http/AdminExecutionRoutes.ts"
 import { mountAdminAttributionRoutes } from "../../adapters/http/AdminAttributionRoutes.ts"
 import { mountAdminCustomerValueRoutes } from "../../adapters/http/AdminCustomerValueRoutes.ts"
-import { mountAdminSeoRoutes } from "../../adapters/http/AdminSeoRoutes.ts"
+import { mountAdminFindingsRoutes } from "../../adapters/http/AdminFindingsRoutes.ts"
 import * as PgAttributionOutbox from "../../adapters/postgres/PgAttributionOutbox.ts"
 import * as AttributionTriggers from "../intelligence/AttributionTriggers.ts"
 import * as CartAbandonment from "../intelligence/CartAbandonment.ts"
@@ -333,7 +333,7 @@ export const serve = (options: ServeOptions): Effect.Effect<never, unknown> =>
       mountAdminExecutionRoutes(app, runIngress, guard)
       mountAdminAttributionRoutes(app, runIngress, guard)
       mountAdminCustomerValueRoutes(app, runIngress, guard)
-      mountAdminSeoRoutes(app, runIngress, guard)
+      mountAdminFindingsRoutes(app, runIngress, guard)
       mountAdminWebhookRoutes(app, runIngress, guard)
     }
     app.get("/", (c) => c.json({ name: "sumeru", role: options.role, docs: "see README.md" }))

@@ -84,5 +84,13 @@ describe("ads.spend_anomaly", () => {
     await api.awaitEvents([`triggers-${SHOP}`], (events) => events.filter((e) => JSON.stringify(e.data).includes("ads.spend_anomaly")).length >= 2)
     const dates = (await anomalyTriggers()).map((e) => (e.data as { trigger: { date: string } }).trigger.date)
     expect(dates).toEqual([day(28), day(31)])
+    // the merchant's list: newest first
+    const listed = await api.call(server, "GET", "/app/ads/anomalies", owner())
+    expect(listed.status, listed.text).toBe(200)
+    expect(listed.json.anomalies.map((a: { event: string; date: string; platform: string }) => [a.event, a.platform, a.date])).toEqual([
+      ["ads.spend_anomaly", "google", day(31)],
+      ["ads.spend_anomaly", "google", day(28)]
+    ])
+    expect(listed.json.anomalies[1].resources[0]).toMatchObject({ resourceType: "campaign", resourceId: "c-1", payload: { spend: 300 } })
   })
 })

@@ -25,7 +25,7 @@ import { commerceProjection } from "../../projections/commerce.ts"
 import { seoPagesProjection } from "../../projections/seoPages.ts"
 import { mountAdminAttributionRoutes } from "../../adapters/http/AdminAttributionRoutes.ts"
 import { mountAdminCustomerValueRoutes } from "../../adapters/http/AdminCustomerValueRoutes.ts"
-import { mountAdminSeoRoutes } from "../../adapters/http/AdminSeoRoutes.ts"
+import { mountAdminFindingsRoutes } from "../../adapters/http/AdminFindingsRoutes.ts"
 import { automationStreamId } from "../../src/automation/AutomationFold.ts"
 import { executionRunStreamId } from "../../domain/automation/ExecutionRuns.ts"
 import type { RecordedEvent } from "../../domain/events/Envelope.ts"
@@ -255,7 +255,7 @@ export const startAdminApi = async (options: {
     mountAdminExecutionRoutes(app, run, guard)
     mountAdminAttributionRoutes(app, run, guard)
     mountAdminCustomerValueRoutes(app, run, guard)
-    mountAdminSeoRoutes(app, run, guard)
+    mountAdminFindingsRoutes(app, run, guard)
     mountAdminWebhookRoutes(app, run, guard)
     const server = serveHttp({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" })
     servers.push(server)

@@ -1,7 +1,11 @@
 /**
- * `GET /app/seo/pages?decayed=true|false&page&limit` (`insights:read`, issue 13 §6): the shop's
- * pages as the latest Search Console pull measured them (`seo_pages`, `projections/seoPages.ts`),
- * the decaying ones first (then by clicks lost), paginated. Read as the tenant.
+ * What the detectors found, for merchants (issue 13 §6; `insights:read`; read as the tenant):
+ * - `GET /app/seo/pages?decayed=true|false&page&limit`: the shop's pages as the latest Search
+ *   Console pull measured them (`seo_pages`, `projections/seoPages.ts`), the decaying ones first
+ *   (then by clicks lost), paginated;
+ * - `GET /app/ads/anomalies?page&limit`: the ads detectors' findings — spend anomalies and
+ *   keywords far below or above the account's others — newest first, as the shop's actor
+ *   received them (its `trigger.received` events).
  */
 import { Effect, Result } from "effect"
 import { SqlClient } from "effect/sql"
@@ -68,7 +72,40 @@ export const listSeoPages = (shop: string, q: SeoPagesQuery) =>
     }
   }))
 
-export const mountAdminSeoRoutes = (app: Hono, run: RunEffect<SqlClient.SqlClient>, guard: AdminGuard) => {
+const ADS_FINDINGS = ["ads.spend_anomaly", "ads.keyword_underperforming", "ads.keyword_overperforming"]
+
+export const listAdsAnomalies = (shop: string, q: { readonly page: number; readonly limit: number }) =>
+  asTenant(shop, Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    const where = sql`shop = ${shop} AND stream_id = ${`triggers-${shop}`} AND type = 'trigger.received'
+      AND data->'trigger'->>'event' = ANY(${ADS_FINDINGS}::text[])`
+    const total = (yield* sql<{ n: number }>`SELECT count(*)::int AS n FROM events WHERE ${where}`)[0]?.n ?? 0
+    const rows = yield* sql<{ data: { readonly trigger: { readonly event: string; readonly platform?: string; readonly date?: string; readonly resources: ReadonlyArray<unknown> }; readonly emittedAt: string } }>`
+      SELECT data FROM events WHERE ${where} ORDER BY position DESC LIMIT ${q.limit} OFFSET ${(q.page - 1) * q.limit}`
+    return {
+      anomalies: rows.map((r) => ({
+        event: r.data.trigger.event,
+        platform: r.data.trigger.platform ?? null,
+        date: r.data.trigger.date ?? null,
+        found_at: r.data.emittedAt,
+        resources: r.data.trigger.resources
+      })),
+      total,
+      page: q.page,
+      pages_total: Math.max(1, Math.ceil(total / q.limit))
+    }
+  }))
+
+export const mountAdminFindingsRoutes = (app: Hono, run: RunEffect<SqlClient.SqlClient>, guard: AdminGuard) => {
+  mountAdminRoute(app, guard, AdminRoutes.listAdsAnomalies, (c) => {
+    const q = c.req.queries()
+    const page = intParam(q["page"], "page", 1, 999_999_999)
+    if (Result.isFailure(page)) return adminErrorResponse(c, page.failure)
+    const limit = intParam(q["limit"], "limit", DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
+    if (Result.isFailure(limit)) return adminErrorResponse(c, limit.failure)
+    return runAdminEffect(run, c, listAdsAnomalies(requireShop(c), { page: page.success, limit: limit.success }), (body) => c.json(body))
+  })
+
   mountAdminRoute(app, guard, AdminRoutes.listSeoPages, (c) => {
     const query = parseQuery(c.req.queries())
     if (Result.isFailure(query)) return adminErrorResponse(c, query.failure)
