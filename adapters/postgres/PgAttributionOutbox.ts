@@ -18,25 +18,33 @@ interface PendingRow {
 
 export const make = Effect.gen(function*() {
   const sql = yield* SqlClient.SqlClient
+
+  const pendingOrders = (model: string, since: Date, limit: number) =>
+    Effect.map(
+      sql<PendingRow>`
+        SELECT o.shop, o.order_id, o.revenue, o.currency, o.converted_at, o.credits -> ${model} AS shares
+          FROM attribution_orders o
+         WHERE o.converted_at >= ${since}
+           AND NOT EXISTS (SELECT 1 FROM intelligence_emissions e WHERE e.shop = o.shop AND e.key = 'attribution:' || o.order_id)
+         ORDER BY o.converted_at, o.shop, o.order_id
+         LIMIT ${limit}`,
+      (rows): ReadonlyArray<AttributedOrder> =>
+        rows.map((r) => ({
+          shop: r.shop,
+          orderId: r.order_id,
+          revenue: Number(r.revenue),
+          currency: r.currency,
+          convertedAt: new Date(r.converted_at),
+          shares: r.shares ?? {}
+        }))
+    )
+
   return AttributionOutbox.of({
     pending: ({ model, since, limit }) =>
-      Effect.map(
-        sql<PendingRow>`
-          SELECT o.shop, o.order_id, o.revenue, o.currency, o.converted_at, o.credits -> ${model} AS shares
-            FROM attribution_orders o
-           WHERE o.converted_at >= ${since}
-             AND NOT EXISTS (SELECT 1 FROM intelligence_emissions e WHERE e.shop = o.shop AND e.key = 'attribution:' || o.order_id)
-           ORDER BY o.converted_at, o.shop, o.order_id
-           LIMIT ${limit}`,
-        (rows): ReadonlyArray<AttributedOrder> =>
-          rows.map((r) => ({
-            shop: r.shop,
-            orderId: r.order_id,
-            revenue: Number(r.revenue),
-            currency: r.currency,
-            convertedAt: new Date(r.converted_at),
-            shares: r.shares ?? {}
-          }))
+      // before the projector has created the read model (a fresh database) nothing is pending
+      Effect.flatMap(
+        sql<{ ready: boolean }>`SELECT to_regclass('attribution_orders') IS NOT NULL AS ready`,
+        ([r]) => (r?.ready === true ? pendingOrders(model, since, limit) : Effect.succeed([]))
       ),
     markEmitted: (orders) =>
       orders.length === 0 ? Effect.void : sql`

@@ -78,6 +78,7 @@ import { PiiVault, ShopTokens } from "../secrets/Secrets.ts"
 import { ShopLog, type ShopMessage } from "../shoplog/ShopLog.ts"
 import * as ShopLogLayer from "../shoplog/ShopLogLayer.ts"
 import { printDemo } from "./Demo.ts"
+import { publishDemoHistory } from "./DemoHistory.ts"
 import * as ShopifyApp from "./ShopifyApp.ts"
 import { DEMO_SHOP, type DemoChannels } from "./ShopifyApp.ts"
 import { OutboundHttp } from "../outbound/OutboundHttp.ts"
@@ -363,6 +364,8 @@ export const serve = (options: ServeOptions): Effect.Effect<never, unknown> =>
         messageId: "demo:plan:pro",
         ...encodeShopMessage({ type: "shop.set_plan", payload: { commandId: "demo-plan", plan: "pro", by: "demo" } })
       }).pipe(Effect.ignore)
+      // 90 days of orders, visits and ads history, in the background (the walkthrough does not wait)
+      yield* Effect.forkScoped(publishDemoHistory(DEMO_SHOP, Date.now()).pipe(Effect.provideService(ShopLog, log.value)))
     }
     if (shopify.demo !== null && has(options.role, "ingress")) yield* printDemo(`http://127.0.0.1:${bound}`, shopify)
     return yield* Effect.never
