@@ -94,7 +94,8 @@ const order = (e: RecordedEvent, ctx: ApplyContext) =>
     const t = ctx.sql.unsafe(ctx.table("attribution_touches"))
     const v = ctx.sql.unsafe(ctx.table("attribution_visitors"))
     const from = new Date(at.getTime() - DEFAULT_LOOKBACK_MS)
-    const rows = yield* ctx.sql<TouchRow>`
+    // a guest order without a checkout token has no touch to join: no query
+    const rows = d.customer_id === null && checkout === null ? [] : yield* ctx.sql<TouchRow>`
       SELECT event_id, channel, at FROM ${t}
        WHERE shop = ${e.shop} AND at <= ${at} AND at >= ${from}
          AND ((${d.customer_id}::text IS NOT NULL AND customer_id = ${d.customer_id})
@@ -117,17 +118,16 @@ const order = (e: RecordedEvent, ctx: ApplyContext) =>
     if (rows.length > 0) {
       yield* ctx.sql`UPDATE ${t} SET order_id = ${d.order_id} WHERE shop = ${e.shop} AND event_id = ANY(${rows.map((r) => r.event_id)}::text[])`
     }
+    // the roll-up: every model × channel of the order in one statement
     const daily = ctx.sql.unsafe(ctx.table("attribution_daily"))
     const day = at.toISOString().slice(0, 10)
-    for (const [model, shares] of Object.entries(credits)) {
-      for (const [channel, share] of Object.entries(shares)) {
-        yield* ctx.sql`
-          INSERT INTO ${daily} (shop, day, model, channel, currency, conversions, revenue)
-          VALUES (${e.shop}, ${day}::date, ${model}, ${channel}, ${currency}, ${share}, ${share * journey.conversion.revenue})
-          ON CONFLICT (shop, day, model, channel, currency) DO UPDATE
-            SET conversions = ${daily}.conversions + EXCLUDED.conversions, revenue = ${daily}.revenue + EXCLUDED.revenue`
-      }
-    }
+    const cells = Object.entries(credits).flatMap(([model, shares]) => Object.entries(shares).map(([channel, share]) => ({ model, channel, share })))
+    yield* ctx.sql`
+      INSERT INTO ${daily} (shop, day, model, channel, currency, conversions, revenue)
+      SELECT ${e.shop}, ${day}::date, c.model, c.channel, ${currency}, c.share, c.share * ${journey.conversion.revenue}
+        FROM unnest(${cells.map((c) => c.model)}::text[], ${cells.map((c) => c.channel)}::text[], ${cells.map((c) => String(c.share))}::float8[]) AS c(model, channel, share)
+      ON CONFLICT (shop, day, model, channel, currency) DO UPDATE
+        SET conversions = ${daily}.conversions + EXCLUDED.conversions, revenue = ${daily}.revenue + EXCLUDED.revenue`
   })
 
 const customerRedacted = (e: RecordedEvent, ctx: ApplyContext) =>
