@@ -19,7 +19,7 @@ import { changesNothing, type ExistingRule, type RuleCommand, type RuleContext, 
 import { conditionProblems } from "../../src/automation/Conditions.ts"
 import { backtestRule } from "../../src/automation/Backtests.ts"
 import { readRules, type RuleOutcome, submitRuleCommand } from "../../src/automation/RuleCommands.ts"
-import { type Recommendation, recommendationsFor, suggestedRule } from "../../src/intelligence/Recommendations.ts"
+import { type Recommendation, recommendationsFor, suggestedRule, suggestionsFor } from "../../src/intelligence/Recommendations.ts"
 import { catalogSuggestion } from "../../domain/intelligence/recommendations.ts"
 import { shopAutomationContext } from "../../src/automation/ShopDefaults.ts"
 import type { EventStore } from "../../src/eventstore/EventStore.ts"
@@ -186,7 +186,7 @@ export const mountAdminRuleRoutes = (app: Hono, run: RunEffect<Services>, guard:
       Effect.gen(function*() {
         const shop = requirePrincipal(c).shop
         // the shop's current suggestion, else the catalog's (accepted ahead of any finding)
-        const rec = (yield* recommendationsFor(shop, new Date())).find((r) => r.id === id) ?? catalogSuggestion(id)
+        const rec = (yield* suggestionsFor(shop, new Date())).find((r) => r.id === id) ?? catalogSuggestion(id)
         if (rec === undefined) return yield* new ResourceNotFound({ resource: "recommendation", id: id.slice(0, MAX_ID) })
         const body = yield* readOptionalJson(c)
         const extra = body["params"] ?? {}

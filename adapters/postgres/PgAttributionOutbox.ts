@@ -39,13 +39,14 @@ export const make = Effect.gen(function*() {
         }))
     )
 
+  // before the projector has created the read model (a fresh database) nothing is pending; once
+  // it exists it stays, so the check stops
+  let ready = false
+  const checkReady = Effect.map(sql<{ ready: boolean }>`SELECT to_regclass('attribution_orders') IS NOT NULL AS ready`, ([r]) => (ready = r?.ready === true))
+
   return AttributionOutbox.of({
     pending: ({ model, since, limit }) =>
-      // before the projector has created the read model (a fresh database) nothing is pending
-      Effect.flatMap(
-        sql<{ ready: boolean }>`SELECT to_regclass('attribution_orders') IS NOT NULL AS ready`,
-        ([r]) => (r?.ready === true ? pendingOrders(model, since, limit) : Effect.succeed([]))
-      ),
+      Effect.flatMap(Effect.suspend(() => (ready ? Effect.succeed(true) : checkReady)), (exists) => (exists ? pendingOrders(model, since, limit) : Effect.succeed([]))),
     markEmitted: (orders) =>
       orders.length === 0 ? Effect.void : sql`
         INSERT INTO intelligence_emissions (shop, key)

@@ -40,7 +40,8 @@ export interface Recommendation extends Suggestion {
   }
 }
 
-export const recommendationsFor = (shop: string, now: Date) =>
+/** The shop's suggestions over the 30 days to `now`, without their backtests (what accepting one needs). */
+export const suggestionsFor = (shop: string, now: Date) =>
   Effect.gen(function*() {
     const store = yield* EventStore
     const from = new Date(now.getTime() - WINDOW_MS)
@@ -54,7 +55,14 @@ export const recommendationsFor = (shop: string, now: Date) =>
     }
     const { rules } = yield* readRules(shop)
     const covered = new Set(Object.values(rules).filter((r) => !r.deleted).map((r) => r.triggerEvent))
-    return yield* Effect.forEach(suggest(seen, covered), (s) =>
+    return suggest(seen, covered)
+  })
+
+/** The suggestions, each with the backtest of its rule over the same 30 days. */
+export const recommendationsFor = (shop: string, now: Date) =>
+  Effect.gen(function*() {
+    const from = new Date(now.getTime() - WINDOW_MS)
+    return yield* Effect.forEach(yield* suggestionsFor(shop, now), (s) =>
       Effect.map(backtestSpec(shop, { ruleId: s.id, version: 0, spec: suggestedRule(s) }, { from, to: now }), (b): Recommendation => ({
         ...s,
         backtest: { from: from.toISOString(), to: now.toISOString(), fires: b.fires.length, resources: new Set(b.fires.map((f) => f.resourceId)).size, skipped: b.skipped }

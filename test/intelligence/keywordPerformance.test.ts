@@ -6,10 +6,8 @@
  * `pause_ad_keyword` addresses) with its ad group, and fires a rule. Reported once: the next days,
  * still bad, emit nothing more — the next trigger is another keyword's over-performing episode.
  */
-import { Effect, Stream } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { encodeShopMessage } from "../../domain/messages/ShopMessages.ts"
-import { EventStore } from "../../src/eventstore/EventStore.ts"
 import { ShopLog } from "../../src/shoplog/ShopLog.ts"
 import { type AdminApi, type AdminServer, sessionFor, startAdminApi } from "../support/adminApi.ts"
 
@@ -46,9 +44,7 @@ const report = (i: number, badFrom: number) =>
       })
     })))
 
-const keywordTriggers = () =>
-  api.run(Effect.map(Effect.flatMap(EventStore, (s) => Stream.runCollect(s.readStream(`triggers-${SHOP}`))), (events) =>
-    [...events].filter((e) => e.type === "trigger.received" && JSON.stringify(e.data).includes("ads.keyword_"))))
+const keywordTriggers = async () => (await api.receivedTriggers(SHOP)).filter((t) => t.event.startsWith("ads.keyword_"))
 
 beforeAll(async () => {
   api = await startAdminApi({ knownShops: [SHOP], automationActors: true })
@@ -75,7 +71,7 @@ describe("ads.keyword_underperforming", () => {
     await api.awaitEvents([`triggers-${SHOP}`], (events) => events.some((e) => JSON.stringify(e.data).includes("ads.keyword_overperforming")))
     await api.awaitProjections()
     const triggers = await keywordTriggers()
-    const emitted = triggers.map((e) => (e.data as { trigger: { event: string; resources: Array<{ resourceId: string; payload: Record<string, unknown> }> } }).trigger)
+    const emitted = triggers
     expect(emitted.map((t) => [t.event, t.resources.map((r) => r.resourceId)])).toEqual([
       ["ads.keyword_underperforming", ["kw-6"]],
       ["ads.keyword_overperforming", ["kw-1"]]

@@ -6,11 +6,10 @@
  * approved again after a disapproval. The triggers name the Shopify product (what
  * `hide_disapproved_product` acts on) and fire a rule; an unchanged status is never reported twice.
  */
-import { Effect, Redacted, Stream } from "effect"
+import { Redacted } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import * as MerchantCenterClient from "../../adapters/merchantcenter/MerchantCenterClient.ts"
 import { encodeShopMessage } from "../../domain/messages/ShopMessages.ts"
-import { EventStore } from "../../src/eventstore/EventStore.ts"
 import { ShopLog } from "../../src/shoplog/ShopLog.ts"
 import { type RunningMerchantCenterSimulator, type SimProduct, startMerchantCenterSimulator } from "../../src/simulator/merchantcenter/index.ts"
 import { type AdminApi, type AdminServer, sessionFor, startAdminApi } from "../support/adminApi.ts"
@@ -39,10 +38,7 @@ const pull = () => {
   const id = `mc-pull-${pulls++}`
   return api.run(ShopLog.use((l) => l.publish({ shop: SHOP, messageId: id, correlationId: id, ...encodeShopMessage({ type: "mc.status_pull", payload: { accountId: ACCOUNT } }) })))
 }
-const merchantTriggers = () =>
-  api.run(Effect.map(Effect.flatMap(EventStore, (s) => Stream.runCollect(s.readStream(`triggers-${SHOP}`))), (events) =>
-    [...events].map((e) => (e.data as { trigger: { event: string; resources: Array<{ resourceId: string; payload: Record<string, unknown> }> } }).trigger)
-      .filter((t) => t.event.startsWith("mc."))))
+const merchantTriggers = async () => (await api.receivedTriggers(SHOP)).filter((t) => t.event.startsWith("mc."))
 const untilTriggers = (n: number) =>
   api.awaitEvents([`triggers-${SHOP}`], (events) => events.filter((e) => JSON.stringify(e.data).includes("\"mc.product_")).length >= n)
 

@@ -53,9 +53,7 @@ let server: AdminServer
 let sim: RunningSearchConsoleSimulator
 const owner = () => sessionFor(SHOP, "owner-1")
 
-const triggersOf = (event: string) =>
-  api.run(Effect.map(Effect.flatMap(EventStore, (s) => Stream.runCollect(s.readStream(`triggers-${SHOP}`))), (events) =>
-    [...events].filter((e) => e.type === "trigger.received" && (e.data as { trigger: { event: string } }).trigger.event === event)))
+const triggersOf = async (event: string) => (await api.receivedTriggers(SHOP)).filter((t) => t.event === event)
 
 beforeAll(async () => {
   sim = await startSearchConsoleSimulator({ sites: [{ siteUrl: SITE, rows: rows() }], accessToken: TOKEN })
@@ -89,7 +87,7 @@ describe("the daily Search Console pull", () => {
 
     // a first pull: everything decayed now (the long-decayed page first: more clicks lost)
     const [decay] = await triggersOf("seo.content_decay_detected")
-    expect((decay!.data as { trigger: unknown }).trigger).toMatchObject({
+    expect(decay).toMatchObject({
       event: "seo.content_decay_detected",
       resources: [
         { resourceType: "page", resourceId: LONG_DECAYED, payload: { dropPct: 75, priorClicks: 280, nowClicks: 70 } },
@@ -97,7 +95,7 @@ describe("the daily Search Console pull", () => {
       ]
     })
     const [gained] = await triggersOf("seo.snippet_gained")
-    expect((gained!.data as { trigger: unknown }).trigger).toMatchObject({
+    expect(gained).toMatchObject({
       resources: [{ resourceType: "product", resourceId: STEADY, payload: { url: STEADY, query: "wool hat care" } }]
     })
     expect(await triggersOf("seo.snippet_lost")).toHaveLength(0)
@@ -142,8 +140,7 @@ describe("the daily Search Console pull", () => {
       triggers: [{ event: "seo.content_decay_detected", resources: 1 }, { event: "seo.snippet_gained", resources: 1 }]
     })
     await api.awaitEvents([`triggers-${DAILY}`], (events) => events.filter((e) => e.type === "trigger.received").length >= 2)
-    const decay = await api.run(Effect.map(Effect.flatMap(EventStore, (s) => Stream.runCollect(s.readStream(`triggers-${DAILY}`))), (events) =>
-      [...events].map((e) => (e.data as { trigger: { event: string; resources: Array<{ resourceId: string }> } }).trigger).find((t) => t.event === "seo.content_decay_detected")!))
+    const decay = (await api.receivedTriggers(DAILY)).find((t) => t.event === "seo.content_decay_detected")!
     expect(decay.resources.map((r) => r.resourceId)).toEqual([DECAYING])
   })
 })

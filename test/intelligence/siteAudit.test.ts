@@ -6,10 +6,8 @@
  * A second audit after a page got worse reports `seo.score_dropped` for it, and does not report
  * the same broken link again.
  */
-import { Effect, Stream } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { encodeShopMessage } from "../../domain/messages/ShopMessages.ts"
-import { EventStore } from "../../src/eventstore/EventStore.ts"
 import { ShopLog } from "../../src/shoplog/ShopLog.ts"
 import { type RunningStorefrontSimulator, startStorefrontSimulator } from "../../src/simulator/storefront/index.ts"
 import { type AdminApi, type AdminServer, sessionFor, startAdminApi } from "../support/adminApi.ts"
@@ -25,10 +23,7 @@ const audit = () => {
   const id = `audit-${runs++}`
   return api.run(ShopLog.use((l) => l.publish({ shop: SHOP, messageId: id, correlationId: id, ...encodeShopMessage({ type: "seo.audit_run", payload: { origin: store.origin } }) })))
 }
-const auditTriggers = () =>
-  api.run(Effect.map(Effect.flatMap(EventStore, (s) => Stream.runCollect(s.readStream(`triggers-${SHOP}`))), (events) =>
-    [...events].map((e) => (e.data as { trigger: { event: string; score?: number; pagesCrawled?: number; resources: Array<{ resourceId: string; payload: Record<string, unknown> }> } }).trigger)
-      .filter((t) => t.event.startsWith("seo."))))
+const auditTriggers = async () => (await api.receivedTriggers(SHOP)).filter((t) => t.event.startsWith("seo."))
 const untilTrigger = (event: string, n = 1) =>
   api.awaitEvents([`triggers-${SHOP}`], (events) => events.filter((e) => JSON.stringify(e.data).includes(`"${event}"`)).length >= n)
 

@@ -345,7 +345,19 @@ export const startAdminApi = async (options: {
       }
     }).pipe(Effect.timeout("30 seconds")))
 
-  return { databaseUrl, sim, run, apiKeys, clock, serveAdmin, call, setMember, createKey, createExport, handleJobCommands, awaitProjections, awaitExecution, awaitEvents, close }
+  /** The triggers `shop`'s actor has received, in order (what a detector or a person emitted). */
+  const receivedTriggers = (shop: string) =>
+    run(Effect.map(Effect.flatMap(EventStore, (store) => Stream.runCollect(store.readStream(`triggers-${shop}`))), (events) =>
+      [...events].filter((e) => e.type === "trigger.received").map((e) => (e.data as { readonly trigger: ReceivedTrigger }).trigger)))
+
+  return { databaseUrl, receivedTriggers, sim, run, apiKeys, clock, serveAdmin, call, setMember, createKey, createExport, handleJobCommands, awaitProjections, awaitExecution, awaitEvents, close }
 }
 
 export type AdminApi = Awaited<ReturnType<typeof startAdminApi>>
+
+/** A received trigger as tests read it: its event, its resources, and its other fields. */
+export interface ReceivedTrigger {
+  readonly event: string
+  readonly resources: ReadonlyArray<{ readonly resourceType: string; readonly resourceId: string; readonly payload: Record<string, any> }>
+  readonly [field: string]: any
+}
