@@ -114,8 +114,6 @@ const settings = (o: AttributionOptions = {}): Settings => ({
 
 const revenueOf = (j: Journey): number => j.conversion !== null && Number.isFinite(j.conversion.revenue) ? j.conversion.revenue : 0
 
-const converting = (journeys: ReadonlyArray<Journey>): ReadonlyArray<Journey> => journeys.filter((j) => j.conversion !== null)
-
 const distinct = (channels: Iterable<string>): ReadonlyArray<string> => [...new Set(channels)]
 
 /**
@@ -202,15 +200,47 @@ const creditsOf = (
   return Object.fromEntries([...sums].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
 }
 
-const heuristicCredits = (model: HeuristicModel, journeys: ReadonlyArray<Journey>, options?: AttributionOptions): ModelCredits =>
-  creditsOf(converting(journeys).flatMap((j) => {
-    const revenue = revenueOf(j)
-    return Object.entries(journeyShares(model, j, options)).map(([c, s]) => [c, s, s * revenue] as const)
-  }))
+/**
+ * A journey as the models read it: its counted touches worked out once (the whole history is
+ * read by seven models; each working them out again cost time and, at a million touches,
+ * hundreds of megabytes of short-lived arrays).
+ */
+interface Counted {
+  readonly touches: ReadonlyArray<Touch>
+  readonly converted: boolean
+  readonly revenue: number
+}
+
+const prepare = (journeys: ReadonlyArray<Journey>, options?: AttributionOptions): ReadonlyArray<Counted> =>
+  journeys.map((j) => ({ touches: countedTouches(j, options), converted: j.conversion !== null, revenue: revenueOf(j) }))
+
+/** Sums one model's shares of every converting journey, channel by channel, without intermediate rows. */
+const heuristicCreditsOf = (model: HeuristicModel, counted: ReadonlyArray<Counted>, halfLifeMs: number): ModelCredits => {
+  const sums = new Map<string, [number, number]>()
+  for (const j of counted) {
+    if (!j.converted) continue
+    const weights = touchWeights(model, j.touches, halfLifeMs)
+    let total = 0
+    for (const w of weights) total += w
+    j.touches.forEach((t, i) => {
+      const share = weights[i]! / total
+      const sum = sums.get(t.channel)
+      if (sum === undefined) sums.set(t.channel, [share, share * j.revenue])
+      else {
+        sum[0] += share
+        sum[1] += share * j.revenue
+      }
+    })
+  }
+  return creditsOf([...sums].map(([c, [conversions, revenue]]) => [c, conversions, revenue] as const))
+}
 
 /** Every channel of any journey's counted touches: the rows each model reports, zero or not. */
-const channelsSeen = (journeys: ReadonlyArray<Journey>, options?: AttributionOptions): ReadonlyArray<string> =>
-  distinct(journeys.flatMap((j) => countedTouches(j, options).map((t) => t.channel)))
+const channelsOf = (counted: ReadonlyArray<Counted>): ReadonlyArray<string> => {
+  const seen = new Set<string>()
+  for (const j of counted) for (const t of j.touches) seen.add(t.channel)
+  return [...seen]
+}
 
 // ---------------------------------------------------------------------------------------------
 // Markov
@@ -223,17 +253,20 @@ interface Chain {
   readonly toNull: ReadonlyArray<number>
 }
 
-const chainOf = (paths: ReadonlyArray<{ readonly path: ReadonlyArray<string>; readonly converted: boolean }>): Chain => {
-  const channels = distinct(paths.flatMap((p) => p.path)).toSorted()
+const chainOf = (paths: ReadonlyArray<Counted>): Chain => {
+  const channels = channelsOf(paths).toSorted()
   const index = new Map(channels.map((c, i) => [c, i + 1]))
   const size = channels.length + 1
   const toTransient = Array.from({ length: size }, () => new Array<number>(size).fill(0))
   const toConversion = new Array<number>(size).fill(0)
   const toNull = new Array<number>(size).fill(0)
-  for (const { path, converted } of paths) {
-    const states = [0, ...path.map((c) => index.get(c)!)]
-    for (let k = 0; k + 1 < states.length; k++) toTransient[states[k]][states[k + 1]] += 1
-    const last = states.at(-1)!
+  for (const { touches, converted } of paths) {
+    let last = 0
+    for (const t of touches) {
+      const next = index.get(t.channel)!
+      toTransient[last][next] += 1
+      last = next
+    }
     if (converted) toConversion[last] += 1
     else toNull[last] += 1
   }
@@ -311,11 +344,11 @@ export interface MarkovResult {
  * shape the chain too). Credits sum to the converting journeys' count and revenue, none
  * negative; exact (a linear solve, not simulation) and deterministic.
  */
-export const markov = (journeys: ReadonlyArray<Journey>, options?: AttributionOptions): MarkovResult => {
-  const paths = journeys
-    .map((j) => ({ path: countedTouches(j, options).map((t) => t.channel), converted: j.conversion !== null }))
-    .filter((p) => p.path.length > 0)
-  const chain = chainOf(paths)
+export const markov = (journeys: ReadonlyArray<Journey>, options?: AttributionOptions): MarkovResult =>
+  markovOf(prepare(journeys, options), settings(options).halfLifeMs)
+
+const markovOf = (counted: ReadonlyArray<Counted>, halfLifeMs: number): MarkovResult => {
+  const chain = chainOf(counted.filter((j) => j.touches.length > 0))
   const p = conversionProbability(chain, null)
   const effects = chain.channels.map((_, k) => {
     if (p <= 0) return 0
@@ -323,14 +356,19 @@ export const markov = (journeys: ReadonlyArray<Journey>, options?: AttributionOp
     return Number.isFinite(re) ? Math.min(1, Math.max(0, re)) : 0
   })
   const removalEffects = Object.fromEntries(chain.channels.map((c, k) => [c, effects[k]]))
-  const conversions = converting(journeys)
-  const totalRevenue = conversions.reduce((s, j) => s + revenueOf(j), 0)
+  let conversions = 0
+  let totalRevenue = 0
+  for (const j of counted) {
+    if (!j.converted) continue
+    conversions += 1
+    totalRevenue += j.revenue
+  }
   const sumRe = effects.reduce((s, e) => s + e, 0)
-  const credits = conversions.length === 0
+  const credits = conversions === 0
     ? creditsOf([], chain.channels)
     : sumRe > 0
-    ? creditsOf(chain.channels.map((c, k) => [c, conversions.length * effects[k] / sumRe, totalRevenue * effects[k] / sumRe] as const))
-    : creditsOf(Object.entries(heuristicCredits("linear", journeys, options)).map(([c, v]) => [c, v.conversions, v.revenue] as const), chain.channels)
+    ? creditsOf(chain.channels.map((c, k) => [c, conversions * effects[k] / sumRe, totalRevenue * effects[k] / sumRe] as const))
+    : creditsOf(Object.entries(heuristicCreditsOf("linear", counted, halfLifeMs)).map(([c, v]) => [c, v.conversions, v.revenue] as const), chain.channels)
   return { conversionProbability: p, removalEffects, credits }
 }
 
@@ -446,9 +484,11 @@ export interface ShapleyResult {
  * journeys is listed with 0). Credits sum to the conversions and their revenue (efficiency);
  * exact up to `shapleyExactMax` channels, else a deterministic seeded Monte Carlo estimate.
  */
-export const shapley = (journeys: ReadonlyArray<Journey>, options?: AttributionOptions): ShapleyResult => {
-  const o = settings(options)
-  const sets = converting(journeys).map((j) => ({ channels: distinct(countedTouches(j, options).map((t) => t.channel)), revenue: revenueOf(j) }))
+export const shapley = (journeys: ReadonlyArray<Journey>, options?: AttributionOptions): ShapleyResult =>
+  shapleyOf(prepare(journeys, options), settings(options))
+
+const shapleyOf = (counted: ReadonlyArray<Counted>, o: Settings): ShapleyResult => {
+  const sets = counted.filter((j) => j.converted).map((j) => ({ channels: distinct(j.touches.map((t) => t.channel)), revenue: j.revenue }))
   const players = distinct(sets.flatMap((s) => s.channels)).toSorted()
   const index = new Map(players.map((c, i) => [c, i]))
   const groups = new Map<string, { players: ReadonlyArray<number>; conversions: number; revenue: number }>()
@@ -462,7 +502,7 @@ export const shapley = (journeys: ReadonlyArray<Journey>, options?: AttributionO
   const exact = n <= o.exactMax
   const [phiC, phiR] = exact ? exactShapley(n, [...groups.values()]) : sampledShapley(n, [...groups.values()], o.samples, o.seed)
   return {
-    credits: creditsOf(players.map((c, i) => [c, phiC[i], phiR[i]] as const), channelsSeen(journeys, options)),
+    credits: creditsOf(players.map((c, i) => [c, phiC[i], phiR[i]] as const), channelsOf(counted)),
     exact
   }
 }
@@ -473,17 +513,19 @@ export const shapley = (journeys: ReadonlyArray<Journey>, options?: AttributionO
  * journey (0 where it earned nothing), and its credits sum to the conversions and revenue.
  */
 export const attribute = (journeys: ReadonlyArray<Journey>, options?: AttributionOptions): Readonly<Record<ModelName, ModelCredits>> => {
-  const seen = channelsSeen(journeys, options)
+  const o = settings(options)
+  const counted = prepare(journeys, options)
+  const seen = channelsOf(counted)
   const withAll = (credits: ModelCredits): ModelCredits =>
     creditsOf(Object.entries(credits).map(([c, v]) => [c, v.conversions, v.revenue] as const), seen)
-  const heuristic = (model: HeuristicModel) => withAll(heuristicCredits(model, journeys, options))
+  const heuristic = (model: HeuristicModel) => withAll(heuristicCreditsOf(model, counted, o.halfLifeMs))
   return {
     first_touch: heuristic("first_touch"),
     last_touch: heuristic("last_touch"),
     linear: heuristic("linear"),
     time_decay: heuristic("time_decay"),
     position_based: heuristic("position_based"),
-    markov: withAll(markov(journeys, options).credits),
-    shapley: withAll(shapley(journeys, options).credits)
+    markov: withAll(markovOf(counted, o.halfLifeMs).credits),
+    shapley: withAll(shapleyOf(counted, o).credits)
   }
 }

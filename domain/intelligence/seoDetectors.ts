@@ -180,24 +180,50 @@ const aggOf = <K>(map: Map<K, Agg>, key: K): Agg => {
 /** The rows inside a window (as day numbers), usable, of the wanted kind. */
 const rowsIn = (rows: ReadonlyArray<SearchRow>, window: readonly [number, number] | null, plain: boolean): ReadonlyArray<SearchRow> => {
   if (window === null) return []
+  const dayOf = daysOf()
   return rows.filter((r) => {
     if (!usable(r) || isPlain(r) !== plain) return false
-    const d = dayNumber(r.date)
+    const d = dayOf(r.date)
     return d !== null && d >= window[0] && d <= window[1]
   })
 }
 
-/** Per (page, query), JSON-keyed so no separator can collide. */
-const pairKey = (page: string, query: string) => JSON.stringify([page, query])
+/** `dayNumber`, remembered per date string: a report has a handful of days and a million rows. */
+const daysOf = () => {
+  const known = new Map<string, number | null>()
+  return (date: string): number | null => {
+    let d = known.get(date)
+    if (d === undefined) known.set(date, (d = dayNumber(date)))
+    return d
+  }
+}
 
-const aggregatePairs = (rows: ReadonlyArray<SearchRow>) => {
-  const out = new Map<string, Agg & { readonly page: string; readonly query: string }>()
-  for (const r of rows) {
-    const k = pairKey(r.page, r.query)
-    let a = out.get(k)
-    if (a === undefined) out.set(k, (a = { ...emptyAgg(), page: r.page, query: r.query }))
+type PairAgg = Agg & { readonly page: string; readonly query: string }
+
+/** Per (page, query): a map per page (no composite key to build per row). */
+class PairAggs {
+  private readonly byPage = new Map<string, Map<string, PairAgg>>()
+  get(page: string, query: string): PairAgg | undefined {
+    return this.byPage.get(page)?.get(query)
+  }
+  has(a: { readonly page: string; readonly query: string }): boolean {
+    return this.get(a.page, a.query) !== undefined
+  }
+  add(r: SearchRow): void {
+    let queries = this.byPage.get(r.page)
+    if (queries === undefined) this.byPage.set(r.page, (queries = new Map()))
+    let a = queries.get(r.query)
+    if (a === undefined) queries.set(r.query, (a = { ...emptyAgg(), page: r.page, query: r.query }))
     addRow(a, r)
   }
+  *values(): Iterable<PairAgg> {
+    for (const queries of this.byPage.values()) yield* queries.values()
+  }
+}
+
+const aggregatePairs = (rows: ReadonlyArray<SearchRow>): PairAggs => {
+  const out = new PairAggs()
+  for (const r of rows) out.add(r)
   return out
 }
 
@@ -230,10 +256,11 @@ export const contentDecay = (rows: ReadonlyArray<SearchRow>, asOf: string, setti
   const nowFrom = end - (DECAY_WINDOW_DAYS - 1)
   const priorFrom = nowFrom - DECAY_WINDOW_DAYS
   const clicks = new Map<string, { now: number; prior: number }>()
+  const dayOf = daysOf()
   for (const r of rowsIn(rows, [priorFrom, end], true)) {
     let c = clicks.get(r.page)
     if (c === undefined) clicks.set(r.page, (c = { now: 0, prior: 0 }))
-    if (dayNumber(r.date)! >= nowFrom) c.now += count(r.clicks)
+    if (dayOf(r.date)! >= nowFrom) c.now += count(r.clicks)
     else c.prior += count(r.clicks)
   }
   const found: Array<ContentDecay> = []
@@ -311,13 +338,14 @@ export const snippetChanges = (rows: ReadonlyArray<SearchRow>, previousWindow: D
   const curPlain = aggregatePairs(rowsIn(rows, cur, true))
   const curAppearance = aggregatePairs(rowsIn(rows, cur, false))
   const prevAppearance = aggregatePairs(rowsIn(rows, prev, false))
-  const position = (k: string) =>
-    positionOf(curPlain.get(k)) ?? positionOf(curAppearance.get(k)) ?? positionOf(prevPlain.get(k)) ?? positionOf(prevAppearance.get(k))
-  const changes = (from: Map<string, Agg & { readonly page: string; readonly query: string }>, notIn: Map<string, Agg>) => {
+  const position = (a: PairAgg) =>
+    positionOf(curPlain.get(a.page, a.query)) ?? positionOf(curAppearance.get(a.page, a.query)) ??
+      positionOf(prevPlain.get(a.page, a.query)) ?? positionOf(prevAppearance.get(a.page, a.query))
+  const changes = (from: PairAggs, notIn: PairAggs) => {
     const out: Array<SnippetChange> = []
-    for (const [k, a] of from) {
-      if (notIn.has(k)) continue
-      const p = position(k)
+    for (const a of from.values()) {
+      if (notIn.has(a)) continue
+      const p = position(a)
       if (p !== null) out.push({ url: a.page, query: a.query, position: p })
     }
     return out.sort((a, b) => byString(a.url, b.url) || byString(a.query, b.query))
