@@ -346,6 +346,20 @@ export const AdminRoutes = {
     summary: "The ads detectors' findings, newest first: spend anomalies and keywords far below or above the account's others (`page`, `limit`)",
     params: {}
   },
+  getDetectorSettings: {
+    method: "GET",
+    path: "/app/settings/detectors",
+    permission: "insights:read",
+    summary: "The detectors' settings: what each uses now, the shop's overrides, the defaults and each field's allowed range",
+    params: {}
+  },
+  updateDetectorSettings: {
+    method: "PATCH",
+    path: "/app/settings/detectors",
+    permission: "insights:manage",
+    summary: "Changes detector thresholds (`{\"seo\": {\"decayDropPct\": 20}}`; `null` returns a field to its default), all or nothing",
+    params: {}
+  },
   getLifetimeValue: {
     method: "GET",
     path: "/app/ltv",

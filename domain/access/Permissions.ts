@@ -36,7 +36,8 @@ export const PERMISSION_CATALOG = [
   { permission: "automation:read", description: "See the trigger catalog, rules, executions and approvals" },
   { permission: "automation:emit", description: "Emit a trigger by hand to test the shop's rules (recorded with you as its emitter)" },
   { permission: "automation:manage", description: "Create, change, enable, disable and delete the shop's automation rules" },
-  { permission: "insights:read", description: "See attribution, SEO and ads findings, cohorts, lifetime value and recommendations" },
+  { permission: "insights:read", description: "See attribution, SEO and ads findings, cohorts, lifetime value, recommendations and the detectors' settings" },
+  { permission: "insights:manage", description: "Change the shop's detector settings (the thresholds of the SEO, ads, site audit and cart abandonment detectors)" },
   { permission: "webhooks:read", description: "List the shop's outbound webhook subscriptions (never their secrets) and deliveries" },
   { permission: "webhooks:manage", description: "Create, rotate and delete outbound webhook subscriptions; redrive dead-lettered deliveries" }
 ] as const
@@ -63,6 +64,7 @@ const OPERATOR: ReadonlyArray<Permission> = [
   "automation:emit",
   "automation:manage",
   "insights:read",
+  "insights:manage",
   "webhooks:read",
   "webhooks:manage"
 ]
@@ -72,8 +74,8 @@ const ADMIN: ReadonlyArray<Permission> = PERMISSIONS.filter((p) => p !== "owners
 export const ROLE_DESCRIPTIONS: { readonly [R in Role]: string } = {
   owner: "Everything, including making, changing and removing owners",
   admin: "Everything except managing owners: members, API keys, customer data exports, all operations",
-  operator: "Viewer, plus running and undoing jobs, managing rules and emitting test triggers, outbound webhooks, dead-letter redrive and projection rebuilds",
-  analyst: "Viewer, plus the raw event log and projection status",
+  operator: "Viewer, plus running and undoing jobs, managing rules and emitting test triggers, the detectors' settings, outbound webhooks, dead-letter redrive and projection rebuilds",
+  analyst: "Viewer, plus the raw event log, projection status and the intelligence plane's findings",
   viewer: "Read-only: the shop, jobs, automation and the audit log"
 }
 

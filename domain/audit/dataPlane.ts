@@ -25,7 +25,7 @@ export const isAuditable = (type: string): boolean => !OBSERVATIONS.has(type)
 const field = (e: RecordedEvent, name: string): unknown =>
   typeof e.data === "object" && e.data !== null ? (e.data as Record<string, unknown>)[name] : undefined
 
-/** Plain-language lines for the shop lifecycle and privacy events. */
+/** Plain-language lines for the shop lifecycle, privacy and detector settings events. */
 export const describeDataPlaneEvent = (e: RecordedEvent): string | undefined => {
   switch (e.type) {
     case "shop.installed": {
@@ -46,6 +46,13 @@ export const describeDataPlaneEvent = (e: RecordedEvent): string | undefined => 
       return `Data export for customer ${String(field(e, "customer_id"))} prepared: ${String(field(e, "event_count"))} event(s), ${
         String(field(e, "bytes"))
       } bytes (Shopify customers/data_request)`
+    case "detectors.settings_changed": {
+      const changes = Array.isArray(field(e, "changes")) ? (field(e, "changes") as Array<{ field?: unknown; from?: unknown; to?: unknown }>) : []
+      const value = (v: unknown) => (typeof v === "number" ? String(v) : "the default")
+      return `Detector settings changed by ${String(field(e, "by"))}: ${changes.map((c) => `${String(c.field)} ${value(c.from)} → ${value(c.to)}`).join(", ")}`
+    }
+    case "detectors.settings_rejected":
+      return `A detector settings change by ${String(field(e, "by"))} was refused: another change came first and it no longer fits`
     default:
       return undefined
   }

@@ -254,6 +254,17 @@ export const PlanSet = Schema.Struct({
 })
 export type PlanSet = typeof PlanSet.Type
 
+/**
+ * A change to the shop's detector settings (`domain/intelligence/detectorSettings.ts`), checked
+ * by the admin API; the actor checks it again against the settings it applies it to.
+ */
+export const DetectorSettingsSet = Schema.Struct({
+  commandId: Schema.String,
+  patch: Schema.Record(Schema.String, Schema.Record(Schema.String, Schema.NullOr(Schema.Finite))),
+  by: Schema.String
+})
+export type DetectorSettingsSet = typeof DetectorSettingsSet.Type
+
 // --- outbound webhooks (`domain/outbound/Webhooks.ts`) -------------------------------------
 
 const SealedSecretMessage = Schema.Struct({ sealed: Schema.Literal(1), subject: Schema.String, data: Schema.String })
@@ -479,7 +490,8 @@ export const ShopMessageBody = Schema.Union([
   message("mc.status_pull", MerchantPull),
   message("mc.status_report", MerchantReport),
   message("seo.audit_run", SiteAuditRun),
-  message("seo.audit_report", SiteAuditReport)
+  message("seo.audit_report", SiteAuditReport),
+  message("detectors.set_settings", DetectorSettingsSet)
 ])
 export type ShopMessageBody = typeof ShopMessageBody.Type
 export type ShopMessageType = ShopMessageBody["type"]
@@ -527,7 +539,8 @@ export const MESSAGE_VERSIONS: { readonly [T in ShopMessageType]: number } = {
   "mc.status_pull": 1,
   "mc.status_report": 1,
   "seo.audit_run": 1,
-  "seo.audit_report": 1
+  "seo.audit_report": 1,
+  "detectors.set_settings": 1
 }
 
 export const SHOP_MESSAGE_TYPES = Object.keys(MESSAGE_VERSIONS) as ReadonlyArray<ShopMessageType>

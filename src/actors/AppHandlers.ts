@@ -20,6 +20,7 @@ import { makeTriggerHandlers } from "../automation/TriggerHandlers.ts"
 import { makeOutboundWebhooks, OutboundNotifier } from "../outbound/OutboundWebhooks.ts"
 import { makeWebhookHandlers } from "../webhooks/WebhookHandlers.ts"
 import { makeCartAbandonmentHandlers } from "../intelligence/CartAbandonment.ts"
+import { makeDetectorSettingsHandlers } from "../intelligence/DetectorSettings.ts"
 import { makeSearchPullHandlers } from "../intelligence/SearchPull.ts"
 import { makeMerchantCenterHandlers } from "../intelligence/MerchantCenterPull.ts"
 import { makeSiteAuditHandlers } from "../intelligence/SiteAudit.ts"
@@ -43,8 +44,9 @@ export const makeAppHandlers = (timings: JobTimings) =>
     const search = yield* makeSearchPullHandlers
     const merchant = yield* makeMerchantCenterHandlers
     const audit = yield* makeSiteAuditHandlers
+    const detectorSettings = yield* makeDetectorSettingsHandlers
     // every message type of the catalog has its handler here, or this does not type-check
-    const registry: HandlerRegistry = { ...jobs, ...webhooks, ...installHandlers, ...plans, ...ingest, ...triggers, ...rules, ...outbound.handlers, ...adAccounts, ...whatsapp, ...insights, ...abandonment, ...search, ...merchant, ...audit }
+    const registry: HandlerRegistry = { ...jobs, ...webhooks, ...installHandlers, ...plans, ...ingest, ...triggers, ...rules, ...outbound.handlers, ...adAccounts, ...whatsapp, ...insights, ...abandonment, ...search, ...merchant, ...audit, ...detectorSettings }
     return makeDispatcher(registry)
   })
 

@@ -33,7 +33,8 @@ import { AdPlatforms } from "./AdPlatform.ts"
 import { MAX_TRIGGER_RESOURCES } from "../../domain/automation/Triggers.ts"
 import { RunStarter } from "../automation/ExecutionRunner.ts"
 import { insightsTimer, insightsTimerId } from "./InsightsSchedule.ts"
-import { type AdInsightRow, keywordPerformance, type KeywordPerformance, spendAnomalies } from "../../domain/intelligence/adsDetectors.ts"
+import { DetectorDefaults, shopDetectorSettings } from "../intelligence/DetectorSettings.ts"
+import { type AdInsightRow, type AdsSettings, keywordPerformance, type KeywordPerformance, spendAnomalies } from "../../domain/intelligence/adsDetectors.ts"
 import type { TriggerEmitted } from "../../domain/messages/ShopMessages.ts"
 import { addDays } from "../../domain/intelligence/stats.ts"
 import { nameBasedUuid } from "../ids/NameBasedUuid.ts"
@@ -122,14 +123,15 @@ export const keywordTriggersOf = (
   platform: string,
   accountId: string,
   date: string,
-  rows: ReadonlyArray<AdInsightRow & { readonly keywordText: string | null }>
+  rows: ReadonlyArray<AdInsightRow & { readonly keywordText: string | null }>,
+  settings: Partial<AdsSettings> = {}
 ): ReadonlyArray<{ readonly shop: string; readonly emitted: TriggerEmitted }> => {
   const yesterday = addDays(date, -1)
   if (yesterday === null) return []
   const windowTo = (to: string) => ({ from: addDays(to, -(KEYWORD_WINDOW_DAYS - 1))!, to })
   const mine = (list: ReadonlyArray<KeywordPerformance>) => list.filter((k) => k.platform === platform && k.accountId === accountId)
-  const today = keywordPerformance(rows, windowTo(date))
-  const before = keywordPerformance(rows, windowTo(yesterday))
+  const today = keywordPerformance(rows, windowTo(date), settings)
+  const before = keywordPerformance(rows, windowTo(yesterday), settings)
   const texts = new Map(rows.map((r) => [r.keyword ?? "", r.keywordText]))
   return (["underperforming", "overperforming"] as const).flatMap((direction) => {
     const was = new Set(mine(before[direction]).map((k) => k.keyword))
@@ -157,8 +159,8 @@ export const keywordTriggersOf = (
 }
 
 /** The campaigns of `platform`/`accountId` whose spend anomaly starts on `date` (not anomalous the day before). */
-export const spendAnomalyStarts = (rows: ReadonlyArray<AdInsightRow>, platform: string, accountId: string, date: string) => {
-  const ofAccount = (day: string | null) => day === null ? [] : spendAnomalies(rows, day).filter((a) => a.platform === platform && a.accountId === accountId)
+export const spendAnomalyStarts = (rows: ReadonlyArray<AdInsightRow>, platform: string, accountId: string, date: string, settings: Partial<AdsSettings> = {}) => {
+  const ofAccount = (day: string | null) => day === null ? [] : spendAnomalies(rows, day, settings).filter((a) => a.platform === platform && a.accountId === accountId)
   const before = new Set(ofAccount(addDays(date, -1)).map((a) => a.campaignId))
   return ofAccount(date).filter((a) => !before.has(a.campaignId))
 }
@@ -169,6 +171,7 @@ export const makeInsightsHandlers = Effect.gen(function*() {
   const platforms = yield* AdPlatforms
   const services = yield* Effect.context<EventStore | import("../secrets/Secrets.ts").PiiVault>()
   const starter = yield* Effect.serviceOption(RunStarter)
+  const defaults = yield* DetectorDefaults
 
   const report = (shop: string, payload: AdsInsightsReport) =>
     log.publish({
@@ -239,7 +242,8 @@ export const makeInsightsHandlers = Effect.gen(function*() {
         const keywordEvents = (outcome.keywords ?? [])
           .filter((k) => !keywordKeys.has(keywordInsightKey(platform, accountId, k.keywordId, date)))
           .map((k) => ({ type: "ad_insight.recorded", occurredAt: new Date(`${date}T23:59:59.000Z`), data: keywordInsightData(platform, accountId, date, k) }))
-        const keywordTriggers = keywordTriggersOf(ctx.shop, platform, accountId, date, [...keywordHistory, ...keywordEvents].flatMap((e) => keywordRow(e.data)))
+        const { effective } = yield* shopDetectorSettings(ctx.shop).pipe(Effect.provideService(EventStore, store), Effect.provideService(DetectorDefaults, defaults))
+        const keywordTriggers = keywordTriggersOf(ctx.shop, platform, accountId, date, [...keywordHistory, ...keywordEvents].flatMap((e) => keywordRow(e.data)), effective.ads)
         const keywordAppends = keywordEvents.length === 0 ? [] : [{ streamId: keywordStream, expected: "any" as const, events: keywordEvents }]
         if (fresh.length === 0) {
           return { appends: keywordAppends, afterCommit: keywordEvents.length === 0 ? undefined : publishAll(keywordTriggers) }
@@ -278,7 +282,7 @@ export const makeInsightsHandlers = Effect.gen(function*() {
         )
         // the spend detector over everything recorded, this day's pull included
         const rows = [...history.flatMap((e) => e.type === "ad_spend.recorded" ? insightRow(e.data) : []), ...spend.flatMap((e) => insightRow(e.data))]
-        const anomalies = spendAnomalyStarts(rows, platform, accountId, date)
+        const anomalies = spendAnomalyStarts(rows, platform, accountId, date, effective.ads)
         const names = new Map(outcome.campaigns.map((c) => [c.campaignId, c.campaignName]))
         const anomalyTrigger = anomalies.length === 0 ? Effect.void : publishTrigger(ctx.shop, {
           triggerId: nameBasedUuid("sumeru.ads.spend_anomaly", `${ctx.shop}\u0000${platform}\u0000${accountId}\u0000${date}`),

@@ -4,14 +4,14 @@
  * ({@link cartAbandonmentTimers}, called by the webhook handlers in the same commit as the
  * checkout's event); the timer's `checkout.abandon_check` decides the
  * `sales.cart_abandoned_threshold` trigger for the shop's rules in the commit that handles it.
- * The window and the threshold are `CART_ABANDON_MINUTES` / `CART_ABANDON_MIN_VALUE`.
+ * The window and the threshold are the shop's detector settings (`cartAbandonment`, defaults
+ * `CART_ABANDON_MINUTES` / `CART_ABANDON_MIN_VALUE`), read when a checkout's webhook sets its timer.
  */
-import { Config, Context, Effect, Layer, Stream } from "effect"
+import { Effect, Stream } from "effect"
 import {
   abandonedCheckoutTrigger,
   cartAbandonTimerId,
   type CartAbandonmentSettings,
-  DEFAULT_CART_ABANDONMENT,
   watchCheckout
 } from "../../domain/intelligence/cartAbandonment.ts"
 import { encodeShopMessage } from "../../domain/messages/ShopMessages.ts"
@@ -21,34 +21,20 @@ import { RunStarter } from "../automation/ExecutionRunner.ts"
 import { decideTrigger, newTrigger } from "../automation/TriggerHandlers.ts"
 import { EventStore } from "../eventstore/EventStore.ts"
 
-/** The shops' abandonment window and threshold (defaults: 60 minutes, any amount). */
-export const CartAbandonment = Context.Reference<CartAbandonmentSettings>("sumeru/intelligence/CartAbandonment", {
-  defaultValue: () => DEFAULT_CART_ABANDONMENT
-})
-
-/** {@link CartAbandonment} from `CART_ABANDON_MINUTES` and `CART_ABANDON_MIN_VALUE`. */
-export const layerFromConfig = Layer.effect(
-  CartAbandonment,
-  Effect.gen(function*() {
-    const windowMinutes = yield* Config.Int("CART_ABANDON_MINUTES").pipe(Config.withDefault(DEFAULT_CART_ABANDONMENT.windowMinutes))
-    const minValue = yield* Config.Number("CART_ABANDON_MIN_VALUE").pipe(Config.withDefault(DEFAULT_CART_ABANDONMENT.minValue))
-    return { windowMinutes: Math.max(1, windowMinutes), minValue }
-  })
-)
-
-/** The timer changes a checkout's or an order's webhook makes (merged into its decision). */
-export const cartAbandonmentTimers = (
+/** The timer change a checkout's webhook makes (merged into its decision): set, moved or cancelled. */
+export const checkoutAbandonmentTimers = (
   settings: CartAbandonmentSettings,
-  webhook:
-    | { readonly kind: "checkout"; readonly token: string; readonly totalPrice: string | null; readonly currency: string | null; readonly completedAt: string | null; readonly updatedAt: string }
-    | { readonly kind: "order"; readonly checkoutToken: string | null }
+  checkout: { readonly token: string; readonly totalPrice: string | null; readonly currency: string | null; readonly completedAt: string | null; readonly updatedAt: string }
 ): Pick<Decision, "schedule" | "cancelTimers"> => {
-  if (webhook.kind === "order") return webhook.checkoutToken === null ? {} : { cancelTimers: [cartAbandonTimerId(webhook.checkoutToken)] }
-  const watch = watchCheckout(webhook, settings)
+  const watch = watchCheckout(checkout, settings)
   return watch._tag === "Stop"
-    ? { cancelTimers: [cartAbandonTimerId(webhook.token)] }
-    : { schedule: [{ id: cartAbandonTimerId(webhook.token), at: watch.at, ...encodeShopMessage({ type: "checkout.abandon_check", payload: watch.check }) }] }
+    ? { cancelTimers: [cartAbandonTimerId(checkout.token)] }
+    : { schedule: [{ id: cartAbandonTimerId(checkout.token), at: watch.at, ...encodeShopMessage({ type: "checkout.abandon_check", payload: watch.check }) }] }
 }
+
+/** An order cancels its checkout's timer (merged into its decision). */
+export const orderAbandonmentTimers = (checkoutToken: string | null): Pick<Decision, "cancelTimers"> =>
+  checkoutToken === null ? {} : { cancelTimers: [cartAbandonTimerId(checkoutToken)] }
 
 export const makeCartAbandonmentHandlers = Effect.gen(function*() {
   const store = yield* EventStore

@@ -19,6 +19,7 @@
  */
 import { Effect, Stream } from "effect"
 import { MAX_TRIGGER_RESOURCES } from "../../domain/automation/Triggers.ts"
+import { DetectorDefaults, shopDetectorSettings } from "./DetectorSettings.ts"
 import { findingsAt, firstFindings, measurePages, resourceTypeOfUrl, SEO_PULL_DAYS, type SeoFindings, startedFindings } from "../../domain/intelligence/seoDaily.ts"
 import { addDays } from "../../domain/intelligence/stats.ts"
 import { encodeShopMessage, type TriggerEmitted } from "../../domain/messages/ShopMessages.ts"
@@ -98,6 +99,7 @@ export const makeSearchPullHandlers = Effect.gen(function*() {
   const log = yield* ShopLog
   const store = yield* EventStore
   const searchConsole = yield* SearchConsole
+  const defaults = yield* DetectorDefaults
   return {
     "seo.search_pull": (ctx) =>
       Effect.gen(function*() {
@@ -105,18 +107,20 @@ export const makeSearchPullHandlers = Effect.gen(function*() {
         const now = new Date()
         const asOf = lastFinalDay(now)
         const pull = Effect.gen(function*() {
+          const { effective } = yield* shopDetectorSettings(ctx.shop).pipe(Effect.provideService(EventStore, store), Effect.provideService(DetectorDefaults, defaults))
           const rows = yield* searchConsole.rows(siteUrl, addDays(asOf, -(SEO_PULL_DAYS - 1))!, asOf)
           const messageId = `seo.search_report:${ctx.shop}:${siteUrl}:${asOf}`
           yield* log.publish({
             shop: ctx.shop, messageId, correlationId: messageId,
-            ...encodeShopMessage({ type: "seo.search_report", payload: { siteUrl, asOf, pages: measurePages(rows, asOf) } })
+            ...encodeShopMessage({ type: "seo.search_report", payload: { siteUrl, asOf, pages: measurePages(rows, asOf, effective.seo) } })
           })
           const findingsId = `seo.search_findings:${ctx.shop}:${siteUrl}:${asOf}`
           yield* log.publish({
             shop: ctx.shop, messageId: findingsId, correlationId: findingsId,
             ...encodeShopMessage({
               type: "seo.search_findings",
-              payload: { siteUrl, asOf, today: firstFindings(findingsAt(rows, asOf, {}), MAX_TRIGGER_RESOURCES), started: firstFindings(startedFindings(rows, asOf), MAX_TRIGGER_RESOURCES) }
+              payload: { siteUrl, asOf, today: firstFindings(findingsAt(rows, asOf, effective.seo), MAX_TRIGGER_RESOURCES),
+                started: firstFindings(startedFindings(rows, asOf, effective.seo), MAX_TRIGGER_RESOURCES) }
             })
           })
         }).pipe(

@@ -2,16 +2,19 @@
  * The daily site audit of each shop's storefront (issue 13 §1, §3), on a durable timer per shop
  * and origin in the shop's actor, due every day at 06:00 UTC:
  * - after the commit the crawler reads the storefront (`SiteCrawler.ts`: robots.txt, the
- *   sitemaps, bounded concurrency, a page budget of `SITE_AUDIT_MAX_PAGES`, default 200) and each
+ *   sitemaps, bounded concurrency, the shop's page budget — its detector setting
+ *   `siteAudit.maxPages`, default `SITE_AUDIT_MAX_PAGES` or 200) and each
  *   page is scored by the documented rubric (`domain/intelligence/siteAudit.ts`);
  * - the result goes back to the actor (`seo.audit_report`), which records it
  *   (`seo.audit_recorded` on `seo-audit-<shop>`) and, against the previous audit it knows,
  *   emits after the commit — fire-and-forget, ids derived from the audit — `seo.audit_completed`
  *   (the score and the 50 weakest pages), `seo.broken_links_found` (internal links answering
  *   4xx/5xx that the previous audit did not have: once per episode) and `seo.score_dropped`
- *   (pages whose score fell by ≥ 10 points since the previous audit).
+ *   (pages whose score fell by at least the shop's `siteAudit.scoreDropPoints`, default 10,
+ *   since the previous audit).
  */
 import { Context, Effect, Schema } from "effect"
+import { DEFAULT_SITE_AUDIT_SETTINGS } from "../../domain/intelligence/detectorSettings.ts"
 import { MAX_TRIGGER_RESOURCES } from "../../domain/automation/Triggers.ts"
 import { resourceTypeOfUrl } from "../../domain/intelligence/seoDaily.ts"
 import { auditSummary, scoreDrops } from "../../domain/intelligence/siteAudit.ts"
@@ -21,6 +24,7 @@ import { detectorTrigger, kickOff, nextDailyAt, parseShopPairs, publishTriggers 
 import { EventStore, type Fold } from "../eventstore/EventStore.ts"
 import { nameBasedUuid } from "../ids/NameBasedUuid.ts"
 import { ShopLog } from "../shoplog/ShopLog.ts"
+import { DetectorDefaults, shopDetectorSettings } from "./DetectorSettings.ts"
 import { crawlSite } from "./SiteCrawler.ts"
 
 export const siteAuditStreamId = (shop: string) => `seo-audit-${shop}`
@@ -29,9 +33,9 @@ export const siteAuditTimerId = (shop: string, origin: string) => `seo.audit:${s
 /** Pages per recorded audit (the weakest first): what an event may reasonably hold. */
 const MAX_RECORDED_PAGES = 500
 
-/** The crawl's page budget and concurrency (`SITE_AUDIT_MAX_PAGES`). */
-export const SiteAuditSettings = Context.Reference<{ readonly maxPages: number; readonly concurrency: number }>("sumeru/intelligence/SiteAuditSettings", {
-  defaultValue: () => ({ maxPages: 200, concurrency: 4 })
+/** The crawl's concurrency per audit (the page budget is the shop's setting). */
+export const SiteAuditConcurrency = Context.Reference<number>("sumeru/intelligence/SiteAuditConcurrency", {
+  defaultValue: () => 4
 })
 
 export const siteAuditTimer = (shop: string, origin: string, now: Date): ScheduledMessage => ({
@@ -54,7 +58,12 @@ const latestAudits: Fold<Readonly<Record<string, SiteAuditReport>>> = {
 }
 
 /** The triggers of an audit, given the previous one of the same origin. */
-export const auditTriggers = (shop: string, report: SiteAuditReport, previous: SiteAuditReport | undefined): ReadonlyArray<TriggerEmitted> => {
+export const auditTriggers = (
+  shop: string,
+  report: SiteAuditReport,
+  previous: SiteAuditReport | undefined,
+  scoreDropPoints: number = DEFAULT_SITE_AUDIT_SETTINGS.scoreDropPoints
+): ReadonlyArray<TriggerEmitted> => {
   const emitted = (kind: string, trigger: Record<string, unknown>): TriggerEmitted =>
     detectorTrigger("sumeru.audit", `${shop}\u0000${report.auditId}\u0000${kind}`, `site-audit-${kind}`, trigger)
   const clamp = (n: number) => Math.max(0, Math.min(100, n))
@@ -74,7 +83,7 @@ export const auditTriggers = (shop: string, report: SiteAuditReport, previous: S
       resources: newBroken.slice(0, MAX_TRIGGER_RESOURCES).map((b) => ({ resourceType: "url", resourceId: b.path, payload: { path: b.path, status: b.status, linkedFrom: b.linkedFrom.slice(0, 20) } }))
     }))
   }
-  const drops = previous === undefined ? [] : scoreDrops(previous.pages, report.pages)
+  const drops = previous === undefined ? [] : scoreDrops(previous.pages, report.pages, scoreDropPoints)
   if (drops.length > 0) {
     out.push(emitted("score-dropped", {
       event: "seo.score_dropped", auditId: report.auditId,
@@ -89,14 +98,16 @@ export const auditTriggers = (shop: string, report: SiteAuditReport, previous: S
 export const makeSiteAuditHandlers = Effect.gen(function*() {
   const log = yield* ShopLog
   const store = yield* EventStore
-  const settings = yield* SiteAuditSettings
+  const concurrency = yield* SiteAuditConcurrency
+  const defaults = yield* DetectorDefaults
   return {
     "seo.audit_run": (ctx) =>
       Effect.gen(function*() {
         const { origin } = ctx.message.payload
         const now = new Date()
         const audit = Effect.gen(function*() {
-          const crawl = yield* crawlSite({ origin, maxPages: settings.maxPages, concurrency: settings.concurrency })
+          const { effective } = yield* shopDetectorSettings(ctx.shop).pipe(Effect.provideService(EventStore, store), Effect.provideService(DetectorDefaults, defaults))
+          const crawl = yield* crawlSite({ origin, maxPages: effective.siteAudit.maxPages, concurrency })
           const summary = auditSummary(crawl.pages)
           const auditId = nameBasedUuid("sumeru.audit.id", `${ctx.shop}\u0000${origin}\u0000${ctx.message.messageId}`)
           const pages = [...summary.pages].sort((a, b) => a.score - b.score || a.url.localeCompare(b.url)).slice(0, MAX_RECORDED_PAGES)
@@ -115,7 +126,8 @@ export const makeSiteAuditHandlers = Effect.gen(function*() {
         const { state } = yield* store.loadFold(siteAuditStreamId(ctx.shop), latestAudits)
         const previous = state[report.origin]
         if (previous?.auditId === report.auditId) return { appends: [] } satisfies Decision
-        const triggers = auditTriggers(ctx.shop, report, previous)
+        const { effective } = yield* shopDetectorSettings(ctx.shop).pipe(Effect.provideService(EventStore, store), Effect.provideService(DetectorDefaults, defaults))
+        const triggers = auditTriggers(ctx.shop, report, previous, effective.siteAudit.scoreDropPoints)
         const decision: Decision = {
           appends: [{ streamId: siteAuditStreamId(ctx.shop), expected: "any", events: [{ type: "seo.audit_recorded", data: report }] }],
           afterCommit: publishTriggers(ctx.shop, triggers, log)

@@ -23,7 +23,7 @@ import { mountAdminCustomerValueRoutes } from "../../adapters/http/AdminCustomer
 import { mountAdminFindingsRoutes } from "../../adapters/http/AdminFindingsRoutes.ts"
 import * as PgAttributionOutbox from "../../adapters/postgres/PgAttributionOutbox.ts"
 import * as AttributionTriggers from "../intelligence/AttributionTriggers.ts"
-import * as CartAbandonment from "../intelligence/CartAbandonment.ts"
+import * as DetectorSettings from "../intelligence/DetectorSettings.ts"
 import * as SearchConsole from "../intelligence/SearchConsole.ts"
 import * as SearchPull from "../intelligence/SearchPull.ts"
 import * as SearchConsoleClient from "../../adapters/searchconsole/SearchConsoleClient.ts"
@@ -32,6 +32,7 @@ import * as MerchantCenter from "../intelligence/MerchantCenter.ts"
 import * as MerchantCenterPull from "../intelligence/MerchantCenterPull.ts"
 import * as SiteAudit from "../intelligence/SiteAudit.ts"
 import { mountAdminWebhookRoutes } from "../../adapters/http/AdminWebhookRoutes.ts"
+import { mountAdminDetectorSettingsRoutes } from "../../adapters/http/AdminDetectorSettingsRoutes.ts"
 import { mountWhatsAppWebhookRoute, webhookSettingsFromConfig } from "../../adapters/http/WhatsAppWebhookRoute.ts"
 import { encodeShopMessage } from "../../domain/messages/ShopMessages.ts"
 import { mountAdminRuleRoutes } from "../../adapters/http/AdminRuleRoutes.ts"
@@ -142,12 +143,6 @@ const searchConsoleLayer = (demo: DemoChannels | undefined) =>
 const merchantCenterLayer = (demo: DemoChannels | undefined) =>
   googleApiLayer("MERCHANT_CENTER", demo?.merchantCenter, MerchantCenterClient.layer, MerchantCenter.layerNotConfigured)
 
-/** The storefronts to audit daily: the demo's simulated one, else `SITE_AUDIT_ORIGINS` (`shop=origin,…`); the page budget `SITE_AUDIT_MAX_PAGES`. */
-const siteAuditSettingsLayer = Layer.effect(
-  SiteAudit.SiteAuditSettings,
-  Effect.map(Config.Int("SITE_AUDIT_MAX_PAGES").pipe(Config.withDefault(200)), (maxPages) => ({ maxPages: Math.max(1, maxPages), concurrency: 4 }))
-)
-
 /**
  * Starts a daily source's runs at boot for the shops configured in `env` (`shop=value,…`; the
  * demo's own value when it runs): a malformed entry stops the process with every problem.
@@ -184,10 +179,9 @@ const workerLayer = (demo: DemoChannels | undefined) => {
       channels.outbound,
       outboundTimingsLayer,
       PgPrivacyStore.layer,
-      CartAbandonment.layerFromConfig,
+      DetectorSettings.detectorDefaultsFromConfig,
       searchConsoleLayer(demo),
-      merchantCenterLayer(demo),
-      siteAuditSettingsLayer
+      merchantCenterLayer(demo)
     ]))),
     Layer.provide([PgActorStore.layer, PgPartitionLeases.layerForDatabase]),
     // the intelligence plane's triggers that follow read models (sales.attribution_computed)
@@ -201,7 +195,14 @@ const workerLayer = (demo: DemoChannels | undefined) => {
 
 /** The ingress's layer: what its routes use beyond the core. */
 const ingressLayer = (demo: DemoChannels | undefined) =>
-  Layer.mergeAll(JobIngress.layer.pipe(Layer.provide(PgJobRequests.layer)), PgApiKeys.layer(), StorefrontAccess.layer, channelLayers(demo).outbound).pipe(
+  Layer.mergeAll(
+    JobIngress.layer.pipe(Layer.provide(PgJobRequests.layer)),
+    PgApiKeys.layer(),
+    StorefrontAccess.layer,
+    channelLayers(demo).outbound,
+    // the admin API shows a shop's detector settings over the same defaults the worker uses
+    DetectorSettings.detectorDefaultsFromConfig
+  ).pipe(
     Layer.provideMerge(ShopLogLayer.layerFromConfig)
   )
 
@@ -336,6 +337,7 @@ export const serve = (options: ServeOptions): Effect.Effect<never, unknown> =>
       mountAdminCustomerValueRoutes(app, runIngress, guard)
       mountAdminFindingsRoutes(app, runIngress, guard)
       mountAdminWebhookRoutes(app, runIngress, guard)
+      mountAdminDetectorSettingsRoutes(app, runIngress, guard)
     }
     app.get("/", (c) => c.json({ name: "sumeru", role: options.role, docs: "see README.md" }))
     // Every answer is typed JSON, unknown paths and unexpected failures included.

@@ -28,7 +28,8 @@ import type { TriggerEvent } from "../../domain/automation/Triggers.ts"
 import { decideLifecycle, planOfSubscription, type ShopLifecycleEvent, timeZoneOfShopUpdate } from "../../domain/shop/ShopLifecycle.ts"
 import { RunStarter } from "../automation/ExecutionRunner.ts"
 import { decideTrigger, newTrigger } from "../automation/TriggerHandlers.ts"
-import { CartAbandonment, cartAbandonmentTimers } from "../intelligence/CartAbandonment.ts"
+import { checkoutAbandonmentTimers, orderAbandonmentTimers } from "../intelligence/CartAbandonment.ts"
+import { DetectorDefaults, shopDetectorSettings } from "../intelligence/DetectorSettings.ts"
 import { productStatusFold } from "./ProductStatusFold.ts"
 import { shopStreamId } from "../app/InstallHandlers.ts"
 import { shopLifecycleFold } from "../app/ShopLifecycleFold.ts"
@@ -72,7 +73,13 @@ export const makeWebhookHandlers = Effect.gen(function*() {
   const vault = yield* PiiVault
   const tokens = yield* ShopTokens
   const store = yield* EventStore
-  const abandonment = yield* CartAbandonment
+  const detectorDefaults = yield* DetectorDefaults
+  /** The shop's abandonment window and threshold, as its detector settings say now. */
+  const checkoutSettings = (shop: string) =>
+    Effect.map(
+      shopDetectorSettings(shop).pipe(Effect.provideService(EventStore, store), Effect.provideService(DetectorDefaults, detectorDefaults)),
+      (s) => s.effective.cartAbandonment
+    )
   // the compliance operations read these services from their context
   const services = Effect.provideContext(yield* Effect.context<PiiVault | ShopTokens | EventSealing | PrivacyStore>())
 
@@ -219,13 +226,13 @@ export const makeWebhookHandlers = Effect.gen(function*() {
             ? yield* productTrigger(shop, d.topic, n, ctx.message.messageId)
             : undefined
           // checkouts set, move or cancel their abandonment timer; an order cancels its checkout's
-          const timers = n.eventType === "checkout.created" || n.eventType === "checkout.updated"
-            ? cartAbandonmentTimers(abandonment, {
-              kind: "checkout", token: n.clear.checkout_token, totalPrice: n.record.total_price, currency: n.record.currency,
+          const timers: Pick<Decision, "schedule" | "cancelTimers"> = n.eventType === "checkout.created" || n.eventType === "checkout.updated"
+            ? checkoutAbandonmentTimers(yield* checkoutSettings(shop), {
+              token: n.clear.checkout_token, totalPrice: n.record.total_price, currency: n.record.currency,
               completedAt: n.record.completed_at, updatedAt: n.clear.updated_at
             })
             : n.eventType === "order.created" || n.eventType === "order.updated" || n.eventType === "order.paid"
-            ? cartAbandonmentTimers(abandonment, { kind: "order", checkoutToken: checkoutTokenOf(n.record.raw) })
+            ? orderAbandonmentTimers(checkoutTokenOf(n.record.raw))
             : {}
           if (trigger === undefined) return { appends: [append], ...timers }
           // the trigger is decided in the same commit: recorded, dispatched to the shop's rules

@@ -47,6 +47,7 @@ import { makeWhatsAppHandlers } from "../../src/channels/WhatsAppHandlers.ts"
 import { makeWebhookHandlers } from "../../src/webhooks/WebhookHandlers.ts"
 import { makeIngestHandlers } from "../../src/ingest/IngestHandlers.ts"
 import { makeCartAbandonmentHandlers } from "../../src/intelligence/CartAbandonment.ts"
+import { makeDetectorSettingsHandlers } from "../../src/intelligence/DetectorSettings.ts"
 import { makeSearchPullHandlers } from "../../src/intelligence/SearchPull.ts"
 import { makeMerchantCenterHandlers } from "../../src/intelligence/MerchantCenterPull.ts"
 import { makeSiteAuditHandlers } from "../../src/intelligence/SiteAudit.ts"
@@ -59,6 +60,7 @@ import * as PgJobArtefacts from "../../adapters/postgres/PgJobArtefacts.ts"
 import { makeJobHandlers } from "../../src/jobs/JobProcess.ts"
 import { makePlanHandlers } from "../../src/app/PlanHandlers.ts"
 import { mountAdminWebhookRoutes } from "../../adapters/http/AdminWebhookRoutes.ts"
+import { mountAdminDetectorSettingsRoutes } from "../../adapters/http/AdminDetectorSettingsRoutes.ts"
 import * as FetchOutbound from "../../adapters/outbound/FetchOutbound.ts"
 import { parseAllowedTargets } from "../../domain/outbound/Ssrf.ts"
 import { OutboundHttp } from "../../src/outbound/OutboundHttp.ts"
@@ -107,6 +109,7 @@ export const sampleBody = (route: AdminRoute, tag: string): unknown => {
     return { name: `Tag drafted products (${tag})`, trigger_event: "product.drafted", action_key: "tag_product", params: { tags: ["needs-review"] }, enabled: true }
   }
   if (route === AdminRoutes.updateRule) return { cooldown_seconds: 60 + tag.length }
+  if (route === AdminRoutes.updateDetectorSettings) return { seo: { decayDropPct: 20 + tag.length } }
   if (route === AdminRoutes.backtestRule) return { from: "2026-01-01T00:00:00Z", to: "2027-01-01T00:00:00Z" }
   if (route === AdminRoutes.createWebhookSubscription) return { url: `https://hooks.example.com/${tag}`, events: ["autoaction.applied"] }
   if (route === AdminRoutes.emitTrigger) {
@@ -220,7 +223,7 @@ export const startAdminApi = async (options: {
     const jobs = yield* makeJobHandlers({ pollQueryMs: 20, pollMutationMs: 20, watchdogMs: 5_000, retryDelayMs: 30 })
     const outbound = yield* makeOutboundWebhooks
     const triggers = yield* makeTriggerHandlers.pipe(Effect.provideService(OutboundNotifier, outbound.notifier))
-    return makeDispatcher({ ...jobs, ...triggers, ...(yield* makeRuleHandlers), ...(yield* makePlanHandlers), ...outbound.handlers, ...(yield* makeAdAccountHandlers), ...(yield* makeWhatsAppHandlers), ...(yield* makeInsightsHandlers), ...(yield* makeWebhookHandlers), ...(yield* makeIngestHandlers), ...(yield* makeCartAbandonmentHandlers), ...(yield* makeSearchPullHandlers), ...(yield* makeMerchantCenterHandlers), ...(yield* makeSiteAuditHandlers) })
+    return makeDispatcher({ ...jobs, ...triggers, ...(yield* makeRuleHandlers), ...(yield* makePlanHandlers), ...outbound.handlers, ...(yield* makeAdAccountHandlers), ...(yield* makeWhatsAppHandlers), ...(yield* makeInsightsHandlers), ...(yield* makeWebhookHandlers), ...(yield* makeIngestHandlers), ...(yield* makeCartAbandonmentHandlers), ...(yield* makeSearchPullHandlers), ...(yield* makeMerchantCenterHandlers), ...(yield* makeSiteAuditHandlers), ...(yield* makeDetectorSettingsHandlers) })
   })).pipe(Layer.provide(ShopifyJobSteps.layer.pipe(Layer.provide([shopify, PgJobArtefacts.layer]))))
   const ttl = options.approvalTtl === undefined ? Layer.empty : Layer.succeed(ApprovalTtl, options.approvalTtl)
   const layer = options.automationActors === true
@@ -257,6 +260,7 @@ export const startAdminApi = async (options: {
     mountAdminCustomerValueRoutes(app, run, guard)
     mountAdminFindingsRoutes(app, run, guard)
     mountAdminWebhookRoutes(app, run, guard)
+    mountAdminDetectorSettingsRoutes(app, run, guard)
     const server = serveHttp({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" })
     servers.push(server)
     await new Promise<void>((resolve) => server.once("listening", () => resolve()))
