@@ -15,6 +15,11 @@
  *   `seo.snippet_lost`, `seo.snippet_gained`, `seo.keyword_gap_detected` — fire-and-forget with
  *   an id derived from the property, the day and the detector (reported twice, emitted once), at
  *   most 50 resources each.
+ * - the last final day's rows are recorded as `seo_ranking.recorded` — the event the public ingest
+ *   API records for rankings pushed to it (`external-<shop>-seo_ranking`), one per (page, query),
+ *   through the same `ingest.external_event` message, with a message id derived from the
+ *   property, the day, the page and the query (a day pulled twice is recorded once). Only that
+ *   day: each day's pull records its own day, so the daily pulls together record every day once.
  * A pull that fails is logged and recorded nowhere; the next day's timer is set either way.
  */
 import { Effect, Stream } from "effect"
@@ -22,7 +27,9 @@ import { MAX_TRIGGER_RESOURCES } from "../../domain/automation/Triggers.ts"
 import { DetectorDefaults, shopDetectorSettings } from "./DetectorSettings.ts"
 import { findingsAt, firstFindings, measurePages, resourceTypeOfUrl, SEO_PULL_DAYS, type SeoFindings, startedFindings } from "../../domain/intelligence/seoDaily.ts"
 import { addDays } from "../../domain/intelligence/stats.ts"
-import { encodeShopMessage, type TriggerEmitted } from "../../domain/messages/ShopMessages.ts"
+import type { SearchRow } from "../../domain/intelligence/seoDetectors.ts"
+import { encodeShopMessage, type ExternalEventMessage, type TriggerEmitted } from "../../domain/messages/ShopMessages.ts"
+import { nameBasedUuid } from "../ids/NameBasedUuid.ts"
 import { type Decision, type HandlerRegistry, type ScheduledMessage, TransientFailure } from "../actors/ShopHandlers.ts"
 import { EventStore } from "../eventstore/EventStore.ts"
 import { detectorTrigger, kickOff, nextDailyAt, parseShopPairs, publishTriggers } from "./DailyPulls.ts"
@@ -33,6 +40,30 @@ import { SearchConsole } from "./SearchConsole.ts"
 export const seoStreamId = (shop: string) => `seo-${shop}`
 /** The shop's record of each pull's findings (small: what was reported, not the rows). */
 export const seoRunsStreamId = (shop: string) => `seo-runs-${shop}`
+
+/** The API key id the pull's rankings are recorded under (no key sent them: the pull did). */
+export const SEARCH_CONSOLE_SOURCE = "search-console-pull"
+
+/**
+ * The `seo_ranking` events of one day's rows: plain rows (not an appearance breakdown) with a
+ * position, a web URL and a query the ingest API would accept; keyed by property, day, page and query.
+ */
+export const rankingMessages = (siteUrl: string, day: string, rows: ReadonlyArray<SearchRow>): ReadonlyArray<{ readonly messageId: string; readonly payload: ExternalEventMessage }> =>
+  rows
+    .filter((r) =>
+      r.date === day && (r.searchAppearance ?? null) === null && Number.isFinite(r.position) && r.position >= 1 &&
+      /^https?:\/\/\S+$/.test(r.page) && r.page.length <= 2048 && r.query.length > 0 && r.query.length <= 500
+    )
+    .map((r) => {
+      const id = nameBasedUuid("sumeru.searchconsole.ranking", `${siteUrl}\u0000${day}\u0000${r.page}\u0000${r.query}`)
+      return {
+        messageId: `seo_ranking:${id}`,
+        payload: {
+          key_id: SEARCH_CONSOLE_SOURCE,
+          event: { type: "seo_ranking", idempotency_key: `searchconsole:${id}`, occurred_at: `${day}T23:59:59.000Z`, keyword: r.query, url: r.page, position: r.position, search_engine: "google", date: day }
+        }
+      }
+    })
 
 /** The timer id of a shop's property's daily pull (timer ids are global: the shop is part of it). */
 export const searchPullTimerId = (shop: string, siteUrl: string) => `seo.search:${shop}:${siteUrl}`
@@ -122,6 +153,11 @@ export const makeSearchPullHandlers = Effect.gen(function*() {
               payload: { siteUrl, asOf, today: firstFindings(findingsAt(rows, asOf, effective.seo), MAX_TRIGGER_RESOURCES),
                 started: firstFindings(startedFindings(rows, asOf, effective.seo), MAX_TRIGGER_RESOURCES) }
             })
+          })
+          yield* Effect.forEach(rankingMessages(siteUrl, asOf, rows), (m) =>
+            log.publish({ shop: ctx.shop, messageId: m.messageId, correlationId: findingsId, ...encodeShopMessage({ type: "ingest.external_event", payload: m.payload }) }), {
+            concurrency: 8,
+            discard: true
           })
         }).pipe(
           Effect.provideService(ShopLog, log),

@@ -4,7 +4,8 @@
  * simulator through Google's official client; a page whose clicks fell ≥ 30 % against its 14-day
  * baseline today (not yesterday) becomes `seo.content_decay_detected` and fires a rule; a query
  * that won a featured snippet this week becomes `seo.snippet_gained`; the measured pages are
- * recorded and listed by `GET /app/seo/pages`, the decaying one first.
+ * recorded and listed by `GET /app/seo/pages`, the decaying one first; the last final day's rows
+ * are recorded as `seo_ranking.recorded`, as the public ingest API records rankings.
  */
 import { Effect, Redacted, Stream } from "effect"
 import { SqlClient } from "effect/sql"
@@ -48,6 +49,35 @@ const rows = (): ReadonlyArray<SearchFactRow> => {
   return out
 }
 
+/** A property where every other SEO detector finds something: see {@link moreRows}. */
+const MORE = "seo-more.myshopify.com"
+const MORE_SITE = "https://more.example/"
+const SCARF = "https://more.example/products/scarf"
+const GLOVES = "https://more.example/products/gloves"
+const GLOVES_GUIDE = "https://more.example/blogs/news/gloves-guide"
+const SOCKS = "https://more.example/pages/socks"
+
+/**
+ * 29 days ending AS_OF, steady clicks (no decay):
+ * - "wool scarf" on the scarf page at position 12, 20 impressions a day: just off page one;
+ * - "winter gloves" split 60/40 between the gloves page (3 clicks a day) and the guide (1): two
+ *   pages competing for one query; the gloves page held its featured snippet 10 days ago and
+ *   not in the last 7: lost;
+ * - "merino socks" at position 35 only: impressions with no page in the top 20, a gap.
+ */
+const moreRows = (): ReadonlyArray<SearchFactRow> => {
+  const out: Array<SearchFactRow> = []
+  for (let i = 28; i >= 0; i--) {
+    const date = addDays(AS_OF, -i)!
+    out.push({ date, page: SCARF, query: "wool scarf", clicks: 1, impressions: 20, position: 12 })
+    out.push({ date, page: GLOVES, query: "winter gloves", clicks: 3, impressions: 30, position: 5 })
+    out.push({ date, page: GLOVES_GUIDE, query: "winter gloves", clicks: 1, impressions: 20, position: 6 })
+    out.push({ date, page: SOCKS, query: "merino socks", clicks: 0, impressions: 10, position: 35 })
+    if (i === 10) out.push({ date, page: GLOVES, query: "winter gloves", clicks: 2, impressions: 10, position: 1, searchAppearance: "FEATURED_SNIPPET" })
+  }
+  return out
+}
+
 let api: AdminApi
 let server: AdminServer
 let sim: RunningSearchConsoleSimulator
@@ -56,15 +86,16 @@ const owner = () => sessionFor(SHOP, "owner-1")
 const triggersOf = async (event: string) => (await api.receivedTriggers(SHOP)).filter((t) => t.event === event)
 
 beforeAll(async () => {
-  sim = await startSearchConsoleSimulator({ sites: [{ siteUrl: SITE, rows: rows() }], accessToken: TOKEN })
+  sim = await startSearchConsoleSimulator({ sites: [{ siteUrl: SITE, rows: rows() }, { siteUrl: MORE_SITE, rows: moreRows() }], accessToken: TOKEN })
   api = await startAdminApi({
-    knownShops: [SHOP, DAILY],
+    knownShops: [SHOP, DAILY, MORE],
     automationActors: true,
     searchConsole: SearchConsoleClient.layer({ accessToken: Redacted.make(TOKEN), apiUrl: sim.url })
   })
   server = await api.serveAdmin()
   await api.setMember(SHOP, "owner-1", "owner")
   await api.setMember(DAILY, "owner-1", "owner")
+  await api.setMember(MORE, "owner-1", "owner")
 })
 
 afterAll(async () => {
@@ -116,6 +147,17 @@ describe("the daily Search Console pull", () => {
     expect((await api.call(server, "GET", "/app/seo/pages?decayed=true", owner())).json.total).toBe(2)
     expect((await api.call(server, "GET", "/app/seo/pages?decayed=maybe", owner())).status).toBe(400)
 
+    // the last final day's rows are recorded as the public API records rankings (plain rows only)
+    await api.awaitEvents([`external-${SHOP}-seo_ranking`], (events) => events.length >= 3)
+    const rankings = await api.run(Effect.map(Effect.flatMap(EventStore, (s) => Stream.runCollect(s.readStream(`external-${SHOP}-seo_ranking`))), (events) => [...events]))
+    expect(rankings.map((e) => e.type)).toEqual(["seo_ranking.recorded", "seo_ranking.recorded", "seo_ranking.recorded"])
+    expect(rankings.map((e) => e.data as { url: string; keyword: string; position: number; date: string; search_engine: string; source_key_id: string })
+      .map((d) => [d.url, d.keyword, d.position, d.date, d.search_engine, d.source_key_id]).sort()).toEqual([
+        [LONG_DECAYED, "about us", 2, AS_OF, "google", "search-console-pull"],
+        [DECAYING, "winter care", 4, AS_OF, "google", "search-console-pull"],
+        [STEADY, "wool hat", 3, AS_OF, "google", "search-console-pull"]
+      ].sort())
+
     // the next pull is a durable timer at 05:00 UTC
     const timers = await api.run(Effect.flatMap(SqlClient.SqlClient, (sql) => sql<{ due_at: Date }>`SELECT due_at FROM scheduled_messages WHERE id = ${searchPullTimerId(SHOP, SITE)}`))
     expect(new Date(timers[0]!.due_at).getUTCHours()).toBe(5)
@@ -142,5 +184,32 @@ describe("the daily Search Console pull", () => {
     await api.awaitEvents([`triggers-${DAILY}`], (events) => events.filter((e) => e.type === "trigger.received").length >= 2)
     const decay = (await api.receivedTriggers(DAILY)).find((t) => t.event === "seo.content_decay_detected")!
     expect(decay.resources.map((r) => r.resourceId)).toEqual([DECAYING])
+  })
+
+  it("the other detectors from one pull: an opportunity, two pages competing, a keyword gap, a snippet lost; a rule fires on the gap", async () => {
+    const rule = await api.call(server, "POST", "/app/rules", sessionFor(MORE, "owner-1"), {
+      name: "Write for the gaps", trigger_event: "seo.keyword_gap_detected", action_key: "notify_merchant",
+      params: { recipients: ["seo@more.example"] }, enabled: true, requires_approval: true
+    })
+    expect(rule.status, rule.text).toBe(201)
+    await api.run(ShopLog.use((l) => l.publish({ shop: MORE, messageId: "pull-more", correlationId: "pull-more", ...encodeShopMessage({ type: "seo.search_pull", payload: { siteUrl: MORE_SITE } }) })))
+    await api.awaitEvents([`triggers-${MORE}`], (events) => events.filter((e) => e.type === "trigger.received").length >= 4)
+    const received = await api.receivedTriggers(MORE)
+    const of = (event: string) => received.filter((t) => t.event === event)
+    expect(received.map((t) => t.event).sort()).toEqual(["seo.cannibalism_detected", "seo.keyword_gap_detected", "seo.opportunity_found", "seo.snippet_lost"])
+    expect(of("seo.opportunity_found")[0]).toMatchObject({
+      window: { from: addDays(AS_OF, -27), to: AS_OF },
+      resources: [{ resourceType: "product", resourceId: SCARF, payload: { query: "wool scarf", impressions: 560, clicks: 28, position: 12, ctr: 0.05 } }]
+    })
+    expect(of("seo.cannibalism_detected")[0]!.resources).toEqual([{
+      resourceType: "keyword", resourceId: "winter gloves",
+      payload: { query: "winter gloves", strongerUrl: GLOVES, weakerUrl: GLOVES_GUIDE, strongerClicks: 84, weakerClicks: 28 }
+    }])
+    expect(of("seo.keyword_gap_detected")[0]!.resources).toEqual([{ resourceType: "keyword", resourceId: "merino socks", payload: { query: "merino socks", impressions: 280, position: 35 } }])
+    expect(of("seo.snippet_lost")[0]!.resources).toMatchObject([{ resourceType: "product", resourceId: GLOVES, payload: { url: GLOVES, query: "winter gloves" } }])
+
+    await api.awaitProjections()
+    const executions = await api.call(server, "GET", `/app/executions?rule_id=${rule.json.rule.id}`, sessionFor(MORE, "owner-1"))
+    expect((executions.json.executions as Array<{ resource_id: string; status: string }>).map((e) => [e.resource_id, e.status])).toEqual([["merino socks", "awaiting_approval"]])
   })
 })
