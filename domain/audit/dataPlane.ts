@@ -17,7 +17,9 @@ const OBSERVATIONS: ReadonlySet<string> = new Set([
   "conversion.recorded",
   "custom_event.recorded",
   "whatsapp.message_received",
-  "whatsapp.status_updated"
+  "whatsapp.status_updated",
+  // each AI call is a row of the usage log (GET /app/ai/usage), not an audit line
+  "ai.call_completed"
 ])
 
 export const isAuditable = (type: string): boolean => !OBSERVATIONS.has(type)
@@ -50,6 +52,13 @@ export const describeDataPlaneEvent = (e: RecordedEvent): string | undefined => 
       const changes = Array.isArray(field(e, "changes")) ? (field(e, "changes") as Array<{ field?: unknown; from?: unknown; to?: unknown }>) : []
       const value = (v: unknown) => (typeof v === "number" ? String(v) : "the default")
       return `Detector settings changed by ${String(field(e, "by"))}: ${changes.map((c) => `${String(c.field)} ${value(c.from)} → ${value(c.to)}`).join(", ")}`
+    }
+    case "ai.budget_threshold_reached": {
+      const money = (v: unknown) => (typeof v === "number" ? `$${(v / 1_000_000).toFixed(2)}` : "?")
+      const spent = `${money(field(e, "spentMicros"))} of ${money(field(e, "capMicros"))}`
+      return field(e, "threshold") === 100
+        ? `AI budget for ${String(field(e, "month"))} is spent (${spent}): AI calls are refused until the month ends`
+        : `AI budget for ${String(field(e, "month"))}: 80 % reached (${spent})`
     }
     case "detectors.settings_rejected":
       return `A detector settings change by ${String(field(e, "by"))} was refused: another change came first and it no longer fits`

@@ -61,14 +61,14 @@ const isTimeZone = (timeZone: string): boolean => {
 }
 
 /** The wall clock at `instant` in `timeZone`, as the epoch milliseconds of the same fields in UTC. */
-const wallClock = (instant: number, timeZone: string): number => {
+export const wallClock = (instant: number, timeZone: string): number => {
   const parts = formatterOf(timeZone).formatToParts(new Date(instant))
   const get = (type: Intl.DateTimeFormatPartTypes) => Number(parts.find((p) => p.type === type)!.value)
   return Date.UTC(get("year"), get("month") - 1, get("day"), get("hour"), get("minute"), get("second")) + (instant % 1000 + 1000) % 1000
 }
 
 /** The zone's offset from UTC at `instant`, in milliseconds. */
-const offsetAt = (instant: number, timeZone: string): number => wallClock(instant, timeZone) - instant
+export const offsetAt = (instant: number, timeZone: string): number => wallClock(instant, timeZone) - instant
 
 const DAY = 86_400_000
 

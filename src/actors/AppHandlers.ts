@@ -5,6 +5,7 @@
  * message nobody handles is a permanent failure: it is dead-lettered with a clear reason,
  * never silently dropped.
  */
+import { makeAiUsageHandlers } from "../ai/AiUsageHandlers.ts"
 import { Effect, Layer } from "effect"
 import { type JobTimings, makeJobHandlers } from "../jobs/JobProcess.ts"
 import { timingsFromConfig } from "../jobs/JobsLayer.ts"
@@ -45,8 +46,9 @@ export const makeAppHandlers = (timings: JobTimings) =>
     const merchant = yield* makeMerchantCenterHandlers
     const audit = yield* makeSiteAuditHandlers
     const detectorSettings = yield* makeDetectorSettingsHandlers
+    const aiUsage = yield* makeAiUsageHandlers
     // every message type of the catalog has its handler here, or this does not type-check
-    const registry: HandlerRegistry = { ...jobs, ...webhooks, ...installHandlers, ...plans, ...ingest, ...triggers, ...rules, ...outbound.handlers, ...adAccounts, ...whatsapp, ...insights, ...abandonment, ...search, ...merchant, ...audit, ...detectorSettings }
+    const registry: HandlerRegistry = { ...jobs, ...webhooks, ...installHandlers, ...plans, ...ingest, ...triggers, ...rules, ...outbound.handlers, ...adAccounts, ...whatsapp, ...insights, ...abandonment, ...search, ...merchant, ...audit, ...detectorSettings, ...aiUsage }
     return makeDispatcher(registry)
   })
 

@@ -48,6 +48,7 @@ import { makeWebhookHandlers } from "../../src/webhooks/WebhookHandlers.ts"
 import { makeIngestHandlers } from "../../src/ingest/IngestHandlers.ts"
 import { makeCartAbandonmentHandlers } from "../../src/intelligence/CartAbandonment.ts"
 import { makeDetectorSettingsHandlers } from "../../src/intelligence/DetectorSettings.ts"
+import { makeAiUsageHandlers } from "../../src/ai/AiUsageHandlers.ts"
 import { makeSearchPullHandlers } from "../../src/intelligence/SearchPull.ts"
 import { makeMerchantCenterHandlers } from "../../src/intelligence/MerchantCenterPull.ts"
 import { makeSiteAuditHandlers } from "../../src/intelligence/SiteAudit.ts"
@@ -223,7 +224,7 @@ export const startAdminApi = async (options: {
     const jobs = yield* makeJobHandlers({ pollQueryMs: 20, pollMutationMs: 20, watchdogMs: 5_000, retryDelayMs: 30 })
     const outbound = yield* makeOutboundWebhooks
     const triggers = yield* makeTriggerHandlers.pipe(Effect.provideService(OutboundNotifier, outbound.notifier))
-    return makeDispatcher({ ...jobs, ...triggers, ...(yield* makeRuleHandlers), ...(yield* makePlanHandlers), ...outbound.handlers, ...(yield* makeAdAccountHandlers), ...(yield* makeWhatsAppHandlers), ...(yield* makeInsightsHandlers), ...(yield* makeWebhookHandlers), ...(yield* makeIngestHandlers), ...(yield* makeCartAbandonmentHandlers), ...(yield* makeSearchPullHandlers), ...(yield* makeMerchantCenterHandlers), ...(yield* makeSiteAuditHandlers), ...(yield* makeDetectorSettingsHandlers) })
+    return makeDispatcher({ ...jobs, ...triggers, ...(yield* makeRuleHandlers), ...(yield* makePlanHandlers), ...outbound.handlers, ...(yield* makeAdAccountHandlers), ...(yield* makeWhatsAppHandlers), ...(yield* makeInsightsHandlers), ...(yield* makeWebhookHandlers), ...(yield* makeIngestHandlers), ...(yield* makeCartAbandonmentHandlers), ...(yield* makeSearchPullHandlers), ...(yield* makeMerchantCenterHandlers), ...(yield* makeSiteAuditHandlers), ...(yield* makeDetectorSettingsHandlers), ...(yield* makeAiUsageHandlers) })
   })).pipe(Layer.provide(ShopifyJobSteps.layer.pipe(Layer.provide([shopify, PgJobArtefacts.layer]))))
   const ttl = options.approvalTtl === undefined ? Layer.empty : Layer.succeed(ApprovalTtl, options.approvalTtl)
   const layer = options.automationActors === true

@@ -1,0 +1,217 @@
+/**
+ * The live `AiGateway` (`src/ai/AiGateway.ts`; issue 14 §1–2). A call:
+ * 1. its route: the capability's providers in order, without models whose context cannot hold
+ *    the prompt (`domain/ai/policy.ts`);
+ * 2. admitted by the shared ledger under the shop's month lock: the plan's sliding window, then
+ *    the budget, reserving the worst case over the whole route — refused before anything is
+ *    sent (`RATE_LIMIT` / `BUDGET_EXCEEDED` with `retryAfterSec`), so N processes together can
+ *    never spend past the cap; refused for the budget only when what is *spent* leaves no room
+ *    (while calls still running hold it, the call waits for them: no false "budget exceeded"
+ *    under load);
+ * 3. sent to each provider in turn until one answers: a 429, an overload, a 5xx, a timeout or a
+ *    context-length error moves on to the next; a refusal or a bad request ends the call;
+ * 4. settled at its real cost (the usage the provider reported, cached input priced apart), the
+ *    reservation released; the month's 80 % and 100 % alerts go out the first time they are reached;
+ * 5. reported to the shop's actor (`ai.call_completed`), refusals and failures included.
+ * Reports and alerts are fire-and-forget for the caller (a failed publish is logged); the ledger
+ * is not — without it no call is sent.
+ */
+import { Cache, Context, Duration, Effect, Layer, Option } from "effect"
+import { uuidV7Unsafe } from "effect/crypto/SecureRandom"
+import type { AiAttempt, AiCallCompleted } from "../../domain/ai/events.ts"
+import {
+  budgetMonth,
+  type Capability,
+  classifyFailure,
+  costMicros,
+  DEFAULT_PLAN_LIMITS,
+  fallsBack,
+  inputTokensBound,
+  type ModelSpec,
+  nextMonthStart,
+  type PlanLimits,
+  reservationMicros,
+  routeFor,
+  type TokenUsage
+} from "../../domain/ai/policy.ts"
+import type { Plan } from "../../domain/automation/Actions.ts"
+import { encodeShopMessage } from "../../domain/messages/ShopMessages.ts"
+import { AiCallFailed, AiGateway, AiLedger, AiLimitError, type GenerateRequest, type GenerateResult } from "../../src/ai/AiGateway.ts"
+import { budgetAlertMessageId, callReportMessageId } from "../../src/ai/AiUsageHandlers.ts"
+import { shopAutomationContext } from "../../src/automation/ShopDefaults.ts"
+import { EventStore } from "../../src/eventstore/EventStore.ts"
+import { ShopLog } from "../../src/shoplog/ShopLog.ts"
+import { type ProviderCall, ProviderClients, type ProviderFailure } from "./ProviderClients.ts"
+
+/** The plans' limits (`AI_LIMITS`); the defaults are `DEFAULT_PLAN_LIMITS`. */
+export const AiPlanLimits = Context.Reference<{ readonly [P in Plan]: PlanLimits }>("sumeru/ai/AiPlanLimits", {
+  defaultValue: () => DEFAULT_PLAN_LIMITS
+})
+
+/** The gateway's clock (tests move it to cross a rate window or a month). */
+export const AiClock = Context.Reference<{ readonly now: () => number }>("sumeru/ai/AiClock", {
+  defaultValue: () => ({ now: Date.now })
+})
+
+/**
+ * How long a call waits while only calls still running hold its budget room (their worst cases,
+ * mostly released when they settle), and how long a reservation may stay unsettled before it
+ * counts as spent (its process died).
+ */
+export const AiBudgetTimings = Context.Reference<{ readonly busyWait: Duration.Duration; readonly staleReservation: Duration.Duration }>("sumeru/ai/AiBudgetTimings", {
+  defaultValue: () => ({ busyWait: Duration.seconds(30), staleReservation: Duration.minutes(15) })
+})
+
+/** How long one attempt may take before it counts as a timeout and the next provider is tried. */
+export const AiAttemptTimeout = Context.Reference<Duration.Duration>("sumeru/ai/AiAttemptTimeout", {
+  defaultValue: () => Duration.seconds(60)
+})
+
+const short = (s: string) => (s.length > 300 ? `${s.slice(0, 297)}...` : s)
+const ZERO: TokenUsage = { inputTokens: 0, cachedInputTokens: 0, cacheWriteTokens: 0, outputTokens: 0 }
+
+export const make = Effect.gen(function*() {
+  const ledger = yield* AiLedger
+  const clients = yield* ProviderClients
+  const log = yield* ShopLog
+  const store = yield* EventStore
+  const limits = yield* AiPlanLimits
+  const clock = yield* AiClock
+  const attemptTimeout = yield* AiAttemptTimeout
+  const budgetTimings = yield* AiBudgetTimings
+  // a shop's plan and time zone change rarely: read at most every 30 s per shop, not per call
+  const shops = yield* Cache.make({
+    capacity: 10_000,
+    timeToLive: Duration.seconds(30),
+    lookup: (shop: string) => shopAutomationContext(shop).pipe(Effect.provideService(EventStore, store))
+  })
+
+  const publish = (shop: string, messageId: string, body: Parameters<typeof encodeShopMessage>[0]) =>
+    log.publish({ shop, messageId, correlationId: messageId, ...encodeShopMessage(body) }).pipe(
+      Effect.asVoid,
+      Effect.catchCause((cause) => Effect.logWarning(`AI gateway: ${body.type} of ${shop} not reported`, cause))
+    )
+
+  const report = (shop: string, row: AiCallCompleted) => publish(shop, callReportMessageId(row.callId), { type: "ai.call_report", payload: row })
+
+  const alert = (shop: string, month: string, threshold: 80 | 100, capMicros: number, spentMicros: number, reason: "settled" | "refused") =>
+    publish(shop, budgetAlertMessageId(shop, month, threshold), { type: "ai.budget_alert", payload: { month, threshold, capMicros, spentMicros, reason } })
+
+  /** One attempt on one model, timed and classified. */
+  const attempt = (model: ModelSpec, call: ProviderCall) =>
+    Effect.gen(function*() {
+      const started = performance.now()
+      const outcome = yield* clients.call(model, call).pipe(
+        Effect.timeoutOption(attemptTimeout),
+        Effect.result
+      )
+      const latencyMs = Math.round((performance.now() - started) * 10) / 10
+      if (outcome._tag === "Success" && Option.isSome(outcome.success)) {
+        const answer = outcome.success.value
+        return { ok: true as const, answer, attempt: { provider: model.provider, model: model.model, outcome: "ok", status: 200, latencyMs } satisfies AiAttempt }
+      }
+      const failure: ProviderFailure = outcome._tag === "Failure" ? outcome.failure : { status: null, message: "timed out", timedOut: true }
+      const kind = classifyFailure(failure.status, failure.message, failure.timedOut)
+      return {
+        ok: false as const,
+        kind,
+        // an answer that was refused was still generated: the provider bills it
+        billedMicros: failure.usage === undefined ? 0 : costMicros(failure.usage, model.price),
+        attempt: { provider: model.provider, model: model.model, outcome: kind, status: failure.status, latencyMs, message: short(failure.message) } satisfies AiAttempt
+      }
+    })
+
+  const generate = (request: GenerateRequest): Effect.Effect<GenerateResult, AiLimitError | AiCallFailed> =>
+    Effect.gen(function*() {
+      const capability: Capability = request.capability ?? "text"
+      const callId = uuidV7Unsafe()
+      const startedMs = clock.now()
+      const startedAt = new Date(startedMs).toISOString()
+      const context = yield* Cache.get(shops, request.shop).pipe(Effect.orElseSucceed(() => ({ plan: "free" as Plan, timeZone: "UTC" })))
+      const plan = limits[context.plan]
+      const month = budgetMonth(startedMs, context.timeZone)
+      const inputBound = inputTokensBound([request.system ?? "", request.prompt])
+      const route = routeFor(capability, inputBound, request.maxOutputTokens)
+      const row = (outcome: AiCallCompleted["outcome"], extra: Partial<AiCallCompleted>): AiCallCompleted => ({
+        callId, purpose: request.purpose, capability, outcome, provider: null, model: null, ...ZERO,
+        estimatedMicros: 0, settledMicros: 0, latencyMs: 0, attempts: [], month, startedAt, ...extra
+      })
+      if (route.length === 0) {
+        yield* report(request.shop, row("failed", {}))
+        return yield* new AiCallFailed({ message: `the prompt (up to ${inputBound} tokens) and its ${request.maxOutputTokens} output tokens fit no model of the ${capability} route`, attempts: [] })
+      }
+      const worst = reservationMicros(route, inputBound, request.maxOutputTokens)
+      const admit = ledger.admit({
+        callId, shop: request.shop, month, capMicros: plan.monthlyBudgetMicros, worstMicros: worst,
+        limit: plan.requestsPerWindow, windowMs: plan.windowSeconds * 1000, now: new Date(clock.now()),
+        staleMs: Duration.toMillis(budgetTimings.staleReservation)
+      }).pipe(Effect.orDie)
+      // while calls still running hold the room, wait for them to settle (bounded), then ask again
+      const busyUntil = performance.now() + Duration.toMillis(budgetTimings.busyWait)
+      let admission = yield* admit
+      for (let pause = 10; admission._tag === "BudgetBusy" && performance.now() < busyUntil; pause = Math.min(250, pause * 2)) {
+        yield* Effect.sleep(Duration.millis(pause))
+        admission = yield* admit
+      }
+      if (admission._tag === "BudgetBusy") {
+        yield* report(request.shop, row("budget_exceeded", { retryAfterSec: 5 }))
+        return yield* new AiLimitError({
+          code: "BUDGET_EXCEEDED", retryAfterSec: 5,
+          budget: { capMicros: admission.capMicros, spentMicros: admission.settledMicros, committedMicros: admission.settledMicros + admission.reservedMicros, worstMicros: worst },
+          message: `${request.shop}'s AI budget for ${month} is held by calls still running (for ${Duration.format(budgetTimings.busyWait)}); retry shortly`
+        })
+      }
+      if (admission._tag === "RateLimited") {
+        const retryAfterSec = Math.max(1, Math.ceil(admission.retryAfterMs / 1000))
+        yield* report(request.shop, row("rate_limited", { retryAfterSec }))
+        return yield* new AiLimitError({
+          code: "RATE_LIMIT", retryAfterSec,
+          message: `${request.shop} made ${plan.requestsPerWindow} AI calls in the last ${plan.windowSeconds} s (its ${context.plan} plan's limit); retry in ${retryAfterSec} s`
+        })
+      }
+      if (admission._tag === "BudgetExceeded") {
+        const retryAfterSec = Math.max(1, Math.ceil((nextMonthStart(startedMs, context.timeZone) - startedMs) / 1000))
+        for (const threshold of admission.reached) yield* alert(request.shop, month, threshold, admission.capMicros, admission.settledMicros, "refused")
+        yield* report(request.shop, row("budget_exceeded", { retryAfterSec }))
+        return yield* new AiLimitError({
+          code: "BUDGET_EXCEEDED", retryAfterSec,
+          budget: { capMicros: admission.capMicros, spentMicros: admission.settledMicros, committedMicros: admission.settledMicros + admission.reservedMicros, worstMicros: worst },
+          message: `${request.shop}'s AI budget for ${month} cannot cover this call (spent ${admission.settledMicros}, reserved ${admission.reservedMicros}, this call up to ${worst} of ${admission.capMicros} micro-dollars)`
+        })
+      }
+
+      const call: ProviderCall = { system: request.system, prompt: request.prompt, maxOutputTokens: request.maxOutputTokens }
+      const attempts: Array<AiAttempt> = []
+      let billedBefore = 0
+      for (const model of route) {
+        const tried = yield* attempt(model, call)
+        attempts.push(tried.attempt)
+        if (tried.ok) {
+          const cost = billedBefore + costMicros(tried.answer.usage, model.price)
+          const settlement = yield* ledger.settle(callId, cost).pipe(Effect.orDie)
+          for (const threshold of settlement?.reached ?? []) {
+            yield* alert(request.shop, month, threshold, settlement!.capMicros, settlement!.settledMicros, "settled")
+          }
+          yield* report(request.shop, row("ok", {
+            provider: model.provider, model: model.model, ...tried.answer.usage, estimatedMicros: worst, settledMicros: cost,
+            latencyMs: Math.round(clock.now() - startedMs), attempts
+          }))
+          return { callId, text: tried.answer.text, provider: model.provider, model: model.model, usage: tried.answer.usage, costMicros: cost, attempts } satisfies GenerateResult
+        }
+        billedBefore += tried.billedMicros
+        if (!fallsBack(tried.kind)) break
+      }
+      // nothing answered: what was billed (a refusal's tokens; an error is not billed)
+      const settlement = yield* ledger.settle(callId, billedBefore).pipe(Effect.orDie)
+      for (const threshold of settlement?.reached ?? []) {
+        yield* alert(request.shop, month, threshold, settlement!.capMicros, settlement!.settledMicros, "settled")
+      }
+      yield* report(request.shop, row("failed", { estimatedMicros: worst, settledMicros: billedBefore, latencyMs: Math.round(clock.now() - startedMs), attempts }))
+      const last = attempts.at(-1)!
+      return yield* new AiCallFailed({ message: `${last.provider} ${last.outcome}: ${last.message ?? ""} (${attempts.length} attempt(s))`, attempts })
+    }).pipe(Effect.withSpan("ai.generate", { attributes: { shop: request.shop, purpose: request.purpose } }))
+
+  return AiGateway.of({ generate })
+})
+
+export const layer = Layer.effect(AiGateway, make)
