@@ -1,5 +1,6 @@
 /** Every projection the application runs. Add new ones here. */
 import type { Projection } from "../src/projections/Projection.ts"
+import { aiUsageProjection } from "./aiUsage.ts"
 import { attributionProjection } from "./attribution.ts"
 import { auditLogProjection } from "./auditLog.ts"
 import { commerceProjection } from "./commerce.ts"
@@ -21,5 +22,6 @@ export const allProjections: ReadonlyArray<Projection> = [
   executionsProjection,
   webhookDeliveriesProjection,
   attributionProjection,
-  seoPagesProjection
+  seoPagesProjection,
+  aiUsageProjection
 ]

@@ -360,6 +360,13 @@ export const AdminRoutes = {
     summary: "Changes detector thresholds (`{\"seo\": {\"decayDropPct\": 20}}`; `null` returns a field to its default), all or nothing",
     params: {}
   },
+  getAiUsage: {
+    method: "GET",
+    path: "/app/ai/usage",
+    permission: "ai:read",
+    summary: "AI calls of a period (`from`, `to` UTC dates; `page`, `limit`): totals, per model and purpose, the calls with their attempts, and the budget months (cap, spent, alerts)",
+    params: {}
+  },
   getLifetimeValue: {
     method: "GET",
     path: "/app/ltv",

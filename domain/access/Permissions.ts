@@ -38,6 +38,7 @@ export const PERMISSION_CATALOG = [
   { permission: "automation:manage", description: "Create, change, enable, disable and delete the shop's automation rules" },
   { permission: "insights:read", description: "See attribution, SEO and ads findings, cohorts, lifetime value, recommendations and the detectors' settings" },
   { permission: "insights:manage", description: "Change the shop's detector settings (the thresholds of the SEO, ads, site audit and cart abandonment detectors)" },
+  { permission: "ai:read", description: "See the AI gateway's usage: calls, tokens, cost and the month's spend against the budget" },
   { permission: "webhooks:read", description: "List the shop's outbound webhook subscriptions (never their secrets) and deliveries" },
   { permission: "webhooks:manage", description: "Create, rotate and delete outbound webhook subscriptions; redrive dead-lettered deliveries" }
 ] as const
@@ -52,7 +53,7 @@ export const ROLES = ["owner", "admin", "operator", "analyst", "viewer"] as cons
 export type Role = typeof ROLES[number]
 
 const VIEWER: ReadonlyArray<Permission> = ["shop:read", "jobs:read", "audit:read", "automation:read"]
-const ANALYST: ReadonlyArray<Permission> = [...VIEWER, "events:read", "projections:read", "insights:read"]
+const ANALYST: ReadonlyArray<Permission> = [...VIEWER, "events:read", "projections:read", "insights:read", "ai:read"]
 const OPERATOR: ReadonlyArray<Permission> = [
   ...VIEWER,
   "jobs:create",
@@ -65,6 +66,7 @@ const OPERATOR: ReadonlyArray<Permission> = [
   "automation:manage",
   "insights:read",
   "insights:manage",
+  "ai:read",
   "webhooks:read",
   "webhooks:manage"
 ]
@@ -74,8 +76,8 @@ const ADMIN: ReadonlyArray<Permission> = PERMISSIONS.filter((p) => p !== "owners
 export const ROLE_DESCRIPTIONS: { readonly [R in Role]: string } = {
   owner: "Everything, including making, changing and removing owners",
   admin: "Everything except managing owners: members, API keys, customer data exports, all operations",
-  operator: "Viewer, plus running and undoing jobs, managing rules and emitting test triggers, the detectors' settings, outbound webhooks, dead-letter redrive and projection rebuilds",
-  analyst: "Viewer, plus the raw event log, projection status and the intelligence plane's findings",
+  operator: "Viewer, plus running and undoing jobs, managing rules and emitting test triggers, the detectors' settings, AI usage, outbound webhooks, dead-letter redrive and projection rebuilds",
+  analyst: "Viewer, plus the raw event log, projection status, the intelligence plane's findings and AI usage",
   viewer: "Read-only: the shop, jobs, automation and the audit log"
 }
 

@@ -17,6 +17,7 @@
  *   sumeru ads connect <shop> <google|meta|tiktok> <account-id> --token-file <path|-> [--developer-token-file <path|->]
  *              [--login-customer-id <id>] | list <shop> | disconnect <shop> <platform> <account-id>   [--wait N] [--json]
  *   sumeru attribution export --shop S --from D --to D [--format csv|jsonl]
+ *   sumeru ai usage --shop S [--from D --to D] [--format table|csv|jsonl] · ai budget --shop S
  *   sumeru webhooks list <shop> | deliveries <shop> [--status pending|delivered|dead] | redrive <shop> <delivery-id>   [--json]
  *
  * Database: `DATABASE_URL` (PostgreSQL) or the embedded PGlite in `SUMERU_DATA_DIR` (default `./data`).
@@ -32,6 +33,7 @@ import { originsCommand } from "./commands/origins.ts"
 import { deadLettersCommand } from "./commands/deadletters.ts"
 import { eventsCommand } from "./commands/events.ts"
 import { attributionCommand } from "./commands/attribution.ts"
+import { aiCommand } from "./commands/ai.ts"
 import { executionsCommand } from "./commands/executions.ts"
 import { keysCommand } from "./commands/keys.ts"
 import { migrateCommand } from "./commands/migrate.ts"
@@ -48,7 +50,7 @@ const version = (JSON.parse(readFileSync(new URL("../../package.json", import.me
 
 export const sumeru = Command.make("sumeru").pipe(
   Command.withDescription("Sumeru: event-sourced Shopify automation. Operator and analyst commands."),
-  Command.withSubcommands([Start.startCommand, migrateCommand, projectionsCommand, eventsCommand, streamsCommand, deadLettersCommand, keysCommand, apiKeysCommand, originsCommand, rulesCommand, whyCommand, executionsCommand, shopsCommand, adsCommand, webhooksCommand, attributionCommand])
+  Command.withSubcommands([Start.startCommand, migrateCommand, projectionsCommand, eventsCommand, streamsCommand, deadLettersCommand, keysCommand, apiKeysCommand, originsCommand, rulesCommand, whyCommand, executionsCommand, shopsCommand, adsCommand, webhooksCommand, attributionCommand, aiCommand])
 )
 
 const program = Command.run(sumeru, { version }).pipe(

@@ -33,6 +33,7 @@ import * as MerchantCenterPull from "../intelligence/MerchantCenterPull.ts"
 import * as SiteAudit from "../intelligence/SiteAudit.ts"
 import { mountAdminWebhookRoutes } from "../../adapters/http/AdminWebhookRoutes.ts"
 import { mountAdminDetectorSettingsRoutes } from "../../adapters/http/AdminDetectorSettingsRoutes.ts"
+import { mountAdminAiRoutes } from "../../adapters/http/AdminAiRoutes.ts"
 import { mountWhatsAppWebhookRoute, webhookSettingsFromConfig } from "../../adapters/http/WhatsAppWebhookRoute.ts"
 import { encodeShopMessage } from "../../domain/messages/ShopMessages.ts"
 import { mountAdminRuleRoutes } from "../../adapters/http/AdminRuleRoutes.ts"
@@ -338,6 +339,7 @@ export const serve = (options: ServeOptions): Effect.Effect<never, unknown> =>
       mountAdminFindingsRoutes(app, runIngress, guard)
       mountAdminWebhookRoutes(app, runIngress, guard)
       mountAdminDetectorSettingsRoutes(app, runIngress, guard)
+      mountAdminAiRoutes(app, runIngress, guard)
     }
     app.get("/", (c) => c.json({ name: "sumeru", role: options.role, docs: "see README.md" }))
     // Every answer is typed JSON, unknown paths and unexpected failures included.

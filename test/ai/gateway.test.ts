@@ -12,7 +12,8 @@ import { costMicros, MODELS } from "../../domain/ai/policy.ts"
 import { AiGateway, type GenerateRequest } from "../../src/ai/AiGateway.ts"
 import { EventStore } from "../../src/eventstore/EventStore.ts"
 import { type RunningAiSimulator, simulatedTokens, startAiSimulator } from "../../src/simulator/ai/index.ts"
-import { type AdminApi, startAdminApi } from "../support/adminApi.ts"
+import { cliEnv, runCli } from "../cli/support.ts"
+import { type AdminApi, sessionFor, startAdminApi } from "../support/adminApi.ts"
 import { type GatewayOptions, gatewayLayer } from "./support.ts"
 
 const SHOP = "ai.myshopify.com"
@@ -131,6 +132,42 @@ describe("the AI gateway", () => {
     const settled = await api.run(Effect.flatMap(SqlClient.SqlClient, (sql) => sql<{ settled: string; reserved: string }>`SELECT settled_micros AS settled, reserved_micros AS reserved FROM ai_budgets WHERE shop = ${SHOP}`))
     expect(Number(settled[0]!.settled)).toBe(rows.reduce((s, r) => s + r.settledMicros, 0))
     expect(Number(settled[0]!.reserved)).toBe(0)
+  })
+})
+
+describe("the usage log", () => {
+  it("GET /app/ai/usage and sumeru ai usage: totals, per model and purpose, every call with its attempts, and the budget month", async () => {
+    const rows = await usageRows(SHOP, 15)
+    await api.awaitProjections()
+    const server = await api.serveAdmin()
+    await api.setMember(SHOP, "analyst-1", "analyst")
+    await api.setMember(SHOP, "viewer-1", "viewer")
+    const res = await api.call(server, "GET", "/app/ai/usage?limit=5", sessionFor(SHOP, "analyst-1"))
+    expect(res.status, res.text).toBe(200)
+    const settled = rows.reduce((s, r) => s + r.settledMicros, 0)
+    expect(res.json.totals).toMatchObject({ calls: rows.length, ok: rows.filter((r) => r.outcome === "ok").length, failed: 3, settled_micros: settled })
+    expect(res.json.by_model.map((g: { key: string }) => g.key).sort()).toEqual([
+      "anthropic claude-sonnet-4-5", "cohere command-r-08-2024", "google gemini-2.5-flash", "mistral mistral-small-latest", "openai gpt-4.1-mini"
+    ])
+    expect(res.json.by_purpose.find((g: { key: string }) => g.key === "fallback-twice")).toMatchObject({ calls: 1, ok: 1 })
+    expect(res.json.calls).toHaveLength(5)
+    expect([res.json.total, res.json.pages]).toEqual([rows.length, Math.ceil(rows.length / 5)])
+    const newest = rows.reduce((a, b) => (a.startedAt > b.startedAt ? a : b))
+    expect(res.json.calls[0]).toMatchObject({ call_id: newest.callId, purpose: newest.purpose, settled_micros: newest.settledMicros })
+    expect(res.json.budget[0]).toMatchObject({ month: new Date().toISOString().slice(0, 7), settled_micros: settled, reserved_micros: 0, cap_micros: 2_000_000 })
+    expect((await api.call(server, "GET", "/app/ai/usage", sessionFor(SHOP, "viewer-1"))).status).toBe(403)
+    expect((await api.call(server, "GET", "/app/ai/usage?from=2026-13-01", sessionFor(SHOP, "analyst-1"))).status).toBe(400)
+
+    const table = await runCli(["ai", "usage", "--shop", SHOP], cliEnv({ url: api.databaseUrl }))
+    expect(table.code, table.stderr).toBe(0)
+    expect(table.stdout).toContain(`AI usage of ${SHOP}`)
+    expect(table.stdout).toMatch(/anthropic claude-sonnet-4-5\s+\d+/)
+    const csv = await runCli(["ai", "usage", "--shop", SHOP, "--format", "csv"], cliEnv({ url: api.databaseUrl }))
+    const lines = csv.stdout.trim().split("\n")
+    expect(lines[0]).toBe("call_id,started_at,month,purpose,capability,outcome,provider,model,input_tokens,cached_input_tokens,cache_write_tokens,output_tokens,estimated_micros,settled_micros,latency_ms,attempts")
+    expect(lines).toHaveLength(rows.length + 1)
+    const budget = await runCli(["ai", "budget", "--shop", SHOP], cliEnv({ url: api.databaseUrl }))
+    expect(budget.stdout).toContain(new Date().toISOString().slice(0, 7))
   })
 })
 

@@ -23,6 +23,7 @@ import { executionsProjection } from "../../projections/executions.ts"
 import { attributionProjection } from "../../projections/attribution.ts"
 import { commerceProjection } from "../../projections/commerce.ts"
 import { seoPagesProjection } from "../../projections/seoPages.ts"
+import { aiUsageProjection } from "../../projections/aiUsage.ts"
 import { mountAdminAttributionRoutes } from "../../adapters/http/AdminAttributionRoutes.ts"
 import { mountAdminCustomerValueRoutes } from "../../adapters/http/AdminCustomerValueRoutes.ts"
 import { mountAdminFindingsRoutes } from "../../adapters/http/AdminFindingsRoutes.ts"
@@ -62,6 +63,7 @@ import { makeJobHandlers } from "../../src/jobs/JobProcess.ts"
 import { makePlanHandlers } from "../../src/app/PlanHandlers.ts"
 import { mountAdminWebhookRoutes } from "../../adapters/http/AdminWebhookRoutes.ts"
 import { mountAdminDetectorSettingsRoutes } from "../../adapters/http/AdminDetectorSettingsRoutes.ts"
+import { mountAdminAiRoutes } from "../../adapters/http/AdminAiRoutes.ts"
 import * as FetchOutbound from "../../adapters/outbound/FetchOutbound.ts"
 import { parseAllowedTargets } from "../../domain/outbound/Ssrf.ts"
 import { OutboundHttp } from "../../src/outbound/OutboundHttp.ts"
@@ -216,7 +218,7 @@ export const startAdminApi = async (options: {
     options.log === "jetstream"
       ? JetStreamShopLog.layer({ servers: inject("natsUrl"), streamName: `ADMIN${uniqueLog}`, subjectPrefix: `admin${uniqueLog.toLowerCase()}`, partitions: 4 })
       : EmbeddedShopLog.layer({ partitions: 4 }),
-    ProjectionRunner.layer([jobsProjection, jobTimelineProjection, executionsProjection, auditLogProjection, webhookDeliveriesProjection, attributionProjection, commerceProjection, seoPagesProjection]),
+    ProjectionRunner.layer([jobsProjection, jobTimelineProjection, executionsProjection, auditLogProjection, webhookDeliveriesProjection, attributionProjection, commerceProjection, seoPagesProjection, aiUsageProjection]),
     outboundHttp
   ).pipe(Layer.provideMerge(secrets))
   // the decision plane's handlers, and the bulk jobs its `bulk_set_metafield` action starts
@@ -262,6 +264,7 @@ export const startAdminApi = async (options: {
     mountAdminFindingsRoutes(app, run, guard)
     mountAdminWebhookRoutes(app, run, guard)
     mountAdminDetectorSettingsRoutes(app, run, guard)
+    mountAdminAiRoutes(app, run, guard)
     const server = serveHttp({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" })
     servers.push(server)
     await new Promise<void>((resolve) => server.once("listening", () => resolve()))
@@ -307,7 +310,7 @@ export const startAdminApi = async (options: {
   const handleJobCommands = (shop: string, commands: ReadonlyArray<JobCommand>) => run(appendJobCommands(shop, commands))
 
   /** Waits, without sleeping, until the jobs projections have reached the log's head. */
-  const awaitProjections = () => run(awaitAllCaughtUp(["jobs", "job_timeline", "executions", "audit_log", "webhook_deliveries", "attribution", "commerce", "seo_pages"]))
+  const awaitProjections = () => run(awaitAllCaughtUp(["jobs", "job_timeline", "executions", "audit_log", "webhook_deliveries", "attribution", "commerce", "seo_pages", "ai_usage"]))
 
   const close = async () => {
     await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))))
@@ -319,7 +322,7 @@ export const startAdminApi = async (options: {
   // no progress for that on an empty log: set them up here (idempotent, under the store's lock).
   await run(Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
-    for (const projection of [jobsProjection, jobTimelineProjection, executionsProjection, auditLogProjection, webhookDeliveriesProjection, attributionProjection, commerceProjection, seoPagesProjection]) yield* reconcile(sql, projection)
+    for (const projection of [jobsProjection, jobTimelineProjection, executionsProjection, auditLogProjection, webhookDeliveriesProjection, attributionProjection, commerceProjection, seoPagesProjection, aiUsageProjection]) yield* reconcile(sql, projection)
   }))
   /** A customer data export of `shop` (what customers/data_request produces). */
   const createExport = (shop: string, customerId: string) =>
