@@ -40,6 +40,7 @@ export default Effect.gen(function*() {
       settled_micros bigint
     )`)
   yield* sql.unsafe(`CREATE INDEX ai_calls_window ON ai_calls (shop, started_at)`)
+  yield* sql.unsafe(`CREATE INDEX ai_calls_unsettled ON ai_calls (shop, started_at) WHERE settled_micros IS NULL`)
   for (const table of ["ai_budgets", "ai_calls"]) {
     yield* sql.unsafe(`ALTER TABLE ${table} ENABLE ROW LEVEL SECURITY`)
     yield* sql.unsafe(`CREATE POLICY ${table}_tenant ON ${table} USING (shop = current_shop()) WITH CHECK (shop = current_shop())`)
@@ -57,8 +58,8 @@ export default Effect.gen(function*() {
   // Reservations of calls that never settled (their process died) are settled at their worst
   // case after p_stale_ms: the budget errs on the side of spending less, and frees up.
   yield* sql.unsafe(`
-    CREATE FUNCTION ai_admit(p_call text, p_shop text, p_month text, p_cap bigint, p_worst bigint,
-                             p_limit integer, p_window_ms bigint, p_now timestamptz, p_stale_ms bigint)
+    CREATE FUNCTION ai_admit_one(p_call text, p_shop text, p_month text, p_cap bigint, p_worst bigint,
+                                 p_limit integer, p_window_ms bigint, p_now timestamptz, p_stale_ms bigint)
     RETURNS TABLE (outcome text, retry_after_ms bigint, cap_micros bigint, reserved_micros bigint, settled_micros bigint,
                    alert_80 boolean, alert_100 boolean)
     LANGUAGE plpgsql AS $$
@@ -85,9 +86,12 @@ export default Effect.gen(function*() {
         UPDATE ai_budgets t SET reserved_micros = t.reserved_micros - stale, settled_micros = t.settled_micros + stale
          WHERE t.shop = p_shop AND t.month = p_month RETURNING * INTO b;
       END IF;
-      SELECT count(*), min(c.started_at) INTO recent, oldest FROM ai_calls c
-       WHERE c.shop = p_shop AND c.started_at > p_now - make_interval(secs => p_window_ms / 1000.0);
+      -- the window's calls, counted up to the limit (a plan's limit bounds the work, not the traffic)
+      SELECT count(*) INTO recent FROM (
+        SELECT 1 FROM ai_calls c WHERE c.shop = p_shop AND c.started_at > p_now - make_interval(secs => p_window_ms / 1000.0) LIMIT p_limit) w;
       IF recent >= p_limit THEN
+        SELECT min(c.started_at) INTO oldest FROM ai_calls c
+         WHERE c.shop = p_shop AND c.started_at > p_now - make_interval(secs => p_window_ms / 1000.0);
         RETURN QUERY SELECT 'rate_limited'::text,
           GREATEST(1, ceil(extract(epoch FROM (oldest + make_interval(secs => p_window_ms / 1000.0) - p_now)) * 1000))::bigint,
           b.cap_micros, b.reserved_micros, b.settled_micros, false, false;
@@ -107,34 +111,60 @@ export default Effect.gen(function*() {
         RETURN;
       END IF;
       UPDATE ai_budgets t SET reserved_micros = t.reserved_micros + p_worst WHERE t.shop = p_shop AND t.month = p_month;
-      -- settled calls older than the window are no one's business any more (the usage log keeps them)
-      DELETE FROM ai_calls d WHERE d.shop = p_shop AND d.started_at <= p_now - make_interval(secs => p_window_ms / 1000.0) AND d.settled_micros IS NOT NULL;
       INSERT INTO ai_calls (call_id, shop, month, started_at, reserved_micros) VALUES (p_call, p_shop, p_month, p_now, p_worst);
       RETURN QUERY SELECT 'admitted'::text, 0::bigint, b.cap_micros, b.reserved_micros + p_worst, b.settled_micros, false, false;
     END $$`)
 
-  // Settlement: the reservation released, the actual cost added (once: a second settle of the
-  // same call changes nothing); which alerts this settlement is the first to reach.
+  // Many admissions in one round trip and one commit (the gateway combines the calls that arrive
+  // while the previous batch is in flight): each decided by ai_admit_one, in the order given
+  // (the gateway sorts a batch by shop and month: one lock order, no deadlock between processes).
   yield* sql.unsafe(`
-    CREATE FUNCTION ai_settle(p_call text, p_actual bigint)
-    RETURNS TABLE (shop text, month text, cap_micros bigint, settled_micros bigint, alert_80 boolean, alert_100 boolean)
+    CREATE FUNCTION ai_admit(p_calls jsonb)
+    RETURNS TABLE (call_id text, outcome text, retry_after_ms bigint, cap_micros bigint, reserved_micros bigint, settled_micros bigint,
+                   alert_80 boolean, alert_100 boolean)
+    LANGUAGE plpgsql AS $$
+    DECLARE
+      c jsonb;
+    BEGIN
+      FOR c IN SELECT value FROM jsonb_array_elements(p_calls) LOOP
+        RETURN QUERY SELECT c->>'callId', a.* FROM ai_admit_one(c->>'callId', c->>'shop', c->>'month', (c->>'capMicros')::bigint,
+          (c->>'worstMicros')::bigint, (c->>'limit')::integer, (c->>'windowMs')::bigint, (c->>'now')::timestamptz, (c->>'staleMs')::bigint) a;
+      END LOOP;
+    END $$`)
+
+  // Settled calls older than every window (an hour at most) are no one's business any more: the
+  // usage log keeps them. The gateway sweeps them now and then.
+  yield* sql.unsafe(`
+    CREATE FUNCTION ai_sweep(p_before timestamptz) RETURNS bigint LANGUAGE sql AS $$
+      WITH gone AS (DELETE FROM ai_calls WHERE started_at < p_before AND settled_micros IS NOT NULL RETURNING 1)
+      SELECT count(*) FROM gone
+    $$`)
+
+  // Settlement: the reservation released, the actual cost added (once: a second settle of the
+  // same call changes nothing); which alerts this settlement is the first to reach. Calls are
+  // settled in batches (the gateway settles off the caller's path): one round trip for many.
+  yield* sql.unsafe(`
+    CREATE FUNCTION ai_settle(p_calls text[], p_actuals bigint[])
+    RETURNS TABLE (call_id text, shop text, month text, cap_micros bigint, settled_micros bigint, alert_80 boolean, alert_100 boolean)
     LANGUAGE plpgsql AS $$
     #variable_conflict use_column
     DECLARE
       c ai_calls%ROWTYPE;
       b ai_budgets%ROWTYPE;
-      a80 boolean := false;
-      a100 boolean := false;
+      a80 boolean;
+      a100 boolean;
     BEGIN
-      UPDATE ai_calls SET settled_micros = p_actual WHERE call_id = p_call AND ai_calls.settled_micros IS NULL RETURNING * INTO c;
-      IF NOT FOUND THEN RETURN; END IF;
-      UPDATE ai_budgets t SET reserved_micros = t.reserved_micros - c.reserved_micros, settled_micros = t.settled_micros + p_actual
-       WHERE t.shop = c.shop AND t.month = c.month RETURNING * INTO b;
-      IF NOT b.alerted_80 AND b.settled_micros * 100 >= b.cap_micros * 80 THEN a80 := true; END IF;
-      IF NOT b.alerted_100 AND b.settled_micros >= b.cap_micros THEN a100 := true; END IF;
-      IF a80 OR a100 THEN
-        UPDATE ai_budgets t SET alerted_80 = t.alerted_80 OR a80, alerted_100 = t.alerted_100 OR a100 WHERE t.shop = c.shop AND t.month = c.month;
-      END IF;
-      RETURN QUERY SELECT c.shop, c.month, b.cap_micros, b.settled_micros, a80, a100;
+      FOR i IN 1 .. coalesce(array_length(p_calls, 1), 0) LOOP
+        UPDATE ai_calls t SET settled_micros = p_actuals[i] WHERE t.call_id = p_calls[i] AND t.settled_micros IS NULL RETURNING * INTO c;
+        CONTINUE WHEN NOT FOUND;
+        UPDATE ai_budgets t SET reserved_micros = t.reserved_micros - c.reserved_micros, settled_micros = t.settled_micros + p_actuals[i]
+         WHERE t.shop = c.shop AND t.month = c.month RETURNING * INTO b;
+        a80 := NOT b.alerted_80 AND b.settled_micros * 100 >= b.cap_micros * 80;
+        a100 := NOT b.alerted_100 AND b.settled_micros >= b.cap_micros;
+        IF a80 OR a100 THEN
+          UPDATE ai_budgets t SET alerted_80 = t.alerted_80 OR a80, alerted_100 = t.alerted_100 OR a100 WHERE t.shop = c.shop AND t.month = c.month;
+        END IF;
+        RETURN QUERY SELECT c.call_id, c.shop, c.month, b.cap_micros, b.settled_micros, a80, a100;
+      END LOOP;
     END $$`)
 })

@@ -10,13 +10,14 @@
  *    under load);
  * 3. sent to each provider in turn until one answers: a 429, an overload, a 5xx, a timeout or a
  *    context-length error moves on to the next; a refusal or a bad request ends the call;
- * 4. settled at its real cost (the usage the provider reported, cached input priced apart), the
- *    reservation released; the month's 80 % and 100 % alerts go out the first time they are reached;
+ * 4. answered to its caller; then, off the caller's path and in batches, settled at its real cost
+ *    (the usage the provider reported, cached input priced apart), the reservation released, the
+ *    month's 80 % and 100 % alerts sent the first time they are reached;
  * 5. reported to the shop's actor (`ai.call_completed`), refusals and failures included.
- * Reports and alerts are fire-and-forget for the caller (a failed publish is logged); the ledger
- * is not — without it no call is sent.
+ * Reports and alerts are fire-and-forget for the caller (a failed publish is logged); admission
+ * is not — without the ledger no call is sent.
  */
-import { Cache, Context, Duration, Effect, Layer, Option } from "effect"
+import { Cache, Context, Duration, Effect, Layer, Option, Queue, Schedule } from "effect"
 import { uuidV7Unsafe } from "effect/crypto/SecureRandom"
 import type { AiAttempt, AiCallCompleted } from "../../domain/ai/events.ts"
 import {
@@ -37,7 +38,7 @@ import {
 import type { Plan } from "../../domain/automation/Actions.ts"
 import { encodeShopMessage } from "../../domain/messages/ShopMessages.ts"
 import { AiCallFailed, AiGateway, AiLedger, AiLimitError, type GenerateRequest, type GenerateResult } from "../../src/ai/AiGateway.ts"
-import { budgetAlertMessageId, callReportMessageId } from "../../src/ai/AiUsageHandlers.ts"
+import { budgetAlertMessageId, callReportsMessageId } from "../../src/ai/AiUsageHandlers.ts"
 import { shopAutomationContext } from "../../src/automation/ShopDefaults.ts"
 import { EventStore } from "../../src/eventstore/EventStore.ts"
 import { ShopLog } from "../../src/shoplog/ShopLog.ts"
@@ -62,10 +63,21 @@ export const AiBudgetTimings = Context.Reference<{ readonly busyWait: Duration.D
   defaultValue: () => ({ busyWait: Duration.seconds(30), staleReservation: Duration.minutes(15) })
 })
 
+/** How often finished calls' usage rows are sent to their shops' actors (one message per shop). */
+export const AiReportInterval = Context.Reference<Duration.Duration>("sumeru/ai/AiReportInterval", {
+  defaultValue: () => Duration.millis(250)
+})
+
 /** How long one attempt may take before it counts as a timeout and the next provider is tried. */
 export const AiAttemptTimeout = Context.Reference<Duration.Duration>("sumeru/ai/AiAttemptTimeout", {
   defaultValue: () => Duration.seconds(60)
 })
+
+/**
+ * Settlements per ledger round trip at most: a batch holds its shops' budget rows until it
+ * commits, and admissions for those shops wait that long — small batches keep the wait short.
+ */
+const SETTLE_BATCH = 64
 
 const short = (s: string) => (s.length > 300 ? `${s.slice(0, 297)}...` : s)
 const ZERO: TokenUsage = { inputTokens: 0, cachedInputTokens: 0, cacheWriteTokens: 0, outputTokens: 0 }
@@ -79,6 +91,7 @@ export const make = Effect.gen(function*() {
   const clock = yield* AiClock
   const attemptTimeout = yield* AiAttemptTimeout
   const budgetTimings = yield* AiBudgetTimings
+  const reportInterval = yield* AiReportInterval
   // a shop's plan and time zone change rarely: read at most every 30 s per shop, not per call
   const shops = yield* Cache.make({
     capacity: 10_000,
@@ -89,13 +102,69 @@ export const make = Effect.gen(function*() {
   const publish = (shop: string, messageId: string, body: Parameters<typeof encodeShopMessage>[0]) =>
     log.publish({ shop, messageId, correlationId: messageId, ...encodeShopMessage(body) }).pipe(
       Effect.asVoid,
+      Effect.retry({ times: 3 }),
       Effect.catchCause((cause) => Effect.logWarning(`AI gateway: ${body.type} of ${shop} not reported`, cause))
     )
 
-  const report = (shop: string, row: AiCallCompleted) => publish(shop, callReportMessageId(row.callId), { type: "ai.call_report", payload: row })
-
   const alert = (shop: string, month: string, threshold: 80 | 100, capMicros: number, spentMicros: number, reason: "settled" | "refused") =>
     publish(shop, budgetAlertMessageId(shop, month, threshold), { type: "ai.budget_alert", payload: { month, threshold, capMicros, spentMicros, reason } })
+
+  // --- settlement and reports, off the caller's path -----------------------------------------
+  // A call's answer goes back to its caller as soon as the provider gives it; its settlement (the
+  // reservation swapped for the real cost) and its usage row follow in batches: one ledger round
+  // trip for every call finished meanwhile, and one report message per shop per interval. A
+  // process that dies first leaves reservations that count as spent once stale (never more
+  // spent than the ledger shows), and loses at most one interval of usage rows.
+  interface Finished {
+    readonly row: AiCallCompleted
+    readonly shop: string
+    /** Absent for a call refused before it was admitted (nothing reserved). */
+    readonly settle?: { readonly callId: string; readonly month: string; readonly actualMicros: number }
+  }
+  const finished = yield* Queue.unbounded<Finished>()
+  const pendingReports = new Map<string, Array<AiCallCompleted>>()
+
+  const flushReports = Effect.suspend(() => {
+    const batches = [...pendingReports]
+    pendingReports.clear()
+    return Effect.forEach(batches, ([shop, rows]) =>
+      publish(shop, callReportsMessageId(rows), { type: "ai.call_reports", payload: { rows } }), { concurrency: 8, discard: true })
+  })
+
+  const settleBatch = (items: ReadonlyArray<Finished>) =>
+    Effect.gen(function*() {
+      const toSettle = items.flatMap((i) => (i.settle === undefined ? [] : [{ ...i.settle, shop: i.shop }]))
+      const settled = yield* ledger.settle(toSettle).pipe(
+        Effect.retry({ times: 5, schedule: Schedule.exponential(Duration.millis(50)) }),
+        Effect.catchCause((cause) => Effect.as(Effect.logError("AI gateway: settlements failed (their reservations count as spent once stale)", cause), []))
+      )
+      for (const s of settled) {
+        for (const threshold of s.reached) yield* alert(s.shop, s.month, threshold, s.capMicros, s.settledMicros, "settled")
+      }
+      for (const i of items) {
+        const rows = pendingReports.get(i.shop)
+        if (rows === undefined) pendingReports.set(i.shop, [i.row])
+        else rows.push(i.row)
+      }
+    })
+
+  yield* Effect.forkScoped(Effect.forever(Effect.flatMap(Queue.takeBetween(finished, 1, SETTLE_BATCH), settleBatch)))
+  yield* Effect.forkScoped(Effect.forever(Effect.andThen(Effect.sleep(reportInterval), flushReports)))
+  // settled calls older than any rate window (an hour at most) leave the ledger now and then
+  yield* Effect.forkScoped(Effect.forever(Effect.andThen(
+    Effect.sleep(Duration.minutes(5)),
+    ledger.sweep(new Date(clock.now() - 3_600_000)).pipe(Effect.catchCause((c) => Effect.logWarning("AI gateway: the ledger sweep failed", c)))
+  )))
+  // on shutdown: what is still queued is settled and reported
+  yield* Effect.addFinalizer(() =>
+    Effect.gen(function*() {
+      const rest = yield* Queue.clear(finished)
+      if (rest.length > 0) yield* settleBatch(rest)
+      yield* flushReports
+    })
+  )
+
+  const done = (item: Finished) => Queue.offer(finished, item).pipe(Effect.asVoid)
 
   /** One attempt on one model, timed and classified. */
   const attempt = (model: ModelSpec, call: ProviderCall) =>
@@ -137,7 +206,7 @@ export const make = Effect.gen(function*() {
         estimatedMicros: 0, settledMicros: 0, latencyMs: 0, attempts: [], month, startedAt, ...extra
       })
       if (route.length === 0) {
-        yield* report(request.shop, row("failed", {}))
+        yield* done({ shop: request.shop, row: row("failed", {}) })
         return yield* new AiCallFailed({ message: `the prompt (up to ${inputBound} tokens) and its ${request.maxOutputTokens} output tokens fit no model of the ${capability} route`, attempts: [] })
       }
       const worst = reservationMicros(route, inputBound, request.maxOutputTokens)
@@ -154,7 +223,7 @@ export const make = Effect.gen(function*() {
         admission = yield* admit
       }
       if (admission._tag === "BudgetBusy") {
-        yield* report(request.shop, row("budget_exceeded", { retryAfterSec: 5 }))
+        yield* done({ shop: request.shop, row: row("budget_exceeded", { retryAfterSec: 5 }) })
         return yield* new AiLimitError({
           code: "BUDGET_EXCEEDED", retryAfterSec: 5,
           budget: { capMicros: admission.capMicros, spentMicros: admission.settledMicros, committedMicros: admission.settledMicros + admission.reservedMicros, worstMicros: worst },
@@ -163,7 +232,7 @@ export const make = Effect.gen(function*() {
       }
       if (admission._tag === "RateLimited") {
         const retryAfterSec = Math.max(1, Math.ceil(admission.retryAfterMs / 1000))
-        yield* report(request.shop, row("rate_limited", { retryAfterSec }))
+        yield* done({ shop: request.shop, row: row("rate_limited", { retryAfterSec }) })
         return yield* new AiLimitError({
           code: "RATE_LIMIT", retryAfterSec,
           message: `${request.shop} made ${plan.requestsPerWindow} AI calls in the last ${plan.windowSeconds} s (its ${context.plan} plan's limit); retry in ${retryAfterSec} s`
@@ -172,7 +241,7 @@ export const make = Effect.gen(function*() {
       if (admission._tag === "BudgetExceeded") {
         const retryAfterSec = Math.max(1, Math.ceil((nextMonthStart(startedMs, context.timeZone) - startedMs) / 1000))
         for (const threshold of admission.reached) yield* alert(request.shop, month, threshold, admission.capMicros, admission.settledMicros, "refused")
-        yield* report(request.shop, row("budget_exceeded", { retryAfterSec }))
+        yield* done({ shop: request.shop, row: row("budget_exceeded", { retryAfterSec }) })
         return yield* new AiLimitError({
           code: "BUDGET_EXCEEDED", retryAfterSec,
           budget: { capMicros: admission.capMicros, spentMicros: admission.settledMicros, committedMicros: admission.settledMicros + admission.reservedMicros, worstMicros: worst },
@@ -188,25 +257,25 @@ export const make = Effect.gen(function*() {
         attempts.push(tried.attempt)
         if (tried.ok) {
           const cost = billedBefore + costMicros(tried.answer.usage, model.price)
-          const settlement = yield* ledger.settle(callId, cost).pipe(Effect.orDie)
-          for (const threshold of settlement?.reached ?? []) {
-            yield* alert(request.shop, month, threshold, settlement!.capMicros, settlement!.settledMicros, "settled")
-          }
-          yield* report(request.shop, row("ok", {
-            provider: model.provider, model: model.model, ...tried.answer.usage, estimatedMicros: worst, settledMicros: cost,
-            latencyMs: Math.round(clock.now() - startedMs), attempts
-          }))
+          yield* done({
+            shop: request.shop,
+            settle: { callId, month, actualMicros: cost },
+            row: row("ok", {
+              provider: model.provider, model: model.model, ...tried.answer.usage, estimatedMicros: worst, settledMicros: cost,
+              latencyMs: Math.round(clock.now() - startedMs), attempts
+            })
+          })
           return { callId, text: tried.answer.text, provider: model.provider, model: model.model, usage: tried.answer.usage, costMicros: cost, attempts } satisfies GenerateResult
         }
         billedBefore += tried.billedMicros
         if (!fallsBack(tried.kind)) break
       }
       // nothing answered: what was billed (a refusal's tokens; an error is not billed)
-      const settlement = yield* ledger.settle(callId, billedBefore).pipe(Effect.orDie)
-      for (const threshold of settlement?.reached ?? []) {
-        yield* alert(request.shop, month, threshold, settlement!.capMicros, settlement!.settledMicros, "settled")
-      }
-      yield* report(request.shop, row("failed", { estimatedMicros: worst, settledMicros: billedBefore, latencyMs: Math.round(clock.now() - startedMs), attempts }))
+      yield* done({
+        shop: request.shop,
+        settle: { callId, month, actualMicros: billedBefore },
+        row: row("failed", { estimatedMicros: worst, settledMicros: billedBefore, latencyMs: Math.round(clock.now() - startedMs), attempts })
+      })
       const last = attempts.at(-1)!
       return yield* new AiCallFailed({ message: `${last.provider} ${last.outcome}: ${last.message ?? ""} (${attempts.length} attempt(s))`, attempts })
     }).pipe(Effect.withSpan("ai.generate", { attributes: { shop: request.shop, purpose: request.purpose } }))

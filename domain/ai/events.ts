@@ -53,6 +53,12 @@ export const AiCallCompleted = Schema.Struct({
 })
 export type AiCallCompleted = typeof AiCallCompleted.Type
 
+/** The gateway's report of calls finished meanwhile, one message per shop (their rows in order). */
+export const AiCallReports = Schema.Struct({
+  rows: Schema.Array(AiCallCompleted)
+})
+export type AiCallReports = typeof AiCallReports.Type
+
 export const AiBudgetThresholdReached = Schema.Struct({
   month: Schema.String,
   threshold: Schema.Literals([80, 100]),

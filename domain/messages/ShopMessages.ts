@@ -13,7 +13,7 @@
  * `MESSAGE_VERSIONS`, a v1 fixture, and its handler in the registry (`src/actors/AppHandlers.ts`,
  * which fails to type-check until every type has one).
  */
-import { AiBudgetThresholdReached, AiCallCompleted } from "../ai/events.ts"
+import { AiBudgetThresholdReached, AiCallReports } from "../ai/events.ts"
 import { CartAbandonCheck } from "../intelligence/cartAbandonment.ts"
 import { Result, Schema, SchemaIssue } from "effect"
 import { RequestedRun, StepOutcome } from "../automation/ExecutionRuns.ts"
@@ -493,7 +493,7 @@ export const ShopMessageBody = Schema.Union([
   message("seo.audit_run", SiteAuditRun),
   message("seo.audit_report", SiteAuditReport),
   message("detectors.set_settings", DetectorSettingsSet),
-  message("ai.call_report", AiCallCompleted),
+  message("ai.call_reports", AiCallReports),
   message("ai.budget_alert", AiBudgetThresholdReached)
 ])
 export type ShopMessageBody = typeof ShopMessageBody.Type
@@ -544,7 +544,7 @@ export const MESSAGE_VERSIONS: { readonly [T in ShopMessageType]: number } = {
   "seo.audit_run": 1,
   "seo.audit_report": 1,
   "detectors.set_settings": 1,
-  "ai.call_report": 1,
+  "ai.call_reports": 1,
   "ai.budget_alert": 1
 }
 

@@ -70,6 +70,9 @@ export type Admission =
   | { readonly _tag: "BudgetExceeded"; readonly capMicros: number; readonly reservedMicros: number; readonly settledMicros: number; readonly reached: ReadonlyArray<80 | 100> }
 
 export interface Settlement {
+  readonly callId: string
+  readonly shop: string
+  readonly month: string
   readonly capMicros: number
   readonly settledMicros: number
   /** The thresholds this settlement is the first of the month to reach. */
@@ -80,8 +83,8 @@ export interface Settlement {
  * The limits' state every process shares (SQL: `adapters/postgres/PgAiLedger.ts`). `admit`
  * decides a call under the shop's month lock: the rate window, then the budget — refused only
  * when what is *spent* leaves no room for the call's worst case, told to wait when calls still
- * running hold the room — reserving the worst case; `settle` swaps the reservation for the real
- * cost (once per call).
+ * running hold the room — reserving the worst case; `settle` swaps reservations for the real
+ * costs (once per call), many calls at a time.
  */
 export class AiLedger extends Context.Service<AiLedger, {
   readonly admit: (call: {
@@ -96,5 +99,8 @@ export class AiLedger extends Context.Service<AiLedger, {
     /** A reservation older than this whose call never settled counts as spent. */
     readonly staleMs: number
   }) => Effect.Effect<Admission, import("effect/sql/SqlError").SqlError>
-  readonly settle: (callId: string, actualMicros: number) => Effect.Effect<Settlement | undefined, import("effect/sql/SqlError").SqlError>
+  /** Forgets settled calls started before `before` (older than any rate window); how many. */
+  readonly sweep: (before: Date) => Effect.Effect<number, import("effect/sql/SqlError").SqlError>
+  /** Settles calls in one round trip (each once; a call settled before is left out of the answer). */
+  readonly settle: (calls: ReadonlyArray<{ readonly callId: string; readonly shop: string; readonly month: string; readonly actualMicros: number }>) => Effect.Effect<ReadonlyArray<Settlement>, import("effect/sql/SqlError").SqlError>
 }>()("sumeru/ai/AiLedger") {}
