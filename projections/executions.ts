@@ -33,6 +33,7 @@ const RUN_STATUS: { readonly [T in ExecutionRunEvent["type"]]: string } = {
   "autoaction.snapshot_taken": "running",
   "autoaction.applied": "applied",
   "autoaction.failed": "failed",
+  "autoaction.run_deferred": "deferred",
   "autoaction.undo_requested": "undo_requested",
   "autoaction.undone": "undone",
   "autoaction.undo_failed": "undo_failed"
@@ -82,14 +83,17 @@ export const executionsProjection: Projection = {
         if (isRunEvent(e.type)) {
           // a run's step moves the row on (the row exists: `autoaction.requested` came first on the shop's log)
           const r = yield* decodeData(ExecutionRunEvent, e)
-          const reason = r.type === "autoaction.failed" || r.type === "autoaction.undo_failed" ? r.code : null
+          const reason = r.type === "autoaction.failed" || r.type === "autoaction.undo_failed" || r.type === "autoaction.run_deferred" ? r.code : null
           const detail = r.type === "autoaction.applied" || r.type === "autoaction.undone"
             ? r.summary
-            : r.type === "autoaction.failed" || r.type === "autoaction.undo_failed" ? r.message : r.type === "autoaction.undo_requested" ? `by ${r.by}${r.force ? " (forced)" : ""}` : null
+            : r.type === "autoaction.failed" || r.type === "autoaction.undo_failed" || r.type === "autoaction.run_deferred"
+            ? r.message
+            : r.type === "autoaction.undo_requested" ? `by ${r.by}${r.force ? " (forced)" : ""}` : null
+          const until = r.type === "autoaction.run_deferred" ? r.until : null
           const before = r.type === "autoaction.snapshot_taken" || r.type === "autoaction.applied" ? JSON.stringify(r.before ?? null) : null
           const after = r.type === "autoaction.applied" ? JSON.stringify(r.after ?? null) : null
           yield* sql`
-            UPDATE ${t} SET status = ${RUN_STATUS[r.type]}, reason = ${reason}, detail = ${detail}, until = NULL,
+            UPDATE ${t} SET status = ${RUN_STATUS[r.type]}, reason = ${reason}, detail = ${detail}, until = ${until}::timestamptz,
                    before = COALESCE(${before}::jsonb, before), after = COALESCE(${after}::jsonb, after), updated_at = ${at}
              WHERE shop = ${e.shop} AND execution_id = ${r.executionId}`
           return

@@ -10,6 +10,7 @@
  * the receiver, p50/p95/p99. A measurement, not a test. (The ad platforms' token buckets under 50
  * concurrent callers are measured by their own tests, counting the simulators' throttle answers.)
  */
+import { AiGateway } from "../src/ai/AiGateway.ts"
 import { Context, Effect, Layer, Redacted } from "effect"
 import { createServer } from "node:http"
 import type { AddressInfo } from "node:net"
@@ -95,7 +96,7 @@ try {
     const triggers = yield* makeTriggerHandlers.pipe(Effect.provideService(OutboundNotifier, outbound.notifier))
     return makeDispatcher({ ...triggers, ...(yield* makeRuleHandlers), ...outbound.handlers })
   })).pipe(Layer.provide([
-    ShopifyActions.layer.pipe(Layer.provide([admin, Layer.succeed(EmailSender, EmailSender.of({ send: () => Effect.die("no email in this bench") })), Layer.succeed(AdPlatforms, AdPlatforms.of({ client: () => { throw new Error("no ad platforms in this bench") } })), Layer.succeed(WhatsAppSender, WhatsAppSender.of({ sendTemplate: () => Effect.die("no WhatsApp in this bench"), sendText: () => Effect.die("no WhatsApp in this bench") }))])),
+    ShopifyActions.layer.pipe(Layer.provide([admin, Layer.succeed(EmailSender, EmailSender.of({ send: () => Effect.die("no email in this bench") })), Layer.succeed(AdPlatforms, AdPlatforms.of({ client: () => { throw new Error("no ad platforms in this bench") } })), Layer.succeed(WhatsAppSender, WhatsAppSender.of({ sendTemplate: () => Effect.die("no WhatsApp in this bench"), sendText: () => Effect.die("no WhatsApp in this bench") })), Layer.succeed(AiGateway, AiGateway.of({ generate: () => Effect.die("no AI in this bench") }))])),
     Layer.succeed(OutboundHttp, FetchOutbound.make({ allowed: parseAllowedTargets(`127.0.0.1:${port}`).targets, timeoutMs: 5_000 })),
     Layer.succeed(OutboundTimings, { retryBaseMs: 1_000, watchdogMs: 30_000, disableAfterMs: 3 * 86_400_000 })
   ]))

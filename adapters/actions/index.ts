@@ -13,6 +13,7 @@ import type { EventStore } from "../../src/eventstore/EventStore.ts"
 import type { ShopLog } from "../../src/shoplog/ShopLog.ts"
 import type { AdPlatforms } from "../../src/ads/AdPlatform.ts"
 import type { PiiVault } from "../../src/secrets/Secrets.ts"
+import type { AiGateway } from "../../src/ai/AiGateway.ts"
 import { adjustKeywordBid, capCampaignBudget, pauseAdKeyword } from "../ads/actions/adActions.ts"
 import { notifyMerchant } from "../channels/actions/notifyMerchant.ts"
 import { sendCartRecovery, ShopWhatsAppNumbers } from "../channels/actions/sendCartRecovery.ts"
@@ -20,8 +21,8 @@ import type { WhatsAppSender } from "../../src/channels/WhatsApp.ts"
 import { SHOPIFY_ACTIONS } from "../shopify/actions/index.ts"
 import type { ShopifyAdmin } from "../shopify/ShopifyAdmin.ts"
 
-/** What the actions use: the Admin API, the shop log and the event store (bulk jobs), e-mail, WhatsApp, the ad platforms and the vault (credentials, customers' data). */
-type Needs = ShopifyAdmin | ShopLog | EventStore | EmailSender | AdPlatforms | PiiVault | WhatsAppSender
+/** What the actions use: the Admin API, the shop log and the event store (bulk jobs), e-mail, WhatsApp, the ad platforms, the AI gateway and the vault (credentials, customers' data). */
+type Needs = ShopifyAdmin | ShopLog | EventStore | EmailSender | AdPlatforms | PiiVault | WhatsAppSender | AiGateway
 
 /** Action key → its implementation. */
 export const ACTIONS: Readonly<Record<string, ActionImplementation<Needs>>> = {

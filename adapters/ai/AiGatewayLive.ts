@@ -17,7 +17,7 @@
  * Reports and alerts are fire-and-forget for the caller (a failed publish is logged); admission
  * is not — without the ledger no call is sent.
  */
-import { Cache, Context, Duration, Effect, Layer, Option, Queue, Schedule } from "effect"
+import { Cache, Config, Context, Duration, Effect, Layer, Option, Queue, Schedule } from "effect"
 import { uuidV7Unsafe } from "effect/crypto/SecureRandom"
 import type { AiAttempt, AiCallCompleted } from "../../domain/ai/events.ts"
 import {
@@ -48,6 +48,42 @@ import { type ProviderCall, ProviderClients, type ProviderFailure } from "./Prov
 export const AiPlanLimits = Context.Reference<{ readonly [P in Plan]: PlanLimits }>("sumeru/ai/AiPlanLimits", {
   defaultValue: () => DEFAULT_PLAN_LIMITS
 })
+
+/**
+ * {@link AiPlanLimits} from `AI_LIMITS`: JSON overriding any plan's fields, e.g.
+ * `{"pro":{"requestsPerWindow":200,"monthlyBudgetMicros":50000000}}`; windows at most an hour
+ * (the ledger forgets calls older than that). A value out of range stops the process at start.
+ */
+export const planLimitsFromConfig = Layer.effect(
+  AiPlanLimits,
+  Effect.gen(function*() {
+    const text = yield* Config.String("AI_LIMITS").pipe(Config.withDefault(""))
+    if (text.trim() === "") return DEFAULT_PLAN_LIMITS
+    const problems: Array<string> = []
+    let given: unknown
+    try {
+      given = JSON.parse(text)
+    } catch {
+      return yield* Effect.die(new Error("AI_LIMITS must be JSON such as {\"pro\":{\"requestsPerWindow\":200}}"))
+    }
+    const out: Record<string, PlanLimits> = { ...DEFAULT_PLAN_LIMITS }
+    const bounds: Record<keyof PlanLimits, readonly [number, number]> = { requestsPerWindow: [1, 1_000_000], windowSeconds: [1, 3_600], monthlyBudgetMicros: [0, 1e15] }
+    for (const [plan, fields] of Object.entries((given ?? {}) as Record<string, unknown>)) {
+      if (!(plan in DEFAULT_PLAN_LIMITS)) {
+        problems.push(`${plan} is not a plan (free, pro, enterprise)`)
+        continue
+      }
+      for (const [field, value] of Object.entries((fields ?? {}) as Record<string, unknown>)) {
+        const range = bounds[field as keyof PlanLimits]
+        if (range === undefined) problems.push(`${plan}.${field} is not a limit (requestsPerWindow, windowSeconds, monthlyBudgetMicros)`)
+        else if (typeof value !== "number" || !Number.isInteger(value) || value < range[0] || value > range[1]) problems.push(`${plan}.${field} must be a whole number from ${range[0]} to ${range[1]}`)
+        else out[plan] = { ...out[plan]!, [field]: value }
+      }
+    }
+    if (problems.length > 0) return yield* Effect.die(new Error(`AI_LIMITS: ${problems.join("; ")}`))
+    return out as { readonly [P in Plan]: PlanLimits }
+  })
+)
 
 /** The gateway's clock (tests move it to cross a rate window or a month). */
 export const AiClock = Context.Reference<{ readonly now: () => number }>("sumeru/ai/AiClock", {

@@ -55,6 +55,8 @@ const describeRun = (e: ExecutionRunEvent): string => {
       return `${ruleOf(e)} ran ${e.actionKey} on ${what(e)} (${e.triggerEvent}): ${e.summary}`
     case "autoaction.failed":
       return `${ruleOf(e)} could not run ${e.actionKey} on ${what(e)}: ${e.message}`
+    case "autoaction.run_deferred":
+      return `${ruleOf(e)} waits to run ${e.actionKey} on ${what(e)} until ${e.until} (${e.code}): ${e.message}`
     case "autoaction.undo_requested":
       return `Undo requested by ${e.by}${e.force ? " (forced)" : ""}: ${e.actionKey} on ${what(e)}`
     case "autoaction.undone":

@@ -51,6 +51,16 @@ export const ACTION_METAS: ReadonlyArray<ActionMeta> = [
     ]
   },
   {
+    key: "add_faq_structured_data",
+    description: "Have the AI gateway write FAQ structured data (schema.org FAQPage JSON-LD) for a page or product that lost a featured snippet, into a metafield; undo restores the previous value or deletes it",
+    triggerEvents: ["seo.snippet_lost"],
+    resourceType: ["product", "page"],
+    requiredPlan: "pro",
+    paramSchema: [
+      { key: "questions", type: "number", default: 4, min: 2, max: 8, description: "How many questions and answers to write" }
+    ]
+  },
+  {
     key: "create_url_redirect",
     description: "Redirect a broken path to a target; undo deletes the redirect",
     triggerEvents: ["seo.broken_links_found"],

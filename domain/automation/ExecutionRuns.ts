@@ -9,6 +9,9 @@
  *             ──handler───▶ `autoaction.applied` (before, after, a plain-language summary)
  *   either step failing     `autoaction.failed` (stage, code, message; transient errors were
  *                           retried with backoff first)
+ *   a step told to wait     `autoaction.run_deferred` (stage, code, message, until): a limit
+ *                           stopped it before it did anything (the shop's AI rate limit or
+ *                           budget); the step runs again at `until`, from a durable timer
  *   applied ──undo─────────▶ `autoaction.undo_requested` (by whom, forced or not)
  *             ──undoHandler▶ `autoaction.undone`, or `autoaction.undo_failed` — `changed_since`
  *                           when someone changed the resource after the action (undo never
@@ -63,6 +66,16 @@ export const ExecutionRunEvent = Schema.Union([
     stage: Schema.Literals(RUN_STAGES),
     code: Schema.String,
     message: Schema.String
+  }),
+  Schema.Struct({
+    type: Schema.Literal("autoaction.run_deferred"),
+    ...ExecutionIdentity.fields,
+    stage: Schema.Literals(["snapshot", "apply", "undo"]),
+    /** What stopped it, e.g. `BUDGET_EXCEEDED` or `RATE_LIMIT`. */
+    code: Schema.String,
+    message: Schema.String,
+    /** When the step runs again (ISO instant). */
+    until: Schema.String
   }),
   Schema.Struct({
     type: Schema.Literal("autoaction.undo_requested"),
@@ -137,6 +150,9 @@ export const evolveRun = (state: ExecutionRun, e: ExecutionRunEvent): ExecutionR
       return state.status === "requested"
         ? { status: "failed", run: { ...identityOf(e), params: {} }, before: undefined, after: undefined, undo: null }
         : { ...state, status: "failed" }
+    case "autoaction.run_deferred":
+      // the step waits: nothing changed, the same step is pending
+      return state
     case "autoaction.undo_requested":
       return state.status === "requested" ? state : { ...state, status: "undo_requested", undo: { commandId: e.commandId, by: e.by, force: e.force } }
     case "autoaction.undone":
@@ -148,6 +164,15 @@ export const evolveRun = (state: ExecutionRun, e: ExecutionRunEvent): ExecutionR
 
 /** What an action's side effect reported (the payload of the report the actor decides on). */
 export const StepOutcome = Schema.Union([
+  // a step a limit told to wait: before the plain failure (a union member ignores extra fields)
+  Schema.Struct({
+    ok: Schema.Literal(false),
+    deferred: Schema.Literal(true),
+    stage: Schema.Literals(["snapshot", "apply", "undo"]),
+    code: Schema.String,
+    message: Schema.String,
+    until: Schema.String
+  }),
   Schema.Struct({ ok: Schema.Literal(true), stage: Schema.Literal("snapshot"), before: Schema.Unknown }),
   Schema.Struct({ ok: Schema.Literal(true), stage: Schema.Literal("apply"), after: Schema.Unknown, summary: Schema.String }),
   Schema.Struct({ ok: Schema.Literal(true), stage: Schema.Literal("undo"), summary: Schema.String }),
@@ -162,6 +187,12 @@ export type StepName = StepOutcome["stage"]
  * by the snapshot step's report because the execution's stream is empty until the snapshot.
  */
 export const decideStep = (state: ExecutionRun, requested: RequestedRun | undefined, outcome: StepOutcome): ReadonlyArray<ExecutionRunEvent> => {
+  if ("deferred" in outcome) {
+    if (pendingStage(state) !== outcome.stage) return []
+    const run = state.status === "requested" ? requested : state.run
+    if (run === undefined) return []
+    return [{ type: "autoaction.run_deferred", ...identityOf(run), stage: outcome.stage, code: outcome.code, message: outcome.message, until: outcome.until }]
+  }
   switch (outcome.stage) {
     case "snapshot": {
       if (state.status !== "requested" || requested === undefined) return []

@@ -14,6 +14,7 @@
  * ShopifyAdminLive → the simulator in this process. A warm-up trigger per shop (cold actors,
  * rules loaded) is not counted.
  */
+import { AiGateway } from "../../src/ai/AiGateway.ts"
 import { Context, Effect, Layer, Redacted } from "effect"
 import * as EmbeddedShopLog from "../../adapters/embedded/EmbeddedShopLog.ts"
 import * as JetStreamShopLog from "../../adapters/nats/JetStreamShopLog.ts"
@@ -75,7 +76,7 @@ export const runLiveBench = async () => {
     )
     const handlers = Layer.effect(ShopHandlers, Effect.gen(function*() {
       return makeDispatcher({ ...(yield* makeTriggerHandlers), ...(yield* makeRuleHandlers) })
-    })).pipe(Layer.provide(ShopifyActions.layer.pipe(Layer.provide([admin, Layer.succeed(EmailSender, EmailSender.of({ send: () => Effect.die("no email in this bench") })), Layer.succeed(AdPlatforms, AdPlatforms.of({ client: () => { throw new Error("no ad platforms in this bench") } })), Layer.succeed(WhatsAppSender, WhatsAppSender.of({ sendTemplate: () => Effect.die("no WhatsApp in this bench"), sendText: () => Effect.die("no WhatsApp in this bench") }))]))))
+    })).pipe(Layer.provide(ShopifyActions.layer.pipe(Layer.provide([admin, Layer.succeed(EmailSender, EmailSender.of({ send: () => Effect.die("no email in this bench") })), Layer.succeed(AdPlatforms, AdPlatforms.of({ client: () => { throw new Error("no ad platforms in this bench") } })), Layer.succeed(WhatsAppSender, WhatsAppSender.of({ sendTemplate: () => Effect.die("no WhatsApp in this bench"), sendText: () => Effect.die("no WhatsApp in this bench") })), Layer.succeed(AiGateway, AiGateway.of({ generate: () => Effect.die("no AI in this bench") }))]))))
     /** The real ActorStore, observed: when each trigger's outcomes and its action's result were committed. */
     const observed = Layer.effect(ActorStore, Effect.gen(function*() {
       const real = yield* ActorStore

@@ -26,12 +26,23 @@ export class ActionPermanent extends Schema.TaggedError<ActionPermanent>()("Acti
   message: Schema.String
 }) {}
 
+/**
+ * A limit stopped the step before it did anything (the shop's AI rate limit or monthly budget):
+ * the execution waits — a durable timer runs the step again after `retryAfterMs` — instead of
+ * failing, and the audit log says why.
+ */
+export class ActionDeferred extends Schema.TaggedError<ActionDeferred>()("ActionDeferred", {
+  code: Schema.String,
+  message: Schema.String,
+  retryAfterMs: Schema.Number
+}) {}
+
 /** Undo refused: the resource changed after the action, and undoing would overwrite that change. */
 export class ChangedSince extends Schema.TaggedError<ChangedSince>()("ChangedSince", {
   message: Schema.String
 }) {}
 
-export type ActionError = ActionTransient | ActionPermanent
+export type ActionError = ActionTransient | ActionPermanent | ActionDeferred
 
 export interface ActionApplied {
   /** The resource after the action, as the action sees it (what undo compares against). */

@@ -107,6 +107,8 @@ const failureOf = (stage: StepName, error: ActionError | ChangedSince): StepOutc
       return { ok: false, stage, code: "unavailable", message: `${error.message} (still failing after retries)` }
     case "ActionPermanent":
       return { ok: false, stage, code: error.code, message: error.message }
+    case "ActionDeferred":
+      return { ok: false, deferred: true, stage, code: error.code, message: error.message, until: new Date(Date.now() + Math.max(1_000, error.retryAfterMs)).toISOString() }
     case "ChangedSince":
       return { ok: false, stage, code: "changed_since", message: error.message }
   }
@@ -188,7 +190,13 @@ export const makeExecutionRunner = Effect.gen(function*() {
         orElse: () => Effect.fail(new ActionTransient({ message: `the ${stage} took longer than ${timings.stepTimeoutMs} ms`, retryAfterMs: null }))
       }),
       Effect.match({ onSuccess: (ok): StepOutcome => ok, onFailure: (e) => failureOf(stage, e) }),
-      Effect.tap((outcome) => outcome.ok ? Effect.void : Effect.logWarning(`execution ${run.executionId}: ${stage} failed (${outcome.code}): ${outcome.message}`)),
+      Effect.tap((outcome) =>
+        outcome.ok
+          ? Effect.void
+          : "deferred" in outcome
+          ? Effect.logInfo(`execution ${run.executionId}: ${stage} waits until ${outcome.until} (${outcome.code}): ${outcome.message}`)
+          : Effect.logWarning(`execution ${run.executionId}: ${stage} failed (${outcome.code}): ${outcome.message}`)
+      ),
       Effect.flatMap((outcome) => publishReport(shop, run.executionId, requested, outcome)),
       Effect.annotateLogs({ shop_id: shop, execution_id: run.executionId, action_key: run.actionKey, step: stage })
     )
@@ -242,6 +250,20 @@ export const makeExecutionRunner = Effect.gen(function*() {
         const { executionId, requested, outcome } = ctx.message.payload
         const { state, version } = yield* loadRun(ctx.shop, executionId)
         const events = decideStep(state, requested, outcome)
+        if ("deferred" in outcome) {
+          // the step waits: recorded, and its timer (the watchdog's) moved to when it may run again
+          const run = state.status === "requested" ? requested : state.run
+          if (events.length === 0 || run === undefined) return { appends: [] } as Decision
+          const decision: Decision = {
+            appends: [{
+              streamId: executionRunStreamId(ctx.shop, executionId),
+              expected: version === 0 ? "no_stream" : version,
+              events: events.map((e) => ({ type: e.type, data: e }))
+            }],
+            schedule: [stepTimer(run, outcome.stage, new Date(outcome.until))]
+          }
+          return decision
+        }
         const after = fold(state, events)
         return yield* advance(ctx.shop, executionId, version, events, after.status === "requested" ? undefined : after)
       }),

@@ -8,6 +8,11 @@
  * layer provides is therefore a type error here, not a failure at its first request; and the
  * shop log, which the worker and the ingress both use, is built once (one memo map).
  */
+import * as AiGatewayLive from "../../adapters/ai/AiGatewayLive.ts"
+import * as ProviderClients from "../../adapters/ai/ProviderClients.ts"
+import * as PgAiLedger from "../../adapters/postgres/PgAiLedger.ts"
+import { PROVIDERS } from "../../domain/ai/policy.ts"
+import { AI_BASE_PATHS } from "../simulator/ai/index.ts"
 import { Config, Context, Effect, Layer, Option, Redacted, Result } from "effect"
 import * as Observability from "./Observability.ts"
 import { Hono } from "hono"
@@ -168,13 +173,26 @@ const intelligenceKickoffs = (demo: DemoChannels | undefined) =>
     dailyKickoff("SITE_AUDIT_ORIGINS", demo?.storefront.origin, SiteAudit.parseAuditOrigins, SiteAudit.kickOffSiteAudits)
   )
 
+/**
+ * The AI gateway (issue 14): the demo's simulator of the five providers, else each provider's API
+ * with `AI_<PROVIDER>_API_KEY` (and `AI_<PROVIDER>_BASE_URL`); the plans' limits from `AI_LIMITS`.
+ */
+const aiGatewayLayer = (demo: DemoChannels | undefined) =>
+  AiGatewayLive.layer.pipe(Layer.provide([
+    PgAiLedger.layer,
+    demo === undefined
+      ? ProviderClients.layerFromConfig
+      : ProviderClients.layer(Object.fromEntries(PROVIDERS.map((p) => [p, { baseURL: `${demo.ai.url}${AI_BASE_PATHS[p]}`, apiKey: Redacted.make(`sim-${p}-key`) }])) as Parameters<typeof ProviderClients.layer>[0]),
+    AiGatewayLive.planLimitsFromConfig
+  ]))
+
 /** The worker's layer: the shop actors (with the app's handlers) and the retention sweeps. */
 const workerLayer = (demo: DemoChannels | undefined) => {
   const channels = channelLayers(demo)
   return ShopActorRuntime.layer().pipe(
     Layer.provide(AppHandlers.layer.pipe(Layer.provide([
       ShopifyJobSteps.layer.pipe(Layer.provide(PgJobArtefacts.layer)),
-      Actions.layer.pipe(Layer.provide([channels.email, AdPlatformsLive.layer, channels.whatsapp, channels.numbers])),
+      Actions.layer.pipe(Layer.provide([channels.email, AdPlatformsLive.layer, channels.whatsapp, channels.numbers, aiGatewayLayer(demo)])),
       AdPlatformsLive.layer,
       actionTimingsLayer,
       channels.outbound,

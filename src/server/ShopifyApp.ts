@@ -5,6 +5,7 @@
  * commands.
  */
 import { demoSearchRows, startSearchConsoleSimulator } from "../simulator/searchconsole/index.ts"
+import { type AiRequestSeen, startAiSimulator } from "../simulator/ai/index.ts"
 import { demoMerchantProducts, startMerchantCenterSimulator } from "../simulator/merchantcenter/index.ts"
 import { startStorefrontSimulator } from "../simulator/storefront/index.ts"
 import { Config, Context, Effect, Layer, Option, Redacted } from "effect"
@@ -36,6 +37,8 @@ export interface DemoChannels {
   readonly merchantCenter: { readonly url: string; readonly token: string; readonly accountId: string }
   /** The demo's storefront (its simulator, with a few SEO problems and a broken link), audited at start. */
   readonly storefront: { readonly origin: string }
+  /** The five AI providers' simulator: the AI gateway's providers in the demo (no keys needed). */
+  readonly ai: { readonly url: string }
 }
 
 export class ShopifyApp extends Context.Service<ShopifyApp, {
@@ -48,6 +51,20 @@ export class ShopifyApp extends Context.Service<ShopifyApp, {
 }>()("sumeru/server/ShopifyApp") {}
 
 export const DEMO_SHOP = "sumeru-demo.myshopify.com"
+
+/**
+ * The demo's AI answers: deterministic, and shaped like what each prompt asks for (an FAQ as
+ * `Q:` / `A:` lines), so the demo's AI actions have something real to write.
+ */
+const demoAiAnswer = (r: AiRequestSeen): string => {
+  const asked = /Write (\d+) questions and answers for this page, for people searching "([^"]*)"/.exec(r.prompt)
+  if (asked === null) return `Simulated ${r.model} answer to: ${r.prompt.slice(0, 120)}`
+  const n = Number(asked[1])
+  const topic = asked[2]!
+  const title = /Title: (.*)/.exec(r.prompt)?.[1] ?? "this product"
+  return Array.from({ length: n }, (_, i) =>
+    [`Q: ${["What is", "How do I care for", "Who is", "Where does"][i % 4]} ${topic}${i >= 4 ? ` (${i + 1})` : ""}?`, `A: ${title} answers it: see the page for details (${i + 1}).`].join("\n")).join("\n")
+}
 export const DEMO_API_KEY = "sumeru-demo-api-key"
 export const DEMO_SECRET = "sumeru-demo-secret"
 const DEMO_TOKEN = "shpat_sumeru_demo_offline_token"
@@ -109,13 +126,15 @@ const demoChannels = Effect.gen(function*() {
     (mc) => Effect.promise(() => mc.stop())
   )
   const storefront = yield* Effect.acquireRelease(Effect.promise(() => startStorefrontSimulator({})), (sf) => Effect.promise(() => sf.stop()))
+  const ai = yield* Effect.acquireRelease(Effect.promise(() => startAiSimulator({ seed: "demo", respond: demoAiAnswer })), (sim) => Effect.promise(() => sim.stop()))
   return {
     whatsapp: { url: whatsapp.url, token: DEMO_WHATSAPP_TOKEN, phoneNumberId: DEMO_WHATSAPP_NUMBER },
     smtp: { host: smtp.host, port: smtp.port },
     receiver: { url: `http://127.0.0.1:${port}/hooks`, hostPort: `127.0.0.1:${port}` },
     searchConsole: { url: searchConsole.url, token: DEMO_SEARCH_CONSOLE_TOKEN, siteUrl: DEMO_SEARCH_SITE },
     merchantCenter: { url: merchantCenter.url, token: DEMO_MERCHANT_TOKEN, accountId: DEMO_MERCHANT_ACCOUNT },
-    storefront: { origin: storefront.origin }
+    storefront: { origin: storefront.origin },
+    ai: { url: ai.url }
   } satisfies DemoChannels
 })
 

@@ -4,6 +4,7 @@
  * one admin guard and served over real HTTP (127.0.0.1, port 0). The guard's rate limiter runs
  * on a clock the test moves (no sleeping).
  */
+import { AiGateway } from "../../src/ai/AiGateway.ts"
 import { Deferred, Duration, Effect, Layer, ManagedRuntime, Redacted, Stream } from "effect"
 import { SqlClient } from "effect/sql"
 import { Hono } from "hono"
@@ -165,6 +166,8 @@ export const startAdminApi = async (options: {
   /** `OUTBOUND_ALLOWED_TARGETS` for outbound webhooks (a test's local receiver), and their timings. */
   readonly outboundAllowed?: string
   readonly outboundTimings?: OutboundTimings
+  /** The AI gateway the actions use (suites without it die on a call); see `test/ai/support.ts`. */
+  readonly ai?: Layer.Layer<AiGateway, never, ShopLog | EventStore | SqlClient.SqlClient>
   /** The email channel (an SMTP sink's sender); suites without email die on a send. */
   readonly email?: Layer.Layer<EmailSender>
   /** The ad platforms' clients (pointed at simulators); suites without them fail on use. */
@@ -197,6 +200,7 @@ export const startAdminApi = async (options: {
       options.email ?? Layer.succeed(EmailSender, EmailSender.of({ send: () => Effect.die("no email in this suite") })),
       adPlatforms,
       options.whatsapp ?? Layer.succeed(WhatsAppSender, WhatsAppSender.of({ sendTemplate: () => Effect.die("no WhatsApp in this suite"), sendText: () => Effect.die("no WhatsApp in this suite") })),
+      options.ai ?? Layer.succeed(AiGateway, AiGateway.of({ generate: () => Effect.die("no AI in this suite") })),
       Layer.succeed(ShopWhatsAppNumbers, (shop: string) => options.whatsappNumbers?.[shop])
     ])),
     Layer.succeed(ActionTimings, { retryBaseMs: 10, retries: 2, stepTimeoutMs: 10_000, watchdogMs: 15_000 }),

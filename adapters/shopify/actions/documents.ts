@@ -87,3 +87,28 @@ export const PUBLISHABLE_PUBLISH = `mutation SumeruActionPublish($id: ID!, $inpu
 export const PUBLISHABLE_UNPUBLISH = `mutation SumeruActionUnpublish($id: ID!, $input: [PublicationInput!]!) {
   publishableUnpublish(id: $id, input: $input) { userErrors { field message } }
 }`
+
+/** A product's or page's title, text and FAQ structured data (`add_faq_structured_data`), by id. */
+export const FAQ_RESOURCE = `query SumeruActionFaqResource($id: ID!) {
+  node(id: $id) {
+    ... on Product { id title description faq: metafield(namespace: "sumeru", key: "faq_jsonld") { value } marker: metafield(namespace: "sumeru", key: "faq_execution") { value } }
+    ... on Page { id title body faq: metafield(namespace: "sumeru", key: "faq_jsonld") { value } marker: metafield(namespace: "sumeru", key: "faq_execution") { value } }
+  }
+}`
+
+/** A product by its handle (a storefront URL's `/products/<handle>`). */
+export const PRODUCT_BY_HANDLE = `query SumeruActionProductByHandle($query: String!) {
+  products(first: 1, query: $query) { nodes { id handle } }
+}`
+
+/** A page by its handle (a storefront URL's `/pages/<handle>`). */
+export const PAGE_BY_HANDLE = `query SumeruActionPageByHandle($query: String!) {
+  pages(first: 1, query: $query) { nodes { id handle } }
+}`
+
+/** The FAQ structured data and the marker naming the execution that wrote it. */
+export const FAQ_METAFIELDS_SET = `mutation SumeruActionFaqSet($metafields: [MetafieldsSetInput!]!) {
+  metafieldsSet(metafields: $metafields) { metafields { key namespace } userErrors { field message } }
+}`
+
+export const FAQ_METAFIELDS_DELETE = METAFIELDS_DELETE

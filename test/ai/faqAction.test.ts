@@ -1,0 +1,134 @@
+/**
+ * `add_faq_structured_data` end to end (issue 14 §4): a rule on `seo.snippet_lost` runs the action
+ * through the shop's actor; the AI gateway (the live one, over the providers' simulator) writes
+ * the FAQ; the action stores schema.org FAQPage JSON-LD in the page's metafield on Shopify (its
+ * simulator, real schema); undo removes it. When the shop's AI limit is reached the execution is
+ * not failed but deferred — recorded, audited, and run again from a durable timer once the
+ * limit frees.
+ */
+import { createAdminApiClient } from "@shopify/admin-api-client"
+import { Effect } from "effect"
+import { SqlClient } from "effect/sql"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { FAQ_RESOURCE } from "../../adapters/shopify/actions/documents.ts"
+import { EventStore } from "../../src/eventstore/EventStore.ts"
+import { type RunningAiSimulator, startAiSimulator } from "../../src/simulator/ai/index.ts"
+import { type AdminApi, type AdminServer, sessionFor, startAdminApi } from "../support/adminApi.ts"
+import { gatewayLayer } from "./support.ts"
+
+const SHOP = "faq.myshopify.com"
+let api: AdminApi
+let server: AdminServer
+let sim: RunningAiSimulator
+const clock = { at: Date.parse("2026-12-06T10:00:00Z"), now: () => clock.at }
+const ops = () => sessionFor(SHOP, "ops-1")
+
+/** A model that answers FAQ prompts with `Q:` / `A:` lines about the page it was given. */
+const respond = (r: { readonly prompt: string }) => {
+  const n = Number(/Write (\d+) questions/.exec(r.prompt)?.[1] ?? 2)
+  const title = /Title: (.*)/.exec(r.prompt)?.[1] ?? "?"
+  return Array.from({ length: n }, (_, i) => `Q: Question ${i + 1} about ${title}?\nA: Answer ${i + 1}.`).join("\n")
+}
+
+beforeAll(async () => {
+  sim = await startAiSimulator({ respond })
+  // one AI call an hour per shop: the second execution meets the limit
+  api = await startAdminApi({
+    knownShops: [SHOP],
+    automationActors: true,
+    ai: gatewayLayer(sim, { clock, limits: { requestsPerWindow: 1, windowSeconds: 3_600, monthlyBudgetMicros: 10_000_000 } })
+  })
+  server = await api.serveAdmin()
+  await api.setMember(SHOP, "ops-1", "operator")
+  await api.run(Effect.flatMap(EventStore, (store) =>
+    store.append(`shop-${SHOP}`, SHOP, "any", [{
+      type: "shop.plan_changed",
+      data: { plan: "pro", previousPlan: "free", source: "app_subscription", subscription: { name: "Sumeru Pro", status: "ACTIVE" } }
+    }], { correlationId: "plan", actor: { kind: "system", id: "test" } })))
+})
+
+afterAll(async () => {
+  await api?.close()
+  await sim?.stop()
+})
+
+const faqOf = async (id: string) => {
+  const client = createAdminApiClient(api.sim.adminClientOptions(SHOP) as Parameters<typeof createAdminApiClient>[0])
+  const res = await client.request(FAQ_RESOURCE, { variables: { id } })
+  expect(res.errors).toBeUndefined()
+  const node = res.data.node as { faq: { value: string } | null; marker: { value: string } | null }
+  return { faq: node.faq === null ? null : JSON.parse(node.faq.value), marker: node.marker?.value ?? null }
+}
+
+const emit = async (resources: ReadonlyArray<unknown>) => {
+  const res = await api.call(server, "POST", "/app/triggers/seo.snippet_lost/emit", ops(), { resources })
+  expect(res.status, res.text).toBe(202)
+  return res.json.trigger_id as string
+}
+
+const execution = async (id: string) => (await api.call(server, "GET", `/app/executions/${encodeURIComponent(id)}`, ops())).json.execution
+
+describe("add_faq_structured_data", () => {
+  let ruleId: string
+
+  it("writes FAQ JSON-LD for the page named by its storefront URL, through the gateway; undo removes it", async () => {
+    const created = await api.call(server, "POST", "/app/rules", ops(), {
+      name: "FAQ for lost snippets", trigger_event: "seo.snippet_lost", action_key: "add_faq_structured_data", params: { questions: 3 },
+      condition: null, cooldown_seconds: 0, quiet_hours: null, requires_approval: false, enabled: true
+    })
+    expect(created.status, created.text).toBe(201)
+    ruleId = created.json.rule.id
+    const page = api.sim.shop(SHOP).page(1)
+    const triggerId = await emit([{ resourceType: "page", resourceId: `https://faq.example/pages/${page.handle}`, payload: { url: `https://faq.example/pages/${page.handle}`, query: "who we are", position: 2.5 } }])
+    const id = `${triggerId}_${ruleId}_0`
+    await api.awaitEvents([`autoaction-${SHOP}-${id}`], (events) => events.some((e) => e.type === "autoaction.applied" || e.type === "autoaction.failed"))
+    await api.awaitProjections()
+    const done = await execution(id)
+    expect(done.status, done.detail).toBe("applied")
+    expect(done.detail).toMatch(/^wrote 3 questions and answers for "who we are" into .+'s FAQ structured data \(anthropic claude-sonnet-4-5, \$0\.\d{4}\)$/)
+
+    const written = await faqOf(`gid://shopify/Page/1`)
+    expect(written.faq).toEqual({
+      "@context": "https://schema.org",
+      "@type": "FAQPage",
+      mainEntity: [1, 2, 3].map((i) => ({ "@type": "Question", name: `Question ${i} about ${page.title}?`, acceptedAnswer: { "@type": "Answer", text: `Answer ${i}.` } }))
+    })
+    expect(written.marker).toBe(id)
+    // the model was asked about the page and the query
+    expect(sim.seen.at(-1)).toMatchObject({ provider: "anthropic", maxTokens: 450 })
+    expect(sim.seen.at(-1)!.prompt).toContain(`Title: ${page.title}`)
+    expect(sim.seen.at(-1)!.prompt).toContain(`people searching "who we are"`)
+
+    const undone = await api.call(server, "POST", `/app/executions/${encodeURIComponent(id)}/undo`, ops())
+    expect(undone.json.status, undone.text).toBe("undone")
+    expect(await faqOf(`gid://shopify/Page/1`)).toEqual({ faq: null, marker: null })
+  })
+
+  it("at the shop's AI limit the execution waits instead of failing — audited — and runs when the limit frees", async () => {
+    // the hour's one call was made above: this one meets RATE_LIMIT
+    const page = api.sim.shop(SHOP).page(2)
+    const triggerId = await emit([{ resourceType: "page", resourceId: `https://faq.example/pages/${page.handle}`, payload: { url: `https://faq.example/pages/${page.handle}`, query: "contact", position: 1.5 } }])
+    const id = `${triggerId}_${ruleId}_0`
+    await api.awaitEvents([`autoaction-${SHOP}-${id}`], (events) => events.some((e) => e.type === "autoaction.run_deferred"))
+    await api.awaitProjections()
+    const waiting = await execution(id)
+    expect([waiting.status, waiting.reason]).toEqual(["deferred", "RATE_LIMIT"])
+    expect(Date.parse(waiting.until) - Date.now()).toBeGreaterThan(3_500_000)
+    const audit = await api.call(server, "GET", "/app/audit?q=waits%20to%20run", ops())
+    expect(audit.json.entries.map((l: { summary: string }) => l.summary)).toEqual([
+      expect.stringMatching(/^Rule 'FAQ for lost snippets' \(v1\) waits to run add_faq_structured_data on .+ until .+ \(RATE_LIMIT\): .+ made 1 AI calls in the last 3600 s/)
+    ])
+    // the step's durable timer is set for then
+    const timer = await api.run(Effect.flatMap(SqlClient.SqlClient, (sql) => sql<{ due_at: Date }>`SELECT due_at FROM scheduled_messages WHERE id = ${`automation.action_step:${id}`}`))
+    expect(new Date(timer[0]!.due_at).toISOString()).toBe(waiting.until)
+
+    // an hour passes (for the gateway's clock and for the timer): the step runs, and applies
+    clock.at += 3_601_000
+    await api.run(Effect.flatMap(SqlClient.SqlClient, (sql) => sql`UPDATE scheduled_messages SET due_at = now() WHERE id = ${`automation.action_step:${id}`}`))
+    await api.awaitEvents([`autoaction-${SHOP}-${id}`], (events) => events.some((e) => e.type === "autoaction.applied" || e.type === "autoaction.failed"))
+    await api.awaitProjections()
+    const applied = await execution(id)
+    expect(applied.status, applied.detail).toBe("applied")
+    expect((await faqOf(`gid://shopify/Page/2`)).faq.mainEntity).toHaveLength(3)
+  })
+})
