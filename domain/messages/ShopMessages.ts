@@ -279,7 +279,7 @@ export const OutboundSubscriptionCommand = Schema.Struct({
       type: Schema.Literal("create"),
       subscriptionId: Schema.String,
       url: Schema.String,
-      events: Schema.Array(Schema.Literals(["autoaction.applied", "autoaction.undone", "autoaction.failed"])),
+      events: Schema.Array(Schema.Literals(["autoaction.applied", "autoaction.undone", "autoaction.failed", "ai.budget_threshold_reached"])),
       secret: SealedSecretMessage
     }),
     Schema.Struct({ type: Schema.Literal("rotate"), subscriptionId: Schema.String, secret: SealedSecretMessage, graceMs: Schema.Int }),

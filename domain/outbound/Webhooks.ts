@@ -15,7 +15,7 @@
 import { Result, Schema } from "effect"
 
 /** The events a subscription may ask for. */
-export const OUTBOUND_EVENTS = ["autoaction.applied", "autoaction.undone", "autoaction.failed"] as const
+export const OUTBOUND_EVENTS = ["autoaction.applied", "autoaction.undone", "autoaction.failed", "ai.budget_threshold_reached"] as const
 export type OutboundEvent = typeof OUTBOUND_EVENTS[number]
 
 /** Failed attempts before a delivery is dead-lettered (the issue's figure). */
@@ -121,7 +121,8 @@ export const decideSubscription = (
 // --- deliveries ---------------------------------------------------------------------------------
 
 /** The seed's JSON (`000_…` §04). */
-export const DeliveryPayload = Schema.Struct({
+/** What a delivery about an execution carries (`autoaction.applied|undone|failed`). */
+export const ExecutionDeliveryPayload = Schema.Struct({
   event: Schema.String,
   eventId: Schema.String,
   shop: Schema.String,
@@ -133,6 +134,21 @@ export const DeliveryPayload = Schema.Struct({
   after: Schema.Unknown,
   occurredAt: Schema.String
 })
+
+/** What a delivery about the shop's AI budget carries (`ai.budget_threshold_reached`; money in micro-dollars). */
+export const BudgetDeliveryPayload = Schema.Struct({
+  event: Schema.Literal("ai.budget_threshold_reached"),
+  eventId: Schema.String,
+  shop: Schema.String,
+  month: Schema.String,
+  threshold: Schema.Literals([80, 100]),
+  capMicros: Schema.Int,
+  spentMicros: Schema.Int,
+  reason: Schema.Literals(["settled", "refused"]),
+  occurredAt: Schema.String
+})
+
+export const DeliveryPayload = Schema.Union([BudgetDeliveryPayload, ExecutionDeliveryPayload])
 export type DeliveryPayload = typeof DeliveryPayload.Type
 
 const delivery = { deliveryId: Schema.String, subscriptionId: Schema.String }

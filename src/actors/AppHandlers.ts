@@ -46,7 +46,7 @@ export const makeAppHandlers = (timings: JobTimings) =>
     const merchant = yield* makeMerchantCenterHandlers
     const audit = yield* makeSiteAuditHandlers
     const detectorSettings = yield* makeDetectorSettingsHandlers
-    const aiUsage = yield* makeAiUsageHandlers
+    const aiUsage = yield* makeAiUsageHandlers.pipe(Effect.provideService(OutboundNotifier, outbound.notifier))
     // every message type of the catalog has its handler here, or this does not type-check
     const registry: HandlerRegistry = { ...jobs, ...webhooks, ...installHandlers, ...plans, ...ingest, ...triggers, ...rules, ...outbound.handlers, ...adAccounts, ...whatsapp, ...insights, ...abandonment, ...search, ...merchant, ...audit, ...detectorSettings, ...aiUsage }
     return makeDispatcher(registry)

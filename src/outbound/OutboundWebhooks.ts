@@ -16,6 +16,7 @@
  * - A subscription failing every delivery for `disableAfterMs` (3 days) is disabled when a delivery
  *   dead-letters, with the reason in the audit.
  */
+import type { AiBudgetThresholdReached } from "../../domain/ai/events.ts"
 import { Config, Context, Effect, Layer, Option, Result, Schema } from "effect"
 import { Webhook } from "standardwebhooks"
 import { randomBytes } from "node:crypto"
@@ -94,9 +95,13 @@ export interface Notified {
   readonly afterCommit: Effect.Effect<void> | undefined
 }
 
-/** Turns execution events into deliveries; the runner asks it when a run applies, undoes or fails. */
+/**
+ * Turns events into deliveries: the runner asks it when a run applies, undoes or fails; the
+ * shop's actor when it records an AI budget alert.
+ */
 export class OutboundNotifier extends Context.Service<OutboundNotifier, {
   readonly notify: (shop: string, events: ReadonlyArray<ExecutionRunEvent>, at: Date) => Effect.Effect<Notified, PersistenceError>
+  readonly notifyBudget: (shop: string, alert: AiBudgetThresholdReached, at: Date) => Effect.Effect<Notified, PersistenceError>
 }>()("sumeru/outbound/OutboundNotifier") {}
 
 const payloadOf = (shop: string, e: ExecutionRunEvent, at: Date): DeliveryPayload | undefined => {
@@ -176,13 +181,9 @@ export const makeOutboundWebhooks = Effect.gen(function*() {
   const appendTo = (streamId: string, version: number, events: ReadonlyArray<{ readonly type: string }>): Append =>
     ({ streamId, expected: version === 0 ? "no_stream" : version, events: events.map((e) => ({ type: e.type, data: e })) })
 
-  const notifier = OutboundNotifier.of({
-    notify: (shop, events, at) =>
+  /** A delivery per subscriber of each payload's event, requested in the caller's commit. */
+  const deliver = (shop: string, payloads: ReadonlyArray<DeliveryPayload>) =>
       Effect.gen(function*() {
-        const payloads = events.flatMap((e) => {
-          const p = payloadOf(shop, e, at)
-          return p === undefined ? [] : [p]
-        })
         if (payloads.length === 0) return { appends: [], schedule: [], afterCommit: undefined }
         const { state: subs } = yield* store.loadFold(subscriptionsStreamId(shop), subscriptionsFold)
         const appends: Array<Append> = []
@@ -202,8 +203,27 @@ export const makeOutboundWebhooks = Effect.gen(function*() {
           appends,
           schedule,
           afterCommit: effects.length === 0 ? undefined : Effect.forEach(effects, (e) => e, { discard: true, concurrency: "unbounded" })
-        }
+        } satisfies Notified
       })
+
+  const notifier = OutboundNotifier.of({
+    notify: (shop, events, at) =>
+      deliver(shop, events.flatMap((e) => {
+        const p = payloadOf(shop, e, at)
+        return p === undefined ? [] : [p]
+      })),
+    notifyBudget: (shop, alert, at) =>
+      deliver(shop, [{
+        event: "ai.budget_threshold_reached",
+        eventId: `ai-budget.${alert.month}.${alert.threshold}`,
+        shop,
+        month: alert.month,
+        threshold: alert.threshold,
+        capMicros: alert.capMicros,
+        spentMicros: alert.spentMicros,
+        reason: alert.reason,
+        occurredAt: at.toISOString()
+      }])
   })
 
   const loadDelivery = (shop: string, deliveryId: string) => store.loadFold(deliveryStreamId(shop, deliveryId), deliveryFold)

@@ -4,7 +4,10 @@
  * shared PostgreSQL one; usage reports and budget alerts go through the shop's actor to
  * `ai-<shop>`.
  */
+import { createServer } from "node:http"
+import type { AddressInfo } from "node:net"
 import { Effect, Result, Stream } from "effect"
+import { Webhook } from "standardwebhooks"
 import { SqlClient } from "effect/sql"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import type { AiCallCompleted } from "../../domain/ai/events.ts"
@@ -20,15 +23,32 @@ const SHOP = "ai.myshopify.com"
 let api: AdminApi
 let sim: RunningAiSimulator
 
+/** A subscriber's endpoint: the budget alerts delivered to it. */
+const deliveries: Array<{ readonly headers: Record<string, string>; readonly body: string }> = []
+const receiver = createServer((req, res) => {
+  let body = ""
+  req.on("data", (c) => (body += c))
+  req.on("end", () => {
+    deliveries.push({ headers: Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, String(v)])), body })
+    res.writeHead(204).end()
+  })
+})
+
 beforeAll(async () => {
+  await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve))
   // a "verbose" prompt gets an answer longer than any limit: it is cut at the call's max tokens
   sim = await startAiSimulator({ seed: "gateway", respond: (r) => (r.prompt.startsWith("verbose") ? "word ".repeat(2_000) : `Simulated ${r.model} answer to: ${r.prompt.slice(0, 120)}`) })
-  api = await startAdminApi({ knownShops: [SHOP, "ai-limits.myshopify.com", "ai-budget.myshopify.com"], automationActors: true })
+  api = await startAdminApi({
+    knownShops: [SHOP, "ai-limits.myshopify.com", "ai-budget.myshopify.com"],
+    automationActors: true,
+    outboundAllowed: `127.0.0.1:${(receiver.address() as AddressInfo).port}`
+  })
 })
 
 afterAll(async () => {
   await api?.close()
   await sim?.stop()
+  receiver.close()
 })
 
 const generate = (request: Partial<GenerateRequest> & { readonly shop?: string }, options: GatewayOptions = {}) =>
@@ -199,6 +219,13 @@ describe("the shop's limits", () => {
   })
 
   it("a monthly budget: refused before it is exceeded, BUDGET_EXCEEDED until the next month in the shop's zone; 80 % and 100 % alerted once a month", async () => {
+    // the shop's webhook subscriber of the budget alerts
+    const server = await api.serveAdmin()
+    await api.setMember(BUDGET, "owner-1", "owner")
+    const sub = await api.call(server, "POST", "/app/webhook-subscriptions", sessionFor(BUDGET, "owner-1"), {
+      url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/budget`, events: ["ai.budget_threshold_reached"]
+    })
+    expect(sub.status, sub.text).toBe(201)
     let at = Date.parse("2026-12-06T10:00:00Z")
     const clock = { now: () => at }
     // each call reserves Claude's worst case — ⌈(14 + 64) × $3.75 + 40 × $15⌉ = 893 µ$ — and,
@@ -229,6 +256,14 @@ describe("the shop's limits", () => {
     }
     const december = await alerts(2)
     expect(december.map((a) => [a.month, a.threshold, a.reason])).toEqual([["2026-12", 80, "settled"], ["2026-12", 100, "refused"]])
+    // delivered to the subscriber, signed (Standard Webhooks), once each
+    await api.awaitEvents([`ai-${BUDGET}`], () => deliveries.length >= 2)
+    const verifier = new Webhook(sub.json.secret)
+    const bodies = deliveries.map((d) => verifier.verify(d.body, d.headers) as { event: string; month: string; threshold: number; capMicros: number; spentMicros: number })
+    expect(bodies.map((b) => [b.event, b.month, b.threshold, b.capMicros]).sort()).toEqual([
+      ["ai.budget_threshold_reached", "2026-12", 100, 12_000],
+      ["ai.budget_threshold_reached", "2026-12", 80, 12_000]
+    ])
 
     // January: a new month, a new budget — the same spend alerts again, once
     at = Date.parse("2027-01-01T00:00:05Z")
@@ -243,7 +278,7 @@ describe("the shop's limits", () => {
     // the alerts are in the audit log in plain language; the calls themselves are not
     await api.awaitProjections()
     const audit = await api.run(Effect.flatMap(SqlClient.SqlClient, (sql) => sql<{ summary: string }>`SELECT summary FROM audit_log WHERE shop = ${BUDGET} ORDER BY position`))
-    expect(audit.map((a) => a.summary)).toEqual([
+    expect(audit.map((a) => a.summary).filter((l) => l.startsWith("AI budget"))).toEqual([
       "AI budget for 2026-12: 80 % reached ($0.01 of $0.01)",
       "AI budget for 2026-12 is spent ($0.01 of $0.01): AI calls are refused until the month ends",
       "AI budget for 2027-01: 80 % reached ($0.01 of $0.01)",
