@@ -16,7 +16,17 @@ export const planAllows = (plan: Plan, required: Plan): boolean => PLANS.indexOf
 /** One parameter of an action, as the seed declares it. */
 export type ParamSpec =
   | { readonly key: string; readonly type: "number"; readonly default?: number; readonly min?: number; readonly max?: number; readonly description: string }
-  | { readonly key: string; readonly type: "string"; readonly default?: string; readonly maxLength?: number; readonly description: string }
+  | {
+    readonly key: string
+    readonly type: "string"
+    readonly default?: string
+    readonly maxLength?: number
+    /** The only values allowed, when the parameter is a choice. */
+    readonly oneOf?: ReadonlyArray<string>
+    /** May be left out (no default): the action decides what its absence means. */
+    readonly optional?: true
+    readonly description: string
+  }
   | { readonly key: string; readonly type: "boolean"; readonly default?: boolean; readonly description: string }
   | {
     readonly key: string
@@ -35,20 +45,27 @@ export interface ActionMeta {
   readonly resourceType: ReadonlyArray<ResourceType>
   readonly requiredPlan: Plan
   readonly paramSchema: ReadonlyArray<ParamSpec>
+  /** Problems of the params taken together (each one valid alone), e.g. a choice that needs another param. */
+  readonly refineParams?: (params: Readonly<Record<string, unknown>>) => ReadonlyArray<FieldProblem>
 }
 
 /** The Shopify actions of the decision plane (issue 11 §4). */
 export const ACTION_METAS: ReadonlyArray<ActionMeta> = [
   {
     key: "update_seo_meta",
-    description: "Set a product's or page's SEO title and description from templates ({{title}}, {{vendor}}, …); undo restores them",
+    description: "Set a product's or page's SEO title and description from templates ({{title}}, {{vendor}}, …), or have the AI gateway write them (mode generate); undo restores them",
     triggerEvents: ["seo.score_dropped", "seo.opportunity_found"],
     resourceType: ["product", "page"],
     requiredPlan: "pro",
     paramSchema: [
-      { key: "titleTemplate", type: "string", maxLength: 70, description: "SEO title template (at most 70 characters once filled)" },
-      { key: "descriptionTemplate", type: "string", maxLength: 320, description: "Meta description template (at most 320 characters once filled)" }
-    ]
+      { key: "mode", type: "string", default: "template", oneOf: ["template", "generate"], description: "template: fill the templates; generate: the AI gateway writes the title and description for the trigger's query" },
+      { key: "titleTemplate", type: "string", maxLength: 70, optional: true, description: "SEO title template (at most 70 characters once filled; mode template)" },
+      { key: "descriptionTemplate", type: "string", maxLength: 320, optional: true, description: "Meta description template (at most 320 characters once filled; mode template)" }
+    ],
+    refineParams: (p) =>
+      p["mode"] === "template" && p["titleTemplate"] === undefined && p["descriptionTemplate"] === undefined
+        ? [{ field: "params.titleTemplate", message: "mode template needs a titleTemplate or a descriptionTemplate" }]
+        : []
   },
   {
     key: "add_faq_structured_data",
@@ -195,7 +212,7 @@ export const validateParams = (action: ActionMeta, params: unknown): Result.Resu
     const field = `params.${spec.key}`
     const value = given[spec.key] ?? spec.default
     if (value === undefined) {
-      problems.push({ field, message: "is required" })
+      if (!("optional" in spec && spec.optional === true)) problems.push({ field, message: "is required" })
       continue
     }
     switch (spec.type) {
@@ -208,6 +225,7 @@ export const validateParams = (action: ActionMeta, params: unknown): Result.Resu
       case "string":
         if (typeof value !== "string" || value.length === 0) problems.push({ field, message: "must be a non-empty string" })
         else if (spec.maxLength !== undefined && value.length > spec.maxLength) problems.push({ field, message: `must be at most ${spec.maxLength} characters` })
+        else if (spec.oneOf !== undefined && !spec.oneOf.includes(value)) problems.push({ field, message: `must be one of ${spec.oneOf.join(", ")}` })
         else out[spec.key] = value
         break
       case "boolean":
@@ -227,5 +245,6 @@ export const validateParams = (action: ActionMeta, params: unknown): Result.Resu
         break
     }
   }
+  if (problems.length === 0 && action.refineParams !== undefined) problems.push(...action.refineParams(out))
   return problems.length === 0 ? Result.succeed(out) : Result.fail(problems)
 }

@@ -20,10 +20,12 @@
  */
 import { Effect } from "effect"
 import { actionMeta } from "../../../domain/automation/Actions.ts"
-import { AiGateway } from "../../../src/ai/AiGateway.ts"
-import { ActionDeferred, ActionPermanent, type ActionImplementation, ActionTransient, ChangedSince } from "../../../src/automation/ActionSteps.ts"
+import type { AiGateway } from "../../../src/ai/AiGateway.ts"
+import { ActionPermanent, type ActionImplementation, ChangedSince } from "../../../src/automation/ActionSteps.ts"
 import type { ShopifyAdmin } from "../ShopifyAdmin.ts"
-import { FAQ_METAFIELDS_DELETE, FAQ_METAFIELDS_SET, FAQ_RESOURCE, PAGE_BY_HANDLE, PRODUCT_BY_HANDLE } from "./documents.ts"
+import { askGateway } from "./ai.ts"
+import { FAQ_METAFIELDS_DELETE, FAQ_METAFIELDS_SET, FAQ_RESOURCE } from "./documents.ts"
+import { resolveResource } from "./resources.ts"
 import { graphql, mutationPayload } from "./shared.ts"
 
 export const meta = actionMeta("add_faq_structured_data")!
@@ -47,26 +49,6 @@ export interface FaqAfter {
   readonly value: string
   readonly questions: number
 }
-
-/** The Shopify id of the resource a trigger names: an id as is, a storefront URL by its handle. */
-export const resolveResource = (shop: string, resourceType: string, resourceId: string) =>
-  Effect.gen(function*() {
-    if (resourceId.startsWith("gid://shopify/")) return resourceId
-    let path: string
-    try {
-      path = new URL(resourceId, "https://storefront.invalid").pathname
-    } catch {
-      path = resourceId
-    }
-    const m = /^\/(products|pages)\/([^/]+)\/?$/.exec(path)
-    if (m === null) return yield* Effect.fail(new ActionPermanent({ code: "unsupported_resource", message: `${resourceId} is not a product or a page of the shop` }))
-    const handle = decodeURIComponent(m[2]!)
-    const data = yield* graphql(shop, m[1] === "products" ? PRODUCT_BY_HANDLE : PAGE_BY_HANDLE, { query: `handle:${JSON.stringify(handle)}` })
-    const nodes = (data[m[1]!] as { readonly nodes: ReadonlyArray<{ readonly id: string; readonly handle: string }> } | null)?.nodes ?? []
-    const found = nodes.find((n) => n.handle === handle)
-    if (found === undefined) return yield* Effect.fail(new ActionPermanent({ code: "not_found", message: `no ${resourceType} has the handle ${handle}` }))
-    return found.id
-  })
 
 const plain = (html: string) => html.replace(/<[^>]*>/g, " ").replace(/\s+/g, " ").trim()
 
@@ -143,27 +125,14 @@ export const addFaqStructuredData: ActionImplementation<ShopifyAdmin | AiGateway
       }
       const n = typeof run.params["questions"] === "number" ? run.params["questions"] : 4
       const query = typeof (run.resourcePayload as { query?: unknown } | undefined)?.query === "string" ? (run.resourcePayload as { query: string }).query : was.title
-      const gateway = yield* AiGateway
-      const answer = yield* gateway.generate({
+      const answer = yield* askGateway({
         shop,
         purpose: "add_faq_structured_data",
         capability: "text",
         system: FAQ_SYSTEM,
         prompt: `Write ${n} questions and answers for this page, for people searching "${query}".\nTitle: ${was.title}\nPage text: ${was.text}`,
         maxOutputTokens: 150 * n
-      }).pipe(
-        Effect.catchTags({
-          AiLimitError: (e) => Effect.fail(new ActionDeferred({ code: e.code, message: e.message, retryAfterMs: e.retryAfterSec * 1000 })),
-          AiCallFailed: (e) => {
-            const refused = e.attempts.some((a) => (a as { outcome?: string }).outcome === "refused" || (a as { outcome?: string }).outcome === "invalid")
-            return Effect.fail(
-              refused
-                ? new ActionPermanent({ code: "ai_refused", message: `the AI gateway could not write the FAQ: ${e.message}` })
-                : new ActionTransient({ message: `no AI provider answered: ${e.message}`, retryAfterMs: null })
-            )
-          }
-        })
-      )
+      })
       const pairs = parseFaq(answer.text).slice(0, n)
       if (pairs.length === 0) return yield* Effect.fail(new ActionPermanent({ code: "unusable_answer", message: `the model's answer held no question and answer (${answer.provider} ${answer.model})` }))
       const value = faqJsonLd(pairs)

@@ -5,6 +5,8 @@
 import { Effect } from "effect"
 import { ActionPermanent } from "../../../src/automation/ActionSteps.ts"
 import {
+  PAGE_BY_HANDLE,
+  PRODUCT_BY_HANDLE,
   PUBLICATIONS,
   PUBLISHABLE_PUBLISH,
   PUBLISHABLE_UNPUBLISH,
@@ -71,3 +73,23 @@ export const publish = (shop: string, id: string, publicationId: string) =>
 
 export const unpublish = (shop: string, id: string, publicationId: string) =>
   Effect.asVoid(Effect.flatMap(graphql(shop, PUBLISHABLE_UNPUBLISH, { id, input: [{ publicationId }] }), (d) => mutationPayload(d, "publishableUnpublish")))
+
+/** The Shopify id of the resource a trigger names: an id as is, a storefront URL by its handle. */
+export const resolveResource = (shop: string, resourceType: string, resourceId: string) =>
+  Effect.gen(function*() {
+    if (resourceId.startsWith("gid://shopify/")) return resourceId
+    let path: string
+    try {
+      path = new URL(resourceId, "https://storefront.invalid").pathname
+    } catch {
+      path = resourceId
+    }
+    const m = /^\/(products|pages)\/([^/]+)\/?$/.exec(path)
+    if (m === null) return yield* Effect.fail(new ActionPermanent({ code: "unsupported_resource", message: `${resourceId} is not a product or a page of the shop` }))
+    const handle = decodeURIComponent(m[2]!)
+    const data = yield* graphql(shop, m[1] === "products" ? PRODUCT_BY_HANDLE : PAGE_BY_HANDLE, { query: `handle:${JSON.stringify(handle)}` })
+    const nodes = (data[m[1]!] as { readonly nodes: ReadonlyArray<{ readonly id: string; readonly handle: string }> } | null)?.nodes ?? []
+    const found = nodes.find((n) => n.handle === handle)
+    if (found === undefined) return yield* Effect.fail(new ActionPermanent({ code: "not_found", message: `no ${resourceType} has the handle ${handle}` }))
+    return found.id
+  })

@@ -1,6 +1,11 @@
 /**
  * `update_seo_meta` (triggers `seo.score_dropped`, `seo.opportunity_found`): sets a product's or
- * a page's SEO title and meta description from the rule's templates; undo restores them.
+ * a page's SEO title and meta description — from the rule's templates (mode `template`), or
+ * written by the AI gateway for the trigger's query (mode `generate`: one call, purpose
+ * `update_seo_meta`; the shop's AI limits defer the execution) — undo restores them.
+ *
+ * The trigger may name the resource by its Shopify id or by its storefront URL
+ * (`/products/<handle>`, `/pages/<handle>`: looked up by handle).
  *
  * Templates name fields in double braces: the resource's own (`{{title}}`, `{{vendor}}`,
  * `{{productType}}`, `{{handle}}`) and the trigger's (`{{query}}`, `{{url}}`, … — any string or
@@ -16,9 +21,12 @@
  */
 import { Effect } from "effect"
 import { actionMeta } from "../../../domain/automation/Actions.ts"
-import { ActionPermanent, type ActionImplementation, ChangedSince } from "../../../src/automation/ActionSteps.ts"
+import type { AiGateway } from "../../../src/ai/AiGateway.ts"
+import { type ActionError, ActionPermanent, type ActionImplementation, ChangedSince } from "../../../src/automation/ActionSteps.ts"
 import type { ShopifyAdmin } from "../ShopifyAdmin.ts"
 import { METAFIELDS_DELETE, PAGE_SEO, PAGE_UPDATE, PRODUCT_SEO, PRODUCT_SEO_UPDATE } from "./documents.ts"
+import { askGateway } from "./ai.ts"
+import { resolveResource } from "./resources.ts"
 import { graphql, mutationPayload } from "./shared.ts"
 
 export const meta = actionMeta("update_seo_meta")!
@@ -29,6 +37,8 @@ export interface Seo {
 }
 
 export interface SeoBefore {
+  /** The resource's Shopify id (absent in snapshots taken before storefront URLs were resolved: the run's resource id). */
+  readonly id?: string
   readonly kind: "product" | "page"
   readonly seo: Seo
   /** The resource's fields the templates may use. */
@@ -55,19 +65,19 @@ const payloadFields = (payload: unknown): Record<string, string> =>
     ? {}
     : Object.fromEntries(Object.entries(payload).flatMap(([k, v]) => (typeof v === "string" || typeof v === "number" ? [[k, String(v)]] : [])))
 
-const read = (shop: string, resourceType: string, id: string) =>
+const read = (shop: string, resourceType: string, id: string): Effect.Effect<SeoBefore & { readonly id: string }, ActionError, ShopifyAdmin> =>
   Effect.gen(function*() {
     if (resourceType === "product") {
       const data = yield* graphql(shop, PRODUCT_SEO, { id })
       const p = data.product as { title: string; vendor: string | null; productType: string | null; handle: string; seo: Seo } | null
       if (p === null) return yield* Effect.fail(new ActionPermanent({ code: "not_found", message: `product ${id} no longer exists` }))
-      return { kind: "product", seo: { title: p.seo.title, description: p.seo.description }, fields: { title: p.title, vendor: p.vendor ?? "", productType: p.productType ?? "", handle: p.handle } } satisfies SeoBefore
+      return { id, kind: "product", seo: { title: p.seo.title, description: p.seo.description }, fields: { title: p.title, vendor: p.vendor ?? "", productType: p.productType ?? "", handle: p.handle } } satisfies SeoBefore
     }
     if (resourceType === "page") {
       const data = yield* graphql(shop, PAGE_SEO, { id })
       const p = data.page as { title: string; handle: string; titleTag: { value: string } | null; descriptionTag: { value: string } | null } | null
       if (p === null) return yield* Effect.fail(new ActionPermanent({ code: "not_found", message: `page ${id} no longer exists` }))
-      return { kind: "page", seo: { title: p.titleTag?.value ?? null, description: p.descriptionTag?.value ?? null }, fields: { title: p.title, handle: p.handle } } satisfies SeoBefore
+      return { id, kind: "page", seo: { title: p.titleTag?.value ?? null, description: p.descriptionTag?.value ?? null }, fields: { title: p.title, handle: p.handle } } satisfies SeoBefore
     }
     return yield* Effect.fail(new ActionPermanent({ code: "unsupported_resource", message: `update_seo_meta does not change a ${resourceType}` }))
   })
@@ -93,31 +103,71 @@ const write = (shop: string, kind: SeoBefore["kind"], id: string, seo: Seo) =>
 
 const same = (a: Seo, b: Seo) => (a.title ?? "") === (b.title ?? "") && (a.description ?? "") === (b.description ?? "")
 
-export const updateSeoMeta: ActionImplementation<ShopifyAdmin> = {
-  snapshot: (shop, run) => read(shop, run.resourceType, run.resourceId),
+export const SEO_SYSTEM = "You write SEO titles and meta descriptions for an online shop. Answer with exactly two lines: " +
+  `'Title: <at most ${TITLE_LIMIT} characters>' and 'Description: <at most ${DESCRIPTION_LIMIT} characters>'. Use only facts given; no other text.`
+
+/** The `Title:` and `Description:` lines of the model's answer (null when missing). */
+export const parseSeo = (text: string): Seo => ({
+  title: /^\s*Title\s*:\s*(.+)$/im.exec(text)?.[1]?.trim() ?? null,
+  description: /^\s*Description\s*:\s*(.+)$/im.exec(text)?.[1]?.trim() ?? null
+})
+
+/** The resource's Shopify id as the snapshot recorded it. */
+const idOf = (was: SeoBefore, run: { readonly resourceId: string }) => was.id ?? run.resourceId
+
+export const updateSeoMeta: ActionImplementation<ShopifyAdmin | AiGateway> = {
+  snapshot: (shop, run) => Effect.flatMap(resolveResource(shop, run.resourceType, run.resourceId), (id) => read(shop, run.resourceType, id)),
   handler: (shop, run, before) =>
     Effect.gen(function*() {
       const was = before as SeoBefore
+      const id = idOf(was, run)
       const fields = { ...payloadFields(run.resourcePayload), ...was.fields }
-      const template = (key: string) => (typeof run.params[key] === "string" ? run.params[key] as string : null)
-      const titleTemplate = template("titleTemplate")
-      const descriptionTemplate = template("descriptionTemplate")
-      const target: Seo = {
-        title: titleTemplate === null ? was.seo.title : cut(fill(titleTemplate, fields), TITLE_LIMIT),
-        description: descriptionTemplate === null ? was.seo.description : cut(fill(descriptionTemplate, fields), DESCRIPTION_LIMIT)
+      const now = yield* read(shop, was.kind, id)
+      let target: Seo
+      let by = "from the rule's templates"
+      if (run.params["mode"] === "generate") {
+        // no marker is kept on SEO fields: a run again after a crash asks again (the rare second call is paid for)
+        const query = fields["query"] ?? fields["title"] ?? ""
+        const answer = yield* askGateway({
+          shop,
+          purpose: "update_seo_meta",
+          capability: "text",
+          system: SEO_SYSTEM,
+          prompt: `Write the SEO title and meta description of this ${was.kind} for people searching "${query}".\n` +
+            Object.entries(fields).filter(([k]) => k !== "query").map(([k, v]) => `${k}: ${v}`).join("\n") +
+            `\nCurrent title: ${was.seo.title ?? "(none)"}\nCurrent description: ${was.seo.description ?? "(none)"}`,
+          maxOutputTokens: 200
+        })
+        const written = parseSeo(answer.text)
+        if (written.title === null && written.description === null) {
+          return yield* Effect.fail(new ActionPermanent({ code: "unusable_answer", message: `the model's answer held no title or description (${answer.provider} ${answer.model})` }))
+        }
+        target = {
+          title: written.title === null ? was.seo.title : cut(written.title, TITLE_LIMIT),
+          description: written.description === null ? was.seo.description : cut(written.description, DESCRIPTION_LIMIT)
+        }
+        by = `written by ${answer.provider} ${answer.model}`
+      } else {
+        const template = (key: string) => (typeof run.params[key] === "string" ? run.params[key] as string : null)
+        const titleTemplate = template("titleTemplate")
+        const descriptionTemplate = template("descriptionTemplate")
+        target = {
+          title: titleTemplate === null ? was.seo.title : cut(fill(titleTemplate, fields), TITLE_LIMIT),
+          description: descriptionTemplate === null ? was.seo.description : cut(fill(descriptionTemplate, fields), DESCRIPTION_LIMIT)
+        }
       }
-      const now = yield* read(shop, run.resourceType, run.resourceId)
-      if (!same(now.seo, target)) yield* write(shop, was.kind, run.resourceId, target)
-      return { after: target, summary: `set the SEO title to "${target.title ?? ""}" and the meta description to "${target.description ?? ""}"` }
+      if (!same(now.seo, target)) yield* write(shop, was.kind, id, target)
+      return { after: target, summary: `set the SEO title to "${target.title ?? ""}" and the meta description to "${target.description ?? ""}" (${by})` }
     }),
   undoHandler: (shop, run, before, after, force) =>
     Effect.gen(function*() {
       const was = before as SeoBefore
-      const now = yield* read(shop, run.resourceType, run.resourceId)
+      const id = idOf(was, run)
+      const now = yield* read(shop, was.kind, id)
       if (!same(now.seo, after as Seo) && !force) {
         return yield* Effect.fail(new ChangedSince({ message: `its SEO title or description was edited since (now "${now.seo.title ?? ""}")` }))
       }
-      yield* write(shop, was.kind, run.resourceId, was.seo)
+      yield* write(shop, was.kind, id, was.seo)
       return { summary: `restored the SEO title "${was.seo.title ?? ""}" and the meta description` }
     })
 }

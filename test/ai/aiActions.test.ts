@@ -1,10 +1,11 @@
 /**
- * `add_faq_structured_data` end to end (issue 14 §4): a rule on `seo.snippet_lost` runs the action
+ * The AI-driven actions end to end (issue 14 §4). `add_faq_structured_data`: a rule on `seo.snippet_lost` runs the action
  * through the shop's actor; the AI gateway (the live one, over the providers' simulator) writes
  * the FAQ; the action stores schema.org FAQPage JSON-LD in the page's metafield on Shopify (its
  * simulator, real schema); undo removes it. When the shop's AI limit is reached the execution is
  * not failed but deferred — recorded, audited, and run again from a durable timer once the
- * limit frees.
+ * limit frees. `update_seo_meta` in mode `generate`: the gateway writes the product's SEO title and
+ * description for the trigger's query; undo restores them.
  */
 import { createAdminApiClient } from "@shopify/admin-api-client"
 import { Effect } from "effect"
@@ -23,8 +24,12 @@ let sim: RunningAiSimulator
 const clock = { at: Date.parse("2026-12-06T10:00:00Z"), now: () => clock.at }
 const ops = () => sessionFor(SHOP, "ops-1")
 
-/** A model that answers FAQ prompts with `Q:` / `A:` lines about the page it was given. */
+/** A model that answers FAQ prompts with `Q:` / `A:` lines, and SEO prompts with a title and a description. */
 const respond = (r: { readonly prompt: string }) => {
+  if (r.prompt.startsWith("Write the SEO title")) {
+    const query = /searching "([^"]*)"/.exec(r.prompt)?.[1] ?? "?"
+    return `Title: ${query} that lasts — handmade and warm, in every size you need for winter\nDescription: Shop ${query}: made to last.`
+  }
   const n = Number(/Write (\d+) questions/.exec(r.prompt)?.[1] ?? 2)
   const title = /Title: (.*)/.exec(r.prompt)?.[1] ?? "?"
   return Array.from({ length: n }, (_, i) => `Q: Question ${i + 1} about ${title}?\nA: Answer ${i + 1}.`).join("\n")
@@ -68,7 +73,7 @@ const emit = async (resources: ReadonlyArray<unknown>) => {
 
 const execution = async (id: string) => (await api.call(server, "GET", `/app/executions/${encodeURIComponent(id)}`, ops())).json.execution
 
-describe("add_faq_structured_data", () => {
+describe("the AI actions", () => {
   let ruleId: string
 
   it("writes FAQ JSON-LD for the page named by its storefront URL, through the gateway; undo removes it", async () => {
@@ -130,5 +135,43 @@ describe("add_faq_structured_data", () => {
     const applied = await execution(id)
     expect(applied.status, applied.detail).toBe("applied")
     expect((await faqOf(`gid://shopify/Page/2`)).faq.mainEntity).toHaveLength(3)
+  })
+
+  it("update_seo_meta in mode generate: the gateway writes the SEO title and description for the query; undo restores them", async () => {
+    clock.at += 3_601_000 // a fresh hour: the shop's one call
+    const invalid = await api.call(server, "POST", "/app/rules", ops(), {
+      name: "bad", trigger_event: "seo.opportunity_found", action_key: "update_seo_meta", params: { mode: "magic" }, enabled: false
+    })
+    expect(invalid.status).toBe(400)
+    expect(invalid.json.error.errors).toEqual([{ field: "params.mode", message: "must be one of template, generate" }])
+    const noTemplate = await api.call(server, "POST", "/app/rules", ops(), {
+      name: "bad", trigger_event: "seo.opportunity_found", action_key: "update_seo_meta", params: {}, enabled: false
+    })
+    expect(noTemplate.json.error.errors).toEqual([{ field: "params.titleTemplate", message: "mode template needs a titleTemplate or a descriptionTemplate" }])
+    const created = await api.call(server, "POST", "/app/rules", ops(), {
+      name: "SEO for opportunities", trigger_event: "seo.opportunity_found", action_key: "update_seo_meta", params: { mode: "generate" },
+      condition: null, cooldown_seconds: 0, quiet_hours: null, requires_approval: false, enabled: true
+    })
+    expect(created.status, created.text).toBe(201)
+    const product = api.sim.shop(SHOP).product(5)
+    const before = api.sim.shop(SHOP).productSeo(5)
+    const url = `https://faq.example/products/${product.handle}`
+    const res = await api.call(server, "POST", "/app/triggers/seo.opportunity_found/emit", ops(), {
+      window: { from: "2026-11-01", to: "2026-11-28" },
+      resources: [{ resourceType: "product", resourceId: url, payload: { url, query: "wool mittens", impressions: 900, clicks: 12, position: 11.4, ctr: 0.013 } }]
+    })
+    expect(res.status, res.text).toBe(202)
+    const id = `${res.json.trigger_id}_${created.json.rule.id}_0`
+    await api.awaitEvents([`autoaction-${SHOP}-${id}`], (events) => events.some((e) => e.type === "autoaction.applied" || e.type === "autoaction.failed"))
+    await api.awaitProjections()
+    const done = await execution(id)
+    expect(done.status, done.detail).toBe("applied")
+    // cut at 70 characters on a word
+    expect(api.sim.shop(SHOP).productSeo(5)).toEqual({ title: "wool mittens that lasts — handmade and warm, in every size you need", description: "Shop wool mittens: made to last." })
+    expect(done.detail).toContain("(written by anthropic claude-sonnet-4-5)")
+    expect(sim.seen.at(-1)!.prompt).toContain(`title: ${product.title}`)
+    const undone = await api.call(server, "POST", `/app/executions/${encodeURIComponent(id)}/undo`, ops())
+    expect(undone.json.status, undone.text).toBe("undone")
+    expect(api.sim.shop(SHOP).productSeo(5)).toEqual(before)
   })
 })
