@@ -201,7 +201,20 @@ export const printDemo = (url: string, app: ShopifyApp["Service"]) =>
       `curl -s ${url}/app/recommendations -H "authorization: Bearer $TOKEN"`,
       `curl -s -X POST ${url}/app/recommendations/rec-seo.broken_links_found/accept -H "authorization: Bearer $TOKEN"`,
       "",
-      `After stopping the server: npm run cli -- events replay --shop ${demo.shop} --format table`,
+      "11. The AI gateway (the demo's providers are a simulator of Claude, GPT, Gemini, Mistral and Cohere;",
+      "    every call is admitted against the shop's plan limits and monthly budget, and logged). A rule",
+      "    has the gateway write FAQ structured data for a page that lost its featured snippet:",
+      "",
+      `curl -s -X POST ${url}/app/rules -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' -d ${shellQuote(JSON.stringify({
+        name: "FAQ for lost snippets", trigger_event: "seo.snippet_lost", action_key: "add_faq_structured_data", params: { questions: 3 }, requires_approval: false, enabled: true
+      }))}`,
+      `curl -s -X POST ${url}/app/triggers/seo.snippet_lost/emit -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' -d ${shellQuote(JSON.stringify({
+        resources: [{ resourceType: "page", resourceId: "https://sumeru-demo.example/pages/about-us", payload: { url: "https://sumeru-demo.example/pages/about-us", query: "who makes sumeru", position: 2.4 } }]
+      }))}`,
+      `curl -s "${url}/app/executions?status=applied" -H "authorization: Bearer $TOKEN"   # wrote 3 questions and answers … (anthropic claude-sonnet-4-5, $…)`,
+      `curl -s ${url}/app/ai/usage -H "authorization: Bearer $TOKEN"                     # calls, tokens, cost per model and purpose, the month's budget`,
+      "",
+      `After stopping the server: npm run cli -- events replay --shop ${demo.shop} --format table; npm run cli -- ai usage --shop ${demo.shop}`,
       ""
     ].join("\n"))
   })

@@ -6,6 +6,8 @@
  * stopped converting on the last day (`ads.spend_anomaly`, `ads.keyword_underperforming`). The
  * search history is the Search Console simulator's own (`ShopifyApp.ts`).
  *
+ * The shop is on the pro plan from the start (the AI-driven actions need it).
+ *
  * Deterministic (a seeded generator) and idempotent: every message id is fixed, so a restart
  * publishes nothing new. Dates are relative to the day the demo first starts.
  */
@@ -43,6 +45,9 @@ export const demoHistory = (shop: string, now: number): ReadonlyArray<ShopMessag
   const messages: Array<{ readonly at: number; readonly message: ShopMessage }> = []
   const push = (at: number, messageId: string, body: ReturnType<typeof encodeShopMessage>) =>
     messages.push({ at, message: { shop, messageId, correlationId: messageId, ...body } })
+
+  // the demo shop is on the pro plan (its AI actions need it), as a subscription would have set it
+  push(today - 91 * DAY, "demo:plan", encodeShopMessage({ type: "shop.set_plan", payload: { commandId: "demo-plan", plan: "pro", by: "demo" } }))
 
   // 120 customers; a third come back for more
   let touch = 0

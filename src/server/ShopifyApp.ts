@@ -54,9 +54,15 @@ export const DEMO_SHOP = "sumeru-demo.myshopify.com"
 
 /**
  * The demo's AI answers: deterministic, and shaped like what each prompt asks for (an FAQ as
- * `Q:` / `A:` lines), so the demo's AI actions have something real to write.
+ * `Q:` / `A:` lines, an SEO title and description), so the demo's AI actions have something real
+ * to write.
  */
 const demoAiAnswer = (r: AiRequestSeen): string => {
+  const seo = /^Write the SEO title and meta description of this \w+ for people searching "([^"]*)"/.exec(r.prompt)
+  if (seo !== null) {
+    const title = /^title: (.*)$/m.exec(r.prompt)?.[1] ?? "Our product"
+    return `Title: ${title} — ${seo[1]} | Sumeru demo\nDescription: ${title}: everything about ${seo[1]}, made to last and shipped in two days.`
+  }
   const asked = /Write (\d+) questions and answers for this page, for people searching "([^"]*)"/.exec(r.prompt)
   if (asked === null) return `Simulated ${r.model} answer to: ${r.prompt.slice(0, 120)}`
   const n = Number(asked[1])
