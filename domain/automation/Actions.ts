@@ -78,6 +78,26 @@ export const ACTION_METAS: ReadonlyArray<ActionMeta> = [
     ]
   },
   {
+    key: "refresh_blog_post",
+    description: "Have the AI gateway refresh a decaying blog post's body from its current text and the decay data, saved on the article; undo restores the previous body unless it was edited since",
+    triggerEvents: ["seo.content_decay_detected"],
+    resourceType: ["article"],
+    requiredPlan: "pro",
+    paramSchema: [
+      { key: "minDropPct", type: "number", default: 30, min: 10, max: 90, description: "Only posts that lost at least this share of their clicks, in percent" }
+    ]
+  },
+  {
+    key: "create_content_brief",
+    description: "Have the AI gateway write a content brief for a query the shop has no page about, as an unpublished draft article; undo deletes the draft while it is unpublished",
+    triggerEvents: ["seo.keyword_gap_detected"],
+    resourceType: ["keyword"],
+    requiredPlan: "pro",
+    paramSchema: [
+      { key: "blogHandle", type: "string", default: "news", maxLength: 255, description: "The blog the draft goes in (its handle)" }
+    ]
+  },
+  {
     key: "create_url_redirect",
     description: "Redirect a broken path to a target; undo deletes the redirect",
     triggerEvents: ["seo.broken_links_found"],

@@ -26,6 +26,8 @@ const ops = () => sessionFor(SHOP, "ops-1")
 
 /** A model that answers FAQ prompts with `Q:` / `A:` lines, and SEO prompts with a title and a description. */
 const respond = (r: { readonly prompt: string }) => {
+  if (r.prompt.startsWith("Refresh this blog post")) return "Wool throws, updated for this winter.\n\nMerino is soft; lambswool is sturdy; both last."
+  if (r.prompt.startsWith("Write a content brief")) return "Intent: buyers comparing socks.\nOutline: why merino; sizes; care."
   if (r.prompt.startsWith("Write the SEO title")) {
     const query = /searching "([^"]*)"/.exec(r.prompt)?.[1] ?? "?"
     return `Title: ${query} that lasts — handmade and warm, in every size you need for winter\nDescription: Shop ${query}: made to last.`
@@ -173,5 +175,56 @@ describe("the AI actions", () => {
     const undone = await api.call(server, "POST", `/app/executions/${encodeURIComponent(id)}/undo`, ops())
     expect(undone.json.status, undone.text).toBe("undone")
     expect(api.sim.shop(SHOP).productSeo(5)).toEqual(before)
+  })
+
+  /** A rule on `trigger` running `action`, then a trigger about `resources`: the executions once each is over. */
+  const run = async (name: string, trigger: string, action: string, params: Record<string, unknown>, resources: ReadonlyArray<unknown>) => {
+    const created = await api.call(server, "POST", "/app/rules", ops(), {
+      name, trigger_event: trigger, action_key: action, params, condition: null, cooldown_seconds: 0, quiet_hours: null, requires_approval: false, enabled: true
+    })
+    expect(created.status, created.text).toBe(201)
+    const res = await api.call(server, "POST", `/app/triggers/${trigger}/emit`, ops(), { resources })
+    expect(res.status, res.text).toBe(202)
+    const ids = resources.map((_, i) => `${res.json.trigger_id}_${created.json.rule.id}_${i}`)
+    for (const id of ids) await api.awaitEvents([`autoaction-${SHOP}-${id}`], (events) => events.some((e) => e.type === "autoaction.applied" || e.type === "autoaction.failed"))
+    await api.awaitProjections()
+    return Promise.all(ids.map(execution))
+  }
+
+  it("refresh_blog_post: the gateway refreshes a decaying post's body (one that lost less than minDropPct is left alone); undo restores it", async () => {
+    clock.at += 3_601_000
+    const blogs = api.sim.shop(SHOP).blogs
+    const post = blogs.article(1)!
+    const url = (p: { handle: string }) => `https://faq.example/blogs/news/${p.handle}`
+    const calls = sim.seen.length
+    const [refreshed, kept] = await run("Refresh decaying posts", "seo.content_decay_detected", "refresh_blog_post", { minDropPct: 30 }, [
+      { resourceType: "article", resourceId: url(post), payload: { dropPct: 45, priorClicks: 140, nowClicks: 77 } },
+      { resourceType: "article", resourceId: url(blogs.article(2)!), payload: { dropPct: 20, priorClicks: 100, nowClicks: 80 } }
+    ])
+    expect(refreshed.status, refreshed.detail).toBe("applied")
+    expect(blogs.article(1)!.body).toBe("<p>Wool throws, updated for this winter.</p><p>Merino is soft; lambswool is sturdy; both last.</p>")
+    expect(sim.seen.at(-1)!.prompt).toContain("Its clicks fell 45 % over 14 days (from 140 to 77)")
+    expect([kept.status, kept.detail]).toEqual(["applied", `left ${blogs.article(2)!.title} as it is: it lost 20 % of its clicks, less than 30 %`])
+    expect(sim.seen.length).toBe(calls + 1)
+    const undone = await api.call(server, "POST", `/app/executions/${encodeURIComponent(refreshed.id)}/undo`, ops())
+    expect(undone.json.status, undone.text).toBe("undone")
+    expect(blogs.article(1)!.body).toBe(post.body)
+  })
+
+  it("create_content_brief: the gateway's brief for a keyword gap becomes an unpublished draft; undo deletes it while unpublished", async () => {
+    clock.at += 3_601_000
+    const blogs = api.sim.shop(SHOP).blogs
+    const before = blogs.articles().length
+    const [brief] = await run("Briefs for keyword gaps", "seo.keyword_gap_detected", "create_content_brief", {}, [
+      { resourceType: "keyword", resourceId: "merino socks", payload: { query: "merino socks", impressions: 280, position: 35 } }
+    ])
+    expect(brief.status, brief.detail).toBe("applied")
+    expect(brief.detail).toBe(`drafted a brief for "merino socks" in the blog news, unpublished (anthropic claude-sonnet-4-5)`)
+    const draft = blogs.articles().at(-1)!
+    expect(blogs.articles()).toHaveLength(before + 1)
+    expect(draft).toMatchObject({ title: "Brief: merino socks", publishedAt: null, tags: ["sumeru-brief"], author: "Sumeru", body: "<p>Intent: buyers comparing socks.</p><p>Outline: why merino; sizes; care.</p>" })
+    const undone = await api.call(server, "POST", `/app/executions/${encodeURIComponent(brief.id)}/undo`, ops())
+    expect(undone.json.status, undone.text).toBe("undone")
+    expect(blogs.articles()).toHaveLength(before)
   })
 })

@@ -111,7 +111,7 @@ describe("the trigger catalog and emits over the admin API", () => {
     const res = await api.call(server, "GET", "/app/actions", sessionFor(SHOP, "viewer-1"))
     expect(res.status).toBe(200)
     expect(res.json.actions.map((a: { key: string }) => a.key)).toEqual([
-      "update_seo_meta", "add_faq_structured_data", "create_url_redirect", "consolidate_cannibalized_page", "hide_disapproved_product", "tag_product",
+      "update_seo_meta", "add_faq_structured_data", "refresh_blog_post", "create_content_brief", "create_url_redirect", "consolidate_cannibalized_page", "hide_disapproved_product", "tag_product",
       "pause_ad_keyword", "adjust_keyword_bid", "cap_campaign_budget", "send_cart_recovery_message", "notify_merchant", "bulk_set_metafield"
     ])
     const tag = res.json.actions.find((a: { key: string }) => a.key === "tag_product")

@@ -112,3 +112,30 @@ export const FAQ_METAFIELDS_SET = `mutation SumeruActionFaqSet($metafields: [Met
 }`
 
 export const FAQ_METAFIELDS_DELETE = METAFIELDS_DELETE
+
+/** A blog post by its handle (a storefront URL's `/blogs/<blog>/<handle>`), with its blog. */
+export const ARTICLES_BY_HANDLE = `query SumeruActionArticlesByHandle($query: String!) {
+  articles(first: 10, query: $query) { nodes { id handle title body isPublished blog { id handle } } }
+}`
+
+/** A blog post as an action reads it before and after changing it. */
+export const ARTICLE = `query SumeruActionArticle($id: ID!) {
+  article(id: $id) { id handle title body isPublished blog { id handle } }
+}`
+
+export const ARTICLE_UPDATE = `mutation SumeruActionArticleUpdate($id: ID!, $article: ArticleUpdateInput!) {
+  articleUpdate(id: $id, article: $article) { article { id body } userErrors { field message } }
+}`
+
+export const ARTICLE_CREATE = `mutation SumeruActionArticleCreate($article: ArticleCreateInput!) {
+  articleCreate(article: $article) { article { id handle isPublished } userErrors { field message } }
+}`
+
+export const ARTICLE_DELETE = `mutation SumeruActionArticleDelete($id: ID!) {
+  articleDelete(id: $id) { deletedArticleId userErrors { field message } }
+}`
+
+/** The shop's blogs (where a content brief is drafted). */
+export const BLOGS = `query SumeruActionBlogs {
+  blogs(first: 50) { nodes { id handle title } }
+}`

@@ -8,6 +8,7 @@ import type { ShopLog } from "../../../src/shoplog/ShopLog.ts"
 import type { AiGateway } from "../../../src/ai/AiGateway.ts"
 import type { ShopifyAdmin } from "../ShopifyAdmin.ts"
 import { addFaqStructuredData } from "./addFaqStructuredData.ts"
+import { createContentBrief, refreshBlogPost } from "./blogActions.ts"
 import { bulkSetMetafield } from "./bulkSetMetafield.ts"
 import { consolidateCannibalizedPage } from "./consolidateCannibalizedPage.ts"
 import { createUrlRedirect } from "./createUrlRedirect.ts"
@@ -22,6 +23,8 @@ type Needs = ShopifyAdmin | ShopLog | EventStore | AiGateway
 export const SHOPIFY_ACTIONS: Readonly<Record<string, ActionImplementation<Needs>>> = {
   update_seo_meta: updateSeoMeta,
   add_faq_structured_data: addFaqStructuredData,
+  refresh_blog_post: refreshBlogPost,
+  create_content_brief: createContentBrief,
   create_url_redirect: createUrlRedirect,
   consolidate_cannibalized_page: consolidateCannibalizedPage,
   hide_disapproved_product: hideDisapprovedProduct,

@@ -18,6 +18,7 @@ import {
 } from "./metafields.ts"
 import { tagsAdd, tagsRemove, type TagsContext } from "./tags.ts"
 import { isPagePublished, pageSortValue, pageUpdate, type PageRecord, type PageUpdateInput } from "./pages.ts"
+import { articleCreate, articleDelete, type ArticleInput, type ArticleRecord, articleUpdate, type BlogRecord } from "./articles.ts"
 import { productSeo, productUpdate, type ProductUpdateIdentifiers, type ProductUpdateInput } from "./products.ts"
 import {
   publishablePublish,
@@ -107,6 +108,15 @@ const publishContext = (ctx: ExecContext): PublishContext => ({
   now: ctx.shop.runtime.clock()
 })
 
+/** `articles(query:)` fields (https://shopify.dev/docs/api/admin-graphql/latest/queries/articles). */
+const articleFields = {
+  id: (a: ArticleRecord, t: SearchTerm) => numberMatch(a.num, t),
+  handle: (a: ArticleRecord, t: SearchTerm) => exactMatch(a.handle, t),
+  title: (a: ArticleRecord, t: SearchTerm) => phraseMatch(a.title, t),
+  blog_id: (a: ArticleRecord, t: SearchTerm) => numberMatch(a.blogNum, t),
+  tag: (a: ArticleRecord, t: SearchTerm) => a.tags.some((tag) => exactMatch(tag, t))
+}
+
 /** `pages(query:)` fields (https://shopify.dev/docs/api/admin-graphql/latest/queries/pages). */
 const pageFields = (now: number) => ({
   id: (p: PageRecord, t: SearchTerm) => numberMatch(p.id, t),
@@ -189,6 +199,14 @@ const resolveNode = (ctx: ExecContext, id: unknown): unknown => {
     case "Page": {
       const n = ctx.shop.pages.numOf(id)
       return n === undefined ? null : (ctx.shop.pages.get(n) ?? null)
+    }
+    case "Article": {
+      const n = ctx.shop.blogs.articleNumOf(id)
+      return n === undefined ? null : (ctx.shop.blogs.article(n) ?? null)
+    }
+    case "Blog": {
+      const n = ctx.shop.blogs.blogNumOf(id)
+      return n === undefined ? null : (ctx.shop.blogs.blog(n) ?? null)
     }
     case "UrlRedirect": {
       const n = gidNumber(id, "UrlRedirect")
@@ -281,6 +299,25 @@ export const resolvers: Record<string, Record<string, Resolver>> = {
       const predicate = listPredicate(ctx, args.query, path, pageFields(now), (p: PageRecord, t) => phraseMatch(p.title, t) || phraseMatch(p.handle, t))
       const pages = sortedBy(ctx.shop.pages.list().filter(predicate), pageSortValue(args.sortKey), args.reverse === true)
       return connection(ctx, () => pages, () => pageArray(args, pages, (p) => p.id, "pages"))
+    }) as Resolver,
+    article: ((_: unknown, args: { id: string }, ctx) => {
+      const n = ctx.shop.blogs.articleNumOf(args.id)
+      return n === undefined ? null : (ctx.shop.blogs.article(n) ?? null)
+    }) as Resolver,
+    articles: ((_: unknown, args: PageArgs & { query?: string | null; sortKey?: string | null }, ctx, path) => {
+      if (args.sortKey !== undefined && args.sortKey !== null && args.sortKey !== "ID") throw new NotImplemented("QueryRoot", `articles(sortKey: ${args.sortKey})`)
+      const predicate = listPredicate(ctx, args.query, path, articleFields, (a: ArticleRecord, t) => phraseMatch(a.title, t) || phraseMatch(a.handle, t))
+      const list = ctx.shop.blogs.articles().filter(predicate)
+      const ordered = args.reverse === true ? [...list].reverse() : list
+      return connection(ctx, () => ordered, () => pageArray(args, ordered, (a) => a.num, "articles"))
+    }) as Resolver,
+    blog: ((_: unknown, args: { id: string }, ctx) => {
+      const n = ctx.shop.blogs.blogNumOf(args.id)
+      return n === undefined ? null : (ctx.shop.blogs.blog(n) ?? null)
+    }) as Resolver,
+    blogs: ((_: unknown, args: PageArgs, ctx) => {
+      const list = ctx.shop.blogs.blogs()
+      return connection(ctx, () => list, () => pageArray(args, list, (b) => b.num, "blogs"))
     }) as Resolver,
     urlRedirect: ((_: unknown, args: { id: string }, ctx) => {
       const n = gidNumber(args.id, "UrlRedirect")
@@ -389,6 +426,11 @@ export const resolvers: Record<string, Record<string, Resolver>> = {
         args.id,
         args.page
       )) as Resolver,
+    articleCreate: ((_: unknown, args: { article: ArticleInput; blog?: { title?: string | null } | null }, ctx) =>
+      articleCreate(ctx.shop.blogs, ctx.shop.runtime.clock(), args.article, args.blog)) as Resolver,
+    articleUpdate: ((_: unknown, args: { id: string; article: ArticleInput }, ctx) =>
+      articleUpdate(ctx.shop.blogs, ctx.shop.runtime.clock(), args.id, args.article)) as Resolver,
+    articleDelete: ((_: unknown, args: { id: string }, ctx) => articleDelete(ctx.shop.blogs, args.id)) as Resolver,
     urlRedirectCreate: ((_: unknown, args: { urlRedirect: UrlRedirectInput }, ctx) =>
       urlRedirectCreate(ctx.shop.urlRedirects, args.urlRedirect, ctx.shop.runtime.clock())) as Resolver,
     urlRedirectUpdate: ((_: unknown, args: { id: string; urlRedirect: UrlRedirectInput }, ctx) =>
@@ -480,6 +522,23 @@ export const resolvers: Record<string, Record<string, Resolver>> = {
     sizeInBytes: ((m: MetafieldRecord) => Buffer.byteLength(m.value)) as Resolver,
     definition: (() => null) as Resolver,
     reference: (() => null) as Resolver
+  },
+  Article: {
+    id: ((a: ArticleRecord) => a.gid) as Resolver,
+    createdAt: ((a: ArticleRecord) => isoSeconds(a.createdAt)) as Resolver,
+    updatedAt: ((a: ArticleRecord) => isoSeconds(a.updatedAt)) as Resolver,
+    publishedAt: ((a: ArticleRecord) => (a.publishedAt === null ? null : isoSeconds(a.publishedAt))) as Resolver,
+    isPublished: ((a: ArticleRecord) => a.publishedAt !== null) as Resolver,
+    author: ((a: ArticleRecord) => ({ name: a.author })) as Resolver,
+    blog: ((a: ArticleRecord, _args, ctx) => ctx.shop.blogs.blog(a.blogNum) ?? null) as Resolver
+  },
+  Blog: {
+    id: ((b: BlogRecord) => b.gid) as Resolver,
+    createdAt: ((b: BlogRecord) => isoSeconds(b.createdAt)) as Resolver,
+    articles: ((b: BlogRecord, args: PageArgs, ctx) => {
+      const list = ctx.shop.blogs.articles(b.num)
+      return connection(ctx, () => list, () => pageArray(args, list, (a) => a.num, "articles"))
+    }) as Resolver
   },
   Page: {
     id: ((p: PageRecord) => p.gid) as Resolver,

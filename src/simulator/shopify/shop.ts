@@ -3,6 +3,7 @@
  * staged uploads, bulk operations and faults — plus the controls tests use to inspect and
  * steer it.
  */
+import { type BlogInit, Blogs, DEFAULT_BLOGS } from "./articles.ts"
 import { readFile } from "node:fs/promises"
 import { isDeepStrictEqual } from "node:util"
 import type { DeterministicIds } from "../kit/DeterministicIds.ts"
@@ -43,6 +44,8 @@ export interface ShopOptions {
   readonly productIdOffset?: number
   /** Online store pages (`gid://shopify/Page/1`…). Default `DEFAULT_PAGES`: About us, Contact, Shipping policy (unpublished). */
   readonly pages?: ReadonlyArray<PageInit>
+  /** Blogs and their articles (`gid://shopify/Blog/1`, `gid://shopify/Article/1`…). Default `DEFAULT_BLOGS`: "News" with two posts. */
+  readonly blogs?: ReadonlyArray<BlogInit>
   /**
    * Sales channel publications, by name (`gid://shopify/Publication/1`… in this order).
    * Default `["Online Store", "Google & YouTube"]`.
@@ -94,6 +97,7 @@ export class ShopState implements SimulatedShop {
   readonly currency: string
   readonly catalog: Catalog
   readonly pages: Pages
+  readonly blogs: Blogs
   readonly publications: Publications
   readonly urlRedirects = new UrlRedirects()
   /**
@@ -132,6 +136,7 @@ export class ShopState implements SimulatedShop {
       ...(options.productIdOffset !== undefined ? { productIdOffset: options.productIdOffset } : {})
     })
     this.pages = new Pages(options.pages ?? DEFAULT_PAGES, { createdAtBase: Date.UTC(2024, 5, 1) })
+    this.blogs = new Blogs(options.blogs ?? DEFAULT_BLOGS, { createdAtBase: Date.UTC(2024, 6, 1) })
     this.publications = new Publications(options.publications ?? DEFAULT_PUBLICATION_NAMES, this.catalog)
     this.bucket = new CostBucket(limitsOf(options.plan), runtime.clock)
     this.staged = new StagedUploads({

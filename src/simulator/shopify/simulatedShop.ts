@@ -14,6 +14,7 @@ import type { Clock } from "./clock.ts"
 import type { CostBucket } from "./cost.ts"
 import type { ShopFaults } from "./faults.ts"
 import type { Pages } from "./pages.ts"
+import type { Blogs } from "./articles.ts"
 import type { Publications } from "./publications.ts"
 import type { StagedUploads } from "./stagedUploads.ts"
 import type { UrlRedirects } from "./urlRedirects.ts"
@@ -105,6 +106,8 @@ export interface SimulatedShop {
   readonly catalog: Catalog
   /** Online store pages and their metafields. */
   readonly pages: Pages
+  /** Blogs and their articles. */
+  readonly blogs: Blogs
   /** Sales channel publications and where products are published. */
   readonly publications: Publications
   readonly urlRedirects: UrlRedirects
