@@ -49,8 +49,8 @@ export default Effect.gen(function*() {
 
   // Admission: rate window first (a refused call reserves nothing), then the budget:
   // - 'budget_exceeded' when what is already spent leaves no room for this call's worst case —
-  //   the month's budget is spent; the first such refusal raises the 80 % and 100 % alerts not
-  //   raised yet (alert_80 / alert_100);
+  //   the month's budget is spent; the first such refusal raises the 100 % alert (and the 80 %
+  //   one if that much was spent and it was not raised yet);
   // - 'budget_busy' when only calls still running hold the room (their reservations are worst
   //   cases, mostly released when they settle): the caller waits and asks again, instead of
   //   being refused while the budget is not spent;
@@ -98,10 +98,11 @@ export default Effect.gen(function*() {
         RETURN;
       END IF;
       IF b.settled_micros + p_worst > b.cap_micros THEN
-        a80 := NOT b.alerted_80;
+        -- the budget cannot cover a call: that is its 100 % (the 80 % only if it was spent)
+        a80 := NOT b.alerted_80 AND b.settled_micros * 100 >= b.cap_micros * 80;
         a100 := NOT b.alerted_100;
         IF a80 OR a100 THEN
-          UPDATE ai_budgets t SET alerted_80 = true, alerted_100 = true WHERE t.shop = p_shop AND t.month = p_month;
+          UPDATE ai_budgets t SET alerted_80 = t.alerted_80 OR a80, alerted_100 = true WHERE t.shop = p_shop AND t.month = p_month;
         END IF;
         RETURN QUERY SELECT 'budget_exceeded'::text, 0::bigint, b.cap_micros, b.reserved_micros, b.settled_micros, a80, a100;
         RETURN;
@@ -155,6 +156,10 @@ export default Effect.gen(function*() {
       a100 boolean;
     BEGIN
       FOR i IN 1 .. coalesce(array_length(p_calls, 1), 0) LOOP
+        -- the budget row first, as admissions take it (then the call's row): one lock order
+        SELECT * INTO c FROM ai_calls t WHERE t.call_id = p_calls[i] AND t.settled_micros IS NULL;
+        CONTINUE WHEN NOT FOUND;
+        PERFORM 1 FROM ai_budgets t WHERE t.shop = c.shop AND t.month = c.month FOR UPDATE;
         UPDATE ai_calls t SET settled_micros = p_actuals[i] WHERE t.call_id = p_calls[i] AND t.settled_micros IS NULL RETURNING * INTO c;
         CONTINUE WHEN NOT FOUND;
         UPDATE ai_budgets t SET reserved_micros = t.reserved_micros - c.reserved_micros, settled_micros = t.settled_micros + p_actuals[i]

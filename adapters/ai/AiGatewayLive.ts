@@ -33,7 +33,8 @@ import {
   type PlanLimits,
   reservationMicros,
   routeFor,
-  type TokenUsage
+  type TokenUsage,
+  worstCaseMicros
 } from "../../domain/ai/policy.ts"
 import type { Plan } from "../../domain/automation/Actions.ts"
 import { encodeShopMessage } from "../../domain/messages/ShopMessages.ts"
@@ -96,7 +97,7 @@ export const AiClock = Context.Reference<{ readonly now: () => number }>("sumeru
  * counts as spent (its process died).
  */
 export const AiBudgetTimings = Context.Reference<{ readonly busyWait: Duration.Duration; readonly staleReservation: Duration.Duration }>("sumeru/ai/AiBudgetTimings", {
-  defaultValue: () => ({ busyWait: Duration.seconds(30), staleReservation: Duration.minutes(15) })
+  defaultValue: () => ({ busyWait: Duration.seconds(20), staleReservation: Duration.minutes(15) })
 })
 
 /** How often finished calls' usage rows are sent to their shops' actors (one message per shop). */
@@ -104,9 +105,12 @@ export const AiReportInterval = Context.Reference<Duration.Duration>("sumeru/ai/
   defaultValue: () => Duration.millis(250)
 })
 
-/** How long one attempt may take before it counts as a timeout and the next provider is tried. */
+/**
+ * How long one attempt may take before it counts as a timeout and the next provider is tried.
+ * A call's whole time — the busy wait and three attempts — stays under an action step's two minutes.
+ */
 export const AiAttemptTimeout = Context.Reference<Duration.Duration>("sumeru/ai/AiAttemptTimeout", {
-  defaultValue: () => Duration.seconds(60)
+  defaultValue: () => Duration.seconds(30)
 })
 
 /**
@@ -189,7 +193,7 @@ export const make = Effect.gen(function*() {
   // settled calls older than any rate window (an hour at most) leave the ledger now and then
   yield* Effect.forkScoped(Effect.forever(Effect.andThen(
     Effect.sleep(Duration.minutes(5)),
-    ledger.sweep(new Date(clock.now() - 3_600_000)).pipe(Effect.catchCause((c) => Effect.logWarning("AI gateway: the ledger sweep failed", c)))
+    Effect.suspend(() => ledger.sweep(new Date(clock.now() - 3_600_000))).pipe(Effect.catchCause((c) => Effect.logWarning("AI gateway: the ledger sweep failed", c)))
   )))
   // on shutdown: what is still queued is settled and reported
   yield* Effect.addFinalizer(() =>
@@ -203,7 +207,7 @@ export const make = Effect.gen(function*() {
   const done = (item: Finished) => Queue.offer(finished, item).pipe(Effect.asVoid)
 
   /** One attempt on one model, timed and classified. */
-  const attempt = (model: ModelSpec, call: ProviderCall) =>
+  const attempt = (model: ModelSpec, call: ProviderCall, inputBound: number) =>
     Effect.gen(function*() {
       const started = performance.now()
       const outcome = yield* clients.call(model, call).pipe(
@@ -220,8 +224,9 @@ export const make = Effect.gen(function*() {
       return {
         ok: false as const,
         kind,
-        // an answer that was refused was still generated: the provider bills it
-        billedMicros: failure.usage === undefined ? 0 : costMicros(failure.usage, model.price),
+        // an answer refused or ended in error was still generated: the provider bills it; a
+        // timed-out one may have been, and counts at its worst case (the budget errs on spending less)
+        billedMicros: failure.usage !== undefined ? costMicros(failure.usage, model.price) : failure.timedOut ? worstCaseMicros(inputBound, call.maxOutputTokens, model) : 0,
         attempt: { provider: model.provider, model: model.model, outcome: kind, status: failure.status, latencyMs, message: short(failure.message) } satisfies AiAttempt
       }
     })
@@ -232,7 +237,11 @@ export const make = Effect.gen(function*() {
       const callId = uuidV7Unsafe()
       const startedMs = clock.now()
       const startedAt = new Date(startedMs).toISOString()
-      const context = yield* Cache.get(shops, request.shop).pipe(Effect.orElseSucceed(() => ({ plan: "free" as Plan, timeZone: "UTC" })))
+      // a shop whose plan cannot be read is not on the free plan: the call waits for the store
+      const context = yield* Cache.get(shops, request.shop).pipe(
+        Effect.tapError(() => Cache.invalidate(shops, request.shop)),
+        Effect.mapError(() => new AiCallFailed({ message: `${request.shop}'s plan and time zone could not be read`, retryable: true, attempts: [] }))
+      )
       const plan = limits[context.plan]
       const month = budgetMonth(startedMs, context.timeZone)
       const inputBound = inputTokensBound([request.system ?? "", request.prompt])
@@ -243,14 +252,17 @@ export const make = Effect.gen(function*() {
       })
       if (route.length === 0) {
         yield* done({ shop: request.shop, row: row("failed", {}) })
-        return yield* new AiCallFailed({ message: `the prompt (up to ${inputBound} tokens) and its ${request.maxOutputTokens} output tokens fit no model of the ${capability} route`, attempts: [] })
+        return yield* new AiCallFailed({ message: `the prompt (up to ${inputBound} tokens) and its ${request.maxOutputTokens} output tokens fit no model of the ${capability} route`, retryable: false, attempts: [] })
       }
       const worst = reservationMicros(route, inputBound, request.maxOutputTokens)
-      const admit = ledger.admit({
-        callId, shop: request.shop, month, capMicros: plan.monthlyBudgetMicros, worstMicros: worst,
-        limit: plan.requestsPerWindow, windowMs: plan.windowSeconds * 1000, now: new Date(clock.now()),
-        staleMs: Duration.toMillis(budgetTimings.staleReservation)
-      }).pipe(Effect.orDie)
+      // asked anew each time (a call waiting for room starts when it is admitted, not before)
+      const admit = Effect.suspend(() =>
+        ledger.admit({
+          callId, shop: request.shop, month, capMicros: plan.monthlyBudgetMicros, worstMicros: worst,
+          limit: plan.requestsPerWindow, windowMs: plan.windowSeconds * 1000, now: new Date(clock.now()),
+          staleMs: Duration.toMillis(budgetTimings.staleReservation)
+        })
+      ).pipe(Effect.mapError((e) => new AiCallFailed({ message: `the AI ledger is out of reach: ${e.message}`, retryable: true, attempts: [] })))
       // while calls still running hold the room, wait for them to settle (bounded), then ask again
       const busyUntil = performance.now() + Duration.toMillis(budgetTimings.busyWait)
       let admission = yield* admit
@@ -288,12 +300,15 @@ export const make = Effect.gen(function*() {
       const call: ProviderCall = { system: request.system, prompt: request.prompt, maxOutputTokens: request.maxOutputTokens }
       const attempts: Array<AiAttempt> = []
       let billedBefore = 0
+      let settled = false
+      const settle = (item: Finished) => Effect.andThen(Effect.sync(() => (settled = true)), done(item))
+      return yield* Effect.gen(function*() {
       for (const model of route) {
-        const tried = yield* attempt(model, call)
+        const tried = yield* attempt(model, call, inputBound)
         attempts.push(tried.attempt)
         if (tried.ok) {
           const cost = billedBefore + costMicros(tried.answer.usage, model.price)
-          yield* done({
+          yield* settle({
             shop: request.shop,
             settle: { callId, month, actualMicros: cost },
             row: row("ok", {
@@ -306,14 +321,30 @@ export const make = Effect.gen(function*() {
         billedBefore += tried.billedMicros
         if (!fallsBack(tried.kind)) break
       }
-      // nothing answered: what was billed (a refusal's tokens; an error is not billed)
-      yield* done({
+      // nothing answered: what was billed (a refusal's or an error's tokens, a timeout at its worst case)
+      yield* settle({
         shop: request.shop,
         settle: { callId, month, actualMicros: billedBefore },
         row: row("failed", { estimatedMicros: worst, settledMicros: billedBefore, latencyMs: Math.round(clock.now() - startedMs), attempts })
       })
       const last = attempts.at(-1)!
-      return yield* new AiCallFailed({ message: `${last.provider} ${last.outcome}: ${last.message ?? ""} (${attempts.length} attempt(s))`, attempts })
+      return yield* new AiCallFailed({
+        message: `${last.provider} ${last.outcome}: ${last.message ?? ""} (${attempts.length} attempt(s))`,
+        retryable: fallsBack(last.outcome as Exclude<AiAttempt["outcome"], "ok">),
+        attempts
+      })
+      }).pipe(
+        // interrupted after admission (the caller gave up, the step timed out): the call may have
+        // been billed — it is settled at its worst case, never left reserved
+        Effect.onExit((exit) =>
+          settled || exit._tag === "Success"
+            ? Effect.void
+            : done({
+              shop: request.shop,
+              settle: { callId, month, actualMicros: worst },
+              row: row("failed", { estimatedMicros: worst, settledMicros: worst, latencyMs: Math.round(clock.now() - startedMs), attempts })
+            }))
+      )
     }).pipe(Effect.withSpan("ai.generate", { attributes: { shop: request.shop, purpose: request.purpose } }))
 
   return AiGateway.of({ generate })

@@ -79,7 +79,8 @@ const languageModel = (provider: Provider, endpoint: ProviderEndpoint, model: st
 
 const failureOf = (error: unknown): ProviderFailure => {
   if (APICallError.isInstance(error)) {
-    return { status: error.statusCode ?? null, message: error.message, timedOut: error.statusCode === undefined }
+    // no status: the request never got an answer (refused, reset): not billed, unlike a timeout
+    return { status: error.statusCode ?? null, message: error.message, timedOut: false }
   }
   const name = (error as { name?: unknown } | null)?.name
   if (name === "AbortError" || name === "TimeoutError") return { status: null, message: "timed out", timedOut: true }

@@ -67,12 +67,13 @@ export const make = Effect.gen(function*() {
         callId: c.callId, shop: c.shop, month: c.month, capMicros: c.capMicros, worstMicros: c.worstMicros,
         limit: c.limit, windowMs: c.windowMs, now: c.now.toISOString(), staleMs: c.staleMs
       })))
-      const rows = yield* Effect.result(sql<AdmitRow & { readonly call_id: string }>`SELECT * FROM ai_admit(${json}::jsonb)`)
+      const rows = yield* Effect.exit(sql<AdmitRow & { readonly call_id: string }>`SELECT * FROM ai_admit(${json}::jsonb)`)
       if (rows._tag === "Failure") {
-        yield* Effect.forEach(batch, (b) => Deferred.fail(b.done, rows.failure), { discard: true })
+        // every waiting caller hears it (a failure or a defect): the loop goes on to the next batch
+        yield* Effect.forEach(batch, (b) => Deferred.failCause(b.done, rows.cause), { discard: true })
         return
       }
-      const byCall = new Map(rows.success.map((r) => [r.call_id, r]))
+      const byCall = new Map(rows.value.map((r) => [r.call_id, r]))
       yield* Effect.forEach(batch, (b) => {
         const row = byCall.get(b.call.callId)
         return row === undefined

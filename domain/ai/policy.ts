@@ -108,9 +108,13 @@ export const worstCaseMicros = (inputBound: number, maxOutputTokens: number, mod
 export const routeFor = (capability: Capability, inputBound: number, maxOutputTokens: number): ReadonlyArray<ModelSpec> =>
   ROUTES[capability].map((p) => MODELS[p]).filter((m) => inputBound + maxOutputTokens <= m.contextTokens)
 
-/** What to reserve for a call: the worst case over every model its route may fall back to. */
+/**
+ * What to reserve for a call: the sum of the worst cases of every model its route may try — each
+ * attempt may be billed (an answer refused or ended in error, a timed-out one counted at its
+ * worst case), so only the sum bounds what the call can cost.
+ */
 export const reservationMicros = (route: ReadonlyArray<ModelSpec>, inputBound: number, maxOutputTokens: number): number =>
-  route.reduce((max, m) => Math.max(max, worstCaseMicros(inputBound, maxOutputTokens, m)), 0)
+  route.reduce((sum, m) => sum + worstCaseMicros(inputBound, maxOutputTokens, m), 0)
 
 // --- failures --------------------------------------------------------------------------------
 

@@ -118,7 +118,8 @@ export const parseSettingsPatch = (
   if (!isRecord(body)) return { _tag: "Invalid", problems: [{ field: "", message: `must be an object with any of ${DETECTOR_GROUPS.join(", ")}` }] }
   const patch: Record<string, Record<string, number | null>> = {}
   for (const [group, fields] of Object.entries(body)) {
-    const specs = (DETECTOR_FIELDS as Record<string, Record<string, FieldSpec>>)[group]
+    // own fields only: `toString` or `__proto__` are not settings
+    const specs = Object.hasOwn(DETECTOR_FIELDS, group) ? (DETECTOR_FIELDS as Record<string, Record<string, FieldSpec>>)[group] : undefined
     if (specs === undefined) {
       problems.push({ field: group, message: `is not a detector group (${DETECTOR_GROUPS.join(", ")})` })
       continue
@@ -128,7 +129,7 @@ export const parseSettingsPatch = (
       continue
     }
     for (const [field, value] of Object.entries(fields)) {
-      const spec = specs[field]
+      const spec = Object.hasOwn(specs, field) ? specs[field] : undefined
       const where = `${group}.${field}`
       if (spec === undefined) problems.push({ field: where, message: `is not a setting of ${group} (${Object.keys(specs).join(", ")})` })
       else if (value === null) (patch[group] ??= {})[field] = null

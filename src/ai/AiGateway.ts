@@ -49,9 +49,14 @@ export class AiLimitError extends Schema.TaggedError<AiLimitError>()("AiLimitErr
   budget: Schema.optional(Schema.Struct({ capMicros: Schema.Int, spentMicros: Schema.Int, committedMicros: Schema.Int, worstMicros: Schema.Int }))
 }) {}
 
-/** Every provider of the route failed, or one refused in a way another would too (a content policy, a bad request). */
+/**
+ * No answer: every provider of the route failed (`retryable`), one refused in a way another would
+ * too (a content policy, a bad request: not retryable), the prompt fits no model (not retryable),
+ * or the gateway could not reach its ledger or read the shop's plan (retryable).
+ */
 export class AiCallFailed extends Schema.TaggedError<AiCallFailed>()("AiCallFailed", {
   message: Schema.String,
+  retryable: Schema.Boolean,
   attempts: Schema.Array(Schema.Unknown)
 }) {}
 

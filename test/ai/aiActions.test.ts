@@ -202,7 +202,7 @@ describe("the AI actions", () => {
       { resourceType: "article", resourceId: url(blogs.article(2)!), payload: { dropPct: 20, priorClicks: 100, nowClicks: 80 } }
     ])
     expect(refreshed.status, refreshed.detail).toBe("applied")
-    expect(blogs.article(1)!.body).toBe("<p>Wool throws, updated for this winter.</p><p>Merino is soft; lambswool is sturdy; both last.</p>")
+    expect(blogs.article(1)!.body).toBe(`<p>Wool throws, updated for this winter.</p><p>Merino is soft; lambswool is sturdy; both last.</p><!-- sumeru:refresh:${refreshed.id} -->`)
     expect(sim.seen.at(-1)!.prompt).toContain("Its clicks fell 45 % over 14 days (from 140 to 77)")
     expect([kept.status, kept.detail]).toEqual(["applied", `left ${blogs.article(2)!.title} as it is: it lost 20 % of its clicks, less than 30 %`])
     expect(sim.seen.length).toBe(calls + 1)

@@ -123,6 +123,10 @@ export const addFaqStructuredData: ActionImplementation<ShopifyAdmin | AiGateway
       if (now.marker === run.executionId && now.value !== null) {
         return { after: { value: now.value, questions: parseQuestions(now.value) } satisfies FaqAfter, summary: `FAQ structured data was already written for ${was.title}` }
       }
+      // the step may run long after its snapshot (a limit deferred it): never overwrite a change made since
+      if (now.value !== was.value) {
+        return yield* Effect.fail(new ActionPermanent({ code: "changed_since", message: `${was.title}'s FAQ structured data changed after the snapshot; nothing was written` }))
+      }
       const n = typeof run.params["questions"] === "number" ? run.params["questions"] : 4
       const query = typeof (run.resourcePayload as { query?: unknown } | undefined)?.query === "string" ? (run.resourcePayload as { query: string }).query : was.title
       const answer = yield* askGateway({

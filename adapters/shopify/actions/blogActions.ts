@@ -90,11 +90,19 @@ const number = (payload: unknown, field: string) => {
   return typeof v === "number" && Number.isFinite(v) ? v : null
 }
 
+/** The comment a refreshed body ends with: which execution wrote it (a run again after a crash finds it). */
+export const refreshMarker = (executionId: string) => `<!-- sumeru:refresh:${executionId} -->`
+
 export const refreshBlogPost: ActionImplementation<ShopifyAdmin | AiGateway> = {
   snapshot: (shop, run) => Effect.map(resolveArticle(shop, run.resourceId), (a) => ({ id: a.id, title: a.title, body: a.body }) satisfies RefreshBefore),
   handler: (shop, run, before) =>
     Effect.gen(function*() {
       const was = before as RefreshBefore
+      const now = yield* articleById(shop, was.id)
+      if (now === null) return yield* Effect.fail(new ActionPermanent({ code: "not_found", message: `${was.title} no longer exists` }))
+      if (now.body.includes(refreshMarker(run.executionId))) return { after: { body: now.body, refreshed: true }, summary: `${was.title} was already refreshed` }
+      // the step may run long after its snapshot (a limit deferred it): never overwrite an edit made since
+      if (now.body !== was.body) return yield* Effect.fail(new ActionPermanent({ code: "changed_since", message: `${was.title} was edited after the snapshot; nothing was written` }))
       const dropPct = number(run.resourcePayload, "dropPct")
       const minDropPct = typeof run.params["minDropPct"] === "number" ? run.params["minDropPct"] : 30
       if (dropPct !== null && dropPct < minDropPct) {
@@ -109,8 +117,8 @@ export const refreshBlogPost: ActionImplementation<ShopifyAdmin | AiGateway> = {
           `Title: ${was.title}\nCurrent body: ${plain(was.body).slice(0, 8_000)}`,
         maxOutputTokens: 2_000
       })
-      const body = asHtml(answer.text)
-      if (plain(body) === "") return yield* Effect.fail(new ActionPermanent({ code: "unusable_answer", message: `the model's answer was empty (${answer.provider} ${answer.model})` }))
+      const body = `${asHtml(answer.text)}${refreshMarker(run.executionId)}`
+      if (plain(asHtml(answer.text)) === "") return yield* Effect.fail(new ActionPermanent({ code: "unusable_answer", message: `the model's answer was empty (${answer.provider} ${answer.model})` }))
       yield* setBody(shop, was.id, body)
       return { after: { body, refreshed: true }, summary: `refreshed ${was.title} (${plain(was.body).length} → ${plain(body).length} characters; ${answer.provider} ${answer.model})` }
     }),

@@ -58,6 +58,10 @@ describe("a shop's detector settings", () => {
     expect(messages["ads.spendZ"]).toBe("must be a number above 0 and at most 10, or null for the default")
     expect(messages["weather"]).toMatch(/^is not a detector group \(seo, ads, siteAudit, cartAbandonment\)$/)
     expect(parseSettingsPatch([1], defaults)._tag).toBe("Invalid")
+    // names every object has are not settings
+    expect(parseSettingsPatch({ seo: { toString: 5, decayDropPct: 20 }, constructor: {} }, defaults)).toMatchObject({
+      _tag: "Invalid", problems: [{ field: "seo.toString" }, { field: "constructor" }]
+    })
     expect(parseSettingsPatch({ seo: { decayDropPct: Number.NaN } }, defaults)._tag).toBe("Invalid")
   })
 
