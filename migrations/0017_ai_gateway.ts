@@ -9,6 +9,7 @@
  *   whether the 80 % and 100 % alerts went out (each once a month).
  * - `ai_calls`: one row per admitted call, while it runs and for the rate window after: when it
  *   started (the sliding window counts these), what it reserved, whether it settled.
+ * - `ai_alerts`: the 80 % and 100 % alerts raised, until a gateway has sent them (an outbox).
  *
  * `ai_admit` and `ai_settle` are one round trip each. A call that never settles (its process
  * died) keeps its reservation until it is stale, then counts as spent at its worst case: the
@@ -39,9 +40,25 @@ export default Effect.gen(function*() {
       reserved_micros bigint NOT NULL,
       settled_micros bigint
     )`)
+  // The alerts' outbox: written with the flag, in the same transaction; a gateway publishes it and
+  // marks it sent, and any gateway sends what a crash left unsent (the message id is derived from
+  // the shop, month and threshold, so an alert sent twice is recorded once)
+  yield* sql.unsafe(`
+    CREATE TABLE ai_alerts (
+      shop text NOT NULL,
+      month text NOT NULL,
+      threshold integer NOT NULL,
+      cap_micros bigint NOT NULL,
+      spent_micros bigint NOT NULL,
+      reason text NOT NULL,
+      raised_at timestamptz NOT NULL DEFAULT now(),
+      sent_at timestamptz,
+      PRIMARY KEY (shop, month, threshold)
+    )`)
+  yield* sql.unsafe(`CREATE INDEX ai_alerts_unsent ON ai_alerts (raised_at) WHERE sent_at IS NULL`)
   yield* sql.unsafe(`CREATE INDEX ai_calls_window ON ai_calls (shop, started_at)`)
   yield* sql.unsafe(`CREATE INDEX ai_calls_unsettled ON ai_calls (shop, started_at) WHERE settled_micros IS NULL`)
-  for (const table of ["ai_budgets", "ai_calls"]) {
+  for (const table of ["ai_budgets", "ai_calls", "ai_alerts"]) {
     yield* sql.unsafe(`ALTER TABLE ${table} ENABLE ROW LEVEL SECURITY`)
     yield* sql.unsafe(`CREATE POLICY ${table}_tenant ON ${table} USING (shop = current_shop()) WITH CHECK (shop = current_shop())`)
     yield* sql.unsafe(`GRANT SELECT ON ${table} TO sumeru_tenant`)
@@ -103,6 +120,10 @@ export default Effect.gen(function*() {
         a100 := NOT b.alerted_100;
         IF a80 OR a100 THEN
           UPDATE ai_budgets t SET alerted_80 = t.alerted_80 OR a80, alerted_100 = true WHERE t.shop = p_shop AND t.month = p_month;
+          INSERT INTO ai_alerts (shop, month, threshold, cap_micros, spent_micros, reason)
+            SELECT p_shop, p_month, x, b.cap_micros, b.settled_micros, 'refused'
+              FROM unnest(array_remove(ARRAY[CASE WHEN a80 THEN 80 END, CASE WHEN a100 THEN 100 END], NULL)) x
+            ON CONFLICT DO NOTHING;
         END IF;
         RETURN QUERY SELECT 'budget_exceeded'::text, 0::bigint, b.cap_micros, b.reserved_micros, b.settled_micros, a80, a100;
         RETURN;
@@ -168,6 +189,10 @@ export default Effect.gen(function*() {
         a100 := NOT b.alerted_100 AND b.settled_micros >= b.cap_micros;
         IF a80 OR a100 THEN
           UPDATE ai_budgets t SET alerted_80 = t.alerted_80 OR a80, alerted_100 = t.alerted_100 OR a100 WHERE t.shop = c.shop AND t.month = c.month;
+          INSERT INTO ai_alerts (shop, month, threshold, cap_micros, spent_micros, reason)
+            SELECT c.shop, c.month, x, b.cap_micros, b.settled_micros, 'settled'
+              FROM unnest(array_remove(ARRAY[CASE WHEN a80 THEN 80 END, CASE WHEN a100 THEN 100 END], NULL)) x
+            ON CONFLICT DO NOTHING;
         END IF;
         RETURN QUERY SELECT c.call_id, c.shop, c.month, b.cap_micros, b.settled_micros, a80, a100;
       END LOOP;

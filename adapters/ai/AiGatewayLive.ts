@@ -146,8 +146,24 @@ export const make = Effect.gen(function*() {
       Effect.catchCause((cause) => Effect.logWarning(`AI gateway: ${body.type} of ${shop} not reported`, cause))
     )
 
+  /** Sends an alert raised in the ledger, then marks it sent there (unsent ones are sent again: see `resendAlerts`). */
   const alert = (shop: string, month: string, threshold: 80 | 100, capMicros: number, spentMicros: number, reason: "settled" | "refused") =>
-    publish(shop, budgetAlertMessageId(shop, month, threshold), { type: "ai.budget_alert", payload: { month, threshold, capMicros, spentMicros, reason } })
+    log.publish({
+      shop,
+      messageId: budgetAlertMessageId(shop, month, threshold),
+      correlationId: budgetAlertMessageId(shop, month, threshold),
+      ...encodeShopMessage({ type: "ai.budget_alert", payload: { month, threshold, capMicros, spentMicros, reason } })
+    }).pipe(
+      Effect.retry({ times: 3 }),
+      Effect.andThen(ledger.alertSent({ shop, month, threshold })),
+      Effect.catchCause((cause) => Effect.logWarning(`AI gateway: the ${threshold} % alert of ${shop} for ${month} is not sent yet (sent again later)`, cause))
+    )
+
+  /** Alerts a gateway raised and died before sending: sent by whichever gateway finds them. */
+  const resendAlerts = Effect.flatMap(
+    ledger.unsentAlerts(5_000).pipe(Effect.orElseSucceed(() => [])),
+    (pending) => Effect.forEach(pending, (a) => alert(a.shop, a.month, a.threshold, a.capMicros, a.spentMicros, a.reason), { discard: true })
+  )
 
   // --- settlement and reports, off the caller's path -----------------------------------------
   // A call's answer goes back to its caller as soon as the provider gives it; its settlement (the
@@ -190,6 +206,7 @@ export const make = Effect.gen(function*() {
 
   yield* Effect.forkScoped(Effect.forever(Effect.flatMap(Queue.takeBetween(finished, 1, SETTLE_BATCH), settleBatch)))
   yield* Effect.forkScoped(Effect.forever(Effect.andThen(Effect.sleep(reportInterval), flushReports)))
+  yield* Effect.forkScoped(Effect.forever(Effect.andThen(Effect.sleep(Duration.seconds(10)), resendAlerts)))
   // settled calls older than any rate window (an hour at most) leave the ledger now and then
   yield* Effect.forkScoped(Effect.forever(Effect.andThen(
     Effect.sleep(Duration.minutes(5)),
@@ -201,6 +218,7 @@ export const make = Effect.gen(function*() {
       const rest = yield* Queue.clear(finished)
       if (rest.length > 0) yield* settleBatch(rest)
       yield* flushReports
+      yield* resendAlerts
     })
   )
 

@@ -6,7 +6,7 @@
 import { Deferred, Effect, Layer, Queue } from "effect"
 import { SqlClient } from "effect/sql"
 import type { SqlError } from "effect/sql/SqlError"
-import { type Admission, AiLedger, type Settlement } from "../../src/ai/AiGateway.ts"
+import { type Admission, AiLedger, type PendingAlert, type Settlement } from "../../src/ai/AiGateway.ts"
 
 interface AdmitRow {
   readonly outcome: "admitted" | "rate_limited" | "budget_exceeded" | "budget_busy"
@@ -90,6 +90,18 @@ export const make = Effect.gen(function*() {
         yield* Queue.offer(pending, { call, done })
         return yield* Deferred.await(done)
       }),
+    unsentAlerts: (olderThanMs) =>
+      Effect.map(
+        sql<{ shop: string; month: string; threshold: number; cap_micros: string | number; spent_micros: string | number; reason: string }>`
+          SELECT shop, month, threshold, cap_micros, spent_micros, reason FROM ai_alerts
+           WHERE sent_at IS NULL AND raised_at < now() - make_interval(secs => ${olderThanMs / 1000}) ORDER BY raised_at LIMIT 100`,
+        (rows): ReadonlyArray<PendingAlert> =>
+          rows.map((r) => ({
+            shop: r.shop, month: r.month, threshold: r.threshold === 100 ? 100 : 80,
+            capMicros: Number(r.cap_micros), spentMicros: Number(r.spent_micros), reason: r.reason === "refused" ? "refused" : "settled"
+          }))
+      ),
+    alertSent: (a) => Effect.asVoid(sql`UPDATE ai_alerts SET sent_at = now() WHERE shop = ${a.shop} AND month = ${a.month} AND threshold = ${a.threshold} AND sent_at IS NULL`),
     sweep: (before) => Effect.map(sql<{ ai_sweep: string | number }>`SELECT ai_sweep(${before.toISOString()}::timestamptz)`, (rows) => Number(rows[0]?.ai_sweep ?? 0)),
     settle: (calls) => {
       if (calls.length === 0) return Effect.succeed([])

@@ -74,6 +74,15 @@ export type Admission =
   /** What is spent leaves no room for this call's worst case; `reached`: the alerts this refusal is the month's first to raise. */
   | { readonly _tag: "BudgetExceeded"; readonly capMicros: number; readonly reservedMicros: number; readonly settledMicros: number; readonly reached: ReadonlyArray<80 | 100> }
 
+export interface PendingAlert {
+  readonly shop: string
+  readonly month: string
+  readonly threshold: 80 | 100
+  readonly capMicros: number
+  readonly spentMicros: number
+  readonly reason: "settled" | "refused"
+}
+
 export interface Settlement {
   readonly callId: string
   readonly shop: string
@@ -104,6 +113,10 @@ export class AiLedger extends Context.Service<AiLedger, {
     /** A reservation older than this whose call never settled counts as spent. */
     readonly staleMs: number
   }) => Effect.Effect<Admission, import("effect/sql/SqlError").SqlError>
+  /** Alerts raised at least `olderThanMs` ago and not sent yet (a gateway died before sending them). */
+  readonly unsentAlerts: (olderThanMs: number) => Effect.Effect<ReadonlyArray<PendingAlert>, import("effect/sql/SqlError").SqlError>
+  /** Marks an alert sent (its message is in the shop's log). */
+  readonly alertSent: (alert: { readonly shop: string; readonly month: string; readonly threshold: 80 | 100 }) => Effect.Effect<void, import("effect/sql/SqlError").SqlError>
   /** Forgets settled calls started before `before` (older than any rate window); how many. */
   readonly sweep: (before: Date) => Effect.Effect<number, import("effect/sql/SqlError").SqlError>
   /** Settles calls in one round trip (each once; a call settled before is left out of the answer). */

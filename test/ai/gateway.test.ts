@@ -196,6 +196,23 @@ describe("the usage log", () => {
   })
 })
 
+describe("the alerts' outbox", () => {
+  it("an alert a gateway raised but died before sending is sent by the next gateway, once", async () => {
+    const shop = "ai-outbox.myshopify.com"
+    await api.run(Effect.flatMap(SqlClient.SqlClient, (sql) => sql`
+      INSERT INTO ai_alerts (shop, month, threshold, cap_micros, spent_micros, reason, raised_at)
+      VALUES (${shop}, '2026-11', 80, 2000000, 1700000, 'settled', now() - interval '1 minute')`))
+    // any gateway sends what it finds unsent (here: when its scope ends, after one call)
+    await generate({ shop, purpose: "wakes-the-outbox" }, { limits: { requestsPerWindow: 100, windowSeconds: 60, monthlyBudgetMicros: 100_000_000 } })
+    await api.awaitEvents([`ai-${shop}`], (events) => events.some((e) => e.type === "ai.budget_threshold_reached"))
+    const alerts = await api.run(Effect.map(Effect.flatMap(EventStore, (st) => Stream.runCollect(st.readStream(`ai-${shop}`))), (events) =>
+      [...events].filter((e) => e.type === "ai.budget_threshold_reached").map((e) => e.data)))
+    expect(alerts).toEqual([{ month: "2026-11", threshold: 80, capMicros: 2_000_000, spentMicros: 1_700_000, reason: "settled" }])
+    const sent = await api.run(Effect.flatMap(SqlClient.SqlClient, (sql) => sql<{ sent: boolean }>`SELECT sent_at IS NOT NULL AS sent FROM ai_alerts WHERE shop = ${shop}`))
+    expect(sent).toEqual([{ sent: true }])
+  })
+})
+
 describe("the shop's limits", () => {
   const LIMITS = "ai-limits.myshopify.com"
   const BUDGET = "ai-budget.myshopify.com"
@@ -281,6 +298,9 @@ describe("the shop's limits", () => {
     expect(both.map((a) => `${a.month} ${a.threshold}`).sort()).toEqual(["2026-12 100", "2026-12 80", "2027-01 100", "2027-01 80"])
     const months = await api.run(Effect.flatMap(SqlClient.SqlClient, (sql) => sql<{ n: number }>`SELECT count(*)::int AS n FROM ai_budgets WHERE shop = ${BUDGET}`))
     expect(months[0]!.n).toBe(2)
+    // the alerts' outbox: all four raised, all sent
+    const outbox = await api.run(Effect.flatMap(SqlClient.SqlClient, (sql) => sql<{ threshold: number; sent: boolean }>`SELECT threshold, sent_at IS NOT NULL AS sent FROM ai_alerts WHERE shop = ${BUDGET} ORDER BY month, threshold`))
+    expect(outbox.map((o) => [o.threshold, o.sent])).toEqual([[80, true], [100, true], [80, true], [100, true]])
     // the alerts are in the audit log in plain language; the calls themselves are not
     await api.awaitProjections()
     const audit = await api.run(Effect.flatMap(SqlClient.SqlClient, (sql) => sql<{ summary: string }>`SELECT summary FROM audit_log WHERE shop = ${BUDGET} ORDER BY position`))
