@@ -7,12 +7,8 @@ import { Effect, Option, Stream } from "effect"
 import { SqlClient } from "effect/sql"
 import { asTenant } from "./Tenancy.ts"
 
-export interface UsageTotals {
-  readonly calls: number
-  readonly ok: number
-  readonly failed: number
-  readonly rate_limited: number
-  readonly budget_exceeded: number
+/** Tokens by kind and cost (micro-dollars): a call's, or a sum of calls'. */
+interface TokensAndCost {
   readonly input_tokens: number
   readonly cached_input_tokens: number
   readonly cache_write_tokens: number
@@ -21,11 +17,19 @@ export interface UsageTotals {
   readonly settled_micros: number
 }
 
+export interface UsageTotals extends TokensAndCost {
+  readonly calls: number
+  readonly ok: number
+  readonly failed: number
+  readonly rate_limited: number
+  readonly budget_exceeded: number
+}
+
 export interface UsageGroup extends UsageTotals {
   readonly key: string
 }
 
-export interface UsageCall {
+export interface UsageCall extends TokensAndCost {
   readonly call_id: string
   readonly started_at: Date
   readonly month: string
@@ -34,12 +38,6 @@ export interface UsageCall {
   readonly outcome: string
   readonly provider: string | null
   readonly model: string | null
-  readonly input_tokens: number
-  readonly cached_input_tokens: number
-  readonly cache_write_tokens: number
-  readonly output_tokens: number
-  readonly estimated_micros: number
-  readonly settled_micros: number
   readonly latency_ms: number
   readonly attempts: ReadonlyArray<unknown>
 }

@@ -12,7 +12,6 @@ import { Effect } from "effect"
 import { SqlClient } from "effect/sql"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { FAQ_RESOURCE } from "../../adapters/shopify/actions/documents.ts"
-import { EventStore } from "../../src/eventstore/EventStore.ts"
 import { type RunningAiSimulator, startAiSimulator } from "../../src/simulator/ai/index.ts"
 import { type AdminApi, type AdminServer, sessionFor, startAdminApi } from "../support/adminApi.ts"
 import { gatewayLayer } from "./support.ts"
@@ -47,11 +46,7 @@ beforeAll(async () => {
   })
   server = await api.serveAdmin()
   await api.setMember(SHOP, "ops-1", "operator")
-  await api.run(Effect.flatMap(EventStore, (store) =>
-    store.append(`shop-${SHOP}`, SHOP, "any", [{
-      type: "shop.plan_changed",
-      data: { plan: "pro", previousPlan: "free", source: "app_subscription", subscription: { name: "Sumeru Pro", status: "ACTIVE" } }
-    }], { correlationId: "plan", actor: { kind: "system", id: "test" } })))
+  await api.onProPlan(SHOP)
 })
 
 afterAll(async () => {

@@ -44,11 +44,7 @@ beforeAll(async () => {
   })
   server = await api.serveAdmin({ defaultRole: "viewer" })
   await api.setMember(SHOP, "ops-1", "operator")
-  await api.run(Effect.flatMap(EventStore, (store) =>
-    store.append(`shop-${SHOP}`, SHOP, "any", [{
-      type: "shop.plan_changed",
-      data: { plan: "pro", previousPlan: "free", source: "operator", subscription: null }
-    }], { correlationId: "plan", actor: { kind: "system", id: "test" } })))
+  await api.onProPlan(SHOP)
   expect(await api.run(submitAdAccountChange(SHOP, { type: "connect", platform: "google", accountId: CUSTOMER, credentials: { accessToken: TOKEN } }, "ops-1"))).toEqual({ _tag: "Done" })
 })
 

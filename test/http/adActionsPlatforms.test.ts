@@ -3,11 +3,9 @@
  * `cap_campaign_budget` lowers the campaign's daily budget to the cap through the shop's
  * connected account on the trigger's platform, and undo restores it (Google: `adActions.test.ts`).
  */
-import { Effect } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import * as AdPlatformsLive from "../../adapters/ads/AdPlatformsLive.ts"
 import { submitAdAccountChange } from "../../src/ads/AdAccounts.ts"
-import { EventStore } from "../../src/eventstore/EventStore.ts"
 import { type MetaAdsSimulator, startMetaAdsSimulator } from "../../src/simulator/ads/meta/index.ts"
 import { startTikTokAdsSimulator, type TikTokAdsSimulator } from "../../src/simulator/ads/tiktok/index.ts"
 import { type AdminApi, type AdminServer, sessionFor, startAdminApi } from "../support/adminApi.ts"
@@ -35,8 +33,7 @@ beforeAll(async () => {
   })
   server = await api.serveAdmin({ defaultRole: "viewer" })
   await api.setMember(SHOP, "ops-1", "operator")
-  await api.run(Effect.flatMap(EventStore, (store) =>
-    store.append(`shop-${SHOP}`, SHOP, "any", [{ type: "shop.plan_changed", data: { plan: "pro", previousPlan: "free", source: "operator", subscription: null } }], { correlationId: "plan", actor: { kind: "system", id: "test" } })))
+  await api.onProPlan(SHOP)
   for (const [platform, accountId, token] of [["meta", "777000", "meta-token"], ["tiktok", "888000", "tiktok-token"]] as const) {
     expect(await api.run(submitAdAccountChange(SHOP, { type: "connect", platform, accountId, credentials: { accessToken: token } }, "ops-1"))).toEqual({ _tag: "Done" })
   }

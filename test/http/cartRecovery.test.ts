@@ -63,8 +63,7 @@ beforeAll(async () => {
   })
   server = await api.serveAdmin({ defaultRole: "viewer" })
   await api.setMember(SHOP, "ops-1", "operator")
-  await api.run(Effect.flatMap(EventStore, (store) =>
-    store.append(`shop-${SHOP}`, SHOP, "any", [{ type: "shop.plan_changed", data: { plan: "pro", previousPlan: "free", source: "operator", subscription: null } }], { correlationId: "plan", actor: { kind: "system", id: "test" } })))
+  await api.onProPlan(SHOP)
   const rule = await api.call(server, "POST", "/app/rules", ops(), { name: "Win back carts", trigger_event: "sales.cart_abandoned_threshold", action_key: "send_cart_recovery_message", params: {}, enabled: true })
   expect(rule.status, rule.text).toBe(201)
   ruleId = rule.json.rule.id

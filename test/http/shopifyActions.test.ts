@@ -24,12 +24,7 @@ beforeAll(async () => {
   api = await startAdminApi({ knownShops: [SHOP], automationActors: true })
   server = await api.serveAdmin({ defaultRole: "viewer" })
   await api.setMember(SHOP, "ops-1", "operator")
-  // most of these actions need the pro plan (as an app_subscriptions/update webhook records it)
-  await api.run(Effect.flatMap(EventStore, (store) =>
-    store.append(`shop-${SHOP}`, SHOP, "any", [{
-      type: "shop.plan_changed",
-      data: { plan: "pro", previousPlan: "free", source: "app_subscription", subscription: { name: "Sumeru Pro", status: "ACTIVE" } }
-    }], { correlationId: "plan", actor: { kind: "system", id: "test" } })))
+  await api.onProPlan(SHOP)
 })
 
 afterAll(async () => {

@@ -6,9 +6,7 @@
  * suggested. Accepting one creates the rule disabled; a parameter only the merchant can give is
  * asked for with a 400 that names it.
  */
-import { Effect } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { EventStore } from "../../src/eventstore/EventStore.ts"
 import { type AdminApi, type AdminServer, sessionFor, startAdminApi } from "../support/adminApi.ts"
 
 const SHOP = "recs.myshopify.com"
@@ -24,8 +22,7 @@ beforeAll(async () => {
   api = await startAdminApi({ knownShops: [SHOP], automationActors: true })
   server = await api.serveAdmin()
   await api.setMember(SHOP, "owner-1", "owner")
-  await api.run(Effect.flatMap(EventStore, (store) =>
-    store.append(`shop-${SHOP}`, SHOP, "any", [{ type: "shop.plan_changed", data: { plan: "pro", previousPlan: "free", source: "operator", subscription: null } }], { correlationId: "plan", actor: { kind: "system", id: "test" } })))
+  await api.onProPlan(SHOP)
   // the shop already redirects broken links: that finding needs no suggestion
   const rule = await api.call(server, "POST", "/app/rules", owner(), { name: "Redirect", trigger_event: "seo.broken_links_found", action_key: "create_url_redirect", params: { target: "/" }, enabled: true })
   expect(rule.status, rule.text).toBe(201)

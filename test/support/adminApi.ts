@@ -298,6 +298,14 @@ export const startAdminApi = async (options: {
   }
 
   /** Lists `userId` with `role` in `shop` directly (test setup, as the owning role). */
+  /** Puts `shop` on the pro plan (what most actions need), as an operator's plan change records it. */
+  const onProPlan = (shop: string) =>
+    run(Effect.flatMap(EventStore, (store) =>
+      store.append(`shop-${shop}`, shop, "any", [{
+        type: "shop.plan_changed",
+        data: { plan: "pro", previousPlan: "free", source: "operator", subscription: null, setBy: "test" }
+      }], { correlationId: `plan-${shop}`, actor: { kind: "system", id: "test" } })))
+
   const setMember = (shop: string, userId: string, role: Role) =>
     run(Effect.gen(function*() {
       const sql = yield* SqlClient.SqlClient
@@ -362,7 +370,7 @@ export const startAdminApi = async (options: {
     run(Effect.map(Effect.flatMap(EventStore, (store) => Stream.runCollect(store.readStream(`triggers-${shop}`))), (events) =>
       [...events].filter((e) => e.type === "trigger.received").map((e) => (e.data as { readonly trigger: ReceivedTrigger }).trigger)))
 
-  return { databaseUrl, receivedTriggers, sim, run, apiKeys, clock, serveAdmin, call, setMember, createKey, createExport, handleJobCommands, awaitProjections, awaitExecution, awaitEvents, close }
+  return { databaseUrl, receivedTriggers, sim, run, apiKeys, clock, serveAdmin, call, setMember, onProPlan, createKey, createExport, handleJobCommands, awaitProjections, awaitExecution, awaitEvents, close }
 }
 
 export type AdminApi = Awaited<ReturnType<typeof startAdminApi>>
