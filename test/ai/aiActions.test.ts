@@ -11,7 +11,7 @@ import { createAdminApiClient } from "@shopify/admin-api-client"
 import { Effect } from "effect"
 import { SqlClient } from "effect/sql"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { FAQ_RESOURCE } from "../../adapters/shopify/actions/documents.ts"
+import { FAQ_RESOURCE, PRODUCT_SEO } from "../../adapters/shopify/actions/documents.ts"
 import { type RunningAiSimulator, startAiSimulator } from "../../src/simulator/ai/index.ts"
 import { type AdminApi, type AdminServer, sessionFor, startAdminApi } from "../support/adminApi.ts"
 import { gatewayLayer } from "./support.ts"
@@ -166,6 +166,10 @@ describe("the AI actions", () => {
     // cut at 70 characters on a word
     expect(api.sim.shop(SHOP).productSeo(5)).toEqual({ title: "wool mittens that lasts — handmade and warm, in every size you need", description: "Shop wool mittens: made to last." })
     expect(done.detail).toContain("(written by anthropic claude-sonnet-4-5)")
+    // written with the marker of its execution, in the same call (a re-run finds it)
+    const client = createAdminApiClient(api.sim.adminClientOptions(SHOP) as Parameters<typeof createAdminApiClient>[0])
+    const seo = await client.request(PRODUCT_SEO, { variables: { id: "gid://shopify/Product/5" } })
+    expect((seo.data.product as { marker: { value: string } | null }).marker?.value).toBe(id)
     expect(sim.seen.at(-1)!.prompt).toContain(`title: ${product.title}`)
     const undone = await api.call(server, "POST", `/app/executions/${encodeURIComponent(id)}/undo`, ops())
     expect(undone.json.status, undone.text).toBe("undone")

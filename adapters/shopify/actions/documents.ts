@@ -23,7 +23,7 @@ export const TAGS_REMOVE = `mutation SumeruActionTagsRemove($id: ID!, $tags: [St
 
 /** A product's SEO fields and what templates may use. */
 export const PRODUCT_SEO = `query SumeruActionProductSeo($id: ID!) {
-  product(id: $id) { id title vendor productType handle seo { title description } }
+  product(id: $id) { id title vendor productType handle seo { title description } marker: metafield(namespace: "sumeru", key: "seo_execution") { value } }
 }`
 
 /** `productUpdate` of a product's SEO title and description (2026-07: `product: ProductUpdateInput`). */
@@ -40,7 +40,16 @@ export const PAGE_SEO = `query SumeruActionPageSeo($id: ID!) {
     id title handle isPublished
     titleTag: metafield(namespace: "global", key: "title_tag") { value }
     descriptionTag: metafield(namespace: "global", key: "description_tag") { value }
+    marker: metafield(namespace: "sumeru", key: "seo_execution") { value }
   }
+}`
+
+/**
+ * SEO written by the AI gateway (`update_seo_meta` mode generate): the title and description
+ * metafields Shopify keeps them in, and the marker naming the execution, in one atomic call.
+ */
+export const SEO_METAFIELDS_SET = `mutation SumeruActionSeoSet($metafields: [MetafieldsSetInput!]!) {
+  metafieldsSet(metafields: $metafields) { metafields { key namespace } userErrors { field message } }
 }`
 
 /** `pageUpdate`: a page's SEO metafields, or whether it is published. */

@@ -24,7 +24,7 @@ import { actionMeta } from "../../../domain/automation/Actions.ts"
 import type { AiGateway } from "../../../src/ai/AiGateway.ts"
 import { type ActionError, ActionPermanent, type ActionImplementation, ChangedSince } from "../../../src/automation/ActionSteps.ts"
 import type { ShopifyAdmin } from "../ShopifyAdmin.ts"
-import { METAFIELDS_DELETE, PAGE_SEO, PAGE_UPDATE, PRODUCT_SEO, PRODUCT_SEO_UPDATE } from "./documents.ts"
+import { METAFIELDS_DELETE, PAGE_SEO, PAGE_UPDATE, PRODUCT_SEO, PRODUCT_SEO_UPDATE, SEO_METAFIELDS_SET } from "./documents.ts"
 import { askGateway } from "./ai.ts"
 import { resolveResource } from "./resources.ts"
 import { graphql, mutationPayload } from "./shared.ts"
@@ -43,6 +43,8 @@ export interface SeoBefore {
   readonly seo: Seo
   /** The resource's fields the templates may use. */
   readonly fields: Readonly<Record<string, string>>
+  /** The execution whose generated SEO the resource holds (mode generate), if any. */
+  readonly marker?: string | null
 }
 
 export const TITLE_LIMIT = 70
@@ -69,15 +71,21 @@ const read = (shop: string, resourceType: string, id: string): Effect.Effect<Seo
   Effect.gen(function*() {
     if (resourceType === "product") {
       const data = yield* graphql(shop, PRODUCT_SEO, { id })
-      const p = data.product as { title: string; vendor: string | null; productType: string | null; handle: string; seo: Seo } | null
+      const p = data.product as { title: string; vendor: string | null; productType: string | null; handle: string; seo: Seo; marker: { value: string } | null } | null
       if (p === null) return yield* Effect.fail(new ActionPermanent({ code: "not_found", message: `product ${id} no longer exists` }))
-      return { id, kind: "product", seo: { title: p.seo.title, description: p.seo.description }, fields: { title: p.title, vendor: p.vendor ?? "", productType: p.productType ?? "", handle: p.handle } } satisfies SeoBefore
+      return {
+        id, kind: "product", seo: { title: p.seo.title, description: p.seo.description }, marker: p.marker?.value ?? null,
+        fields: { title: p.title, vendor: p.vendor ?? "", productType: p.productType ?? "", handle: p.handle }
+      } satisfies SeoBefore
     }
     if (resourceType === "page") {
       const data = yield* graphql(shop, PAGE_SEO, { id })
-      const p = data.page as { title: string; handle: string; titleTag: { value: string } | null; descriptionTag: { value: string } | null } | null
+      const p = data.page as { title: string; handle: string; titleTag: { value: string } | null; descriptionTag: { value: string } | null; marker: { value: string } | null } | null
       if (p === null) return yield* Effect.fail(new ActionPermanent({ code: "not_found", message: `page ${id} no longer exists` }))
-      return { id, kind: "page", seo: { title: p.titleTag?.value ?? null, description: p.descriptionTag?.value ?? null }, fields: { title: p.title, handle: p.handle } } satisfies SeoBefore
+      return {
+        id, kind: "page", seo: { title: p.titleTag?.value ?? null, description: p.descriptionTag?.value ?? null }, marker: p.marker?.value ?? null,
+        fields: { title: p.title, handle: p.handle }
+      } satisfies SeoBefore
     }
     return yield* Effect.fail(new ActionPermanent({ code: "unsupported_resource", message: `update_seo_meta does not change a ${resourceType}` }))
   })
@@ -123,10 +131,13 @@ export const updateSeoMeta: ActionImplementation<ShopifyAdmin | AiGateway> = {
       const id = idOf(was, run)
       const fields = { ...payloadFields(run.resourcePayload), ...was.fields }
       const now = yield* read(shop, was.kind, id)
-      let target: Seo
-      let by = "from the rule's templates"
       if (run.params["mode"] === "generate") {
-        // no marker is kept on SEO fields: a run again after a crash asks again (the rare second call is paid for)
+        // a run again after a crash finds its own write by its marker, answered already
+        if (now.marker === run.executionId) return { after: now.seo, summary: `the SEO title and description were already written (${now.seo.title ?? ""})` }
+        // the step may run long after its snapshot (a limit deferred it): never overwrite an edit made since
+        if (!same(now.seo, was.seo)) {
+          return yield* Effect.fail(new ActionPermanent({ code: "changed_since", message: `its SEO title or description changed after the snapshot; nothing was written` }))
+        }
         const query = fields["query"] ?? fields["title"] ?? ""
         const answer = yield* askGateway({
           shop,
@@ -142,22 +153,28 @@ export const updateSeoMeta: ActionImplementation<ShopifyAdmin | AiGateway> = {
         if (written.title === null && written.description === null) {
           return yield* Effect.fail(new ActionPermanent({ code: "unusable_answer", message: `the model's answer held no title or description (${answer.provider} ${answer.model})` }))
         }
-        target = {
+        const target: Seo = {
           title: written.title === null ? was.seo.title : cut(written.title, TITLE_LIMIT),
           description: written.description === null ? was.seo.description : cut(written.description, DESCRIPTION_LIMIT)
         }
-        by = `written by ${answer.provider} ${answer.model}`
-      } else {
-        const template = (key: string) => (typeof run.params[key] === "string" ? run.params[key] as string : null)
-        const titleTemplate = template("titleTemplate")
-        const descriptionTemplate = template("descriptionTemplate")
-        target = {
-          title: titleTemplate === null ? was.seo.title : cut(fill(titleTemplate, fields), TITLE_LIMIT),
-          description: descriptionTemplate === null ? was.seo.description : cut(fill(descriptionTemplate, fields), DESCRIPTION_LIMIT)
-        }
+        // the title, the description and the marker in one atomic write
+        const metafields = [
+          ...(target.title === null ? [] : [{ ownerId: id, namespace: "global", key: "title_tag", type: "single_line_text_field", value: target.title }]),
+          ...(target.description === null ? [] : [{ ownerId: id, namespace: "global", key: "description_tag", type: "multi_line_text_field", value: target.description }]),
+          { ownerId: id, namespace: "sumeru", key: "seo_execution", type: "single_line_text_field", value: run.executionId }
+        ]
+        yield* mutationPayload(yield* graphql(shop, SEO_METAFIELDS_SET, { metafields }), "metafieldsSet")
+        return { after: target, summary: `set the SEO title to "${target.title ?? ""}" and the meta description to "${target.description ?? ""}" (written by ${answer.provider} ${answer.model})` }
+      }
+      const template = (key: string) => (typeof run.params[key] === "string" ? run.params[key] as string : null)
+      const titleTemplate = template("titleTemplate")
+      const descriptionTemplate = template("descriptionTemplate")
+      const target: Seo = {
+        title: titleTemplate === null ? was.seo.title : cut(fill(titleTemplate, fields), TITLE_LIMIT),
+        description: descriptionTemplate === null ? was.seo.description : cut(fill(descriptionTemplate, fields), DESCRIPTION_LIMIT)
       }
       if (!same(now.seo, target)) yield* write(shop, was.kind, id, target)
-      return { after: target, summary: `set the SEO title to "${target.title ?? ""}" and the meta description to "${target.description ?? ""}" (${by})` }
+      return { after: target, summary: `set the SEO title to "${target.title ?? ""}" and the meta description to "${target.description ?? ""}" (from the rule's templates)` }
     }),
   undoHandler: (shop, run, before, after, force) =>
     Effect.gen(function*() {
