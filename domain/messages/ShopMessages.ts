@@ -390,12 +390,14 @@ export const SearchReport = Schema.Struct({
 })
 export type SearchReport = typeof SearchReport.Type
 
+const SnippetChangeSchema = Schema.Struct({ url: Schema.String, query: Schema.String, position: Schema.Number })
+
 const SeoFindingsSchema = Schema.Struct({
   decay: Schema.Array(Schema.Struct({ page: Schema.String, dropPct: Schema.Number, priorClicks: Schema.Number, nowClicks: Schema.Number })),
   opportunities: Schema.Array(Schema.Struct({ url: Schema.String, query: Schema.String, impressions: Schema.Number, clicks: Schema.Number, position: Schema.Number, ctr: Schema.Number })),
   cannibalism: Schema.Array(Schema.Struct({ query: Schema.String, strongerUrl: Schema.String, weakerUrl: Schema.String, strongerClicks: Schema.Number, weakerClicks: Schema.Number })),
-  snippetLost: Schema.Array(Schema.Struct({ url: Schema.String, query: Schema.String, position: Schema.Number })),
-  snippetGained: Schema.Array(Schema.Struct({ url: Schema.String, query: Schema.String, position: Schema.Number })),
+  snippetLost: Schema.Array(SnippetChangeSchema),
+  snippetGained: Schema.Array(SnippetChangeSchema),
   keywordGaps: Schema.Array(Schema.Struct({ query: Schema.String, impressions: Schema.Number, position: Schema.NullOr(Schema.Number) }))
 })
 

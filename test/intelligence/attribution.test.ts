@@ -145,17 +145,12 @@ describe("attribution", () => {
   })
 
   it("each attributed order emits sales.attribution_computed once, and a rule fires on it", async () => {
-    const rule = await api.call(server, "POST", "/app/rules", owner(), {
-      name: "Paid search orders", trigger_event: "sales.attribution_computed", action_key: "notify_merchant",
-      params: { recipients: ["owner@attr.example"] }, condition: "resource.payload.credits['paid_search_google'] >= 0.4", enabled: true, requires_approval: true
-    })
-    expect(rule.status, rule.text).toBe(201)
+    const ruleId = await api.parkingRule(server, owner(), "Paid search orders", "sales.attribution_computed", "resource.payload.credits['paid_search_google'] >= 0.4")
     expect(await emitRound()).toBe(2)
     expect(await emitRound()).toBe(0)
     await api.awaitEvents([`triggers-${SHOP}`], (events) => events.filter((e) => e.type === "trigger.received").length >= 2)
     await api.awaitProjections()
-    const executions = await api.call(server, "GET", `/app/executions?rule_id=${rule.json.rule.id}`, owner())
-    const byResource = Object.fromEntries((executions.json.executions as Array<{ resource_id: string; status: string; reason: string | null }>).map((e) => [e.resource_id, e.status]))
+    const byResource = Object.fromEntries(await api.executionStatuses(server, owner(), ruleId))
     // order 9001 had 40 % paid search: parked for approval; 9002 had none: skipped by the condition
     expect(byResource["9001"]).toBe("awaiting_approval")
     expect(byResource["9002"]).toBe("skipped")

@@ -46,11 +46,7 @@ afterAll(async () => {
 
 describe("sales.cart_abandoned_threshold", () => {
   it("one timer per open checkout, moved by updates, cancelled by completion or the order; a checkout left alone fires a rule once", async () => {
-    const rule = await api.call(server, "POST", "/app/rules", owner(), {
-      name: "Abandoned carts", trigger_event: "sales.cart_abandoned_threshold", action_key: "notify_merchant",
-      params: { recipients: ["owner@carts.example"] }, condition: "resource.payload.value >= 50.0", enabled: true, requires_approval: true
-    })
-    expect(rule.status, rule.text).toBe(201)
+    const ruleId = await api.parkingRule(server, owner(), "Abandoned carts", "sales.cart_abandoned_threshold", "resource.payload.value >= 50.0")
     // still open, changed just now: due in an hour; then changed again: the timer moves
     await checkout("ck-open", NOW)
     await checkout("ck-open", NOW + 5 * MINUTE)
@@ -71,8 +67,7 @@ describe("sales.cart_abandoned_threshold", () => {
     await checkout("ck-left", NOW - 120 * MINUTE)
     await api.awaitEvents([`triggers-${SHOP}`], (events) => events.some((e) => JSON.stringify(e.data).includes("sales.cart_abandoned_threshold")))
     await api.awaitProjections()
-    const executions = await api.call(server, "GET", `/app/executions?rule_id=${rule.json.rule.id}`, owner())
-    expect((executions.json.executions as Array<{ resource_id: string; status: string }>).map((e) => [e.resource_id, e.status])).toEqual([["ck-left", "awaiting_approval"]])
+    expect(await api.executionStatuses(server, owner(), ruleId)).toEqual([["ck-left", "awaiting_approval"]])
     const [trigger] = await abandonTriggers()
     expect(trigger).toMatchObject({
       event: "sales.cart_abandoned_threshold", windowMinutes: 60,

@@ -58,11 +58,7 @@ afterAll(async () => {
 
 describe("ads.keyword_underperforming", () => {
   it("a keyword whose ROAS collapses against the account's others starts one episode, and a rule fires on it", async () => {
-    const rule = await api.call(server, "POST", "/app/rules", owner(), {
-      name: "Keywords burning money", trigger_event: "ads.keyword_underperforming", action_key: "notify_merchant",
-      params: { recipients: ["owner@keywords.example"] }, enabled: true, requires_approval: true
-    })
-    expect(rule.status, rule.text).toBe(201)
+    const ruleId = await api.parkingRule(server, owner(), "Keywords burning money", "ads.keyword_underperforming")
     for (let i = 0; i < 7; i++) await report(i, 7)
     await report(7, 7) // kw-6 spends 200 for nothing
     await report(8, 7) // and again: the same episode
@@ -78,7 +74,6 @@ describe("ads.keyword_underperforming", () => {
     ])
     expect(emitted[0]!.resources[0]!.payload).toMatchObject({ keyword: "winter boots 6", campaignId: "c-1", adGroupId: "ag-1", accountId: "1234567890", metric: "roas" })
     expect(emitted[0]!.resources[0]!.payload["zScore"]).toBeLessThan(-2)
-    const executions = await api.call(server, "GET", `/app/executions?rule_id=${rule.json.rule.id}`, owner())
-    expect((executions.json.executions as Array<{ resource_id: string; status: string }>).map((e) => [e.resource_id, e.status])).toEqual([["kw-6", "awaiting_approval"]])
+    expect(await api.executionStatuses(server, owner(), ruleId)).toEqual([["kw-6", "awaiting_approval"]])
   })
 })

@@ -59,11 +59,7 @@ afterAll(async () => {
 
 describe("Merchant Center statuses", () => {
   it("reports each edge once: disapproved, approved again, a pending review is neither; a rule fires", async () => {
-    const rule = await api.call(server, "POST", "/app/rules", owner(), {
-      name: "Disapproved products", trigger_event: "mc.product_disapproved", action_key: "notify_merchant",
-      params: { recipients: ["feeds@merchant.example"] }, enabled: true, requires_approval: true
-    })
-    expect(rule.status, rule.text).toBe(201)
+    const ruleId = await api.parkingRule(server, owner(), "Disapproved products", "mc.product_disapproved")
     await pull()
     await untilTriggers(1)
     // the hat is fixed, the throw is now disapproved; then nothing changes; then the pot is disapproved
@@ -83,7 +79,6 @@ describe("Merchant Center statuses", () => {
       ["mc.product_disapproved", ["gid://shopify/Product/303"]]
     ])
     expect(triggers[0]!.resources[0]!.payload).toMatchObject({ title: "Wool Hat", offerId: "shopify_US_101_102", destination: "SHOPPING_ADS", issues: [{ code: "missing_required_gtin", description: "Missing GTIN" }] })
-    const executions = await api.call(server, "GET", `/app/executions?rule_id=${rule.json.rule.id}`, owner())
-    expect((executions.json.executions as Array<{ resource_id: string }>).map((e) => e.resource_id).sort()).toEqual(["gid://shopify/Product/101", "gid://shopify/Product/202", "gid://shopify/Product/303"])
+    expect((await api.executionStatuses(server, owner(), ruleId)).map(([id]) => id).sort()).toEqual(["gid://shopify/Product/101", "gid://shopify/Product/202", "gid://shopify/Product/303"])
   })
 })

@@ -105,11 +105,7 @@ afterAll(async () => {
 
 describe("the daily Search Console pull", () => {
   it("finds the page whose decay starts today and the snippet won this week; a rule fires; the pages are listed", async () => {
-    const rule = await api.call(server, "POST", "/app/rules", owner(), {
-      name: "Refresh decaying posts", trigger_event: "seo.content_decay_detected", action_key: "notify_merchant",
-      params: { recipients: ["seo@seo.example"] }, condition: "resource.payload.dropPct >= 30.0", enabled: true, requires_approval: true
-    })
-    expect(rule.status, rule.text).toBe(201)
+    const ruleId = await api.parkingRule(server, owner(), "Refresh decaying posts", "seo.content_decay_detected", "resource.payload.dropPct >= 30.0")
     await api.run(ShopLog.use((l) => l.publish({ shop: SHOP, messageId: "pull-1", correlationId: "pull-1", ...encodeShopMessage({ type: "seo.search_pull", payload: { siteUrl: SITE } }) })))
     await api.awaitEvents([`seo-${SHOP}`, `triggers-${SHOP}`], (events) =>
       events.some((e) => e.type === "seo.pages_measured") &&
@@ -131,8 +127,7 @@ describe("the daily Search Console pull", () => {
     })
     expect(await triggersOf("seo.snippet_lost")).toHaveLength(0)
 
-    const executions = await api.call(server, "GET", `/app/executions?rule_id=${rule.json.rule.id}`, owner())
-    expect((executions.json.executions as Array<{ resource_id: string; status: string }>).map((e) => [e.resource_id, e.status]).sort()).toEqual([
+    expect((await api.executionStatuses(server, owner(), ruleId)).sort()).toEqual([
       [DECAYING, "awaiting_approval"], [LONG_DECAYED, "awaiting_approval"]
     ])
 
@@ -187,11 +182,7 @@ describe("the daily Search Console pull", () => {
   })
 
   it("the other detectors from one pull: an opportunity, two pages competing, a keyword gap, a snippet lost; a rule fires on the gap", async () => {
-    const rule = await api.call(server, "POST", "/app/rules", sessionFor(MORE, "owner-1"), {
-      name: "Write for the gaps", trigger_event: "seo.keyword_gap_detected", action_key: "notify_merchant",
-      params: { recipients: ["seo@more.example"] }, enabled: true, requires_approval: true
-    })
-    expect(rule.status, rule.text).toBe(201)
+    const ruleId = await api.parkingRule(server, sessionFor(MORE, "owner-1"), "Write for the gaps", "seo.keyword_gap_detected")
     await api.run(ShopLog.use((l) => l.publish({ shop: MORE, messageId: "pull-more", correlationId: "pull-more", ...encodeShopMessage({ type: "seo.search_pull", payload: { siteUrl: MORE_SITE } }) })))
     await api.awaitEvents([`triggers-${MORE}`], (events) => events.filter((e) => e.type === "trigger.received").length >= 4)
     const received = await api.receivedTriggers(MORE)
@@ -209,7 +200,6 @@ describe("the daily Search Console pull", () => {
     expect(of("seo.snippet_lost")[0]!.resources).toMatchObject([{ resourceType: "product", resourceId: GLOVES, payload: { url: GLOVES, query: "winter gloves" } }])
 
     await api.awaitProjections()
-    const executions = await api.call(server, "GET", `/app/executions?rule_id=${rule.json.rule.id}`, sessionFor(MORE, "owner-1"))
-    expect((executions.json.executions as Array<{ resource_id: string; status: string }>).map((e) => [e.resource_id, e.status])).toEqual([["merino socks", "awaiting_approval"]])
+    expect(await api.executionStatuses(server, sessionFor(MORE, "owner-1"), ruleId)).toEqual([["merino socks", "awaiting_approval"]])
   })
 })

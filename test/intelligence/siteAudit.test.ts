@@ -41,11 +41,7 @@ afterAll(async () => {
 
 describe("the site audit", () => {
   it("scores the storefront, reports the broken link once and a page whose score dropped; a rule fires", async () => {
-    const rule = await api.call(server, "POST", "/app/rules", owner(), {
-      name: "Broken links", trigger_event: "seo.broken_links_found", action_key: "notify_merchant",
-      params: { recipients: ["seo@audit.example"] }, enabled: true, requires_approval: true
-    })
-    expect(rule.status, rule.text).toBe(201)
+    const ruleId = await api.parkingRule(server, owner(), "Broken links", "seo.broken_links_found")
     await audit()
     await untilTrigger("seo.broken_links_found")
     await api.awaitProjections()
@@ -60,8 +56,7 @@ describe("the site audit", () => {
     expect(mug.payload["issues"]).toContain("meta_description_missing")
     const broken = first.find((t) => t.event === "seo.broken_links_found")!
     expect(broken.resources).toEqual([{ resourceType: "url", resourceId: "/products/discontinued", payload: { path: "/products/discontinued", status: 404, linkedFrom: [`${store.origin}/products/linen-throw`] } }])
-    const executions = await api.call(server, "GET", `/app/executions?rule_id=${rule.json.rule.id}`, owner())
-    expect((executions.json.executions as Array<{ resource_id: string; status: string }>).map((e) => [e.resource_id, e.status])).toEqual([["/products/discontinued", "awaiting_approval"]])
+    expect(await api.executionStatuses(server, owner(), ruleId)).toEqual([["/products/discontinued", "awaiting_approval"]])
     // robots.txt was honoured: no disallowed path was requested
     expect(store.requests.entries.filter((r) => /^\/(cart|checkouts|account|search|admin)/.test(r.path))).toEqual([])
 

@@ -49,11 +49,7 @@ afterAll(async () => {
 
 describe("ads.spend_anomaly", () => {
   it("a spike against 28 days of steady spend fires a rule once per episode; a steady campaign never", async () => {
-    const rule = await api.call(server, "POST", "/app/rules", owner(), {
-      name: "Spend spikes", trigger_event: "ads.spend_anomaly", action_key: "notify_merchant",
-      params: { recipients: ["owner@spend.example"] }, condition: "resource.payload.zScore >= 3.0", enabled: true, requires_approval: true
-    })
-    expect(rule.status, rule.text).toBe(201)
+    const ruleId = await api.parkingRule(server, owner(), "Spend spikes", "ads.spend_anomaly", "resource.payload.zScore >= 3.0")
     for (let i = 0; i < 28; i++) await report(i, steady(i))
     await api.awaitEvents([`external-${SHOP}-ad_spend`], (events) => events.length >= 56)
     expect(await anomalyTriggers()).toHaveLength(0)
@@ -68,8 +64,7 @@ describe("ads.spend_anomaly", () => {
     expect(emitted.resources[0]!.payload.baselineMean).toBeCloseTo(100, 0)
     expect(emitted.resources[0]!.payload.zScore).toBeGreaterThan(3)
     await api.awaitProjections()
-    const executions = await api.call(server, "GET", `/app/executions?rule_id=${rule.json.rule.id}`, owner())
-    expect((executions.json.executions as Array<{ resource_id: string; status: string }>).map((e) => [e.resource_id, e.status])).toEqual([["c-1", "awaiting_approval"]])
+    expect(await api.executionStatuses(server, owner(), ruleId)).toEqual([["c-1", "awaiting_approval"]])
     // the same report again (a redelivery), and the next day still high: the same episode
     await report(28, 300, "report-28-again")
     await report(29, 310)

@@ -298,6 +298,25 @@ export const startAdminApi = async (options: {
   }
 
   /** Lists `userId` with `role` in `shop` directly (test setup, as the owning role). */
+  /**
+   * A rule that e-mails the merchant about `trigger` and parks each execution for approval: a
+   * detector's trigger that reached the rules shows as an execution `awaiting_approval`.
+   */
+  const parkingRule = async (server: AdminServer, token: string, name: string, trigger: string, condition?: string) => {
+    const res = await call(server, "POST", "/app/rules", token, {
+      name, trigger_event: trigger, action_key: "notify_merchant", params: { recipients: ["owner@shop.example"] },
+      ...(condition === undefined ? {} : { condition }), enabled: true, requires_approval: true
+    })
+    if (res.status !== 201) throw new Error(`the rule was not created: ${res.status} ${res.text}`)
+    return res.json.rule.id as string
+  }
+
+  /** The rule's executions as `[resource id, status]`, in the API's order. */
+  const executionStatuses = async (server: AdminServer, token: string, ruleId: string): Promise<Array<[string, string]>> => {
+    const res = await call(server, "GET", `/app/executions?rule_id=${ruleId}`, token)
+    return (res.json.executions as Array<{ resource_id: string; status: string }>).map((e) => [e.resource_id, e.status])
+  }
+
   /** Puts `shop` on the pro plan (what most actions need), as an operator's plan change records it. */
   const onProPlan = (shop: string) =>
     run(Effect.flatMap(EventStore, (store) =>
@@ -370,7 +389,7 @@ export const startAdminApi = async (options: {
     run(Effect.map(Effect.flatMap(EventStore, (store) => Stream.runCollect(store.readStream(`triggers-${shop}`))), (events) =>
       [...events].filter((e) => e.type === "trigger.received").map((e) => (e.data as { readonly trigger: ReceivedTrigger }).trigger)))
 
-  return { databaseUrl, receivedTriggers, sim, run, apiKeys, clock, serveAdmin, call, setMember, onProPlan, createKey, createExport, handleJobCommands, awaitProjections, awaitExecution, awaitEvents, close }
+  return { databaseUrl, receivedTriggers, sim, run, apiKeys, clock, serveAdmin, call, setMember, onProPlan, parkingRule, executionStatuses, createKey, createExport, handleJobCommands, awaitProjections, awaitExecution, awaitEvents, close }
 }
 
 export type AdminApi = Awaited<ReturnType<typeof startAdminApi>>

@@ -26,7 +26,7 @@ import type { ShopifyAdmin } from "../ShopifyAdmin.ts"
 import { askGateway } from "./ai.ts"
 import { FAQ_METAFIELDS_DELETE, FAQ_METAFIELDS_SET, FAQ_RESOURCE } from "./documents.ts"
 import { resolveResource } from "./resources.ts"
-import { graphql, mutationPayload } from "./shared.ts"
+import { graphql, mutationPayload, plainText } from "./shared.ts"
 
 export const meta = actionMeta("add_faq_structured_data")!
 
@@ -50,7 +50,6 @@ export interface FaqAfter {
   readonly questions: number
 }
 
-const plain = (html: string) => html.replace(/<[^>]*>/g, " ").replace(/\s+/g, " ").trim()
 
 const read = (shop: string, id: string) =>
   Effect.gen(function*() {
@@ -63,7 +62,7 @@ const read = (shop: string, id: string) =>
       id: n.id,
       kind: id.includes("/Page/") ? "page" : "product",
       title: n.title,
-      text: plain(n.description ?? n.body ?? "").slice(0, 2_000),
+      text: plainText(n.description ?? n.body ?? "").slice(0, 2_000),
       value: n.faq?.value ?? null,
       marker: n.marker?.value ?? null
     } satisfies FaqBefore

@@ -25,7 +25,8 @@ import { ActionPermanent, type ActionImplementation, ChangedSince } from "../../
 import type { ShopifyAdmin } from "../ShopifyAdmin.ts"
 import { askGateway } from "./ai.ts"
 import { ARTICLE, ARTICLE_CREATE, ARTICLE_DELETE, ARTICLE_UPDATE, ARTICLES_BY_HANDLE, BLOGS } from "./documents.ts"
-import { graphql, mutationPayload } from "./shared.ts"
+import { pathOf } from "./resources.ts"
+import { graphql, mutationPayload, plainText } from "./shared.ts"
 
 export const refreshMeta = actionMeta("refresh_blog_post")!
 export const briefMeta = actionMeta("create_content_brief")!
@@ -38,8 +39,6 @@ interface ArticleNode {
   readonly isPublished: boolean
   readonly blog: { readonly id: string; readonly handle: string } | null
 }
-
-const plain = (html: string) => html.replace(/<[^>]*>/g, " ").replace(/\s+/g, " ").trim()
 
 /** Plain paragraphs as HTML (an answer that is HTML already is kept). */
 export const asHtml = (text: string): string =>
@@ -58,13 +57,7 @@ const resolveArticle = (shop: string, resourceId: string) =>
       if (a === null) return yield* Effect.fail(new ActionPermanent({ code: "not_found", message: `${resourceId} no longer exists` }))
       return a
     }
-    let path: string
-    try {
-      path = new URL(resourceId, "https://storefront.invalid").pathname
-    } catch {
-      path = resourceId
-    }
-    const m = /^\/blogs\/([^/]+)\/([^/]+)\/?$/.exec(path)
+    const m = /^\/blogs\/([^/]+)\/([^/]+)\/?$/.exec(pathOf(resourceId))
     if (m === null) return yield* Effect.fail(new ActionPermanent({ code: "unsupported_resource", message: `${resourceId} is not a blog post of the shop` }))
     const [blog, handle] = [decodeURIComponent(m[1]!), decodeURIComponent(m[2]!)]
     const data = yield* graphql(shop, ARTICLES_BY_HANDLE, { query: `handle:${JSON.stringify(handle)}` })
@@ -114,13 +107,13 @@ export const refreshBlogPost: ActionImplementation<ShopifyAdmin | AiGateway> = {
         capability: "text",
         system: REFRESH_SYSTEM,
         prompt: `Refresh this blog post. Its clicks fell ${dropPct ?? "?"} % over 14 days (from ${number(run.resourcePayload, "priorClicks") ?? "?"} to ${number(run.resourcePayload, "nowClicks") ?? "?"}).\n` +
-          `Title: ${was.title}\nCurrent body: ${plain(was.body).slice(0, 8_000)}`,
+          `Title: ${was.title}\nCurrent body: ${plainText(was.body).slice(0, 8_000)}`,
         maxOutputTokens: 2_000
       })
       const body = `${asHtml(answer.text)}${refreshMarker(run.executionId)}`
-      if (plain(asHtml(answer.text)) === "") return yield* Effect.fail(new ActionPermanent({ code: "unusable_answer", message: `the model's answer was empty (${answer.provider} ${answer.model})` }))
+      if (plainText(asHtml(answer.text)) === "") return yield* Effect.fail(new ActionPermanent({ code: "unusable_answer", message: `the model's answer was empty (${answer.provider} ${answer.model})` }))
       yield* setBody(shop, was.id, body)
-      return { after: { body, refreshed: true }, summary: `refreshed ${was.title} (${plain(was.body).length} → ${plain(body).length} characters; ${answer.provider} ${answer.model})` }
+      return { after: { body, refreshed: true }, summary: `refreshed ${was.title} (${plainText(was.body).length} → ${plainText(body).length} characters; ${answer.provider} ${answer.model})` }
     }),
   undoHandler: (shop, _run, before, after, force) =>
     Effect.gen(function*() {

@@ -78,13 +78,7 @@ export const unpublish = (shop: string, id: string, publicationId: string) =>
 export const resolveResource = (shop: string, resourceType: string, resourceId: string) =>
   Effect.gen(function*() {
     if (resourceId.startsWith("gid://shopify/")) return resourceId
-    let path: string
-    try {
-      path = new URL(resourceId, "https://storefront.invalid").pathname
-    } catch {
-      path = resourceId
-    }
-    const m = /^\/(products|pages)\/([^/]+)\/?$/.exec(path)
+    const m = /^\/(products|pages)\/([^/]+)\/?$/.exec(pathOf(resourceId))
     if (m === null) return yield* Effect.fail(new ActionPermanent({ code: "unsupported_resource", message: `${resourceId} is not a product or a page of the shop` }))
     const handle = decodeURIComponent(m[2]!)
     const data = yield* graphql(shop, m[1] === "products" ? PRODUCT_BY_HANDLE : PAGE_BY_HANDLE, { query: `handle:${JSON.stringify(handle)}` })

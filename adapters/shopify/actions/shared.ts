@@ -55,3 +55,6 @@ export const hasTag = (tags: ReadonlyArray<string>, tag: string): boolean => tag
 
 /** "the tag x" / "the tags x, y". */
 export const tagList = (tags: ReadonlyArray<string>): string => `the tag${tags.length === 1 ? "" : "s"} ${tags.join(", ")}`
+
+/** An HTML body as plain text: tags dropped, runs of white space made one space. */
+export const plainText = (html: string): string => html.replace(/<[^>]*>/g, " ").replace(/\s+/g, " ").trim()
