@@ -1,0 +1,105 @@
+/**
+ * Attribution: the seven models side by side per channel (a bar chart and its table), the five
+ * per-journey models over time (a line chart), a date range, and a CSV export of the table.
+ */
+import { BarChart, LineChart } from "@shopify/polaris-viz"
+import { BlockStack, Card, DataTable, InlineStack, Layout, Page, Select, Text } from "@shopify/polaris"
+import { useState } from "react"
+import { query, useApi } from "../api.ts"
+import { DateRange, lastDays, type Range } from "../components/DateRange.tsx"
+import { csv, downloadText } from "../components/download.ts"
+import { QueryState } from "../components/QueryState.tsx"
+import { formatMoney, formatNumber, humanize } from "../format.ts"
+import type { AttributionReport } from "../types.ts"
+
+const MODELS = ["first_touch", "last_touch", "linear", "time_decay", "position_based", "markov", "shapley"]
+
+export default function Attribution() {
+  const [range, setRange] = useState<Range>(lastDays(30))
+  const [measure, setMeasure] = useState<"revenue" | "conversions">("revenue")
+  const report = useApi<AttributionReport>(`/app/attribution${query({ from: range.from, to: range.to })}`, { placeholderData: (p) => p })
+  const exportCsv = (r: AttributionReport) => {
+    const channels = [...new Set(MODELS.flatMap((m) => Object.keys(r.models[m] ?? {})))].sort()
+    downloadText(
+      `attribution-${r.from}-${r.to}.csv`,
+      csv([
+        ["model", "channel", "conversions", "revenue", "currency"],
+        ...MODELS.flatMap((m) => channels.map((c) => [m, c, r.models[m]?.[c]?.conversions ?? 0, r.models[m]?.[c]?.revenue ?? 0, r.currency ?? ""]))
+      ])
+    )
+  }
+  return (
+    <Page
+      title="Attribution"
+      subtitle="Which channels your orders came from, under seven models"
+      {...(report.data === undefined ? {} : { secondaryActions: [{ content: "Export CSV", onAction: () => exportCsv(report.data!) }] })}
+    >
+      <Layout>
+        <Layout.Section>
+          <Card>
+            <InlineStack gap="400" blockAlign="end" wrap>
+              <DateRange value={range} onChange={setRange} />
+              <Select label="Measure" options={[{ label: "Revenue", value: "revenue" }, { label: "Conversions", value: "conversions" }]} value={measure} onChange={(v) => setMeasure(v as "revenue" | "conversions")} />
+            </InlineStack>
+          </Card>
+        </Layout.Section>
+        <Layout.Section>
+          <QueryState query={report} lines={10}>
+            {(r) => {
+              const channels = [...new Set(MODELS.flatMap((m) => Object.keys(r.models[m] ?? {})))].sort()
+              const value = (m: string, c: string) => r.models[m]?.[c]?.[measure] ?? 0
+              const fmt = (n: number) => (measure === "revenue" ? formatMoney(n, r.currency) : formatNumber(n))
+              const days = [...new Set(r.daily.map((d) => d.day))].sort()
+              const dailyModels = [...new Set(r.daily.map((d) => d.model))]
+              return (
+                <BlockStack gap="400">
+                  <Card>
+                    <Text as="p" variant="headingMd">
+                      {formatNumber(r.conversions)} order(s), {formatMoney(r.revenue, r.currency)}, {r.from} to {r.to}
+                    </Text>
+                  </Card>
+                  <Card>
+                    <BlockStack gap="300">
+                      <Text as="h2" variant="headingMd">Per channel, by model</Text>
+                      {channels.length === 0
+                        ? <Text as="p" tone="subdued">No attributed order in this range.</Text>
+                        : (
+                          <div style={{ height: 320 }} role="img" aria-label={`${humanize(measure)} per channel under each of the seven models`}>
+                            <BarChart data={MODELS.map((m) => ({ name: humanize(m), data: channels.map((c) => ({ key: humanize(c), value: value(m, c) })) }))} />
+                          </div>
+                        )}
+                      <div className="sumeru-scroll">
+                        <DataTable
+                          columnContentTypes={["text", ...MODELS.map(() => "numeric" as const)]}
+                          headings={["Channel", ...MODELS.map(humanize)]}
+                          rows={channels.map((c) => [humanize(c), ...MODELS.map((m) => fmt(value(m, c)))])}
+                        />
+                      </div>
+                    </BlockStack>
+                  </Card>
+                  <Card>
+                    <BlockStack gap="300">
+                      <Text as="h2" variant="headingMd">Over time</Text>
+                      {days.length === 0
+                        ? <Text as="p" tone="subdued">No day with an attributed order in this range.</Text>
+                        : (
+                          <div style={{ height: 280 }} role="img" aria-label={`${humanize(measure)} per day under the per-journey models`}>
+                            <LineChart
+                              data={dailyModels.map((m) => ({
+                                name: humanize(m),
+                                data: days.map((d) => ({ key: d, value: r.daily.find((x) => x.day === d && x.model === m)?.[measure] ?? 0 }))
+                              }))}
+                            />
+                          </div>
+                        )}
+                    </BlockStack>
+                  </Card>
+                </BlockStack>
+              )
+            }}
+          </QueryState>
+        </Layout.Section>
+      </Layout>
+    </Page>
+  )
+}

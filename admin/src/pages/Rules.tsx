@@ -1,0 +1,46 @@
+import { Card, EmptyState, IndexTable, Page, Text } from "@shopify/polaris"
+import { useLocation } from "wouter"
+import { useApi } from "../api.ts"
+import { QueryState } from "../components/QueryState.tsx"
+import { StatusBadge } from "../components/StatusBadge.tsx"
+import { humanize } from "../format.ts"
+import type { Rule } from "../types.ts"
+
+export default function Rules() {
+  const [, navigate] = useLocation()
+  const rules = useApi<{ rules: ReadonlyArray<Rule> }>("/app/rules")
+  return (
+    <Page title="Rules" subtitle="When something happens in your shop, do something about it" primaryAction={{ content: "Create rule", url: "/rules/new" }}>
+      <Card padding="0">
+        <QueryState query={rules}>
+          {({ rules }) =>
+            rules.length === 0
+              ? (
+                <EmptyState heading="No rules yet" image="" action={{ content: "Create rule", url: "/rules/new" }} secondaryAction={{ content: "See recommendations", url: "/" }}>
+                  <p>A rule watches a trigger (a product drafted, a page losing clicks…) and runs an action, with cooldowns, quiet hours and approvals.</p>
+                </EmptyState>
+              )
+              : (
+                <IndexTable
+                  resourceName={{ singular: "rule", plural: "rules" }}
+                  itemCount={rules.length}
+                  selectable={false}
+                  headings={[{ title: "Name" }, { title: "Status" }, { title: "When" }, { title: "Do" }, { title: "Approval" }, { title: "Version", alignment: "end" }]}
+                >
+                  {rules.map((r, i) => (
+                    <IndexTable.Row id={r.id} key={r.id} position={i} onClick={() => navigate(`/rules/${r.id}`)}>
+                      <IndexTable.Cell><Text as="span" fontWeight="semibold">{r.name}</Text></IndexTable.Cell>
+                      <IndexTable.Cell><StatusBadge status={r.enabled ? "enabled" : "disabled"} /></IndexTable.Cell>
+                      <IndexTable.Cell>{humanize(r.trigger_event)}</IndexTable.Cell>
+                      <IndexTable.Cell>{humanize(r.action_key)}</IndexTable.Cell>
+                      <IndexTable.Cell>{r.requires_approval ? "Required" : "—"}</IndexTable.Cell>
+                      <IndexTable.Cell><Text as="span" alignment="end" numeric>{r.version}</Text></IndexTable.Cell>
+                    </IndexTable.Row>
+                  ))}
+                </IndexTable>
+              )}
+        </QueryState>
+      </Card>
+    </Page>
+  )
+}
