@@ -33,6 +33,9 @@ import {
 import { checkApiKeyRequest } from "../../domain/ingest/Scopes.ts"
 import { isShopDomain } from "../../domain/shop/ShopDomain.ts"
 import type { ApiKeys } from "../../src/access/ApiKeys.ts"
+import { shopAutomationContext } from "../../src/automation/ShopDefaults.ts"
+import type { EventStore } from "../../src/eventstore/EventStore.ts"
+import type { RunEffect } from "./RunEffect.ts"
 import { asTenant } from "../postgres/Tenancy.ts"
 import {
   type AdminGuard,
@@ -46,8 +49,7 @@ import {
   requirePrincipal,
   requireShop,
   ResourceNotFound,
-  runAdminEffect,
-  type RunSqlEffect
+  runAdminEffect
 } from "./AdminAuth.ts"
 import { isoTimestamp } from "./AdminJobRoutes.ts"
 import { AdminRoutes } from "./AdminRouteCatalog.ts"
@@ -188,16 +190,19 @@ const timestampOrNull = (d: Date | null): string | null => (d === null ? null : 
 // ---------------------------------------------------------------------------
 
 /** Mounts `/app/me`, `/app/members…` and `/app/api-keys…` behind the process's admin guard. */
-export const mountAdminAccessRoutes = (app: Hono, run: RunSqlEffect, guard: AdminGuard, options: AdminAccessOptions): void => {
+export const mountAdminAccessRoutes = (app: Hono, run: RunEffect<SqlClient.SqlClient | EventStore>, guard: AdminGuard, options: AdminAccessOptions): void => {
   const { apiKeys } = options
 
   mountAdminRoute(app, guard, AdminRoutes.me, (c) => {
     const principal = requirePrincipal(c)
-    return c.json({
-      shop: principal.shop,
-      principal: { kind: principal.kind, subject: principal.subject, role: principal.role },
-      permissions: PERMISSIONS.filter((p) => principal.permissions.has(p))
-    })
+    return runAdminEffect(run, c, shopAutomationContext(principal.shop), (shop) =>
+      c.json({
+        shop: principal.shop,
+        plan: shop.plan,
+        time_zone: shop.timeZone,
+        principal: { kind: principal.kind, subject: principal.subject, role: principal.role },
+        permissions: PERMISSIONS.filter((p) => principal.permissions.has(p))
+      }))
   })
 
   mountAdminRoute(app, guard, AdminRoutes.listMembers, (c) =>

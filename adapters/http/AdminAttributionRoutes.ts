@@ -3,7 +3,8 @@
  * (`projections/attribution.ts`):
  * - `GET /app/attribution?from&to` (`insights:read`): the seven models side by side per channel
  *   over the days `from`…`to` (UTC dates, both included; the last 30 days by default) —
- *   `{ from, to, conversions, revenue, currency, models: { <model>: { <channel>: { conversions, revenue } } } }`.
+ *   `{ from, to, conversions, revenue, currency, models: { <model>: { <channel>: { conversions, revenue } } }, daily }`,
+ *   `daily` the five per-journey models' credits per channel day by day (`[{ day, model, channel, conversions, revenue }]`).
  *   The five per-journey models are summed from the daily roll-up; Markov and Shapley are
  *   computed from the period's journeys (the orders' and the visits that did not convert).
  * - `GET /app/attribution/orders/:id` (`insights:read`): one order's journey and its shares under
@@ -142,6 +143,12 @@ export const attributionOfPeriod = (shop: string, period: AttributionPeriod) =>
         FROM attribution_daily
        WHERE shop = ${shop} AND day >= ${period.from}::date AND day <= ${period.to}::date
        GROUP BY model, channel`
+    // the five per-journey models per channel day by day: the "over time" chart
+    const byDay = yield* sql<{ day: string; model: string; channel: string; conversions: number; revenue: number }>`
+      SELECT to_char(day, 'YYYY-MM-DD') AS day, model, channel, sum(conversions)::float8 AS conversions, sum(revenue)::float8 AS revenue
+        FROM attribution_daily
+       WHERE shop = ${shop} AND day >= ${period.from}::date AND day <= ${period.to}::date
+       GROUP BY day, model, channel ORDER BY day, model, channel`
     const { orders, journeys } = yield* journeysOf(shop, from, until)
     const models: Record<string, Record<string, ChannelCredit>> = Object.fromEntries(MODELS.map((m) => [m, {}]))
     for (const r of daily) models[r.model]![r.channel] = { conversions: Number(r.conversions), revenue: Number(r.revenue) }
@@ -154,7 +161,8 @@ export const attributionOfPeriod = (shop: string, period: AttributionPeriod) =>
       conversions: orders.length,
       revenue: round(orders.reduce((s, o) => s + Number(o.revenue), 0)),
       currency: currencies.length === 1 ? currencies[0]! : currencies.length === 0 ? null : "mixed",
-      models: Object.fromEntries(MODELS.map((m) => [m, roundCredits(models[m]!)])) as Record<ModelName, Record<string, ChannelCredit>>
+      models: Object.fromEntries(MODELS.map((m) => [m, roundCredits(models[m]!)])) as Record<ModelName, Record<string, ChannelCredit>>,
+      daily: byDay.map((r) => ({ day: r.day, model: r.model, channel: r.channel, conversions: round(Number(r.conversions)), revenue: round(Number(r.revenue)) }))
     }
   }))
 

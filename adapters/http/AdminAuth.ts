@@ -302,9 +302,18 @@ export const readJsonBody = (c: Context, limit: number = ADMIN_BODY_LIMIT): Effe
 /** The admin API's rate limit: 100 requests per minute per shop. */
 export const ADMIN_RATE_LIMIT = { capacity: 100, perMs: 60_000 } as const
 
-/** A limiter with the admin API's limit (`now`: the clock, for tests). */
-export const adminRateLimiter = (now?: () => number): RateLimiter =>
-  new RateLimiter({ ...ADMIN_RATE_LIMIT, ...(now === undefined ? {} : { now }) })
+/** A limiter with the admin API's limit (`now`: the clock, for tests; `capacity`: requests a minute). */
+export const adminRateLimiter = (now?: () => number, capacity: number = ADMIN_RATE_LIMIT.capacity): RateLimiter =>
+  new RateLimiter({ ...ADMIN_RATE_LIMIT, capacity, ...(now === undefined ? {} : { now }) })
+
+/**
+ * `ADMIN_RATE_LIMIT_PER_MINUTE`: the admin API's requests per minute per shop (default the seed's
+ * 100). The admin app's screens share it with the shop's scripts; a shop with many staff, or a
+ * browser test walking every screen in seconds, needs more.
+ */
+export const AdminRateLimitPerMinute: Config.Config<number> = Config.Int("ADMIN_RATE_LIMIT_PER_MINUTE").pipe(
+  Config.withDefault(ADMIN_RATE_LIMIT.capacity)
+)
 
 /** `ADMIN_DEFAULT_ROLE`: the role of a staff member the shop has not listed (default `owner`). */
 export const AdminDefaultRole: Config.Config<Role> = Config.Literals(ROLES, "ADMIN_DEFAULT_ROLE").pipe(

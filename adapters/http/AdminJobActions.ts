@@ -10,7 +10,7 @@
  *   means `{}`) restores every product unconditionally, also after an unforced undo, to put
  *   back what that one left as changed since.
  */
-import { Effect } from "effect"
+import { Effect, Result } from "effect"
 import { uuidV7Unsafe } from "effect/crypto/SecureRandom"
 import { SqlClient } from "effect/sql"
 import type { Context, Hono } from "hono"
@@ -29,11 +29,15 @@ import {
   readJsonBody,
   type RunSqlEffect,
   toAdminGuard,
-  unavailableOf
+  unavailableOf,
+  Unavailable
 } from "./AdminAuth.ts"
 import { getJob } from "./AdminJobRoutes.ts"
 import { AdminRoutes } from "./AdminRouteCatalog.ts"
 import { encodeShopMessage } from "../../domain/messages/ShopMessages.ts"
+import { validateFlowActionInput } from "../../domain/jobs/index.ts"
+import { JobIngress } from "../../src/jobs/JobIngress.ts"
+import type { RunEffect } from "./RunEffect.ts"
 
 /**
  * The shop log, and the process's one admin guard (`{ guard }`); older callers pass the guard's
@@ -72,6 +76,54 @@ const readUndoOptions = (c: Context) =>
     return { force }
   })
 
+/** Undoing a job, told before it is asked: the counts of its snapshot and its first products. */
+const UNDO_PREVIEW_SAMPLE = 10
+const undoPreviewOf = (shop: string, jobId: string) =>
+  asTenant(shop, Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    const [counts] = yield* sql<{ products: number; restored: number }>`
+      SELECT count(*)::int AS products, count(prev_value)::int AS restored FROM job_snapshots WHERE job_id = ${jobId} AND shop = ${shop}`
+    const sample = yield* sql<{ product_id: string; prev_value: string | null }>`
+      SELECT product_id, prev_value FROM job_snapshots WHERE job_id = ${jobId} AND shop = ${shop} ORDER BY ordinal LIMIT ${UNDO_PREVIEW_SAMPLE}`
+    const products = counts?.products ?? 0
+    const restored = counts?.restored ?? 0
+    return {
+      products,
+      restored,
+      removed: products - restored,
+      sample: sample.map((r) => ({ product_id: r.product_id, previous_value: r.prev_value }))
+    }
+  }))
+
+/** `POST /app/jobs`: the Flow action's job, started by a person in the admin (`jobs:create`). */
+export const mountAdminJobRequestRoute = (app: Hono, run: RunEffect<JobIngress>, guard: AdminGuard) =>
+  mountAdminRoute(app, guard, AdminRoutes.createJob, (c) =>
+    runAdminEffect(
+      run,
+      c,
+      Effect.gen(function*() {
+        const body = yield* readJsonBody(c)
+        // the shop is the caller's; a `shopify_domain` or `action_run_id` in the body would be Flow's
+        const b = typeof body === "object" && body !== null && !Array.isArray(body) ? body as Record<string, unknown> : {}
+        const { action_run_id: _run, shopify_domain: _shop, ...fields } = b
+        const validated = validateFlowActionInput(fields)
+        if (Result.isFailure(validated)) {
+          return yield* new InvalidRequestBody({
+            message: "the job is not valid",
+            errors: validated.failure.map((d) => ({ field: d.field, message: d.message }))
+          })
+        }
+        const ingress = yield* JobIngress
+        return yield* ingress.request(requireShop(c), validated.success, "admin").pipe(
+          Effect.catchTag("ShopLogUnavailable", () => Effect.fail(new Unavailable({ what: "the shop log" })))
+        )
+      }),
+      (outcome) =>
+        outcome._tag === "Duplicate"
+          ? c.json({ error: { code: "duplicate_job", message: "an identical job already exists" }, job_id: outcome.jobId }, 409)
+          : c.json({ job_id: outcome.jobId, status: "PENDING" }, 202)
+    ))
+
 export const mountAdminJobActions = (app: Hono, run: RunSqlEffect, options: AdminJobActionsOptions) => {
   const admin = toAdminGuard(run, "guard" in options ? options.guard : options)
 
@@ -106,6 +158,16 @@ export const mountAdminJobActions = (app: Hono, run: RunSqlEffect, options: Admi
         }
       })
     })
+  })
+
+  mountAdminRoute(app, admin, AdminRoutes.jobUndoPreview, (c) => {
+    const shop = requireShop(c)
+    return runAdminEffect(
+      run,
+      c,
+      Effect.flatMap(getJob(shop, c.req.param("id") ?? ""), (job) => undoPreviewOf(shop, job.job_id)),
+      (preview) => c.json(preview)
+    )
   })
 
   mountAdminRoute(app, admin, AdminRoutes.undoJob, (c) => {

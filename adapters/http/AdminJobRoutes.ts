@@ -181,6 +181,9 @@ export interface JobDetail {
   readonly updated_count: number | null
   readonly failed_count: number | null
   readonly error_preview: string | null
+  /** The job this one undoes, and the job that undid this one (beyond the seed: the admin links them). */
+  readonly undo_of: string | null
+  readonly undone_by: string | null
   readonly created_at: string
   readonly updated_at: string
 }
@@ -294,6 +297,8 @@ const jobDetailOf = (job: JobRecord): JobDetail => ({
   failed_count: job.failed_count,
   // seed: "Permanent Errors … store error message in error_preview"
   error_preview: job.error_preview ?? (job.status === "FAILED" ? job.failure_message : null),
+  undo_of: job.undo_of,
+  undone_by: job.undone_by,
   created_at: isoTimestamp(job.created_at),
   updated_at: isoTimestamp(job.updated_at)
 })

@@ -36,6 +36,8 @@ export interface AdminRoute {
   readonly catalogParams?: Readonly<Record<string, string>>
   /** Answers 202 Accepted: the request is durable in the shop's log, its actor does the work. */
   readonly accepted?: true
+  /** A `POST` that records nothing (a check, a computation): answers 200, not 201. */
+  readonly computes?: true
 }
 
 export const AdminRoutes = {
@@ -43,7 +45,7 @@ export const AdminRoutes = {
     method: "GET",
     path: "/app/me",
     permission: "shop:read",
-    summary: "The caller: shop, principal kind, role and permissions",
+    summary: "The caller: shop, its plan and time zone, principal kind, role and permissions",
     params: {}
   },
   listJobs: {
@@ -52,6 +54,14 @@ export const AdminRoutes = {
     permission: "jobs:read",
     summary: "The shop's jobs, newest first (`page`, `limit`, `status`)",
     params: {}
+  },
+  createJob: {
+    method: "POST",
+    path: "/app/jobs",
+    permission: "jobs:create",
+    summary: "Start a bulk metafield job from the admin: the Flow action's fields (`query_string`, `namespace`, `key`, `type`, `value`, `dry_run`, `max_items`); 202 `{ job_id }`, 409 with the existing `job_id` for an identical job, 400 listing every problem",
+    params: {},
+    accepted: true
   },
   getJob: {
     method: "GET",
@@ -65,6 +75,13 @@ export const AdminRoutes = {
     path: "/app/jobs/:id/errors.jsonl",
     permission: "jobs:read",
     summary: "Every failed result line of the job (JSON lines)",
+    params: { id: "job" }
+  },
+  jobUndoPreview: {
+    method: "GET",
+    path: "/app/jobs/:id/undo-preview",
+    permission: "jobs:read",
+    summary: "What undoing the job would restore: how many products get their previous value back, how many lose the metafield (none before), and the first few",
     params: { id: "job" }
   },
   undoJob: {
@@ -138,6 +155,14 @@ export const AdminRoutes = {
     permission: "automation:read",
     summary: "The trigger catalog: each event with what it means and its payload's JSON Schema",
     params: {}
+  },
+  validateRule: {
+    method: "POST",
+    path: "/app/rules/validate",
+    permission: "automation:read",
+    summary: "Check a rule without saving it (the editor, as you type): `{ \"valid\", \"errors\": [{ field, message }] }`, the same problems `POST /app/rules` would list (a CEL error at its position)",
+    params: {},
+    computes: true
   },
   listRules: {
     method: "GET",
@@ -300,7 +325,7 @@ export const AdminRoutes = {
     method: "GET",
     path: "/app/attribution",
     permission: "insights:read",
-    summary: "The seven attribution models side by side per channel (`from`, `to` UTC dates, both included; the last 30 days by default)",
+    summary: "The seven attribution models side by side per channel, and the five per-journey models per channel day by day (`from`, `to` UTC dates, both included; the last 30 days by default)",
     params: {}
   },
   getOrderAttribution: {

@@ -136,6 +136,18 @@ export const mountAdminRuleRoutes = (app: Hono, run: RunEffect<Services>, guard:
       Effect.flatMap(settle)
     )
 
+  // the editor's check as you type: the create route's validation, nothing recorded
+  mountAdminRoute(app, guard, AdminRoutes.validateRule, (c) =>
+    runAdminEffect(
+      run,
+      c,
+      Effect.gen(function*() {
+        const body = yield* readJsonBody(c)
+        return validateRule(body, yield* ruleContextOf(requirePrincipal(c).shop))
+      }),
+      (checked) => c.json(Result.isSuccess(checked) ? { valid: true, errors: [] } : { valid: false, errors: checked.failure })
+    ))
+
   mountAdminRoute(app, guard, AdminRoutes.listRules, (c) =>
     runAdminEffect(run, c, readRules(requirePrincipal(c).shop), ({ rules }) =>
       c.json({ rules: Object.values(rules).filter((r) => !r.deleted).sort((a, b) => a.ruleId.localeCompare(b.ruleId)).map(ruleJson) })))

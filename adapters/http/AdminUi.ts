@@ -46,25 +46,16 @@ const NOT_BUILT = `<!doctype html><html lang="en"><head><meta charset="utf-8"><t
 
 export const mountAdminUi = (app: Hono, options: AdminUiOptions) => {
   const root = options.root ?? ADMIN_UI_ROOT
-  let page: Promise<string | null> | undefined
-  const indexHtml = () => {
-    page ??= readFile(`${root}/index.html`, "utf8").catch(() => {
-      page = undefined // built later: read it again on the next request
-      return null
-    })
-    return page
-  }
+  // read at each navigation (a small file, and navigations are few): a build made while the
+  // server runs is served at once, never a page naming assets the build replaced
+  const indexHtml = () => readFile(`${root}/index.html`, "utf8").catch(() => null)
 
-  app.use(
-    "/app/assets/*",
-    serveStatic({
-      root,
-      rewriteRequestPath: (path) => path.replace(/^\/app/, ""),
-      onFound: (_path, c) => {
-        c.header("cache-control", "public, max-age=31536000, immutable")
-      }
-    })
-  )
+  // the build names assets by their content's hash: one never changes
+  app.use("/app/assets/*", async (c, next) => {
+    await next()
+    if (c.res.status === 200) c.res.headers.set("cache-control", "public, max-age=31536000, immutable")
+  })
+  app.use("/app/assets/*", serveStatic({ root, rewriteRequestPath: (path) => path.replace(/^\/app/, "") }))
 
   const servePage = async (c: Context, next: () => Promise<void>) => {
     if (!wantsPage(c.req.header("accept"))) return next()

@@ -8,10 +8,12 @@ import { Frame, Navigation, Page, Text, TopBar } from "@shopify/polaris"
 import { lazy, Suspense, useState } from "react"
 import { Link, Route, Switch, useLocation } from "wouter"
 import { useApi } from "./api.ts"
+import { ErrorBoundary } from "./components/ErrorBoundary.tsx"
 import { LoadingCard } from "./components/QueryState.tsx"
 import { NAV_SECTIONS } from "./nav.ts"
 import { appBridge } from "./session.ts"
 import type { Me } from "./types.ts"
+import { useFocusableScrollRegions } from "./components/useFocusableScrollRegions.ts"
 
 const Home = lazy(() => import("./pages/Home.tsx"))
 const Jobs = lazy(() => import("./pages/Jobs.tsx"))
@@ -50,6 +52,7 @@ const NotFound = () => (
 export const App = () => {
   const [location] = useLocation()
   const [mobileNav, setMobileNav] = useState(false)
+  useFocusableScrollRegions()
   const me = useApi<Me>("/app/me", { staleTime: 300_000 })
   const embedded = appBridge() !== undefined
   const navigation = (
@@ -92,6 +95,7 @@ export const App = () => {
       skipToContentTarget={undefined}
     >
       {embedded ? <EmbeddedNav /> : null}
+      <ErrorBoundary key={location}>
       <Suspense fallback={<Page><LoadingCard /></Page>}>
         <Switch>
           <Route path="/"><Home /></Route>
@@ -116,6 +120,7 @@ export const App = () => {
           <Route><NotFound /></Route>
         </Switch>
       </Suspense>
+      </ErrorBoundary>
     </Frame>
   )
 }

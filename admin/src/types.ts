@@ -164,7 +164,7 @@ export interface AttributionReport {
   readonly revenue: number
   readonly currency: string | null
   readonly models: Readonly<Record<string, ChannelCredits>>
-  readonly daily: ReadonlyArray<{ readonly day: string; readonly model: string; readonly conversions: number; readonly revenue: number }>
+  readonly daily: ReadonlyArray<{ readonly day: string; readonly model: string; readonly channel: string; readonly conversions: number; readonly revenue: number }>
 }
 
 export interface Subscription {

@@ -54,6 +54,9 @@ const flowCommand = (url: string, shop: string, secret: string, body: Record<str
   ].join("\n")
 }
 
+/** The admin app with a development session: the token rides in the fragment, which the browser never sends. */
+export const adminLink = (url: string, token: string) => `${url}/app#session=${token}`
+
 export const printDemo = (url: string, app: ShopifyApp["Service"]) =>
   Effect.gen(function*() {
     const demo = app.demo!
@@ -63,6 +66,12 @@ export const printDemo = (url: string, app: ShopifyApp["Service"]) =>
     yield* Console.log([
       "",
       `Sumeru demo: a simulated Shopify shop ${demo.shop} with ${demo.products.toLocaleString("en-US")} products (simulator at ${demo.simulatorUrl}).`,
+      "",
+      "Open the admin in a browser (a development session for the demo shop, valid 24 h; in the Shopify admin the app gets App Bridge session tokens instead):",
+      "",
+      `  ${adminLink(url, token)}`,
+      "",
+      "Or follow along with curl:",
       "",
       "1. Start a dry run (counts the matching products, changes nothing):",
       "",

@@ -18,8 +18,8 @@ import * as Observability from "./Observability.ts"
 import { Hono } from "hono"
 import * as KeyRing from "../../adapters/crypto/KeyRing.ts"
 import { mountAdminAccessRoutes } from "../../adapters/http/AdminAccessRoutes.ts"
-import { AdminDefaultRole, makeAdminGuard, verifyApiKeyWith } from "../../adapters/http/AdminAuth.ts"
-import { mountAdminJobActions } from "../../adapters/http/AdminJobActions.ts"
+import { AdminDefaultRole, AdminRateLimitPerMinute, adminRateLimiter, makeAdminGuard, verifyApiKeyWith } from "../../adapters/http/AdminAuth.ts"
+import { mountAdminJobActions, mountAdminJobRequestRoute } from "../../adapters/http/AdminJobActions.ts"
 import { mountAdminJobRoutes } from "../../adapters/http/AdminJobRoutes.ts"
 import { mountAdminPrivacyRoutes } from "../../adapters/http/AdminPrivacyRoutes.ts"
 import { mountAdminExecutionRoutes } from "../../adapters/http/AdminExecutionRoutes.ts"
@@ -41,6 +41,7 @@ import { mountAdminDetectorSettingsRoutes } from "../../adapters/http/AdminDetec
 import { mountAdminAiRoutes } from "../../adapters/http/AdminAiRoutes.ts"
 import { mountWhatsAppWebhookRoute, webhookSettingsFromConfig } from "../../adapters/http/WhatsAppWebhookRoute.ts"
 import { encodeShopMessage } from "../../domain/messages/ShopMessages.ts"
+import { mountAdminUi } from "../../adapters/http/AdminUi.ts"
 import { mountAdminRuleRoutes } from "../../adapters/http/AdminRuleRoutes.ts"
 import { mountAdminTriggerRoutes } from "../../adapters/http/AdminTriggerRoutes.ts"
 import { mountFlowActionRoute } from "../../adapters/http/FlowActionRoute.ts"
@@ -343,9 +344,13 @@ export const serve = (options: ServeOptions): Effect.Effect<never, unknown> =>
         appSecret: shopify.secrets[0]!,
         verifyApiKey: verifyApiKeyWith(runIngress, apiKeys),
         isKnownShop,
-        defaultRole: yield* AdminDefaultRole
+        defaultRole: yield* AdminDefaultRole,
+        limiter: adminRateLimiter(undefined, yield* AdminRateLimitPerMinute)
       })
+      // the admin app's pages and assets first: a browser navigation to `/app/…` gets the page
+      mountAdminUi(app, { apiKey: shopify.apiKey })
       mountAdminJobRoutes(app, runIngress, guard)
+      mountAdminJobRequestRoute(app, runIngress, guard)
       mountAdminJobActions(app, runIngress, { guard, publish })
       mountAdminAccessRoutes(app, runIngress, guard, { apiKeys })
       mountAdminPrivacyRoutes(app, runIngress, guard, Context.get(base, PiiVault))

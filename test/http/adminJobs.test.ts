@@ -187,6 +187,8 @@ describe("admin jobs API over HTTP on PostgreSQL 15", () => {
             updated_count: 1520,
             failed_count: 3,
             error_preview: ERROR_LINES.join("\n"),
+            undo_of: null,
+            undone_by: null,
             created_at: "2025-12-27T10:30:00Z",
             updated_at: "2025-12-27T10:35:00Z"
           },

@@ -107,6 +107,19 @@ describe("attribution", () => {
     }
     expect(m.markov.partnerblog).toBeUndefined()
     expect(m.markov.paid_social_meta.conversions).toBeGreaterThan(0)
+    // day by day (the admin's "over time" chart): the five per-journey models, each day's sums adding up to the period's
+    const daily = body.daily as ReadonlyArray<{ day: string; model: string; channel: string; conversions: number; revenue: number }>
+    expect([...new Set(daily.map((d) => d.model))].sort()).toEqual(["first_touch", "last_touch", "linear", "position_based", "time_decay"])
+    for (const d of daily) expect(d.day >= body.from && d.day <= body.to, d.day).toBe(true)
+    for (const model of ["first_touch", "last_touch", "linear", "position_based", "time_decay"]) {
+      const days = daily.filter((d) => d.model === model)
+      expect(days.reduce((s, d) => s + d.revenue, 0), model).toBeCloseTo(140, 5)
+      expect(days.reduce((s, d) => s + d.conversions, 0), model).toBeCloseTo(2, 5)
+      // and per channel, what the period's table says
+      for (const [channel, credit] of Object.entries(m[model] as Record<string, { revenue: number }>)) {
+        expect(days.filter((d) => d.channel === channel).reduce((s, d) => s + d.revenue, 0), `${model} ${channel}`).toBeCloseTo(credit.revenue, 5)
+      }
+    }
   })
 
   it("one order: its journey and its shares under every model", async () => {

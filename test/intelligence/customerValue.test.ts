@@ -6,7 +6,10 @@
  * told so instead of being shown a meaningless fit.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { BG_NBD_PENALTY } from "../../adapters/http/AdminCustomerValueRoutes.ts"
+import { fitBgNbd, summarize } from "../../domain/intelligence/ltv.ts"
 import { encodeShopMessage } from "../../domain/messages/ShopMessages.ts"
+import { demoHistory } from "../../src/server/DemoHistory.ts"
 import { ShopLog } from "../../src/shoplog/ShopLog.ts"
 import { type AdminApi, type AdminServer, sessionFor, startAdminApi } from "../support/adminApi.ts"
 
@@ -132,5 +135,25 @@ describe("lifetime value", () => {
     expect(res.status).toBe(200)
     expect(res.json.model).toBeNull()
     expect(res.json.reason).toBe("1 customer(s) with a repeat purchase; the models need at least 20")
+  })
+})
+
+describe("the customer value fit on the demo shop's customers, who are never seen to drop out", () => {
+  it("settles at every instant with the route's stabiliser (unpenalised, the same orders converge or not from one minute to the next)", () => {
+    const start = Date.parse("2026-12-06T21:00:00Z")
+    const orders = demoHistory("fit.myshopify.com", start).filter((m) => m.type === "shopify.webhook").map((m) => {
+      const order = (m.payload as { payload: { customer: { id: number }; created_at: string; total_price: string } }).payload
+      return { customerId: String(order.customer.id), at: Date.parse(order.created_at), revenue: Number(order.total_price) }
+    })
+    const fits = (penalty: number) =>
+      Array.from({ length: 20 }, (_, k) => fitBgNbd(summarize(orders, { asOf: start + k * 37_000, unitMs: 7 * 86_400_000 }), { penalty }))
+    const settled = fits(BG_NBD_PENALTY)
+    expect(settled.every((f) => f.converged)).toBe(true)
+    // the stabiliser moves the purchase rate's parameters by about 1 %
+    const free = fits(0).find((f) => f.converged)!
+    expect(settled[0]!.params.r / free.params.r).toBeCloseTo(1, 1)
+    expect(settled[0]!.params.alpha / free.params.alpha).toBeCloseTo(1, 1)
+    // and it is needed: without it some instants do not converge
+    expect(fits(0).some((f) => !f.converged)).toBe(true)
   })
 })

@@ -78,7 +78,9 @@ import { exportCustomerData } from "../../src/privacy/Compliance.ts"
 import { PiiVault } from "../../src/secrets/Secrets.ts"
 import { type AdminAuthConfig, adminRateLimiter, type AdminGuard, makeAdminGuard, verifyApiKeyWith } from "../../adapters/http/AdminAuth.ts"
 import { type AdminRoute, AdminRoutes } from "../../adapters/http/AdminRouteCatalog.ts"
-import { mountAdminJobActions } from "../../adapters/http/AdminJobActions.ts"
+import { mountAdminJobActions, mountAdminJobRequestRoute } from "../../adapters/http/AdminJobActions.ts"
+import * as PgJobRequests from "../../adapters/postgres/PgJobRequests.ts"
+import { JobIngress } from "../../src/jobs/JobIngress.ts"
 import { mountAdminJobRoutes } from "../../adapters/http/AdminJobRoutes.ts"
 import { signSessionToken } from "../../adapters/http/SessionToken.ts"
 import * as PgApiKeys from "../../adapters/postgres/PgApiKeys.ts"
@@ -111,6 +113,13 @@ export const sampleBody = (route: AdminRoute, tag: string): unknown => {
   if (route === AdminRoutes.createApiKey) return { name: `key ${tag}`, scopes: ["jobs:read"] }
   if (route === AdminRoutes.createRule) {
     return { name: `Tag drafted products (${tag})`, trigger_event: "product.drafted", action_key: "tag_product", params: { tags: ["needs-review"] }, enabled: true }
+  }
+  if (route === AdminRoutes.validateRule) {
+    return { name: `Check ${tag}`, trigger_event: "product.drafted", action_key: "tag_product", params: { tags: ["x"] }, condition: "resource.payload.vendor == 'Acme'" }
+  }
+  // a job of its own per caller (an identical one would be a 409 duplicate)
+  if (route === AdminRoutes.createJob) {
+    return { query_string: "status:active", namespace: "custom", key: "badge", type: "single_line_text_field", value: `v ${tag}`, dry_run: true, max_items: 10 }
   }
   if (route === AdminRoutes.updateRule) return { cooldown_seconds: 60 + tag.length }
   if (route === AdminRoutes.updateDetectorSettings) return { seo: { decayDropPct: 20 + tag.length } }
@@ -225,6 +234,7 @@ export const startAdminApi = async (options: {
     ProjectionRunner.layer([jobsProjection, jobTimelineProjection, executionsProjection, auditLogProjection, webhookDeliveriesProjection, attributionProjection, commerceProjection, seoPagesProjection, aiUsageProjection]),
     outboundHttp
   ).pipe(Layer.provideMerge(secrets))
+  const baseWithJobs = JobIngress.layer.pipe(Layer.provide(PgJobRequests.layer), Layer.provideMerge(base))
   // the decision plane's handlers, and the bulk jobs its `bulk_set_metafield` action starts
   const automation = Layer.effect(ShopHandlers, Effect.gen(function*() {
     const jobs = yield* makeJobHandlers({ pollQueryMs: 20, pollMutationMs: 20, watchdogMs: 5_000, retryDelayMs: 30 })
@@ -234,8 +244,8 @@ export const startAdminApi = async (options: {
   })).pipe(Layer.provide(ShopifyJobSteps.layer.pipe(Layer.provide([shopify, PgJobArtefacts.layer]))))
   const ttl = options.approvalTtl === undefined ? Layer.empty : Layer.succeed(ApprovalTtl, options.approvalTtl)
   const layer = options.automationActors === true
-    ? actorRuntimeLayer().pipe(Layer.provide(automation), Layer.provide([ttl, actions]), Layer.provideMerge(base))
-    : base
+    ? actorRuntimeLayer().pipe(Layer.provide(automation), Layer.provide([ttl, actions]), Layer.provideMerge(baseWithJobs))
+    : baseWithJobs
   const runtime = ManagedRuntime.make(layer)
   const run = runtime.runPromise
   const apiKeys = await run(ApiKeys.use(Effect.succeed))
@@ -257,6 +267,7 @@ export const startAdminApi = async (options: {
       ...guardOptions
     })
     mountAdminJobRoutes(app, run, guard)
+    mountAdminJobRequestRoute(app, run, guard)
     mountAdminJobActions(app, run, { guard, publish: (m) => run(ShopLog.use((log) => log.publish(m))) })
     mountAdminAccessRoutes(app, run, guard, { apiKeys })
     mountAdminPrivacyRoutes(app, run, guard, vault)

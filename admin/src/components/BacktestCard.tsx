@@ -9,6 +9,7 @@ import { useState } from "react"
 import { api, useApiMutation } from "../api.ts"
 import { humanize, isoDay } from "../format.ts"
 import type { Backtest } from "../types.ts"
+import { Chart } from "./Chart.tsx"
 import { ErrorBanner } from "./QueryState.tsx"
 
 const WINDOWS = [
@@ -61,9 +62,14 @@ export const BacktestCard = ({ ruleId }: { ruleId: string }) => {
                 ? `It would not have fired (${result.events_scanned.toLocaleString()} triggers looked at).`
                 : `It would have fired ${result.fires.length.toLocaleString()} time${result.fires.length === 1 ? "" : "s"} on ${new Set(result.fires.map((f) => f.resource_id)).size.toLocaleString()} resource(s) (${result.events_scanned.toLocaleString()} triggers looked at).`}
             </Text>
-            <div style={{ height: 220 }} role="img" aria-label="Would have fired, per day">
-              <BarChart data={[{ name: "Would have fired", data: perDay(result.fires, window.from, window.to) }]} showLegend={false} />
-            </div>
+            {(() => {
+              const fired = [{ name: "Would have fired", data: perDay(result.fires, window.from, window.to) }]
+              return (
+                <Chart label="Would have fired, per day" height={220} data={fired}>
+                  <BarChart isAnimated={false} data={fired} showLegend={false} />
+                </Chart>
+              )
+            })()}
             <DataTable
               columnContentTypes={["text", "numeric"]}
               headings={["Skipped because", "Times"]}

@@ -1,4 +1,8 @@
-/** Snapshot against after, field by field: flattened to paths, changed fields marked. */
+/**
+ * Snapshot against after, field by field: flattened to paths, changed fields marked. An action
+ * records in "after" only what it wrote (a tag added, a title set), so a field the snapshot has
+ * and "after" does not was left as it was: shown as unchanged, not as removed.
+ */
 import { Text } from "@shopify/polaris"
 
 const flatten = (value: unknown, prefix = "", out = new Map<string, string>()): Map<string, string> => {
@@ -19,9 +23,10 @@ export const DiffTable = ({ before, after }: { before: unknown; after: unknown }
   const a = flatten(after)
   const keys = [...new Set([...b.keys(), ...a.keys()])].sort()
   if (keys.length === 0) return <Text as="p" tone="subdued">Nothing was recorded for this execution.</Text>
-  const changed = keys.filter((k) => b.get(k) !== a.get(k)).length
+  const isChanged = (k: string) => a.has(k) && b.get(k) !== a.get(k)
+  const changed = keys.filter(isChanged).length
   return (
-    <div className="sumeru-scroll">
+    <div className="sumeru-scroll" tabIndex={0} role="region" aria-label="Before and after (scrolls sideways)">
       <Text as="p" tone="subdued">{changed === 0 ? "No field changed." : `${changed} field${changed === 1 ? "" : "s"} changed (highlighted).`}</Text>
       <table className="sumeru-diff">
         <caption className="Polaris-Text--visuallyHidden">Before and after, by field</caption>
@@ -30,12 +35,12 @@ export const DiffTable = ({ before, after }: { before: unknown; after: unknown }
         </thead>
         <tbody>
           {keys.map((k) => {
-            const isChanged = b.get(k) !== a.get(k)
+            const changedHere = isChanged(k)
             return (
-              <tr key={k} className={isChanged ? "sumeru-diff__changed" : undefined}>
-                <th scope="row">{k}{isChanged ? <span className="Polaris-Text--visuallyHidden"> (changed)</span> : null}</th>
+              <tr key={k} className={changedHere ? "sumeru-diff__changed" : undefined}>
+                <th scope="row">{k}{changedHere ? <span className="Polaris-Text--visuallyHidden"> (changed)</span> : null}</th>
                 <td>{b.get(k) ?? <em>none</em>}</td>
-                <td>{a.get(k) ?? <em>none</em>}</td>
+                <td>{a.has(k) ? a.get(k) : <em>unchanged</em>}</td>
               </tr>
             )
           })}

@@ -4,6 +4,7 @@ import { BlockStack, Card, DataTable, InlineStack, Layout, Page, Text } from "@s
 import { useState } from "react"
 import { query, useApi } from "../api.ts"
 import { DateRange, lastDays, type Range } from "../components/DateRange.tsx"
+import { Chart } from "../components/Chart.tsx"
 import { QueryState } from "../components/QueryState.tsx"
 import { formatNumber, formatUsd, humanize } from "../format.ts"
 
@@ -69,6 +70,7 @@ export default function AiUsage() {
                 const provider = m.key.split(" ")[0] ?? m.key
                 providers.set(provider, (providers.get(provider) ?? 0) + m.calls)
               }
+              const perProvider = [{ name: "Calls", data: [...providers].map(([key, value]) => ({ key: humanize(key), value })) }]
               return (
                 <BlockStack gap="400">
                   <Card>
@@ -91,9 +93,9 @@ export default function AiUsage() {
                       {providers.size === 0
                         ? <Text as="p" tone="subdued">No call in this range.</Text>
                         : (
-                          <div style={{ height: 220 }} role="img" aria-label="Calls per provider">
-                            <BarChart showLegend={false} direction="horizontal" data={[{ name: "Calls", data: [...providers].map(([key, value]) => ({ key: humanize(key), value })) }]} />
-                          </div>
+                          <Chart label="Calls per provider" height={220} data={perProvider}>
+                            <BarChart isAnimated={false} showLegend={false} direction="horizontal" data={perProvider} />
+                          </Chart>
                         )}
                       <DataTable
                         columnContentTypes={["text", "numeric", "numeric", "numeric", "numeric"]}

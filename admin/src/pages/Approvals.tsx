@@ -9,7 +9,7 @@ import type { Execution, PageOf } from "../types.ts"
 export default function Approvals() {
   const [page, setPage] = useState(1)
   const [done, setDone] = useState<string | null>(null)
-  const approvals = useApi<PageOf & { approvals: ReadonlyArray<Execution> }>(`/app/approvals${query({ page, limit: 20 })}`, { refetchInterval: 5_000 })
+  const approvals = useApi<PageOf & { approvals: ReadonlyArray<Execution> }>(`/app/approvals${query({ page, limit: 20 })}`, { refetchInterval: 15_000 })
   const decide = useApiMutation(
     ({ id, decision }: { id: string; decision: "approve" | "reject" }) => api<{ status: string }>(`/app/approvals/${id}/${decision}`, { method: "POST", body: {} }),
     ["/app/approvals", "/app/executions"]

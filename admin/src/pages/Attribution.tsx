@@ -8,15 +8,19 @@ import { useState } from "react"
 import { query, useApi } from "../api.ts"
 import { DateRange, lastDays, type Range } from "../components/DateRange.tsx"
 import { csv, downloadText } from "../components/download.ts"
+import { Chart } from "../components/Chart.tsx"
 import { QueryState } from "../components/QueryState.tsx"
 import { formatMoney, formatNumber, humanize } from "../format.ts"
 import type { AttributionReport } from "../types.ts"
 
 const MODELS = ["first_touch", "last_touch", "linear", "time_decay", "position_based", "markov", "shapley"]
+/** The models the read model keeps day by day (Markov and Shapley are computed per period). */
+const DAILY_MODELS = ["first_touch", "last_touch", "linear", "time_decay", "position_based"]
 
 export default function Attribution() {
   const [range, setRange] = useState<Range>(lastDays(30))
   const [measure, setMeasure] = useState<"revenue" | "conversions">("revenue")
+  const [timeModel, setTimeModel] = useState("linear")
   const report = useApi<AttributionReport>(`/app/attribution${query({ from: range.from, to: range.to })}`, { placeholderData: (p) => p })
   const exportCsv = (r: AttributionReport) => {
     const channels = [...new Set(MODELS.flatMap((m) => Object.keys(r.models[m] ?? {})))].sort()
@@ -50,7 +54,12 @@ export default function Attribution() {
               const value = (m: string, c: string) => r.models[m]?.[c]?.[measure] ?? 0
               const fmt = (n: number) => (measure === "revenue" ? formatMoney(n, r.currency) : formatNumber(n))
               const days = [...new Set(r.daily.map((d) => d.day))].sort()
-              const dailyModels = [...new Set(r.daily.map((d) => d.model))]
+              const byChannel = MODELS.map((m) => ({ name: humanize(m), data: channels.map((c) => ({ key: humanize(c), value: value(m, c) })) }))
+              const ofModel = r.daily.filter((d) => d.model === timeModel)
+              const overTime = [...new Set(ofModel.map((d) => d.channel))].sort().map((c) => ({
+                name: humanize(c),
+                data: days.map((d) => ({ key: d, value: ofModel.find((x) => x.day === d && x.channel === c)?.[measure] ?? 0 }))
+              }))
               return (
                 <BlockStack gap="400">
                   <Card>
@@ -64,11 +73,11 @@ export default function Attribution() {
                       {channels.length === 0
                         ? <Text as="p" tone="subdued">No attributed order in this range.</Text>
                         : (
-                          <div style={{ height: 320 }} role="img" aria-label={`${humanize(measure)} per channel under each of the seven models`}>
-                            <BarChart data={MODELS.map((m) => ({ name: humanize(m), data: channels.map((c) => ({ key: humanize(c), value: value(m, c) })) }))} />
-                          </div>
+                          <Chart label={`${humanize(measure)} per channel under each of the seven models`} height={420} data={byChannel} format={fmt}>
+                            <BarChart isAnimated={false} data={byChannel} />
+                          </Chart>
                         )}
-                      <div className="sumeru-scroll">
+                      <div>
                         <DataTable
                           columnContentTypes={["text", ...MODELS.map(() => "numeric" as const)]}
                           headings={["Channel", ...MODELS.map(humanize)]}
@@ -79,18 +88,16 @@ export default function Attribution() {
                   </Card>
                   <Card>
                     <BlockStack gap="300">
-                      <Text as="h2" variant="headingMd">Over time</Text>
+                      <InlineStack align="space-between" blockAlign="end" gap="200">
+                        <Text as="h2" variant="headingMd">Over time, per channel</Text>
+                        <Select label="Model" options={DAILY_MODELS.map((m) => ({ label: humanize(m), value: m }))} value={timeModel} onChange={setTimeModel} />
+                      </InlineStack>
                       {days.length === 0
                         ? <Text as="p" tone="subdued">No day with an attributed order in this range.</Text>
                         : (
-                          <div style={{ height: 280 }} role="img" aria-label={`${humanize(measure)} per day under the per-journey models`}>
-                            <LineChart
-                              data={dailyModels.map((m) => ({
-                                name: humanize(m),
-                                data: days.map((d) => ({ key: d, value: r.daily.find((x) => x.day === d && x.model === m)?.[measure] ?? 0 }))
-                              }))}
-                            />
-                          </div>
+                          <Chart label={`${humanize(measure)} per channel per day under the ${humanize(timeModel).toLowerCase()} model`} height={360} data={overTime} format={fmt}>
+                            <LineChart isAnimated={false} data={overTime} />
+                          </Chart>
                         )}
                     </BlockStack>
                   </Card>

@@ -12,9 +12,18 @@ interface Cohort {
   readonly months: ReadonlyArray<{ readonly offset: number; readonly activeCustomers: number; readonly customerRetention: number; readonly revenue: number; readonly revenueRetention: number }>
 }
 
-/** A cell's background: darker for more retention (the value is written in the cell too, so colour is never the only cue). */
-const shade = (ratio: number) => `rgba(0, 91, 211, ${Math.min(1, Math.max(0, ratio)) * 0.85 + 0.05})`
-const ink = (ratio: number) => (ratio > 0.45 ? "#fff" : "var(--p-color-text)")
+/**
+ * A cell's colours: darker for more retention, from a scale whose every step keeps text readable
+ * (contrast 4.9:1 or more); the value is written in the cell too, so colour is never the only cue.
+ */
+const SCALE: ReadonlyArray<readonly [upTo: number, background: string, text: string]> = [
+  [0.1, "#f0f6ff", "#303030"],
+  [0.25, "#d6e8ff", "#303030"],
+  [0.5, "#a8cdff", "#303030"],
+  [0.75, "#1f6fd1", "#ffffff"],
+  [Infinity, "#0b4a9e", "#ffffff"]
+]
+const colours = (ratio: number) => SCALE.find(([upTo]) => ratio <= upTo)!
 
 export default function Cohorts() {
   const [months, setMonths] = useState("12")
@@ -35,7 +44,7 @@ export default function Cohorts() {
               if (cohorts.length === 0) return <EmptyState heading="No orders yet" image=""><p>Cohorts appear with your first customers' orders.</p></EmptyState>
               const width = Math.max(...cohorts.map((c) => c.months.length))
               return (
-                <div className="sumeru-scroll">
+                <div className="sumeru-scroll" tabIndex={0} role="region" aria-label="Retention table (scrolls sideways)">
                   <table className="sumeru-heatmap">
                     <caption><Text as="span" variant="headingMd">{measure === "customer" ? "Customers active" : "Revenue"}, by months since the first order</Text></caption>
                     <thead>
@@ -55,7 +64,7 @@ export default function Cohorts() {
                             if (m === undefined) return <td key={i} />
                             const ratio = measure === "customer" ? m.customerRetention : m.revenueRetention
                             return (
-                              <td key={i} style={{ background: shade(ratio), color: ink(ratio) }} title={measure === "customer" ? `${m.activeCustomers} customers` : formatMoney(m.revenue, currency)}>
+                              <td key={i} style={{ background: colours(ratio)[1], color: colours(ratio)[2] }} title={measure === "customer" ? `${m.activeCustomers} customers` : formatMoney(m.revenue, currency)}>
                                 {formatPercent(ratio)}
                               </td>
                             )

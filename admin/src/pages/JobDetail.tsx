@@ -57,7 +57,7 @@ const UndoModal = ({ job, onClose }: { job: Job; onClose: () => void }) => {
 }
 
 export default function JobDetail({ id }: { id: string }) {
-  const answer = useApi<JobAnswer>(`/app/jobs/${id}`, { refetchInterval: (q) => (q.state.data?.job.status === "COMPLETED" || q.state.data?.job.status === "FAILED" ? false : 1_000) })
+  const answer = useApi<JobAnswer>(`/app/jobs/${id}`, { refetchInterval: (q) => (q.state.data?.job.status === "COMPLETED" || q.state.data?.job.status === "FAILED" ? false : 2_000) })
   const [undoing, setUndoing] = useState(false)
   const job = answer.data?.job
   const undoable = job !== undefined && job.status === "COMPLETED" && !job.dry_run && (job.undo_of ?? null) === null && (job.undone_by ?? null) === null

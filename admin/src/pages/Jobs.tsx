@@ -20,7 +20,7 @@ export default function Jobs() {
   const [tab, setTab] = useState(0)
   const [page, setPage] = useState(1)
   const [creating, setCreating] = useState(false)
-  const jobs = useApi<PageOf & { jobs: ReadonlyArray<Job> }>(`/app/jobs${query({ status: TABS[tab]!.id, page, limit: LIMIT })}`, { refetchInterval: 5_000 })
+  const jobs = useApi<PageOf & { jobs: ReadonlyArray<Job> }>(`/app/jobs${query({ status: TABS[tab]!.id, page, limit: LIMIT })}`, { refetchInterval: 15_000 })
   return (
     <Page title="Bulk jobs" subtitle="Metafields set on many products at once, from Shopify Flow or here" primaryAction={{ content: "Run a bulk job", onAction: () => setCreating(true) }}>
       <Layout>

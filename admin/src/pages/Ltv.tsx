@@ -2,10 +2,15 @@
 import { BarChart } from "@shopify/polaris-viz"
 import { BlockStack, Card, DataTable, EmptyState, InlineGrid, Layout, Page, Text } from "@shopify/polaris"
 import { useApi } from "../api.ts"
+import { Chart } from "../components/Chart.tsx"
 import { QueryState } from "../components/QueryState.tsx"
 import { formatMoney, formatNumber, formatPercent } from "../format.ts"
 
-interface Ltv {
+/** The prediction, or — when the models cannot be fitted to the shop's orders — why not (`model: null`, `reason`). */
+type Ltv = Fitted | { readonly model: null; readonly reason: string; readonly customers: number; readonly repeat_customers: number }
+
+interface Fitted {
+  readonly model: Record<string, unknown>
   readonly currency: string | null
   readonly horizon_months: number
   readonly customers: number
@@ -26,6 +31,11 @@ const Stat = ({ label, value }: { label: string; value: string }) => (
   </Card>
 )
 
+const bands = (l: Fitted) => [{
+  name: "Customers",
+  data: l.distribution.map((b) => ({ key: b.to === null ? `${formatNumber(b.from)}+` : `${formatNumber(b.from)}–${formatNumber(b.to)}`, value: b.customers }))
+}]
+
 export default function LtvPage() {
   const ltv = useApi<Ltv>("/app/ltv")
   return (
@@ -34,6 +44,14 @@ export default function LtvPage() {
         {(l) =>
           l.customers === 0
             ? <Card><EmptyState heading="Not enough orders yet" image=""><p>The prediction needs customers with orders.</p></EmptyState></Card>
+            : l.model === null
+            ? (
+              <Card>
+                <EmptyState heading="No prediction for now" image="">
+                  <p>{formatNumber(l.customers)} customers, {formatNumber(l.repeat_customers)} of them came back. The prediction could not be made: {l.reason}.</p>
+                </EmptyState>
+              </Card>
+            )
             : (
               <Layout>
                 <Layout.Section>
@@ -47,12 +65,14 @@ export default function LtvPage() {
                   <Card>
                     <BlockStack gap="300">
                       <Text as="h2" variant="headingMd">Distribution of predicted value</Text>
-                      <div style={{ height: 260 }} role="img" aria-label="Customers per band of predicted value">
-                        <BarChart
-                          showLegend={false}
-                          data={[{ name: "Customers", data: l.distribution.map((b) => ({ key: b.to === null ? `${formatNumber(b.from)}+` : `${formatNumber(b.from)}–${formatNumber(b.to)}`, value: b.customers })) }]}
-                        />
-                      </div>
+                      {(() => {
+                        const distribution = bands(l)
+                        return (
+                          <Chart label="Customers per band of predicted value" height={260} data={distribution}>
+                            <BarChart isAnimated={false} showLegend={false} data={distribution} />
+                          </Chart>
+                        )
+                      })()}
                     </BlockStack>
                   </Card>
                 </Layout.Section>
