@@ -6,7 +6,6 @@
 import { readdirSync, statSync } from "node:fs"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
-import { build } from "vite"
 
 const admin = fileURLToPath(new URL("../admin", import.meta.url))
 const built = join(admin, "dist", "index.html")
@@ -28,5 +27,7 @@ const builtTime = () => {
 
 if (process.argv.includes("--if-stale") && builtTime() >= sourcesTime()) process.exit(0)
 const started = Date.now()
+// loaded only when there is something to build: `npm start` pays nothing for an up-to-date build
+const { build } = await import("vite")
 await build({ configFile: join(admin, "vite.config.ts") })
 console.log(`admin app built into admin/dist in ${((Date.now() - started) / 1000).toFixed(1)} s`)

@@ -168,7 +168,7 @@ export const AdminRoutes = {
     method: "GET",
     path: "/app/rules",
     permission: "automation:read",
-    summary: "The shop's automation rules (deleted ones left out)",
+    summary: "The shop's automation rules, oldest first, deleted ones left out (`page`, `limit`)",
     params: {}
   },
   createRule: {

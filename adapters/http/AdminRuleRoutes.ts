@@ -26,6 +26,7 @@ import type { EventStore } from "../../src/eventstore/EventStore.ts"
 import type { LogWakeups } from "../../src/eventstore/LogWakeups.ts"
 import type { ShopLog } from "../../src/shoplog/ShopLog.ts"
 import {
+  adminErrorResponse,
   type AdminGuard,
   Conflict,
   InvalidRequestBody,
@@ -38,6 +39,7 @@ import {
   runAdminEffect,
   Unavailable
 } from "./AdminAuth.ts"
+import { DEFAULT_PAGE_SIZE, intParam, MAX_PAGE_SIZE } from "./AdminJobRoutes.ts"
 import { AdminRoutes } from "./AdminRouteCatalog.ts"
 import type { RunEffect } from "./RunEffect.ts"
 
@@ -148,9 +150,22 @@ export const mountAdminRuleRoutes = (app: Hono, run: RunEffect<Services>, guard:
       (checked) => c.json(Result.isSuccess(checked) ? { valid: true, errors: [] } : { valid: false, errors: checked.failure })
     ))
 
-  mountAdminRoute(app, guard, AdminRoutes.listRules, (c) =>
-    runAdminEffect(run, c, readRules(requirePrincipal(c).shop), ({ rules }) =>
-      c.json({ rules: Object.values(rules).filter((r) => !r.deleted).sort((a, b) => a.ruleId.localeCompare(b.ruleId)).map(ruleJson) })))
+  mountAdminRoute(app, guard, AdminRoutes.listRules, (c) => {
+    const q = c.req.queries()
+    const paging = Result.all({ page: intParam(q["page"], "page", 1, 999_999_999), limit: intParam(q["limit"], "limit", DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE) })
+    if (Result.isFailure(paging)) return adminErrorResponse(c, paging.failure)
+    const { page, limit } = paging.success
+    return runAdminEffect(run, c, readRules(requirePrincipal(c).shop), ({ rules }) => {
+      // rule ids are UUIDv7: their order is the order they were created in
+      const live = Object.values(rules).filter((r) => !r.deleted).sort((a, b) => a.ruleId.localeCompare(b.ruleId))
+      return c.json({
+        rules: live.slice((page - 1) * limit, page * limit).map(ruleJson),
+        total: live.length,
+        page,
+        pages: Math.max(1, Math.ceil(live.length / limit))
+      })
+    })
+  })
 
   mountAdminRoute(app, guard, AdminRoutes.getRule, (c) =>
     runAdminEffect(run, c, current(requirePrincipal(c).shop, c.req.param("id") ?? ""), (rule) => c.json({ rule: ruleJson(rule) })))

@@ -272,6 +272,32 @@ describe("the admin in Chromium, on the demo shop", () => {
     }
   })
 
+  it("embedded in the Shopify admin, the app loads App Bridge and asks it for a session token before each call", async () => {
+    // Shopify's CDN is out of reach: its App Bridge script is stood in for by one that keeps the
+    // contract the app relies on (a global `shopify` whose idToken() resolves to a session token)
+    const embedded = await browser.newContext({ viewport: DESKTOP })
+    let served = 0
+    await embedded.route("https://cdn.shopify.com/shopifycloud/app-bridge.js", (route) => {
+      served++
+      return route.fulfill({
+        contentType: "text/javascript",
+        body: `window.__idTokens = 0; window.shopify = { idToken: async () => { window.__idTokens++; return ${JSON.stringify(token)} } };`
+      })
+    })
+    const framed = watch(await embedded.newPage(), "embedded")
+    // as Shopify opens an embedded app: no development session in the fragment
+    const res = await framed.goto(`${server.url}/app/rules?embedded=1&shop=${DEMO_SHOP}&host=YWRtaW4uc2hvcGlmeS5jb20vc3RvcmUvc3VtZXJ1LWRlbW8`)
+    expect(res!.headers()["content-security-policy"]).toBe(`frame-ancestors https://${DEMO_SHOP} https://admin.shopify.com`)
+    await settled(framed, "Tag drafted Acme products")
+    expect(served).toBe(1)
+    expect(await framed.evaluate(() => (window as unknown as { __idTokens: number }).__idTokens)).toBeGreaterThanOrEqual(2) // /app/me and /app/rules
+    expect(await framed.evaluate(() => sessionStorage.length)).toBe(0)
+    // the admin's own sidebar lists the screens (App Bridge's nav menu), not a second one in the frame
+    expect(await framed.locator("ui-nav-menu a").count()).toBeGreaterThan(10)
+    expect(await framed.locator(".Polaris-Navigation").count()).toBe(0)
+    await embedded.close()
+  })
+
   it("every screen, desktop and mobile: no serious or critical accessibility violation, a screenshot, its timings", async () => {
     /** What a screen shows once a person acted on it (the backtest run), before it is checked and pictured. */
     const backtest = async (p: Page) => {

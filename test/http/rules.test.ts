@@ -48,6 +48,25 @@ describe("rules over the admin API", () => {
     expect(list.json.rules.map((r: { id: string }) => r.id)).toContain(id)
   })
 
+  it("lists rules a page at a time, oldest first; a bad page is a 400 naming it", async () => {
+    const second = await api.call(server, "POST", "/app/rules", ops(), { ...exampleRule, name: "Second rule" })
+    expect(second.status, second.text).toBe(201)
+    const all = (await api.call(server, "GET", "/app/rules", ops())).json
+    expect(all.rules.length).toBe(all.total)
+    const ids = all.rules.map((r: { id: string }) => r.id)
+    expect(ids).toEqual([...ids].sort())
+    const pages = []
+    for (let page = 1; page <= all.total; page++) {
+      const one = (await api.call(server, "GET", `/app/rules?limit=1&page=${page}`, ops())).json
+      expect([one.total, one.page, one.pages, one.rules.length]).toEqual([all.total, page, all.total, 1])
+      pages.push(one.rules[0].id)
+    }
+    expect(pages).toEqual(ids)
+    const bad = await api.call(server, "GET", "/app/rules?limit=0", ops())
+    expect([bad.status, bad.json.error.code]).toEqual([400, "INVALID_QUERY_PARAMETER"])
+    expect((await api.call(server, "DELETE", `/app/rules/${second.json.rule.id}`, ops())).status).toBe(204)
+  })
+
   it("a change is a new version; the same settings again are not; a viewer may not change rules", async () => {
     const changed = await api.call(server, "PATCH", `/app/rules/${id}`, ops(), { cooldown_seconds: 600, enabled: false })
     expect(changed.status, changed.text).toBe(200)

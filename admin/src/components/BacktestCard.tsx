@@ -65,9 +65,7 @@ export const BacktestCard = ({ ruleId }: { ruleId: string }) => {
             {(() => {
               const fired = [{ name: "Would have fired", data: perDay(result.fires, window.from, window.to) }]
               return (
-                <Chart label="Would have fired, per day" height={220} data={fired}>
-                  <BarChart isAnimated={false} data={fired} showLegend={false} />
-                </Chart>
+                <Chart label="Would have fired, per day" height={220} data={fired} render={(d) => <BarChart isAnimated={false} showLegend={false} data={d} />} />
               )
             })()}
             <DataTable

@@ -8,13 +8,21 @@ import type { DataSeries } from "@shopify/polaris-viz"
 import { Text } from "@shopify/polaris"
 import { type ReactNode, useCallback, useEffect, useState } from "react"
 
-export const Chart = ({ label, data, height, children, format = (n) => n.toLocaleString() }: {
+/** Series colours, in order (Polaris Viz's own legend is not used: see below). */
+const PALETTE = ["#2c6ecb", "#8051e5", "#1f9e7a", "#e0730b", "#d72c65", "#00848e", "#8a6116", "#5c6ac4"]
+
+export const Chart = ({ label, data, height, render, format = (n) => n.toLocaleString() }: {
   label: string
   data: ReadonlyArray<DataSeries>
   height: number
-  children: ReactNode
+  /** The Polaris Viz chart of the (coloured) series, without its legend. */
+  render: (series: Array<DataSeries>) => ReactNode
   format?: (n: number) => string
 }) => {
+  // Polaris Viz sizes its own legend after its chart, so a chart with a legend that wraps draws
+  // frames with negative heights first (the browser logs each). The legend is drawn here instead,
+  // with the colours given to the series.
+  const series = data.map((s, i) => ({ ...s, color: s.color ?? PALETTE[i % PALETTE.length]! }))
   // `inert` is not a React 18 prop: set it on the element
   const inert = useCallback((el: HTMLDivElement | null) => el?.setAttribute("inert", ""), [])
   // the chart is drawn once its box is laid out: drawn in the same pass as the page, Polaris Viz
@@ -31,7 +39,18 @@ export const Chart = ({ label, data, height, children, format = (n) => n.toLocal
     <figure style={{ margin: 0 }}>
       {blank
         ? <Text as="p" tone="subdued">{label}: every value is zero.</Text>
-        : <div ref={inert} aria-hidden="true" style={{ height }}>{laidOut ? children : null}</div>}
+        : (
+          <>
+            <div ref={inert} aria-hidden="true" style={{ height }}>{laidOut ? render(series) : null}</div>
+            {series.length > 1
+              ? (
+                <ul className="sumeru-legend" aria-hidden="true">
+                  {series.map((s) => <li key={s.name}><span style={{ background: String(s.color) }} />{s.name}</li>)}
+                </ul>
+              )
+              : null}
+          </>
+        )}
       <table className="Polaris-Text--visuallyHidden">
         <caption>{label}</caption>
         <thead>

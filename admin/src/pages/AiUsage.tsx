@@ -93,9 +93,7 @@ export default function AiUsage() {
                       {providers.size === 0
                         ? <Text as="p" tone="subdued">No call in this range.</Text>
                         : (
-                          <Chart label="Calls per provider" height={220} data={perProvider}>
-                            <BarChart isAnimated={false} showLegend={false} direction="horizontal" data={perProvider} />
-                          </Chart>
+                          <Chart label="Calls per provider" height={220} data={perProvider} render={(d) => <BarChart isAnimated={false} showLegend={false} direction="horizontal" data={d} />} />
                         )}
                       <DataTable
                         columnContentTypes={["text", "numeric", "numeric", "numeric", "numeric"]}

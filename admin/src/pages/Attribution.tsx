@@ -73,9 +73,7 @@ export default function Attribution() {
                       {channels.length === 0
                         ? <Text as="p" tone="subdued">No attributed order in this range.</Text>
                         : (
-                          <Chart label={`${humanize(measure)} per channel under each of the seven models`} height={420} data={byChannel} format={fmt}>
-                            <BarChart isAnimated={false} data={byChannel} />
-                          </Chart>
+                          <Chart label={`${humanize(measure)} per channel under each of the seven models`} height={320} data={byChannel} format={fmt} render={(d) => <BarChart isAnimated={false} showLegend={false} data={d} />} />
                         )}
                       <div>
                         <DataTable
@@ -95,9 +93,7 @@ export default function Attribution() {
                       {days.length === 0
                         ? <Text as="p" tone="subdued">No day with an attributed order in this range.</Text>
                         : (
-                          <Chart label={`${humanize(measure)} per channel per day under the ${humanize(timeModel).toLowerCase()} model`} height={360} data={overTime} format={fmt}>
-                            <LineChart isAnimated={false} data={overTime} />
-                          </Chart>
+                          <Chart label={`${humanize(measure)} per channel per day under the ${humanize(timeModel).toLowerCase()} model`} height={280} data={overTime} format={fmt} render={(d) => <LineChart isAnimated={false} showLegend={false} data={d} />} />
                         )}
                     </BlockStack>
                   </Card>

@@ -15,7 +15,7 @@ export default function Executions() {
   const [ruleId, setRuleId] = useState(search.get("rule_id") ?? "")
   const [status, setStatus] = useState(search.get("status") ?? "")
   const [page, setPage] = useState(1)
-  const rules = useApi<{ rules: ReadonlyArray<Rule> }>("/app/rules")
+  const rules = useApi<{ rules: ReadonlyArray<Rule> }>("/app/rules?limit=100")
   const executions = useApi<PageOf & { executions: ReadonlyArray<Execution> }>(`/app/executions${query({ rule_id: ruleId, status, page, limit: 20 })}`, { refetchInterval: 15_000 })
   return (
     <Page title="Executions" subtitle="What your rules did, newest first">

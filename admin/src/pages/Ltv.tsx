@@ -68,9 +68,7 @@ export default function LtvPage() {
                       {(() => {
                         const distribution = bands(l)
                         return (
-                          <Chart label="Customers per band of predicted value" height={260} data={distribution}>
-                            <BarChart isAnimated={false} showLegend={false} data={distribution} />
-                          </Chart>
+                          <Chart label="Customers per band of predicted value" height={260} data={distribution} render={(d) => <BarChart isAnimated={false} showLegend={false} data={d} />} />
                         )
                       })()}
                     </BlockStack>

@@ -1,20 +1,24 @@
-import { Card, EmptyState, IndexTable, Page, Text } from "@shopify/polaris"
+import { BlockStack, Card, EmptyState, IndexTable, Page, Text } from "@shopify/polaris"
 import { useLocation } from "wouter"
-import { useApi } from "../api.ts"
+import { useState } from "react"
+import { query, useApi } from "../api.ts"
+import { Paging } from "../components/Paging.tsx"
 import { QueryState } from "../components/QueryState.tsx"
 import { StatusBadge } from "../components/StatusBadge.tsx"
 import { humanize } from "../format.ts"
-import type { Rule } from "../types.ts"
+import type { PageOf, Rule } from "../types.ts"
 
 export default function Rules() {
   const [, navigate] = useLocation()
-  const rules = useApi<{ rules: ReadonlyArray<Rule> }>("/app/rules")
+  const [page, setPage] = useState(1)
+  const rules = useApi<PageOf & { rules: ReadonlyArray<Rule> }>(`/app/rules${query({ page, limit: 25 })}`, { placeholderData: (p) => p })
   return (
     <Page title="Rules" subtitle="When something happens in your shop, do something about it" primaryAction={{ content: "Create rule", url: "/rules/new" }}>
+      <BlockStack gap="400">
       <Card padding="0">
         <QueryState query={rules}>
-          {({ rules }) =>
-            rules.length === 0
+          {({ rules, total }) =>
+            total === 0
               ? (
                 <EmptyState heading="No rules yet" image="" action={{ content: "Create rule", url: "/rules/new" }} secondaryAction={{ content: "See recommendations", url: "/" }}>
                   <p>A rule watches a trigger (a product drafted, a page losing clicks…) and runs an action, with cooldowns, quiet hours and approvals.</p>
@@ -41,6 +45,8 @@ export default function Rules() {
               )}
         </QueryState>
       </Card>
+      {rules.data === undefined ? null : <Paging page={rules.data.page} pages={rules.data.pages} total={rules.data.total} onPage={setPage} label="rules" />}
+      </BlockStack>
     </Page>
   )
 }
