@@ -28,6 +28,11 @@ const builtTime = () => {
 if (process.argv.includes("--if-stale") && builtTime() >= sourcesTime()) process.exit(0)
 const started = Date.now()
 // loaded only when there is something to build: `npm start` pays nothing for an up-to-date build
-const { build } = await import("vite")
-await build({ configFile: join(admin, "vite.config.ts") })
+const vite = await import("vite").catch(() => null)
+if (vite === null) {
+  // an install without devDependencies (`npm ci --omit=dev`): the image ships a build made elsewhere
+  console.log("admin app not built: Vite is not installed (install the devDependencies, or ship admin/dist)")
+  process.exit(0)
+}
+await vite.build({ configFile: join(admin, "vite.config.ts") })
 console.log(`admin app built into admin/dist in ${((Date.now() - started) / 1000).toFixed(1)} s`)

@@ -490,7 +490,18 @@ export const mountAdminRoute = (app: Hono, guard: AdminGuard, route: AdminRoute,
   if (!ADMIN_ROUTES.includes(route)) {
     throw new Error(`admin route ${route.method} ${route.path} is not declared in ADMIN_ROUTES (adapters/http/AdminRouteCatalog.ts)`)
   }
-  app.on(route.method, route.path, guard.authenticate, requirePermission(route.permission), handler)
+  app.on(route.method, route.path, privateAnswer, guard.authenticate, requirePermission(route.permission), handler)
+}
+
+/**
+ * Every admin answer is the shop's own data: no shared or disk cache may keep it, and the same
+ * URL is also the admin app's page for a browser navigation (`AdminUi.ts`), so the answer varies
+ * by `Accept` — without that, Back could show the JSON a screen fetched in place of the screen.
+ */
+const privateAnswer: MiddlewareHandler = async (c, next) => {
+  await next()
+  c.res.headers.set("vary", "Accept")
+  if (!c.res.headers.has("cache-control")) c.res.headers.set("cache-control", "private, no-store")
 }
 
 /** An optional JSON object body: `{}` when there is none; a body that is not an object is a 400. */

@@ -114,7 +114,8 @@ export const mountAdminJobRequestRoute = (app: Hono, run: RunEffect<JobIngress>,
           })
         }
         const ingress = yield* JobIngress
-        return yield* ingress.request(requireShop(c), validated.success, "admin").pipe(
+        const principal = requirePrincipal(c)
+        return yield* ingress.request(principal.shop, validated.success, "admin", principalLabel(principal) || null).pipe(
           Effect.catchTag("ShopLogUnavailable", () => Effect.fail(new Unavailable({ what: "the shop log" })))
         )
       }),

@@ -13,7 +13,9 @@
  * Bridge from Shopify's CDN with the app's API key: the app then asks App Bridge for a fresh
  * session token before each call. Outside the admin (the demo) the page takes a development
  * session token from its URL's fragment (`/app#session=…`, never sent to a server, removed from
- * the address bar at once), which `npm start` prints.
+ * the address bar at once), which `npm start` prints — in the demo only (`developmentSessions`).
+ * Shopify opens the app at its application URL (`/?shop=…&host=…&embedded=1`): that navigation
+ * is sent on to `/app`.
  *
  * `frame-ancestors` lets only the shop's admin frame the page (Shopify's requirement for
  * embedded apps); the hashed assets are cached for a year, the page never.
@@ -30,6 +32,12 @@ export const ADMIN_UI_ROOT = fileURLToPath(new URL("../../admin/dist", import.me
 export interface AdminUiOptions {
   /** The app's API key (client id): App Bridge's `shopify-api-key`. */
   readonly apiKey: string
+  /**
+   * The demo runs (no Shopify app configured): only then does the page take a development
+   * session from its link. Elsewhere a link carrying someone's token could put a merchant to
+   * work, unaware, in another shop.
+   */
+  readonly developmentSessions?: boolean
   /** The built app's folder (tests point it elsewhere). */
   readonly root?: string
 }
@@ -57,7 +65,14 @@ export const mountAdminUi = (app: Hono, options: AdminUiOptions) => {
   })
   app.use("/app/assets/*", serveStatic({ root, rewriteRequestPath: (path) => path.replace(/^\/app/, "") }))
 
+  // Shopify opens an app at its application URL (`/`, with `shop`, `host`, `embedded`): the app is at `/app`
+  app.get("/", async (c, next) => {
+    if (!wantsPage(c.req.header("accept")) || (c.req.query("shop") === undefined && c.req.query("embedded") === undefined)) return next()
+    return c.redirect(`/app${new URL(c.req.url).search}`, 302)
+  })
+
   const servePage = async (c: Context, next: () => Promise<void>) => {
+    c.header("vary", "Accept")
     if (!wantsPage(c.req.header("accept"))) return next()
     const shop = c.req.query("shop")
     const frameable = shop !== undefined && isShopDomain(shop) ? `https://${shop} https://admin.shopify.com` : "'none'"
@@ -66,14 +81,11 @@ export const mountAdminUi = (app: Hono, options: AdminUiOptions) => {
     const html = await indexHtml()
     if (html === null) return c.html(NOT_BUILT, 503)
     const embedded = c.req.query("embedded") === "1"
-    return c.html(
-      embedded
-        ? html.replace(
-          "<head>",
-          `<head><meta name="shopify-api-key" content="${escapeAttribute(options.apiKey)}"><script src="${APP_BRIDGE}"></script>`
-        )
-        : html
-    )
+    const head = [
+      embedded ? `<meta name="shopify-api-key" content="${escapeAttribute(options.apiKey)}"><script src="${APP_BRIDGE}"></script>` : "",
+      options.developmentSessions === true ? `<meta name="sumeru-development-sessions" content="on">` : ""
+    ].join("")
+    return c.html(head === "" ? html : html.replace("<head>", `<head>${head}`))
   }
   app.get("/app", servePage)
   app.get("/app/*", servePage)

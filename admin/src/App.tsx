@@ -7,12 +7,11 @@ import { NavMenu } from "@shopify/app-bridge-react"
 import { Frame, Navigation, Page, Text, TopBar } from "@shopify/polaris"
 import { lazy, Suspense, useState } from "react"
 import { Link, Route, Switch, useLocation } from "wouter"
-import { useApi } from "./api.ts"
 import { ErrorBoundary } from "./components/ErrorBoundary.tsx"
 import { LoadingCard } from "./components/QueryState.tsx"
 import { NAV_SECTIONS } from "./nav.ts"
 import { appBridge } from "./session.ts"
-import type { Me } from "./types.ts"
+import { useCan, useMe } from "./permissions.ts"
 import { useFocusableScrollRegions } from "./components/useFocusableScrollRegions.ts"
 
 const Home = lazy(() => import("./pages/Home.tsx"))
@@ -36,10 +35,10 @@ const Settings = lazy(() => import("./pages/Settings.tsx"))
 
 const selected = (location: string, path: string) => (path === "/" ? location === "/" : location === path || location.startsWith(`${path}/`))
 
-const EmbeddedNav = () => (
+const EmbeddedNav = ({ can }: { can: (permission: string) => boolean }) => (
   <NavMenu>
     <Link href="/" rel="home">Home</Link>
-    {NAV_SECTIONS.flatMap((s) => s.items).filter((i) => i.path !== "/").map((i) => <Link key={i.path} href={i.path}>{i.label}</Link>)}
+    {NAV_SECTIONS.flatMap((s) => s.items).filter((i) => i.path !== "/" && can(i.permission)).map((i) => <Link key={i.path} href={i.path}>{i.label}</Link>)}
   </NavMenu>
 )
 
@@ -53,11 +52,12 @@ export const App = () => {
   const [location] = useLocation()
   const [mobileNav, setMobileNav] = useState(false)
   useFocusableScrollRegions()
-  const me = useApi<Me>("/app/me", { staleTime: 300_000 })
+  const me = useMe()
+  const can = useCan()
   const embedded = appBridge() !== undefined
   const navigation = (
     <Navigation location={location}>
-      {NAV_SECTIONS.map((section, i) => (
+      {NAV_SECTIONS.map((section) => ({ ...section, items: section.items.filter((item) => can(item.permission)) })).filter((s) => s.items.length > 0).map((section, i) => (
         <Navigation.Section
           key={section.title ?? i}
           {...(section.title === undefined ? {} : { title: section.title })}
@@ -94,7 +94,7 @@ export const App = () => {
       logo={{ topBarSource: "data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' width='120' height='32'%3E%3Ctext x='0' y='22' font-family='sans-serif' font-size='20' font-weight='700' fill='%23ffffff'%3ESumeru%3C/text%3E%3C/svg%3E", accessibilityLabel: "Sumeru", url: "/", width: 110 }}
       skipToContentTarget={undefined}
     >
-      {embedded ? <EmbeddedNav /> : null}
+      {embedded ? <EmbeddedNav can={can} /> : null}
       <ErrorBoundary key={location}>
       <Suspense fallback={<Page><LoadingCard /></Page>}>
         <Switch>

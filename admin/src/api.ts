@@ -9,7 +9,7 @@
  * would not change the answer).
  */
 import { QueryClient, useMutation, useQuery, useQueryClient, type UseQueryOptions } from "@tanstack/react-query"
-import { sessionToken } from "./session.ts"
+import { appBridge, sessionToken } from "./session.ts"
 
 export interface FieldProblem {
   readonly field: string
@@ -22,7 +22,9 @@ export class ApiError extends Error {
     readonly code: string,
     message: string,
     readonly errors: ReadonlyArray<FieldProblem> = [],
-    readonly body: unknown = undefined
+    readonly body: unknown = undefined,
+    /** The 401's reason (`UNKNOWN_SHOP`, `EXPIRED`, …). */
+    readonly reason: string | undefined = undefined
   ) {
     super(message)
   }
@@ -41,8 +43,35 @@ const plainMessage = (status: number): string =>
     ? "Sumeru could not answer just now. Try again in a moment."
     : "The request was not accepted."
 
+/**
+ * The shop's offline access token, asked for once per page in the Shopify admin: Shopify's managed
+ * install gives the app no OAuth callback, so the first session token is exchanged for it
+ * (`POST /auth/token-exchange`) when the API says the app is not installed on the shop yet.
+ */
+let exchange: Promise<boolean> | undefined
+const exchangeSessionToken = (): Promise<boolean> => {
+  exchange ??= (async () => {
+    const token = await sessionToken()
+    if (token === null) return false
+    const res = await fetch("/auth/token-exchange", { method: "POST", headers: { authorization: `Bearer ${token}`, accept: "application/json" } }).catch(() => null)
+    return res !== null && res.ok
+  })()
+  return exchange
+}
+
 /** One call; resolves to the parsed JSON (or `undefined` for an empty answer). */
 export const api = async <T = unknown>(path: string, init: { method?: string; body?: unknown; accept?: string } = {}): Promise<T> => {
+  try {
+    return await call<T>(path, init)
+  } catch (error) {
+    if (error instanceof ApiError && error.reason === "UNKNOWN_SHOP" && appBridge() !== undefined && (await exchangeSessionToken())) {
+      return call<T>(path, init)
+    }
+    throw error
+  }
+}
+
+const call = async <T,>(path: string, init: { method?: string; body?: unknown; accept?: string }): Promise<T> => {
   const token = await sessionToken()
   if (token === null) throw new ApiError(401, "no_session", "Open this app from your Shopify admin, or from the link `npm start` prints.")
   let response: Response
@@ -69,13 +98,15 @@ export const api = async <T = unknown>(path: string, init: { method?: string; bo
     }
   }
   if (!response.ok) {
-    const error = (json as { error?: { code?: string; message?: string; errors?: ReadonlyArray<FieldProblem> } } | undefined)?.error
+    const error = (json as { error?: { code?: string; reason?: string; message?: string; errors?: ReadonlyArray<FieldProblem> } } | undefined)?.error
     throw new ApiError(
       response.status,
       error?.code ?? `http_${response.status}`,
-      error?.message ?? plainMessage(response.status),
+      // a 401's own words are about tokens; the person needs to know what to do
+      response.status === 401 ? plainMessage(401) : error?.message ?? plainMessage(response.status),
       error?.errors ?? [],
-      json
+      json,
+      error?.reason
     )
   }
   return (init.accept === undefined ? json : text) as T

@@ -16,12 +16,20 @@ interface AppBridgeGlobal {
 export const appBridge = (): AppBridgeGlobal | undefined =>
   (window as unknown as { shopify?: AppBridgeGlobal }).shopify
 
-/** Reads a `#session=` fragment into this tab's storage (once, at start). */
+/** The server says so when it runs the demo (`AdminUi.ts`): only then is a link's session taken. */
+const developmentSessionsOn = () => document.querySelector('meta[name="sumeru-development-sessions"]')?.getAttribute("content") === "on"
+
+/** Reads a `#session=` fragment into this tab's storage (once, at start); the fragment leaves the address bar either way. */
 export const adoptDevelopmentSession = (): void => {
   const match = /(?:^#|&)session=([^&]+)/.exec(window.location.hash)
   if (match === null) return
-  sessionStorage.setItem(STORAGE_KEY, decodeURIComponent(match[1]!))
   history.replaceState(history.state, "", window.location.pathname + window.location.search)
+  if (!developmentSessionsOn()) return
+  try {
+    sessionStorage.setItem(STORAGE_KEY, decodeURIComponent(match[1]!))
+  } catch {
+    // a mangled link: no session, and the app says how to open it
+  }
 }
 
 /** The token for the next call, or `null` when the app has none (not opened from the admin nor a demo link). */

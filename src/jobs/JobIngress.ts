@@ -43,7 +43,9 @@ export class JobIngress extends Context.Service<JobIngress, {
   readonly request: (
     shop: string,
     input: JobInput,
-    source: JobRequest["source"]
+    source: JobRequest["source"],
+    /** Who asked (a person in the admin); Flow and the API name nobody. */
+    requestedBy?: string | null
   ) => Effect.Effect<RequestOutcome, SqlError | ShopLogUnavailable>
 }>()("sumeru/jobs/JobIngress") {
   static readonly layer = Layer.effect(
@@ -53,7 +55,7 @@ export class JobIngress extends Context.Service<JobIngress, {
       const log = yield* ShopLog
       const window = yield* Config.Duration("JOB_DEDUPE_WINDOW").pipe(Config.withDefault(Duration.hours(24)))
 
-      const request = Effect.fn("JobIngress.request")(function*(shop: string, input: JobInput, source: JobRequest["source"]) {
+      const request = Effect.fn("JobIngress.request")(function*(shop: string, input: JobInput, source: JobRequest["source"], requestedBy: string | null = null) {
         const params = paramsOf(input)
         const inputHash = inputHashOf(shop, params)
         const fresh = uuidV7Unsafe()
@@ -71,7 +73,7 @@ export class JobIngress extends Context.Service<JobIngress, {
             inputHash,
             actionRunId: input.actionRunId,
             source,
-            requestedBy: null,
+            requestedBy,
             at: new Date().toISOString()
           }
           yield* log.publish({

@@ -348,7 +348,7 @@ export const serve = (options: ServeOptions): Effect.Effect<never, unknown> =>
         limiter: adminRateLimiter(undefined, yield* AdminRateLimitPerMinute)
       })
       // the admin app's pages and assets first: a browser navigation to `/app/…` gets the page
-      mountAdminUi(app, { apiKey: shopify.apiKey })
+      mountAdminUi(app, { apiKey: shopify.apiKey, developmentSessions: shopify.demo !== null })
       mountAdminJobRoutes(app, runIngress, guard)
       mountAdminJobRequestRoute(app, runIngress, guard)
       mountAdminJobActions(app, runIngress, { guard, publish })

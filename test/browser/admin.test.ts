@@ -119,8 +119,8 @@ beforeAll(async () => {
     const cohorts = await read("/app/cohorts")
     const seen = (cohorts.cohorts ?? []).reduce((s: number, c: { customers: number }) => s + c.customers, 0)
     return (ads.anomalies ?? []).some((a: { event: string; date: string | null }) => a.event === "ads.spend_anomaly" && a.date === lastAdsDay) && seen === customers
-  })
-}, 180_000)
+  }, 150_000)
+}, 240_000)
 
 afterAll(async () => {
   expect(pageErrors, pageErrors.join("\n")).toEqual([])
@@ -270,6 +270,38 @@ describe("the admin in Chromium, on the demo shop", () => {
       await figure.locator("svg").first().waitFor()
       expect(await figure.getByRole("table", { name }).getByRole("row").count()).toBeGreaterThan(2)
     }
+  })
+
+  it("an owner gives a staff member the viewer role; the viewer sees the shop, and no action a viewer may not take", async () => {
+    await open(page, "/settings", "Members and roles")
+    await page.getByLabel("Shopify user id", { exact: true }).fill("viewer-user")
+    await page.getByLabel("Role", { exact: true }).first().selectOption("viewer")
+    await page.getByRole("button", { name: "Give the role" }).click()
+    await page.getByRole("row").filter({ hasText: "viewer-user" }).waitFor()
+
+    const viewerToken = signSessionToken({ shop: DEMO_SHOP, apiKey: DEMO_API_KEY, appSecret: DEMO_SECRET, userId: "viewer-user", ttlSeconds: 3_600 })
+    const context = await browser.newContext({ viewport: DESKTOP })
+    // any 403 the app provoked would be a console error: watch() fails the suite on it
+    const viewer = watch(await context.newPage(), "viewer")
+    await viewer.goto(`${server.url}/app#session=${viewerToken}`)
+    await settled(viewer, "What fired today")
+    // a viewer reads automation and the audit log, not insights, webhooks or AI usage
+    const nav = viewer.locator(".Polaris-Navigation")
+    for (const shown of ["Jobs", "Rules", "Executions", "Audit log"]) await nav.getByText(shown, { exact: true }).waitFor()
+    for (const hidden of ["Attribution", "Outbound webhooks", "AI usage"]) expect(await nav.getByText(hidden, { exact: true }).count(), hidden).toBe(0)
+    expect(await viewer.getByText("Next best actions").count()).toBe(0)
+    await open(viewer, "/jobs", "Bulk jobs")
+    expect(await viewer.getByRole("button", { name: "Run a bulk job" }).count()).toBe(0)
+    await open(viewer, "/rules", "Tag drafted Acme products")
+    expect(await viewer.getByRole("link", { name: "Create rule" }).count() + await viewer.getByRole("button", { name: "Create rule" }).count()).toBe(0)
+    // a row opens from the keyboard: its link is in the tab order
+    await viewer.getByRole("link", { name: "Tag drafted Acme products" }).focus()
+    await viewer.keyboard.press("Enter")
+    await settled(viewer, "Backtest")
+    expect(await viewer.getByRole("button", { name: /^(Save|Enable|Disable|Delete)$/ }).count()).toBe(0)
+    await open(viewer, "/settings", "Plan")
+    expect(await viewer.getByText("Members and roles").count()).toBe(0)
+    await context.close()
   })
 
   it("embedded in the Shopify admin, the app loads App Bridge and asks it for a session token before each call", async () => {

@@ -5,6 +5,7 @@
  * job's snapshot), and checking a rule as it is typed without recording it.
  */
 import { Effect } from "effect"
+import { SqlClient } from "effect/sql"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { type AdminApi, type AdminServer, sessionFor, startAdminApi } from "../support/adminApi.ts"
 import { pollUntil } from "../support/poll.ts"
@@ -49,8 +50,9 @@ describe("the admin app's routes", () => {
     expect(bad.status, bad.text).toBe(400)
     const fields = (bad.json.error.errors as ReadonlyArray<{ field: string }>).map((e) => e.field)
     expect(fields).toEqual(expect.arrayContaining(["query_string", "key", "type", "max_items"]))
-    // nothing was started
-    expect((await api.call(server, "GET", "/app/jobs", owner())).json.total).toBe(0)
+    // nothing was started: no request reserved, nothing in the shop's log
+    const reserved = await api.run(Effect.flatMap(SqlClient.SqlClient, (sql) => sql<{ n: number }>`SELECT count(*)::int AS n FROM job_requests WHERE shop = ${SHOP}`))
+    expect(reserved[0]!.n).toBe(0)
 
     const started = await api.call(server, "POST", "/app/jobs", owner(), job("First", false))
     expect(started.status, started.text).toBe(202)
@@ -59,6 +61,11 @@ describe("the admin app's routes", () => {
     const done = await finished(started.json.job_id)
     expect(done.status).toBe("COMPLETED")
     expect(done.updated_count).toBeGreaterThan(0)
+    // who asked is on the record: the first line of the job's timeline names the person
+    const detail = await api.call(server, "GET", `/app/jobs/${started.json.job_id}`, owner())
+    expect(detail.json.events[0].message).toMatch(/requested .*by .*owner-user/)
+    // the shop's data: kept by no cache, and the same URL is also the app's page (it varies by Accept)
+    expect([detail.headers.get("cache-control"), detail.headers.get("vary")]).toEqual(["private, no-store", "Accept"])
   })
 
   it("GET /app/jobs/:id/undo-preview counts what undo would restore and what it would remove, from the job's snapshot", async () => {

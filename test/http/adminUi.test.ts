@@ -43,12 +43,29 @@ describe("the admin app under /app", () => {
       const res = await app.request(path, { headers: { accept: "text/html,application/xhtml+xml,*/*;q=0.8" } })
       expect([path, res.status, res.headers.get("content-type")]).toEqual([path, 200, "text/html; charset=UTF-8"])
       expect(res.headers.get("cache-control")).toBe("no-store")
+      expect(res.headers.get("vary")).toBe("Accept")
       expect(await res.text()).toBe(PAGE)
     }
     for (const accept of ["application/json", "*/*", undefined]) {
       const res = await app.request("/app/jobs", accept === undefined ? {} : { headers: { accept } })
       expect(await res.json()).toEqual({ jobs: [] })
     }
+  })
+
+  it("Shopify's navigation to the application URL is sent on to /app with its query; the API answers are untouched", async () => {
+    const app = appWith(root)
+    app.get("/", (c) => c.json({ name: "sumeru" }))
+    const opened = await app.request("/?embedded=1&shop=alpha.myshopify.com&host=abc", { headers: { accept: "text/html" } })
+    expect([opened.status, opened.headers.get("location")]).toEqual([302, "/app?embedded=1&shop=alpha.myshopify.com&host=abc"])
+    expect(await (await app.request("/?shop=alpha.myshopify.com")).json()).toEqual({ name: "sumeru" })
+    expect(await (await app.request("/", { headers: { accept: "text/html" } })).json()).toEqual({ name: "sumeru" })
+  })
+
+  it("the page takes a development session from its link only where the server says so (the demo)", async () => {
+    const demo = new Hono()
+    mountAdminUi(demo, { apiKey: "k", root, developmentSessions: true })
+    expect(await (await demo.request("/app", { headers: { accept: "text/html" } })).text()).toContain(`<meta name="sumeru-development-sessions" content="on">`)
+    expect(await (await appWith(root).request("/app", { headers: { accept: "text/html" } })).text()).not.toContain("sumeru-development-sessions")
   })
 
   it("App Bridge and the API key only when Shopify embeds the app; only the shop's admin may frame it", async () => {
@@ -70,7 +87,10 @@ describe("the admin app under /app", () => {
     expect(js.headers.get("cache-control")).toBe("public, max-age=31536000, immutable")
     const missing = await app.request("/app/assets/nope.js")
     expect(missing.status).toBe(404)
-    const escape = await app.request("/app/assets/../../index.html")
-    expect(await escape.text()).not.toContain("<title>Sumeru</title>")
+    // a path climbing out of the build, encoded so that no URL parser folds it first
+    for (const path of ["/app/assets/%2e%2e/%2e%2e/package.json", "/app/assets/..%2f..%2fpackage.json", "/app/assets/%2E%2E%5C%2E%2E%5Cpackage.json"]) {
+      const escape = await app.fetch(new Request(`http://localhost${path}`))
+      expect([path, escape.status]).toEqual([path, 404])
+    }
   })
 })

@@ -1,5 +1,5 @@
 /** Executions (or approvals) as a table: when, what, on what, and how it ended; a row opens its detail. */
-import { IndexTable, Text } from "@shopify/polaris"
+import { IndexTable, Link, Text } from "@shopify/polaris"
 import type { ReactNode } from "react"
 import { useLocation } from "wouter"
 import { formatTime, humanize } from "../format.ts"
@@ -20,7 +20,11 @@ export const ExecutionsTable = ({ executions, actions }: { executions: ReadonlyA
     >
       {executions.map((e, i) => (
         <IndexTable.Row id={e.id} key={e.id} position={i} onClick={() => navigate(`/executions/${e.id}`)}>
-          <IndexTable.Cell><Text as="span" fontWeight="semibold">{formatTime(e.created_at)}</Text></IndexTable.Cell>
+          <IndexTable.Cell>
+            <Link url={`/executions/${e.id}`} monochrome removeUnderline>
+              <Text as="span" fontWeight="semibold">{formatTime(e.created_at)}</Text>
+            </Link>
+          </IndexTable.Cell>
           <IndexTable.Cell><StatusBadge status={e.status} /></IndexTable.Cell>
           <IndexTable.Cell>{humanize(e.trigger_event)}</IndexTable.Cell>
           <IndexTable.Cell>{humanize(e.action_key)}</IndexTable.Cell>

@@ -7,6 +7,7 @@ import { DateRange, lastDays, type Range } from "../components/DateRange.tsx"
 import { Chart } from "../components/Chart.tsx"
 import { QueryState } from "../components/QueryState.tsx"
 import { formatNumber, formatUsd, humanize } from "../format.ts"
+import { currentBudgetMonth, useMe } from "../permissions.ts"
 
 interface Group {
   readonly key: string
@@ -58,6 +59,7 @@ const BudgetBar = ({ month }: { month: Usage["budget"][number] }) => {
 
 export default function AiUsage() {
   const [range, setRange] = useState<Range>(lastDays(30))
+  const month = currentBudgetMonth(useMe().data?.time_zone)
   const usage = useApi<Usage>(`/app/ai/usage${query({ ...range, limit: 1 })}`, { placeholderData: (p) => p })
   return (
     <Page title="AI usage" subtitle="What the AI-driven actions cost, against your plan's monthly budget">
@@ -70,13 +72,14 @@ export default function AiUsage() {
                 const provider = m.key.split(" ")[0] ?? m.key
                 providers.set(provider, (providers.get(provider) ?? 0) + m.calls)
               }
+              const thisMonth = u.budget.find((b) => b.month === month)
               const perProvider = [{ name: "Calls", data: [...providers].map(([key, value]) => ({ key: humanize(key), value })) }]
               return (
                 <BlockStack gap="400">
                   <Card>
                     <BlockStack gap="300">
                       <Text as="h2" variant="headingMd">This month's budget</Text>
-                      {u.budget[0] === undefined ? <Text as="p" tone="subdued">No AI call this month.</Text> : <BudgetBar month={u.budget[0]} />}
+                      {thisMonth === undefined ? <Text as="p" tone="subdued">No AI call this month.</Text> : <BudgetBar month={thisMonth} />}
                     </BlockStack>
                   </Card>
                   <Card>

@@ -1,14 +1,16 @@
-import { Banner, BlockStack, Button, ButtonGroup, Card, EmptyState, Page } from "@shopify/polaris"
+import { Banner, BlockStack, Button, ButtonGroup, Card, EmptyState, Page, Text } from "@shopify/polaris"
 import { useState } from "react"
 import { api, query, useApi, useApiMutation } from "../api.ts"
 import { ExecutionsTable } from "../components/ExecutionsTable.tsx"
 import { Paging } from "../components/Paging.tsx"
 import { ErrorBanner, QueryState } from "../components/QueryState.tsx"
+import { useCan } from "../permissions.ts"
 import type { Execution, PageOf } from "../types.ts"
 
 export default function Approvals() {
   const [page, setPage] = useState(1)
   const [done, setDone] = useState<string | null>(null)
+  const canDecide = useCan()("automation:manage")
   const approvals = useApi<PageOf & { approvals: ReadonlyArray<Execution> }>(`/app/approvals${query({ page, limit: 20 })}`, { refetchInterval: 15_000 })
   const decide = useApiMutation(
     ({ id, decision }: { id: string; decision: "approve" | "reject" }) => api<{ status: string }>(`/app/approvals/${id}/${decision}`, { method: "POST", body: {} }),
@@ -27,7 +29,7 @@ export default function Approvals() {
                 : (
                   <ExecutionsTable
                     executions={data.approvals}
-                    actions={(e) => (
+                    actions={(e) => !canDecide ? <Text as="span" tone="subdued">Waiting</Text> : (
                       <div onClick={(ev) => ev.stopPropagation()}>
                         <ButtonGroup>
                           <Button

@@ -10,7 +10,7 @@ import { DateRange, lastDays, type Range } from "../components/DateRange.tsx"
 import { csv, downloadText } from "../components/download.ts"
 import { Chart } from "../components/Chart.tsx"
 import { QueryState } from "../components/QueryState.tsx"
-import { formatMoney, formatNumber, humanize } from "../format.ts"
+import { formatMoney, formatNumber, humanize, isoDay } from "../format.ts"
 import type { AttributionReport } from "../types.ts"
 
 const MODELS = ["first_touch", "last_touch", "linear", "time_decay", "position_based", "markov", "shapley"]
@@ -53,7 +53,9 @@ export default function Attribution() {
               const channels = [...new Set(MODELS.flatMap((m) => Object.keys(r.models[m] ?? {})))].sort()
               const value = (m: string, c: string) => r.models[m]?.[c]?.[measure] ?? 0
               const fmt = (n: number) => (measure === "revenue" ? formatMoney(n, r.currency) : formatNumber(n))
-              const days = [...new Set(r.daily.map((d) => d.day))].sort()
+              // every day of the period, a day without orders a zero (not a gap that folds the axis)
+              const days: Array<string> = []
+              for (let t = Date.parse(`${r.from}T00:00:00Z`); t <= Date.parse(`${r.to}T00:00:00Z`); t += 86_400_000) days.push(isoDay(new Date(t)))
               const byChannel = MODELS.map((m) => ({ name: humanize(m), data: channels.map((c) => ({ key: humanize(c), value: value(m, c) })) }))
               const ofModel = r.daily.filter((d) => d.model === timeModel)
               const overTime = [...new Set(ofModel.map((d) => d.channel))].sort().map((c) => ({
@@ -90,7 +92,7 @@ export default function Attribution() {
                         <Text as="h2" variant="headingMd">Over time, per channel</Text>
                         <Select label="Model" options={DAILY_MODELS.map((m) => ({ label: humanize(m), value: m }))} value={timeModel} onChange={setTimeModel} />
                       </InlineStack>
-                      {days.length === 0
+                      {r.daily.length === 0
                         ? <Text as="p" tone="subdued">No day with an attributed order in this range.</Text>
                         : (
                           <Chart label={`${humanize(measure)} per channel per day under the ${humanize(timeModel).toLowerCase()} model`} height={280} data={overTime} format={fmt} render={(d) => <LineChart isAnimated={false} showLegend={false} data={d} />} />

@@ -13,6 +13,7 @@ import { ErrorBanner, QueryState } from "../components/QueryState.tsx"
 import { StatusBadge } from "../components/StatusBadge.tsx"
 import { Timeline } from "../components/Timeline.tsx"
 import { formatTime, humanize } from "../format.ts"
+import { useCan } from "../permissions.ts"
 import type { Execution, WhyLink } from "../types.ts"
 
 const KIND_LABEL: Record<WhyLink["kind"], string> = {
@@ -89,7 +90,7 @@ export default function ExecutionDetail({ id }: { id: string }) {
   const answer = useApi<{ execution: Execution }>(`/app/executions/${id}`)
   const [undoing, setUndoing] = useState(false)
   const e = answer.data?.execution
-  const undoable = e !== undefined && (e.status === "applied" || e.status === "deferred")
+  const undoable = useCan()("automation:manage") && e !== undefined && (e.status === "applied" || e.status === "deferred")
   return (
     <Page
       title={e === undefined ? "Execution" : `${humanize(e.action_key)} on ${resourceLabel(e)}`}

@@ -10,6 +10,7 @@ import { api, query, useApi, useApiMutation } from "../api.ts"
 import { ExecutionsTable } from "../components/ExecutionsTable.tsx"
 import { ErrorBanner, QueryState } from "../components/QueryState.tsx"
 import { formatNumber, formatUsd, humanize, isoDay } from "../format.ts"
+import { currentBudgetMonth, useCan, useMe } from "../permissions.ts"
 import type { Execution, PageOf, Recommendation } from "../types.ts"
 
 interface AiBudget {
@@ -17,11 +18,15 @@ interface AiBudget {
 }
 
 const Attention = () => {
-  const approvals = useApi<PageOf>(`/app/approvals${query({ limit: 1 })}`)
-  const dead = useApi<PageOf>(`/app/webhook-deliveries${query({ status: "dead", limit: 1 })}`)
+  const can = useCan()
+  const me = useMe()
+  const approvals = useApi<PageOf>(can("automation:read") ? `/app/approvals${query({ limit: 1 })}` : null)
+  const dead = useApi<PageOf>(can("webhooks:read") ? `/app/webhook-deliveries${query({ status: "dead", limit: 1 })}` : null)
   const today = isoDay(new Date())
-  const ai = useApi<AiBudget>(`/app/ai/usage${query({ from: today, to: today, limit: 1 })}`)
-  const budget = ai.data?.budget.find((b) => b.alerted_80 || b.alerted_100)
+  const ai = useApi<AiBudget>(can("ai:read") ? `/app/ai/usage${query({ from: today, to: today, limit: 1 })}` : null)
+  // this month's alerts only: the ledger keeps a year of months
+  const month = currentBudgetMonth(me.data?.time_zone)
+  const budget = ai.data?.budget.find((b) => b.month === month && (b.alerted_80 || b.alerted_100))
   const items = [
     approvals.data !== undefined && approvals.data.total > 0
       ? { key: "approvals", tone: "warning" as const, title: `${formatNumber(approvals.data.total)} execution(s) wait for approval`, url: "/approvals", action: "Review" }
@@ -51,7 +56,7 @@ const Attention = () => {
 
 const FiredToday = () => {
   // the newest few: the ones from today are shown, and the list links to the rest
-  const recent = useApi<PageOf & { executions: ReadonlyArray<Execution> }>(`/app/executions${query({ limit: 10 })}`)
+  const recent = useApi<PageOf & { executions: ReadonlyArray<Execution> }>(useCan()("automation:read") ? `/app/executions${query({ limit: 10 })}` : null)
   const today = isoDay(new Date())
   return (
     <Card padding="0">
@@ -75,7 +80,7 @@ const FiredToday = () => {
   )
 }
 
-const RecommendationCard = ({ rec }: { rec: Recommendation }) => {
+const RecommendationCard = ({ rec, canAccept }: { rec: Recommendation; canAccept: boolean }) => {
   const [, navigate] = useLocation()
   const accept = useApiMutation(() => api<{ rule: { id: string } }>(`/app/recommendations/${rec.id}/accept`, { method: "POST", body: {} }), ["/app/rules"])
   return (
@@ -93,18 +98,23 @@ const RecommendationCard = ({ rec }: { rec: Recommendation }) => {
         </Text>
         {rec.rule.needs.length > 0 ? <Text as="p" tone="caution">It needs: {rec.rule.needs.join(", ")} (you fill them in before enabling).</Text> : null}
         {accept.error === null ? null : <ErrorBanner error={accept.error} title="The rule was not created" />}
-        <InlineStack>
-          <Button variant="primary" loading={accept.isPending} onClick={() => accept.mutate(undefined, { onSuccess: (r) => navigate(`/rules/${r.rule.id}`) })}>
-            Accept: create this rule
-          </Button>
-        </InlineStack>
+        {canAccept
+          ? (
+            <InlineStack>
+              <Button variant="primary" loading={accept.isPending} onClick={() => accept.mutate(undefined, { onSuccess: (r) => navigate(`/rules/${r.rule.id}`) })}>
+                Accept: create this rule
+              </Button>
+            </InlineStack>
+          )
+          : null}
       </BlockStack>
     </Card>
   )
 }
 
 export default function Home() {
-  const recs = useApi<{ recommendations: ReadonlyArray<Recommendation> }>("/app/recommendations")
+  const can = useCan()
+  const recs = useApi<{ recommendations: ReadonlyArray<Recommendation> }>(can("insights:read") ? "/app/recommendations" : null)
   const [shown, setShown] = useState(4)
   return (
     <Page title="Home">
@@ -112,21 +122,21 @@ export default function Home() {
         <Layout.Section>
           <BlockStack gap="400">
             <Attention />
-            <FiredToday />
-            <Text as="h2" variant="headingLg">Next best actions</Text>
-            <QueryState query={recs}>
+            {can("automation:read") ? <FiredToday /> : null}
+            {can("insights:read") ? <Text as="h2" variant="headingLg">Next best actions</Text> : null}
+            {can("insights:read") ? <QueryState query={recs}>
               {({ recommendations }) =>
                 recommendations.length === 0
                   ? <Card><EmptyState heading="No recommendation right now" image=""><p>When the detectors find something worth a rule (decaying pages, ad anomalies, abandoned carts…), it shows here.</p></EmptyState></Card>
                   : (
                     <BlockStack gap="400">
                       <InlineGrid columns={{ xs: 1, md: 2 }} gap="400">
-                        {recommendations.slice(0, shown).map((r) => <RecommendationCard key={r.id} rec={r} />)}
+                        {recommendations.slice(0, shown).map((r) => <RecommendationCard key={r.id} rec={r} canAccept={can("automation:manage")} />)}
                       </InlineGrid>
                       {recommendations.length > shown ? <InlineStack><Button onClick={() => setShown((n) => n + 4)}>Show more</Button></InlineStack> : null}
                     </BlockStack>
                   )}
-            </QueryState>
+            </QueryState> : null}
           </BlockStack>
         </Layout.Section>
       </Layout>

@@ -7,6 +7,7 @@ import { JobTimeline } from "../components/JobTimeline.tsx"
 import { ErrorBanner, QueryState } from "../components/QueryState.tsx"
 import { StatusBadge } from "../components/StatusBadge.tsx"
 import { formatNumber, formatTime } from "../format.ts"
+import { useCan } from "../permissions.ts"
 import type { Job, JobEvent, UndoPreview } from "../types.ts"
 
 interface JobAnswer {
@@ -57,10 +58,10 @@ const UndoModal = ({ job, onClose }: { job: Job; onClose: () => void }) => {
 }
 
 export default function JobDetail({ id }: { id: string }) {
-  const answer = useApi<JobAnswer>(`/app/jobs/${id}`, { refetchInterval: (q) => (q.state.data?.job.status === "COMPLETED" || q.state.data?.job.status === "FAILED" ? false : 2_000) })
+  const answer = useApi<JobAnswer>(`/app/jobs/${id}`, { refetchInterval: (q) => (q.state.data?.job.status === "COMPLETED" || q.state.data?.job.status === "FAILED" ? false : 3_000) })
   const [undoing, setUndoing] = useState(false)
   const job = answer.data?.job
-  const undoable = job !== undefined && job.status === "COMPLETED" && !job.dry_run && (job.undo_of ?? null) === null && (job.undone_by ?? null) === null
+  const undoable = useCan()("jobs:undo") && job !== undefined && job.status === "COMPLETED" && !job.dry_run && (job.undo_of ?? null) === null && (job.undone_by ?? null) === null
   return (
     <Page
       title={job === undefined ? "Bulk job" : `${job.dry_run ? "Dry run" : "Bulk job"}: ${job.namespace}.${job.key}`}

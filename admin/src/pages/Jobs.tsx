@@ -5,6 +5,7 @@ import { JobsTable } from "../components/JobsTable.tsx"
 import { EMPTY_JOB, NewJobModal } from "../components/NewJobModal.tsx"
 import { Paging } from "../components/Paging.tsx"
 import { QueryState } from "../components/QueryState.tsx"
+import { useCan } from "../permissions.ts"
 import type { Job, PageOf } from "../types.ts"
 
 const TABS = [
@@ -20,9 +21,10 @@ export default function Jobs() {
   const [tab, setTab] = useState(0)
   const [page, setPage] = useState(1)
   const [creating, setCreating] = useState(false)
+  const canCreate = useCan()("jobs:create")
   const jobs = useApi<PageOf & { jobs: ReadonlyArray<Job> }>(`/app/jobs${query({ status: TABS[tab]!.id, page, limit: LIMIT })}`, { refetchInterval: 15_000 })
   return (
-    <Page title="Bulk jobs" subtitle="Metafields set on many products at once, from Shopify Flow or here" primaryAction={{ content: "Run a bulk job", onAction: () => setCreating(true) }}>
+    <Page title="Bulk jobs" subtitle="Metafields set on many products at once, from Shopify Flow or here" {...(canCreate ? { primaryAction: { content: "Run a bulk job", onAction: () => setCreating(true) } } : {})}>
       <Layout>
         <Layout.Section>
           <Card padding="0">
@@ -31,7 +33,7 @@ export default function Jobs() {
               {(data) =>
                 data.total === 0
                   ? (
-                    <EmptyState heading={tab === 0 ? "No bulk jobs yet" : "No job with this status"} image="" action={{ content: "Run a bulk job", onAction: () => setCreating(true) }}>
+                    <EmptyState heading={tab === 0 ? "No bulk jobs yet" : "No job with this status"} image="" {...(canCreate ? { action: { content: "Run a bulk job", onAction: () => setCreating(true) } } : {})}>
                       <p>Start one here, or from a Shopify Flow with the Sumeru action (see Flow templates).</p>
                     </EmptyState>
                   )

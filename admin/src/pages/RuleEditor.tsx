@@ -13,6 +13,7 @@ import { ParamsForm } from "../components/ParamsForm.tsx"
 import { ErrorBanner, LoadingCard } from "../components/QueryState.tsx"
 import { StatusBadge } from "../components/StatusBadge.tsx"
 import { humanize } from "../format.ts"
+import { useCan } from "../permissions.ts"
 import type { ActionMeta, Rule, TriggerMeta } from "../types.ts"
 
 type Draft = Omit<Rule, "id" | "version">
@@ -44,9 +45,10 @@ const useValidation = (draft: Draft) => {
     setChecking(true)
     const timer = setTimeout(() => {
       api<{ valid: boolean; errors: ReadonlyArray<{ field: string; message: string }> }>("/app/rules/validate", { method: "POST", body: JSON.parse(body) })
-        .then((r) => live && setProblems(r.errors), () => undefined)
+        // a check that could not run (a rate limit, the network) blocks nothing: saving checks again
+        .then((r) => live && setProblems(r.errors), () => live && setProblems([]))
         .finally(() => live && setChecking(false))
-    }, 300)
+    }, 600)
     return () => {
       live = false
       clearTimeout(timer)
@@ -58,6 +60,9 @@ const useValidation = (draft: Draft) => {
 const Editor = ({ rule, triggers, actions }: { rule: Rule | null; triggers: ReadonlyArray<TriggerMeta>; actions: ReadonlyArray<ActionMeta> }) => {
   const [, navigate] = useLocation()
   const [draft, setDraft] = useState<Draft>(rule === null ? EMPTY : draftOf(rule))
+  /** The rule as last recorded (loaded, saved, enabled or disabled): what the badge and buttons say. */
+  const [saved, setSaved] = useState<Rule | null>(rule)
+  const canManage = useCan()("automation:manage")
   const { problems, checking } = useValidation(draft)
   const set = <K extends keyof Draft>(k: K) => (v: Draft[K]) => setDraft((d) => ({ ...d, [k]: v }))
   const save = useApiMutation(
@@ -67,7 +72,12 @@ const Editor = ({ rule, triggers, actions }: { rule: Rule | null; triggers: Read
         : api<{ rule: Rule }>(`/app/rules/${rule.id}`, { method: "PATCH", body: d }),
     ["/app/rules"]
   )
+  // enabling changes only `enabled`: edits not saved yet stay in the form
   const toggle = useApiMutation((enabled: boolean) => api<{ rule: Rule }>(`/app/rules/${rule!.id}`, { method: "PATCH", body: { enabled } }), ["/app/rules"])
+  const toggled = (r: { rule: Rule }) => {
+    setSaved(r.rule)
+    setDraft((d) => ({ ...d, enabled: r.rule.enabled }))
+  }
   const remove = useApiMutation(() => api(`/app/rules/${rule!.id}`, { method: "DELETE" }), ["/app/rules"])
   const fieldErrors = (field: string) => {
     const all = [...problems, ...(save.error?.errors ?? [])].filter((p) => p.field === field).map((p) => p.message)
@@ -80,23 +90,32 @@ const Editor = ({ rule, triggers, actions }: { rule: Rule | null; triggers: Read
     const fits = actions.filter((a) => a.trigger_events.includes(event))
     setDraft((d) => ({ ...d, trigger_event: event, ...(fits.some((a) => a.key === d.action_key) ? {} : { action_key: fits[0]?.key ?? d.action_key, params: {} }) }))
   }
-  const saved = save.data?.rule ?? rule
   const saveError: ApiError | null = save.error !== null && save.error.errors.length === 0 ? save.error : null
   return (
     <Page
       title={rule === null ? "New rule" : rule.name}
       backAction={{ content: "Rules", url: "/rules" }}
       {...(saved === null ? {} : { titleMetadata: <StatusBadge status={saved.enabled ? "enabled" : "disabled"} /> })}
-      primaryAction={{
-        content: rule === null ? "Save (disabled)" : "Save",
-        loading: save.isPending,
-        disabled: problems.length > 0,
-        onAction: () => save.mutate(rule === null ? { ...draft, enabled: false } : draft, { onSuccess: (r) => rule === null && navigate(`/rules/${r.rule.id}`, { replace: true }) })
-      }}
-      secondaryActions={rule === null ? [] : [
+      {...(canManage
+        ? {
+          primaryAction: {
+            content: rule === null ? "Save (disabled)" : "Save",
+            loading: save.isPending,
+            disabled: problems.length > 0,
+            onAction: () =>
+              save.mutate(rule === null ? { ...draft, enabled: false } : draft, {
+                onSuccess: (r) => {
+                  setSaved(r.rule)
+                  if (rule === null) navigate(`/rules/${r.rule.id}`, { replace: true })
+                }
+              })
+          }
+        }
+        : {})}
+      secondaryActions={rule === null || !canManage ? [] : [
         saved?.enabled === true
-          ? { content: "Disable", loading: toggle.isPending, onAction: () => toggle.mutate(false, { onSuccess: (r) => setDraft(draftOf(r.rule)) }) }
-          : { content: "Enable", loading: toggle.isPending, onAction: () => toggle.mutate(true, { onSuccess: (r) => setDraft(draftOf(r.rule)) }) },
+          ? { content: "Disable", loading: toggle.isPending, onAction: () => toggle.mutate(false, { onSuccess: toggled }) }
+          : { content: "Enable", loading: toggle.isPending, onAction: () => toggle.mutate(true, { onSuccess: toggled }) },
         { content: "Executions", url: `/executions?rule_id=${rule.id}` },
         { content: "Delete", destructive: true, loading: remove.isPending, onAction: () => remove.mutate(undefined, { onSuccess: () => navigate("/rules") }) }
       ]}

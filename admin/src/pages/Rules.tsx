@@ -1,26 +1,28 @@
-import { BlockStack, Card, EmptyState, IndexTable, Page, Text } from "@shopify/polaris"
-import { useLocation } from "wouter"
+import { BlockStack, Card, EmptyState, IndexTable, Link, Page, Text } from "@shopify/polaris"
 import { useState } from "react"
+import { useLocation } from "wouter"
 import { query, useApi } from "../api.ts"
 import { Paging } from "../components/Paging.tsx"
 import { QueryState } from "../components/QueryState.tsx"
 import { StatusBadge } from "../components/StatusBadge.tsx"
 import { humanize } from "../format.ts"
+import { useCan } from "../permissions.ts"
 import type { PageOf, Rule } from "../types.ts"
 
 export default function Rules() {
-  const [, navigate] = useLocation()
   const [page, setPage] = useState(1)
+  const canManage = useCan()("automation:manage")
+  const [, navigate] = useLocation()
   const rules = useApi<PageOf & { rules: ReadonlyArray<Rule> }>(`/app/rules${query({ page, limit: 25 })}`, { placeholderData: (p) => p })
   return (
-    <Page title="Rules" subtitle="When something happens in your shop, do something about it" primaryAction={{ content: "Create rule", url: "/rules/new" }}>
+    <Page title="Rules" subtitle="When something happens in your shop, do something about it" {...(canManage ? { primaryAction: { content: "Create rule", url: "/rules/new" } } : {})}>
       <BlockStack gap="400">
       <Card padding="0">
         <QueryState query={rules}>
           {({ rules, total }) =>
             total === 0
               ? (
-                <EmptyState heading="No rules yet" image="" action={{ content: "Create rule", url: "/rules/new" }} secondaryAction={{ content: "See recommendations", url: "/" }}>
+                <EmptyState heading="No rules yet" image="" {...(canManage ? { action: { content: "Create rule", url: "/rules/new" } } : {})} secondaryAction={{ content: "See recommendations", url: "/" }}>
                   <p>A rule watches a trigger (a product drafted, a page losing clicks…) and runs an action, with cooldowns, quiet hours and approvals.</p>
                 </EmptyState>
               )
@@ -33,7 +35,9 @@ export default function Rules() {
                 >
                   {rules.map((r, i) => (
                     <IndexTable.Row id={r.id} key={r.id} position={i} onClick={() => navigate(`/rules/${r.id}`)}>
-                      <IndexTable.Cell><Text as="span" fontWeight="semibold">{r.name}</Text></IndexTable.Cell>
+                      <IndexTable.Cell>
+                        <Link url={`/rules/${r.id}`} monochrome removeUnderline><Text as="span" fontWeight="semibold">{r.name}</Text></Link>
+                      </IndexTable.Cell>
                       <IndexTable.Cell><StatusBadge status={r.enabled ? "enabled" : "disabled"} /></IndexTable.Cell>
                       <IndexTable.Cell>{humanize(r.trigger_event)}</IndexTable.Cell>
                       <IndexTable.Cell>{humanize(r.action_key)}</IndexTable.Cell>

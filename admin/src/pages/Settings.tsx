@@ -4,6 +4,7 @@ import { useState } from "react"
 import { api, useApi, useApiMutation } from "../api.ts"
 import { ErrorBanner, QueryState } from "../components/QueryState.tsx"
 import { formatTime, humanize } from "../format.ts"
+import { useMe } from "../permissions.ts"
 import type { Me } from "../types.ts"
 
 const ROLES = ["owner", "admin", "operator", "analyst", "viewer"]
@@ -144,7 +145,7 @@ const ApiKeys = ({ me }: { me: Me }) => {
 }
 
 export default function Settings() {
-  const me = useApi<Me>("/app/me", { staleTime: 300_000 })
+  const me = useMe()
   return (
     <Page title="Settings">
       <QueryState query={me}>
@@ -162,12 +163,20 @@ export default function Settings() {
                 </BlockStack>
               </Card>
             </Layout.AnnotatedSection>
-            <Layout.AnnotatedSection title="Members" description="Roles of your staff in Sumeru.">
-              <Members me={me} />
-            </Layout.AnnotatedSection>
-            <Layout.AnnotatedSection title="API keys" description="Keys for integrations and scripts.">
-              <ApiKeys me={me} />
-            </Layout.AnnotatedSection>
+            {me.permissions.includes("members:read")
+              ? (
+                <Layout.AnnotatedSection title="Members" description="Roles of your staff in Sumeru.">
+                  <Members me={me} />
+                </Layout.AnnotatedSection>
+              )
+              : null}
+            {me.permissions.includes("api_keys:read")
+              ? (
+                <Layout.AnnotatedSection title="API keys" description="Keys for integrations and scripts.">
+                  <ApiKeys me={me} />
+                </Layout.AnnotatedSection>
+              )
+              : null}
           </Layout>
         )}
       </QueryState>

@@ -9,6 +9,7 @@ import { Paging } from "../components/Paging.tsx"
 import { ErrorBanner, QueryState } from "../components/QueryState.tsx"
 import { StatusBadge } from "../components/StatusBadge.tsx"
 import { formatTime } from "../format.ts"
+import { useCan } from "../permissions.ts"
 import type { Delivery, PageOf, Subscription } from "../types.ts"
 
 /** What a subscription can listen to (`domain/outbound/Webhooks.ts`). */
@@ -63,6 +64,7 @@ const DELIVERY_TABS = [
 
 export default function Webhooks() {
   const [creating, setCreating] = useState(false)
+  const canManage = useCan()("webhooks:manage")
   const [secret, setSecret] = useState<string | null>(null)
   const [tab, setTab] = useState(0)
   const [page, setPage] = useState(1)
@@ -73,7 +75,7 @@ export default function Webhooks() {
   const redrive = useApiMutation((id: string) => api(`/app/webhook-deliveries/${id}/redrive`, { method: "POST" }), ["/app/webhook-deliveries"])
   const failure = rotate.error ?? remove.error ?? redrive.error
   return (
-    <Page title="Outbound webhooks" subtitle="Sumeru tells your systems what it did, signed" primaryAction={{ content: "Subscribe an endpoint", onAction: () => setCreating(true) }}>
+    <Page title="Outbound webhooks" subtitle="Sumeru tells your systems what it did, signed" {...(canManage ? { primaryAction: { content: "Subscribe an endpoint", onAction: () => setCreating(true) } } : {})}>
       <BlockStack gap="400">
         {failure === null ? null : <ErrorBanner error={failure} />}
         {redrive.isSuccess ? <Banner tone="success" title="Sent again: a new round of attempts has started" onDismiss={() => redrive.reset()} /> : null}
@@ -81,7 +83,7 @@ export default function Webhooks() {
           <QueryState query={subs}>
             {({ subscriptions }) =>
               subscriptions.length === 0
-                ? <EmptyState heading="No subscription" image="" action={{ content: "Subscribe an endpoint", onAction: () => setCreating(true) }}><p>Subscribe a URL to hear about applied, undone and failed actions.</p></EmptyState>
+                ? <EmptyState heading="No subscription" image="" {...(canManage ? { action: { content: "Subscribe an endpoint", onAction: () => setCreating(true) } } : {})}><p>Subscribe a URL to hear about applied, undone and failed actions.</p></EmptyState>
                 : (
                   <IndexTable resourceName={{ singular: "subscription", plural: "subscriptions" }} itemCount={subscriptions.length} selectable={false} headings={[{ title: "Endpoint" }, { title: "Status" }, { title: "Events" }, { title: "Since" }, { title: "Manage" }]}>
                     {subscriptions.map((s, i) => (
@@ -91,10 +93,12 @@ export default function Webhooks() {
                         <IndexTable.Cell>{s.events.join(", ")}</IndexTable.Cell>
                         <IndexTable.Cell>{formatTime(s.created_at)}</IndexTable.Cell>
                         <IndexTable.Cell>
+                          {canManage && (
                           <InlineStack gap="200">
                             <Button size="slim" accessibilityLabel={`Rotate the secret of ${s.url}`} onClick={() => rotate.mutate(s.id, { onSuccess: (r) => setSecret(r.secret) })}>Rotate secret</Button>
                             <Button size="slim" tone="critical" accessibilityLabel={`Delete ${s.url}`} onClick={() => remove.mutate(s.id)}>Delete</Button>
                           </InlineStack>
+                          )}
                         </IndexTable.Cell>
                       </IndexTable.Row>
                     ))}
@@ -118,7 +122,7 @@ export default function Webhooks() {
                         <IndexTable.Cell><StatusBadge status={d.status} /></IndexTable.Cell>
                         <IndexTable.Cell><Text as="span" alignment="end" numeric>{d.attempts}</Text></IndexTable.Cell>
                         <IndexTable.Cell><Text as="span" breakWord tone="subdued">{d.last_error ?? (d.last_status === null ? "—" : `HTTP ${d.last_status}`)}</Text></IndexTable.Cell>
-                        <IndexTable.Cell>{d.status === "dead" ? <Button size="slim" accessibilityLabel={`Re-drive delivery ${d.id}`} loading={redrive.isPending && redrive.variables === d.id} onClick={() => redrive.mutate(d.id)}>Re-drive</Button> : null}</IndexTable.Cell>
+                        <IndexTable.Cell>{d.status === "dead" && canManage ? <Button size="slim" accessibilityLabel={`Re-drive delivery ${d.id}`} loading={redrive.isPending && redrive.variables === d.id} onClick={() => redrive.mutate(d.id)}>Re-drive</Button> : null}</IndexTable.Cell>
                       </IndexTable.Row>
                     ))}
                   </IndexTable>
