@@ -73,7 +73,7 @@ const demoAiAnswer = (r: AiRequestSeen): string => {
 }
 export const DEMO_API_KEY = "sumeru-demo-api-key"
 export const DEMO_SECRET = "sumeru-demo-secret"
-const DEMO_TOKEN = "shpat_sumeru_demo_offline_token"
+export const DEMO_TOKEN = "shpat_sumeru_demo_offline_token"
 
 const DEMO_WHATSAPP_TOKEN = "demo-whatsapp-system-user-token"
 export const DEMO_WHATSAPP_NUMBER = "100000000000777"

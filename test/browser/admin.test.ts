@@ -7,7 +7,8 @@
  * API; it plays Shopify, sending the product webhooks):
  * - run a bulk job and undo it, the confirmation saying what will be restored;
  * - create a rule (a CEL mistake shown at its position as it is typed), backtest it, enable it,
- *   see it fire from a webhook, open its why chain, undo it;
+ *   see it fire from a webhook, open its why chain, undo it (refused and explained first: the
+ *   product changed in Shopify since; then overwritten);
  * - approve a parked execution;
  * - read attribution.
  * Then every screen, at desktop and mobile widths: axe finds no serious or critical violation, a
@@ -23,7 +24,7 @@ import type { Browser, BrowserContext, Page } from "playwright-core"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { signSessionToken } from "../../adapters/http/SessionToken.ts"
 import { signBody } from "../../adapters/http/ShopifyHmac.ts"
-import { DEMO_API_KEY, DEMO_SECRET, DEMO_SHOP } from "../../src/server/ShopifyApp.ts"
+import { DEMO_API_KEY, DEMO_SECRET, DEMO_SHOP, DEMO_TOKEN } from "../../src/server/ShopifyApp.ts"
 import { demoHistory } from "../../src/server/DemoHistory.ts"
 import { launchChromium } from "../support/browser.ts"
 import { type ServerProcess, startServerProcess } from "../support/serverProcess.ts"
@@ -39,10 +40,12 @@ let page: Page
 const token = signSessionToken({ shop: DEMO_SHOP, apiKey: DEMO_API_KEY, appSecret: DEMO_SECRET, userId: "demo-user", ttlSeconds: 3_600 })
 /** Every uncaught error and console error of the app: any one fails the suite (nothing a user does may break a screen). */
 const pageErrors: Array<string> = []
+/** Console errors a journey provokes on purpose (the browser logs every 4xx the app receives). */
+const expectedErrors = new Set<string>()
 const watch = (p: Page, label: string) => {
   p.on("pageerror", (e) => pageErrors.push(`${label}: ${e.message}`))
   p.on("console", (m) => {
-    if (m.type() === "error") pageErrors.push(`${label} ${new URL(p.url()).pathname}: console: ${m.text().slice(0, 500)}`)
+    if (m.type() === "error" && !expectedErrors.has(m.text())) pageErrors.push(`${label} ${new URL(p.url()).pathname}: console: ${m.text().slice(0, 500)}`)
   })
   return p
 }
@@ -203,8 +206,25 @@ describe("the admin in Chromium, on the demo shop", () => {
     // snapshot against after: the tag it added
     await page.getByRole("table").filter({ hasText: "Before (snapshot)" }).getByText(/needs-review/).first().waitFor()
 
+    // someone removes the tag in Shopify meanwhile: undoing now would undo their change too
+    const simulator = /simulator at (http:\/\/127\.0\.0\.1:\d+)/.exec(server.output())![1]!
+    const edited = await fetch(`${simulator}/admin/api/2026-07/graphql.json`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-shopify-access-token": DEMO_TOKEN, "x-forwarded-host": DEMO_SHOP },
+      body: JSON.stringify({ query: `mutation { tagsRemove(id: "gid://shopify/Product/1", tags: ["needs-review"]) { userErrors { message } } }` })
+    })
+    expect((await edited.json()).data.tagsRemove.userErrors).toEqual([])
+
     await page.getByRole("button", { name: "Undo" }).click()
+    const conflict = "Failed to load resource: the server responded with a status of 409 (Conflict)"
+    expectedErrors.add(conflict)
     await page.getByRole("dialog").getByRole("button", { name: "Undo" }).click()
+    // refused and explained, with the choice to overwrite
+    const refusal = page.getByRole("dialog")
+    await refusal.getByText("The resource changed since").waitFor()
+    await refusal.getByText(/changed Product 1 after this rule acted on it/).waitFor()
+    expectedErrors.delete(conflict)
+    await refusal.getByRole("button", { name: "Overwrite and undo" }).click()
     await until("the undo", async () => {
       await page.reload()
       await settled(page, "What changed")
