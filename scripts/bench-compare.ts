@@ -1,0 +1,110 @@
+/**
+ * `npm run bench:compare`: Sumeru's event store and Emmett's (`@event-driven-io/emmett-postgresql`
+ * 0.42, a devDependency) appending the same events on the same PostgreSQL 15 server (fsync on),
+ * in one run — issue 16's first target is a ratio, and only ratios within one run count on
+ * these machines. Prints a table; a measurement, never a test.
+ *
+ * The three append rows of issue 16: one event per append with the exact expected version by
+ * 1 writer and by 16, and 20 events per append by 1 writer. Each writer owns its streams (so
+ * every append names the stream's version, "no stream" for the first), the payloads are the
+ * same ~350-byte order events for both (`bench/workload.ts`), and each store gets its own
+ * fresh database on the server. Sumeru runs its production layer on a pool of
+ * `BENCH_PG_POOL` (default 20) connections; Emmett runs as it comes (its own pool).
+ *
+ * Sizes: `BENCH_SCALE` (default 1; 0.1 for a quick run) multiplies every append count.
+ */
+import { STREAM_DOES_NOT_EXIST } from "@event-driven-io/emmett"
+import { getPostgreSQLEventStore } from "@event-driven-io/emmett-postgresql"
+import { Effect, Redacted } from "effect"
+import { cpus, loadavg } from "node:os"
+import { layerPostgres } from "../adapters/postgres/Database.ts"
+import { coreLayer } from "../src/CoreLayer.ts"
+import { EventStore } from "../src/eventstore/EventStore.ts"
+import { startPgServer } from "../test/support/pgServer.ts"
+import { testKeyRing } from "../test/support/keys.ts"
+import { makeEvents, runWriters, StreamSet } from "./bench/workload.ts"
+
+const scale = Number(process.env["BENCH_SCALE"] ?? "1")
+const pool = Number(process.env["BENCH_PG_POOL"] ?? "20")
+const STREAMS = 1_000
+
+interface Scenario {
+  readonly name: string
+  readonly writers: number
+  readonly calls: number
+  readonly perCall: number
+}
+
+const scenarios: ReadonlyArray<Scenario> = [
+  { name: "single-event append with expected version, 1 writer", writers: 1, calls: Math.max(50, Math.round(3_000 * scale)), perCall: 1 },
+  { name: "the same, 16 writers", writers: 16, calls: Math.max(160, Math.round(6_000 * scale)), perCall: 1 },
+  { name: "20 events per append, 1 writer", writers: 1, calls: Math.max(20, Math.round(1_000 * scale)), perCall: 20 }
+]
+
+/** Sumeru: its production event store on PostgreSQL, driven by the bench's own writers. */
+const sumeruRates = async (url: string): Promise<Array<number>> =>
+  Effect.runPromise(
+    Effect.gen(function*() {
+      const store = yield* EventStore
+      const rates: Array<number> = []
+      for (const [i, s] of scenarios.entries()) {
+        const started = performance.now()
+        const events = yield* runWriters(store, new StreamSet(`s${i}`, STREAMS), s.writers, s.calls, s.perCall)
+        rates.push(events / ((performance.now() - started) / 1000))
+      }
+      return rates
+    }).pipe(Effect.provide(coreLayer(layerPostgres(Redacted.make(url), { maxConnections: pool }), testKeyRing())))
+  )
+
+/** Emmett: `appendToStream` with the expected stream version, the same writers and events. */
+const emmettRates = async (url: string): Promise<Array<number>> => {
+  const store = getPostgreSQLEventStore(url)
+  try {
+    // its schema is made on first use: a warm-up append keeps that out of the first row
+    await store.appendToStream("warm-up", makeEvents(1).map((e) => ({ type: e.type, data: e.data as Record<string, unknown> })))
+    const rates: Array<number> = []
+    for (const [i, s] of scenarios.entries()) {
+      const versions = new Array<bigint>(STREAMS).fill(0n)
+      const writer = async (w: number) => {
+        const owned: Array<number> = []
+        for (let k = w; k < STREAMS; k += s.writers) owned.push(k)
+        const mine = Math.floor(s.calls / s.writers) + (w < s.calls % s.writers ? 1 : 0)
+        let written = 0
+        for (let k = 0; k < mine; k++) {
+          const stream = owned[k % owned.length]!
+          const v = versions[stream]!
+          const result = await store.appendToStream(
+            `e${i}-${stream}`,
+            makeEvents(s.perCall).map((e) => ({ type: e.type, data: e.data as Record<string, unknown> })),
+            { expectedStreamVersion: v === 0n ? STREAM_DOES_NOT_EXIST : v }
+          )
+          versions[stream] = result.nextExpectedStreamVersion
+          written += s.perCall
+        }
+        return written
+      }
+      const started = performance.now()
+      const counts = await Promise.all(Array.from({ length: s.writers }, (_, w) => writer(w)))
+      rates.push(counts.reduce((a, b) => a + b, 0) / ((performance.now() - started) / 1000))
+    }
+    return rates
+  } finally {
+    await store.close()
+  }
+}
+
+const server = await startPgServer({ durable: true })
+try {
+  process.stderr.write(`PostgreSQL ${server.version} on port ${server.port} (fsync on); ${cpus().length} cores, load ${loadavg().map((l) => l.toFixed(2)).join(" ")}; BENCH_SCALE ${scale}\n`)
+  // Emmett first, then Sumeru, each on a database of its own
+  const emmett = await emmettRates(server.createDatabase("bench_emmett"))
+  const sumeru = await sumeruRates(server.createDatabase("bench_sumeru"))
+  const rows = scenarios.map((s, i) => [s.name, Math.round(emmett[i]!), Math.round(sumeru[i]!), (sumeru[i]! / emmett[i]!).toFixed(2)] as const)
+  const header = ["appends (events/s)", "Emmett 0.42", "Sumeru", "Sumeru ÷ Emmett"] as const
+  const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => String(r[c]).length)))
+  const line = (cells: ReadonlyArray<string | number>) => cells.map((cell, c) => (c === 0 ? String(cell).padEnd(widths[c]!) : String(cell).padStart(widths[c]!))).join("  ")
+  console.log([line(header), ...rows.map(line)].join("\n"))
+  console.log(`(target, issue 16: Sumeru ÷ Emmett ≥ 2 on every row; load after the run ${loadavg().map((l) => l.toFixed(2)).join(" ")})`)
+} finally {
+  await server.stop()
+}
