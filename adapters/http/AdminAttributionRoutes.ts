@@ -138,12 +138,8 @@ export const attributionOfPeriod = (shop: string, period: AttributionPeriod) =>
     const sql = yield* SqlClient.SqlClient
     const from = new Date(`${period.from}T00:00:00Z`)
     const until = new Date(Date.parse(`${period.to}T00:00:00Z`) + DAY_MS)
-    const daily = yield* sql<{ model: string; channel: string; conversions: number; revenue: number }>`
-      SELECT model, channel, sum(conversions)::float8 AS conversions, sum(revenue)::float8 AS revenue
-        FROM attribution_daily
-       WHERE shop = ${shop} AND day >= ${period.from}::date AND day <= ${period.to}::date
-       GROUP BY model, channel`
-    // the five per-journey models per channel day by day: the "over time" chart
+    // the five per-journey models per channel day by day (the "over time" chart); the period's
+    // totals per model and channel are their sums
     const byDay = yield* sql<{ day: string; model: string; channel: string; conversions: number; revenue: number }>`
       SELECT to_char(day, 'YYYY-MM-DD') AS day, model, channel, sum(conversions)::float8 AS conversions, sum(revenue)::float8 AS revenue
         FROM attribution_daily
@@ -151,7 +147,10 @@ export const attributionOfPeriod = (shop: string, period: AttributionPeriod) =>
        GROUP BY day, model, channel ORDER BY day, model, channel`
     const { orders, journeys } = yield* journeysOf(shop, from, until)
     const models: Record<string, Record<string, ChannelCredit>> = Object.fromEntries(MODELS.map((m) => [m, {}]))
-    for (const r of daily) models[r.model]![r.channel] = { conversions: Number(r.conversions), revenue: Number(r.revenue) }
+    for (const r of byDay) {
+      const sum = models[r.model]![r.channel] ?? { conversions: 0, revenue: 0 }
+      models[r.model]![r.channel] = { conversions: sum.conversions + Number(r.conversions), revenue: sum.revenue + Number(r.revenue) }
+    }
     models["markov"] = { ...markov(journeys).credits }
     models["shapley"] = { ...shapley(journeys).credits }
     const currencies = [...new Set(orders.map((o) => o.currency))]

@@ -33,6 +33,7 @@ import {
   Unavailable
 } from "./AdminAuth.ts"
 import { getJob } from "./AdminJobRoutes.ts"
+import { duplicateJobAnswer } from "./FlowActionRoute.ts"
 import { AdminRoutes } from "./AdminRouteCatalog.ts"
 import { encodeShopMessage } from "../../domain/messages/ShopMessages.ts"
 import { validateFlowActionInput } from "../../domain/jobs/index.ts"
@@ -121,7 +122,7 @@ export const mountAdminJobRequestRoute = (app: Hono, run: RunEffect<JobIngress>,
       }),
       (outcome) =>
         outcome._tag === "Duplicate"
-          ? c.json({ error: { code: "duplicate_job", message: "an identical job already exists" }, job_id: outcome.jobId }, 409)
+          ? duplicateJobAnswer(c, outcome.jobId)
           : c.json({ job_id: outcome.jobId, status: "PENDING" }, 202)
     ))
 

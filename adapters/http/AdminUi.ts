@@ -45,7 +45,7 @@ export interface AdminUiOptions {
 const APP_BRIDGE = "https://cdn.shopify.com/shopifycloud/app-bridge.js"
 
 /** A browser navigation asks for a page; `fetch`, curl and the SDKs ask for anything or JSON. */
-export const wantsPage = (accept: string | undefined): boolean => accept !== undefined && accept.includes("text/html")
+const wantsPage = (accept: string | undefined): boolean => accept !== undefined && accept.includes("text/html")
 
 const escapeAttribute = (s: string) => s.replace(/[&"<>]/g, (ch) => `&#${ch.charCodeAt(0)};`)
 

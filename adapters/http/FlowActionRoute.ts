@@ -15,7 +15,7 @@
  * (`GET /app/jobs/:id`), even before the shop's actor has recorded it (`AdminJobRoutes.ts`).
  */
 import { Effect, Result } from "effect"
-import type { Hono } from "hono"
+import type { Context, Hono } from "hono"
 import { validateFlowActionInput } from "../../domain/jobs/index.ts"
 import { isShopDomain } from "../../domain/shop/ShopDomain.ts"
 import { JobIngress } from "../../src/jobs/JobIngress.ts"
@@ -25,6 +25,10 @@ import { APPLICATION_JSON, type IngressSpec, readJson } from "./IngressPreamble.
 import type { RunEffect } from "./RunEffect.ts"
 
 export const FLOW_BODY_LIMIT = 64 * 1024
+
+/** The 409 for a job identical to one already requested (Flow's route and the admin's): it names that job. */
+export const duplicateJobAnswer = (c: Context, jobId: string) =>
+  c.json({ error: { code: "duplicate_job", message: "an identical job already exists" }, job_id: jobId }, 409)
 
 export interface FlowActionOptions {
   /** The app's client secret, and the previous one during a rotation. */
@@ -57,7 +61,7 @@ export const mountFlowActionRoute = (app: Hono, run: RunEffect<JobIngress>, opti
         const ingressOf = yield* JobIngress
         const outcome = yield* ingressOf.request(shop, input, isFlow ? "flow" : "api")
         if (outcome._tag === "Duplicate") {
-          return c.json({ error: { code: "duplicate_job", message: "an identical job already exists" }, job_id: outcome.jobId }, 409)
+          return duplicateJobAnswer(c, outcome.jobId)
         }
         return c.json(
           { job_id: outcome.jobId, status: "PENDING", message: outcome._tag === "Created" ? "Job enqueued successfully" : "Job already enqueued" },

@@ -1,7 +1,6 @@
 /** How numbers, money and times read in the app (the browser's locale). */
 const number = new Intl.NumberFormat(undefined, { maximumFractionDigits: 2 })
 const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" })
-const dateOnly = new Intl.DateTimeFormat(undefined, { dateStyle: "medium" })
 
 export const formatNumber = (n: number | null | undefined): string => (n === null || n === undefined ? "—" : number.format(n))
 
@@ -15,7 +14,6 @@ export const formatUsd = (micros: number): string =>
   new Intl.NumberFormat(undefined, { style: "currency", currency: "USD", maximumFractionDigits: 4 }).format(micros / 1e6)
 
 export const formatTime = (iso: string | null | undefined): string => (iso === null || iso === undefined ? "—" : dateTime.format(new Date(iso)))
-export const formatDate = (iso: string | null | undefined): string => (iso === null || iso === undefined ? "—" : dateOnly.format(new Date(iso)))
 
 export const formatPercent = (ratio: number | null | undefined): string =>
   ratio === null || ratio === undefined ? "—" : `${number.format(Math.round(ratio * 1000) / 10)} %`
