@@ -1,11 +1,12 @@
 /**
- * The event store on PostgreSQL (15+ and PGlite): one `append_events` call per append,
- * gap-safe global reads, upcasting on read, and fold loads from a snapshot plus the tail.
+ * The event store on PostgreSQL (15+ and PGlite): appends committed in groups (`append_batch`,
+ * migration 0018: the appends made while one group commits go together in the next, one
+ * statement and one WAL flush for all), gap-safe global reads, upcasting on read, and fold loads from a snapshot plus the tail.
  * The database refuses changes to stored events (migration 0014); this module only inserts.
  * Snapshot state is sealed under the shop's data key with the `PiiVault` (the same key the
  * store seals the shop's business events with), so it is unreadable once that key is shredded.
  */
-import { Config, Context, Effect, Layer, Option, Schema, Stream } from "effect"
+import { Config, Context, Effect, Exit, Layer, Option, Request, RequestResolver, Schema, Stream } from "effect"
 import { uuidV7Unsafe } from "effect/crypto/SecureRandom"
 import { SqlClient } from "effect/sql"
 import type { SqlError } from "effect/sql/SqlError"
@@ -34,8 +35,19 @@ export const EventUpcasters = Context.Reference<UpcasterRegistry>("sumeru/events
   defaultValue: () => emptyUpcasters
 })
 
-/** Hook run after each committed append (the embedded mode wakes its readers with it). */
+/**
+ * Hook run after each committed append, or group of appends (`PgLogWakeups` wakes the
+ * readers with it: in-process, and with a coalesced NOTIFY on PostgreSQL).
+ */
 export const AfterAppend = Context.Reference<Effect.Effect<void>>("sumeru/eventstore/AfterAppend", {
+  defaultValue: () => Effect.void
+})
+
+/**
+ * Hook run in a caller's transaction after an append made inside it: on PostgreSQL a NOTIFY
+ * that the commit delivers (sent at once, a reader would wake before the events are visible).
+ */
+export const InTransactionAppend = Context.Reference<Effect.Effect<void, SqlError>>("sumeru/eventstore/InTransactionAppend", {
   defaultValue: () => Effect.void
 })
 
@@ -171,15 +183,149 @@ const isShopSealed = (value: unknown): value is Sealed => isSealed(value) && val
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 
+interface AppendResult {
+  readonly nextVersion: number
+  readonly firstPosition: number | null
+  readonly lastPosition: number | null
+  readonly appended: number
+}
+
+type AppendFailure = ConcurrencyConflict | StreamOwnershipViolation | PersistenceError
+
+/** One validated append waiting for its group (see `append_batch`). */
+class GroupedAppend extends Request.Class<{
+  readonly streamId: string
+  readonly shop: string
+  readonly expected: ExpectedVersion
+  readonly payload: ReturnType<typeof toAppendPayload>
+}, AppendResult, AppendFailure> {}
+
+/** A row of `append_batch`, one per append in the order sent. */
+interface BatchRow {
+  readonly o_status: "ok" | "conflict" | "owner"
+  readonly o_next_version: number | null
+  readonly o_first: bigint | string | null
+  readonly o_last: bigint | string | null
+  readonly o_appended: number
+  readonly o_detail: string | null
+}
+
+/** At most this many appends commit together (a bound on one statement's JSON). */
+const GROUP_MAX = 200
+
 export const make = Effect.gen(function*() {
   const sql = yield* SqlClient.SqlClient
   const upcasters = yield* EventUpcasters
   const afterAppend = yield* AfterAppend
+  const inTransactionAppend = yield* InTransactionAppend
   const sealing = yield* EventSealing
   const vault = yield* PiiVault
   const snapshotEvery = yield* snapshotEveryConfig
   const decode = toRecordedEvent(upcasters)
   const decodeAll = (rows: ReadonlyArray<EventRow>) => Effect.map(openRows(sealing, rows), (opened) => opened.map(decode))
+
+  /** One append through `append_events`, its custom SQLSTATEs mapped to typed errors. */
+  const appendAlone = (
+    streamId: string,
+    shop: string,
+    expected: ExpectedVersion,
+    payload: ReturnType<typeof toAppendPayload>
+  ): Effect.Effect<AppendResult, AppendFailure> => {
+    const [kind, version] = expectedArgs(expected)
+    return sql<{
+      next_version: number
+      first_position: bigint | null
+      last_position: bigint | null
+      appended: number
+    }>`SELECT * FROM append_events(${streamId}, ${shop}, ${kind}, ${version}, ${JSON.stringify(payload)}::jsonb)`.pipe(
+      Effect.map((rows) => {
+        const row = rows[0]!
+        return {
+          nextVersion: row.next_version,
+          firstPosition: row.first_position === null ? null : Number(row.first_position),
+          lastPosition: row.last_position === null ? null : Number(row.last_position),
+          appended: row.appended
+        }
+      }),
+      Effect.catchTag("SqlError", (error): Effect.Effect<never, AppendFailure> => {
+        const { code, detail } = sqlState(error)
+        if (code === "SU001") {
+          return Effect.fail(new ConcurrencyConflict({ streamId, expected: String(expected), actual: Number(detail ?? 0) }))
+        }
+        if (code === "SU002") {
+          return Effect.fail(new StreamOwnershipViolation({ streamId, owner: detail ?? "", attemptedBy: shop }))
+        }
+        // Two first appends racing on a brand-new stream, or the same event id appended
+        // concurrently: the loser saw no row yet; report it as the conflict it is.
+        if (error.reason._tag === "UniqueViolation") {
+          return Effect.fail(new ConcurrencyConflict({ streamId, expected: String(expected), actual: -1 }))
+        }
+        return Effect.fail(persistence("append")(error))
+      })
+    )
+  }
+
+  const answer = (request: GroupedAppend, row: BatchRow): Exit.Exit<AppendResult, AppendFailure> => {
+    const { streamId, shop, expected } = request
+    switch (row.o_status) {
+      case "conflict":
+        return Exit.fail(new ConcurrencyConflict({ streamId, expected: String(expected), actual: Number(row.o_detail ?? 0) }))
+      case "owner":
+        return Exit.fail(new StreamOwnershipViolation({ streamId, owner: row.o_detail ?? "", attemptedBy: shop }))
+      default:
+        return Exit.succeed({
+          nextVersion: row.o_next_version ?? 0,
+          firstPosition: row.o_first === null ? null : Number(row.o_first),
+          lastPosition: row.o_last === null ? null : Number(row.o_last),
+          appended: row.o_appended
+        })
+    }
+  }
+
+  /**
+   * Group commit: the appends made while a group commits form the next group (the resolver
+   * collects what arrives before the fiber yields; writers answered by one group come back
+   * together). A group that fails as a whole — something `append_batch` does not answer per
+   * append, or a lost connection — is run again one append at a time, each answered exactly;
+   * appends that did commit are found by their event ids and not written twice.
+   */
+  const groupResolver = RequestResolver.make<GroupedAppend>((entries) =>
+    Effect.gen(function*() {
+      // sorted by stream (stably: one stream's appends keep their order), so every group locks
+      // stream rows in the same order
+      const sorted = entries.map((entry, i) => ({ entry, i })).sort((x, y) =>
+        x.entry.request.streamId < y.entry.request.streamId ? -1 : x.entry.request.streamId > y.entry.request.streamId ? 1 : x.i - y.i
+      ).map((x) => x.entry)
+      const kinds: Array<string> = []
+      const versions: Array<number> = []
+      for (const entry of sorted) {
+        const [kind, version] = expectedArgs(entry.request.expected)
+        kinds.push(kind)
+        versions.push(version)
+      }
+      const events = sorted.flatMap((entry, i) => entry.request.payload.map((event, n) => ({ a: i + 1, n: n + 1, ...event })))
+      const group = yield* Effect.result(sql<BatchRow>`
+        SELECT * FROM append_batch(${sorted.map((e) => e.request.streamId)}::text[], ${sorted.map((e) => e.request.shop)}::text[],
+                                   ${kinds}::text[], ${versions}::int[], ${sorted.map((e) => e.request.payload.length)}::int[],
+                                   ${events.map((e) => e.event_id)}::uuid[], ${JSON.stringify(events)}::jsonb)`)
+      let appended = false
+      if (group._tag === "Success") {
+        group.success.forEach((row, i) => {
+          if (row.o_appended > 0) appended = true
+          sorted[i]!.completeUnsafe(answer(sorted[i]!.request, row))
+        })
+      } else {
+        yield* Effect.forEach(sorted, (entry) =>
+          Effect.exit(appendAlone(entry.request.streamId, entry.request.shop, entry.request.expected, entry.request.payload)).pipe(
+            Effect.map((exit) => {
+              if (Exit.isSuccess(exit) && exit.value.appended > 0) appended = true
+              entry.completeUnsafe(exit)
+            })
+          ), { discard: true })
+      }
+      if (appended) yield* afterAppend
+    })
+  ).pipe(RequestResolver.batchN(GROUP_MAX))
 
   const append = Effect.fn("EventStore.append")(function*(
     streamId: string,
@@ -198,37 +344,14 @@ export const make = Effect.gen(function*() {
       if (!UUID.test(p.event_id)) return yield* new InvalidAppend({ streamId, message: `event id ${p.event_id} is not a UUID` })
       if (p.type.length === 0) return yield* new InvalidAppend({ streamId, message: "event type is required" })
     }
-    const [kind, version] = expectedArgs(expected)
-    const rows = yield* sql<{
-      next_version: number
-      first_position: bigint | null
-      last_position: bigint | null
-      appended: number
-    }>`SELECT * FROM append_events(${streamId}, ${shop}, ${kind}, ${version}, ${JSON.stringify(payload)}::jsonb)`.pipe(
-      Effect.catchTag("SqlError", (error): Effect.Effect<never, ConcurrencyConflict | StreamOwnershipViolation | PersistenceError> => {
-        const { code, detail } = sqlState(error)
-        if (code === "SU001") {
-          return Effect.fail(new ConcurrencyConflict({ streamId, expected: String(expected), actual: Number(detail ?? 0) }))
-        }
-        if (code === "SU002") {
-          return Effect.fail(new StreamOwnershipViolation({ streamId, owner: detail ?? "", attemptedBy: shop }))
-        }
-        // Two first appends racing on a brand-new stream, or the same event id appended
-        // concurrently: the loser saw no row yet; report it as the conflict it is.
-        if (error.reason._tag === "UniqueViolation") {
-          return Effect.fail(new ConcurrencyConflict({ streamId, expected: String(expected), actual: -1 }))
-        }
-        return Effect.fail(persistence("append")(error))
-      })
-    )
-    const row = rows[0]!
-    if (row.appended > 0) yield* afterAppend
-    return {
-      nextVersion: row.next_version,
-      firstPosition: row.first_position === null ? null : Number(row.first_position),
-      lastPosition: row.last_position === null ? null : Number(row.last_position),
-      appended: row.appended
+    // Inside a caller's transaction the append is part of that transaction: it runs on its
+    // connection, and the wake-up goes with it, delivered at its commit.
+    if (Option.isSome(yield* Effect.serviceOption(sql.transactionService))) {
+      const result = yield* appendAlone(streamId, shop, expected, payload)
+      if (result.appended > 0) yield* inTransactionAppend.pipe(Effect.mapError(persistence("append")))
+      return result
     }
+    return yield* Effect.request(new GroupedAppend({ streamId, shop, expected, payload }), groupResolver)
   })
 
   const readStream = (

@@ -1,26 +1,67 @@
 /**
  * `LogWakeups` for the PostgreSQL event store (15+ and PGlite). On PostgreSQL the signal is
- * `LISTEN sumeru_events` (the append function NOTIFYs at commit), so appends from other
- * processes wake us too; in the embedded mode appends signal in-process (PGlite is one
- * session, so no connection can be spared for LISTEN).
+ * `LISTEN sumeru_events`, so appends from other processes wake us too; in the embedded mode
+ * appends signal in-process (PGlite is one session, so no connection can be spared for LISTEN).
+ *
+ * The NOTIFY is sent after the commit, by the store's `AfterAppend` hook, and coalesced: one
+ * at a time, and however many commits land while one is on its way, one more after it. A
+ * NOTIFY inside the appending transaction would take PostgreSQL's database-wide notify lock
+ * through the commit's WAL flush and so serialise every appending transaction (migration
+ * 0018). A NOTIFY-only transaction writes no WAL and waits for no flush. Should one be lost
+ * (the process dies between the commit and the NOTIFY, or the database is unreachable for a
+ * moment), readers still find the events at their next wake-up or safety poll.
  */
-import { Effect, Layer } from "effect"
+import { Duration, Effect, Layer, Queue, Schedule } from "effect"
+import { SqlClient } from "effect/sql"
 import { LogWakeups, makeSignal } from "../../src/eventstore/LogWakeups.ts"
 import { DatabaseMode } from "./Database.ts"
 import { listenForever } from "./Listen.ts"
-import { AfterAppend } from "./PgEventStore.ts"
+import { AfterAppend, InTransactionAppend } from "./PgEventStore.ts"
+
 
 /**
  * Provides `LogWakeups` and wires the store's `AfterAppend` hook: in-process in the embedded
- * mode, LISTEN/NOTIFY on PostgreSQL (so appends from other processes wake us too).
+ * mode; on PostgreSQL in-process too (our own readers wake without a round trip) plus a
+ * coalesced NOTIFY for the other processes.
  */
 export const layer = Layer.unwrap(Effect.gen(function*() {
   const mode = yield* DatabaseMode
   const signal = makeSignal()
   if (mode.kind === "embedded") {
-    return Layer.merge(Layer.succeed(LogWakeups, signal), Layer.succeed(AfterAppend, signal.notify))
+    // one process: an append inside a transaction signals before its commit, and the reader
+    // that finds nothing yet waits for the next signal or its safety poll
+    return Layer.mergeAll(
+      Layer.succeed(LogWakeups, signal),
+      Layer.succeed(AfterAppend, signal.notify),
+      Layer.succeed(InTransactionAppend, signal.notify)
+    )
   }
+  const notifier = Layer.effect(
+    AfterAppend,
+    Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      // capacity 1, dropping: a commit while a NOTIFY is pending adds nothing, one while it is
+      // being sent leaves exactly one more to send
+      const pending = yield* Queue.dropping<void>(1)
+      yield* Queue.take(pending).pipe(
+        Effect.andThen(sql`SELECT pg_notify('sumeru_events', '')`.pipe(
+          Effect.retry({ times: 4, schedule: Schedule.exponential(Duration.millis(20)) }),
+          Effect.catchCause((cause) => Effect.logWarning("NOTIFY sumeru_events not sent; other processes read at their next poll", cause))
+        )),
+        Effect.andThen(Effect.sleep(Duration.millis(2))),
+        Effect.forever,
+        Effect.forkScoped
+      )
+      return Effect.andThen(signal.notify, Effect.sync(() => void Queue.offerUnsafe(pending, undefined)))
+    })
+  )
   // re-established after a database restart; each (re)start wakes readers once
   const listener = Layer.effectDiscard(listenForever("sumeru_events", () => signal.notify))
-  return Layer.merge(Layer.succeed(LogWakeups, signal), listener)
+  // inside a transaction: a NOTIFY in it, which PostgreSQL delivers at its commit (to us too,
+  // through the listener)
+  const inTransaction = Layer.effect(
+    InTransactionAppend,
+    Effect.map(SqlClient.SqlClient, (sql) => Effect.asVoid(sql`SELECT pg_notify('sumeru_events', '')`))
+  )
+  return Layer.mergeAll(Layer.succeed(LogWakeups, signal), listener, notifier, inTransaction)
 }))
