@@ -13,7 +13,7 @@ import { SqlClient } from "effect/sql"
 import type { SqlError } from "effect/sql/SqlError"
 import { DEFAULT_PARTITIONS, partitionOf } from "../../domain/shop/partition.ts"
 import { makeSignal } from "../../src/eventstore/LogWakeups.ts"
-import { currentTraceparent } from "../../src/observability/TraceContext.ts"
+import { currentTraceparent, noStack } from "../../src/observability/TraceContext.ts"
 import { type Delivery, type PublishAck, ShopLog, ShopLogUnavailable, type ShopMessage, type UnackedMessage } from "../../src/shoplog/ShopLog.ts"
 import { DatabaseMode } from "../postgres/Database.ts"
 import { listenForever } from "../postgres/Listen.ts"
@@ -118,7 +118,7 @@ export const make = (options?: EmbeddedShopLogOptions) =>
         (traceparent) => Effect.request(new Publish({ message: { ...message, traceparent } }), publishResolver)
       ).pipe(
         Effect.mapError(unavailable("publish")),
-        Effect.withSpan("ShopLog.publish", { kind: "producer", attributes: { shop: message.shop, "message.type": message.type } })
+        Effect.withSpan("ShopLog.publish", { kind: "producer", attributes: { shop: message.shop, "message.type": message.type } }, noStack)
       )
 
     const consume = (partition: number) =>

@@ -13,6 +13,7 @@
  */
 import { Cause, Effect, Option, Predicate } from "effect"
 import { Headers, HttpTraceContext } from "effect/http"
+import { noStack } from "../../src/observability/TraceContext.ts"
 import { isSqlError, type SqlError } from "effect/sql/SqlError"
 import type { Context } from "hono"
 import type { ContentfulStatusCode } from "hono/utils/http-status"
@@ -193,7 +194,7 @@ export const respond = <R>(
       kind: "server",
       parent: Option.getOrUndefined(HttpTraceContext.fromHeaders(Headers.fromInput(c.req.raw.headers))),
       attributes: { "http.request.method": c.req.method, "url.path": c.req.path, "http.route": c.req.routePath }
-    })
+    }, noStack)
   ))
     // only when the runtime itself is gone (shutting down): nothing left to log with
     .catch(() => problem(c, Problems.internal(crypto.randomUUID())))

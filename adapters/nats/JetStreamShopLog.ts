@@ -87,7 +87,7 @@ import {
 } from "@nats-io/jetstream"
 import { type Cause, Config, DateTime, Effect, Layer, Option, Queue, Result, Schema, type Scope, Semaphore, Stream } from "effect"
 import { DEFAULT_PARTITIONS, partitionOf } from "../../domain/shop/partition.ts"
-import { currentTraceparent } from "../../src/observability/TraceContext.ts"
+import { currentTraceparent, noStack } from "../../src/observability/TraceContext.ts"
 import { type Delivery, type PublishAck, ShopLog, ShopLogUnavailable, type ShopMessage, type UnackedMessage } from "../../src/shoplog/ShopLog.ts"
 
 export interface JetStreamShopLogOptions {
@@ -403,7 +403,7 @@ export const make = (options: JetStreamShopLogOptions): Effect.Effect<ShopLog["S
           if (actual === undefined || round >= MAX_CHAIN_ROUNDS) return yield* sent.failure
           expected = actual
         }
-      })).pipe(Effect.withSpan("ShopLog.publish", { kind: "producer", attributes: { shop: message.shop, "message.type": message.type } }))
+      })).pipe(Effect.withSpan("ShopLog.publish", { kind: "producer", attributes: { shop: message.shop, "message.type": message.type } }, noStack))
 
     // --- consume ---------------------------------------------------------------------------
     const decode = (msg: JsMsg, partition: number): ShopMessage => {

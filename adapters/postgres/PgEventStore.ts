@@ -28,7 +28,7 @@ import {
 import { EventSealing } from "../../src/eventstore/EventSealing.ts"
 import { PiiVault, Sealed, shopSubject } from "../../src/secrets/Secrets.ts"
 import { findHorizon, type GapObservation, logBacklog } from "./GlobalLogReader.ts"
-import { currentTraceparent } from "../../src/observability/TraceContext.ts"
+import { currentTraceparent, noStack } from "../../src/observability/TraceContext.ts"
 
 /** The upcasters applied on read; the application provides its catalog's registry. */
 export const EventUpcasters = Context.Reference<UpcasterRegistry>("sumeru/eventstore/EventUpcasters", {
@@ -537,7 +537,7 @@ export const make = Effect.gen(function*() {
         )
       }
       return { state, version, snapshotVersion: snapshot === null ? null : snapshot.streamVersion, tailEvents }
-    }).pipe(Effect.withSpan("EventStore.loadFold", { attributes: { streamId, fold: fold.name } }))
+    }).pipe(Effect.withSpan("EventStore.loadFold", { attributes: { streamId, fold: fold.name } }, noStack))
 
   return EventStore.of({
     append,

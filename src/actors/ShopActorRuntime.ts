@@ -43,7 +43,7 @@ import { uuidV7Unsafe } from "effect/crypto/SecureRandom"
 import { ActorStore, PartitionNotOwned } from "./ActorStore.ts"
 import { makeSignal } from "../eventstore/LogWakeups.ts"
 import { type Delivery, ShopLog, ShopLogUnavailable, type ShopMessage } from "../shoplog/ShopLog.ts"
-import { currentTraceparent, spanOfTraceparent } from "../observability/TraceContext.ts"
+import { currentTraceparent, noStack, spanOfTraceparent } from "../observability/TraceContext.ts"
 import { type PartitionOwner, runOwnership } from "./PartitionOwnership.ts"
 import { type ActorMemory, type Decision, PermanentFailure, ShopHandlers } from "./ShopHandlers.ts"
 
@@ -209,7 +209,7 @@ export const make = (options?: RuntimeOptions) =>
         })
         if ((decision.schedule?.length ?? 0) > 0) yield* timerSignal.notify
         return status
-      }).pipe(Effect.withSpan("ActorStore.commit", { attributes: { shop: d.message.shop, "message.id": d.message.messageId } }))
+      }).pipe(Effect.withSpan("ActorStore.commit", { attributes: { shop: d.message.shop, "message.id": d.message.messageId } }, noStack))
 
     const deadLetter = (d: Delivery, error: string, attempts: number, permanent: boolean) =>
       actorStore.deadLetter({ message: d.message, sequence: d.sequence, error, attempts, permanent, metadata: metadataOf(d.message) }).pipe(
@@ -370,7 +370,7 @@ export const make = (options?: RuntimeOptions) =>
             "shoplog.partition": d.partition,
             "shoplog.sequence": d.sequence
           }
-        })
+        }, noStack)
       )
 
     const runActor = (inc: Incarnation, actor: Actor) =>
