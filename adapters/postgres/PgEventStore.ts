@@ -1,7 +1,8 @@
 /**
  * The event store on PostgreSQL (15+ and PGlite): appends committed in groups (`append_batch`,
  * migration 0018: the appends made while one group commits go together in the next, one
- * statement and one WAL flush for all), gap-safe global reads, upcasting on read, and fold loads from a snapshot plus the tail.
+ * statement and one WAL flush for all), gap-safe global reads, upcasting on read, and fold
+ * loads from a snapshot plus the tail.
  * The database refuses changes to stored events (migration 0014); this module only inserts.
  * Snapshot state is sealed under the shop's data key with the `PiiVault` (the same key the
  * store seals the shop's business events with), so it is unreadable once that key is shredded.

@@ -4,7 +4,8 @@
  * appends signal in-process (PGlite is one session, so no connection can be spared for LISTEN).
  *
  * The NOTIFY is sent after the commit, by the store's `AfterAppend` hook, and coalesced: one
- * at a time, and however many commits land while one is on its way, one more after it. A
+ * at a time and at most one every 2 ms, and however many commits land meanwhile, one more
+ * after it (with one writer, a NOTIFY per append cost a round trip per append). A
  * NOTIFY inside the appending transaction would take PostgreSQL's database-wide notify lock
  * through the commit's WAL flush and so serialise every appending transaction (migration
  * 0018). A NOTIFY-only transaction writes no WAL and waits for no flush. Should one be lost
@@ -17,7 +18,6 @@ import { LogWakeups, makeSignal } from "../../src/eventstore/LogWakeups.ts"
 import { DatabaseMode } from "./Database.ts"
 import { listenForever } from "./Listen.ts"
 import { AfterAppend, InTransactionAppend } from "./PgEventStore.ts"
-
 
 /**
  * Provides `LogWakeups` and wires the store's `AfterAppend` hook: in-process in the embedded

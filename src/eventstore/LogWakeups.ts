@@ -1,7 +1,7 @@
 /**
  * Wakes readers of the global log when new events commit, so catch-up readers never sleep
  * while events wait. Backend: `adapters/postgres/PgLogWakeups.ts` (on PostgreSQL the signal is
- * `LISTEN sumeru_events`, the append function NOTIFYs at commit; in the embedded mode appends
+ * `LISTEN sumeru_events`, NOTIFYed after each commit, coalesced; in the embedded mode appends
  * signal in-process: PGlite is one session, so no connection can be spared for LISTEN).
  */
 import { Context, Deferred, Duration, Effect, Exit, Option } from "effect"
