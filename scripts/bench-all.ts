@@ -7,12 +7,13 @@
  * longer runs).
  *
  * `BENCH_SCALE` (default 1) scales each benchmark's size or duration through its own knobs
- * (below); CI runs it at 0.02 to keep it working. `BENCH_ONLY=appends,pipeline` runs some areas;
- * `BENCH_OUT` names the file (default `BENCHMARKS.md`). Each benchmark runs in a child process
+ * (below); CI runs it at 0.02 to keep it working. `BENCH_ONLY=appends,pipeline` runs some areas
+ * and, when the file exists, replaces only their sections (the header says when they were run
+ * again); `BENCH_OUT` names the file (default `BENCHMARKS.md`). Each benchmark runs in a child process
  * of its own with a time limit (`BENCH_AREA_TIMEOUT` seconds, default 900 × scale, at least 180).
  */
 import { spawn } from "node:child_process"
-import { writeFileSync } from "node:fs"
+import { existsSync, readFileSync, writeFileSync } from "node:fs"
 import { cpus, loadavg, totalmem } from "node:os"
 import { resolve } from "node:path"
 
@@ -213,6 +214,8 @@ const sections = outcomes.map((o) => {
   const env = Object.entries(o.area.env).map(([k, v]) => `${k}=${v}`).join(" ")
   const command = `${env.length > 0 ? env + " " : ""}node ${(o.area.nodeFlags ?? []).map((f) => f + " ").join("")}${o.area.script}${o.area.args ? " " + o.area.args.join(" ") : ""}`
   return [
+    // lets a later BENCH_ONLY run replace this section alone
+    `<!-- area:${o.area.id} -->`,
     `## ${o.area.title}`,
     "",
     ...o.area.targets.map((t) => `- Target: ${t}`),
@@ -223,19 +226,36 @@ const sections = outcomes.map((o) => {
   ].join("\n")
 })
 
-writeFileSync(out, [
-  "# Benchmarks",
-  "",
-  `Written by \`npm run bench\` on ${startedAt.toISOString().slice(0, 16).replace("T", " ")} UTC at BENCH_SCALE ${scale}` +
-  `${scale < 1 ? " (below 1: sizes and durations are cut, so the numbers show that the benchmarks run, not what Sumeru does)" : ""}.`,
-  "",
-  `- Machine: ${machineBefore}; after the run: load average ${loadavg().map((l) => l.toFixed(2)).join(" ")}.`,
-  "- Absolute numbers on shared machines vary two- to threefold from day to day; compare ratios measured in one run" +
-  " (the appends beside Emmett are).",
-  `- Areas: ${outcomes.map((o) => `${o.area.id} ${o.seconds.toFixed(0)} s`).join(", ")}.`,
-  "",
-  ...sections.flatMap((s) => [s, ""])
-].join("\n"))
+const stamp = (d: Date) => `${d.toISOString().slice(0, 16).replace("T", " ")} UTC`
+
+if (only.length > 0 && existsSync(out)) {
+  const [head = "", ...parts] = readFileSync(out, "utf8").split(/(?=<!-- area:)/)
+  const kept = new Map(parts.map((part) => [/<!-- area:([\w-]+) -->/.exec(part)?.[1] ?? "", part.trimEnd()]))
+  outcomes.forEach((o, i) => kept.set(o.area.id, sections[i]!))
+  // an earlier re-run of exactly these areas is superseded by this one
+  const again = `at BENCH_SCALE ${scale}: ${outcomes.map((o) => o.area.id).join(", ")}; machine then:`
+  const headLines = head.trimEnd().split("\n").filter((line) => !(line.startsWith("- Run again on ") && line.includes(again)))
+  writeFileSync(out, [
+    ...headLines,
+    `- Run again on ${stamp(startedAt)} ${again} ${machineBefore}.`,
+    "",
+    ...areas.flatMap((a) => (kept.has(a.id) ? [kept.get(a.id)!, ""] : []))
+  ].join("\n"))
+} else {
+  writeFileSync(out, [
+    "# Benchmarks",
+    "",
+    `Written by \`npm run bench\` on ${stamp(startedAt)} at BENCH_SCALE ${scale}` +
+    `${scale < 1 ? " (below 1: sizes and durations are cut, so the numbers show that the benchmarks run, not what Sumeru does)" : ""}.`,
+    "",
+    `- Machine: ${machineBefore}; after the run: load average ${loadavg().map((l) => l.toFixed(2)).join(" ")}.`,
+    "- Absolute numbers on shared machines vary two- to threefold from day to day; compare ratios measured in one run" +
+    " (the appends beside Emmett are).",
+    `- Areas: ${outcomes.map((o) => `${o.area.id} ${o.seconds.toFixed(0)} s`).join(", ")}.`,
+    "",
+    ...sections.flatMap((s) => [s, ""])
+  ].join("\n"))
+}
 process.stderr.write(`\nwrote ${out}\n`)
 const failed = outcomes.filter((o) => o.code !== 0)
 if (failed.length > 0) {

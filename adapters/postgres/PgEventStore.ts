@@ -328,13 +328,14 @@ export const make = Effect.gen(function*() {
     })
   ).pipe(RequestResolver.batchN(GROUP_MAX))
 
-  const append = Effect.fn("EventStore.append")(function*(
+  // a span without a call-site stack (Effect.fn would build an Error per append)
+  const append = (
     streamId: string,
     shop: string,
     expected: ExpectedVersion,
     events: ReadonlyArray<NewEvent>,
     metadata: AppendMetadata
-  ) {
+  ) => Effect.gen(function*() {
     if (events.length === 0) return yield* new InvalidAppend({ streamId, message: "no events to append" })
     if (streamId.length === 0 || shop.length === 0) {
       return yield* new InvalidAppend({ streamId, message: "stream id and shop are required" })
@@ -353,7 +354,7 @@ export const make = Effect.gen(function*() {
       return result
     }
     return yield* Effect.request(new GroupedAppend({ streamId, shop, expected, payload }), groupResolver)
-  })
+  }).pipe(Effect.withSpan("EventStore.append", undefined, noStack))
 
   const readStream = (
     streamId: string,
