@@ -11,6 +11,10 @@
  * fresh database on the server. Sumeru runs its production layer on a pool of
  * `BENCH_PG_POOL` (default 20) connections; Emmett runs as it comes (its own pool).
  *
+ * Two floor rows follow: a plain one-row INSERT committed alone on the same server, by 1 and by
+ * 16 clients, over Emmett's row above them — the most any store can reach with a commit per
+ * append (group commit beats it with many writers).
+ *
  * Sizes: `BENCH_SCALE` (default 1; 0.1 for a quick run) multiplies every append count.
  */
 import { STREAM_DOES_NOT_EXIST } from "@event-driven-io/emmett"
@@ -19,6 +23,7 @@ import { Effect, Redacted } from "effect"
 import { cpus, loadavg } from "node:os"
 import { layerPostgres } from "../adapters/postgres/Database.ts"
 import { coreLayer } from "../src/CoreLayer.ts"
+import { SqlClient } from "effect/sql"
 import { EventStore } from "../src/eventstore/EventStore.ts"
 import { startPgServer } from "../test/support/pgServer.ts"
 import { testKeyRing } from "../test/support/keys.ts"
@@ -41,8 +46,12 @@ const scenarios: ReadonlyArray<Scenario> = [
   { name: "20 events per append, 1 writer", writers: 1, calls: Math.max(20, Math.round(1_000 * scale)), perCall: 20 }
 ]
 
-/** Sumeru: its production event store on PostgreSQL, driven by the bench's own writers. */
-const sumeruRates = async (url: string): Promise<Array<number>> =>
+/**
+ * Sumeru: its production event store on PostgreSQL, driven by the bench's own writers. Then
+ * the floor on the same server: a plain one-row INSERT committed alone, by 1 and by 16 clients
+ * (what any append with its own commit costs at least).
+ */
+const sumeruRates = async (url: string): Promise<{ readonly rates: Array<number>; readonly floor: readonly [number, number] }> =>
   Effect.runPromise(
     Effect.gen(function*() {
       const store = yield* EventStore
@@ -52,7 +61,21 @@ const sumeruRates = async (url: string): Promise<Array<number>> =>
         const events = yield* runWriters(store, new StreamSet(`s${i}`, STREAMS), s.writers, s.calls, s.perCall)
         rates.push(events / ((performance.now() - started) / 1000))
       }
-      return rates
+      const sql = yield* SqlClient.SqlClient
+      yield* sql`CREATE TABLE bench_floor (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, data jsonb NOT NULL)`
+      const doc = JSON.stringify(makeEvents(1)[0]!.data)
+      const floorRate = (clients: number, inserts: number) =>
+        Effect.gen(function*() {
+          const started = performance.now()
+          yield* Effect.forEach(Array.from({ length: clients }), () =>
+            Effect.repeat(sql`INSERT INTO bench_floor (data) VALUES (${doc}::jsonb)`, { times: Math.ceil(inserts / clients) - 1 }), {
+            concurrency: "unbounded",
+            discard: true
+          })
+          return Math.ceil(inserts / clients) * clients / ((performance.now() - started) / 1000)
+        })
+      const floor = [yield* floorRate(1, scenarios[0]!.calls), yield* floorRate(16, scenarios[1]!.calls)] as const
+      return { rates, floor }
     }).pipe(Effect.provide(coreLayer(layerPostgres(Redacted.make(url), { maxConnections: pool }), testKeyRing())))
   )
 
@@ -98,8 +121,12 @@ try {
   process.stderr.write(`PostgreSQL ${server.version} on port ${server.port} (fsync on); ${cpus().length} cores, load ${loadavg().map((l) => l.toFixed(2)).join(" ")}; BENCH_SCALE ${scale}\n`)
   // Emmett first, then Sumeru, each on a database of its own
   const emmett = await emmettRates(server.createDatabase("bench_emmett"))
-  const sumeru = await sumeruRates(server.createDatabase("bench_sumeru"))
-  const rows = scenarios.map((s, i) => [s.name, Math.round(emmett[i]!), Math.round(sumeru[i]!), (sumeru[i]! / emmett[i]!).toFixed(2)] as const)
+  const { rates: sumeru, floor } = await sumeruRates(server.createDatabase("bench_sumeru"))
+  const rows = [
+    ...scenarios.map((s, i) => [s.name, Math.round(emmett[i]!), Math.round(sumeru[i]!), (sumeru[i]! / emmett[i]!).toFixed(2)] as const),
+    ["floor: plain 1-row INSERT + commit, 1 client", "-", Math.round(floor[0]), (floor[0] / emmett[0]!).toFixed(2)] as const,
+    ["floor: the same, 16 clients", "-", Math.round(floor[1]), (floor[1] / emmett[1]!).toFixed(2)] as const
+  ]
   const header = ["appends (events/s)", "Emmett 0.42", "Sumeru", "Sumeru ÷ Emmett"] as const
   const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => String(r[c]).length)))
   const line = (cells: ReadonlyArray<string | number>) => cells.map((cell, c) => (c === 0 ? String(cell).padEnd(widths[c]!) : String(cell).padStart(widths[c]!))).join("  ")

@@ -13,11 +13,10 @@
  * BENCH_BATCH_SIZES, BENCH_BATCH_WRITERS, BENCH_REBUILD_EVENTS, BENCH_REBUILD_STREAMS,
  * BENCH_REBUILD_SEED_BATCH, BENCH_PROJECTION_BATCH, BENCH_REBUILD_SEPARATELY (all|pg|none),
  * BENCH_PG_POOL, BENCH_DIAGNOSTICS, BENCH_SCENARIO_MAX_SECONDS (time cap per append scenario),
- * BENCH_SEED_MAX_SECONDS, BENCH_CHILD_TIMEOUT.
+ * BENCH_CHILD_TIMEOUT.
  *
- * The "diag:" rows explain the others: round-trip and commit floors, and `append_events` on
- * the grown log as shipped, with the recommended dedup fix, and without its NOTIFY. Those
- * variants are applied to the throw-away benchmark databases only.
+ * The "diag:" rows explain the others: the round-trip and commit floors, and appends on the
+ * grown log, each noting whether it caused sequential scans of `events`.
  */
 import { type ChildProcess, spawn } from "node:child_process"
 import { mkdtempSync, rmSync } from "node:fs"
@@ -176,7 +175,7 @@ function printConfig(cfg: BenchConfig): void {
     `  3. batched:              ${cfg.batchEvents} events per run, ${cfg.batchSizes.join(" and ")} per call, 1 and ${cfg.batchWriters} writers`,
     `  4. readAll:              the whole log written by 1-3 (gap-safe reader)`,
     `  5. projection rebuild:   seed ${cfg.rebuildEvents} events (×${cfg.rebuildSeedBatch} per call, ${cfg.rebuildStreams} streams), catch up streams + audit_log, requestRebuild, run until switched (projection batch ${cfg.projectionBatch})`,
-    `  each append scenario stops after ${cfg.scenarioCapSeconds} s (BENCH_SCENARIO_MAX_SECONDS; events/s stays valid); seeding as shipped stops after ${cfg.seedCapSeconds} s and finishes with the dedup fix (BENCH_SEED_MAX_SECONDS)`,
+    `  each append scenario stops after ${cfg.scenarioCapSeconds} s (BENCH_SCENARIO_MAX_SECONDS; events/s stays valid)`,
     `  separate rebuild per projection: ${cfg.rebuildSeparately} (BENCH_REBUILD_SEPARATELY=all|pg|none)`,
     `  PG pool: ${cfg.pgPool} connections (PGlite: 1); diagnostics: ${cfg.diagnostics ? "on" : "off"} (BENCH_DIAGNOSTICS)`,
     `  load average at start: ${loadavg().map((l) => l.toFixed(2)).join(" ")} (other processes share these ${cpus().length} cores)`,

@@ -109,14 +109,10 @@ const appendsPhase = (cfg: BenchConfig, ctx: MeasureContext, isPostgres: boolean
     yield* diagnostics(cfg, ctx, isPostgres)
   })
 
-const APPEND_FN = "append_events(text, text, text, integer, jsonb)"
-/** The recommended fix, applied to throw-away databases only: the dedup check may only probe the index. */
-const DEDUP_FIX = "SET enable_seqscan = off SET enable_hashjoin = off SET enable_mergejoin = off"
-
 /**
- * Rows that explain the numbers above: the round-trip and commit floors, and the append
- * function on the now large log as it is, with the dedup fix, and without its NOTIFY. The
- * function is changed in this throw-away database only and restored afterwards.
+ * Rows that explain the numbers above: the round-trip and commit floors, and appends on the
+ * now large log, each noting whether it caused sequential scans of `events` (the duplicate
+ * probe must use the index whatever the plan cache holds: migrations 0007 and 0018).
  */
 const diagnostics = (cfg: BenchConfig, ctx: MeasureContext, isPostgres: boolean) =>
   Effect.gen(function*() {
@@ -176,34 +172,12 @@ const diagnostics = (cfg: BenchConfig, ctx: MeasureContext, isPostgres: boolean)
         )
       })
 
-    // as shipped, on the grown log
-    yield* appendRow(`diag: single append, 1 writer, ${onLog}, as shipped`, "d1", 1, n1, 1)
-    // the dedup fix: index probes only, whatever the plan cache holds
-    yield* sql.unsafe(`ALTER FUNCTION ${APPEND_FN} ${DEDUP_FIX}`)
-    yield* appendRow(`diag: single append, 1 writer, ${onLog}, DEDUP FIX`, "d2", 1, n1, 1)
-    if (isPostgres) yield* appendRow(`diag: single append, ${W} writers, ${onLog}, DEDUP FIX`, "d3", W, nW, 1)
-    yield* appendRow(`diag: batched ×100, 1 writer, ${onLog}, DEDUP FIX`, "d4", 1, Math.ceil(cfg.batchEvents / 100), 100)
+    yield* appendRow(`diag: single append, 1 writer, ${onLog}`, "d1", 1, n1, 1)
+    if (isPostgres) yield* appendRow(`diag: single append, ${W} writers, ${onLog}`, "d3", W, nW, 1)
+    yield* appendRow(`diag: batched ×100, 1 writer, ${onLog}`, "d4", 1, Math.ceil(cfg.batchEvents / 100), 100)
     if (cfg.batchWriters > 1) {
-      yield* appendRow(
-        `diag: batched ×100, ${cfg.batchWriters} writers, ${onLog}, DEDUP FIX`,
-        "d5",
-        cfg.batchWriters,
-        Math.ceil(cfg.batchEvents / 100),
-        100
-      )
+      yield* appendRow(`diag: batched ×100, ${cfg.batchWriters} writers, ${onLog}`, "d5", cfg.batchWriters, Math.ceil(cfg.batchEvents / 100), 100)
     }
-    // and without the per-append NOTIFY
-    const def = (yield* sql<{ def: string }>`SELECT pg_get_functiondef(${APPEND_FN}::regprocedure) AS def`)[0]!.def
-    const silent = def.replace(/PERFORM pg_notify\('sumeru_events', ''\);/, "")
-    if (silent === def) {
-      log(ctx, "diag: could not find the NOTIFY in append_events; skipping the no-NOTIFY rows")
-    } else {
-      yield* sql.unsafe(silent)
-      yield* appendRow(`diag: single append, 1 writer, ${onLog}, DEDUP FIX + NO NOTIFY`, "d6", 1, n1, 1)
-      if (isPostgres) yield* appendRow(`diag: single append, ${W} writers, ${onLog}, DEDUP FIX + NO NOTIFY`, "d7", W, nW, 1)
-      yield* sql.unsafe(def)
-    }
-    yield* sql.unsafe(`ALTER FUNCTION ${APPEND_FN} RESET ALL`)
   })
 
 /** Waits (woken by the runner's progress signal, never sleeping) until every projection's live generation reached `head`. */
@@ -231,33 +205,11 @@ const rebuildPhase = (cfg: BenchConfig, ctx: MeasureContext, isPostgres: boolean
     const names = projections.map((p) => p.name)
     const calls = Math.ceil(cfg.rebuildEvents / cfg.rebuildSeedBatch)
     const seedStreams = new StreamSet("seed", cfg.rebuildStreams)
-    let shippedEvents = 0
     const seeded = yield* measure(
       ctx,
       `5. seed: batched ×${cfg.rebuildSeedBatch}, ${cfg.batchWriters} writers, ${cfg.rebuildStreams} streams`,
       "batched",
-      Effect.gen(function*() {
-        shippedEvents = yield* runWriters(
-          store,
-          seedStreams,
-          cfg.batchWriters,
-          calls,
-          cfg.rebuildSeedBatch,
-          cfg.seedCapSeconds
-        )
-        const remaining = calls - Math.round(shippedEvents / cfg.rebuildSeedBatch)
-        if (remaining <= 0) return shippedEvents
-        log(ctx, `seed: time cap after ${shippedEvents} events; writing the rest with the dedup fix applied`)
-        yield* sql.unsafe(`ALTER FUNCTION ${APPEND_FN} ${DEDUP_FIX}`)
-        const rest = yield* runWriters(store, seedStreams, cfg.batchWriters, remaining, cfg.rebuildSeedBatch)
-        yield* sql.unsafe(`ALTER FUNCTION ${APPEND_FN} RESET ALL`)
-        return shippedEvents + rest
-      }),
-      (events) =>
-        shippedEvents < events
-          ? `as shipped for the first ${shippedEvents.toLocaleString("en-US")} events (${cfg.seedCapSeconds} s cap), ` +
-            "the rest with the dedup fix (see diag rows)"
-          : undefined
+      runWriters(store, seedStreams, cfg.batchWriters, calls, cfg.rebuildSeedBatch)
     )
     const head = (yield* store.head).safePosition
     const total = seeded.events

@@ -39,8 +39,6 @@ export interface BenchConfig {
   readonly childTimeoutSeconds: number
   /** Time cap of each append scenario (diagnostic rows: half of it): writers stop starting appends after it. */
   readonly scenarioCapSeconds: number
-  /** Time cap of seeding as shipped; the rest of the seed is written with the dedup fix applied. */
-  readonly seedCapSeconds: number
 }
 
 
@@ -83,8 +81,7 @@ export const readConfig = (): BenchConfig => {
     pgPool: Math.max(1, Math.round(num("BENCH_PG_POOL", Math.max(20, writers + 4)))),
     diagnostics: bool("BENCH_DIAGNOSTICS", true),
     childTimeoutSeconds: num("BENCH_CHILD_TIMEOUT", 900),
-    scenarioCapSeconds: num("BENCH_SCENARIO_MAX_SECONDS", 10),
-    seedCapSeconds: num("BENCH_SEED_MAX_SECONDS", 15)
+    scenarioCapSeconds: num("BENCH_SCENARIO_MAX_SECONDS", 10)
   }
 }
 

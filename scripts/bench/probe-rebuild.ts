@@ -32,10 +32,6 @@ try {
   const program = Effect.gen(function*() {
     const store = yield* EventStore
     const sql = yield* SqlClient.SqlClient
-    // the dedup fix, so seeding is not quadratic
-    yield* sql.unsafe(
-      "ALTER FUNCTION append_events(text, text, text, integer, jsonb) SET enable_seqscan = off SET enable_hashjoin = off SET enable_mergejoin = off"
-    )
     let t = performance.now()
     yield* runWriters(store, new StreamSet("seed", 2000), 4, Math.ceil(events / 100), 100)
     process.stdout.write(`seeded ${events} in ${((performance.now() - t) / 1000).toFixed(1)} s\n`)

@@ -25,13 +25,6 @@ try {
     const store = yield* EventStore
     const sql = yield* SqlClient.SqlClient
     const streams = new StreamSet("p", streamCount)
-    if (process.env.PROBE_FIX === "1") {
-      yield* sql.unsafe("ALTER FUNCTION append_events(text, text, text, integer, jsonb) SET enable_seqscan = off SET enable_hashjoin = off SET enable_mergejoin = off")
-    }
-    if (process.env.PROBE_NONOTIFY === "1") {
-      const def = (yield* sql<{ def: string }>`SELECT pg_get_functiondef('append_events'::regproc) AS def`)[0]!.def
-      yield* sql.unsafe(def.replace(/PERFORM pg_notify\('sumeru_events', ''\);/, ""))
-    }
     if (seed > 0) {
       const t0 = performance.now()
       yield* runWriters(store, new StreamSet("seed", 2000), 4, Math.ceil(seed / 100), 100)
