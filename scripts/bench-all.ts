@@ -232,9 +232,14 @@ if (only.length > 0 && existsSync(out)) {
   const [head = "", ...parts] = readFileSync(out, "utf8").split(/(?=<!-- area:)/)
   const kept = new Map(parts.map((part) => [/<!-- area:([\w-]+) -->/.exec(part)?.[1] ?? "", part.trimEnd()]))
   outcomes.forEach((o, i) => kept.set(o.area.id, sections[i]!))
-  // an earlier re-run of exactly these areas is superseded by this one
-  const again = `at BENCH_SCALE ${scale}: ${outcomes.map((o) => o.area.id).join(", ")}; machine then:`
-  const headLines = head.trimEnd().split("\n").filter((line) => !(line.startsWith("- Run again on ") && line.includes(again)))
+  // an earlier re-run of these areas (or of some of them) is superseded by this one
+  const rerun = new Set(outcomes.map((o) => o.area.id))
+  const again = `at BENCH_SCALE ${scale}: ${[...rerun].join(", ")}; machine then:`
+  const supersededBy = (line: string) => {
+    const areasOf = /^- Run again on .*?: ([\w, -]+); machine then:/.exec(line)?.[1]
+    return areasOf !== undefined && areasOf.split(", ").every((id) => rerun.has(id))
+  }
+  const headLines = head.trimEnd().split("\n").filter((line) => !supersededBy(line))
   writeFileSync(out, [
     ...headLines,
     `- Run again on ${stamp(startedAt)} ${again} ${machineBefore}.`,
