@@ -6,7 +6,8 @@
  *    its own answer: a conflict or another shop's stream fails that append alone (`o_status`
  *    'conflict' / 'owner', the actual version or owner in `o_detail`), never the group. Per
  *    group: one duplicate probe and one INSERT; per append one UPDATE that checks the expected
- *    version, locks the stream and moves it. The appends arrive sorted by stream, so groups
+ *    version, locks the stream and moves it. An append's metadata (correlation, causation,
+ *    actor, trace) comes once, not with each of its events. The appends arrive sorted by stream, so groups
  *    lock in one order and never wait on each other in a cycle. What the function does not
  *    answer itself (an event id appended twice concurrently, a stream created concurrently)
  *    fails the group; the adapter then runs its appends one by one through `append_events`,
@@ -32,12 +33,16 @@ export default Effect.gen(function*() {
   yield* sql.unsafe(`
     CREATE FUNCTION append_batch(
       p_streams text[], p_shops text[], p_kinds text[], p_expected integer[], p_counts integer[],
-      p_ids uuid[], p_events jsonb
+      p_meta jsonb, p_ids uuid[], p_events jsonb
     ) RETURNS TABLE (o_status text, o_next_version integer, o_first bigint, o_last bigint, o_appended integer, o_detail text)
     LANGUAGE plpgsql AS $fn$
     DECLARE
       v_n       integer := cardinality(p_streams);
       v_counts  integer[] := p_counts;
+      v_corr    text[];
+      v_cause   text[];
+      v_actor   jsonb[];
+      v_trace   text[];
       v_dups    uuid[];
       v_base    integer[] := array_fill(NULL::integer, ARRAY[v_n]);
       v_status  text[] := array_fill('ok'::text, ARRAY[v_n]);
@@ -52,13 +57,19 @@ export default Effect.gen(function*() {
     BEGIN
       -- an id before any position is drawn: the gap-aware reader proves gaps by it (0001)
       PERFORM pg_current_xact_id();
+      -- each append's metadata, shared by its events
+      SELECT array_agg(x.m->>'correlation_id' ORDER BY x.o), array_agg(x.m->>'causation_id' ORDER BY x.o),
+             array_agg(x.m->'actor' ORDER BY x.o), array_agg(x.m->>'traceparent' ORDER BY x.o)
+        INTO v_corr, v_cause, v_actor, v_trace
+        FROM jsonb_array_elements(p_meta) WITH ORDINALITY AS x(m, o);
       -- events already stored (an append retried after its answer was lost) are skipped, as
       -- append_events skips them; an append left with none appends nothing and succeeds
       v_dups := ARRAY(SELECT x.event_id FROM events x WHERE x.event_id = ANY(p_ids));
       IF cardinality(v_dups) > 0 THEN
         SELECT array_agg(coalesce(c.n, 0) ORDER BY g.k) INTO v_counts
           FROM generate_series(1, v_n) g(k)
-          LEFT JOIN (SELECT (e->>'a')::integer AS a, count(*)::integer AS n FROM jsonb_array_elements(p_events) e
+          LEFT JOIN (SELECT l.a::integer AS a, count(*)::integer AS n
+                       FROM jsonb_array_elements(p_events) WITH ORDINALITY AS l(list, a), jsonb_array_elements(l.list) e
                       WHERE NOT ((e->>'event_id')::uuid = ANY(v_dups)) GROUP BY 1) c ON c.a = g.k;
       END IF;
       -- The adapter sends the appends sorted by stream, so every group locks stream rows in
@@ -107,13 +118,14 @@ export default Effect.gen(function*() {
         WITH ins AS (
           INSERT INTO events (event_id, shop, stream_id, stream_version, type, schema_version, data,
                               correlation_id, causation_id, actor, occurred_at, traceparent)
-          SELECT t.event_id, p_shops[t.a], p_streams[t.a], v_base[t.a] + t.n, t.type, t.schema_version, t.data,
-                 t.correlation_id, t.causation_id, t.actor, t.occurred_at, t.traceparent
-            FROM jsonb_to_recordset(p_events) AS t(a integer, n integer, event_id uuid, type text, schema_version integer,
-                                                   data jsonb, correlation_id text, causation_id text, actor jsonb,
-                                                   occurred_at timestamptz, traceparent text)
-           WHERE v_base[t.a] IS NOT NULL
-           ORDER BY t.a, t.n
+          SELECT t.event_id, p_shops[l.a], p_streams[l.a], v_base[l.a] + t.n::integer, t.type, t.schema_version, t.data,
+                 v_corr[l.a], v_cause[l.a], v_actor[l.a], t.occurred_at, v_trace[l.a]
+            FROM jsonb_array_elements(p_events) WITH ORDINALITY AS l(list, a),
+                 LATERAL ROWS FROM (jsonb_to_recordset(l.list) AS (event_id uuid, type text, schema_version integer, data jsonb,
+                                                                   occurred_at timestamptz))
+                   WITH ORDINALITY AS t(event_id, type, schema_version, data, occurred_at, n)
+           WHERE v_base[l.a] IS NOT NULL
+           ORDER BY l.a, t.n
           RETURNING events.position
         )
         SELECT array_agg(ins.position ORDER BY ins.position) INTO v_pos FROM ins;
@@ -121,13 +133,14 @@ export default Effect.gen(function*() {
         WITH ins AS (
           INSERT INTO events (event_id, shop, stream_id, stream_version, type, schema_version, data,
                               correlation_id, causation_id, actor, occurred_at, traceparent)
-          SELECT t.event_id, p_shops[t.a], p_streams[t.a], v_base[t.a] + (row_number() OVER (PARTITION BY t.a ORDER BY t.n))::integer,
-                 t.type, t.schema_version, t.data, t.correlation_id, t.causation_id, t.actor, t.occurred_at, t.traceparent
-            FROM jsonb_to_recordset(p_events) AS t(a integer, n integer, event_id uuid, type text, schema_version integer,
-                                                   data jsonb, correlation_id text, causation_id text, actor jsonb,
-                                                   occurred_at timestamptz, traceparent text)
-           WHERE v_base[t.a] IS NOT NULL AND NOT (t.event_id = ANY(v_dups))
-           ORDER BY t.a, t.n
+          SELECT t.event_id, p_shops[l.a], p_streams[l.a], v_base[l.a] + (row_number() OVER (PARTITION BY l.a ORDER BY t.n))::integer,
+                 t.type, t.schema_version, t.data, v_corr[l.a], v_cause[l.a], v_actor[l.a], t.occurred_at, v_trace[l.a]
+            FROM jsonb_array_elements(p_events) WITH ORDINALITY AS l(list, a),
+                 LATERAL ROWS FROM (jsonb_to_recordset(l.list) AS (event_id uuid, type text, schema_version integer, data jsonb,
+                                                                   occurred_at timestamptz))
+                   WITH ORDINALITY AS t(event_id, type, schema_version, data, occurred_at, n)
+           WHERE v_base[l.a] IS NOT NULL AND NOT (t.event_id = ANY(v_dups))
+           ORDER BY l.a, t.n
           RETURNING events.position
         )
         SELECT array_agg(ins.position ORDER BY ins.position) INTO v_pos FROM ins;
@@ -154,7 +167,7 @@ export default Effect.gen(function*() {
     END
     $fn$`)
   // the duplicate probe must use the event_id index even in a plan cached on a small table (0007)
-  yield* sql.unsafe(`ALTER FUNCTION append_batch(text[], text[], text[], integer[], integer[], uuid[], jsonb) SET enable_seqscan = off SET plan_cache_mode = force_generic_plan`)
+  yield* sql.unsafe(`ALTER FUNCTION append_batch(text[], text[], text[], integer[], integer[], jsonb, uuid[], jsonb) SET enable_seqscan = off SET plan_cache_mode = force_generic_plan`)
   yield* sql.unsafe(`
     ALTER FUNCTION append_events(text, text, text, integer, jsonb)
       SET enable_seqscan = off SET enable_hashjoin = off SET enable_mergejoin = off`)

@@ -299,16 +299,29 @@ export const make = Effect.gen(function*() {
       ).map((x) => x.entry)
       const kinds: Array<string> = []
       const versions: Array<number> = []
+      const ids: Array<string> = []
+      // per append: its events without the metadata they share, which is sent once beside them
+      const lists: Array<ReadonlyArray<unknown>> = []
       for (const entry of sorted) {
         const [kind, version] = expectedArgs(entry.request.expected)
         kinds.push(kind)
         versions.push(version)
+        lists.push(entry.request.payload.map((e) => {
+          ids.push(e.event_id)
+          return { event_id: e.event_id, type: e.type, schema_version: e.schema_version, data: e.data, occurred_at: e.occurred_at }
+        }))
       }
-      const events = sorted.flatMap((entry, i) => entry.request.payload.map((event, n) => ({ a: i + 1, n: n + 1, ...event })))
+      // toAppendPayload gives every event of an append the same metadata: its first event's is the append's
+      const meta = sorted.map(({ request: { payload: [e] } }) => ({
+        correlation_id: e!.correlation_id,
+        causation_id: e!.causation_id,
+        actor: e!.actor,
+        traceparent: e!.traceparent
+      }))
       const group = yield* Effect.result(sql<BatchRow>`
         SELECT * FROM append_batch(${sorted.map((e) => e.request.streamId)}::text[], ${sorted.map((e) => e.request.shop)}::text[],
                                    ${kinds}::text[], ${versions}::int[], ${sorted.map((e) => e.request.payload.length)}::int[],
-                                   ${events.map((e) => e.event_id)}::uuid[], ${JSON.stringify(events)}::jsonb)`)
+                                   ${JSON.stringify(meta)}::jsonb, ${ids}::uuid[], ${JSON.stringify(lists)}::jsonb)`)
       let appended = false
       if (group._tag === "Success") {
         group.success.forEach((row, i) => {
@@ -316,6 +329,12 @@ export const make = Effect.gen(function*() {
           sorted[i]!.completeUnsafe(answer(sorted[i]!.request, row))
         })
       } else {
+        // a group refused for a race it does not answer itself (SQLSTATE 23505 or SU005) is
+        // expected now and then; anything else would hide a fault behind the slower path
+        const { code } = sqlState(group.failure)
+        if (code !== "23505" && code !== "SU005") {
+          yield* Effect.logWarning(`a group of ${sorted.length} appends failed; appending them one by one`, group.failure)
+        }
         yield* Effect.forEach(sorted, (entry) =>
           Effect.exit(appendAlone(entry.request.streamId, entry.request.shop, entry.request.expected, entry.request.payload)).pipe(
             Effect.map((exit) => {

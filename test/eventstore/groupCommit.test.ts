@@ -31,7 +31,10 @@ for (const backend of backends) {
         Effect.gen(function*() {
           const store = yield* EventStore
           const results = yield* Effect.forEach(Array.from({ length: 20 }, (_, i) => i), (i) =>
-            store.append(`grp-a-${i}`, "a.myshopify.com", "no_stream", [ev("x.one", { i }), ev("x.two", { i })], meta()), {
+            store.append(`grp-a-${i}`, "a.myshopify.com", "no_stream", [ev("x.one", { i }), ev("x.two", { i })], {
+              ...meta(`corr-${i}`),
+              causationId: i % 2 === 0 ? `cause-${i}` : null
+            }), {
             concurrency: "unbounded"
           })
           assert.strictEqual(yield* transactionsOf("grp-a-"), 1)
@@ -40,10 +43,11 @@ for (const backend of backends) {
             assert.deepStrictEqual([r.nextVersion, r.appended], [2, 2])
             assert.strictEqual(r.lastPosition! - r.firstPosition!, 1)
             const events = yield* Stream.runCollect(store.readStream(`grp-a-${i}`))
-            // the positions answered are the events' own
-            assert.deepStrictEqual(events.map((e) => [e.position, e.streamVersion, e.data]), [
-              [r.firstPosition, 1, { i }],
-              [r.lastPosition, 2, { i }]
+            // the positions answered are the events' own, and each append's metadata is its own
+            const cause = i % 2 === 0 ? `cause-${i}` : null
+            assert.deepStrictEqual(events.map((e) => [e.position, e.streamVersion, e.data, e.correlationId, e.causationId]), [
+              [r.firstPosition, 1, { i }, `corr-${i}`, cause],
+              [r.lastPosition, 2, { i }, `corr-${i}`, cause]
             ])
             positions.add(r.firstPosition!).add(r.lastPosition!)
           }
