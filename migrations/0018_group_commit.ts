@@ -4,15 +4,19 @@
  * 1. `append_batch`: many appends (from many actors) in one statement and one transaction, so
  *    one WAL flush serves them all (group commit). Each append keeps its own expectation and
  *    its own answer: a conflict or another shop's stream fails that append alone (`o_status`
- *    'conflict' / 'owner', the actual version or owner in `o_detail`), never the group. Per
- *    group: one duplicate probe and one INSERT; per append one UPDATE that checks the expected
- *    version, locks the stream and moves it. An append's metadata (correlation, causation,
- *    actor, trace) comes once, not with each of its events. The appends arrive sorted by stream, so groups
- *    lock in one order and never wait on each other in a cycle. What the function does not
- *    answer itself (an event id appended twice concurrently, a stream created concurrently)
- *    fails the group; the adapter then runs its appends one by one through `append_events`,
- *    which answers each exactly. Its statements use generic plans: planning them again at
- *    each call cost more than running them.
+ *    'conflict' / 'owner', the actual version or owner in `o_detail`), never the group.
+ *    - Per group: one duplicate probe and one INSERT. Per append: one UPDATE that checks the
+ *      expected version, locks the stream and moves it. An append's metadata (correlation,
+ *      causation, actor, trace) comes once, not with each of its events.
+ *    - The appends arrive sorted by stream, so groups lock in one order and never wait on each
+ *      other in a cycle.
+ *    - What the function does not answer itself (an event id appended twice concurrently, a
+ *      stream created concurrently) fails the group; the adapter then runs its appends one by
+ *      one through `append_events`, which answers each exactly.
+ *    - Its statements use generic plans, and each append's positions are read off the INSERT's
+ *      RETURNING in order, not joined back: a first version that planned at each call and
+ *      joined cost 300 µs of server CPU per single append, this one 80 µs (`append_events`
+ *      75–85 µs).
  * 2. `append_events` no longer NOTIFYs. A NOTIFY in a transaction takes a database-wide lock at
  *    commit and holds it through the WAL flush, so every appending transaction committed one
  *    after another: sixteen writers flushed sixteen times. The adapter now signals once per
