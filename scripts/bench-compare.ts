@@ -15,23 +15,40 @@
  * 16 clients, over Emmett's row above them — the most any store can reach with a commit per
  * append (group commit beats it with many writers).
  *
+ * The last row is the projector: each store's log (the rows above plus PROJECTED events more)
+ * projected into the same `streams` read model, a row per stream, from the first event to the
+ * head — Sumeru's projection runner with `projections/streams.ts`, Emmett's consumer with a
+ * raw-SQL projection (below).
+ *
  * Sizes: `BENCH_SCALE` (default 1; 0.1 for a quick run) multiplies every append count.
  */
 import { STREAM_DOES_NOT_EXIST } from "@event-driven-io/emmett"
-import { getPostgreSQLEventStore } from "@event-driven-io/emmett-postgresql"
+import { sql as emmettSql } from "@event-driven-io/dumbo"
+import {
+  getPostgreSQLEventStore,
+  postgreSQLEventStoreConsumer,
+  type PostgresReadEvent,
+  postgreSQLRawBatchSQLProjection
+} from "@event-driven-io/emmett-postgresql"
 import { Effect, Redacted } from "effect"
 import { SqlClient } from "effect/sql"
 import { cpus, loadavg } from "node:os"
 import { layerPostgres } from "../adapters/postgres/Database.ts"
 import { coreLayer } from "../src/CoreLayer.ts"
 import { EventStore } from "../src/eventstore/EventStore.ts"
+import { runProjections } from "../src/projections/ProjectionRunner.ts"
+import { generations } from "../adapters/postgres/PgProjectionStore.ts"
+import { streamsProjection } from "../projections/streams.ts"
 import { startPgServer } from "../test/support/pgServer.ts"
 import { testKeyRing } from "../test/support/keys.ts"
-import { makeEvents, runWriters, StreamSet } from "./bench/workload.ts"
+import { EVENT_TYPES, makeEvents, runWriters, StreamSet } from "./bench/workload.ts"
 
 const scale = Number(process.env["BENCH_SCALE"] ?? "1")
 const pool = Number(process.env["BENCH_PG_POOL"] ?? "20")
 const STREAMS = 1_000
+/** Events added before the projector runs (100 per append), so it reads a log of some size. */
+const PROJECTED = Math.max(2_000, Math.round(100_000 * scale))
+const PROJECTOR_BATCH = 5_000
 
 interface Scenario {
   readonly name: string
@@ -51,7 +68,11 @@ const scenarios: ReadonlyArray<Scenario> = [
  * the floor on the same server: a plain one-row INSERT committed alone, by 1 and by 16 clients
  * (what any append with its own commit costs at least).
  */
-const sumeruRates = async (url: string): Promise<{ readonly rates: Array<number>; readonly floor: readonly [number, number] }> =>
+const sumeruRates = async (url: string): Promise<{
+  readonly rates: Array<number>
+  readonly floor: readonly [number, number]
+  readonly projector: number
+}> =>
   Effect.runPromise(
     Effect.gen(function*() {
       const store = yield* EventStore
@@ -75,12 +96,21 @@ const sumeruRates = async (url: string): Promise<{ readonly rates: Array<number>
           return Math.ceil(inserts / clients) * clients / ((performance.now() - started) / 1000)
         })
       const floor = [yield* floorRate(1, scenarios[0]!.calls), yield* floorRate(16, scenarios[1]!.calls)] as const
-      return { rates, floor }
+      // the projector: the `streams` read model (a row per stream: version, first and last
+      // event time and type) built from the whole log, from its first event to its head
+      yield* runWriters(store, new StreamSet("p", STREAMS), 4, PROJECTED / 100, 100)
+      const log = (yield* store.head).maxPosition
+      const started = performance.now()
+      yield* runProjections([streamsProjection], { untilSwitched: true, batchSize: PROJECTOR_BATCH })
+      const projector = log / ((performance.now() - started) / 1000)
+      const live = (yield* generations(sql, streamsProjection.name)).find((g) => g.status === "live")
+      if (live === undefined || live.position < log) return yield* Effect.die(new Error(`the streams projection stopped at ${live?.position} of ${log}`))
+      return { rates, floor, projector }
     }).pipe(Effect.provide(coreLayer(layerPostgres(Redacted.make(url), { maxConnections: pool }), testKeyRing())))
   )
 
 /** Emmett: `appendToStream` with the expected stream version, the same writers and events. */
-const emmettRates = async (url: string): Promise<Array<number>> => {
+const emmettRates = async (url: string): Promise<{ readonly rates: Array<number>; readonly projector: number }> => {
   const store = getPostgreSQLEventStore(url)
   try {
     // its schema is made on first use: a warm-up append keeps that out of the first row
@@ -110,22 +140,65 @@ const emmettRates = async (url: string): Promise<Array<number>> => {
       const counts = await Promise.all(Array.from({ length: s.writers }, (_, w) => writer(w)))
       rates.push(counts.reduce((a, b) => a + b, 0) / ((performance.now() - started) / 1000))
     }
-    return rates
+    return { rates, projector: await emmettProjector(url, store) }
   } finally {
     await store.close()
   }
+}
+
+/**
+ * Emmett's projector building the same `streams` read model from its whole log: its consumer
+ * pulling batches of PROJECTOR_BATCH and stopping when no message is left, and its raw-SQL
+ * batch projection (one upsert per call). Emmett 0.42's projector still hands the projection
+ * one event per call and stores its checkpoint after each (`reactor`'s `handle`), so the
+ * numbers are per-event statements: that is what a user of its projector gets.
+ */
+const emmettProjector = async (url: string, store: ReturnType<typeof getPostgreSQLEventStore>): Promise<number> => {
+  for (let k = 0; k < PROJECTED / 100; k++) {
+    await store.appendToStream(`p-${k % STREAMS}`, makeEvents(100).map((e) => ({ type: e.type, data: e.data as Record<string, unknown> })))
+  }
+  let handled = 0
+  const projection = postgreSQLRawBatchSQLProjection<PostgresReadEvent>({
+    name: "bench_streams",
+    canHandle: [...EVENT_TYPES],
+    init: () =>
+      emmettSql(`CREATE TABLE IF NOT EXISTS bench_streams (stream_id text PRIMARY KEY, version bigint NOT NULL,
+        first_event_at timestamptz NOT NULL, last_event_at timestamptz NOT NULL, last_event_type text NOT NULL)`),
+    evolve: (events) => {
+      handled += events.length
+      const rows = new Map<string, { stream_id: string; version: string; type: string }>()
+      for (const e of events) rows.set(e.metadata.streamName, { stream_id: e.metadata.streamName, version: String(e.metadata.streamPosition), type: e.type })
+      return [emmettSql(
+        `INSERT INTO bench_streams (stream_id, version, first_event_at, last_event_at, last_event_type)
+         SELECT stream_id, version, now(), now(), type FROM jsonb_to_recordset(%L::jsonb) AS x(stream_id text, version bigint, type text)
+         ON CONFLICT (stream_id) DO UPDATE SET version = excluded.version, last_event_at = excluded.last_event_at,
+           last_event_type = excluded.last_event_type WHERE bench_streams.version < excluded.version`,
+        JSON.stringify([...rows.values()])
+      )]
+    }
+  })
+  const consumer = postgreSQLEventStoreConsumer({ connectionString: url, stopWhen: { noMessagesLeft: true }, pulling: { batchSize: PROJECTOR_BATCH } })
+  consumer.projector({ processorId: "bench-streams", projection })
+  const started = performance.now()
+  try {
+    await consumer.start()
+  } finally {
+    await consumer.close()
+  }
+  return handled / ((performance.now() - started) / 1000)
 }
 
 const server = await startPgServer({ durable: true })
 try {
   process.stderr.write(`PostgreSQL ${server.version} on port ${server.port} (fsync on); ${cpus().length} cores, load ${loadavg().map((l) => l.toFixed(2)).join(" ")}; BENCH_SCALE ${scale}\n`)
   // Emmett first, then Sumeru, each on a database of its own
-  const emmett = await emmettRates(server.createDatabase("bench_emmett"))
-  const { rates: sumeru, floor } = await sumeruRates(server.createDatabase("bench_sumeru"))
+  const { rates: emmett, projector: emmettProjection } = await emmettRates(server.createDatabase("bench_emmett"))
+  const { rates: sumeru, floor, projector } = await sumeruRates(server.createDatabase("bench_sumeru"))
   const rows = [
     ...scenarios.map((s, i) => [s.name, Math.round(emmett[i]!), Math.round(sumeru[i]!), (sumeru[i]! / emmett[i]!).toFixed(2)] as const),
     ["floor: plain 1-row INSERT + commit, 1 client", "-", Math.round(floor[0]), (floor[0] / emmett[0]!).toFixed(2)] as const,
-    ["floor: the same, 16 clients", "-", Math.round(floor[1]), (floor[1] / emmett[1]!).toFixed(2)] as const
+    ["floor: the same, 16 clients", "-", Math.round(floor[1]), (floor[1] / emmett[1]!).toFixed(2)] as const,
+    [`projector: the streams read model from the whole log`, Math.round(emmettProjection), Math.round(projector), (projector / emmettProjection).toFixed(2)] as const
   ]
   const header = ["appends (events/s)", "Emmett 0.42", "Sumeru", "Sumeru ÷ Emmett"] as const
   const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => String(r[c]).length)))

@@ -11,7 +11,8 @@ import type { TargetKind } from "./config.ts"
 import { machineBusySeconds, peakRssMb, processCpuSeconds, serverCpuSeconds } from "./proc.ts"
 import { ROW_PREFIX, type Row } from "./report.ts"
 
-const types = ["order.created", "order.paid", "order.fulfilled", "inventory.adjusted"] as const
+/** The event types the workload writes. */
+export const EVENT_TYPES = ["order.created", "order.paid", "order.fulfilled", "inventory.adjusted"] as const
 
 let counter = 0
 
@@ -19,7 +20,7 @@ let counter = 0
 export const makeEvent = (): NewEvent => {
   const n = counter++
   return {
-    type: types[n % types.length]!,
+    type: EVENT_TYPES[n % EVENT_TYPES.length]!,
     data: {
       orderId: `gid://shopify/Order/${5_000_000_000 + n}`,
       name: `#${1000 + n}`,
