@@ -7,6 +7,16 @@
  */
 import { PgClient } from "@effect/sql-pg"
 import { Duration, Effect, Queue, Schedule, type Scope } from "effect"
+import type { SqlClient } from "effect/sql"
+
+/** The channel that wakes readers of the global log (`PgLogWakeups`). */
+export const LOG_CHANNEL = "sumeru_events"
+
+/**
+ * Wakes the log's readers in every process. Inside a transaction PostgreSQL delivers it at the
+ * commit (and holds its notify lock through the commit's WAL flush: never in a hot transaction).
+ */
+export const notifyLogReaders = (sql: SqlClient.SqlClient) => Effect.asVoid(sql`SELECT pg_notify(${LOG_CHANNEL}, '')`)
 
 const reconnect = Schedule.min([Schedule.exponential(Duration.millis(200)), Schedule.spaced(Duration.seconds(5))])
 

@@ -182,6 +182,14 @@ interface SnapshotRow {
 const isSealed = Schema.is(Sealed)
 const isShopSealed = (value: unknown): value is Sealed => isSealed(value) && value.subject === shopSubject
 
+/** An append refused for its expected version, as the single and the group path report it. */
+const conflictOf = (streamId: string, expected: ExpectedVersion, actual: number) =>
+  new ConcurrencyConflict({ streamId, expected: String(expected), actual })
+
+/** An append refused because the stream is another shop's. */
+const ownedElsewhere = (streamId: string, shop: string, owner: string) =>
+  new StreamOwnershipViolation({ streamId, owner, attemptedBy: shop })
+
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 
 interface AppendResult {
@@ -250,17 +258,11 @@ export const make = Effect.gen(function*() {
       }),
       Effect.catchTag("SqlError", (error): Effect.Effect<never, AppendFailure> => {
         const { code, detail } = sqlState(error)
-        if (code === "SU001") {
-          return Effect.fail(new ConcurrencyConflict({ streamId, expected: String(expected), actual: Number(detail ?? 0) }))
-        }
-        if (code === "SU002") {
-          return Effect.fail(new StreamOwnershipViolation({ streamId, owner: detail ?? "", attemptedBy: shop }))
-        }
+        if (code === "SU001") return Effect.fail(conflictOf(streamId, expected, Number(detail ?? 0)))
+        if (code === "SU002") return Effect.fail(ownedElsewhere(streamId, shop, detail ?? ""))
         // Two first appends racing on a brand-new stream, or the same event id appended
         // concurrently: the loser saw no row yet; report it as the conflict it is.
-        if (error.reason._tag === "UniqueViolation") {
-          return Effect.fail(new ConcurrencyConflict({ streamId, expected: String(expected), actual: -1 }))
-        }
+        if (error.reason._tag === "UniqueViolation") return Effect.fail(conflictOf(streamId, expected, -1))
         return Effect.fail(persistence("append")(error))
       })
     )
@@ -270,9 +272,9 @@ export const make = Effect.gen(function*() {
     const { streamId, shop, expected } = request
     switch (row.o_status) {
       case "conflict":
-        return Exit.fail(new ConcurrencyConflict({ streamId, expected: String(expected), actual: Number(row.o_detail ?? 0) }))
+        return Exit.fail(conflictOf(streamId, expected, Number(row.o_detail ?? 0)))
       case "owner":
-        return Exit.fail(new StreamOwnershipViolation({ streamId, owner: row.o_detail ?? "", attemptedBy: shop }))
+        return Exit.fail(ownedElsewhere(streamId, shop, row.o_detail ?? ""))
       default:
         return Exit.succeed({
           nextVersion: row.o_next_version ?? 0,

@@ -16,7 +16,7 @@ import { Duration, Effect, Layer, Queue, Schedule } from "effect"
 import { SqlClient } from "effect/sql"
 import { LogWakeups, makeSignal } from "../../src/eventstore/LogWakeups.ts"
 import { DatabaseMode } from "./Database.ts"
-import { listenForever } from "./Listen.ts"
+import { listenForever, LOG_CHANNEL, notifyLogReaders } from "./Listen.ts"
 import { AfterAppend, InTransactionAppend } from "./PgEventStore.ts"
 
 /**
@@ -44,7 +44,7 @@ export const layer = Layer.unwrap(Effect.gen(function*() {
       // being sent leaves exactly one more to send
       const pending = yield* Queue.dropping<void>(1)
       yield* Queue.take(pending).pipe(
-        Effect.andThen(sql`SELECT pg_notify('sumeru_events', '')`.pipe(
+        Effect.andThen(notifyLogReaders(sql).pipe(
           Effect.retry({ times: 4, schedule: Schedule.exponential(Duration.millis(20)) }),
           Effect.catchCause((cause) => Effect.logWarning("NOTIFY sumeru_events not sent; other processes read at their next poll", cause))
         )),
@@ -56,12 +56,12 @@ export const layer = Layer.unwrap(Effect.gen(function*() {
     })
   )
   // re-established after a database restart; each (re)start wakes readers once
-  const listener = Layer.effectDiscard(listenForever("sumeru_events", () => signal.notify))
+  const listener = Layer.effectDiscard(listenForever(LOG_CHANNEL, () => signal.notify))
   // inside a transaction: a NOTIFY in it, which PostgreSQL delivers at its commit (to us too,
   // through the listener)
   const inTransaction = Layer.effect(
     InTransactionAppend,
-    Effect.map(SqlClient.SqlClient, (sql) => Effect.asVoid(sql`SELECT pg_notify('sumeru_events', '')`))
+    Effect.map(SqlClient.SqlClient, notifyLogReaders)
   )
   return Layer.mergeAll(Layer.succeed(LogWakeups, signal), listener, notifier, inTransaction)
 }))

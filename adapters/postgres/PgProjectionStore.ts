@@ -11,6 +11,7 @@ import type { RecordedEvent } from "../../domain/events/Envelope.ts"
 import { type ApplyContext, physicalTable, type Projection, SHOP_REDACTED } from "../../src/projections/Projection.ts"
 import { type Generation, ProjectionStore, type WriteFence } from "../../src/projections/ProjectionStore.ts"
 import { PiiVault, Sealed } from "../../src/secrets/Secrets.ts"
+import { notifyLogReaders } from "./Listen.ts"
 
 interface GenerationRow {
   name: string
@@ -139,7 +140,7 @@ export const requestRebuild = (sql: SqlClient.SqlClient, projection: Projection)
     if (building !== undefined) return building
     const next = Math.max(0, ...gens.map((g) => g.generation)) + 1
     const started = yield* startBuilding(sql, projection, next)
-    yield* sql`SELECT pg_notify('sumeru_events', '')`
+    yield* notifyLogReaders(sql)
     return started
   }))
 
