@@ -26,6 +26,7 @@ export interface EmbeddedShopLogOptions {
 }
 
 class Ack extends Request.Class<{ readonly seq: number }, void, SqlError> {}
+class Poll extends Request.Class<{ readonly partition: number; readonly after: number; readonly limit: number }, ReadonlyArray<Row>, SqlError> {}
 class Publish extends Request.Class<{ readonly message: ShopMessage }, PublishAck, SqlError> {}
 
 const unavailable = (operation: string) => (cause: SqlError) => new ShopLogUnavailable({ operation, cause })
@@ -63,6 +64,35 @@ export const make = (options?: EmbeddedShopLogOptions) =>
         () => { for (const e of entries) e.completeUnsafe(Exit.void) }
       )
     ).pipe(RequestResolver.setDelay(Duration.millis(1)), RequestResolver.batchN(1000))
+
+    /**
+     * The consumers of every partition read together: one statement fetches each asking
+     * partition's next page. A publish of a few messages wakes a few partitions at once, and
+     * reading each alone cost a round trip per message.
+     */
+    const pollResolver = RequestResolver.make<Poll>((entries) =>
+      Effect.map(
+        // (by request, not by partition: a partition re-acquired while its old stream still
+        // reads asks twice, from different places)
+        sql<Row & { i: number }>`
+          SELECT p.i::int AS i, p.partition, s.seq, s.message
+            FROM unnest(${entries.map((e) => e.request.partition)}::int[], ${entries.map((e) => e.request.after)}::bigint[],
+                        ${entries.map((e) => e.request.limit)}::int[]) WITH ORDINALITY AS p(partition, after, lim, i)
+            CROSS JOIN LATERAL (
+              -- the row comparison keeps a cached generic plan on the (partition, seq) index;
+              -- "seq > after" alone was planned as a scan of the primary key filtering by partition
+              SELECT l.seq, l.message FROM shop_log l
+               WHERE l.partition = p.partition AND (l.partition, l.seq) > (p.partition, p.after)
+               ORDER BY l.partition, l.seq LIMIT p.lim
+            ) s
+           ORDER BY p.i, s.seq`,
+        (rows) => {
+          const pages = entries.map((): Array<Row> => [])
+          for (const { i, ...row } of rows) pages[i - 1]!.push(row)
+          entries.forEach((e, i) => e.completeUnsafe(Exit.succeed(pages[i]!)))
+        }
+      )
+    ).pipe(RequestResolver.setDelay(Duration.millis(1)), RequestResolver.batchN(256))
 
     /**
      * Publishes of concurrent callers (ingress requests) are inserted together: one
@@ -130,21 +160,20 @@ export const make = (options?: EmbeddedShopLogOptions) =>
         const toDelivery = (row: Row): Delivery => {
           const seq = Number(row.seq)
           let acked = false
+          const settle = Effect.suspend(() => {
+            acked = true
+            // only a full window has a consumer waiting for acks
+            return inFlight-- >= maxInFlight ? signal.notify : Effect.void
+          })
           return {
             message: row.message,
             partition,
             sequence: seq,
             deliveryCount: 1,
             working: Effect.void,
-            ack: Effect.suspend(() => {
-              if (acked) return Effect.void
-              return Effect.tap(ackRow(seq), () =>
-                Effect.suspend(() => {
-                  acked = true
-                  // only a full window has a consumer waiting for acks
-                  return inFlight-- >= maxInFlight ? signal.notify : Effect.void
-                }))
-            })
+            ack: Effect.suspend(() => (acked ? Effect.void : Effect.andThen(ackRow(seq), settle))),
+            // the row went with the actor's commit (same database)
+            ackedByCommit: Effect.suspend(() => (acked ? Effect.void : settle))
           }
         }
         interface Cursor {
@@ -163,10 +192,9 @@ export const make = (options?: EmbeddedShopLogOptions) =>
               const free = maxInFlight - inFlight
               if (free > 0) {
                 const limit = Math.min(batchSize, free)
-                const rows = yield* sql<Row>`
-                  SELECT seq, partition, message FROM shop_log
-                   WHERE partition = ${partition} AND seq > ${cursor.last}
-                   ORDER BY seq LIMIT ${limit}`.pipe(Effect.mapError(unavailable("consume")))
+                const rows = yield* Effect.request(new Poll({ partition, after: cursor.last, limit }), pollResolver).pipe(
+                  Effect.mapError(unavailable("consume"))
+                )
                 if (rows.length > 0) {
                   inFlight += rows.length
                   const next: Cursor = { last: Number(rows[rows.length - 1]!.seq), caughtUp: rows.length < limit ? waiter : null }

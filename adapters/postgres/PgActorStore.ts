@@ -84,7 +84,8 @@ const itemJson = (item: CommitItem) => ({
       correlationId: item.message.correlationId ?? item.message.messageId
     }
   })),
-  cancel: item.cancelTimers
+  cancel: item.cancelTimers,
+  ...(item.logSequence === undefined ? {} : { log_seq: item.logSequence })
 })
 
 /** The store on the current database; commits go through `apply_messages` (migration 0013). */

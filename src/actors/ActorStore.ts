@@ -45,6 +45,11 @@ export interface CommitItem {
   readonly schedule: ReadonlyArray<ScheduledMessage>
   readonly cancelTimers: ReadonlyArray<string>
   readonly metadata: AppendMetadata
+  /**
+   * The message's row in a shop log kept in this same database (`Delivery.ackedByCommit`):
+   * deleted by the commit, so applying and acking are one transaction.
+   */
+  readonly logSequence?: number | undefined
 }
 
 /** The commit's partition lock is no longer held by the committing worker's lock session. */

@@ -9,7 +9,8 @@
  * 2. run the shop's handler → a decision (events, timers, after-commit effects);
  * 3. in one transaction: record the message id as handled — if it already was, nothing is
  *    written (a duplicate is a message whose id was applied, nothing else) — then append
- *    every event and store the timers;
+ *    every event and store the timers (a log kept in the same database, the embedded one,
+ *    has the message's row deleted there too: that commit is its ack);
  * 4. ack; start the after-commit effects.
  *
  * A transient failure is retried inside the actor with exponential backoff and jitter while
@@ -205,7 +206,8 @@ export const make = (options?: RuntimeOptions) =>
           appends: decision.appends,
           schedule: decision.schedule ?? [],
           cancelTimers: decision.cancelTimers ?? [],
-          metadata: { ...metadataOf(d.message), traceparent }
+          metadata: { ...metadataOf(d.message), traceparent },
+          logSequence: d.ackedByCommit === undefined ? undefined : d.sequence
         })
         if ((decision.schedule?.length ?? 0) > 0) yield* timerSignal.notify
         return status
@@ -261,6 +263,8 @@ export const make = (options?: RuntimeOptions) =>
           set: (key, value) => void actor.memory.set(key, value)
         }
         let keepAlive: Fiber.Fiber<unknown> | undefined
+        // a commit that returned deleted the message's row of a log in the store's database
+        let ackedByCommit = false
         const outcome = yield* Effect.gen(function*() {
           let predecessor = d.predecessor
           for (let round = 1;; round++) {
@@ -299,6 +303,7 @@ export const make = (options?: RuntimeOptions) =>
               return { decision, status }
             }))
             if (Exit.isSuccess(exit)) {
+              ackedByCommit = d.ackedByCommit !== undefined
               if (exit.value.status === "already_applied") {
                 actor.memory.clear() // the handler's optimistic state was not committed
                 return "duplicate" as const
@@ -350,7 +355,7 @@ export const make = (options?: RuntimeOptions) =>
           Effect.retry({ schedule: Schedule_infra }),
           Effect.ensuring(Effect.suspend(() => keepAlive ? Fiber.interrupt(keepAlive) : Effect.void))
         )
-        yield* ack(d)
+        yield* (ackedByCommit ? d.ackedByCommit! : ack(d))
         yield* Metric.update(Metric.withAttributes(messagesHandled, { partition: String(d.partition), outcome }), 1)
         if (outcome === "dead_lettered") yield* Metric.update(deadLetters, 1)
         const publishedAt = d.message.publishedAt ? Date.parse(d.message.publishedAt) : NaN

@@ -53,6 +53,13 @@ export interface Delivery {
   readonly working: Effect.Effect<void>
   /** Removes the message from the log. Call only after its effects are committed. */
   readonly ack: Effect.Effect<void, ShopLogUnavailable>
+  /**
+   * Set by a log kept in the actor store's own database (the embedded log): the actor's
+   * commit deletes the message's row itself (`CommitItem.logSequence`), and this settles the
+   * delivery afterwards without another statement. Use it instead of `ack` only once a commit
+   * carrying the sequence has returned.
+   */
+  readonly ackedByCommit?: Effect.Effect<void> | undefined
 }
 
 /** A message still in the log: where it is and whose it is. */

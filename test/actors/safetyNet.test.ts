@@ -34,6 +34,11 @@ import { testHandlersLayer } from "../support/testHandlers.ts"
 const PARTITIONS = 4
 /** The message whose first delivery can never be acked. */
 const LOST_ACK = "lost-ack-0"
+/**
+ * The embedded log's message whose every separate ack fails: its commit acks it (same
+ * database), so the failing ack is never needed.
+ */
+const ACKED_BY_COMMIT = "commit-ack-0"
 /** The message whose first delivery never reaches the runtime (the consumer passes over it). */
 const PASSED_OVER = "passed-over-1"
 /** The message removed from the log at its first delivery, unhandled (an operator deleted it). */
@@ -61,9 +66,12 @@ const withLostAck = Layer.effect(
               return Effect.succeed(true)
             }),
             Stream.map((d) => {
+              const lost = Effect.fail(new ShopLogUnavailable({ operation: "ack", cause: new Error("injected: the ack never arrives") }))
+              if (d.message.messageId === ACKED_BY_COMMIT) return { ...d, ack: lost }
               if (d.message.messageId !== LOST_ACK || spoiled) return d
               spoiled = true
-              return { ...d, ack: Effect.fail(new ShopLogUnavailable({ operation: "ack", cause: new Error("injected: the ack never arrives") })) }
+              // a separate ack, even where the log could be acked by the commit
+              return { ...d, ack: lost, ackedByCommit: undefined }
             })
           ))
     })
@@ -145,6 +153,22 @@ for (const backend of backends) {
           const dead = yield* sql<{ n: number }>`SELECT count(*)::int AS n FROM dead_letters WHERE shop = ${shop}`
           assert.strictEqual(dead[0]!.n, 0)
         }))
+
+      if (backend.kind === "embedded") {
+        it.effect("the embedded log's message is acked by its commit: no separate ack, nothing stuck", () =>
+          Effect.gen(function*() {
+            const log = yield* ShopLog
+            const runtime = yield* ShopActorRuntime.ShopActorRuntime
+            const shop = "commit-ack.myshopify.com"
+            const before = runtime.stuckMessages().total
+            yield* log.publish({ shop, messageId: ACKED_BY_COMMIT, type: "test.append", payload: { n: 0 } })
+            yield* log.publish({ shop, messageId: "commit-ack-1", type: "test.append", payload: { n: 1 } })
+            const ns = yield* pollUntil(Effect.map(streamNs(shop), (ns) => (ns.length === 2 ? ns : undefined)), "the shop's messages applied")
+            assert.deepStrictEqual(ns, [0, 1])
+            yield* pollUntil(Effect.map(pendingTotal, (n) => (n === 0 ? true : undefined)), "the log to drain")
+            assert.strictEqual(runtime.stuckMessages().total, before, "nothing was left in the log to be found stuck")
+          }))
+      }
 
       if (backend.kind === "jetstream") {
         it.effect("a message its consumer passes over is not overtaken by the later messages of its shop", () =>
