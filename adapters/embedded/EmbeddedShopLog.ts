@@ -15,6 +15,7 @@ import { DEFAULT_PARTITIONS, partitionOf } from "../../domain/shop/partition.ts"
 import { makeSignal } from "../../src/eventstore/LogWakeups.ts"
 import { currentTraceparent, noStack } from "../../src/observability/TraceContext.ts"
 import { type Delivery, type PublishAck, ShopLog, ShopLogUnavailable, type ShopMessage, type UnackedMessage } from "../../src/shoplog/ShopLog.ts"
+import { batchGateFor } from "../postgres/BatchGate.ts"
 import { DatabaseMode } from "../postgres/Database.ts"
 import { listenForever } from "../postgres/Listen.ts"
 
@@ -58,20 +59,22 @@ export const make = (options?: EmbeddedShopLogOptions) =>
     }
 
     // Acks of concurrently finishing actors are deleted together: one round trip per batch.
+    const ackGate = batchGateFor(mode)
     const ackResolver = RequestResolver.make<Ack>((entries) =>
-      Effect.map(
+      ackGate.run(Effect.map(
         sql`DELETE FROM shop_log WHERE seq = ANY(${entries.map((e) => e.request.seq)}::bigint[])`,
         () => { for (const e of entries) e.completeUnsafe(Exit.void) }
-      )
-    ).pipe(RequestResolver.setDelay(Duration.millis(1)), RequestResolver.batchN(1000))
+      ))
+    ).pipe(RequestResolver.setDelayEffect(ackGate.delay), RequestResolver.batchN(1000))
 
     /**
      * The consumers of every partition read together: one statement fetches each asking
      * partition's next page. A publish of a few messages wakes a few partitions at once, and
      * reading each alone cost a round trip per message.
      */
+    const pollGate = batchGateFor(mode)
     const pollResolver = RequestResolver.make<Poll>((entries) =>
-      Effect.map(
+      pollGate.run(Effect.map(
         // (by request, not by partition: a partition re-acquired while its old stream still
         // reads asks twice, from different places)
         sql<Row & { i: number }>`
@@ -91,16 +94,17 @@ export const make = (options?: EmbeddedShopLogOptions) =>
           for (const { i, ...row } of rows) pages[i - 1]!.push(row)
           entries.forEach((e, i) => e.completeUnsafe(Exit.succeed(pages[i]!)))
         }
-      )
-    ).pipe(RequestResolver.setDelay(Duration.millis(1)), RequestResolver.batchN(256))
+      ))
+    ).pipe(RequestResolver.setDelayEffect(pollGate.delay), RequestResolver.batchN(256))
 
     /**
      * Publishes of concurrent callers (ingress requests) are inserted together: one
      * statement locks the batch's partitions (in order, so batches never deadlock), inserts
      * in request order, and skips ids still pending (dedupe). Commit = durable = resolved.
      */
+    const publishGate = batchGateFor(mode)
     const publishResolver = RequestResolver.make<Publish>((entries) =>
-      Effect.gen(function*() {
+      publishGate.run(Effect.gen(function*() {
         const rows = entries.map((e) => {
           const m = e.request.message
           return { partition: partitionOf(m.shop, partitions), shop: m.shop, id: m.messageId, body: JSON.stringify({ ...m, publishedAt: m.publishedAt ?? new Date().toISOString() }) }
@@ -139,8 +143,8 @@ export const make = (options?: EmbeddedShopLogOptions) =>
           e.completeUnsafe(Exit.succeed({ sequence: first ? seq : (seq ?? old.get(key) ?? 0), duplicate: !first, partition: rows[i]!.partition }))
         })
         if (mode.kind === "embedded") for (const p of touched) yield* signalOf(p).notify
-      })
-    ).pipe(RequestResolver.setDelay(Duration.millis(1)), RequestResolver.batchN(500))
+      }))
+    ).pipe(RequestResolver.setDelayEffect(publishGate.delay), RequestResolver.batchN(500))
 
     const publish = (message: ShopMessage) =>
       Effect.flatMap(

@@ -18,7 +18,7 @@
  * Durable timers are rows of `scheduled_messages`, written by `apply_messages` with the
  * decision that scheduled them.
  */
-import { Duration, Effect, Exit, Layer, Request, RequestResolver } from "effect"
+import { Effect, Exit, Layer, Request, RequestResolver } from "effect"
 import { SqlClient } from "effect/sql"
 import type { SqlError } from "effect/sql/SqlError"
 import type { MessageDeadLettered } from "../../domain/events/DeadLetterEvents.ts"
@@ -37,6 +37,8 @@ import {
 import type { Append } from "../../src/actors/ShopHandlers.ts"
 import type { ShopMessage } from "../../src/shoplog/ShopLog.ts"
 import { EventSealing } from "../../src/eventstore/EventSealing.ts"
+import { batchGateFor } from "./BatchGate.ts"
+import { DatabaseMode } from "./Database.ts"
 import { AfterAppend, expectedArgs, toAppendPayload } from "./PgEventStore.ts"
 
 class Begin extends Request.Class<{
@@ -94,9 +96,12 @@ export const make = Effect.gen(function*() {
   const afterAppend = yield* AfterAppend
   const sealing = yield* EventSealing
   const store = yield* EventStore
+  const mode = yield* DatabaseMode
+  const beginGate = batchGateFor(mode)
+  const commitGate = batchGateFor(mode)
 
   const beginResolver = RequestResolver.make<Begin>((entries) =>
-    Effect.gen(function*() {
+    beginGate.run(Effect.gen(function*() {
       const rows = yield* sql<{ i: number; applied: boolean; waiting: boolean; attempts: number | null }>`
         WITH input AS (
           SELECT * FROM unnest(${entries.map((e) => e.request.shop)}::text[], ${entries.map((e) => e.request.messageId)}::text[],
@@ -128,8 +133,8 @@ export const make = Effect.gen(function*() {
       for (const r of rows) {
         entries[r.i - 1]!.completeUnsafe(Exit.succeed({ applied: r.applied, waiting: r.waiting, attempts: r.attempts ?? 0 }))
       }
-    })
-  ).pipe(RequestResolver.setDelay(Duration.millis(1)), RequestResolver.batchN(500))
+    }))
+  ).pipe(RequestResolver.setDelayEffect(beginGate.delay), RequestResolver.batchN(500))
 
   const applyOne = (entry: Request.Entry<Commit>) =>
     sql<{ idx: number; status: CommitStatus }>`SELECT * FROM apply_messages(${JSON.stringify([itemJson(entry.request.item)])}::jsonb)`.pipe(
@@ -140,7 +145,7 @@ export const make = Effect.gen(function*() {
     )
 
   const commitResolver = RequestResolver.make<Commit>((entries) =>
-    Effect.gen(function*() {
+    commitGate.run(Effect.gen(function*() {
       const batch = yield* Effect.result(
         sql<{ idx: number; status: CommitStatus }>`
           SELECT * FROM apply_messages(${JSON.stringify(entries.map((e) => itemJson(e.request.item)))}::jsonb)`
@@ -153,8 +158,8 @@ export const make = Effect.gen(function*() {
         yield* Effect.forEach(entries, applyOne, { discard: true })
       }
       yield* afterAppend
-    })
-  ).pipe(RequestResolver.setDelay(Duration.millis(1)), RequestResolver.batchN(200))
+    }))
+  ).pipe(RequestResolver.setDelayEffect(commitGate.delay), RequestResolver.batchN(200))
 
   const deadLetter = (item: DeadLetterItem) =>
     sql.withTransaction(Effect.gen(function*() {
