@@ -104,7 +104,7 @@ export const startPgServer = async (options?: { readonly durable?: boolean }): P
     },
     createDatabase: (name) => {
       execFileSync(psql, [url, "-qc", `CREATE DATABASE "${name}"`], { stdio: "pipe" })
-      return process.env.PG_SOCK ? `postgres://postgres@localhost/${name}?host=${encodeURIComponent(dir)}&port=${port}` : `postgres://postgres@127.0.0.1:${port}/${name}`
+      return `postgres://postgres@127.0.0.1:${port}/${name}`
     },
     stop: async () => {
       const [c3, a3] = asPostgres(pgCtl, ["-D", dataDir, "-m", "immediate", "-w", "stop"])
