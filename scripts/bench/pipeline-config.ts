@@ -79,7 +79,7 @@ export const readConfig = (): PipelineConfig => {
     shops: Math.max(1, Math.round(num("BENCH_SHOPS", 10_000))),
     rates: list("BENCH_RATES", [1000, 2000, 3000, 5000]),
     pgliteShops: Math.max(1, Math.round(num("BENCH_PGLITE_SHOPS", 1000))),
-    pgliteRates: list("BENCH_PGLITE_RATES", [250, 500, 1000, 1500]),
+    pgliteRates: list("BENCH_PGLITE_RATES", [250, 500, 1000, 1500, 2000]),
     targetSeconds: num("BENCH_TARGET_SECONDS", 20) * scale,
     stepSeconds: num("BENCH_STEP_SECONDS", 12) * scale,
     maxInFlight: Math.max(1, Math.round(num("BENCH_MAX_INFLIGHT", 4000))),
