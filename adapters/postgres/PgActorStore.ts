@@ -9,6 +9,8 @@
  *   transaction. If the batch fails (say one message's expected version conflicts), its
  *   items are retried one by one, so one bad message never fails its neighbours.
  * At most one message per shop is in a batch: an actor awaits its commit before its next.
+ * Each resolver runs at most two batches at once (one on PGlite's single session,
+ * `BatchGate.ts`): what arrives meanwhile goes in the next batch.
  *
  * "Already applied" means exactly one thing: the message's id is in `processed_messages`
  * (written in the transaction that applied or dead-lettered it). A message's log sequence
@@ -90,7 +92,7 @@ const itemJson = (item: CommitItem) => ({
   ...(item.logSequence === undefined ? {} : { log_seq: item.logSequence })
 })
 
-/** The store on the current database; commits go through `apply_messages` (migration 0013). */
+/** The store on the current database; commits go through `apply_messages` (migrations 0013, 0019). */
 export const make = Effect.gen(function*() {
   const sql = yield* SqlClient.SqlClient
   const afterAppend = yield* AfterAppend
