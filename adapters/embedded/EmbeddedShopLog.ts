@@ -7,6 +7,11 @@
  * Publishes to one partition are serialized by a transaction-scoped advisory lock, so within
  * a partition sequence order is commit order and a consumer reading `seq > last` can never
  * pass over a late commit.
+ *
+ * Being in the actor store's database, a message applied by an actor is acked by that commit
+ * (`Delivery.ackedByCommit`: `apply_messages` deletes its row); `ack` is left for duplicates
+ * and dead letters. Publishes, reads and acks are each batched across partitions, with at most
+ * one batch of each in flight on PGlite's single session and two on a server (`BatchGate.ts`).
  */
 import { Config, Deferred, Duration, Effect, Exit, Layer, Option, Request, RequestResolver, type Scope, Stream } from "effect"
 import { SqlClient } from "effect/sql"
