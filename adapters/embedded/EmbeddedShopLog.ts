@@ -96,7 +96,7 @@ export const make = (options?: EmbeddedShopLogOptions) =>
            ORDER BY p.i, s.seq`,
         (rows) => {
           const pages = entries.map((): Array<Row> => [])
-          for (const { i, ...row } of rows) pages[i - 1]!.push(row)
+          for (const row of rows) pages[row.i - 1]!.push(row)
           entries.forEach((e, i) => e.completeUnsafe(Exit.succeed(pages[i]!)))
         }
       ))
