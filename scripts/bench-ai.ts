@@ -36,9 +36,15 @@ import { startPgServer } from "../test/support/pgServer.ts"
 const RATE = Number(process.env["BENCH_AI_RATE"] ?? 1_000)
 const SECONDS = Number(process.env["BENCH_AI_SECONDS"] ?? 10)
 const SHOPS = Number(process.env["BENCH_AI_SHOPS"] ?? 1_000)
-/** How often usage rows go to the shops' actors (the gateway's default: 250 ms). */
-const REPORT_MS = Number(process.env["BENCH_AI_REPORT_MS"] ?? 250)
+/** How long usage rows may wait for their shop's report (unset: the gateway's default). */
+const REPORT_MS = process.env["BENCH_AI_REPORT_MS"] === undefined ? undefined : Number(process.env["BENCH_AI_REPORT_MS"])
 
+/** CPU time of every core since boot: busy and in all (ms). */
+const machineTimes = () =>
+  cpus().reduce((acc, c) => {
+    const all = c.times.user + c.times.nice + c.times.sys + c.times.idle + c.times.irq
+    return { busy: acc.busy + all - c.times.idle, all: acc.all + all }
+  }, { busy: 0, all: 0 })
 const quantile = (sorted: ReadonlyArray<number>, q: number) => (sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!)
 const ms = (x: number) => (Number.isNaN(x) ? "–" : `${x.toFixed(2)} ms`)
 
@@ -58,7 +64,7 @@ try {
     Layer.provide([
       PgAiLedger.layer,
       Layer.succeed(AiGatewayLive.AiPlanLimits, { free: limits, pro: limits, enterprise: limits }),
-      Layer.succeed(AiGatewayLive.AiReportInterval, Duration.millis(REPORT_MS))
+      ...(REPORT_MS === undefined ? [] : [Layer.succeed(AiGatewayLive.AiReportInterval, Duration.millis(REPORT_MS))])
     ]),
     Layer.provideMerge(clients),
     Layer.provideMerge(actors)
@@ -78,6 +84,8 @@ try {
         const latencies: Array<number> = []
         let failed = 0
         const start = performance.now()
+        const cpuStart = process.cpuUsage()
+        const machineStart = machineTimes()
         const inflight: Array<Promise<void>> = []
         for (let i = 0; i < total; i++) {
           const due = start + (i * 1000) / RATE
@@ -90,8 +98,14 @@ try {
         }
         yield* Effect.promise(() => Promise.all(inflight))
         const elapsed = (performance.now() - start) / 1000
+        const cpu = process.cpuUsage(cpuStart)
         latencies.sort((a, b) => a - b)
-        console.log(`${label.padEnd(44)} ${String(latencies.length).padStart(6)} ok ${String(failed).padStart(4)} failed  ${(latencies.length / elapsed).toFixed(0).padStart(5)}/s   p50 ${ms(quantile(latencies, 0.5))}  p95 ${ms(quantile(latencies, 0.95))}  p99 ${ms(quantile(latencies, 0.99))}`)
+        // this process's CPU (its event loop, GC and I/O threads) per call: what a call costs
+        const cpuPerCall = (cpu.user + cpu.system) / 1000 / total
+        // the whole machine's (the simulator's and PostgreSQL's too): near 100 %, latency is queueing
+        const machine = machineTimes()
+        const machineBusy = (machine.busy - machineStart.busy) / (machine.all - machineStart.all)
+        console.log(`${label.padEnd(44)} ${String(latencies.length).padStart(6)} ok ${String(failed).padStart(4)} failed  ${(latencies.length / elapsed).toFixed(0).padStart(5)}/s   p50 ${ms(quantile(latencies, 0.5))}  p95 ${ms(quantile(latencies, 0.95))}  p99 ${ms(quantile(latencies, 0.99))}  CPU ${cpuPerCall.toFixed(3)} ms/call, machine ${(machineBusy * 100).toFixed(0)} % busy`)
         return latencies
       })
 

@@ -100,9 +100,13 @@ export const AiBudgetTimings = Context.Reference<{ readonly busyWait: Duration.D
   defaultValue: () => ({ busyWait: Duration.seconds(20), staleReservation: Duration.minutes(15) })
 })
 
-/** How often finished calls' usage rows are sent to their shops' actors (one message per shop). */
+/**
+ * How long a finished call's usage row may wait for its shop's report: a shop's rows go to its
+ * actor in one message at most this long after the first of them finished. The deadlines are
+ * each shop's own, so the reports leave spread over time, never as one burst of every shop.
+ */
 export const AiReportInterval = Context.Reference<Duration.Duration>("sumeru/ai/AiReportInterval", {
-  defaultValue: () => Duration.millis(250)
+  defaultValue: () => Duration.seconds(2)
 })
 
 /**
@@ -118,6 +122,9 @@ export const AiAttemptTimeout = Context.Reference<Duration.Duration>("sumeru/ai/
  * commits, and admissions for those shops wait that long — small batches keep the wait short.
  */
 const SETTLE_BATCH = 64
+
+/** Usage rows per report message at most: a busy shop's report leaves when it is this full. */
+const REPORT_ROWS = 100
 
 const short = (s: string) => (s.length > 300 ? `${s.slice(0, 297)}...` : s)
 const ZERO: TokenUsage = { inputTokens: 0, cachedInputTokens: 0, cacheWriteTokens: 0, outputTokens: 0 }
@@ -168,7 +175,8 @@ export const make = Effect.gen(function*() {
   // --- settlement and reports, off the caller's path -----------------------------------------
   // A call's answer goes back to its caller as soon as the provider gives it; its settlement (the
   // reservation swapped for the real cost) and its usage row follow in batches: one ledger round
-  // trip for every call finished meanwhile, and one report message per shop per interval. A
+  // trip for every call finished meanwhile, and one report message per shop per interval (at most
+  // 100 rows; each shop on its own deadline). A
   // process that dies first leaves reservations that count as spent once stale (never more
   // spent than the ledger shows), and loses at most one interval of usage rows.
   interface Finished {
@@ -178,14 +186,42 @@ export const make = Effect.gen(function*() {
     readonly settle?: { readonly callId: string; readonly month: string; readonly actualMicros: number }
   }
   const finished = yield* Queue.unbounded<Finished>()
-  const pendingReports = new Map<string, Array<AiCallCompleted>>()
 
-  const flushReports = Effect.suspend(() => {
-    const batches = [...pendingReports]
-    pendingReports.clear()
-    return Effect.forEach(batches, ([shop, rows]) =>
-      publish(shop, callReportsMessageId(rows), { type: "ai.call_reports", payload: { rows } }), { concurrency: 8, discard: true })
-  })
+  // Each shop's rows wait for its report until their deadline (the first row's arrival plus the
+  // interval) or until they fill a message. A message costs its shop's actor a commit whatever
+  // it carries, so fewer, fuller reports are what keep the calls' event loop free. A shop enters
+  // the map with its first row and leaves it when reported: the map's order is deadline order.
+  const intervalMs = Duration.toMillis(reportInterval)
+  const pendingReports = new Map<string, { readonly rows: Array<AiCallCompleted>; readonly dueAt: number }>()
+  const report = (shop: string, rows: ReadonlyArray<AiCallCompleted>) =>
+    publish(shop, callReportsMessageId(rows), { type: "ai.call_reports", payload: { rows } })
+  const reportAll = (batches: ReadonlyArray<readonly [string, ReadonlyArray<AiCallCompleted>]>) =>
+    Effect.forEach(batches, ([shop, rows]) => report(shop, rows), { concurrency: 8, discard: true })
+  /** Takes out the shops whose deadline has come (all of them when `everything`). */
+  const takeDue = (everything: boolean) => {
+    const now = performance.now()
+    const due: Array<readonly [string, ReadonlyArray<AiCallCompleted>]> = []
+    for (const [shop, pending] of pendingReports) {
+      if (!everything && pending.dueAt > now) break
+      due.push([shop, pending.rows])
+      pendingReports.delete(shop)
+    }
+    return due
+  }
+  const flushReports = Effect.suspend(() => reportAll(takeDue(true)))
+  const reportDue = Effect.suspend(() => reportAll(takeDue(false)))
+  /** Files a finished call's row under its shop; a shop whose rows fill a message is reported at once. */
+  const fileRow = (shop: string, row: AiCallCompleted): ReadonlyArray<AiCallCompleted> | undefined => {
+    const pending = pendingReports.get(shop)
+    if (pending === undefined) {
+      pendingReports.set(shop, { rows: [row], dueAt: performance.now() + intervalMs })
+      return undefined
+    }
+    pending.rows.push(row)
+    if (pending.rows.length < REPORT_ROWS) return undefined
+    pendingReports.delete(shop)
+    return pending.rows
+  }
 
   const settleBatch = (items: ReadonlyArray<Finished>) =>
     Effect.gen(function*() {
@@ -197,15 +233,17 @@ export const make = Effect.gen(function*() {
       for (const s of settled) {
         for (const threshold of s.reached) yield* alert(s.shop, s.month, threshold, s.capMicros, s.settledMicros, "settled")
       }
+      const full: Array<readonly [string, ReadonlyArray<AiCallCompleted>]> = []
       for (const i of items) {
-        const rows = pendingReports.get(i.shop)
-        if (rows === undefined) pendingReports.set(i.shop, [i.row])
-        else rows.push(i.row)
+        const rows = fileRow(i.shop, i.row)
+        if (rows !== undefined) full.push([i.shop, rows])
       }
+      yield* reportAll(full)
     })
 
   yield* Effect.forkScoped(Effect.forever(Effect.flatMap(Queue.takeBetween(finished, 1, SETTLE_BATCH), settleBatch)))
-  yield* Effect.forkScoped(Effect.forever(Effect.andThen(Effect.sleep(reportInterval), flushReports)))
+  // a shop's report leaves within one tick of its deadline; each tick sends only the shops due
+  yield* Effect.forkScoped(Effect.forever(Effect.andThen(Effect.sleep(Duration.millis(Math.min(50, intervalMs))), reportDue)))
   yield* Effect.forkScoped(Effect.forever(Effect.andThen(Effect.sleep(Duration.seconds(10)), resendAlerts)))
   // settled calls older than any rate window (an hour at most) leave the ledger now and then
   yield* Effect.forkScoped(Effect.forever(Effect.andThen(

@@ -194,6 +194,39 @@ describe("the usage log", () => {
     const budget = await runCli(["ai", "budget", "--shop", SHOP], cliEnv({ url: api.databaseUrl }))
     expect(budget.stdout).toContain(new Date().toISOString().slice(0, 7))
   })
+
+  it("usage reports: a shop's rows go to its actor in one message by the shop's own deadline, at once when they fill a message, and the rest when the gateway stops", async () => {
+    const busy = "ai-report-busy.myshopify.com"
+    const quiet = "ai-report-quiet.myshopify.com"
+    const timed = "ai-report-timed.myshopify.com"
+    const limits = { requestsPerWindow: 1_000, windowSeconds: 60, monthlyBudgetMicros: 100_000_000 }
+    const reportsOf = async (shop: string, n: number) => {
+      await api.awaitEvents([`ai-${shop}`], (events) => events.filter((e) => e.type === "ai.call_completed").length >= n)
+      const events = await api.run(Effect.map(Effect.flatMap(EventStore, (s) => Stream.runCollect(s.readStream(`ai-${shop}`))), (all) => [...all]))
+      // the messages that carried the rows, with how many rows each
+      const perMessage = new Map<string | null, number>()
+      for (const e of events) if (e.type === "ai.call_completed") perMessage.set(e.causationId, (perMessage.get(e.causationId) ?? 0) + 1)
+      return [...perMessage.values()]
+    }
+    const call = (shop: string) => AiGateway.use((g) => g.generate({ shop, purpose: "report", prompt: "One line.", maxOutputTokens: 20 }))
+    // one gateway for the whole scenario; its deadline is far away: nothing leaves by the clock
+    await api.run(Effect.scoped(Effect.gen(function*() {
+      yield* Effect.forEach(Array.from({ length: 2 }), () => call(quiet), { discard: true })
+      yield* Effect.forEach(Array.from({ length: 100 }), () => call(busy), { concurrency: 10, discard: true })
+      // a full message (100 rows) leaves at once, long before its deadline
+      expect(yield* Effect.promise(() => reportsOf(busy, 100))).toEqual([100])
+      // the quiet shop's rows are still waiting for their deadline: none of them is recorded yet
+      const quietNow = yield* Effect.map(Effect.flatMap(EventStore, (s) => Stream.runCollect(s.readStream(`ai-${quiet}`))), (all) => [...all].length)
+      expect(quietNow).toBe(0)
+    })).pipe(Effect.provide(gatewayLayer(sim, { limits, reportInterval: "1 hour" }))))
+    // the gateway stopped: what it held went to the actor, the quiet shop's two rows in one message
+    expect(await reportsOf(quiet, 2)).toEqual([2])
+    // by the deadline: three calls in a row, reported together while the gateway still runs
+    await api.run(Effect.scoped(Effect.gen(function*() {
+      for (let i = 0; i < 3; i++) yield* call(timed)
+      expect(yield* Effect.promise(() => reportsOf(timed, 3))).toEqual([3])
+    })).pipe(Effect.provide(gatewayLayer(sim, { limits, reportInterval: "3 seconds" }))))
+  })
 })
 
 describe("the alerts' outbox", () => {

@@ -16,6 +16,8 @@ export interface GatewayOptions {
   readonly limits?: PlanLimits
   readonly clock?: { now: () => number }
   readonly attemptTimeout?: Duration.Input
+  /** How long usage rows may wait for their shop's report (default: the gateway's own). */
+  readonly reportInterval?: Duration.Input
 }
 
 export const gatewayLayer = (sim: RunningAiSimulator, options: GatewayOptions = {}) =>
@@ -23,5 +25,6 @@ export const gatewayLayer = (sim: RunningAiSimulator, options: GatewayOptions = 
     Layer.provide([PgAiLedger.layer, ProviderClients.layer(endpointsOf(sim))]),
     Layer.provide(options.limits === undefined ? Layer.empty : Layer.succeed(AiGatewayLive.AiPlanLimits, { free: options.limits, pro: options.limits, enterprise: options.limits })),
     Layer.provide(options.clock === undefined ? Layer.empty : Layer.succeed(AiGatewayLive.AiClock, options.clock)),
+    Layer.provide(options.reportInterval === undefined ? Layer.empty : Layer.succeed(AiGatewayLive.AiReportInterval, Duration.fromInputUnsafe(options.reportInterval))),
     Layer.provide(Layer.succeed(AiGatewayLive.AiAttemptTimeout, Duration.fromInputUnsafe(options.attemptTimeout ?? "10 seconds")))
   )
