@@ -120,6 +120,13 @@ const areas: ReadonlyArray<Area> = [
     targets: ["deliveries keep up with the triggers; added latency p95 (issue 12, kept by §6)"]
   },
   {
+    id: "footprint",
+    title: "Footprint: `npm start` idle (PGlite and the demo shop in the process)",
+    script: "scripts/bench-footprint.ts",
+    env: { BENCH_FOOTPRINT_QUIET_SECONDS: scaled(30, 1) },
+    targets: ["`npm start` idle < 250 MB RSS, the demo catalog and PGlite included (§4)"]
+  },
+  {
     id: "ai",
     title: "AI gateway overhead at 1,000 requests/s",
     script: "scripts/bench-ai.ts",

@@ -9,7 +9,7 @@ import type { Hono } from "hono"
 import { projectionStatus } from "../../src/projections/ProjectionRunner.ts"
 import type { EventStore } from "../../src/eventstore/EventStore.ts"
 import type { ProjectionStore } from "../../src/projections/ProjectionStore.ts"
-import { projectionLag } from "../../src/server/Metrics.ts"
+import { externalMemory, heapTotal, heapUsed, projectionLag, residentMemory } from "../../src/server/Metrics.ts"
 import type { RunEffect } from "./RunEffect.ts"
 
 export interface ReadinessCheck {
@@ -41,6 +41,16 @@ const projectionsCheck: ReadinessCheck = {
   })
 }
 
+const recordMemory = Effect.suspend(() => {
+  const m = process.memoryUsage()
+  return Effect.all([
+    Metric.update(residentMemory, m.rss),
+    Metric.update(heapUsed, m.heapUsed),
+    Metric.update(heapTotal, m.heapTotal),
+    Metric.update(externalMemory, m.external)
+  ], { discard: true })
+})
+
 /** Mounts the three routes; `run` provides the database and the stores the checks read. */
 export const mountHealthRoutes = (app: Hono, run: RunEffect<SqlClient.SqlClient | EventStore | ProjectionStore>, extraChecks: ReadonlyArray<ReadinessCheck> = []) => {
   const checks = [databaseCheck, projectionsCheck, ...extraChecks]
@@ -59,6 +69,7 @@ export const mountHealthRoutes = (app: Hono, run: RunEffect<SqlClient.SqlClient 
   })
   app.get("/metrics", async (c) => {
     await run(projectionsCheck.check).catch(() => undefined)
+    await run(recordMemory)
     const text = await run(PrometheusMetrics.format())
     return c.text(text, 200, { "content-type": "text/plain; version=0.0.4" })
   })

@@ -10,6 +10,16 @@ export const projectionLag = Metric.gauge("sumeru_projection_lag_events", {
   description: "Events between the log's safe head and a projection generation's checkpoint"
 })
 
+/**
+ * The process's memory, read when `/metrics` is scraped (the names Prometheus's Node.js clients
+ * use, so stock dashboards show them). `external` includes the embedded PGlite database's
+ * WebAssembly memory: in the embedded mode the database lives in this process.
+ */
+export const residentMemory = Metric.gauge("process_resident_memory_bytes", { description: "Resident set size of the process, bytes" })
+export const heapUsed = Metric.gauge("nodejs_heap_size_used_bytes", { description: "V8 heap in use, bytes" })
+export const heapTotal = Metric.gauge("nodejs_heap_size_total_bytes", { description: "V8 heap reserved, bytes" })
+export const externalMemory = Metric.gauge("nodejs_external_memory_bytes", { description: "Memory outside the V8 heap held by JavaScript objects (buffers, WebAssembly memory), bytes" })
+
 export const httpRequests = Metric.counter("sumeru_http_requests_total", {
   description: "HTTP requests answered, by route and status"
 })

@@ -92,6 +92,19 @@ describe("job observability", () => {
     expect(await res.json()).toEqual({ status: "ok" })
   })
 
+  it("/metrics shows the process's memory: resident set, V8 heap used and reserved, external (the embedded database's WebAssembly memory in embedded mode)", async () => {
+    const text = await scrape()
+    const now = process.memoryUsage()
+    const rss = sample(text, "process_resident_memory_bytes")
+    // read at the scrape, in this very process: the same order of magnitude as a reading now
+    expect(rss).toBeGreaterThan(now.rss / 2)
+    expect(rss).toBeLessThan(now.rss * 2)
+    const used = sample(text, "nodejs_heap_size_used_bytes")
+    expect(used).toBeGreaterThan(0)
+    expect(used).toBeLessThanOrEqual(sample(text, "nodejs_heap_size_total_bytes"))
+    expect(sample(text, "nodejs_external_memory_bytes")).toBeGreaterThan(0)
+  })
+
   it("queue depth rises with queued jobs and falls to 0; each outcome is counted once, with its duration", async () => {
     const before = await scrape()
     const live = await accept({ dry_run: false, value: "queued-live" })
