@@ -20,7 +20,7 @@
  * reports the recorded_at-based p95 too, for comparison.
  */
 import { Socket } from "node:net"
-import { Context, Effect, Layer, type LogLevel, Redacted, References } from "effect"
+import { Context, Duration, Effect, Layer, type LogLevel, Redacted, References } from "effect"
 import { SqlClient } from "effect/sql"
 import * as EmbeddedShopLog from "../../adapters/embedded/EmbeddedShopLog.ts"
 import * as JetStreamShopLog from "../../adapters/nats/JetStreamShopLog.ts"
@@ -30,6 +30,7 @@ import { ActorStore } from "../../src/actors/ActorStore.ts"
 import { type DatabaseMode, layerEmbedded, layerPostgres } from "../../adapters/postgres/Database.ts"
 import * as ShopActorRuntime from "../../src/actors/ShopActorRuntime.ts"
 import { coreLayer } from "../../src/CoreLayer.ts"
+import * as IdleMemory from "../../src/server/IdleMemory.ts"
 import { ShopLog } from "../../src/shoplog/ShopLog.ts"
 import { shopName } from "../../test/support/pipeline.ts"
 import { testHandlersLayer } from "../../test/support/testHandlers.ts"
@@ -180,7 +181,9 @@ export const runChild = async (job: PipelineJob): Promise<void> => {
   const runtime = Layer.effect(ShopActorRuntime.ShopActorRuntime, ShopActorRuntime.make({ workerId: `bench-${job.backend}` })).pipe(
     Layer.provide([observedStore, PgPartitionLeases.layerForDatabase]),
     Layer.provide(testHandlersLayer),
-    Layer.provideMerge(log)
+    Layer.provideMerge(log),
+    // as in the server: the memory of a busy spell goes back to the OS once the process is idle
+    Layer.merge(IdleMemory.layer)
   )
 
   const program = Effect.gen(function*() {
@@ -476,6 +479,26 @@ export const runChild = async (job: PipelineJob): Promise<void> => {
           problems.length === 0
             ? `order check: ok (${fmtInt(events)} events in ${fmtInt(rows.length)} shop streams, each in publish order, none doubled)`
             : `order check: PROBLEMS: ${problems.join("; ")}`
+        )
+      }
+      // --- footprint after passivation (§4: a worker with 10,000 shops touched, < 300 MB) --
+      // Every shop has been touched; once idle past the runtime's timeout (30 s) its actor
+      // passivates and its memory should go.
+      if (cfg.passivation) {
+        const touched = rt.residentActors()
+        const waitStart = performance.now()
+        while (rt.residentActors() > 0 && performance.now() - waitStart < 90_000) await new Promise((r) => setTimeout(r, 250))
+        const resident = rt.residentActors()
+        const passivatedSeconds = (performance.now() - waitStart) / 1000
+        // the server's idle release (src/server/IdleMemory.ts) runs here too: it gives the
+        // pooled pages back within two idle checks (20 s); read once it has had its chance
+        await new Promise((r) => setTimeout(r, 2 * Duration.toMillis(IdleMemory.CHECK_EVERY) + 5_000))
+        const m = process.memoryUsage()
+        summaries.push(
+          `after passivation: ${fmtInt(touched)} resident actors → ${fmtInt(resident)} in ${passivatedSeconds.toFixed(0)} s; ` +
+            `RSS ${(m.rss / 1048576).toFixed(0)} MB (V8 heap used ${(m.heapUsed / 1048576).toFixed(0)} MB of ${(m.heapTotal / 1048576).toFixed(0)} MB reserved, external ${(m.external / 1048576).toFixed(0)} MB` +
+            `${pglite ? ", PGlite's memory included" : ""}); the process also holds the load generator's per-message arrays` +
+            ` (${fmtInt(planned)} messages); goal < 300 MB with 10,000 shops`
         )
       }
       for (const s of summaries) process.stdout.write(SUMMARY_PREFIX + JSON.stringify({ backend: label, line: s } satisfies BackendSummary) + "\n")

@@ -46,6 +46,8 @@ export interface PipelineConfig {
   readonly pgDurable: boolean
   /** Per shop, events must appear in publish-ack order, each message exactly once. */
   readonly checkOrder: boolean
+  /** After the run, wait for every actor to passivate and report the footprint. */
+  readonly passivation: boolean
   /** A directory: children run with `--cpu-prof` and write their profiles there. */
   readonly cpuProfDir: string | undefined
   readonly childTimeoutSeconds: number
@@ -94,6 +96,7 @@ export const readConfig = (): PipelineConfig => {
     pgUrl: process.env.BENCH_PG_URL !== undefined && process.env.BENCH_PG_URL.trim() !== "" ? process.env.BENCH_PG_URL.trim() : undefined,
     pgDurable: bool("BENCH_PG_DURABLE", true),
     checkOrder: bool("BENCH_CHECK_ORDER", true),
+    passivation: bool("BENCH_PASSIVATION", true),
     cpuProfDir: process.env.BENCH_CPU_PROF !== undefined && process.env.BENCH_CPU_PROF.trim() !== ""
       ? process.env.BENCH_CPU_PROF.trim()
       : undefined,
@@ -106,7 +109,7 @@ export const readConfig = (): PipelineConfig => {
 export const plannedSeconds = (cfg: Omit<PipelineConfig, "childTimeoutSeconds">, backend: PipelineBackend): number => {
   const rates = backend === "pglite" ? cfg.pgliteRates : cfg.rates
   const steps = Math.max(rates.length, 1 + cfg.stepDown)
-  return cfg.targetSeconds + Math.max(0, steps - 1) * cfg.stepSeconds + steps * cfg.drainSeconds * 3
+  return cfg.targetSeconds + Math.max(0, steps - 1) * cfg.stepSeconds + steps * cfg.drainSeconds * 3 + (cfg.passivation ? 120 : 0)
 }
 
 const defaultChildTimeout = (cfg: Omit<PipelineConfig, "childTimeoutSeconds">): number =>
@@ -130,7 +133,7 @@ export const describeConfig = (cfg: PipelineConfig): string => {
     cfg.pgUrl !== undefined
       ? `  PostgreSQL          the server at BENCH_PG_URL (not started by this script; BENCH_PG_DURABLE does not apply)`
       : `  PostgreSQL 15       started here, ${cfg.pgDurable ? "durable: fsync + synchronous_commit on" : "NON-durable: fsync/synchronous_commit off"} (BENCH_PG_DURABLE; BENCH_PG_URL=… uses a server of yours)`,
-    `  order check         ${cfg.checkOrder ? "on" : "off"} (BENCH_CHECK_ORDER); CPU profiles ${cfg.cpuProfDir ?? "off"} (BENCH_CPU_PROF=dir)`,
+    `  order check         ${cfg.checkOrder ? "on" : "off"} (BENCH_CHECK_ORDER); footprint after passivation ${cfg.passivation ? "on" : "off"} (BENCH_PASSIVATION); CPU profiles ${cfg.cpuProfDir ?? "off"} (BENCH_CPU_PROF=dir)`,
     `  child timeout       ${cfg.childTimeoutSeconds} s per backend (BENCH_CHILD_TIMEOUT); runtime logs at ${process.env.BENCH_LOG_LEVEL ?? "Error"} and above (BENCH_LOG_LEVEL)`,
   ].join("\n")
 }

@@ -14,6 +14,7 @@ import * as PgAiLedger from "../../adapters/postgres/PgAiLedger.ts"
 import { PROVIDERS } from "../../domain/ai/policy.ts"
 import { AI_BASE_PATHS } from "../simulator/ai/index.ts"
 import { Config, Context, Effect, Layer, Option, Redacted, Result } from "effect"
+import * as IdleMemory from "./IdleMemory.ts"
 import * as Observability from "./Observability.ts"
 import { Hono } from "hono"
 import * as KeyRing from "../../adapters/crypto/KeyRing.ts"
@@ -269,6 +270,8 @@ export const serve = (options: ServeOptions): Effect.Effect<never, unknown> =>
     /** Builds a role's layer for the life of the process; a layer two roles share is built once. */
     const build = <ROut, E, RIn>(layer: Layer.Layer<ROut, E, RIn>) => Layer.buildWithMemoMap(layer, memoMap, scope)
 
+    // every role: the memory of a busy spell goes back to the OS once the process is idle
+    yield* build(IdleMemory.layer)
     const worker = has(options.role, "worker") ? Option.some(yield* build(workerLayer(shopify.demo?.channels))) : Option.none()
     // the projections, after the audit retention (its sweep, once now then hourly) has read its configuration
     const projector = has(options.role, "projector")
