@@ -175,10 +175,10 @@ export const make = Effect.gen(function*() {
   // --- settlement and reports, off the caller's path -----------------------------------------
   // A call's answer goes back to its caller as soon as the provider gives it; its settlement (the
   // reservation swapped for the real cost) and its usage row follow in batches: one ledger round
-  // trip for every call finished meanwhile, and one report message per shop per interval (at most
-  // 100 rows; each shop on its own deadline). A
-  // process that dies first leaves reservations that count as spent once stale (never more
-  // spent than the ledger shows), and loses at most one interval of usage rows.
+  // trip for every call finished meanwhile, and one report message per shop per interval (each
+  // shop on its own deadline, at most 100 rows). A process that dies first leaves reservations
+  // that count as spent once stale (never more spent than the ledger shows), and loses at most
+  // one interval of usage rows.
   interface Finished {
     readonly row: AiCallCompleted
     readonly shop: string
