@@ -497,8 +497,10 @@ export const runChild = async (job: PipelineJob): Promise<void> => {
         summaries.push(
           `after passivation: ${fmtInt(touched)} resident actors → ${fmtInt(resident)} in ${passivatedSeconds.toFixed(0)} s; ` +
             `RSS ${(m.rss / 1048576).toFixed(0)} MB (V8 heap used ${(m.heapUsed / 1048576).toFixed(0)} MB of ${(m.heapTotal / 1048576).toFixed(0)} MB reserved, external ${(m.external / 1048576).toFixed(0)} MB` +
-            `${pglite ? ", PGlite's memory included" : ""}); the process also holds the load generator's per-message arrays` +
-            ` (${fmtInt(planned)} messages); goal < 300 MB with 10,000 shops`
+            `); the process also holds the load generator's per-message arrays (${fmtInt(planned)} messages)` +
+            (pglite
+              ? "; PGlite runs in memory here, the database's files and memory in this process: not a worker's footprint (a worker uses PostgreSQL)"
+              : "; goal < 300 MB with 10,000 shops")
         )
       }
       for (const s of summaries) process.stdout.write(SUMMARY_PREFIX + JSON.stringify({ backend: label, line: s } satisfies BackendSummary) + "\n")
