@@ -101,9 +101,10 @@ export const AiBudgetTimings = Context.Reference<{ readonly busyWait: Duration.D
 })
 
 /**
- * How long a finished call's usage row may wait for its shop's report: a shop's rows go to its
- * actor in one message at most this long after the first of them finished. The deadlines are
- * each shop's own, so the reports leave spread over time, never as one burst of every shop.
+ * How long a finished call's usage row waits for its shop's report: a shop's rows go to its
+ * actor in one message about this long after the first of them finished (within a 50 ms tick).
+ * Each shop has its own deadline, so reports leave as their shops' calls finished, not all
+ * shops at once on one timer.
  */
 export const AiReportInterval = Context.Reference<Duration.Duration>("sumeru/ai/AiReportInterval", {
   defaultValue: () => Duration.seconds(2)
@@ -197,10 +198,12 @@ export const make = Effect.gen(function*() {
     publish(shop, callReportsMessageId(rows), { type: "ai.call_reports", payload: { rows } })
   const reportAll = (batches: ReadonlyArray<readonly [string, ReadonlyArray<AiCallCompleted>]>) =>
     Effect.forEach(batches, ([shop, rows]) => report(shop, rows), { concurrency: 8, discard: true })
-  /** Takes out the shops whose deadline has come (all of them when `everything`). */
+  /** Shops whose rows filled a message: sent by the reporter's next tick, not on the settle loop. */
+  const fullReports: Array<readonly [string, ReadonlyArray<AiCallCompleted>]> = []
+  /** Takes out the full reports and the shops whose deadline has come (all of them when `everything`). */
   const takeDue = (everything: boolean) => {
     const now = performance.now()
-    const due: Array<readonly [string, ReadonlyArray<AiCallCompleted>]> = []
+    const due = fullReports.splice(0)
     for (const [shop, pending] of pendingReports) {
       if (!everything && pending.dueAt > now) break
       due.push([shop, pending.rows])
@@ -210,7 +213,7 @@ export const make = Effect.gen(function*() {
   }
   const flushReports = Effect.suspend(() => reportAll(takeDue(true)))
   const reportDue = Effect.suspend(() => reportAll(takeDue(false)))
-  /** Files a finished call's row under its shop; a shop whose rows fill a message is reported at once. */
+  /** Files a finished call's row under its shop; the rows of a shop that fill a message are returned, to go at once. */
   const fileRow = (shop: string, row: AiCallCompleted): ReadonlyArray<AiCallCompleted> | undefined => {
     const pending = pendingReports.get(shop)
     if (pending === undefined) {
@@ -233,24 +236,15 @@ export const make = Effect.gen(function*() {
       for (const s of settled) {
         for (const threshold of s.reached) yield* alert(s.shop, s.month, threshold, s.capMicros, s.settledMicros, "settled")
       }
-      const full: Array<readonly [string, ReadonlyArray<AiCallCompleted>]> = []
       for (const i of items) {
         const rows = fileRow(i.shop, i.row)
-        if (rows !== undefined) full.push([i.shop, rows])
+        if (rows !== undefined) fullReports.push([i.shop, rows])
       }
-      yield* reportAll(full)
     })
 
-  yield* Effect.forkScoped(Effect.forever(Effect.flatMap(Queue.takeBetween(finished, 1, SETTLE_BATCH), settleBatch)))
-  // a shop's report leaves within one tick of its deadline; each tick sends only the shops due
-  yield* Effect.forkScoped(Effect.forever(Effect.andThen(Effect.sleep(Duration.millis(Math.min(50, intervalMs))), reportDue)))
-  yield* Effect.forkScoped(Effect.forever(Effect.andThen(Effect.sleep(Duration.seconds(10)), resendAlerts)))
-  // settled calls older than any rate window (an hour at most) leave the ledger now and then
-  yield* Effect.forkScoped(Effect.forever(Effect.andThen(
-    Effect.sleep(Duration.minutes(5)),
-    Effect.suspend(() => ledger.sweep(new Date(clock.now() - 3_600_000))).pipe(Effect.catchCause((c) => Effect.logWarning("AI gateway: the ledger sweep failed", c)))
-  )))
-  // on shutdown: what is still queued is settled and reported
+  // On shutdown, what is still queued is settled and every row held is reported. Registered
+  // before the loops start, this runs after they have stopped (a scope closes in reverse order),
+  // and a batch the settle loop has taken (or a tick's reports) is finished first: not lost.
   yield* Effect.addFinalizer(() =>
     Effect.gen(function*() {
       const rest = yield* Queue.clear(finished)
@@ -259,6 +253,17 @@ export const make = Effect.gen(function*() {
       yield* resendAlerts
     })
   )
+  yield* Effect.forkScoped(Effect.forever(Effect.uninterruptibleMask((restore) =>
+    Effect.flatMap(restore(Queue.takeBetween(finished, 1, SETTLE_BATCH)), settleBatch)
+  )))
+  // a shop's report leaves within one tick of its deadline; each tick sends the full reports and the shops due
+  yield* Effect.forkScoped(Effect.forever(Effect.andThen(Effect.sleep(Duration.millis(Math.max(1, Math.min(50, intervalMs)))), Effect.uninterruptible(reportDue))))
+  yield* Effect.forkScoped(Effect.forever(Effect.andThen(Effect.sleep(Duration.seconds(10)), resendAlerts)))
+  // settled calls older than any rate window (an hour at most) leave the ledger now and then
+  yield* Effect.forkScoped(Effect.forever(Effect.andThen(
+    Effect.sleep(Duration.minutes(5)),
+    Effect.suspend(() => ledger.sweep(new Date(clock.now() - 3_600_000))).pipe(Effect.catchCause((c) => Effect.logWarning("AI gateway: the ledger sweep failed", c)))
+  )))
 
   const done = (item: Finished) => Queue.offer(finished, item).pipe(Effect.asVoid)
 

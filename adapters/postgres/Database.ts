@@ -87,7 +87,7 @@ export const layerPostgres = (url: Redacted.Redacted, options?: { readonly maxCo
 /**
  * PGlite's buffer cache lives in this process's memory (PostgreSQL's default is 128 MB, all of it
  * touched at start). 32 MB holds the demo's working set and sustains the embedded pipeline's
- * 1,500 msg/s (`npm run bench:pipeline`, PGlite in memory at 1,000 shops: p95 55 ms); it takes
+ * 1,500 msg/s (`npm run bench:pipeline`, PGlite in memory at 1,000 shops: p95 55–65 ms); it takes
  * about 90 MB off an idle `npm start`. Its data files stay in the OS page cache besides.
  */
 const EMBEDDED_SHARED_BUFFERS = "32MB"

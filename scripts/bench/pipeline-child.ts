@@ -491,8 +491,9 @@ export const runChild = async (job: PipelineJob): Promise<void> => {
         const resident = rt.residentActors()
         const passivatedSeconds = (performance.now() - waitStart) / 1000
         // the server's idle release (src/server/IdleMemory.ts) runs here too: it gives the
-        // pooled pages back within two idle checks (20 s); read once it has had its chance
-        await new Promise((r) => setTimeout(r, 2 * Duration.toMillis(IdleMemory.CHECK_EVERY) + 5_000))
+        // pooled pages back after its idle checks (40 s from the last message, which was 30 s
+        // ago at least); read once it has had its chance
+        await new Promise((r) => setTimeout(r, IdleMemory.IDLE_CHECKS * Duration.toMillis(IdleMemory.CHECK_EVERY) + 5_000))
         const m = process.memoryUsage()
         summaries.push(
           `after passivation: ${fmtInt(touched)} resident actors → ${fmtInt(resident)} in ${passivatedSeconds.toFixed(0)} s; ` +

@@ -109,7 +109,7 @@ export const readConfig = (): PipelineConfig => {
 export const plannedSeconds = (cfg: Omit<PipelineConfig, "childTimeoutSeconds">, backend: PipelineBackend): number => {
   const rates = backend === "pglite" ? cfg.pgliteRates : cfg.rates
   const steps = Math.max(rates.length, 1 + cfg.stepDown)
-  return cfg.targetSeconds + Math.max(0, steps - 1) * cfg.stepSeconds + steps * cfg.drainSeconds * 3 + (cfg.passivation ? 120 : 0)
+  return cfg.targetSeconds + Math.max(0, steps - 1) * cfg.stepSeconds + steps * cfg.drainSeconds * 3 + (cfg.passivation ? 150 : 0)
 }
 
 const defaultChildTimeout = (cfg: Omit<PipelineConfig, "childTimeoutSeconds">): number =>

@@ -10,10 +10,11 @@
  * collection brings it back to what is live (742 → 87 MB, about 130 ms).
  *
  * So every {@link CHECK_EVERY} the process looks at how busy its event loop was. Once it has
- * been idle for two checks in a row and its resident set has grown by {@link WORTH_RELEASING}
- * since the last release, it runs that collection: one pause of about a hundred milliseconds on
- * an idle process, once per idle spell (a spell with nothing to give back does not repeat it).
- * `SUMERU_RELEASE_IDLE_MEMORY=false` turns it off.
+ * been idle for {@link IDLE_CHECKS} checks in a row (40 s: longer than the shop actors' 30 s
+ * passivation, so what the actors of the spell held is garbage by then) and its resident set has
+ * grown by {@link WORTH_RELEASING} since the last release, it runs that collection: one pause of
+ * 0.1–0.4 s on an idle process, once per idle spell (a spell with nothing to give back does not
+ * repeat it). `SUMERU_RELEASE_IDLE_MEMORY=false` turns it off.
  */
 import { performance } from "node:perf_hooks"
 import { runInNewContext } from "node:vm"
@@ -24,8 +25,8 @@ import { Config, Duration, Effect, Layer } from "effect"
 export const CHECK_EVERY = Duration.seconds(10)
 /** Below this share of the time busy, a check counts as idle. */
 export const IDLE_UTILIZATION = 0.1
-/** Checks in a row that must be idle before a release. */
-export const IDLE_CHECKS = 2
+/** Checks in a row that must be idle before a release: 40 s, past the actors' 30 s passivation. */
+export const IDLE_CHECKS = 4
 /** Growth of the resident set since the last release that is worth a collection (bytes). */
 export const WORTH_RELEASING = 64 * 1024 * 1024
 

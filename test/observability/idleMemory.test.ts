@@ -4,22 +4,32 @@
  */
 import { spawn } from "node:child_process"
 import { describe, expect, it } from "vitest"
-import { checkIdle, IDLE_CHECKS, IDLE_UTILIZATION, initialIdleState, WORTH_RELEASING } from "../../src/server/IdleMemory.ts"
+import { Duration } from "effect"
+import { CHECK_EVERY, checkIdle, IDLE_CHECKS, IDLE_UTILIZATION, initialIdleState, WORTH_RELEASING } from "../../src/server/IdleMemory.ts"
 
 const MB = 1024 * 1024
 
 describe("when the idle memory release runs", () => {
-  it("after two idle checks in a row, once the resident set has grown enough since the last release; busy checks start the count again", () => {
+  it("after IDLE_CHECKS idle checks in a row (past the actors' passivation), once the resident set has grown enough since the last release; a busy check starts the count again", () => {
     const idle = { utilization: IDLE_UTILIZATION / 2, rss: 500 * MB }
-    const first = checkIdle(initialIdleState, idle)
-    expect(first.release).toBe(false)
-    expect(IDLE_CHECKS).toBe(2)
-    expect(checkIdle(first.state, idle).release).toBe(true)
-    // a busy check in between: the count starts again
-    const busy = checkIdle(first.state, { utilization: 0.5, rss: 500 * MB })
+    /** `n` idle checks from `state`: whether the last one released, and the state after it. */
+    const idleFor = (state: typeof initialIdleState, n: number) => {
+      let decided = { release: false, state }
+      for (let i = 0; i < n; i++) {
+        expect(decided.release).toBe(false)
+        decided = checkIdle(decided.state, idle)
+      }
+      return decided
+    }
+    // idle longer than the shop actors' 30 s passivation: what they held is garbage by then
+    expect(IDLE_CHECKS * Duration.toMillis(CHECK_EVERY)).toBeGreaterThan(30_000)
+    expect(idleFor(initialIdleState, IDLE_CHECKS - 1).release).toBe(false)
+    expect(idleFor(initialIdleState, IDLE_CHECKS).release).toBe(true)
+    // a busy check one short of the release: the count starts again
+    const busy = checkIdle(idleFor(initialIdleState, IDLE_CHECKS - 1).state, { utilization: 0.5, rss: 500 * MB })
     expect(busy.release).toBe(false)
-    expect(checkIdle(busy.state, idle).release).toBe(false)
-    expect(checkIdle(checkIdle(busy.state, idle).state, idle).release).toBe(true)
+    expect(idleFor(busy.state, IDLE_CHECKS - 1).release).toBe(false)
+    expect(idleFor(busy.state, IDLE_CHECKS).release).toBe(true)
   })
 
   it("not again while the resident set stays near what it was after the last release", () => {
