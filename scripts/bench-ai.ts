@@ -32,6 +32,7 @@ import { AI_BASE_PATHS } from "../src/simulator/ai/index.ts"
 import { actorBackends } from "../test/support/actorRuntime.ts"
 import { testKeyRing } from "../test/support/keys.ts"
 import { startPgServer } from "../test/support/pgServer.ts"
+import { machineBusySeconds } from "./bench/proc.ts"
 
 const RATE = Number(process.env["BENCH_AI_RATE"] ?? 1_000)
 const SECONDS = Number(process.env["BENCH_AI_SECONDS"] ?? 10)
@@ -39,12 +40,6 @@ const SHOPS = Number(process.env["BENCH_AI_SHOPS"] ?? 1_000)
 /** How long usage rows may wait for their shop's report (unset: the gateway's default). */
 const REPORT_MS = process.env["BENCH_AI_REPORT_MS"] === undefined ? undefined : Number(process.env["BENCH_AI_REPORT_MS"])
 
-/** CPU time of every core since boot: busy and in all (ms). */
-const machineTimes = () =>
-  cpus().reduce((acc, c) => {
-    const all = c.times.user + c.times.nice + c.times.sys + c.times.idle + c.times.irq
-    return { busy: acc.busy + all - c.times.idle, all: acc.all + all }
-  }, { busy: 0, all: 0 })
 const quantile = (sorted: ReadonlyArray<number>, q: number) => (sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!)
 const ms = (x: number) => (Number.isNaN(x) ? "–" : `${x.toFixed(2)} ms`)
 
@@ -85,7 +80,7 @@ try {
         let failed = 0
         const start = performance.now()
         const cpuStart = process.cpuUsage()
-        const machineStart = machineTimes()
+        const machineStart = machineBusySeconds() ?? 0
         const inflight: Array<Promise<void>> = []
         for (let i = 0; i < total; i++) {
           const due = start + (i * 1000) / RATE
@@ -103,8 +98,7 @@ try {
         // this process's CPU (its event loop, GC and I/O threads) per call: what a call costs
         const cpuPerCall = (cpu.user + cpu.system) / 1000 / total
         // the whole machine's (the simulator's and PostgreSQL's too): near 100 %, latency is queueing
-        const machine = machineTimes()
-        const machineBusy = (machine.busy - machineStart.busy) / (machine.all - machineStart.all)
+        const machineBusy = ((machineBusySeconds() ?? 0) - machineStart) / (elapsed * cpus().length)
         console.log(`${label.padEnd(44)} ${String(latencies.length).padStart(6)} ok ${String(failed).padStart(4)} failed  ${(latencies.length / elapsed).toFixed(0).padStart(5)}/s   p50 ${ms(quantile(latencies, 0.5))}  p95 ${ms(quantile(latencies, 0.95))}  p99 ${ms(quantile(latencies, 0.99))}  CPU ${cpuPerCall.toFixed(3)} ms/call, machine ${(machineBusy * 100).toFixed(0)} % busy`)
         return latencies
       })

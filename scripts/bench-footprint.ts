@@ -12,36 +12,17 @@
  * modules' compiled code, malloc. Target: idle < 250 MB. A measurement, not a test.
  */
 import { spawn } from "node:child_process"
-import { mkdtempSync, readFileSync, rmSync } from "node:fs"
-import { createServer } from "node:net"
+import { mkdtempSync, rmSync } from "node:fs"
 import { cpus, loadavg, tmpdir } from "node:os"
 import { join } from "node:path"
-import { cpuSecondsOf } from "./bench/proc.ts"
+import { freePort } from "../test/support/pgServer.ts"
+import { cpuSecondsOf, peakRssOfPid, rssOfPid } from "./bench/proc.ts"
 
 const SETTLE_SECONDS = Number(process.env["BENCH_FOOTPRINT_SETTLE_SECONDS"] ?? 180)
 const IDLE_CPU = Number(process.env["BENCH_IDLE_CPU"] ?? 0.05)
 const WINDOW_SECONDS = 5
 /** How long an idle server is left before it is read: V8 gives back the start's heap once the allocations stop. */
 const QUIET_SECONDS = Number(process.env["BENCH_FOOTPRINT_QUIET_SECONDS"] ?? 30)
-
-const freePort = () =>
-  new Promise<number>((resolve, reject) => {
-    const s = createServer()
-    s.once("error", reject)
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as { port: number }).port
-      s.close(() => resolve(port))
-    })
-  })
-
-const statusMb = (pid: number, field: "VmRSS" | "VmHWM"): number | null => {
-  try {
-    const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, "utf8"))
-    return m === null ? null : Number(m[1]) / 1024
-  } catch {
-    return null
-  }
-}
 
 const gauge = (text: string, name: string): number | null => {
   const m = new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, "m").exec(text)
@@ -110,8 +91,8 @@ const measure = async (label: string, dataDir: string): Promise<Reading> => {
       readySeconds: (ready - started) / 1000,
       idleSeconds: (idle - started) / 1000,
       idleCpu,
-      rssMb: statusMb(child.pid!, "VmRSS") ?? gauge(metrics, "process_resident_memory_bytes"),
-      peakMb: statusMb(child.pid!, "VmHWM"),
+      rssMb: rssOfPid(child.pid!) ?? gauge(metrics, "process_resident_memory_bytes"),
+      peakMb: peakRssOfPid(child.pid!),
       heapUsedMb: gauge(metrics, "nodejs_heap_size_used_bytes"),
       heapTotalMb: gauge(metrics, "nodejs_heap_size_total_bytes"),
       externalMb: gauge(metrics, "nodejs_external_memory_bytes")

@@ -53,16 +53,22 @@ export const cpuSecondsOf = (pid: number | null, children: boolean): number | nu
 /** CPU seconds used so far by the postmaster `pid` and its children (null when unreadable). */
 export const serverCpuSeconds = (postmasterPid: number | null): number | null => cpuSecondsOf(postmasterPid, true)
 
-/** Peak resident set of `pid` (VmHWM), MB. */
-export const peakRssOfPid = (pid: number | null): number | null => {
+/** A memory field of `pid`'s /proc status, MB (null when unreadable). */
+const statusMb = (pid: number | null, field: "VmHWM" | "VmRSS"): number | null => {
   if (pid === null) return null
   try {
-    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(join("/proc", String(pid), "status"), "utf8"))
+    const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(join("/proc", String(pid), "status"), "utf8"))
     return m === null ? null : Number(m[1]) / 1024
   } catch {
     return null
   }
 }
+
+/** Peak resident set of `pid` (VmHWM), MB. */
+export const peakRssOfPid = (pid: number | null): number | null => statusMb(pid, "VmHWM")
+
+/** Resident set of `pid` now (VmRSS), MB. */
+export const rssOfPid = (pid: number | null): number | null => statusMb(pid, "VmRSS")
 
 /** The pid of the process listening with this command name and argument (e.g. nats-server, port). */
 export const findPidByCmdline = (name: string, arg: string): number | null => {

@@ -73,10 +73,10 @@ export const releaseIdleMemory = (every: Duration.Duration = CHECK_EVERY) =>
       const now = performance.eventLoopUtilization()
       const utilization = performance.eventLoopUtilization(now, last).utilization
       last = now
-      const decided = checkIdle(state, { utilization, rss: process.memoryUsage.rss() })
+      const before = process.memoryUsage.rss()
+      const decided = checkIdle(state, { utilization, rss: before })
       state = decided.state
       if (!decided.release) return Effect.void
-      const before = process.memoryUsage.rss()
       const started = performance.now()
       gc({ type: "major", execution: "sync", flavor: "last-resort" })
       const after = process.memoryUsage.rss()
