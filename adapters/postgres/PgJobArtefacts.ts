@@ -50,8 +50,8 @@ export const make = Effect.gen(function*() {
   const snapshot = (jobId: string, from: number, to: number) =>
     Stream.paginate(from, (next: number) =>
       Effect.map(
-        sql<SnapshotRow>`SELECT ordinal, product_id, prev_value, prev_type FROM job_snapshots
-                          WHERE job_id = ${jobId} AND ordinal >= ${next} AND ordinal <= ${to} ORDER BY ordinal LIMIT 5000`,
+        // an ordered walk of the primary key, even before the table has statistics (migration 0020)
+        sql<SnapshotRow>`SELECT * FROM job_snapshot_page(${jobId}::uuid, ${next}, ${to}, 5000)`,
         (page) => [page.map(entryOf), page.length < 5000 ? Option.none<number>() : Option.some(page[page.length - 1]!.ordinal + 1)] as const
       ))
 
