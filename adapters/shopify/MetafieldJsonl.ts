@@ -264,7 +264,7 @@ export interface ChunkJsonlOptions {
  * Owners of a chunk's lines, compactly: ids that are `<common prefix><integer>` (Shopify
  * GIDs) are 8 bytes each; anything else falls back to a map.
  */
-class OwnerIndex {
+export class OwnerIndex {
   #prefix: string | undefined
   #nums = new Float64Array(4096)
   #size = 0

@@ -29,9 +29,10 @@ import { JobArtefacts, type SnapshotEntry } from "../../src/jobs/JobArtefacts.ts
 import { JobSteps, type OperationStatus, StepPermanent, StepTransient } from "../../src/jobs/JobSteps.ts"
 import {
   type AfterStateEntry,
+  appendAfterState,
+  clearAfterState,
   readAfterState,
   readUndoPlan,
-  recordAfterState,
   type UndoPlanEntry,
   writeUndoPlan
 } from "../../src/jobs/UndoArtefacts.ts"
@@ -44,8 +45,9 @@ import {
   metafieldsSetLine,
   type MutationErrorLine,
   type MutationLineResult,
+  OwnerIndex,
   parseCurrentMetafields,
-  parseMutationResults,
+  parseMutationResultFile,
   parseProductSnapshot,
   PRODUCT_METAFIELD_CURRENT_QUERY,
   type ProductSnapshot,
@@ -98,6 +100,9 @@ const ALL = 2_147_483_647
  * chunk's in the job's error file: chunk index -1.
  */
 export const SNAPSHOT_ERRORS_CHUNK = -1
+
+/** After-state entries written per statement while a chunk's results are read. */
+const AFTER_STATE_PAGE = 1000
 
 /** How many error lines a step reports for the job's preview (the decider keeps 50). */
 const PREVIEW_LINES = 50
@@ -221,10 +226,13 @@ export const make = Effect.gen(function*() {
   /** The lines of one chunk, in order. */
   const chunkLines = (job: Job, spec: ChunkSpec) => Stream.filter(jobLines(job, spec.from, spec.to), (line) => line.kind === spec.kind)
 
-  const chunkBody = (job: Job, spec: ChunkSpec) => {
-    const encoder = new TextEncoder()
-    return Stream.map(chunkLines(job, spec), (line) => encoder.encode(`${line.text}\n`))
-  }
+  /**
+   * The chunk's JSONL as it is uploaded: a buffer per page of lines read from the snapshot, not
+   * one per line (a million-line chunk made a million small buffers, each an allocation the
+   * garbage collector tracks outside the heap).
+   */
+  const chunkBody = (job: Job, spec: ChunkSpec) =>
+    Stream.mapArray(chunkLines(job, spec), (lines) => [Buffer.from(lines.map((line) => `${line.text}\n`).join(""), "utf8")] as const)
 
   /** The current target metafield of `ids` (products), read page by page. */
   const readCurrent = (shop: string, job: Job, ids: ReadonlyArray<string>) =>
@@ -367,27 +375,64 @@ export const make = Effect.gen(function*() {
       if (url === null) {
         return { updated: 0, failed: spec?.lines ?? 0, changedSince: 0, errorLines: ["no result file: the bulk mutation produced no output"] }
       }
-      // which product each input line was about, so error lines name it
-      const owners = spec === undefined ? [] : Array.from(yield* Stream.runCollect(chunkLines(job, spec)))
-      // a job (not an undo) records what its writes left, for its undo to compare with
-      const outcomes: Array<WrittenOutcome | undefined> = []
-      const results = yield* parseMutationResults(admin.downloadJsonl(url), {
+      // which product and snapshot ordinal each input line was about (error lines name the
+      // product, the after-state keys by ordinal): 12 bytes a line, not a line object
+      const owners = new OwnerIndex()
+      const ordinals = new Int32Array(spec?.lines ?? 0)
+      let lines = 0
+      if (spec !== undefined) {
+        yield* Stream.runForEach(chunkLines(job, spec), (line) =>
+          Effect.sync(() => {
+            if (lines === ordinals.length) return
+            owners.add(line.productId)
+            ordinals[lines++] = line.ordinal
+          }))
+      }
+      const ownerOf = owners.seal()
+      // A job (not an undo) records what its writes left, for its undo to compare with. The
+      // after-state goes to the artefacts while the results stream in, a page at a time,
+      // so memory does not grow with the chunk: the result file's lines arrive in any order,
+      // and the lines without one are recorded as unknown at the end.
+      const recording = job.undoOf === null
+      const recorded = new Uint8Array(lines)
+      let pending: Array<AfterStateEntry> = []
+      const flushAfterState = Effect.suspend(() => {
+        if (pending.length === 0) return Effect.void
+        const part = pending
+        pending = []
+        return appendAfterState(artefacts, shop, job.jobId, chunkIndex, part)
+      })
+      if (recording) yield* clearAfterState(artefacts, job.jobId, chunkIndex)
+      // each downloaded block's results are in `pending` once it has been fed: written before the next one is
+      const bytes = recording
+        ? Stream.mapEffect(admin.downloadBytes(url), (block) => pending.length >= AFTER_STATE_PAGE ? Effect.as(flushAfterState, block) : Effect.succeed(block))
+        : admin.downloadBytes(url)
+      const results = yield* parseMutationResultFile(bytes, {
         expectedLines: spec?.lines ?? 0,
-        ownerOf: (n) => owners[n]?.productId,
-        ...(job.undoOf === null ? {} : { changedSinceReason: CHANGED_SINCE_REASON }),
-        ...(job.undoOf === null
+        ownerOf,
+        ...(recording ? {} : { changedSinceReason: CHANGED_SINCE_REASON }),
+        ...(recording
           ? {
             onResult: (n: number, r: MutationLineResult) => {
-              if (n >= owners.length) return
+              if (n >= lines || recorded[n] === 1) return
+              recorded[n] = 1
               const digest = r.ok ? writtenDigest(r.data) : null
-              outcomes[n] = !r.ok ? { kind: "failed" } : digest === null ? { kind: "unknown" } : { kind: "written", digest }
+              pending.push({
+                ordinal: ordinals[n]!,
+                productId: ownerOf(n) ?? "",
+                outcome: !r.ok ? { kind: "failed" } : digest === null ? { kind: "unknown" } : { kind: "written", digest }
+              })
             }
           }
           : {})
       })
-      if (job.undoOf === null) {
-        const after: Array<AfterStateEntry> = owners.map((o, n) => ({ ordinal: o.ordinal, productId: o.productId, outcome: outcomes[n] ?? { kind: "unknown" } }))
-        yield* recordAfterState(artefacts, shop, job.jobId, chunkIndex, after)
+      if (recording) {
+        for (let n = 0; n < lines; n++) {
+          if (recorded[n] === 1) continue
+          pending.push({ ordinal: ordinals[n]!, productId: ownerOf(n) ?? "", outcome: { kind: "unknown" } })
+          if (pending.length >= AFTER_STATE_PAGE) yield* flushAfterState
+        }
+        yield* flushAfterState
       }
       if (results.errorLinesPath !== undefined) {
         const text = yield* Effect.promise(() => readFile(results.errorLinesPath!, "utf8"))

@@ -69,14 +69,21 @@ const replace = (artefacts: Artefacts, shop: string, key: string, entries: Reado
     for (let i = 0; i < entries.length; i += BATCH) yield* artefacts.appendSnapshot(shop, key, entries.slice(i, i + BATCH))
   })
 
-/** Records (replacing any earlier record) what chunk `chunkIndex` of `jobId` left on its products. */
-export const recordAfterState = (
+/**
+ * Drops chunk `chunkIndex`'s after-state, before it is recorded again part by part
+ * ({@link appendAfterState}): a chunk's results are read as they stream in, in any order.
+ */
+export const clearAfterState = (artefacts: Artefacts, jobId: string, chunkIndex: number): Effect.Effect<void, SqlError> =>
+  artefacts.clearSnapshot(afterStateKey(jobId, chunkIndex))
+
+/** Adds products to chunk `chunkIndex`'s after-state (each product once, in any order). */
+export const appendAfterState = (
   artefacts: Artefacts,
   shop: string,
   jobId: string,
   chunkIndex: number,
   entries: ReadonlyArray<AfterStateEntry>
-): Effect.Effect<void, SqlError> => replace(artefacts, shop, afterStateKey(jobId, chunkIndex), entries.map(encodeAfter))
+): Effect.Effect<void, SqlError> => artefacts.appendSnapshot(shop, afterStateKey(jobId, chunkIndex), entries.map(encodeAfter))
 
 /** The after-state of chunk `chunkIndex` of `jobId`, in ordinal order (none: not recorded). */
 export const readAfterState = (artefacts: Artefacts, jobId: string, chunkIndex: number): Stream.Stream<AfterStateEntry, SqlError> =>
