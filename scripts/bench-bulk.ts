@@ -1,19 +1,25 @@
 /**
- * Bulk metafield pipeline benchmark (prints, does not assert):
+ * Bulk metafield benchmark (prints, does not assert):
  *
  *   npm run bench:bulk            # 1,000,000 products
  *   node scripts/bench-bulk.ts 200000
  *
+ * Part 1, the adapter's pipeline:
  * 1. build the metafieldsSet JSONL for N product ids, chunk it into ≤ 95 MiB files, upload
  *    each chunk to the Shopify simulator through the adapter's full staged-upload path
  *    (stagedUploadsCreate + streamed multipart POST, file last) and submit the bulk mutation;
  * 2. stream-download and parse realistic result files (one per chunk, `__lineNumber`
  *    shuffled, ~0.3% userErrors) through `downloadJsonl` + `parseMutationResults`.
  *
- * The simulator and the result-file server run in a child process, so this process's peak
- * RSS is the adapter's alone, and the two share the machine's cores like production would.
+ * Part 2, the job's own steps (`jobPart`, in a process of its own): what a worker runs for a
+ * Flowmend job of N products, its artefacts on a PostgreSQL server.
+ *
+ * The simulator and the file servers run in a child process, so a part's peak RSS is its own,
+ * and they share the machine's cores like production would.
  */
 import { fork, type ChildProcess } from "node:child_process"
+import { randomUUID } from "node:crypto"
+import { once } from "node:events"
 import { createReadStream, createWriteStream } from "node:fs"
 import { mkdtemp, rm, stat } from "node:fs/promises"
 import { createServer } from "node:http"
@@ -21,7 +27,8 @@ import type { AddressInfo } from "node:net"
 import { loadavg, tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
-import { Effect, Layer, Stream } from "effect"
+import { Effect, Layer, Redacted, Stream } from "effect"
+import type { Job } from "../domain/jobs/index.ts"
 import { ShopCredentials, ShopifyAdmin } from "../adapters/shopify/ShopifyAdmin.ts"
 import * as ShopifyAdminLive from "../adapters/shopify/ShopifyAdminLive.ts"
 import {
@@ -33,13 +40,22 @@ import {
   type MutationResults
 } from "../adapters/shopify/MetafieldJsonl.ts"
 
+/** This script: its children run it too (`--child`, `--job`). */
+const ENTRY = fileURLToPath(import.meta.url)
+
 const SHOP = "bench.myshopify.com"
 const TOKEN = "shpat_bench"
 const VALUE = { namespace: "custom", key: "seasonal_badge", type: "single_line_text_field", value: "Winter Collection" }
 const ERROR_RATE = 0.003
 
-type ToChild = { readonly type: "results"; readonly lineCounts: ReadonlyArray<number> } | { readonly type: "stop" }
-type ToParent = { readonly type: "ready"; readonly url: string } | { readonly type: "results"; readonly urls: ReadonlyArray<string>; readonly bytes: number }
+type ToChild =
+  | { readonly type: "results"; readonly lineCounts: ReadonlyArray<number>; readonly digests?: boolean }
+  | { readonly type: "snapshot"; readonly products: number }
+  | { readonly type: "stop" }
+type ToParent =
+  | { readonly type: "ready"; readonly url: string }
+  | { readonly type: "results"; readonly urls: ReadonlyArray<string>; readonly bytes: number }
+  | { readonly type: "snapshot"; readonly url: string; readonly bytes: number }
 
 // ------------------------------------------------------------------------------ child
 
@@ -51,8 +67,26 @@ const prng = (seed: number) => () => {
   return ((t ^ (t >>> 14)) >>> 0) / 4294967296
 }
 
-/** A bulk mutation result file for `lines` input lines: shuffled order, ~0.3% userErrors. */
-const writeResults = async (path: string, lines: number, seed: number): Promise<number> => {
+/** Writes `count` lines made by `line(i)` to `path` in batches (backpressured); returns the file's size. */
+const writeLines = async (path: string, count: number, line: (i: number) => string): Promise<number> => {
+  const out = createWriteStream(path)
+  let batch: Array<string> = []
+  for (let i = 0; i < count; i++) {
+    batch.push(line(i))
+    if (batch.length === 10_000 || i === count - 1) {
+      if (!out.write(`${batch.join("\n")}\n`)) await new Promise<void>((resolve) => out.once("drain", () => resolve()))
+      batch = []
+    }
+  }
+  await new Promise<void>((resolve, reject) => out.end((error?: Error | null) => (error ? reject(error) : resolve())))
+  return (await stat(path)).size
+}
+
+/**
+ * A bulk mutation result file for `lines` input lines: shuffled order, ~0.3% userErrors; with
+ * `digests`, each written metafield's `compareDigest` (the job's own mutation asks for it).
+ */
+const writeResults = (path: string, lines: number, seed: number, digests = false): Promise<number> => {
   const random = prng(seed)
   const order = new Int32Array(lines)
   for (let i = 0; i < lines; i++) order[i] = i
@@ -62,23 +96,23 @@ const writeResults = async (path: string, lines: number, seed: number): Promise<
     order[i] = order[j] as number
     order[j] = t
   }
-  const out = createWriteStream(path)
-  let batch: Array<string> = []
-  for (let i = 0; i < lines; i++) {
+  return writeLines(path, lines, (i) => {
     const n = order[i] as number
-    batch.push(
-      random() < ERROR_RATE
-        ? `{"data":{"metafieldsSet":{"metafields":[],"userErrors":[{"field":["metafields","0","value"],"message":"Value must be a single line text string.","code":"INVALID_VALUE","elementIndex":null}]}},"__lineNumber":${n}}`
-        : `{"data":{"metafieldsSet":{"metafields":[{"id":"gid://shopify/Metafield/${40_000_000_000 + seed * 10_000_000 + n}"}],"userErrors":[]}},"__lineNumber":${n}}`
-    )
-    if (batch.length === 10_000 || i === lines - 1) {
-      if (!out.write(`${batch.join("\n")}\n`)) await new Promise<void>((resolve) => out.once("drain", () => resolve()))
-      batch = []
-    }
-  }
-  await new Promise<void>((resolve, reject) => out.end((error?: Error | null) => (error ? reject(error) : resolve())))
-  return (await stat(path)).size
+    const id = 40_000_000_000 + seed * 10_000_000 + n
+    return random() < ERROR_RATE
+      ? `{"data":{"metafieldsSet":{"metafields":[],"userErrors":[{"field":["metafields","0","value"],"message":"Value must be a single line text string.","code":"INVALID_VALUE","elementIndex":null}]}},"__lineNumber":${n}}`
+      : digests
+      ? `{"data":{"metafieldsSet":{"metafields":[{"id":"gid://shopify/Metafield/${id}","compareDigest":"${id.toString(16).padStart(64, "0")}"}],"userErrors":[]}},"__lineNumber":${n}}`
+      : `{"data":{"metafieldsSet":{"metafields":[{"id":"gid://shopify/Metafield/${id}"}],"userErrors":[]}},"__lineNumber":${n}}`
+  })
 }
+
+/** The job's bulk query result: every product with its target metafield (one in ten has a value already). */
+const writeSnapshot = (path: string, products: number): Promise<number> =>
+  writeLines(path, products, (i) =>
+    i % 10 === 0
+      ? `{"id":"gid://shopify/Product/${i + 1}","metafield":{"value":"Autumn","type":"single_line_text_field"}}`
+      : `{"id":"gid://shopify/Product/${i + 1}","metafield":null}`)
 
 const child = async (products: number): Promise<void> => {
   const { startShopifySimulator } = await import("../src/simulator/shopify/index.ts")
@@ -107,11 +141,16 @@ const child = async (products: number): Promise<void> => {
       const urls: Array<string> = []
       for (const [i, lines] of m.lineCounts.entries()) {
         const path = join(dir, `results-${i}.jsonl`)
-        bytes += await writeResults(path, lines, i + 1)
+        bytes += await writeResults(path, lines, i + 1, m.digests === true)
         files.set(`/results/${i}.jsonl`, path)
         urls.push(`${base}/results/${i}.jsonl`)
       }
       send({ type: "results", urls, bytes })
+    } else if (m.type === "snapshot") {
+      const path = join(dir, "snapshot.jsonl")
+      const bytes = await writeSnapshot(path, m.products)
+      files.set("/snapshot.jsonl", path)
+      send({ type: "snapshot", url: `${base}/snapshot.jsonl`, bytes })
     } else {
       server.close()
       await sim.close()
@@ -139,7 +178,7 @@ const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`
 const secs = (ms: number) => `${(ms / 1000).toFixed(2)} s`
 
 const parent = async (products: number): Promise<void> => {
-  const simProcess = fork(fileURLToPath(import.meta.url), ["--child", String(products)], {
+  const simProcess = fork(ENTRY, ["--child", String(products)], {
     stdio: ["ignore", "inherit", "inherit", "ipc"],
     // The simulator's upload receiver leaks one 'error' listener per backpressured disk write
     // (src/simulator/shopify/stagedUploads.ts writeChunk), which prints MaxListenersExceededWarning.
@@ -236,7 +275,107 @@ const parent = async (products: number): Promise<void> => {
   }
 }
 
+// ------------------------------------------------------------------- the job's own steps
+
+/**
+ * The steps a Flowmend job runs (`adapters/shopify/ShopifyJobSteps.ts`), on a PostgreSQL
+ * server's artefacts as a worker runs them: the snapshot of `products` stored from the bulk
+ * query's JSONL, every chunk planned from it, uploaded and submitted, and every chunk's result
+ * file read (owners named, after-state recorded for undo). Run in a process of its own, so its
+ * peak is the job's alone. The product caps a job at 100,000 products (`max_items`); the steps
+ * do not check it, so a larger run measures how their memory grows.
+ */
+const jobPart = async (products: number): Promise<void> => {
+  // loaded here, not above: part 1's process does not carry them
+  const { layerPostgres } = await import("../adapters/postgres/Database.ts")
+  const PgJobArtefacts = await import("../adapters/postgres/PgJobArtefacts.ts")
+  const ShopifyJobSteps = await import("../adapters/shopify/ShopifyJobSteps.ts")
+  const { JobSteps } = await import("../src/jobs/JobSteps.ts")
+  const { startPgServer } = await import("../test/support/pgServer.ts")
+  const simProcess = fork(ENTRY, ["--child", String(products)], {
+    stdio: ["ignore", "inherit", "inherit", "ipc"],
+    execArgv: [...process.execArgv, "--no-warnings"]
+  })
+  const ready = (await nextMessage(simProcess, "ready")) as Extract<ToParent, { type: "ready" }>
+  const pg = await startPgServer()
+  let peakRss = process.memoryUsage.rss()
+  const sampler = setInterval(() => {
+    peakRss = Math.max(peakRss, process.memoryUsage.rss())
+  }, 20)
+  sampler.unref()
+  const admin = ShopifyAdminLive.layer({ adminUrlOverride: ready.url }).pipe(Layer.provide(ShopCredentials.fromRecord({ [SHOP]: TOKEN })))
+  const layer = ShopifyJobSteps.layer.pipe(
+    Layer.provide([admin, PgJobArtefacts.layer]),
+    Layer.provide(layerPostgres(Redacted.make(pg.createDatabase("bulk_job")), { maxConnections: 4 }))
+  )
+  const job = {
+    jobId: randomUUID(),
+    shop: SHOP,
+    input: { queryString: "status:active", namespace: VALUE.namespace, key: VALUE.key, type: VALUE.type, value: VALUE.value, dryRun: false, maxItems: products },
+    undoOf: null,
+    query: null
+  } as unknown as Job // the steps read only these fields
+  const program = Effect.gen(function*() {
+    const steps = yield* JobSteps
+    const rssStart = process.memoryUsage.rss()
+    const phases: Array<string> = []
+    const phase = <A, E>(name: string, effect: Effect.Effect<A, E>) =>
+      Effect.gen(function*() {
+        peakRss = process.memoryUsage.rss()
+        const started = performance.now()
+        const result = yield* effect
+        phases.push(`${name.padEnd(22)}${secs(performance.now() - started)}, peak ${mb(Math.max(peakRss, process.memoryUsage.rss()))}`)
+        return result
+      })
+    simProcess.send({ type: "snapshot", products } satisfies ToChild)
+    const snapshot = (yield* Effect.promise(() => nextMessage(simProcess, "snapshot"))) as Extract<ToParent, { type: "snapshot" }>
+    const stored = yield* phase("store snapshot", steps.storeSnapshot(SHOP, job, snapshot.url))
+    const lineCounts: Array<number> = []
+    const first = yield* phase("upload+submit chunk 0", Effect.gen(function*() {
+      const up = yield* steps.uploadChunk(SHOP, job, 0)
+      yield* steps.submitChunk(SHOP, job, 0, up.stagedUploadPath)
+      lineCounts.push(up.lines)
+      return up
+    }))
+    for (let k = 1; k < first.totalChunks; k++) {
+      yield* phase(`upload+submit chunk ${k}`, Effect.gen(function*() {
+        const up = yield* steps.uploadChunk(SHOP, job, k)
+        yield* steps.submitChunk(SHOP, job, k, up.stagedUploadPath)
+        lineCounts.push(up.lines)
+      }))
+    }
+    simProcess.send({ type: "results", lineCounts, digests: true } satisfies ToChild)
+    const results = (yield* Effect.promise(() => nextMessage(simProcess, "results"))) as Extract<ToParent, { type: "results" }>
+    let updated = 0
+    let failed = 0
+    for (const [k, url] of results.urls.entries()) {
+      const r = yield* phase(`read chunk ${k} results`, steps.readChunkResult(SHOP, job, k, url))
+      updated += r.updated
+      failed += r.failed
+    }
+    console.log(`bench:bulk, the job's steps — ${products.toLocaleString("en")} products, artefacts on PostgreSQL ${pg.version}`)
+    console.log(`  snapshot            ${stored.matched.toLocaleString("en")} products (${mb(snapshot.bytes)} of JSONL); ${first.totalChunks} chunks of ${lineCounts.map((n) => n.toLocaleString("en")).join(", ")} lines`)
+    console.log(`  results             ${updated.toLocaleString("en")} updated, ${failed.toLocaleString("en")} failed (${mb(results.bytes)})`)
+    for (const p of phases) console.log(`  ${p}`)
+    console.log(`  RSS                 start ${mb(rssStart)}, peak ${mb(Math.max(...phases.map((p) => Number(/peak ([\d.]+) MB/.exec(p)?.[1] ?? 0))) * 1024 * 1024)} (sampled every 20 ms; getrusage maxRSS ${mb(process.resourceUsage().maxRSS * 1024)})`)
+  })
+  try {
+    await Effect.runPromise(program.pipe(Effect.provide(layer)))
+  } finally {
+    clearInterval(sampler)
+    simProcess.send({ type: "stop" } satisfies ToChild)
+    await pg.stop()
+  }
+}
+
 const count = (arg: string | undefined) => (arg === undefined ? 1_000_000 : Number(arg.replace(/_/g, "")))
 
 if (process.argv[2] === "--child") await child(count(process.argv[3]))
-else await parent(count(process.argv[2]))
+else if (process.argv[2] === "--job") await jobPart(count(process.argv[3]))
+else {
+  await parent(count(process.argv[2]))
+  // the job's steps in a process of their own (their peak is theirs alone)
+  const job = fork(ENTRY, ["--job", String(count(process.argv[2]))], { stdio: "inherit" })
+  const [code] = (await once(job, "exit")) as [number | null]
+  if (code !== 0) throw new Error(`the job's steps exited with ${code}`)
+}
