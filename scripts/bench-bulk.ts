@@ -297,8 +297,12 @@ const jobPart = async (products: number): Promise<void> => {
     execArgv: [...process.execArgv, "--no-warnings"]
   })
   const ready = (await nextMessage(simProcess, "ready")) as Extract<ToParent, { type: "ready" }>
-  const pg = await startPgServer()
+  const pg = await startPgServer().catch((error: unknown) => {
+    simProcess.send({ type: "stop" } satisfies ToChild)
+    throw error
+  })
   let peakRss = process.memoryUsage.rss()
+  let jobPeak = peakRss
   const sampler = setInterval(() => {
     peakRss = Math.max(peakRss, process.memoryUsage.rss())
   }, 20)
@@ -324,7 +328,9 @@ const jobPart = async (products: number): Promise<void> => {
         peakRss = process.memoryUsage.rss()
         const started = performance.now()
         const result = yield* effect
-        phases.push(`${name.padEnd(22)}${secs(performance.now() - started)}, peak ${mb(Math.max(peakRss, process.memoryUsage.rss()))}`)
+        const peak = Math.max(peakRss, process.memoryUsage.rss())
+        jobPeak = Math.max(jobPeak, peak)
+        phases.push(`${name.padEnd(22)}${secs(performance.now() - started)}, peak ${mb(peak)}`)
         return result
       })
     simProcess.send({ type: "snapshot", products } satisfies ToChild)
@@ -357,7 +363,7 @@ const jobPart = async (products: number): Promise<void> => {
     console.log(`  snapshot            ${stored.matched.toLocaleString("en")} products (${mb(snapshot.bytes)} of JSONL); ${first.totalChunks} chunks of ${lineCounts.map((n) => n.toLocaleString("en")).join(", ")} lines`)
     console.log(`  results             ${updated.toLocaleString("en")} updated, ${failed.toLocaleString("en")} failed (${mb(results.bytes)})`)
     for (const p of phases) console.log(`  ${p}`)
-    console.log(`  RSS                 start ${mb(rssStart)}, peak ${mb(Math.max(...phases.map((p) => Number(/peak ([\d.]+) MB/.exec(p)?.[1] ?? 0))) * 1024 * 1024)} (sampled every 20 ms; getrusage maxRSS ${mb(process.resourceUsage().maxRSS * 1024)})`)
+    console.log(`  RSS                 start ${mb(rssStart)}, peak ${mb(jobPeak)} (sampled every 20 ms; getrusage maxRSS ${mb(process.resourceUsage().maxRSS * 1024)})`)
   })
   try {
     await Effect.runPromise(program.pipe(Effect.provide(layer)))

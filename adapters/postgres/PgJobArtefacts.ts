@@ -36,7 +36,7 @@ export const make = Effect.gen(function*() {
       ([row]) => row!.n
     )
 
-  const appendSnapshot = (shop: string, jobId: string, entries: ReadonlyArray<SnapshotEntry>) => {
+  const writeSnapshot = (shop: string, jobId: string, entries: ReadonlyArray<SnapshotEntry>) => {
     if (entries.length === 0) return Effect.void
     const rows: Array<SnapshotRow> = entries.map((e) => ({ ordinal: e.ordinal, product_id: e.productId, prev_value: e.prevValue, prev_type: e.prevType }))
     // JSON, not arrays: the driver cannot type an array whose values are all null
@@ -44,7 +44,9 @@ export const make = Effect.gen(function*() {
       INSERT INTO job_snapshots (job_id, shop, ordinal, product_id, prev_value, prev_type)
       SELECT ${jobId}::uuid, ${shop}, x.ordinal, x.product_id, x.prev_value, x.prev_type
         FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
-          AS x(ordinal integer, product_id text, prev_value text, prev_type text)`.pipe(Effect.asVoid)
+          AS x(ordinal integer, product_id text, prev_value text, prev_type text)
+      ON CONFLICT (job_id, ordinal) DO UPDATE
+        SET product_id = excluded.product_id, prev_value = excluded.prev_value, prev_type = excluded.prev_type`.pipe(Effect.asVoid)
   }
 
   const snapshot = (jobId: string, from: number, to: number) =>
@@ -78,7 +80,7 @@ export const make = Effect.gen(function*() {
       ? sql.withTransaction(Effect.andThen(sql`SELECT pg_advisory_xact_lock(hashtext('sumeru.job_submit'), hashtext(${key}))`, effect))
       : effect
 
-  return JobArtefacts.of({ clearSnapshot, snapshotSize, appendSnapshot, snapshot, replaceErrorLines, withSubmitLock })
+  return JobArtefacts.of({ clearSnapshot, snapshotSize, writeSnapshot, snapshot, replaceErrorLines, withSubmitLock })
 })
 
 export const layer: Layer.Layer<JobArtefacts, never, SqlClient.SqlClient | DatabaseMode> = Layer.effect(JobArtefacts, make)

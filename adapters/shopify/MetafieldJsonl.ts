@@ -878,6 +878,11 @@ const collectMutationResults = <A, E, R>(
       Effect.promise(async () => {
         await handle?.close().catch(() => undefined)
       })
+    ).pipe(
+      // a read that fails half way leaves no temporary error file behind (a caller's own file stays)
+      Effect.onError(() =>
+        options.errorFile === undefined && handle !== undefined ? Effect.promise(() => rm(errorPath, { force: true })) : Effect.void
+      )
     )
 
     const shown = previewOf(preview.items, options.previewBytes ?? 10 * 1024)

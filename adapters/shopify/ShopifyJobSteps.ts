@@ -29,11 +29,10 @@ import { JobArtefacts, type SnapshotEntry } from "../../src/jobs/JobArtefacts.ts
 import { JobSteps, type OperationStatus, StepPermanent, StepTransient } from "../../src/jobs/JobSteps.ts"
 import {
   type AfterStateEntry,
-  appendAfterState,
-  clearAfterState,
   readAfterState,
   readUndoPlan,
   type UndoPlanEntry,
+  writeAfterState,
   writeUndoPlan
 } from "../../src/jobs/UndoArtefacts.ts"
 import {
@@ -323,7 +322,7 @@ export const make = Effect.gen(function*() {
         const batch: Array<SnapshotEntry> = []
         const flush = Effect.suspend(() => {
           if (batch.length === 0) return Effect.void
-          return artefacts.appendSnapshot(shop, job.jobId, batch.splice(0, batch.length))
+          return artefacts.writeSnapshot(shop, job.jobId, batch.splice(0, batch.length))
         })
         yield* admin.downloadJsonl(url).pipe(
           Stream.map(parseProductSnapshot),
@@ -376,33 +375,33 @@ export const make = Effect.gen(function*() {
         return { updated: 0, failed: spec?.lines ?? 0, changedSince: 0, errorLines: ["no result file: the bulk mutation produced no output"] }
       }
       // which product and snapshot ordinal each input line was about (error lines name the
-      // product, the after-state keys by ordinal): 12 bytes a line, not a line object
+      // product, the after-state keys by ordinal): 13 bytes a line with `recorded` below, not
+      // a line object
       const owners = new OwnerIndex()
       const ordinals = new Int32Array(spec?.lines ?? 0)
-      let lines = 0
+      let lineCount = 0
       if (spec !== undefined) {
         yield* Stream.runForEach(chunkLines(job, spec), (line) =>
           Effect.sync(() => {
-            if (lines === ordinals.length) return
+            if (lineCount === ordinals.length) return
             owners.add(line.productId)
-            ordinals[lines++] = line.ordinal
+            ordinals[lineCount++] = line.ordinal
           }))
       }
       const ownerOf = owners.seal()
       // A job (not an undo) records what its writes left, for its undo to compare with. The
-      // after-state goes to the artefacts while the results stream in, a page at a time,
-      // so memory does not grow with the chunk: the result file's lines arrive in any order,
-      // and the lines without one are recorded as unknown at the end.
+      // after-state goes to the artefacts while the results stream in, a page at a time, so
+      // it does not accumulate in memory: the file's lines come in any order, and the lines
+      // without one are recorded as unknown at the end (every line once: see writeAfterState).
       const recording = job.undoOf === null
-      const recorded = new Uint8Array(lines)
+      const recorded = new Uint8Array(lineCount)
       let pending: Array<AfterStateEntry> = []
       const flushAfterState = Effect.suspend(() => {
         if (pending.length === 0) return Effect.void
         const part = pending
         pending = []
-        return appendAfterState(artefacts, shop, job.jobId, chunkIndex, part)
+        return writeAfterState(artefacts, shop, job.jobId, chunkIndex, part)
       })
-      if (recording) yield* clearAfterState(artefacts, job.jobId, chunkIndex)
       // each downloaded block's results are in `pending` once it has been fed: written before the next one is
       const bytes = recording
         ? Stream.mapEffect(admin.downloadBytes(url), (block) => pending.length >= AFTER_STATE_PAGE ? Effect.as(flushAfterState, block) : Effect.succeed(block))
@@ -414,7 +413,7 @@ export const make = Effect.gen(function*() {
         ...(recording
           ? {
             onResult: (n: number, r: MutationLineResult) => {
-              if (n >= lines || recorded[n] === 1) return
+              if (n >= lineCount || recorded[n] === 1) return
               recorded[n] = 1
               const digest = r.ok ? writtenDigest(r.data) : null
               pending.push({
@@ -427,7 +426,7 @@ export const make = Effect.gen(function*() {
           : {})
       })
       if (recording) {
-        for (let n = 0; n < lines; n++) {
+        for (let n = 0; n < lineCount; n++) {
           if (recorded[n] === 1) continue
           pending.push({ ordinal: ordinals[n]!, productId: ownerOf(n) ?? "", outcome: { kind: "unknown" } })
           if (pending.length >= AFTER_STATE_PAGE) yield* flushAfterState

@@ -23,8 +23,12 @@ export class JobArtefacts extends Context.Service<JobArtefacts, {
   readonly clearSnapshot: (jobId: string) => Effect.Effect<void, SqlError>
   /** How many products the job's snapshot holds. */
   readonly snapshotSize: (jobId: string) => Effect.Effect<number, SqlError>
-  /** Adds entries to the job's snapshot. */
-  readonly appendSnapshot: (shop: string, jobId: string, entries: ReadonlyArray<SnapshotEntry>) => Effect.Effect<void, SqlError>
+  /**
+   * Writes entries to the job's snapshot: ordinals not there yet are added, ordinals already
+   * there replaced (so a record rewritten entry by entry, e.g. a chunk's after-state read
+   * again, never conflicts with itself).
+   */
+  readonly writeSnapshot: (shop: string, jobId: string, entries: ReadonlyArray<SnapshotEntry>) => Effect.Effect<void, SqlError>
   /** The job's snapshot entries with `from <= ordinal <= to`, in ordinal order, read page by page. */
   readonly snapshot: (jobId: string, from: number, to: number) => Stream.Stream<SnapshotEntry, SqlError>
   /** Replaces the error lines of one chunk of the job (numbered from 0). */

@@ -66,24 +66,23 @@ const decodeAfter = (row: SnapshotEntry): AfterStateEntry => ({
 const replace = (artefacts: Artefacts, shop: string, key: string, entries: ReadonlyArray<SnapshotEntry>) =>
   Effect.gen(function*() {
     yield* artefacts.clearSnapshot(key)
-    for (let i = 0; i < entries.length; i += BATCH) yield* artefacts.appendSnapshot(shop, key, entries.slice(i, i + BATCH))
+    for (let i = 0; i < entries.length; i += BATCH) yield* artefacts.writeSnapshot(shop, key, entries.slice(i, i + BATCH))
   })
 
 /**
- * Drops chunk `chunkIndex`'s after-state, before it is recorded again part by part
- * ({@link appendAfterState}): a chunk's results are read as they stream in, in any order.
+ * Records what chunk `chunkIndex` of `jobId` left on some of its products, in any order,
+ * replacing what an earlier read of the chunk recorded for them. Every read of a chunk's
+ * results writes every product of the chunk once, so each read replaces the whole record,
+ * part by part as the result file streams in: a read that stops half way leaves the earlier
+ * record whole, and two overlapping reads of one chunk write the same entries.
  */
-export const clearAfterState = (artefacts: Artefacts, jobId: string, chunkIndex: number): Effect.Effect<void, SqlError> =>
-  artefacts.clearSnapshot(afterStateKey(jobId, chunkIndex))
-
-/** Adds products to chunk `chunkIndex`'s after-state (each product once, in any order). */
-export const appendAfterState = (
+export const writeAfterState = (
   artefacts: Artefacts,
   shop: string,
   jobId: string,
   chunkIndex: number,
   entries: ReadonlyArray<AfterStateEntry>
-): Effect.Effect<void, SqlError> => artefacts.appendSnapshot(shop, afterStateKey(jobId, chunkIndex), entries.map(encodeAfter))
+): Effect.Effect<void, SqlError> => artefacts.writeSnapshot(shop, afterStateKey(jobId, chunkIndex), entries.map(encodeAfter))
 
 /** The after-state of chunk `chunkIndex` of `jobId`, in ordinal order (none: not recorded). */
 export const readAfterState = (artefacts: Artefacts, jobId: string, chunkIndex: number): Stream.Stream<AfterStateEntry, SqlError> =>
