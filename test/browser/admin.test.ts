@@ -45,7 +45,10 @@ const expectedErrors = new Set<string>()
 const watch = (p: Page, label: string) => {
   p.on("pageerror", (e) => pageErrors.push(`${label}: ${e.message}`))
   p.on("console", (m) => {
-    if (m.type() === "error" && !expectedErrors.has(m.text())) pageErrors.push(`${label} ${new URL(p.url()).pathname}: console: ${m.text().slice(0, 500)}`)
+    // a failed load names its resource (the message alone does not say which request failed)
+    const resource = m.location().url
+    const from = resource !== "" && resource !== p.url() ? ` (${resource})` : ""
+    if (m.type() === "error" && !expectedErrors.has(m.text())) pageErrors.push(`${label} ${new URL(p.url()).pathname}: console: ${m.text().slice(0, 500)}${from}`)
   })
   return p
 }
