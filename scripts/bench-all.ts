@@ -89,7 +89,7 @@ const areas: ReadonlyArray<Area> = [
   },
   {
     id: "bulk",
-    title: "Flowmend bulk job: 1,000,000 products (the adapter's pipeline, then the job's own steps)",
+    title: "Flowmend bulk job: 1,000,000 products (the adapter's pipeline; the job's own steps at a job's cap of 100,000 and at 1,000,000)",
     script: "scripts/bench-bulk.ts",
     args: [scaled(1_000_000, 2_000)],
     env: {},

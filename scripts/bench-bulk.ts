@@ -12,7 +12,8 @@
  *    shuffled, ~0.3% userErrors) through `downloadJsonl` + `parseMutationResults`.
  *
  * Part 2, the job's own steps (`jobPart`, in a process of its own): what a worker runs for a
- * Flowmend job of N products, its artefacts on a PostgreSQL server.
+ * Flowmend job, its artefacts on a PostgreSQL server; at the product's cap on a job (100,000
+ * products), then at N when N is more.
  *
  * The simulator and the file servers run in a child process, so a part's peak RSS is its own,
  * and they share the machine's cores like production would.
@@ -28,7 +29,7 @@ import { loadavg, tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { Effect, Layer, Redacted, Stream } from "effect"
-import type { Job } from "../domain/jobs/index.ts"
+import { type Job, MAX_ITEMS_MAX } from "../domain/jobs/index.ts"
 import { ShopCredentials, ShopifyAdmin } from "../adapters/shopify/ShopifyAdmin.ts"
 import * as ShopifyAdminLive from "../adapters/shopify/ShopifyAdminLive.ts"
 import {
@@ -379,9 +380,13 @@ const count = (arg: string | undefined) => (arg === undefined ? 1_000_000 : Numb
 if (process.argv[2] === "--child") await child(count(process.argv[3]))
 else if (process.argv[2] === "--job") await jobPart(count(process.argv[3]))
 else {
-  await parent(count(process.argv[2]))
-  // the job's steps in a process of their own (their peak is theirs alone)
-  const job = fork(ENTRY, ["--job", String(count(process.argv[2]))], { stdio: "inherit" })
-  const [code] = (await once(job, "exit")) as [number | null]
-  if (code !== 0) throw new Error(`the job's steps exited with ${code}`)
+  const products = count(process.argv[2])
+  await parent(products)
+  // the job's steps, each run in a process of its own (its peak is its own): at the product's
+  // cap on a job, then at the size asked for when that is more
+  for (const size of products > MAX_ITEMS_MAX ? [MAX_ITEMS_MAX, products] : [products]) {
+    const job = fork(ENTRY, ["--job", String(size)], { stdio: "inherit" })
+    const [code] = (await once(job, "exit")) as [number | null]
+    if (code !== 0) throw new Error(`the job's steps exited with ${code}`)
+  }
 }
