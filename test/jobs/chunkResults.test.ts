@@ -17,11 +17,12 @@ import * as PgJobArtefacts from "../../adapters/postgres/PgJobArtefacts.ts"
 import { ShopCredentials } from "../../adapters/shopify/ShopifyAdmin.ts"
 import * as ShopifyAdminLive from "../../adapters/shopify/ShopifyAdminLive.ts"
 import * as ShopifyJobSteps from "../../adapters/shopify/ShopifyJobSteps.ts"
-import { type Job, replay } from "../../domain/jobs/index.ts"
+import type { Job } from "../../domain/jobs/index.ts"
 import { JobArtefacts, type SnapshotEntry } from "../../src/jobs/JobArtefacts.ts"
 import { JobSteps } from "../../src/jobs/JobSteps.ts"
 import { afterStateKey, readAfterState } from "../../src/jobs/UndoArtefacts.ts"
 import { backends } from "../support/databases.ts"
+import { runningJob } from "../support/fixtures.ts"
 import { pollUntil } from "../support/poll.ts"
 
 const SHOP = "results.myshopify.com"
@@ -59,27 +60,12 @@ const resultFile = (): string => {
   return `${lines.join("\n")}\n`
 }
 
-/** A running job, folded from its events as the decider does. */
-const jobOf = (jobId: string): Job => {
-  const at = "2026-12-07T00:00:00Z"
-  const state = replay([
-    {
-      type: "job.requested",
-      jobId,
-      shop: SHOP,
-      input: { queryString: "status:active", namespace: "custom", key: "badge", type: "single_line_text_field", value: "Winter", dryRun: false, maxItems: 100_000 },
-      inputHash: "test",
-      actionRunId: null,
-      source: "api",
-      requestedBy: null,
-      undoOf: null,
-      occurredAt: at
-    },
-    { type: "job.started", jobId, occurredAt: at }
-  ])
-  if (!state.exists) throw new Error("the job.requested event made no job")
-  return state
-}
+const jobOf = (jobId: string): Job =>
+  runningJob({
+    jobId,
+    shop: SHOP,
+    input: { queryString: "status:active", namespace: "custom", key: "badge", type: "single_line_text_field", value: "Winter", dryRun: false, maxItems: 100_000 }
+  })
 
 /** How the server sends the next result file: whole, or its first half and then a pause or a cut. */
 type Sending = { readonly kind: "whole" } | { readonly kind: "pause"; readonly resume: Promise<void> } | { readonly kind: "cut" }
