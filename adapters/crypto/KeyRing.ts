@@ -15,7 +15,7 @@
  * or a log line.
  */
 import { Config, Context, Effect, Layer, Option, Redacted, References, Schema } from "effect"
-import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto"
+import { createCipheriv, createDecipheriv, createSecretKey, type KeyObject, randomBytes } from "node:crypto"
 import { closeSync, fchmodSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from "node:fs"
 import { dirname, join } from "node:path"
 import { DecryptionFailed } from "../../src/secrets/Secrets.ts"
@@ -47,8 +47,19 @@ const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=|[A
 
 export const isValidKid = (kid: string): boolean => KID_PATTERN.test(kid)
 
+/**
+ * A key as the ciphers use it. Raw bytes are turned into a `KeyObject` once, where a key
+ * enters memory: node validates and imports raw key bytes on every `createCipheriv` /
+ * `createHmac`, which made a seal cost 13 µs instead of 3.4 µs (and was 9 % of a server's CPU
+ * under webhook load, where every event seals and every projection opens).
+ */
+export type CipherKey = KeyObject
+
+/** Imports key bytes (copied: the caller may wipe its buffer afterwards). */
+export const cipherKey = (bytes: Uint8Array): CipherKey => createSecretKey(bytes)
+
 /** Seals `plaintext` under `key` (named `kid` in the output), bound to `aad`. */
-export const sealWithKey = (kid: string, key: Uint8Array, plaintext: Uint8Array, aad: string): string => {
+export const sealWithKey = (kid: string, key: CipherKey, plaintext: Uint8Array, aad: string): string => {
   const iv = randomBytes(IV_BYTES)
   const cipher = createCipheriv(ALGORITHM, key, iv, { authTagLength: TAG_BYTES })
   cipher.setAAD(Buffer.from(aad, "utf8"))
@@ -79,7 +90,7 @@ export const parseSealed = (sealed: string): ParsedSealed | undefined => {
 export const kidOf = (sealed: string): string | undefined => parseSealed(sealed)?.kid
 
 /** Decrypts and authenticates; `undefined` when the tag does not match (tampered, other key, other AAD). */
-export const openWithKey = (key: Uint8Array, parsed: ParsedSealed, aad: string): Uint8Array | undefined => {
+export const openWithKey = (key: CipherKey, parsed: ParsedSealed, aad: string): Uint8Array | undefined => {
   try {
     const decipher = createDecipheriv(ALGORITHM, key, parsed.iv, { authTagLength: TAG_BYTES })
     decipher.setAuthTag(parsed.tag)
@@ -121,7 +132,7 @@ export class KeyRing extends Context.Service<KeyRing, {
 export const make = (ring: KeyRingKeys, source = "in-memory key ring"): Effect.Effect<KeyRing["Service"], InvalidKeyRing> =>
   Effect.gen(function*() {
     if (ring.keys.size === 0) return yield* new InvalidKeyRing({ message: `No encryption keys in ${source}.` })
-    const keys = new Map<string, Uint8Array>()
+    const keys = new Map<string, CipherKey>()
     for (const [kid, key] of ring.keys) {
       if (!isValidKid(kid)) {
         return yield* new InvalidKeyRing({ message: `Key id ${JSON.stringify(kid.slice(0, 64))} in ${source} is invalid: use 1-64 letters, digits, '-' or '_'.` })
@@ -131,7 +142,7 @@ export const make = (ring: KeyRingKeys, source = "in-memory key ring"): Effect.E
           message: `Key ${kid} in ${source} is ${key.length} bytes; AES-256 needs ${KEY_BYTES} (base64 of 32 random bytes: \`openssl rand -base64 32\`).`
         })
       }
-      keys.set(kid, Uint8Array.from(key))
+      keys.set(kid, cipherKey(key))
     }
     if (!keys.has(ring.currentKid)) {
       return yield* new InvalidKeyRing({
