@@ -70,19 +70,22 @@ const touchpoint = (e: RecordedEvent, ctx: ApplyContext) =>
     }
   })
 
-interface TouchRow {
-  readonly event_id: string
-  readonly channel: string
-  readonly at: Date
+interface JourneyRow {
+  readonly seen: boolean
+  readonly event_id: string | null
+  readonly channel: string | null
+  readonly at: Date | null
 }
 
+/**
+ * An order in two statements (the projection runs for every order the shop takes): one reads
+ * whether the order converted already and, if not, its journey; one writes the conversion, marks
+ * the touches it used and adds to the roll-up.
+ */
 const order = (e: RecordedEvent, ctx: ApplyContext) =>
   Effect.gen(function*() {
     if (e.type !== "order.created" && e.type !== "order.paid") return
     const d = yield* decodeData(OrderEvent, e)
-    const o = ctx.sql.unsafe(ctx.table("attribution_orders"))
-    const seen = yield* ctx.sql`SELECT 1 FROM ${o} WHERE shop = ${e.shop} AND order_id = ${d.order_id}`
-    if (seen.length > 0) return
     const opened = d.record === null ? Option.none() : yield* ctx.open(e.shop, d.record)
     const record = Option.isSome(opened) ? yield* decodeData(OrderRecord, e, opened.value, "its sealed record") : null
     const convertedAt = new Date(record?.processed_at ?? record?.created_at ?? e.occurredAt.toISOString())
@@ -91,38 +94,47 @@ const order = (e: RecordedEvent, ctx: ApplyContext) =>
     const currency = record?.currency ?? "XXX"
     const token = str(obj(record?.raw)["checkout_token"])
     const checkout = token === null ? null : digest(e.shop, "checkout", token)
+    const o = ctx.sql.unsafe(ctx.table("attribution_orders"))
     const t = ctx.sql.unsafe(ctx.table("attribution_touches"))
     const v = ctx.sql.unsafe(ctx.table("attribution_visitors"))
     const from = new Date(at.getTime() - DEFAULT_LOOKBACK_MS)
-    // a guest order without a checkout token has no touch to join: no query
-    const rows = d.customer_id === null && checkout === null ? [] : yield* ctx.sql<TouchRow>`
-      SELECT event_id, channel, at FROM ${t}
-       WHERE shop = ${e.shop} AND at <= ${at} AND at >= ${from}
-         AND ((${d.customer_id}::text IS NOT NULL AND customer_id = ${d.customer_id})
-              OR (${d.customer_id}::text IS NOT NULL AND visitor IN (SELECT visitor FROM ${v} WHERE shop = ${e.shop} AND customer_id = ${d.customer_id}))
-              OR (${checkout}::text IS NOT NULL AND checkout = ${checkout}))
-       ORDER BY at, event_id`
-    const landing = rows.length > 0 || record === null ? null : landingSignals(record.landing_site, record.referring_site, e.shop)
-    const touches: ReadonlyArray<Touch> = rows.length > 0
-      ? rows.map((r) => ({ channel: r.channel, at: new Date(r.at).getTime() }))
+    // The journey: the customer's touches, their visitors', the checkout's. A guest order
+    // without a checkout token has none to join (the guard is a one-time filter: no scan).
+    const rows = yield* ctx.sql<JourneyRow>`
+      SELECT s.seen, j.event_id, j.channel, j.at
+        FROM (SELECT EXISTS (SELECT 1 FROM ${o} WHERE shop = ${e.shop} AND order_id = ${d.order_id}) AS seen) s
+        LEFT JOIN LATERAL (
+          SELECT event_id, channel, at FROM ${t}
+           WHERE ${d.customer_id !== null || checkout !== null}::boolean
+             AND shop = ${e.shop} AND at <= ${at} AND at >= ${from}
+             AND ((${d.customer_id}::text IS NOT NULL AND customer_id = ${d.customer_id})
+                  OR (${d.customer_id}::text IS NOT NULL AND visitor IN (SELECT visitor FROM ${v} WHERE shop = ${e.shop} AND customer_id = ${d.customer_id}))
+                  OR (${checkout}::text IS NOT NULL AND checkout = ${checkout}))
+        ) j ON NOT s.seen
+       ORDER BY j.at, j.event_id`
+    if (rows[0]?.seen === true) return
+    const used = rows.flatMap((r) => (r.event_id === null || r.channel === null || r.at === null ? [] : [{ event_id: r.event_id, channel: r.channel, at: r.at }]))
+    const landing = used.length > 0 || record === null ? null : landingSignals(record.landing_site, record.referring_site, e.shop)
+    const touches: ReadonlyArray<Touch> = used.length > 0
+      ? used.map((r) => ({ channel: r.channel, at: new Date(r.at).getTime() }))
       : landing === null ? [] : [{ channel: channelOf(landing), at: at.getTime() }]
     const journey = { id: d.order_id, touches, conversion: { at: at.getTime(), revenue: Number.isFinite(revenue) ? revenue : 0 } }
     const credits: Record<string, Readonly<Record<string, number>>> = Object.fromEntries(
       // a channel of the journey the model gives nothing (first touch's later channels) is left out
       HEURISTIC_MODELS.map((m) => [m, Object.fromEntries(Object.entries(journeyShares(m, journey)).filter(([, share]) => share > 0))])
     )
-    yield* ctx.sql`
-      INSERT INTO ${o} (shop, order_id, customer_id, converted_at, revenue, currency, touches, credits)
-      VALUES (${e.shop}, ${d.order_id}, ${d.customer_id}, ${at}, ${journey.conversion.revenue}, ${currency},
-              ${JSON.stringify(touches)}::jsonb, ${JSON.stringify(credits)}::jsonb)`
-    if (rows.length > 0) {
-      yield* ctx.sql`UPDATE ${t} SET order_id = ${d.order_id} WHERE shop = ${e.shop} AND event_id = ANY(${rows.map((r) => r.event_id)}::text[])`
-    }
-    // the roll-up: every model × channel of the order in one statement
+    // the roll-up: every model × channel of the order
     const daily = ctx.sql.unsafe(ctx.table("attribution_daily"))
     const day = at.toISOString().slice(0, 10)
     const cells = Object.entries(credits).flatMap(([model, shares]) => Object.entries(shares).map(([channel, share]) => ({ model, channel, share })))
     yield* ctx.sql`
+      WITH converted AS (
+        INSERT INTO ${o} (shop, order_id, customer_id, converted_at, revenue, currency, touches, credits)
+        VALUES (${e.shop}, ${d.order_id}, ${d.customer_id}, ${at}, ${journey.conversion.revenue}, ${currency},
+                ${JSON.stringify(touches)}::jsonb, ${JSON.stringify(credits)}::jsonb)
+      ), marked AS (
+        UPDATE ${t} SET order_id = ${d.order_id} WHERE shop = ${e.shop} AND event_id = ANY(${used.map((r) => r.event_id)}::text[])
+      )
       INSERT INTO ${daily} (shop, day, model, channel, currency, conversions, revenue)
       SELECT ${e.shop}, ${day}::date, c.model, c.channel, ${currency}, c.share, c.share * ${journey.conversion.revenue}
         FROM unnest(${cells.map((c) => c.model)}::text[], ${cells.map((c) => c.channel)}::text[], ${cells.map((c) => String(c.share))}::float8[]) AS c(model, channel, share)

@@ -7,6 +7,7 @@
  * after a second round.
  */
 import { Effect, Stream } from "effect"
+import { SqlClient } from "effect/sql"
 import { randomUUID } from "node:crypto"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import * as PgAttributionOutbox from "../../adapters/postgres/PgAttributionOutbox.ts"
@@ -72,7 +73,15 @@ beforeAll(async () => {
       customer: null, line_items: [], landing_site: "/products/hat?utm_source=podcast", referring_site: ""
     }
   })
-  await api.awaitEvents([`order-${SHOP}-9001`, `order-${SHOP}-9002`], (events) => events.length >= 2)
+  // its payment, later: the same conversion, counted once
+  await publish("order-9001-paid", "shopify.webhook", {
+    topic: "orders/paid",
+    payload: {
+      id: 9001, name: "#9001", total_price: "100.00", currency: "EUR", processed_at: at(60_000), created_at: at(60_000), updated_at: at(20_000),
+      customer: { id: 501 }, line_items: [], landing_site: "/?gclid=g-1", referring_site: "https://www.google.com/", financial_status: "paid"
+    }
+  })
+  await api.awaitEvents([`order-${SHOP}-9001`, `order-${SHOP}-9002`], (events) => events.length >= 3)
   await api.awaitProjections()
 })
 
@@ -130,6 +139,19 @@ describe("attribution", () => {
     const markov = res.json.models.markov as Record<string, number>
     expect(Object.values(markov).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5)
     expect((await api.call(server, "GET", "/app/attribution/orders/777", owner())).status).toBe(404)
+  })
+
+  it("the touches an order's journey used are marked with it; the rest are the non-converting journeys", async () => {
+    const rows = await api.run(Effect.flatMap(SqlClient.SqlClient, (sql) =>
+      sql<{ channel: string; order_id: string | null }>`SELECT channel, order_id FROM attribution_touches WHERE shop = ${SHOP} ORDER BY at, channel`))
+    expect(rows.map((r) => [r.channel, r.order_id])).toEqual([
+      ["email", "9001"],
+      ["paid_social_meta", "9001"],
+      ["organic_search", "9001"],
+      ["paid_social_meta", null],
+      ["partnerblog", null],
+      ["paid_search_google", "9001"]
+    ])
   })
 
   it("sumeru attribution export: one CSV line per order × model × channel, as the read model has it", async () => {
