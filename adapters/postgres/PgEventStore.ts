@@ -157,6 +157,8 @@ export const expectedArgs = (expected: ExpectedVersion): readonly ["any" | "no_s
 
 /** Stream versions are `integer`s. */
 const MAX_VERSION = 2_147_483_647
+/** Events per page when a stream is read. */
+const READ_PAGE = 1000
 
 /** Default of `SNAPSHOT_EVERY`. */
 export const DEFAULT_SNAPSHOT_EVERY = 100
@@ -381,7 +383,7 @@ export const make = Effect.gen(function*() {
     streamId: string,
     options?: { readonly from?: number | undefined; readonly to?: number | undefined; readonly until?: Date | undefined }
   ): Stream.Stream<RecordedEvent, PersistenceError> => {
-    const batch = 1000
+    const batch = READ_PAGE
     const to = options?.to ?? MAX_VERSION
     const until = options?.until ?? null
     return Stream.paginate(options?.from ?? 1, (from: number) =>
@@ -531,26 +533,65 @@ export const make = Effect.gen(function*() {
     )
   }
 
+  /**
+   * A fold's snapshot and the first page of its stream after it, in one statement: actors load
+   * folds on their hot path (a shop's rules on every trigger), where a round trip costs more than
+   * the query. The snapshot's columns ride on the first row only (a state is not repeated per
+   * event); a stream without events after the snapshot still gives one row.
+   */
+  const snapshotAndTail = <S>(streamId: string, fold: Fold<S>, to: number) =>
+    sql<EventRow & { readonly snap_shop: string | null; readonly snap_schema_version: number | null; readonly snap_stream_version: number | null; readonly snap_state: unknown }>`
+      SELECT s.shop AS snap_shop, s.schema_version AS snap_schema_version, s.stream_version AS snap_stream_version,
+             CASE WHEN e.stream_version IS NULL OR e.stream_version = min(e.stream_version) OVER () THEN s.state END AS snap_state,
+             e.*
+        FROM (SELECT 1) one
+        LEFT JOIN LATERAL (
+          SELECT shop, schema_version, stream_version, state FROM snapshots
+           WHERE stream_id = ${streamId} AND fold = ${fold.name} AND schema_version = ${fold.version} AND stream_version <= ${to}) s ON true
+        LEFT JOIN LATERAL (
+          SELECT * FROM events
+           WHERE stream_id = ${streamId} AND stream_version > coalesce(s.stream_version, 0) AND stream_version <= ${to}
+           ORDER BY stream_version LIMIT ${READ_PAGE}) e ON true
+       ORDER BY e.stream_version`.pipe(Effect.mapError(persistence("loadFold")))
+
   const loadFold = <S>(streamId: string, fold: Fold<S>, options?: LoadFoldOptions): Effect.Effect<Folded<S>, PersistenceError> =>
     Effect.gen(function*() {
       const useSnapshots = options?.until === undefined
-      const snapshot = useSnapshots
-        ? yield* loadSnapshot(streamId, fold, { to: options?.to }).pipe(
+      let snapshot: Snapshot<S> | null = null
+      let firstPage: ReadonlyArray<RecordedEvent> = []
+      let readFrom = 1
+      if (useSnapshots) {
+        const rows = yield* snapshotAndTail(streamId, fold, options?.to ?? MAX_VERSION)
+        const first = rows[0]!
+        const events = rows.filter((r) => r.event_id !== null)
+        if (first.snap_shop !== null) {
+          const row: SnapshotRow = { shop: first.snap_shop, schema_version: first.snap_schema_version!, stream_version: first.snap_stream_version!, state: first.snap_state }
+          const state = yield* openSnapshotState(row, fold.schema)
           // a snapshot is an optimisation: when it cannot be read, fold from the start
-          Effect.catch((error) => Effect.as(Effect.logWarning(`snapshot of ${streamId} not read; folding from the start`, error), null))
-        )
-        : null
+          if (Option.isSome(state)) {
+            snapshot = { streamId, fold: fold.name, shop: row.shop, schemaVersion: row.schema_version, streamVersion: row.stream_version, state: state.value }
+          }
+        }
+        if (first.snap_shop === null || snapshot !== null) {
+          firstPage = yield* decodeAll(events)
+          readFrom = events.length < READ_PAGE ? 0 : events[events.length - 1]!.stream_version + 1
+        }
+      }
       let state = snapshot === null ? fold.initial() : snapshot.state
       let version = snapshot === null ? 0 : snapshot.streamVersion
       let shop = snapshot === null ? null : snapshot.shop
       let tailEvents = 0
-      yield* Stream.runForEach(readStream(streamId, { from: version + 1, to: options?.to, until: options?.until }), (event) =>
-        Effect.sync(() => {
-          state = fold.evolve(state, event)
-          version = event.streamVersion
-          shop = event.shop
-          tailEvents++
-        }))
+      const evolve = (event: RecordedEvent) => {
+        state = fold.evolve(state, event)
+        version = event.streamVersion
+        shop = event.shop
+        tailEvents++
+      }
+      for (const event of firstPage) evolve(event)
+      if (readFrom > 0) {
+        yield* Stream.runForEach(readStream(streamId, { from: Math.max(readFrom, version + 1), to: options?.to, until: options?.until }), (event) =>
+          Effect.sync(() => evolve(event)))
+      }
       if (useSnapshots && snapshotEvery > 0 && tailEvents >= snapshotEvery && shop !== null) {
         const taken: Snapshot<S> = { streamId, fold: fold.name, shop, schemaVersion: fold.version, streamVersion: version, state }
         // Best effort, and in its own (sub)transaction: a failure inside a caller's transaction
