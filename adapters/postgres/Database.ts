@@ -1,11 +1,10 @@
 /**
  * The SQL connection for the whole process: a real PostgreSQL (`DATABASE_URL`) or the
  * embedded PGlite database (PostgreSQL compiled to WebAssembly, data in `SUMERU_DATA_DIR`),
- * served to the same wire-protocol driver over a loopback socket. Migrations run when the
+ * spoken to by the same wire-protocol driver through an in-memory connection (`PgliteWire.ts`). Migrations run when the
  * layer is built, so anything built on it sees a migrated database.
  */
 import { PGlite } from "@electric-sql/pglite"
-import { PGLiteSocketServer } from "@electric-sql/pglite-socket"
 import { NodeServices } from "@effect/platform-node"
 import { PgClient, PgMigrator } from "@effect/sql-pg"
 import { Config, Context, Effect, Layer, Option, Redacted } from "effect"
@@ -13,6 +12,7 @@ import { fromFileSystem } from "effect/sql/MigratorFileSystem"
 import { SqlClient } from "effect/sql/SqlClient"
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from "node:fs"
 import { join } from "node:path"
+import { pgliteConnection } from "./PgliteWire.ts"
 
 /** The embedded database is already open in another process. */
 export class EmbeddedDatabaseInUse extends Error {
@@ -94,8 +94,8 @@ const EMBEDDED_SHARED_BUFFERS = "32MB"
 
 /**
  * Opens (or creates) the PGlite database in `dataDir` (or in memory when `dataDir` is
- * undefined) and serves it on a loopback port to a one-connection pool: PGlite is a single
- * session, so transactions must not interleave.
+ * undefined) for a one-connection pool: PGlite is a single session, so transactions must not
+ * interleave.
  */
 export const layerEmbedded = (dataDir: string | undefined): DbLayer =>
   Layer.unwrap(Effect.gen(function*() {
@@ -112,19 +112,11 @@ export const layerEmbedded = (dataDir: string | undefined): DbLayer =>
       }),
       (pg) => Effect.promise(() => pg.close()).pipe(Effect.ignore)
     )
-    const server = yield* Effect.acquireRelease(
-      Effect.promise(async () => {
-        const s = new PGLiteSocketServer({ db, host: "127.0.0.1", port: 0, maxConnections: 1 })
-        await s.start()
-        return s
-      }),
-      (s) => Effect.promise(() => s.stop()).pipe(Effect.ignore)
-    )
-    const [host, port] = server.getServerConn().split(":")
     return MigrationsLayer.pipe(
       Layer.provideMerge(PgClient.layer({
-        host: host!,
-        port: Number(port),
+        // the wire protocol handed to PGlite in memory (see PgliteWire.ts), not over a socket
+        stream: pgliteConnection(db),
+        ssl: false,
         username: "postgres",
         database: "postgres",
         maxConnections: 1,
