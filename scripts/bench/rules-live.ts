@@ -11,7 +11,8 @@
  *   message through the shop's actor: what "trigger accepted → autoaction.applied" means here).
  * PostgreSQL 15 (started and removed by this script), the embedded shop log (the default; or
  * BENCH_LOG=nats: JetStream on a nats-server this script starts),
- * ShopifyAdminLive → the simulator in this process. A warm-up trigger per shop (cold actors,
+ * ShopifyAdminLive → the simulator in this process (or BENCH_SIM=process: in a process of its
+ * own, over HTTP, so the plane does not share its CPU with Shopify's stand-in; `rules-sim.ts`). A warm-up trigger per shop (cold actors,
  * rules loaded) is not counted.
  */
 import { AiGateway } from "../../src/ai/AiGateway.ts"
@@ -36,7 +37,7 @@ import { makeTriggerHandlers, newTrigger } from "../../src/automation/TriggerHan
 import { coreLayer } from "../../src/CoreLayer.ts"
 import { EventStore } from "../../src/eventstore/EventStore.ts"
 import { ShopLog } from "../../src/shoplog/ShopLog.ts"
-import { startShopifySimulator } from "../../src/simulator/shopify/index.ts"
+import { benchShops, startBenchSimulator } from "./rules-sim.ts"
 import { testKeyRing } from "../../test/support/keys.ts"
 import { startNatsServer } from "../../test/support/natsServer.ts"
 import { startPgServer } from "../../test/support/pgServer.ts"
@@ -47,6 +48,8 @@ const SECONDS = Number(process.env["BENCH_LIVE_SECONDS"] ?? 20)
 const RULES = 10
 const PRODUCTS = 20
 const PARTITIONS = 16
+/** BENCH_SIM=process: the simulator in a process of its own, over HTTP (default: in this process, without HTTP). */
+const SIM_OWN_PROCESS = process.env["BENCH_SIM"] === "process"
 /** `embedded` (the shop log in PostgreSQL, the default) or `nats` (JetStream; a nats-server is started). */
 const LOG = process.env["BENCH_LOG"] === "nats" ? "nats" : "embedded"
 
@@ -56,12 +59,8 @@ const ms = (x: number) => (Number.isNaN(x) ? "–" : `${x.toFixed(1)} ms`)
 export const runLiveBench = async () => {
   const pg = await startPgServer({ durable: true })
   const nats = LOG === "nats" ? await startNatsServer() : undefined
-  const shops = Array.from({ length: SHOPS }, (_, i) => `bench-${i}.myshopify.com`)
-  const sim = await startShopifySimulator({
-    appSecret: "bench",
-    shops: shops.map((domain, i) => ({ domain, accessToken: `shpat_${i}`, products: PRODUCTS, seed: i + 1 })),
-    bulkPace: "immediate"
-  } as Parameters<typeof startShopifySimulator>[0])
+  const shops = benchShops(SHOPS)
+  const sim = await startBenchSimulator(SHOPS, PRODUCTS, SIM_OWN_PROCESS)
   const publishedAt = new Map<string, number>()
   const dispatchedAt = new Map<string, number>()
   const appliedAt = new Map<string, number>()
@@ -71,7 +70,7 @@ export const runLiveBench = async () => {
       ? EmbeddedShopLog.layer({ partitions: PARTITIONS })
       : JetStreamShopLog.layer({ servers: nats.url, partitions: PARTITIONS, name: "bench-rules" })
     const log = chosen.pipe(Layer.provideMerge(core))
-    const admin = ShopifyAdminLive.layer({ adminUrlOverride: sim.url, fetch: sim.fetch as unknown as typeof globalThis.fetch }).pipe(
+    const admin = ShopifyAdminLive.layer({ adminUrlOverride: sim.url, ...(sim.fetch === undefined ? {} : { fetch: sim.fetch }) }).pipe(
       Layer.provide(ShopCredentials.fromRecord(Object.fromEntries(shops.map((s, i) => [s, `shpat_${i}`]))))
     )
     const handlers = Layer.effect(ShopHandlers, Effect.gen(function*() {
@@ -168,7 +167,7 @@ export const runLiveBench = async () => {
         ["trigger → autoaction.applied (snapshot + tagsAdd on Shopify)", applied]
       ] as const
       console.log("")
-      console.log(`live dispatch: ${SHOPS} shops × ${RULES} rules, ${RATE} triggers/s offered for ${offeredFor.toFixed(1)} s (${total} triggers), ${LOG === "nats" ? "JetStream shop log, PostgreSQL 15 store" : "embedded shop log on PostgreSQL 15"}`)
+      console.log(`live dispatch: ${SHOPS} shops × ${RULES} rules, ${RATE} triggers/s offered for ${offeredFor.toFixed(1)} s (${total} triggers), ${LOG === "nats" ? "JetStream shop log, PostgreSQL 15 store" : "embedded shop log on PostgreSQL 15"}, the Shopify simulator ${SIM_OWN_PROCESS ? "in a process of its own (BENCH_SIM=process)" : "in this process"}`)
       console.log(`applied ${appliedAt.size} of ${total} (${(appliedAt.size / elapsed).toFixed(0)}/s over ${elapsed.toFixed(1)} s)`)
       console.log("| stage | p50 | p95 | p99 | max |")
       console.log("|---|---|---|---|---|")
