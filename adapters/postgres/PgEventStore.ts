@@ -503,19 +503,22 @@ export const make = Effect.gen(function*() {
         SELECT shop, schema_version, stream_version, state FROM snapshots
          WHERE stream_id = ${streamId} AND fold = ${fold.name} AND schema_version = ${fold.version}
            AND stream_version <= ${to}`.pipe(Effect.mapError(persistence("loadSnapshot")))
-      const row = rows[0]
-      if (row === undefined) return null
-      const state = yield* openSnapshotState(row, fold.schema)
-      if (Option.isNone(state)) return null
-      return {
+      return rows[0] === undefined ? null : yield* openSnapshot(streamId, fold, rows[0])
+    }).pipe(Effect.withSpan("EventStore.loadSnapshot"))
+
+  /** A stored snapshot row as a `Snapshot`; null (logged) when its state cannot be opened and decoded. */
+  const openSnapshot = <S>(streamId: string, fold: { readonly name: string; readonly schema: Schema.Codec<S, unknown> }, row: SnapshotRow) =>
+    Effect.map(openSnapshotState(row, fold.schema), Option.match({
+      onNone: (): Snapshot<S> | null => null,
+      onSome: (state): Snapshot<S> | null => ({
         streamId,
         fold: fold.name,
         shop: row.shop,
         schemaVersion: row.schema_version,
         streamVersion: row.stream_version,
-        state: state.value
-      }
-    }).pipe(Effect.withSpan("EventStore.loadSnapshot"))
+        state
+      })
+    }))
 
   /** The sealed state opened and decoded; None (logged) when it cannot be: the snapshot is then ignored. */
   const openSnapshotState = <S>(row: SnapshotRow, schema: Schema.Codec<S, unknown>): Effect.Effect<Option.Option<S>> => {
@@ -559,22 +562,23 @@ export const make = Effect.gen(function*() {
       const useSnapshots = options?.until === undefined
       let snapshot: Snapshot<S> | null = null
       let firstPage: ReadonlyArray<RecordedEvent> = []
-      let readFrom = 1
+      // whether events after the first page (or, without a usable snapshot, all of them) are still to be read
+      let readMore = true
       if (useSnapshots) {
         const rows = yield* snapshotAndTail(streamId, fold, options?.to ?? MAX_VERSION)
         const first = rows[0]!
-        const events = rows.filter((r) => r.event_id !== null)
-        if (first.snap_shop !== null) {
-          const row: SnapshotRow = { shop: first.snap_shop, schema_version: first.snap_schema_version!, stream_version: first.snap_stream_version!, state: first.snap_state }
-          const state = yield* openSnapshotState(row, fold.schema)
-          // a snapshot is an optimisation: when it cannot be read, fold from the start
-          if (Option.isSome(state)) {
-            snapshot = { streamId, fold: fold.name, shop: row.shop, schemaVersion: row.schema_version, streamVersion: row.stream_version, state: state.value }
-          }
-        }
-        if (first.snap_shop === null || snapshot !== null) {
+        const stored = first.snap_shop === null ? null : yield* openSnapshot(streamId, fold, {
+          shop: first.snap_shop,
+          schema_version: first.snap_schema_version!,
+          stream_version: first.snap_stream_version!,
+          state: first.snap_state
+        })
+        // a snapshot is an optimisation: when it cannot be read, fold from the start (the page read after it is of no use)
+        if (first.snap_shop === null || stored !== null) {
+          snapshot = stored
+          const events = rows.filter((r) => r.event_id !== null)
           firstPage = yield* decodeAll(events)
-          readFrom = events.length < READ_PAGE ? 0 : events[events.length - 1]!.stream_version + 1
+          readMore = events.length === READ_PAGE
         }
       }
       let state = snapshot === null ? fold.initial() : snapshot.state
@@ -588,8 +592,8 @@ export const make = Effect.gen(function*() {
         tailEvents++
       }
       for (const event of firstPage) evolve(event)
-      if (readFrom > 0) {
-        yield* Stream.runForEach(readStream(streamId, { from: Math.max(readFrom, version + 1), to: options?.to, until: options?.until }), (event) =>
+      if (readMore) {
+        yield* Stream.runForEach(readStream(streamId, { from: version + 1, to: options?.to, until: options?.until }), (event) =>
           Effect.sync(() => evolve(event)))
       }
       if (useSnapshots && snapshotEvery > 0 && tailEvents >= snapshotEvery && shop !== null) {

@@ -172,19 +172,26 @@ export const makePiiVault = (options: PiiVaultOptions = {}) =>
     // Bumped by every shred: a key read before a shred must not be cached after it.
     let shreds = 0
 
-    /** A wrapped data key as a cipher key (the unwrapped bytes are wiped once imported). */
-    const unwrap = (shop: string, subject: string, wrapped: string) =>
-      Effect.map(ring.open(wrapped, dataKeyAad(shop, subject)), (bytes) => {
-        const key = cipherKey(bytes)
-        bytes.fill(0)
-        return key
-      })
+    /** Key bytes as a cipher key; the bytes are wiped once imported. */
+    const imported = (bytes: Uint8Array): CipherKey => {
+      const key = cipherKey(bytes)
+      bytes.fill(0)
+      return key
+    }
 
     const remember = (shop: string, subject: string, key: CipherKey, shredsBefore: number) =>
       sql.afterCommit(Effect.gen(function*() {
         if (shreds !== shredsBefore) return
         cache.set(cacheId(shop, subject), key, yield* Clock.currentTimeMillis)
       }))
+
+    /** A stored (wrapped) data key, unwrapped and cached once the transaction commits. */
+    const unwrapStored = (shop: string, subject: string, wrapped: string, operation: string, shredsBefore: number) =>
+      ring.open(wrapped, dataKeyAad(shop, subject)).pipe(
+        Effect.map(imported),
+        Effect.catchTag("UnknownKeyId", (e) => Effect.fail(unavailable(operation)(e))),
+        Effect.tap((key) => remember(shop, subject, key, shredsBefore))
+      )
 
     /** The subject's data key, when it exists. */
     const findKey = (shop: string, subject: string, operation: string) =>
@@ -196,11 +203,7 @@ export const makePiiVault = (options: PiiVaultOptions = {}) =>
           Effect.mapError(unavailable(operation))
         )
         if (rows[0] === undefined) return Option.none<CipherKey>()
-        const key = yield* unwrap(shop, subject, rows[0].wrapped).pipe(
-          Effect.catchTag("UnknownKeyId", (e) => Effect.fail(unavailable(operation)(e)))
-        )
-        yield* remember(shop, subject, key, shredsBefore)
-        return Option.some(key)
+        return Option.some(yield* unwrapStored(shop, subject, rows[0].wrapped, operation, shredsBefore))
       })
 
     /**
@@ -214,13 +217,14 @@ export const makePiiVault = (options: PiiVaultOptions = {}) =>
     const keyFor = (shop: string, subject: string) =>
       Effect.gen(function*() {
         const operation = "PiiVault.seal"
+        // sealing cannot go on without the key: a stored key that does not open is an outage
+        const undecryptable = (e: DecryptionFailed) => Effect.fail(new SecretsUnavailable({ operation, message: e.message }))
         const cached = cache.get(cacheId(shop, subject), yield* Clock.currentTimeMillis)
         if (cached !== undefined) return cached
         const shredsBefore = shreds
         const bytes = generateKey()
         const wrapped = yield* ring.seal(bytes, dataKeyAad(shop, subject))
-        const fresh = cipherKey(bytes)
-        bytes.fill(0)
+        const fresh = imported(bytes)
         const rows = yield* sql<{ readonly existing: string | null; readonly shredded: boolean; readonly inserted: boolean }>`
           WITH existing AS (SELECT wrapped FROM data_keys WHERE shop = ${shop} AND subject = ${subject}),
                tombstone AS (SELECT 1 FROM shredded_subjects WHERE shop = ${shop} AND subject = ${subject}),
@@ -235,12 +239,7 @@ export const makePiiVault = (options: PiiVaultOptions = {}) =>
                  EXISTS (SELECT 1 FROM inserted) AS inserted`.pipe(Effect.mapError(unavailable(operation)))
         const row = rows[0]!
         if (row.existing !== null) {
-          const key = yield* unwrap(shop, subject, row.existing).pipe(
-            Effect.catchTag("UnknownKeyId", (e) => Effect.fail(unavailable(operation)(e))),
-            Effect.catchTag("DecryptionFailed", (e) => Effect.fail(new SecretsUnavailable({ operation, message: e.message })))
-          )
-          yield* remember(shop, subject, key, shredsBefore)
-          return key
+          return yield* unwrapStored(shop, subject, row.existing, operation, shredsBefore).pipe(Effect.catchTag("DecryptionFailed", undecryptable))
         }
         // Only a subject without a key can be a shredded one.
         if (row.shredded) return yield* new SubjectShredded({ subject })
@@ -249,9 +248,7 @@ export const makePiiVault = (options: PiiVaultOptions = {}) =>
           return fresh
         }
         // Another transaction inserted the subject's key since this statement's snapshot.
-        const winner = yield* findKey(shop, subject, operation).pipe(
-          Effect.catchTag("DecryptionFailed", (e) => Effect.fail(new SecretsUnavailable({ operation, message: e.message })))
-        )
+        const winner = yield* findKey(shop, subject, operation).pipe(Effect.catchTag("DecryptionFailed", undecryptable))
         if (Option.isNone(winner)) {
           return yield* new SecretsUnavailable({ operation, message: `The data key of ${subject} was shredded while being created; retry.` })
         }

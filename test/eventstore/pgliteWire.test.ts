@@ -65,6 +65,15 @@ const answers = (connection: Duplex, skip = 0) => {
   }
 }
 
+/** A new connection past its startup: the session's first ReadyForQuery has come. */
+const session = async () => {
+  const connection = pgliteConnection(db)()
+  const seen = answers(connection)
+  connection.write(startup())
+  await seen.untilReady(1)
+  return { connection, seen }
+}
+
 describe("PGlite wire connection", () => {
   it("refuses SSL with 'N', then serves a session; a message split over writes is answered once", async () => {
     const connection = pgliteConnection(db)()
@@ -84,10 +93,7 @@ describe("PGlite wire connection", () => {
   })
 
   it("an error answers ErrorResponse and the session goes on", async () => {
-    const connection = pgliteConnection(db)()
-    const seen = answers(connection)
-    connection.write(startup())
-    await seen.untilReady(1)
+    const { connection, seen } = await session()
     connection.write(query("SELECT * FROM no_such_table"))
     connection.write(query("SELECT count(*) FROM notes"))
     const messages = await seen.untilReady(3)
@@ -97,20 +103,14 @@ describe("PGlite wire connection", () => {
   })
 
   it("a connection that closes inside a transaction leaves none open: its writes are rolled back", async () => {
-    const first = pgliteConnection(db)()
-    const seen = answers(first)
-    first.write(startup())
-    await seen.untilReady(1)
+    const { connection: first, seen } = await session()
     first.write(query("BEGIN; INSERT INTO notes VALUES (2, 'uncommitted')"))
     await seen.untilReady(2)
     expect(db.isInTransaction()).toBe(true)
     await new Promise<void>((resolve) => first.destroy().once("close", () => resolve()))
     expect(db.isInTransaction()).toBe(false)
 
-    const second = pgliteConnection(db)()
-    const next = answers(second)
-    second.write(startup())
-    await next.untilReady(1)
+    const { connection: second, seen: next } = await session()
     second.write(query("SELECT id FROM notes ORDER BY id"))
     const rows = (await next.untilReady(2)).filter((m) => m.type === "D")
     expect(rows).toHaveLength(1) // note 1 only
