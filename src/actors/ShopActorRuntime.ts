@@ -41,6 +41,7 @@
  */
 import { Cause, Context, Deferred, Duration, Effect, Exit, Fiber, FiberSet, Layer, Metric, Option, Queue, Random, Schedule, Schema, Scope, Stream } from "effect"
 import { uuidV7Unsafe } from "effect/crypto/SecureRandom"
+import { ActorFolds, makeFoldMemory, stampOccurredAt } from "./ActorFolds.ts"
 import { ActorStore, PartitionNotOwned } from "./ActorStore.ts"
 import { makeSignal } from "../eventstore/LogWakeups.ts"
 import { type Delivery, ShopLog, ShopLogUnavailable, type ShopMessage } from "../shoplog/ShopLog.ts"
@@ -92,6 +93,8 @@ interface Actor {
   readonly owner: PartitionOwner
   readonly mailbox: Queue.Queue<Delivery>
   readonly memory: Map<string, unknown>
+  /** The shop's streams as its handlers folded them, carried forward by its commits (`ActorFolds.ts`). */
+  readonly folds: ReturnType<typeof makeFoldMemory>
   closed: boolean
   /** Waiting out a retry backoff: nothing in hand to finish, so a release may stop it at once. */
   backingOff: boolean
@@ -255,6 +258,12 @@ export const make = (options?: RuntimeOptions) =>
         yield* Deferred.fail(inc.restart, new StuckMessage({ partition: report.partition, sequence: report.sequence, shop: report.shop }))
       })
 
+    /** Drops what an actor remembers: it is read again from the store when next needed. */
+    const forget = (actor: Actor) => {
+      actor.memory.clear()
+      actor.folds.clear()
+    }
+
     /** Handles one delivery to completion: applied, skipped as duplicate, or dead-lettered. */
     const handleDelivery = (inc: Incarnation, actor: Actor, d: Delivery) =>
       Effect.gen(function*() {
@@ -298,16 +307,20 @@ export const make = (options?: RuntimeOptions) =>
               return yield* deadLetter(d, "undecodable message body", attempts, true)
             }
             const exit = yield* Effect.exit(Effect.gen(function*() {
-              const decision = yield* handlers.handle({ shop: actor.shop, message: d.message, sequence: d.sequence, attempt: attempts, memory })
+              const decided = yield* handlers.handle({ shop: actor.shop, message: d.message, sequence: d.sequence, attempt: attempts, memory }).pipe(
+                Effect.provideService(ActorFolds, actor.folds.service)
+              )
+              const decision = { ...decided, appends: stampOccurredAt(decided.appends, new Date()) }
               const status = yield* commit(actor.owner, d, decision)
               return { decision, status }
             }))
             if (Exit.isSuccess(exit)) {
               ackedByCommit = d.ackedByCommit !== undefined
               if (exit.value.status === "already_applied") {
-                actor.memory.clear() // the handler's optimistic state was not committed
+                forget(actor) // the handler's optimistic state was not committed
                 return "duplicate" as const
               }
+              actor.folds.committed(exit.value.decision.appends)
               if (exit.value.decision.afterCommit) yield* FiberSet.run(effects, exit.value.decision.afterCommit)
               if (exit.value.status === "applied_late") {
                 yield* Metric.update(lateMessages, 1)
@@ -320,7 +333,7 @@ export const make = (options?: RuntimeOptions) =>
               return "applied" as const
             }
             const failure = Cause.findErrorOption(exit.cause)
-            actor.memory.clear() // state may be stale (e.g. a concurrency conflict): reload lazily
+            forget(actor) // state may be stale (e.g. a concurrency conflict): reload lazily
             const error = errorText(exit.cause)
             if (failure._tag === "Some" && failure.value instanceof PartitionNotOwned) {
               // The partition's lock is gone: another worker may own it now. Nothing was
@@ -417,7 +430,7 @@ export const make = (options?: RuntimeOptions) =>
           return
         }
         const mailbox = yield* Queue.bounded<Delivery>(mailboxCapacity)
-        const actor: Actor = { shop, owner: inc.owner, mailbox, memory: new Map(), closed: false, backingOff: false, fiber: undefined }
+        const actor: Actor = { shop, owner: inc.owner, mailbox, memory: new Map(), folds: makeFoldMemory(), closed: false, backingOff: false, fiber: undefined }
         Queue.offerUnsafe(mailbox, d)
         inc.actors.set(shop, actor)
         actor.fiber = yield* Effect.forkIn(runActor(inc, actor), scope)

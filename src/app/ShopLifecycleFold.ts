@@ -5,7 +5,7 @@
  */
 import { Schema } from "effect"
 import { decodeLifecycleEvent, evolveLifecycle, initialLifecycle, type ShopLifecycle, ShopPlan } from "../../domain/shop/ShopLifecycle.ts"
-import type { Fold } from "../eventstore/EventStore.ts"
+import type { AppendFold } from "../eventstore/EventStore.ts"
 
 // v2: the shop's plan
 // v3: the shop's time zone
@@ -22,7 +22,7 @@ const ShopLifecycleSchema = Schema.Struct({
 })
 
 /** An event that does not decode (another type on the stream, a redacted one) changes nothing. */
-export const shopLifecycleFold: Fold<ShopLifecycle> = {
+export const shopLifecycleFold: AppendFold<ShopLifecycle> = {
   name: "shop-lifecycle",
   version: SHOP_LIFECYCLE_FOLD_VERSION,
   initial: () => initialLifecycle,

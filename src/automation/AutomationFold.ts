@@ -12,7 +12,7 @@ import {
   DeferredEvent,
   type DeferredExecution
 } from "../../domain/automation/Executions.ts"
-import type { Fold } from "../eventstore/EventStore.ts"
+import type { AppendFold } from "../eventstore/EventStore.ts"
 
 export const AUTOMATION_FOLD_VERSION = 2
 
@@ -27,7 +27,7 @@ export interface AutomationState {
   readonly deferred: Readonly<Record<string, DeferredExecution>>
 }
 
-export const automationFold: Fold<AutomationState> = {
+export const automationFold: AppendFold<AutomationState> = {
   name: "automation",
   version: AUTOMATION_FOLD_VERSION,
   initial: () => ({ cooldowns: {}, awaiting: {}, deferred: {} }),

@@ -1,8 +1,8 @@
 /** An execution's run, folded from its `autoaction-<shop>-<executionId>` stream (`domain/automation/ExecutionRuns.ts`). */
 import { decodeExecutionRunEvent, evolveRun, ExecutionRun, initialRun } from "../../domain/automation/ExecutionRuns.ts"
-import type { Fold } from "../eventstore/EventStore.ts"
+import type { AppendFold } from "../eventstore/EventStore.ts"
 
-export const executionRunFold: Fold<ExecutionRun> = {
+export const executionRunFold: AppendFold<ExecutionRun> = {
   name: "execution_run",
   version: 1,
   initial: () => initialRun,

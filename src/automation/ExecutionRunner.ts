@@ -33,6 +33,7 @@ import {
   type StepOutcome
 } from "../../domain/automation/ExecutionRuns.ts"
 import { encodeShopMessage } from "../../domain/messages/ShopMessages.ts"
+import { loadFolded } from "../actors/ActorFolds.ts"
 import type { Decision, HandlerRegistry, ScheduledMessage } from "../actors/ShopHandlers.ts"
 import { EventStore } from "../eventstore/EventStore.ts"
 import { ShopLog } from "../shoplog/ShopLog.ts"
@@ -203,7 +204,8 @@ export const makeExecutionRunner = Effect.gen(function*() {
     return { schedule: [stepTimer(run, stage, new Date(Date.now() + timings.watchdogMs), true)], afterCommit: effect }
   }
 
-  const loadRun = (shop: string, executionId: string) => store.loadFold(executionRunStreamId(shop, executionId), executionRunFold)
+  const loadRun = (shop: string, executionId: string) =>
+    loadFolded(executionRunStreamId(shop, executionId), executionRunFold).pipe(Effect.provideService(EventStore, store))
 
   /** Appends `events` to the run's stream and starts what the new state waits for (or ends the watchdog). */
   /**

@@ -7,6 +7,7 @@
  */
 import { Effect, Result } from "effect"
 import { decideRule, initialRule, type RuleEvent, ruleCommandOf } from "../../domain/automation/Rules.ts"
+import { loadFolded } from "../actors/ActorFolds.ts"
 import type { Decision, HandlerRegistry } from "../actors/ShopHandlers.ts"
 import { EventStore } from "../eventstore/EventStore.ts"
 import { rulesFold, rulesStreamId } from "./RulesFold.ts"
@@ -28,7 +29,7 @@ export const makeRuleHandlers = Effect.gen(function*() {
       Effect.gen(function*() {
         const { commandId, command: wire, requestedBy } = ctx.message.payload
         const streamId = rulesStreamId(ctx.shop)
-        const { state: rules, version } = yield* store.loadFold(streamId, rulesFold)
+        const { state: rules, version } = yield* loadFolded(streamId, rulesFold).pipe(Effect.provideService(EventStore, store))
         const expected = version === 0 ? "no_stream" as const : version
         const append = (events: ReadonlyArray<{ readonly type: string; readonly data: unknown }>): Decision =>
           events.length === 0 ? { appends: [] } : { appends: [{ streamId, expected, events }] }

@@ -7,7 +7,7 @@
 import { Schema } from "effect"
 import { decodeRuleEvent, evolveShopRules, noRules, RuleSpecFields, type ShopRules } from "../../domain/automation/Rules.ts"
 import { TriggerEventNameSchema } from "../../domain/automation/Triggers.ts"
-import type { Fold } from "../eventstore/EventStore.ts"
+import type { AppendFold } from "../eventstore/EventStore.ts"
 
 export const RULES_FOLD_VERSION = 1
 
@@ -24,7 +24,7 @@ const ExistingRuleSchema = Schema.Struct({
 })
 
 /** Events that do not decode (a rejection record, another type) change nothing. */
-export const rulesFold: Fold<ShopRules> = {
+export const rulesFold: AppendFold<ShopRules> = {
   name: "rules",
   version: RULES_FOLD_VERSION,
   initial: () => noRules,

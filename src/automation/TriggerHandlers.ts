@@ -17,6 +17,7 @@ import { type ApprovalDecision, decideApproval, decideCancel, executionEvents, t
 import { activeRules, type ExistingRule } from "../../domain/automation/Rules.ts"
 import { narrowedTo, type TriggerEvent } from "../../domain/automation/Triggers.ts"
 import { encodeShopMessage, type TriggerEmitted, type TriggerEmitter } from "../../domain/messages/ShopMessages.ts"
+import { loadFolded } from "../actors/ActorFolds.ts"
 import type { Decision, HandlerRegistry } from "../actors/ShopHandlers.ts"
 import { EventStore, type PersistenceError } from "../eventstore/EventStore.ts"
 import { ShopLog, type ShopLogUnavailable } from "../shoplog/ShopLog.ts"
@@ -57,9 +58,8 @@ export const evaluateWithCel = (shop: string, context: ShopAutomationContext) =>
  */
 export const decideTrigger = (shop: string, emitted: TriggerEmitted): Effect.Effect<Decision, PersistenceError, EventStore> =>
   Effect.gen(function*() {
-    const store = yield* EventStore
     const received = { streamId: triggerStreamId(shop), expected: "any" as const, events: [triggerReceivedEvent(emitted)] }
-    const { state: rules } = yield* store.loadFold(rulesStreamId(shop), rulesFold)
+    const { state: rules } = yield* loadFolded(rulesStreamId(shop), rulesFold)
     const listening = activeRules(rules).filter((r) => r.triggerEvent === emitted.trigger.event)
     if (listening.length === 0) return { appends: [received] }
     return yield* dispatchTo(shop, emitted, listening, [received])
@@ -74,8 +74,7 @@ const dispatchTo = (
   executionIdOf?: (executionId: string) => string
 ): Effect.Effect<Decision, PersistenceError, EventStore> =>
   Effect.gen(function*() {
-    const store = yield* EventStore
-    const { state: automation, version } = yield* store.loadFold(automationStreamId(shop), automationFold)
+    const { state: automation, version } = yield* loadFolded(automationStreamId(shop), automationFold)
     const context = yield* shopAutomationContext(shop)
     const out = dispatch(
       emitted.trigger,
@@ -134,8 +133,7 @@ export const ApprovalTtl = Context.Reference<Duration.Duration>("sumeru/automati
 /** Ends a waiting approval: approved (then requested), rejected, or expired; nothing if it is not waiting. */
 const answerApproval = (shop: string, executionId: string, decision: ApprovalDecision): Effect.Effect<Decision, PersistenceError, EventStore> =>
   Effect.gen(function*() {
-    const store = yield* EventStore
-    const { state, version } = yield* store.loadFold(automationStreamId(shop), automationFold)
+    const { state, version } = yield* loadFolded(automationStreamId(shop), automationFold)
     const events = decideApproval(state.awaiting[executionId], decision)
     const started = yield* runsStarted(shop, events)
     const decided: Decision = {
@@ -168,7 +166,7 @@ export const makeTriggerHandlers = Effect.gen(function*() {
     "automation.cancel": (ctx) =>
       Effect.gen(function*() {
         const { executionId, by } = ctx.message.payload
-        const { state, version } = yield* store.loadFold(automationStreamId(ctx.shop), automationFold)
+        const { state, version } = yield* withStore(loadFolded(automationStreamId(ctx.shop), automationFold))
         const events = decideCancel(state.deferred[executionId], by)
         const decision: Decision = events.length === 0 ? { appends: [] } : {
           appends: [{ streamId: automationStreamId(ctx.shop), expected: version === 0 ? "no_stream" : version, events: events.map((e) => ({ type: e.type, data: e })) }],
@@ -180,9 +178,9 @@ export const makeTriggerHandlers = Effect.gen(function*() {
     "automation.recheck": (ctx) =>
       withStore(Effect.gen(function*() {
         const { executionId, ruleId, emitted } = ctx.message.payload
-        const { state: automation } = yield* store.loadFold(automationStreamId(ctx.shop), automationFold)
+        const { state: automation } = yield* loadFolded(automationStreamId(ctx.shop), automationFold)
         if (automation.deferred[executionId] === undefined) return { appends: [] } as Decision // cancelled (or decided) meanwhile
-        const { state: rules } = yield* store.loadFold(rulesStreamId(ctx.shop), rulesFold)
+        const { state: rules } = yield* loadFolded(rulesStreamId(ctx.shop), rulesFold)
         const rule = activeRules(rules).find((r) => r.ruleId === ruleId)
         const nothing: Decision = { appends: [] }
         if (rule === undefined) return nothing // disabled or deleted meanwhile

@@ -79,6 +79,17 @@ export interface Fold<S> {
   readonly schema: Schema.Codec<S, unknown>
 }
 
+/** What an append already knows of each event it writes (before it is read back). */
+export type AppendedEvent = Pick<RecordedEvent, "type" | "data" | "occurredAt" | "streamVersion">
+
+/**
+ * A fold whose `evolve` reads only what an append already knows, so the stream's writer can
+ * carry it forward from its own appends without reading them back (`src/actors/ActorFolds.ts`).
+ */
+export interface AppendFold<S> extends Fold<S> {
+  readonly evolve: (state: S, event: AppendedEvent) => S
+}
+
 export interface LoadFoldOptions {
   /** Fold up to this stream version (inclusive). A snapshot taken after it is not used. */
   readonly to?: number | undefined

@@ -30,6 +30,7 @@ import { createHash } from "node:crypto"
 import type { CustomerPrivacyRequest } from "../../domain/shopify/webhookRecords.ts"
 import { PHONE_INDEX_PURPOSE, phoneDigits, phoneNumbersIn, phoneSubject } from "../../domain/privacy/PhoneSubject.ts"
 import { customerSubjects } from "../../domain/shopify/webhookRecords.ts"
+import { forgetFolds } from "../actors/ActorFolds.ts"
 import { EventSealing } from "../eventstore/EventSealing.ts"
 import { type DecryptionFailed, PiiVault, Sealed, type SecretsUnavailable, ShopTokens } from "../secrets/Secrets.ts"
 import { PrivacyStore } from "./PrivacyStore.ts"
@@ -161,6 +162,7 @@ export const redactCustomer = (shop: string, request: CustomerPrivacyRequest) =>
     const phones = yield* phoneSubjectsOf(shop, request, yield* openedEventsOf(shop, customerSubjects(request)))
     const subjects = [...phones, ...customerSubjects(request)]
     yield* Effect.forEach(subjects, (s) => vault.shred(shop, s), { discard: true })
+    yield* forgetFolds // what the shop's actor folded from their events must not outlive their keys
     // their exports, and the dead letters (kept for operators with the raw message) about them
     yield* store.deleteCustomerData(shop, { customerId: request.customerId, orderIds: request.orderIds })
     return subjects
@@ -172,6 +174,7 @@ export const redactShop = (shop: string): Effect.Effect<void, SqlError | Secrets
     const vault = yield* PiiVault
     const tokens = yield* ShopTokens
     yield* vault.shredShop(shop)
+    yield* forgetFolds
     yield* tokens.discard(shop)
     yield* store.deleteShopData(shop)
   })

@@ -1,0 +1,127 @@
+/**
+ * A shop actor's folds of its own streams, kept between its messages. The actor is the only
+ * writer of its shop's streams (ARCHITECTURE invariant 1), so once it has folded a stream it
+ * can carry the fold forward with what it commits, and need not read the stream again: on the
+ * decision plane's path a trigger used to cost five reads (rules, cooldowns, the shop's time
+ * zone, the run twice) and now costs none once the shop is warm.
+ *
+ * What keeps it exact:
+ * - only folds whose `evolve` reads what an append already knows (`AppendFold`: type, data,
+ *   occurred-at and stream version) are kept; the data is passed through JSON as the store
+ *   keeps it, and every event's occurred-at is stamped before the commit (`stampOccurredAt`),
+ *   so the fold sees what a reader of the stream would;
+ * - a fold is carried forward only after its commit returned; an event with its own id (an
+ *   idempotent re-append may add nothing) or an expectation that does not match drops it
+ *   instead, to be read again;
+ * - the runtime forgets everything on a failed or duplicate commit, and an actor lives within
+ *   one incarnation of its partition: a hand-over starts from the store;
+ * - a customer's or the shop's data keys shredded (`privacy/Compliance.ts`) forget everything
+ *   too, so nothing they sealed stays readable in memory ({@link forgetFolds}).
+ * A handler outside an actor (a CLI command, a test) reads from the store, as before.
+ */
+import { Context, Effect, Option } from "effect"
+import type { NewEvent } from "../../domain/events/Envelope.ts"
+import { type AppendFold, EventStore, type PersistenceError } from "../eventstore/EventStore.ts"
+import type { Append } from "./ShopHandlers.ts"
+
+/** A stream folded: the state and the stream version of the last event in it. */
+export interface FoldedState<S> {
+  readonly state: S
+  readonly version: number
+}
+
+/** The running actor's memory of folded streams (provided to its handlers by the runtime). */
+export class ActorFolds extends Context.Service<ActorFolds, {
+  readonly get: <S>(streamId: string, fold: AppendFold<S>) => FoldedState<S> | undefined
+  readonly keep: <S>(streamId: string, fold: AppendFold<S>, folded: FoldedState<S>) => void
+  readonly forget: () => void
+}>()("sumeru/actors/ActorFolds") {}
+
+/** Drops the running actor's folds (nothing outside an actor): they are read again when next needed. */
+export const forgetFolds: Effect.Effect<void> = Effect.map(Effect.serviceOption(ActorFolds), (memory) => {
+  if (Option.isSome(memory)) memory.value.forget()
+})
+
+/** `streamId` folded: from the actor's memory when it has folded it before, else from the store (and then remembered). */
+export const loadFolded = <S>(streamId: string, fold: AppendFold<S>): Effect.Effect<FoldedState<S>, PersistenceError, EventStore> =>
+  Effect.gen(function*() {
+    const memory = yield* Effect.serviceOption(ActorFolds)
+    const known = Option.isSome(memory) ? memory.value.get(streamId, fold) : undefined
+    if (known !== undefined) return known
+    const store = yield* EventStore
+    const { state, version } = yield* store.loadFold(streamId, fold)
+    if (Option.isSome(memory)) memory.value.keep(streamId, fold, { state, version })
+    return { state, version }
+  })
+
+/** Events without an occurred-at get `now`, as the store would give them; done before the commit so the fold sees the stored time. */
+export const stampOccurredAt = (appends: ReadonlyArray<Append>, now: Date): ReadonlyArray<Append> =>
+  appends.every((a) => a.events.every((e) => e.occurredAt !== undefined))
+    ? appends
+    : appends.map((a) => ({ ...a, events: a.events.map((e): NewEvent => (e.occurredAt === undefined ? { ...e, occurredAt: now } : e)) }))
+
+interface Kept {
+  readonly fold: AppendFold<unknown>
+  state: unknown
+  version: number
+}
+
+/** At most this many folds per actor (a busy shop's execution runs would otherwise pile up); the least recently used goes first. */
+const CAPACITY = 64
+
+/** One actor's folds: the service its handlers read through, carried forward by its commits. */
+export const makeFoldMemory = () => {
+  /** Stream id → fold name → what is kept; `Map` order is recency of use. */
+  const byStream = new Map<string, Map<string, Kept>>()
+
+  const touch = (streamId: string, folds: Map<string, Kept>) => {
+    byStream.delete(streamId)
+    byStream.set(streamId, folds)
+  }
+
+  const service = ActorFolds.of({
+    get: <S>(streamId: string, fold: AppendFold<S>) => {
+      const folds = byStream.get(streamId)
+      const kept = folds?.get(fold.name)
+      if (folds === undefined || kept === undefined || kept.fold.version !== fold.version) return undefined
+      touch(streamId, folds)
+      return { state: kept.state as S, version: kept.version }
+    },
+    keep: <S>(streamId: string, fold: AppendFold<S>, folded: FoldedState<S>) => {
+      const folds = byStream.get(streamId) ?? new Map<string, Kept>()
+      folds.set(fold.name, { fold: fold as AppendFold<unknown>, state: folded.state, version: folded.version })
+      touch(streamId, folds)
+      if (byStream.size > CAPACITY) byStream.delete(byStream.keys().next().value!)
+    },
+    forget: () => byStream.clear()
+  })
+
+  /** Carries the kept folds of the streams `appends` wrote forward (after their commit returned). */
+  const committed = (appends: ReadonlyArray<Append>) => {
+    for (const append of appends) {
+      const folds = byStream.get(append.streamId)
+      if (folds === undefined || append.events.length === 0) continue
+      for (const [name, kept] of folds) {
+        const expected = append.expected === "no_stream" ? 0 : append.expected
+        const exact = (expected === "any" || expected === kept.version) &&
+          append.events.every((e) => e.eventId === undefined && e.occurredAt !== undefined)
+        if (!exact) {
+          folds.delete(name)
+          continue
+        }
+        for (const e of append.events) {
+          kept.version += 1
+          kept.state = kept.fold.evolve(kept.state, {
+            type: e.type,
+            data: e.data === undefined ? null : JSON.parse(JSON.stringify(e.data)),
+            occurredAt: e.occurredAt!,
+            streamVersion: kept.version
+          })
+        }
+      }
+      if (folds.size === 0) byStream.delete(append.streamId)
+    }
+  }
+
+  return { service, committed, clear: service.forget }
+}
