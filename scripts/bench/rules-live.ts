@@ -2,8 +2,10 @@
  * The live half of `npm run bench:rules` (issue 11 §8: p95 < 100 ms at 500 triggers/s): BENCH_SHOPS
  * (1,000) shops with 10 rules each (`product.drafted` → `tag_product`, one condition per vendor, so
  * each trigger is dispatched to 10 rules: one runs, nine are skipped with their reason), triggers
- * published at BENCH_RATE (500/s) for BENCH_LIVE_SECONDS (20 s) over the shops at random, against
- * the Shopify simulator (every action is a real snapshot query and a real `tagsAdd` over HTTP).
+ * published at each of BENCH_RATES (default 500/s; e.g. `100,200,500`, one after the other on the
+ * same warm shops, each drained before the next) for BENCH_LIVE_SECONDS (20 s) over the shops at
+ * random, against the Shopify simulator (every action is a real snapshot query and a real
+ * `tagsAdd` over HTTP). One row per rate.
  *
  * Measured, per trigger, from its scheduled publish time to the moment the commit returned:
  * - dispatched: the 10 outcomes (`autoaction.requested` + 9 skips) committed;
@@ -44,7 +46,8 @@ import { startNatsServer } from "../../test/support/natsServer.ts"
 import { startPgServer } from "../../test/support/pgServer.ts"
 
 const SHOPS = Number(process.env["BENCH_SHOPS"] ?? 1_000)
-const RATE = Number(process.env["BENCH_RATE"] ?? 500)
+/** The offered rates, measured one after the other on the same warm shops (BENCH_RATES=100,200,500; BENCH_RATE=n for one). */
+const RATES = (process.env["BENCH_RATES"] ?? process.env["BENCH_RATE"] ?? "500").split(",").map((r) => Number(r.trim()))
 const SECONDS = Number(process.env["BENCH_LIVE_SECONDS"] ?? 20)
 const RULES = 10
 const PRODUCTS = 20
@@ -144,37 +147,40 @@ export const runLiveBench = async () => {
       appliedAt.clear()
       dispatchedAt.clear()
 
-      // the measured load: RATE triggers/s, open loop, shops at random
-      const total = RATE * SECONDS
-      const start = performance.now()
-      const publishes: Array<Promise<unknown>> = []
+      // the measured loads, one after the other: `rate` triggers/s, open loop, shops at random
       const run = Effect.runPromiseWith(context)
-      for (let i = 0; i < total; i++) {
-        const due = start + (i * 1000) / RATE
-        const wait = due - performance.now()
-        if (wait > 1) yield* Effect.sleep(`${Math.floor(wait)} millis`)
-        publishes.push(run(publish(shops[Math.floor(Math.random() * shops.length)]!, true)))
-      }
-      yield* Effect.promise(() => Promise.all(publishes))
-      const offeredFor = (performance.now() - start) / 1000
-      yield* drain(() => appliedAt.size, total, 60)
-      const elapsed = (Math.max(...appliedAt.values()) - start) / 1000
-      const latency = (at: Map<string, number>) =>
-        [...publishedAt].flatMap(([id, t]) => (at.has(id) ? [at.get(id)! - t] : [])).sort((a, b) => a - b)
-      const dispatched = latency(dispatchedAt)
-      const applied = latency(appliedAt)
-      const rows = [
-        ["trigger → dispatched (10 rules, outcomes committed)", dispatched],
-        ["trigger → autoaction.applied (snapshot + tagsAdd on Shopify)", applied]
-      ] as const
+      const measure = (rate: number) =>
+        Effect.gen(function*() {
+          publishedAt.clear()
+          dispatchedAt.clear()
+          appliedAt.clear()
+          const total = rate * SECONDS
+          const start = performance.now()
+          const publishes: Array<Promise<unknown>> = []
+          for (let i = 0; i < total; i++) {
+            const due = start + (i * 1000) / rate
+            const wait = due - performance.now()
+            if (wait > 1) yield* Effect.sleep(`${Math.floor(wait)} millis`)
+            publishes.push(run(publish(shops[Math.floor(Math.random() * shops.length)]!, true)))
+          }
+          yield* Effect.promise(() => Promise.all(publishes))
+          yield* drain(() => appliedAt.size, total, 60)
+          const elapsed = (Math.max(...appliedAt.values()) - start) / 1000
+          const latency = (at: Map<string, number>) =>
+            [...publishedAt].flatMap(([id, t]) => (at.has(id) ? [at.get(id)! - t] : [])).sort((a, b) => a - b)
+          const dispatched = latency(dispatchedAt)
+          const applied = latency(appliedAt)
+          const all = appliedAt.size === total ? "" : ` (${appliedAt.size} of ${total})`
+          return `| ${rate} | ${(appliedAt.size / elapsed).toFixed(0)}${all} | ${ms(quantile(dispatched, 0.5))} | ${ms(quantile(dispatched, 0.95))} | ${ms(quantile(applied, 0.5))} | ${ms(quantile(applied, 0.95))} | ${ms(quantile(applied, 0.99))} |`
+        })
+      const rows: Array<string> = []
+      for (const rate of RATES) rows.push(yield* measure(rate))
       console.log("")
-      console.log(`live dispatch: ${SHOPS} shops × ${RULES} rules, ${RATE} triggers/s offered for ${offeredFor.toFixed(1)} s (${total} triggers), ${LOG === "nats" ? "JetStream shop log, PostgreSQL 15 store" : "embedded shop log on PostgreSQL 15"}, the Shopify simulator ${SIM_OWN_PROCESS ? "in a process of its own (BENCH_SIM=process)" : "in this process"}`)
-      console.log(`applied ${appliedAt.size} of ${total} (${(appliedAt.size / elapsed).toFixed(0)}/s over ${elapsed.toFixed(1)} s)`)
-      console.log("| stage | p50 | p95 | p99 | max |")
-      console.log("|---|---|---|---|---|")
-      for (const [label, xs] of rows) {
-        console.log(`| ${label} | ${ms(quantile(xs, 0.5))} | ${ms(quantile(xs, 0.95))} | ${ms(quantile(xs, 0.99))} | ${ms(xs.at(-1) ?? NaN)} |`)
-      }
+      console.log(`live dispatch: ${SHOPS} shops × ${RULES} rules, each rate offered for ${SECONDS} s, ${LOG === "nats" ? "JetStream shop log, PostgreSQL 15 store" : "embedded shop log on PostgreSQL 15"}, the Shopify simulator ${SIM_OWN_PROCESS ? "in a process of its own (BENCH_SIM=process)" : "in this process"}`)
+      console.log("dispatched: the 10 outcomes committed; applied: `autoaction.applied` committed (snapshot + tagsAdd on Shopify)")
+      console.log("| offered/s | applied/s | dispatched p50 | dispatched p95 | applied p50 | applied p95 | applied p99 |")
+      console.log("|---|---|---|---|---|---|---|")
+      for (const row of rows) console.log(row)
     })))
   } finally {
     await sim.close()
