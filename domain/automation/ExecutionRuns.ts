@@ -4,9 +4,8 @@
  * (`autoaction-<shop>-<executionId>`), decided by the shop's actor from the reports of the action's
  * side effects (each runs after a commit, never inside one):
  *
- *   requested ──snapshot──▶ `autoaction.snapshot_taken` (the resource before: durable in the
- *                           shop's log before the handler runs, so a crash after it never
- *                           loses what to restore)
+ *   requested ──snapshot──▶ `autoaction.snapshot_taken` (the resource before: recorded before
+ *                           the handler runs, so a crash after it never loses what to restore)
  *             ──handler───▶ `autoaction.applied` (before, after, a plain-language summary)
  *   either step failing     `autoaction.failed` (stage, code, message; transient errors were
  *                           retried with backoff first)

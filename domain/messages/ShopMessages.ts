@@ -219,12 +219,7 @@ export type ApprovalExpiry = typeof ApprovalExpiry.Type
 export const ActionReport = Schema.Struct({
   executionId: Schema.String,
   requested: Schema.optional(RequestedRun),
-  outcome: StepOutcome,
-  /**
-   * The reporter started the next step itself once this report was durable in the log (a
-   * snapshot's handler): the actor records the report and watches that step, without starting it.
-   */
-  nextStarted: Schema.optional(Schema.Literal(true))
+  outcome: StepOutcome
 })
 export type ActionReport = typeof ActionReport.Type
 

@@ -9,9 +9,8 @@
  *
  * Measured, per trigger, from its scheduled publish time to the moment the commit returned:
  * - dispatched: the 10 outcomes (`autoaction.requested` + 9 skips) committed;
- * - applied: `autoaction.applied` committed (the snapshot, then the handler ran on Shopify — the
- *   handler as soon as the snapshot's report was in the log — each reported as a message through
- *   the shop's actor: what "trigger accepted → autoaction.applied" means here).
+ * - applied: `autoaction.applied` committed (the snapshot, then the handler ran on Shopify, each a
+ *   message through the shop's actor: what "trigger accepted → autoaction.applied" means here).
  * PostgreSQL 15 (started and removed by this script), the embedded shop log (the default; or
  * BENCH_LOG=nats: JetStream on a nats-server this script starts),
  * ShopifyAdminLive → the simulator in this process (or BENCH_SIM=process: in a process of its

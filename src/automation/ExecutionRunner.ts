@@ -5,9 +5,8 @@
  * shop as `automation.action_report`. Nothing waits on Shopify inside a transaction, and the
  * shop's mailbox never blocks on a running action.
  *
- * - The snapshot is durable before the handler runs — its report in the log, which hands it to
- *   the actor (`autoaction.snapshot_taken`) before anything later — so a crash after the change
- *   still knows what undo restores. The handler starts as soon as that report is in the log.
+ * - The snapshot is committed (`autoaction.snapshot_taken`) before the handler runs, so a crash
+ *   after the change still knows what undo restores.
  * - Transient errors are retried with backoff (jittered) inside the step; a step that keeps
  *   failing, or fails permanently, ends the execution as `autoaction.failed` with the error in
  *   plain language — the shop's other work carries on.
@@ -27,7 +26,6 @@ import {
   type ExecutionRun,
   type ExecutionRunEvent,
   executionRunStreamId,
-  initialRun,
   pendingStage,
   type RequestedRun,
   type StartedRun,
@@ -146,20 +144,16 @@ export const makeExecutionRunner = Effect.gen(function*() {
   const timings = yield* ActionTimings
   const notifier = yield* Effect.serviceOption(OutboundNotifier)
 
-  /** Publishes a step's report to the shop; whether the log took it (if not, the watchdog re-drives the step). */
-  const publishReport = (shop: string, executionId: string, requested: RequestedRun | undefined, outcome: StepOutcome, nextStarted = false) =>
+  const publishReport = (shop: string, executionId: string, requested: RequestedRun | undefined, outcome: StepOutcome) =>
     log.publish({
       shop,
       messageId: `action_report:${executionId}:${uuidV7Unsafe()}`,
-      ...encodeShopMessage({
-        type: "automation.action_report",
-        payload: { executionId, ...(requested === undefined ? {} : { requested }), outcome, ...(nextStarted ? { nextStarted } : {}) }
-      }),
+      ...encodeShopMessage({ type: "automation.action_report", payload: { executionId, ...(requested === undefined ? {} : { requested }), outcome } }),
       correlationId: executionId
     }).pipe(
-      Effect.as(true),
+      Effect.asVoid,
       Effect.retry({ times: 5, schedule: Schedule.exponential(Duration.millis(100)) }),
-      Effect.catchCause((cause) => Effect.as(Effect.logError(`execution ${executionId}: could not report its ${outcome.stage} (the watchdog will re-drive it)`, cause), false))
+      Effect.catchCause((cause) => Effect.logError(`execution ${executionId}: could not report its ${outcome.stage} (the watchdog will re-drive it)`, cause))
     )
 
   /** The side effect of `stage`: the action's snapshot, handler or undoHandler. */
@@ -179,12 +173,14 @@ export const makeExecutionRunner = Effect.gen(function*() {
     }
   }
 
-  /** The watchdog of `stage`: it re-drives the step if no report has come by then. */
-  const watchdog = (run: RequestedRun, stage: StepName) => stepTimer(run, stage, new Date(Date.now() + timings.watchdogMs), true)
-
-  /** `stage`'s side effect (transient errors retried with backoff, the whole bounded by the step timeout) as the outcome to report. */
-  const attempt = (shop: string, stage: StepName, run: RequestedRun, state: StartedRun | undefined): Effect.Effect<StepOutcome> =>
-    sideEffect(shop, stage, run, state).pipe(
+  /**
+   * Starts `stage` of a run: its side effect after the commit (transient errors retried with
+   * backoff, the whole bounded by the step timeout, the outcome reported to the shop) and the
+   * watchdog that re-drives it if no report comes.
+   */
+  const start = (shop: string, stage: StepName, run: RequestedRun, state: StartedRun | undefined): StartedSteps => {
+    const requested = stage === "snapshot" ? run : undefined
+    const effect = sideEffect(shop, stage, run, state).pipe(
       Effect.retry({
         schedule: Schedule.jittered(Schedule.exponential(Duration.millis(timings.retryBaseMs))),
         times: timings.retries,
@@ -202,32 +198,10 @@ export const makeExecutionRunner = Effect.gen(function*() {
           ? Effect.logInfo(`execution ${run.executionId}: ${stage} waits until ${outcome.until} (${outcome.code}): ${outcome.message}`)
           : Effect.logWarning(`execution ${run.executionId}: ${stage} failed (${outcome.code}): ${outcome.message}`)
       ),
+      Effect.flatMap((outcome) => publishReport(shop, run.executionId, requested, outcome)),
       Effect.annotateLogs({ shop_id: shop, execution_id: run.executionId, action_key: run.actionKey, step: stage })
     )
-
-  /**
-   * Starts `stage` of a run: its side effect after the commit, the outcome reported to the shop,
-   * and the watchdog that re-drives it if no report comes.
-   *
-   * A snapshot taken goes on to the handler as soon as its report is durable in the log, rather
-   * than after the actor's commit of it has come back round the log: the log hands the report to
-   * the actor before anything published later (the handler's report, a watchdog), and through any
-   * crash, so undo still has the snapshot whatever happens next. The report says the handler is
-   * running; the actor records the snapshot and only watches the handler. The handler's watchdog
-   * is set at that commit, after the handler started, and outlasts its step timeout: it never
-   * starts a second handler beside a running one.
-   */
-  const start = (shop: string, stage: StepName, run: RequestedRun, state: StartedRun | undefined): StartedSteps => {
-    const effect = Effect.gen(function*() {
-      const outcome = yield* attempt(shop, stage, run, state)
-      if (stage !== "snapshot") return yield* publishReport(shop, run.executionId, undefined, outcome)
-      const after = fold(initialRun, decideStep(initialRun, run, outcome))
-      const applying = after.status === "snapshot_taken"
-      const reported = yield* publishReport(shop, run.executionId, run, outcome, applying)
-      if (!reported || !applying) return
-      yield* publishReport(shop, run.executionId, undefined, yield* attempt(shop, "apply", run, after))
-    }).pipe(Effect.asVoid)
-    return { schedule: [watchdog(run, stage)], afterCommit: effect }
+    return { schedule: [stepTimer(run, stage, new Date(Date.now() + timings.watchdogMs), true)], afterCommit: effect }
   }
 
   const loadRun = (shop: string, executionId: string) =>
@@ -239,7 +213,7 @@ export const makeExecutionRunner = Effect.gen(function*() {
    * watchdog); an applied, undone or failed run is also delivered to the shop's outbound webhook
    * subscribers (when this process delivers them), in the same commit.
    */
-  const advance = (shop: string, executionId: string, version: number, events: ReadonlyArray<ExecutionRunEvent>, after: StartedRun | undefined, nextStarted = false) =>
+  const advance = (shop: string, executionId: string, version: number, events: ReadonlyArray<ExecutionRunEvent>, after: StartedRun | undefined) =>
     Effect.gen(function*() {
       if (events.length === 0) return { appends: [] } as Decision
       const appends: Array<Decision["appends"][number]> = [{
@@ -260,8 +234,7 @@ export const makeExecutionRunner = Effect.gen(function*() {
         }
         return decision
       }
-      // the reporter already runs the next step (a snapshot's handler): only watch it
-      const started = nextStarted && next === "apply" ? { schedule: [watchdog(after.run, next)], afterCommit: undefined } : start(shop, next, after.run, after)
+      const started = start(shop, next, after.run, after)
       if (started.afterCommit !== undefined) effects.push(started.afterCommit)
       const decision: Decision = {
         appends,
@@ -276,7 +249,7 @@ export const makeExecutionRunner = Effect.gen(function*() {
   const handlers = {
     "automation.action_report": (ctx) =>
       Effect.gen(function*() {
-        const { executionId, requested, outcome, nextStarted } = ctx.message.payload
+        const { executionId, requested, outcome } = ctx.message.payload
         const { state, version } = yield* loadRun(ctx.shop, executionId)
         const events = decideStep(state, requested, outcome)
         if ("deferred" in outcome) {
@@ -294,7 +267,7 @@ export const makeExecutionRunner = Effect.gen(function*() {
           return decision
         }
         const after = fold(state, events)
-        return yield* advance(ctx.shop, executionId, version, events, after.status === "requested" ? undefined : after, nextStarted === true)
+        return yield* advance(ctx.shop, executionId, version, events, after.status === "requested" ? undefined : after)
       }),
     // a requested run's first step, or a step that never reported: run it if the execution still waits for it
     "automation.action_step": (ctx) =>
