@@ -210,7 +210,15 @@ export type RuleRefusal =
   | { readonly _tag: "RuleExists"; readonly ruleId: string }
   | { readonly _tag: "RuleChanged"; readonly ruleId: string; readonly expected: number; readonly actual: number }
 
-const same = (a: RuleSpec, b: RuleSpec): boolean => JSON.stringify(specOf(a)) === JSON.stringify(specOf(b))
+/** `value` with every object's keys in order: a stored rule comes back from jsonb with its keys reordered. */
+const sortedKeys = (value: unknown): unknown =>
+  Array.isArray(value)
+    ? value.map(sortedKeys)
+    : value !== null && typeof value === "object"
+    ? Object.fromEntries(Object.keys(value).sort().map((k) => [k, sortedKeys((value as Record<string, unknown>)[k])]))
+    : value
+
+const same = (a: RuleSpec, b: RuleSpec): boolean => JSON.stringify(sortedKeys(specOf(a))) === JSON.stringify(sortedKeys(specOf(b)))
 
 /** Whether `spec` would change nothing of `rule` (settings and enabled alike). */
 export const changesNothing = (rule: RuleSpec & { readonly enabled: boolean }, spec: RuleSpec & { readonly enabled: boolean }): boolean =>

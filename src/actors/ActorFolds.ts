@@ -17,6 +17,10 @@
  *   one incarnation of its partition: a hand-over starts from the store;
  * - a customer's or the shop's data keys shredded (`privacy/Compliance.ts`) forget everything
  *   too, so nothing they sealed stays readable in memory ({@link forgetFolds}).
+ *
+ * A busy shop's actor may never go idle, and so never read its streams again: it writes their
+ * snapshots itself every {@link SNAPSHOT_EVERY_CARRIED} events it carried forward, as a load
+ * would, so the next owner after a restart or a hand-over does not fold the whole stream.
  * A handler outside an actor (a CLI command, a test) reads from the store, as before.
  */
 import { Context, Effect, Option } from "effect"
@@ -30,12 +34,23 @@ export interface FoldedState<S> {
   readonly version: number
 }
 
+/** A kept fold: its state, and how many events it carried forward since its stream's last snapshot. */
+export interface KeptFold<S> extends FoldedState<S> {
+  readonly unsaved: number
+}
+
 /** The running actor's memory of folded streams (provided to its handlers by the runtime). */
 export class ActorFolds extends Context.Service<ActorFolds, {
-  readonly get: <S>(streamId: string, fold: AppendFold<S>) => FoldedState<S> | undefined
+  readonly shop: string
+  readonly get: <S>(streamId: string, fold: AppendFold<S>) => KeptFold<S> | undefined
   readonly keep: <S>(streamId: string, fold: AppendFold<S>, folded: FoldedState<S>) => void
+  /** The store has a snapshot of the stream at `version`. */
+  readonly saved: <S>(streamId: string, fold: AppendFold<S>, version: number) => void
   readonly forget: () => void
 }>()("sumeru/actors/ActorFolds") {}
+
+/** A snapshot every this many events carried forward (the store's default `SNAPSHOT_EVERY` for loads). */
+export const SNAPSHOT_EVERY_CARRIED = 100
 
 /** Drops the running actor's folds (nothing outside an actor): they are read again when next needed. */
 export const forgetFolds: Effect.Effect<void> = Effect.map(Effect.serviceOption(ActorFolds), (memory) => {
@@ -47,8 +62,18 @@ export const loadFolded = <S>(streamId: string, fold: AppendFold<S>): Effect.Eff
   Effect.gen(function*() {
     const memory = yield* Effect.serviceOption(ActorFolds)
     const known = Option.isSome(memory) ? memory.value.get(streamId, fold) : undefined
-    if (known !== undefined) return known
     const store = yield* EventStore
+    if (known !== undefined && Option.isSome(memory)) {
+      if (known.unsaved >= SNAPSHOT_EVERY_CARRIED) {
+        const { shop } = memory.value
+        // the kept state is committed; best effort, as a load's snapshot is
+        yield* store.saveSnapshot({ streamId, fold: fold.name, shop, schemaVersion: fold.version, streamVersion: known.version, state: known.state }, fold.schema).pipe(
+          Effect.andThen(Effect.sync(() => memory.value.saved(streamId, fold, known.version))),
+          Effect.catchCause((cause) => Effect.logWarning(`snapshot of ${streamId} at version ${known.version} not written`, cause))
+        )
+      }
+      return { state: known.state, version: known.version }
+    }
     const { state, version } = yield* store.loadFold(streamId, fold)
     if (Option.isSome(memory)) memory.value.keep(streamId, fold, { state, version })
     return { state, version }
@@ -64,13 +89,15 @@ interface Kept {
   readonly fold: AppendFold<unknown>
   state: unknown
   version: number
+  /** The version of the stream's last snapshot written or read here (the load's version: its tail was short, or it wrote one). */
+  savedAt: number
 }
 
 /** At most this many folds per actor (a busy shop's execution runs would otherwise pile up); the least recently used goes first. */
 const CAPACITY = 64
 
 /** One actor's folds: the service its handlers read through, carried forward by its commits. */
-export const makeFoldMemory = () => {
+export const makeFoldMemory = (shop: string) => {
   /** Stream id → fold name → what is kept; `Map` order is recency of use. */
   const byStream = new Map<string, Map<string, Kept>>()
 
@@ -79,25 +106,42 @@ export const makeFoldMemory = () => {
     byStream.set(streamId, folds)
   }
 
+  const keptOf = (streamId: string, fold: AppendFold<unknown>) => {
+    const k = byStream.get(streamId)?.get(fold.name)
+    return k === undefined || k.fold.version !== fold.version ? undefined : k
+  }
+
   const service = ActorFolds.of({
+    shop,
     get: <S>(streamId: string, fold: AppendFold<S>) => {
-      const folds = byStream.get(streamId)
-      const kept = folds?.get(fold.name)
-      if (folds === undefined || kept === undefined || kept.fold.version !== fold.version) return undefined
-      touch(streamId, folds)
-      return { state: kept.state as S, version: kept.version }
+      const k = keptOf(streamId, fold as AppendFold<unknown>)
+      if (k === undefined) return undefined
+      touch(streamId, byStream.get(streamId)!)
+      return { state: k.state as S, version: k.version, unsaved: k.version - k.savedAt }
+    },
+    saved: (streamId, fold, version) => {
+      const k = keptOf(streamId, fold as AppendFold<unknown>)
+      if (k !== undefined) k.savedAt = Math.max(k.savedAt, version)
     },
     keep: <S>(streamId: string, fold: AppendFold<S>, folded: FoldedState<S>) => {
       const folds = byStream.get(streamId) ?? new Map<string, Kept>()
-      folds.set(fold.name, { fold: fold as AppendFold<unknown>, state: folded.state, version: folded.version })
+      folds.set(fold.name, { fold: fold as AppendFold<unknown>, state: folded.state, version: folded.version, savedAt: folded.version })
       touch(streamId, folds)
       if (byStream.size > CAPACITY) byStream.delete(byStream.keys().next().value!)
     },
     forget: () => byStream.clear()
   })
 
-  /** Carries the kept folds of the streams `appends` wrote forward (after their commit returned). */
+  /** Carries the kept folds of the streams `appends` wrote forward (after their commit returned); a fold that throws is forgotten. */
   const committed = (appends: ReadonlyArray<Append>) => {
+    try {
+      carry(appends)
+    } catch {
+      byStream.clear()
+    }
+  }
+
+  const carry = (appends: ReadonlyArray<Append>) => {
     for (const append of appends) {
       const folds = byStream.get(append.streamId)
       if (folds === undefined || append.events.length === 0) continue
@@ -109,15 +153,18 @@ export const makeFoldMemory = () => {
           folds.delete(name)
           continue
         }
+        let { state, version } = kept
         for (const e of append.events) {
-          kept.version += 1
-          kept.state = kept.fold.evolve(kept.state, {
+          version += 1
+          state = kept.fold.evolve(state, {
             type: e.type,
             data: e.data === undefined ? null : JSON.parse(JSON.stringify(e.data)),
             occurredAt: e.occurredAt!,
-            streamVersion: kept.version
+            streamVersion: version
           })
         }
+        kept.state = state
+        kept.version = version
       }
       if (folds.size === 0) byStream.delete(append.streamId)
     }

@@ -430,7 +430,7 @@ export const make = (options?: RuntimeOptions) =>
           return
         }
         const mailbox = yield* Queue.bounded<Delivery>(mailboxCapacity)
-        const actor: Actor = { shop, owner: inc.owner, mailbox, memory: new Map(), folds: makeFoldMemory(), closed: false, backingOff: false, fiber: undefined }
+        const actor: Actor = { shop, owner: inc.owner, mailbox, memory: new Map(), folds: makeFoldMemory(shop), closed: false, backingOff: false, fiber: undefined }
         Queue.offerUnsafe(mailbox, d)
         inc.actors.set(shop, actor)
         actor.fiber = yield* Effect.forkIn(runActor(inc, actor), scope)

@@ -8,12 +8,14 @@
 import { Effect, Schema, Stream } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import type { NewEvent } from "../../domain/events/Envelope.ts"
-import { ActorFolds, forgetFolds, makeFoldMemory, stampOccurredAt } from "../../src/actors/ActorFolds.ts"
+import { ActorFolds, forgetFolds, loadFolded, makeFoldMemory, stampOccurredAt } from "../../src/actors/ActorFolds.ts"
 import type { Append } from "../../src/actors/ShopHandlers.ts"
 import { automationStreamId } from "../../src/automation/AutomationFold.ts"
 import { type AppendFold, EventStore } from "../../src/eventstore/EventStore.ts"
 import { type AdminApi, type AdminServer, sessionFor, startAdminApi } from "../support/adminApi.ts"
 import { exampleRuleJson } from "../support/automation.ts"
+
+const SHOP = "folds.myshopify.com"
 
 /** Records what each event looked like to the fold. */
 const seen: AppendFold<ReadonlyArray<{ type: string; data: unknown; at: string; version: number }>> = {
@@ -30,12 +32,13 @@ const append = (streamId: string, expected: Append["expected"], events: Readonly
 
 describe("an actor's memory of its folds", () => {
   it("carries a kept fold forward with what was committed, as a reader of the stream would see it", () => {
-    const memory = makeFoldMemory()
+    const memory = makeFoldMemory(SHOP)
     expect(memory.service.get("s", seen)).toBeUndefined()
     memory.service.keep("s", seen, { state: [], version: 2 })
     memory.committed([append("s", 2, [event("a", { when: new Date(at), gone: undefined, n: 1 }), event("b", undefined)]), append("other", "any", [event("x", {})])])
     expect(memory.service.get("s", seen)).toEqual({
       version: 4,
+      unsaved: 2,
       // the data as JSON keeps it: a date is its string, an undefined field is gone, no data is null
       state: [{ type: "a", data: { when: at.toISOString(), n: 1 }, at: at.toISOString(), version: 3 }, { type: "b", data: null, at: at.toISOString(), version: 4 }]
     })
@@ -45,7 +48,7 @@ describe("an actor's memory of its folds", () => {
   })
 
   it("forgets a fold it cannot carry forward exactly: another expectation, an event with its own id, another fold version", () => {
-    const memory = makeFoldMemory()
+    const memory = makeFoldMemory(SHOP)
     memory.service.keep("s", seen, { state: [], version: 2 })
     memory.committed([append("s", 7, [event("a", 1)])])
     expect(memory.service.get("s", seen)).toBeUndefined()
@@ -60,8 +63,17 @@ describe("an actor's memory of its folds", () => {
     expect(memory.service.get("s", seen)).toBeUndefined()
   })
 
+  it("a fold that throws while carried forward is forgotten, with every other (read again from the store)", () => {
+    const memory = makeFoldMemory(SHOP)
+    const brittle: typeof seen = { ...seen, name: "brittle", evolve: () => { throw new Error("not total") } }
+    memory.service.keep("s", seen, { state: [], version: 1 })
+    memory.service.keep("t", brittle, { state: [], version: 1 })
+    memory.committed([append("s", 1, [event("a", 1)]), append("t", 1, [event("a", 1)])])
+    expect([memory.service.get("s", seen), memory.service.get("t", brittle)]).toEqual([undefined, undefined])
+  })
+
   it("keeps at most 64 streams, dropping the least recently used", () => {
-    const memory = makeFoldMemory()
+    const memory = makeFoldMemory(SHOP)
     for (let i = 0; i < 64; i++) memory.service.keep(`s${i}`, seen, { state: [], version: i })
     expect(memory.service.get("s0", seen)?.version).toBe(0) // used: now the most recent
     memory.service.keep("s64", seen, { state: [], version: 64 })
@@ -71,7 +83,7 @@ describe("an actor's memory of its folds", () => {
   })
 
   it("forgetFolds drops the running actor's folds (privacy: shredded keys), and is nothing outside an actor", async () => {
-    const memory = makeFoldMemory()
+    const memory = makeFoldMemory(SHOP)
     memory.service.keep("s", seen, { state: [], version: 1 })
     await Effect.runPromise(forgetFolds)
     expect(memory.service.get("s", seen)?.version).toBe(1)
@@ -88,7 +100,6 @@ describe("an actor's memory of its folds", () => {
   })
 })
 
-const SHOP = "folds.myshopify.com"
 const ops = () => sessionFor(SHOP, "ops-1")
 
 describe("the decision plane on the actor's folds (PostgreSQL 15, real actors)", () => {
@@ -124,6 +135,30 @@ describe("the decision plane on the actor's folds (PostgreSQL 15, real actors)",
     api.run(Effect.flatMap(EventStore, (store) => Stream.runCollect(store.readStream(automationStreamId(SHOP))))).then((events) =>
       [...events].filter((e) => (e.data as { triggerId?: string }).triggerId === triggerId).map((e) => [e.type, (e.data as { reason?: string }).reason ?? null])
     )
+
+  it("a warm fold is not read again, and every 100 events carried forward the actor writes its snapshot", async () => {
+    const streamId = `seen-${SHOP}`
+    const memory = makeFoldMemory(SHOP)
+    let loads = 0
+    const load = Effect.gen(function*() {
+      const store = yield* EventStore
+      const counted = EventStore.of({ ...store, loadFold: (id, fold, options) => Effect.suspend(() => (loads++, store.loadFold(id, fold, options))) })
+      return yield* loadFolded(streamId, seen).pipe(Effect.provideService(EventStore, counted), Effect.provideService(ActorFolds, memory.service))
+    })
+    expect(await api.run(load)).toEqual({ state: [], version: 0 })
+    expect(await api.run(load)).toEqual({ state: [], version: 0 })
+    expect(loads).toBe(1)
+    memory.committed([append(streamId, "no_stream", Array.from({ length: 99 }, (_, i) => event("e", i)))])
+    await api.run(load)
+    const snapshot = () => api.run(Effect.flatMap(EventStore, (store) => store.loadSnapshot(streamId, seen)))
+    expect(await snapshot()).toBeNull() // 99 carried: not yet
+    memory.committed([append(streamId, 99, [event("e", 99)])])
+    const folded = await api.run(load)
+    expect([folded.version, loads]).toEqual([100, 1])
+    const written = await snapshot()
+    expect([written?.streamVersion, written?.state]).toEqual([100, folded.state])
+    expect(memory.service.get(streamId, seen)?.unsaved).toBe(0)
+  })
 
   it("a cooldown started by one trigger holds for the next; a rule disabled through the actor is no longer dispatched to", async () => {
     const first = await draft(1)

@@ -78,6 +78,10 @@ describe("rules", () => {
     expect(created.map((e) => [e.type, e.version])).toEqual([["rule.created", 1]])
     const state = given(...created)
     expect(Result.getOrThrow(decideRule({ type: "UpdateRule", ruleId: "r1", spec }, state))).toEqual([])
+    // the same settings with their keys in another order (as jsonb gives a stored rule back) are the same
+    const reordered = { ...spec, quietHours: { end: spec.quietHours!.end, start: spec.quietHours!.start }, params: Object.fromEntries(Object.entries({ ...spec.params, extra: { b: 1, a: 2 } }).reverse()) }
+    const withExtra = given(...created, ...Result.getOrThrow(decideRule({ type: "UpdateRule", ruleId: "r1", spec: { ...spec, params: { ...spec.params, extra: { a: 2, b: 1 } } } }, state)))
+    expect(Result.getOrThrow(decideRule({ type: "UpdateRule", ruleId: "r1", spec: reordered }, withExtra))).toEqual([])
     const changed = Result.getOrThrow(decideRule({ type: "UpdateRule", ruleId: "r1", spec: { ...spec, cooldownSeconds: 60, enabled: false } }, state))
     expect(changed.map((e) => [e.type, e.version])).toEqual([["rule.updated", 2], ["rule.disabled", 3]])
     const after = given(...created, ...changed)
