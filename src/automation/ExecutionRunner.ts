@@ -207,7 +207,6 @@ export const makeExecutionRunner = Effect.gen(function*() {
   const loadRun = (shop: string, executionId: string) =>
     loadFolded(executionRunStreamId(shop, executionId), executionRunFold).pipe(Effect.provideService(EventStore, store))
 
-  /** Appends `events` to the run's stream and starts what the new state waits for (or ends the watchdog). */
   /**
    * Appends `events` to the run's stream and starts what the new state waits for (or ends the
    * watchdog); an applied, undone or failed run is also delivered to the shop's outbound webhook

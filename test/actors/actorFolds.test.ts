@@ -12,7 +12,7 @@ import { ActorFolds, forgetFolds, loadFolded, makeFoldMemory, stampOccurredAt } 
 import type { Append } from "../../src/actors/ShopHandlers.ts"
 import { automationStreamId } from "../../src/automation/AutomationFold.ts"
 import { type AppendFold, EventStore } from "../../src/eventstore/EventStore.ts"
-import { type AdminApi, type AdminServer, sessionFor, startAdminApi } from "../support/adminApi.ts"
+import { type AdminApi, type AdminServer, sessionFor, startWithRule } from "../support/adminApi.ts"
 import { exampleRuleJson } from "../support/automation.ts"
 
 const SHOP = "folds.myshopify.com"
@@ -108,12 +108,7 @@ describe("the decision plane on the actor's folds (PostgreSQL 15, real actors)",
   let ruleId: string
 
   beforeAll(async () => {
-    api = await startAdminApi({ knownShops: [SHOP], automationActors: true })
-    server = await api.serveAdmin({ defaultRole: "viewer" })
-    await api.setMember(SHOP, "ops-1", "operator")
-    const rule = await api.call(server, "POST", "/app/rules", ops(), { ...exampleRuleJson, name: "Tag once an hour", condition: null, quiet_hours: null, cooldown_seconds: 3600 })
-    expect(rule.status, rule.text).toBe(201)
-    ruleId = rule.json.rule.id
+    ({ api, server, ruleId } = await startWithRule(SHOP, { ...exampleRuleJson, name: "Tag once an hour", condition: null, quiet_hours: null, cooldown_seconds: 3600 }))
   })
 
   afterAll(async () => {

@@ -16,7 +16,7 @@ import { automationStreamId } from "../../src/automation/AutomationFold.ts"
 import { newTrigger } from "../../src/automation/TriggerHandlers.ts"
 import { EventStore } from "../../src/eventstore/EventStore.ts"
 import { ShopLog } from "../../src/shoplog/ShopLog.ts"
-import { type AdminApi, type AdminServer, sessionFor, startAdminApi } from "../support/adminApi.ts"
+import { type AdminApi, type AdminServer, sessionFor, startWithRule } from "../support/adminApi.ts"
 import { exampleRuleJson } from "../support/automation.ts"
 
 const SHOP = "executions.myshopify.com"
@@ -27,14 +27,9 @@ let server: AdminServer
 let ruleId: string
 
 beforeAll(async () => {
-  api = await startAdminApi({ knownShops: [SHOP], automationActors: true })
-  server = await api.serveAdmin({ defaultRole: "viewer" })
-  await api.setMember(SHOP, "ops-1", "operator")
-  const rule = await api.call(server, "POST", "/app/rules", ops(), {
+  ({ api, server, ruleId } = await startWithRule(SHOP, {
     ...exampleRuleJson, name: "Tag drafts", condition: null, quiet_hours: null, cooldown_seconds: 0, params: { tags: ["needs-review", "sumeru"] }
-  })
-  expect(rule.status, rule.text).toBe(201)
-  ruleId = rule.json.rule.id
+  }))
 })
 
 afterAll(async () => {

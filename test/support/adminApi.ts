@@ -405,6 +405,19 @@ export const startAdminApi = async (options: {
 
 export type AdminApi = Awaited<ReturnType<typeof startAdminApi>>
 
+/**
+ * The admin API with the shop actors running, served, an operator `ops-1` of `shop`, and one
+ * rule they created (`rule`, as the API takes it): where the execution suites start.
+ */
+export const startWithRule = async (shop: string, rule: Record<string, unknown>) => {
+  const api = await startAdminApi({ knownShops: [shop], automationActors: true })
+  const server = await api.serveAdmin({ defaultRole: "viewer" })
+  await api.setMember(shop, "ops-1", "operator")
+  const created = await api.call(server, "POST", "/app/rules", sessionFor(shop, "ops-1"), rule)
+  if (created.status !== 201) throw new Error(`the suite's rule was not created (${created.status}): ${created.text}`)
+  return { api, server, ruleId: created.json.rule.id as string }
+}
+
 /** A received trigger as tests read it: its event, its resources, and its other fields. */
 export interface ReceivedTrigger {
   readonly event: string
