@@ -3,7 +3,7 @@
  * writer of its shop's streams (ARCHITECTURE invariant 1), so once it has folded a stream it
  * can carry the fold forward with what it commits, and need not read the stream again: on the
  * decision plane's path a trigger used to cost five reads (rules, cooldowns, the shop's time
- * zone, the run twice) and now costs none once the shop is warm.
+ * zone, the run twice) and costs one once the shop is warm (its new execution's run, still empty).
  *
  * What keeps it exact:
  * - only folds whose `evolve` reads what an append already knows (`AppendFold`: type, data,
