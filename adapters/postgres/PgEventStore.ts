@@ -616,6 +616,7 @@ export const make = Effect.gen(function*() {
     head,
     backlog,
     loadFold,
+    snapshotEvery,
     saveSnapshot,
     loadSnapshot
   })

@@ -14,8 +14,8 @@
  * PostgreSQL 15 (started and removed by this script), the embedded shop log (the default; or
  * BENCH_LOG=nats: JetStream on a nats-server this script starts),
  * ShopifyAdminLive → the simulator in this process (or BENCH_SIM=process: in a process of its
- * own, over HTTP, so the plane does not share its CPU with Shopify's stand-in; `rules-sim.ts`). A warm-up trigger per shop (cold actors,
- * rules loaded) is not counted.
+ * own, over HTTP, so the plane does not share its CPU with Shopify's stand-in; `rules-sim.ts`).
+ * A warm-up trigger per shop (cold actors, rules loaded) is not counted.
  */
 import { AiGateway } from "../../src/ai/AiGateway.ts"
 import { Context, Effect, Layer, Redacted } from "effect"
@@ -143,8 +143,6 @@ export const runLiveBench = async () => {
       yield* Effect.forEach(shops, (shop) => publish(shop, false), { concurrency: 32, discard: true })
       yield* drain(() => appliedAt.size, shops.length, 120)
       console.log(`warm-up: ${appliedAt.size} of ${shops.length} shops applied in ${((performance.now() - warm) / 1000).toFixed(1)} s`)
-      appliedAt.clear()
-      dispatchedAt.clear()
 
       // the measured loads, one after the other: `rate` triggers/s, open loop, shops at random
       const run = Effect.runPromiseWith(context)

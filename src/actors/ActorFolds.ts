@@ -19,8 +19,8 @@
  *   too, so nothing they sealed stays readable in memory ({@link forgetFolds}).
  *
  * A busy shop's actor may never go idle, and so never read its streams again: it writes their
- * snapshots itself every {@link SNAPSHOT_EVERY_CARRIED} events it carried forward, as a load
- * would, so the next owner after a restart or a hand-over does not fold the whole stream.
+ * snapshots itself every `SNAPSHOT_EVERY` events it carried forward (`EventStore.snapshotEvery`),
+ * as a load would, so the next owner after a restart or a hand-over does not fold the whole stream.
  * A handler outside an actor (a CLI command, a test) reads from the store, as before.
  */
 import { Context, Effect, Option } from "effect"
@@ -49,9 +49,6 @@ export class ActorFolds extends Context.Service<ActorFolds, {
   readonly forget: () => void
 }>()("sumeru/actors/ActorFolds") {}
 
-/** A snapshot every this many events carried forward (the store's default `SNAPSHOT_EVERY` for loads). */
-export const SNAPSHOT_EVERY_CARRIED = 100
-
 /** Drops the running actor's folds (nothing outside an actor): they are read again when next needed. */
 export const forgetFolds: Effect.Effect<void> = Effect.map(Effect.serviceOption(ActorFolds), (memory) => {
   if (Option.isSome(memory)) memory.value.forget()
@@ -64,7 +61,7 @@ export const loadFolded = <S>(streamId: string, fold: AppendFold<S>): Effect.Eff
     const known = Option.isSome(memory) ? memory.value.get(streamId, fold) : undefined
     const store = yield* EventStore
     if (known !== undefined && Option.isSome(memory)) {
-      if (known.unsaved >= SNAPSHOT_EVERY_CARRIED) {
+      if (store.snapshotEvery > 0 && known.unsaved >= store.snapshotEvery) {
         const { shop } = memory.value
         // the kept state is committed; best effort, as a load's snapshot is
         yield* store.saveSnapshot({ streamId, fold: fold.name, shop, schemaVersion: fold.version, streamVersion: known.version, state: known.state }, fold.schema).pipe(

@@ -260,6 +260,11 @@ export class EventStore extends Context.Service<EventStore, {
     options?: LoadFoldOptions
   ) => Effect.Effect<Folded<S>, PersistenceError>
   /**
+   * `SNAPSHOT_EVERY`: how many events after its snapshot a fold reads before a new one is
+   * written (0: none). A stream's writer that carries a fold forward itself follows it too.
+   */
+  readonly snapshotEvery: number
+  /**
    * Stores `snapshot` as the latest of its (stream, fold), sealed under the shop's key. An
    * existing snapshot of the same version is replaced only by one at least as far along.
    */
