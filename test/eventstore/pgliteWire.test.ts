@@ -2,7 +2,7 @@
  * The embedded database's in-memory wire connection (`adapters/postgres/PgliteWire.ts`), spoken
  * to in raw protocol messages: what the driver relies on beyond the statements every PGlite
  * suite runs through it — the SSL request refused, a message split over several writes, a
- * cancel request ignored, and a connection that closes inside a transaction leaving no
+ * cancel request ignored, an answer too large for one piece, and a connection that closes inside a transaction leaving no
  * transaction behind for the next one.
  */
 import { PGlite } from "@electric-sql/pglite"
@@ -89,6 +89,22 @@ describe("PGlite wire connection", () => {
     const rows = messages.filter((m) => m.type === "D")
     expect(rows).toHaveLength(1)
     expect(rows[0]!.body.toString()).toContain("split")
+    connection.destroy()
+  })
+
+  it("an answer larger than PGlite's buffers comes back whole, in order, and a second one after it", async () => {
+    const { connection, seen } = await session()
+    // 40 rows of 200 kB: PGlite hands such an answer over in many pieces, copied out one by one
+    connection.write(query("SELECT n, repeat(chr(64 + n), 200000) AS body FROM generate_series(1, 40) AS n"))
+    connection.write(query("SELECT 'after' AS body"))
+    const messages = await seen.untilReady(3)
+    const rows = messages.filter((m) => m.type === "D")
+    expect(rows).toHaveLength(41)
+    rows.slice(0, 40).forEach((row, i) => {
+      const body = row.body.toString("latin1")
+      expect(body.endsWith(String.fromCharCode(65 + i).repeat(200000))).toBe(true)
+    })
+    expect(rows[40]!.body.toString()).toContain("after")
     connection.destroy()
   })
 
