@@ -1,14 +1,15 @@
 /**
  * The `sumeru` CLI on the embedded database (PGlite in `SUMERU_DATA_DIR`), run as a real child
- * process: migrate, replay, a rebuild the CLI runs itself, and the lock a running process holds.
+ * process: migrate, replay, a rebuild the CLI runs itself, the lock a running process holds, and
+ * `start`'s malloc setting.
  */
-import { mkdtempSync, rmSync } from "node:fs"
+import { mkdtempSync, readFileSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { Effect } from "effect"
 import { afterAll, describe, expect, it } from "vitest"
 import { EventStore } from "../../src/eventstore/EventStore.ts"
-import { cliEnv, expectUserError, migrationNames, runCli, withEmbedded } from "./support.ts"
+import { cliEnv, expectUserError, migrationNames, runCli, spawnCli, withEmbedded } from "./support.ts"
 
 const dirs: Array<string> = []
 const tempDataDir = () => {
@@ -59,5 +60,17 @@ describe("sumeru CLI on the embedded database", () => {
     expect(rebuilt.stdout).toMatch(/streams gen 1: live \(v1\) at position 6; 6 events applied/)
     // nothing else can own the embedded database: the CLI built it itself
     expect(rebuilt.stdout).not.toContain("A projector owns")
+
+    // `start` on the embedded database runs as a new image of its own process, with glibc's
+    // mmap threshold fixed so PGlite's start-up gives its memory back (src/cli.ts)
+    const server = spawnCli(["start", "--port", "0"], env)
+    try {
+      await server.waitFor(/projection streams v1: owned by this process/)
+      const environ = readFileSync(`/proc/${server.child.pid}/environ`, "utf8").split("\0")
+      expect(environ).toContain("GLIBC_TUNABLES=glibc.malloc.mmap_threshold=131072")
+    } finally {
+      server.child.kill("SIGTERM")
+    }
+    expect(await server.exited).toBe(0)
   }, 120_000) // PGlite start-up is CPU-heavy: give a loaded machine room
 })
