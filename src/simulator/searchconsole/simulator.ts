@@ -350,29 +350,58 @@ const parseQuery = (body: unknown): Query => {
 // ---------------------------------------------------------------------------------------
 // The answer
 
-interface StoredRow {
-  readonly day: number
-  readonly fact: SearchFactRow
-  readonly values: Readonly<Record<SearchDimension, string>>
+/**
+ * A property's rows, stored by column: days and figures in typed arrays, each dimension as
+ * codes into its own list of distinct values. The demo's property has 120,000 rows; as one
+ * object per row (with its fact and its dimension values) they held ~30 MB of the idle
+ * server's heap, as columns about 4 MB.
+ */
+interface StoredRows {
+  readonly size: number
+  readonly day: Int32Array
+  readonly clicks: Float64Array
+  readonly impressions: Float64Array
+  readonly position: Float64Array
+  readonly dimensions: Readonly<Record<SearchDimension, { readonly codes: Uint32Array; readonly values: ReadonlyArray<string> }>>
 }
 
-const store = (rows: ReadonlyArray<SearchFactRow>): ReadonlyArray<StoredRow> =>
-  rows.map((fact) => {
-    const day = dayNumber(fact.date)
-    if (day === undefined) throw new Error(`search fact row with an invalid date ${JSON.stringify(fact.date)}`)
-    return {
-      day,
-      fact,
-      values: {
-        date: fact.date,
-        query: fact.query,
-        page: fact.page,
-        country: (fact.country ?? "zzz").toLowerCase(),
-        device: fact.device ?? "DESKTOP",
-        searchAppearance: fact.searchAppearance ?? ""
+const store = (rows: ReadonlyArray<SearchFactRow>): StoredRows => {
+  const size = rows.length
+  const day = new Int32Array(size)
+  const clicks = new Float64Array(size)
+  const impressions = new Float64Array(size)
+  const position = new Float64Array(size)
+  const column = () => {
+    const codes = new Uint32Array(size)
+    const values: Array<string> = []
+    const known = new Map<string, number>()
+    const set = (i: number, value: string) => {
+      let code = known.get(value)
+      if (code === undefined) {
+        code = values.push(value) - 1
+        known.set(value, code)
       }
+      codes[i] = code
     }
+    return { codes, values, set }
+  }
+  const columns = { date: column(), query: column(), page: column(), country: column(), device: column(), searchAppearance: column() }
+  rows.forEach((fact, i) => {
+    const d = dayNumber(fact.date)
+    if (d === undefined) throw new Error(`search fact row with an invalid date ${JSON.stringify(fact.date)}`)
+    day[i] = d
+    clicks[i] = fact.clicks
+    impressions[i] = fact.impressions
+    position[i] = fact.position
+    columns.date.set(i, fact.date)
+    columns.query.set(i, fact.query)
+    columns.page.set(i, fact.page)
+    columns.country.set(i, (fact.country ?? "zzz").toLowerCase())
+    columns.device.set(i, fact.device ?? "DESKTOP")
+    columns.searchAppearance.set(i, fact.searchAppearance ?? "")
   })
+  return { size, day, clicks, impressions, position, dimensions: columns }
+}
 
 interface ResultRow {
   readonly keys?: ReadonlyArray<string>
@@ -383,22 +412,27 @@ interface ResultRow {
 }
 
 /** Runs a validated query over a property's rows on day `today`. */
-const answer = (rows: ReadonlyArray<StoredRow>, q: Query, today: number): Record<string, unknown> => {
+const answer = (rows: StoredRows, q: Query, today: number): Record<string, unknown> => {
   const lastDay = q.dataState === "final" ? today - 3 : today - 1
   const firstDay = retentionStart(today)
   const appearances = q.dimensions.includes("searchAppearance") || q.filters.some((f) => f.dimension === "searchAppearance")
   const groups = new Map<string, { keys: ReadonlyArray<string>; clicks: number; impressions: number; weighted: number }>()
   if (q.searchType === "web") {
-    for (const row of rows) {
-      if (row.day < q.start || row.day > q.end || row.day > lastDay || row.day < firstDay) continue
-      if ((row.values.searchAppearance !== "") !== appearances) continue
-      if (!q.filters.every((f) => f.test(row.values[f.dimension]))) continue
-      const keys = q.dimensions.map((d) => row.values[d])
+    const value = (d: SearchDimension, i: number): string => {
+      const column = rows.dimensions[d]
+      return column.values[column.codes[i]!]!
+    }
+    for (let i = 0; i < rows.size; i++) {
+      const day = rows.day[i]!
+      if (day < q.start || day > q.end || day > lastDay || day < firstDay) continue
+      if ((value("searchAppearance", i) !== "") !== appearances) continue
+      if (!q.filters.every((f) => f.test(value(f.dimension, i)))) continue
+      const keys = q.dimensions.map((d) => value(d, i))
       const id = keys.join("\u0000")
       const group = groups.get(id) ?? { keys, clicks: 0, impressions: 0, weighted: 0 }
-      group.clicks += row.fact.clicks
-      group.impressions += row.fact.impressions
-      group.weighted += row.fact.position * row.fact.impressions
+      group.clicks += rows.clicks[i]!
+      group.impressions += rows.impressions[i]!
+      group.weighted += rows.position[i]! * rows.impressions[i]!
       groups.set(id, group)
     }
   }
@@ -437,7 +471,9 @@ const QUERY_PATH = /^\/webmasters\/v3\/sites\/([^/]+)\/searchAnalytics\/query$/
 /** Starts the simulator on 127.0.0.1 (port 0 unless `port` is given). */
 export const startSearchConsoleSimulator = async (options: SearchConsoleSimulatorOptions): Promise<RunningSearchConsoleSimulator> => {
   const now = options.now ?? systemClock
-  const sites = new Map<string, ReadonlyArray<StoredRow>>(options.sites.map((s) => [s.siteUrl, store(s.rows)]))
+  // the handlers keep this, not `options`: the rows given stay the caller's to drop
+  const accessToken = options.accessToken
+  const sites = new Map<string, StoredRows>(options.sites.map((s) => [s.siteUrl, store(s.rows)]))
 
   const error = (c: Context, code: number, message: string, item: Partial<GoogleErrorItem> = {}, headers: Record<string, string> = {}) => {
     for (const [name, value] of Object.entries(headers)) c.header(name, value)
@@ -451,7 +487,7 @@ export const startSearchConsoleSimulator = async (options: SearchConsoleSimulato
       return error(c, 401, MISSING_CREDENTIALS, { message: "Login Required.", reason: "required", location: "Authorization" }, { "WWW-Authenticate": 'Bearer realm="https://accounts.google.com/"' })
     }
     const token = /^Bearer\s+(\S+)$/i.exec(header)?.[1]
-    if (token !== options.accessToken) {
+    if (token !== accessToken) {
       return error(c, 401, INVALID_CREDENTIALS, { message: "Invalid Credentials", reason: "authError", location: "Authorization" }, {
         "WWW-Authenticate": 'Bearer realm="https://accounts.google.com/", error="invalid_token"'
       })
