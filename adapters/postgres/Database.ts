@@ -5,7 +5,7 @@
  * layer is built, so anything built on it sees a migrated database.
  */
 import { PGlite } from "@electric-sql/pglite"
-import { NodeServices } from "@effect/platform-node"
+import * as NodeServices from "@effect/platform-node/NodeServices"
 import { PgClient, PgMigrator } from "@effect/sql-pg"
 import { Config, Context, Effect, Layer, Option, Redacted } from "effect"
 import { fromFileSystem } from "effect/sql/MigratorFileSystem"
