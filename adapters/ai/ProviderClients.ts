@@ -7,13 +7,12 @@
  *
  * Usage is normalised to `TokenUsage`: the SDK reports `inputTokens` *including* cache reads and
  * writes, with the split in `inputTokenDetails`; the gateway prices each kind once.
+ *
+ * The SDK and each provider's package are loaded by the first call that needs them, not when
+ * the server starts: together they are ~13 MB of heap (`ai` alone 8 MB) that a server without
+ * AI traffic, or with one provider, would carry for nothing.
  */
-import { createAnthropic } from "@ai-sdk/anthropic"
-import { createCohere } from "@ai-sdk/cohere"
-import { createGoogle } from "@ai-sdk/google"
-import { createMistral } from "@ai-sdk/mistral"
-import { createOpenAI } from "@ai-sdk/openai"
-import { APICallError, generateText, type LanguageModel, type LanguageModelUsage } from "ai"
+import type { LanguageModel, LanguageModelUsage } from "ai"
 import { Config, Context, Effect, Layer, Redacted } from "effect"
 import { type ModelSpec, type Provider, PROVIDERS, type TokenUsage } from "../../domain/ai/policy.ts"
 
@@ -60,25 +59,29 @@ export const normaliseUsage = (u: LanguageModelUsage): TokenUsage => {
   }
 }
 
-const languageModel = (provider: Provider, endpoint: ProviderEndpoint, model: string): LanguageModel => {
+const languageModel = async (provider: Provider, endpoint: ProviderEndpoint, model: string): Promise<LanguageModel> => {
   const settings = { baseURL: endpoint.baseURL, apiKey: Redacted.value(endpoint.apiKey) }
   switch (provider) {
     case "anthropic":
-      return createAnthropic(settings)(model)
+      return (await import("@ai-sdk/anthropic")).createAnthropic(settings)(model)
     case "openai":
       // the Responses API, the SDK's default for OpenAI
-      return createOpenAI(settings)(model)
+      return (await import("@ai-sdk/openai")).createOpenAI(settings)(model)
     case "google":
-      return createGoogle(settings)(model)
+      return (await import("@ai-sdk/google")).createGoogle(settings)(model)
     case "mistral":
-      return createMistral(settings)(model)
+      return (await import("@ai-sdk/mistral")).createMistral(settings)(model)
     case "cohere":
-      return createCohere(settings)(model)
+      return (await import("@ai-sdk/cohere")).createCohere(settings)(model)
   }
 }
 
+/** The SDK once a call has loaded it (a failure can only come from a call that did). */
+let sdk: typeof import("ai") | undefined
+const loadSdk = async () => (sdk ??= await import("ai"))
+
 const failureOf = (error: unknown): ProviderFailure => {
-  if (APICallError.isInstance(error)) {
+  if (sdk?.APICallError.isInstance(error)) {
     // no status: the request never got an answer (refused, reset): not billed, unlike a timeout
     return { status: error.statusCode ?? null, message: error.message, timedOut: false }
   }
@@ -88,7 +91,7 @@ const failureOf = (error: unknown): ProviderFailure => {
 }
 
 export const make = (endpoints: { readonly [P in Provider]: ProviderEndpoint }) => {
-  const models = new Map<string, LanguageModel>()
+  const models = new Map<string, Promise<LanguageModel>>()
   const modelOf = (spec: ModelSpec) => {
     const key = `${spec.provider}\u0000${spec.model}`
     let m = models.get(key)
@@ -98,15 +101,17 @@ export const make = (endpoints: { readonly [P in Provider]: ProviderEndpoint }) 
   return ProviderClients.of({
     call: (spec, call) =>
       Effect.tryPromise({
-        try: (signal) =>
-          generateText({
-            model: modelOf(spec),
+        try: async (signal) => {
+          const [{ generateText }, model] = await Promise.all([loadSdk(), modelOf(spec)])
+          return generateText({
+            model,
             ...(call.system === undefined || call.system === "" ? {} : { instructions: call.system }),
             prompt: call.prompt,
             maxOutputTokens: call.maxOutputTokens,
             maxRetries: 0,
             abortSignal: signal
-          }),
+          })
+        },
         catch: failureOf
       }).pipe(
         Effect.flatMap((result) => {
