@@ -17,7 +17,7 @@
  * e.g. `Acme <orders@acme.example>`).
  */
 import { Config, Duration, Effect, Layer, Metric, Redacted, Schema, type Scope } from "effect"
-import { createTransport, type NodemailerError, type SendMailOptions } from "nodemailer"
+import type { NodemailerError, SendMailOptions } from "nodemailer"
 import {
   type EmailError,
   type EmailMessage,
@@ -148,42 +148,44 @@ export const make = (options: SmtpEmailOptions): Effect.Effect<EmailSender["Serv
   Effect.gen(function*() {
     const connectTimeout = options.connectTimeoutMs ?? 10_000
     const sendTimeout = Duration.millis(options.sendTimeoutMs ?? 120_000)
-    const transporter = yield* Effect.acquireRelease(
-      Effect.sync(() =>
-        createTransport({
-          pool: true,
-          maxConnections: options.maxConnections ?? 5,
-          host: options.host,
-          port: options.port,
-          secure: options.secure ?? false,
-          ...(options.auth !== undefined
-            ? {
-              auth: {
-                user: options.auth.user,
-                pass: Redacted.isRedacted(options.auth.pass) ? Redacted.value(options.auth.pass) : options.auth.pass
-              }
+    const open = (createTransport: typeof import("nodemailer").createTransport) =>
+      createTransport({
+        pool: true,
+        maxConnections: options.maxConnections ?? 5,
+        host: options.host,
+        port: options.port,
+        secure: options.secure ?? false,
+        ...(options.auth !== undefined
+          ? {
+            auth: {
+              user: options.auth.user,
+              pass: Redacted.isRedacted(options.auth.pass) ? Redacted.value(options.auth.pass) : options.auth.pass
             }
-            : {}),
-          connectionTimeout: connectTimeout,
-          greetingTimeout: connectTimeout,
-          socketTimeout: options.socketTimeoutMs ?? 60_000,
-          // our content is strings; never let a message make the transport read a file or a URL
-          disableFileAccess: true,
-          disableUrlAccess: true,
-          logger: false
-        })
-      ),
-      // by now no fiber waits for a delivery: close the busy and the still-connecting connections too
-      (transporter) => Effect.sync(() => transporter.close({ force: true }))
-    )
+          }
+          : {}),
+        connectionTimeout: connectTimeout,
+        greetingTimeout: connectTimeout,
+        socketTimeout: options.socketTimeoutMs ?? 60_000,
+        // our content is strings; never let a message make the transport read a file or a URL
+        disableFileAccess: true,
+        disableUrlAccess: true,
+        logger: false
+      })
+    // nodemailer is loaded, and the pool made, by the first send: 5 MB of heap a server that
+    // sends no email does not carry
+    let transporter: ReturnType<typeof open> | undefined
+    const pool = Effect.promise(() => import("nodemailer")).pipe(Effect.map(({ createTransport }) => (transporter ??= open(createTransport))))
+    // by now no fiber waits for a delivery: close the busy and the still-connecting connections too
+    yield* Effect.addFinalizer(() => Effect.sync(() => transporter?.close({ force: true })))
 
     const send = Effect.fn("EmailSender.send")(
       function*(message: EmailMessage): Effect.fn.Return<EmailSent, EmailError> {
         const messageId = bracketed(message.messageId)
         yield* Effect.annotateCurrentSpan("email.message_id", messageId)
         const mail = toMail(message, options.from, messageId)
+        const transport = yield* pool
         const info = yield* Effect.tryPromise({
-          try: (signal) => transporter.sendMail({ ...mail, signal }),
+          try: (signal) => transport.sendMail({ ...mail, signal }),
           catch: (error) => toEmailError(message, messageId, error)
         }).pipe(
           Effect.timeoutOrElse({

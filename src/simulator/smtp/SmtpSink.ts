@@ -20,7 +20,7 @@
  * await sink.close()
  * ```
  */
-import { type AddressObject, type EmailAddress, simpleParser } from "mailparser"
+import type { AddressObject, EmailAddress } from "mailparser"
 import type { AddressInfo, Socket } from "node:net"
 import { SMTPServer, type SMTPServerSession } from "smtp-server"
 import { RequestLog } from "../kit/RequestLog.ts"
@@ -226,7 +226,8 @@ export const startSmtpSink = async (options: SmtpSinkOptions = {}): Promise<Smtp
         }
         const raw = Buffer.concat(chunks)
         const drop = take(drops, (d) => d.options.at === "data")
-        simpleParser(raw).then(
+        // mailparser (6 MB of heap with its charsets and HTML parser) is loaded by the first message
+        import("mailparser").then(({ simpleParser }) => simpleParser(raw)).then(
           (parsed) => {
             const headers: Record<string, string> = {}
             for (const { key, line } of parsed.headerLines) {
