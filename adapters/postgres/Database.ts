@@ -10,8 +10,10 @@ import { PgClient, PgMigrator } from "@effect/sql-pg"
 import { Config, Context, Effect, Layer, Option, Redacted } from "effect"
 import { fromFileSystem } from "effect/sql/MigratorFileSystem"
 import { SqlClient } from "effect/sql/SqlClient"
-import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from "node:fs"
+import { execFile } from "node:child_process"
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from "node:fs"
 import { join } from "node:path"
+import { fileURLToPath } from "node:url"
 import { pgliteConnection } from "./PgliteWire.ts"
 
 /** The embedded database is already open in another process. */
@@ -92,6 +94,14 @@ export const layerPostgres = (url: Redacted.Redacted, options?: { readonly maxCo
  */
 const EMBEDDED_SHARED_BUFFERS = "32MB"
 
+const createClusterApart = (dataDir: string) =>
+  Effect.promise(() =>
+    new Promise<void>((resolve) => {
+      const script = fileURLToPath(new URL("./pgliteInitdb.ts", import.meta.url))
+      execFile(process.execPath, [script, dataDir], { maxBuffer: 16 * 1024 * 1024 }, () => resolve())
+    })
+  )
+
 /**
  * Opens (or creates) the PGlite database in `dataDir` (or in memory when `dataDir` is
  * undefined) for a one-connection pool: PGlite is a single session, so transactions must not
@@ -103,6 +113,9 @@ export const layerEmbedded = (dataDir: string | undefined): DbLayer =>
       mkdirSync(dataDir, { recursive: true })
       const unlock = yield* Effect.try({ try: () => lockDataDir(dataDir), catch: (e) => e as EmbeddedDatabaseInUse })
       yield* Effect.addFinalizer(() => Effect.sync(unlock))
+      // a new directory's cluster is created in a child process (see pgliteInitdb.ts); should
+      // that fail, PGlite below creates it here as before
+      if (!existsSync(join(dataDir, "PG_VERSION"))) yield* createClusterApart(dataDir)
     }
     const db = yield* Effect.acquireRelease(
       Effect.promise(async () => {
