@@ -2,8 +2,8 @@
  * The embedded database's in-memory wire connection (`adapters/postgres/PgliteWire.ts`), spoken
  * to in raw protocol messages: what the driver relies on beyond the statements every PGlite
  * suite runs through it — the SSL request refused, a message split over several writes, a
- * cancel request ignored, an answer too large for one piece, and a connection that closes inside a transaction leaving no
- * transaction behind for the next one.
+ * cancel request ignored, an answer too large for one piece, and a connection that closes
+ * inside a transaction leaving no transaction behind for the next one.
  */
 import { PGlite } from "@electric-sql/pglite"
 import type { Duplex } from "node:stream"
