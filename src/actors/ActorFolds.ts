@@ -142,23 +142,23 @@ export const makeFoldMemory = (shop: string) => {
     for (const append of appends) {
       const folds = byStream.get(append.streamId)
       if (folds === undefined || append.events.length === 0) continue
+      const expected = append.expected === "no_stream" ? 0 : append.expected
+      const ownIds = append.events.some((e) => e.eventId !== undefined || e.occurredAt === undefined)
+      // the events as a reader of the stream would see them, made once for all of its folds
+      const events = ownIds ? [] : append.events.map((e) => ({
+        type: e.type,
+        data: e.data === undefined ? null : JSON.parse(JSON.stringify(e.data)),
+        occurredAt: e.occurredAt!
+      }))
       for (const [name, kept] of folds) {
-        const expected = append.expected === "no_stream" ? 0 : append.expected
-        const exact = (expected === "any" || expected === kept.version) &&
-          append.events.every((e) => e.eventId === undefined && e.occurredAt !== undefined)
-        if (!exact) {
+        if (ownIds || (expected !== "any" && expected !== kept.version)) {
           folds.delete(name)
           continue
         }
         let { state, version } = kept
-        for (const e of append.events) {
+        for (const e of events) {
           version += 1
-          state = kept.fold.evolve(state, {
-            type: e.type,
-            data: e.data === undefined ? null : JSON.parse(JSON.stringify(e.data)),
-            occurredAt: e.occurredAt!,
-            streamVersion: version
-          })
+          state = kept.fold.evolve(state, { ...e, streamVersion: version })
         }
         kept.state = state
         kept.version = version
