@@ -1,5 +1,6 @@
 /**
- * `npm run bench:footprint` (issue 16 §4): the memory of `npm start` — the server on its embedded
+ * `npm run bench:footprint` (issue 16 §4): the memory of `npm start` — the bundled server
+ * (scripts/build-server.ts; `BENCH_FOOTPRINT_FROM=source` runs `src/cli.ts`) on its embedded
  * defaults (PGlite in the process, the demo shop with its simulators and 90 days of history) —
  * once it is idle: after its first start on an empty data directory, and after a restart on the
  * same directory (what a user sees the second time). Idle: ready, then no more than
@@ -11,10 +12,11 @@
  * WebAssembly memory, buffers). The rest of the resident set is native: code, the WebAssembly
  * modules' compiled code, malloc. Target: idle < 250 MB. A measurement, not a test.
  */
-import { spawn } from "node:child_process"
+import { execFileSync, spawn } from "node:child_process"
 import { mkdtempSync, rmSync } from "node:fs"
 import { cpus, loadavg, tmpdir } from "node:os"
 import { join } from "node:path"
+import { fileURLToPath } from "node:url"
 import { freePort } from "../test/support/pgServer.ts"
 import { cpuSecondsOf, peakRssOfPid, rssOfPid } from "./bench/proc.ts"
 
@@ -23,6 +25,11 @@ const IDLE_CPU = Number(process.env["BENCH_IDLE_CPU"] ?? 0.05)
 const WINDOW_SECONDS = 5
 /** How long an idle server is left before it is read: V8 gives back the start's heap once the allocations stop. */
 const QUIET_SECONDS = Number(process.env["BENCH_FOOTPRINT_QUIET_SECONDS"] ?? 30)
+/** `bundle` (default): the server as `npm start` runs it, `dist/server/cli.js`; `source`: `src/cli.ts`. */
+const FROM = process.env["BENCH_FOOTPRINT_FROM"] === "source" ? "source" : "bundle"
+const ENTRY = fileURLToPath(new URL(FROM === "source" ? "../src/cli.ts" : "../dist/server/cli.js", import.meta.url))
+/** Restarts measured on the same data directory: one reading of an idle process varies by ±20 MB. */
+const RESTARTS = Math.max(1, Number(process.env["BENCH_FOOTPRINT_RESTARTS"] ?? 1))
 
 const gauge = (text: string, name: string): number | null => {
   const m = new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, "m").exec(text)
@@ -57,7 +64,7 @@ const measure = async (label: string, dataDir: string): Promise<Reading> => {
   // the embedded defaults, as `npm start` on a fresh machine
   for (const name of ["DATABASE_URL", "NATS_URL", "SHOPIFY_API_KEY", "SHOPIFY_API_SECRET"]) delete env[name]
   const started = performance.now()
-  const child = spawn(process.execPath, [new URL("../src/cli.ts", import.meta.url).pathname, "start"], { env, stdio: ["ignore", "ignore", "pipe"] })
+  const child = spawn(process.execPath, [ENTRY, "start"], { env, stdio: ["ignore", "ignore", "pipe"] })
   let stderr = ""
   child.stderr!.on("data", (c: Buffer) => (stderr = (stderr + c.toString()).slice(-4_000)))
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()))
@@ -105,15 +112,17 @@ const measure = async (label: string, dataDir: string): Promise<Reading> => {
 
 const mb = (x: number | null) => (x === null ? "–" : `${x.toFixed(0)} MB`)
 
+if (FROM === "bundle") execFileSync(process.execPath, [fileURLToPath(new URL("build-server.ts", import.meta.url)), "--if-stale"], { stdio: "inherit" })
 const dataDir = mkdtempSync(join(tmpdir(), "sumeru-footprint-"))
 try {
-  console.log(`npm start's footprint: the server on its embedded defaults (PGlite, demo shop), idle (node ${process.version}, ${cpus().length} cores, load ${loadavg()[0]!.toFixed(2)})`)
+  console.log(`npm start's footprint: the server (${FROM === "bundle" ? "bundled, as npm start runs it" : "from source"}) on its embedded defaults (PGlite, demo shop), idle (node ${process.version}, ${cpus().length} cores, load ${loadavg()[0]!.toFixed(2)})`)
   const first = await measure("first start (empty data directory)", dataDir)
-  const again = await measure("restart (same data directory)", dataDir)
+  const again: Array<Reading> = []
+  for (let i = 1; i <= RESTARTS; i++) again.push(await measure(RESTARTS === 1 ? "restart (same data directory)" : `restart ${i} (same data directory)`, dataDir))
   console.log("")
   console.log(`| start | ready after | idle after | CPU when idle | RSS ${QUIET_SECONDS} s later | RSS peak | V8 heap used / reserved | external (PGlite's memory, buffers) | native rest | target |`)
   console.log("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|")
-  for (const r of [first, again]) {
+  for (const r of [first, ...again]) {
     const rest = r.rssMb === null || r.heapTotalMb === null || r.externalMb === null ? null : r.rssMb - r.heapTotalMb - r.externalMb
     const verdict = r.rssMb === null ? "" : r.rssMb < 250 ? "ok < 250 MB" : "MISS < 250 MB"
     console.log(`| ${r.label} | ${r.readySeconds.toFixed(1)} s | ${r.idleSeconds.toFixed(1)} s | ${(r.idleCpu * 100).toFixed(1)} % | ${mb(r.rssMb)} | ${mb(r.peakMb)} | ${mb(r.heapUsedMb)} / ${mb(r.heapTotalMb)} | ${mb(r.externalMb)} | ${mb(rest)} | ${verdict} |`)

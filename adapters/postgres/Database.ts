@@ -8,12 +8,13 @@ import { PGlite } from "@electric-sql/pglite"
 import * as NodeServices from "@effect/platform-node/NodeServices"
 import { PgClient, PgMigrator } from "@effect/sql-pg"
 import { Config, Context, Effect, Layer, Option, Redacted } from "effect"
-import { fromFileSystem } from "effect/sql/MigratorFileSystem"
+import * as Migrator from "effect/sql/Migrator"
 import { SqlClient } from "effect/sql/SqlClient"
 import { execFile } from "node:child_process"
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from "node:fs"
-import { join } from "node:path"
+import { extname, join } from "node:path"
 import { fileURLToPath } from "node:url"
+import { migrations } from "../../migrations/index.ts"
 import { pgliteConnection } from "./PgliteWire.ts"
 
 /** The embedded database is already open in another process. */
@@ -64,10 +65,9 @@ export class DatabaseMode extends Context.Service<DatabaseMode, {
   readonly kind: "postgres" | "embedded"
 }>()("sumeru/postgres/DatabaseMode") {}
 
-export const migrationsDirectory = join(import.meta.dirname, "..", "..", "migrations")
-
 /** Applies pending migrations from `migrations/` (idempotent; concurrent runs are skipped). */
-export const migrate = PgMigrator.run({ loader: fromFileSystem(migrationsDirectory) }).pipe(
+export const migrate = PgMigrator.run({ loader: Migrator.fromGlob(migrations) }).pipe(
+  // the migrator can dump the schema, through the file system and a child process (not asked for here)
   Effect.provide(NodeServices.layer)
 )
 
@@ -94,13 +94,18 @@ export const layerPostgres = (url: Redacted.Redacted, options?: { readonly maxCo
  */
 const EMBEDDED_SHARED_BUFFERS = "32MB"
 
+/** Creates the cluster in a child process (pgliteInitdb.ts); if that fails, PGlite creates it in this one, and says so. */
 const createClusterApart = (dataDir: string) =>
   Effect.promise(() =>
-    new Promise<void>((resolve) => {
-      const script = fileURLToPath(new URL("./pgliteInitdb.ts", import.meta.url))
-      execFile(process.execPath, [script, dataDir], { maxBuffer: 16 * 1024 * 1024 }, () => resolve())
+    new Promise<string | null>((resolve) => {
+      // `.ts` beside this module in the source, `.js` in the bundled server (scripts/build-server.ts)
+      const script = fileURLToPath(new URL(`./pgliteInitdb${extname(fileURLToPath(import.meta.url))}`, import.meta.url))
+      execFile(process.execPath, [script, dataDir], { maxBuffer: 16 * 1024 * 1024 }, (error, _stdout, stderr) =>
+        resolve(error === null ? null : (stderr.trim().split("\n").at(-1) || error.message)))
     })
-  )
+  ).pipe(Effect.flatMap((failure) =>
+    failure === null ? Effect.void : Effect.logWarning(`the embedded database's cluster could not be created in a child process (${failure}); creating it in this one`)
+  ))
 
 /**
  * Opens (or creates) the PGlite database in `dataDir` (or in memory when `dataDir` is

@@ -1,6 +1,7 @@
 /**
  * The merchant's admin in a real browser (issue 15 §3): `sumeru start` in its demo mode (the
- * Shopify simulator's shop, its 90 days of history) on the test run's PostgreSQL and NATS, and
+ * Shopify simulator's shop, its 90 days of history), bundled as `npm start` runs it, on the test
+ * run's PostgreSQL and NATS, and
  * Debian's headless Chromium driven by playwright-core.
  *
  * The journeys a merchant makes, through the screens only (the test sends nothing to the admin
@@ -107,7 +108,8 @@ beforeAll(async () => {
   mkdirSync(SCREENSHOTS, { recursive: true })
   // the walk through every screen makes a few hundred API calls in a minute (the seed's 100 a
   // minute per shop is tested in test/http/rbac.test.ts)
-  server = await startServerProcess({ ADMIN_RATE_LIMIT_PER_MINUTE: "5000" })
+  // the server as `npm start` runs it: the bundle (scripts/build-server.ts)
+  server = await startServerProcess({ ADMIN_RATE_LIMIT_PER_MINUTE: "5000" }, { bundled: true })
   browser = await launchChromium()
   desktop = await browser.newContext({ viewport: DESKTOP })
   page = watch(await desktop.newPage(), "desktop")

@@ -1,7 +1,7 @@
 /**
  * The `sumeru` CLI on the embedded database (PGlite in `SUMERU_DATA_DIR`), run as a real child
- * process: migrate, replay, a rebuild the CLI runs itself, the lock a running process holds, and
- * `start`'s malloc setting.
+ * process: migrate, replay, a rebuild the CLI runs itself, the lock a running process holds; and
+ * the bundled server `npm start` runs, on a new data directory.
  */
 import { mkdtempSync, readFileSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
@@ -9,7 +9,10 @@ import { join } from "node:path"
 import { Effect } from "effect"
 import { afterAll, describe, expect, it } from "vitest"
 import { EventStore } from "../../src/eventstore/EventStore.ts"
-import { cliEnv, expectUserError, migrationNames, runCli, spawnCli, withEmbedded } from "./support.ts"
+import { bundledCliPath, cliEnv, expectUserError, migrationNames, runCli, spawnCli, withEmbedded } from "./support.ts"
+
+/** What the server logs when its child could not create a new data directory's cluster (Database.ts). */
+const CLUSTER_IN_PROCESS = "could not be created in a child process"
 
 const dirs: Array<string> = []
 const tempDataDir = () => {
@@ -29,6 +32,8 @@ describe("sumeru CLI on the embedded database", () => {
 
     const first = await runCli(["migrate"], env)
     expect(first.code, first.stderr).toBe(0)
+    // the new directory's cluster was made by a child process (Database.ts), not in this one
+    expect(first.stdout + first.stderr).not.toContain(CLUSTER_IN_PROCESS)
     const names = migrationNames()
     expect(first.stdout).toContain(`Applied ${names.length} migration`)
     for (const n of names) expect(first.stdout).toContain(`  ${n}\n`)
@@ -60,17 +65,27 @@ describe("sumeru CLI on the embedded database", () => {
     expect(rebuilt.stdout).toMatch(/streams gen 1: live \(v1\) at position 6; 6 events applied/)
     // nothing else can own the embedded database: the CLI built it itself
     expect(rebuilt.stdout).not.toContain("A projector owns")
+  }, 120_000) // PGlite start-up is CPU-heavy: give a loaded machine room
 
-    // `start` on the embedded database runs as a new image of its own process, with glibc's
-    // mmap threshold fixed so PGlite's start-up gives its memory back (src/cli.ts)
-    const server = spawnCli(["start", "--port", "0"], env)
+  it("npm start's bundled server on a new data directory: the cluster made by its own child, every migration applied, glibc's threshold fixed", async () => {
+    const dataDir = tempDataDir()
+    const server = spawnCli(["start", "--port", "0"], cliEnv({ dataDir }), bundledCliPath)
     try {
       await server.waitFor(/projection streams v1: owned by this process/)
+      const { stdout, stderr } = server.output()
+      // the bundle starts its own initdb entry (dist/server/pgliteInitdb.js), not a source file
+      expect(stdout + stderr).not.toContain(CLUSTER_IN_PROCESS)
+      // `start` on the embedded database runs as a new image of its own process, with glibc's
+      // mmap threshold fixed so PGlite's start-up gives its memory back (src/cli.ts)
       const environ = readFileSync(`/proc/${server.child.pid}/environ`, "utf8").split("\0")
-      expect(environ).toContain("GLIBC_TUNABLES=glibc.malloc.mmap_threshold=131072")
+      expect(environ).toContain("GLIBC_TUNABLES=glibc.malloc.mmap_threshold=32768")
     } finally {
       server.child.kill("SIGTERM")
     }
     expect(await server.exited).toBe(0)
-  }, 120_000) // PGlite start-up is CPU-heavy: give a loaded machine room
+    // the migrations the bundle carries are all of them (migrations/index.ts lists the directory's files)
+    const status = await runCli(["migrate"], cliEnv({ dataDir }))
+    expect(status.code, status.stderr).toBe(0)
+    expect(status.stdout).toContain(`up to date (${migrationNames().length} migrations applied)`)
+  }, 120_000)
 })

@@ -13,6 +13,8 @@ import { testKeyEnv, testKeyRing } from "../support/keys.ts"
 
 export const root = join(import.meta.dirname, "..", "..")
 export const cliPath = join(root, "src", "cli.ts")
+/** The bundled server `npm start` runs (scripts/build-server.ts; the test run's global setup builds it). */
+export const bundledCliPath = join(root, "dist", "server", "cli.js")
 
 export interface CliResult {
   readonly code: number | null
@@ -49,8 +51,8 @@ export const runCliPipedToHead = (args: ReadonlyArray<string>, env: NodeJS.Proce
 }
 
 /** Starts a long-running CLI command; `waitFor` resolves when stdout matches, without sleeping. */
-export const spawnCli = (args: ReadonlyArray<string>, env: NodeJS.ProcessEnv) => {
-  const child: ChildProcess = spawn(process.execPath, [cliPath, ...args], { cwd: root, env, stdio: ["ignore", "pipe", "pipe"] })
+export const spawnCli = (args: ReadonlyArray<string>, env: NodeJS.ProcessEnv, entry: string = cliPath) => {
+  const child: ChildProcess = spawn(process.execPath, [entry, ...args], { cwd: root, env, stdio: ["ignore", "pipe", "pipe"] })
   let stdout = ""
   let stderr = ""
   const listeners = new Set<() => void>()

@@ -1,6 +1,6 @@
 /**
- * The real `sumeru start` as a child process (Node 24 strips the types), for tests that need
- * the production wiring and a process that must stay up. PostgreSQL and JetStream are the
+ * The real `sumeru start` as a child process (Node 24 strips the types; or the bundle `npm start`
+ * runs), for tests that need the production wiring and a process that must stay up. PostgreSQL and JetStream are the
  * test run's; each process gets its own database, NATS stream and data directory.
  */
 import { type ChildProcess, spawn } from "node:child_process"
@@ -23,13 +23,18 @@ export interface ServerProcess {
 }
 
 const cli = fileURLToPath(new URL("../../src/cli.ts", import.meta.url))
+/** The bundled server `npm start` runs (scripts/build-server.ts; the test run's global setup builds it). */
+const bundledCli = fileURLToPath(new URL("../../dist/server/cli.js", import.meta.url))
 
-export const startServerProcess = async (env: Record<string, string> = {}): Promise<ServerProcess> => {
+export const startServerProcess = async (
+  env: Record<string, string> = {},
+  options: { readonly bundled?: boolean } = {}
+): Promise<ServerProcess> => {
   const databaseUrl = freshPostgresUrl()
   const port = await freePort()
   const dataDir = mkdtempSync(join(tmpdir(), "sumeru-server-"))
   const unique = `srv${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`
-  const child = spawn(process.execPath, [cli, "start", "--role", "all", "--port", String(port)], {
+  const child = spawn(process.execPath, [options.bundled === true ? bundledCli : cli, "start", "--role", "all", "--port", String(port)], {
     env: {
       ...process.env,
       DATABASE_URL: databaseUrl,

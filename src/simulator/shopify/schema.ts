@@ -3,7 +3,7 @@
  * `scripts/fetch-shopify-schema.ts` caches under `.cache/shopify/`. Every document the
  * simulator receives is parsed and validated against it.
  */
-import { readFileSync } from "node:fs"
+import { existsSync, readFileSync } from "node:fs"
 import { dirname, join, resolve } from "node:path"
 import { fileURLToPath } from "node:url"
 import { gunzipSync } from "node:zlib"
@@ -22,7 +22,18 @@ import { formatSyntaxError, formatValidationErrors, type ShopifyGraphQLError } f
 /** The Admin API version whose schema the simulator serves. */
 export const ADMIN_API_VERSION = "2026-07"
 
-const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..", "..")
+/**
+ * The repository's root: the nearest directory above this module with a `package.json`. Found,
+ * not counted in `..`s, because the server `npm start` runs is a bundle in `dist/server/`
+ * (scripts/build-server.ts), where this module's own depth is gone.
+ */
+const repoRoot = (() => {
+  const here = dirname(fileURLToPath(import.meta.url))
+  for (let dir = here; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, "package.json"))) return dir
+    if (dirname(dir) === dir) return resolve(here, "..", "..", "..")
+  }
+})()
 
 /**
  * Default schema location: `$SHOPIFY_ADMIN_SCHEMA_PATH`, else

@@ -1,0 +1,78 @@
+/**
+ * Builds the server `npm start` runs: `src/cli.ts` and everything it loads, bundled into
+ * `dist/server/cli.js` by rolldown (the bundler Vite ships), tree-shaken and minified.
+ *
+ * Why: V8 keeps the source of every loaded module for as long as the process lives (it compiles
+ * functions lazily, from the source). Run from source, an idle `npm start` has loaded ~1,300
+ * modules, and their source is ~45 MB of its heap. Bundled and minified, the same server is a few
+ * MB of source (`npm run bench:footprint` measures both; BENCHMARKS.md has the figures).
+ *
+ * - Names are kept (`keepNames`): stack traces and `constructor.name` read as in the source.
+ *   The source map is written beside the bundle; `NODE_OPTIONS=--enable-source-maps` maps traces
+ *   back to our files and lines, at the cost of the maps in memory.
+ * - The bundle sits two directories below the root, as the modules it bundles do (`src/cli/`,
+ *   `adapters/postgres/`, `adapters/http/`), so their paths relative to `import.meta.url`
+ *   (`migrations/`, `admin/dist/`, `package.json`) hold in it unchanged.
+ * - The embedded database's initdb child (`adapters/postgres/pgliteInitdb.ts`) is an entry of its
+ *   own, `dist/server/pgliteInitdb.js`, which the bundled `Database.ts` starts.
+ * - PGlite stays outside: it loads its WebAssembly and data files from beside its own module.
+ *
+ * `npm install` runs it; `npm start` runs it with `--if-stale`, which builds only when a source
+ * file (or the lockfile, or this script) is newer than the last build. Without the
+ * devDependencies (`npm ci --omit=dev`) there is no bundler: it writes a `cli.js` that loads the
+ * server from source, so `npm start` still runs, as it did before there was a bundle.
+ */
+import { mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs"
+import { join } from "node:path"
+import { fileURLToPath } from "node:url"
+
+const root = fileURLToPath(new URL("..", import.meta.url))
+export const SERVER_DIST = join(root, "dist", "server")
+const built = join(SERVER_DIST, "cli.js")
+const SOURCE_DIRS = ["src", "adapters", "domain", "projections"]
+
+const newest = (path: string): number => {
+  const stat = statSync(path)
+  if (!stat.isDirectory()) return stat.mtimeMs
+  return readdirSync(path).reduce((latest, name) => Math.max(latest, newest(join(path, name))), stat.mtimeMs)
+}
+
+const sourcesTime = () =>
+  Math.max(...SOURCE_DIRS.map((d) => newest(join(root, d))), newest(join(root, "package-lock.json")), newest(fileURLToPath(import.meta.url)))
+
+const builtTime = () => {
+  try {
+    return statSync(built).mtimeMs
+  } catch {
+    return 0
+  }
+}
+
+if (process.argv.includes("--if-stale") && builtTime() >= sourcesTime()) process.exit(0)
+const started = Date.now()
+// loaded only when there is something to build
+const rolldown = await import("rolldown").catch(() => null)
+rmSync(SERVER_DIST, { recursive: true, force: true })
+mkdirSync(SERVER_DIST, { recursive: true })
+if (rolldown === null) {
+  writeFileSync(built, `// no bundler installed (npm ci --omit=dev): the server runs from source\nimport "../../src/cli.ts"\n`)
+  console.log("server not bundled: rolldown is not installed (install the devDependencies); dist/server/cli.js runs it from source")
+  process.exit(0)
+}
+await rolldown.build({
+  input: {
+    cli: join(root, "src", "cli.ts"),
+    pgliteInitdb: join(root, "adapters", "postgres", "pgliteInitdb.ts")
+  },
+  platform: "node",
+  external: [/^@electric-sql\/pglite(\/|$)/],
+  logLevel: "warn",
+  output: {
+    dir: SERVER_DIST,
+    format: "esm",
+    minify: true,
+    keepNames: true,
+    sourcemap: true
+  }
+})
+console.log(`server bundled into dist/server in ${((Date.now() - started) / 1000).toFixed(1)} s`)
