@@ -19,7 +19,7 @@
  * cannot leak the servers and temp dirs the parent owns; they are removed on exit, Ctrl-C
  * or failure). Knobs (all in scripts/bench/pipeline-config.ts; the configuration is printed
  * first): BENCH_SCALE (durations), BENCH_BACKENDS=pg,nats,pglite, BENCH_SHOPS, BENCH_RATES,
- * BENCH_PGLITE_SHOPS, BENCH_PGLITE_RATES, BENCH_TARGET_SECONDS, BENCH_STEP_SECONDS,
+ * BENCH_PGLITE_SHOPS, BENCH_PGLITE_RATES, BENCH_PGLITE_ON_DISK, BENCH_TARGET_SECONDS, BENCH_STEP_SECONDS,
  * BENCH_DRAIN_SECONDS, BENCH_MAX_INFLIGHT, BENCH_TARGET_P95_MS, BENCH_MAX_P95_MS,
  * BENCH_STOP_ON_MISS, BENCH_STEP_DOWN, BENCH_WARMUP, BENCH_PARTITIONS, BENCH_PG_POOL,
  * BENCH_PG_DURABLE, BENCH_PG_URL (use your server, e.g. one with pg_stat_statements),

@@ -19,7 +19,10 @@
  * (up to a whole batch's execution time later), so it would under-state latency — the run
  * reports the recorded_at-based p95 too, for comparison.
  */
+import { mkdtempSync, rmSync } from "node:fs"
 import { Socket } from "node:net"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
 import { Context, Duration, Effect, Layer, type LogLevel, Redacted, References } from "effect"
 import { SqlClient } from "effect/sql"
 import * as EmbeddedShopLog from "../../adapters/embedded/EmbeddedShopLog.ts"
@@ -147,8 +150,10 @@ export const runChild = async (job: PipelineJob): Promise<void> => {
   let lastPublishError: unknown = undefined
 
   // --- the pipeline ---------------------------------------------------------------------------
+  const pgliteDir = pglite && cfg.pgliteOnDisk ? mkdtempSync(join(tmpdir(), "sumeru-bench-pglite-")) : undefined
+  if (pgliteDir !== undefined) process.once("exit", () => rmSync(pgliteDir, { recursive: true, force: true }))
   const db = pglite
-    ? layerEmbedded(undefined)
+    ? layerEmbedded(pgliteDir)
     : layerPostgres(Redacted.make(job.pgUrl!), { maxConnections: cfg.pgPool })
   const core = coreLayer(db, testKeyRing())
   const shopLog: Layer.Layer<ShopLog, unknown, SqlClient.SqlClient | DatabaseMode> = job.backend === "nats"

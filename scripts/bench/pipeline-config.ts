@@ -22,6 +22,8 @@ export interface PipelineConfig {
   readonly rates: ReadonlyArray<number>
   readonly pgliteShops: number
   readonly pgliteRates: ReadonlyArray<number>
+  /** PGlite's data in a directory on disk, as `npm start` keeps it, rather than in memory. */
+  readonly pgliteOnDisk: boolean
   /** Seconds of the first (target) step, and of every later step (before scaling). */
   readonly targetSeconds: number
   readonly stepSeconds: number
@@ -82,6 +84,7 @@ export const readConfig = (): PipelineConfig => {
     rates: list("BENCH_RATES", [1000, 2000, 3000, 5000]),
     pgliteShops: Math.max(1, Math.round(num("BENCH_PGLITE_SHOPS", 1000))),
     pgliteRates: list("BENCH_PGLITE_RATES", [250, 500, 1000, 1500, 2000]),
+    pgliteOnDisk: bool("BENCH_PGLITE_ON_DISK", false),
     targetSeconds: num("BENCH_TARGET_SECONDS", 20) * scale,
     stepSeconds: num("BENCH_STEP_SECONDS", 12) * scale,
     maxInFlight: Math.max(1, Math.round(num("BENCH_MAX_INFLIGHT", 4000))),
@@ -122,6 +125,7 @@ export const describeConfig = (cfg: PipelineConfig): string => {
     `  backends            ${cfg.backends.map((b) => backendLabels[b]).join("; ")}   (BENCH_BACKENDS=${cfg.backends.join(",")})`,
     `  shops               ${cfg.shops.toLocaleString("en-US")} (BENCH_SHOPS); PGlite ${cfg.pgliteShops.toLocaleString("en-US")} (BENCH_PGLITE_SHOPS)`,
     `  offered rates       ${rates(cfg.rates)} msg/s (BENCH_RATES); PGlite ${rates(cfg.pgliteRates)} msg/s (BENCH_PGLITE_RATES)`,
+    `  PGlite's data       ${cfg.pgliteOnDisk ? "in a directory on disk, as npm start keeps it" : "in memory"} (BENCH_PGLITE_ON_DISK)`,
     `  durations           first step ${cfg.targetSeconds.toFixed(1)} s (BENCH_TARGET_SECONDS), later steps ${cfg.stepSeconds.toFixed(1)} s (BENCH_STEP_SECONDS), scale ${cfg.scale} (BENCH_SCALE)`,
     `  drain limit         ${cfg.drainSeconds} s after a step's last publish; a later step waits ≤ ${2 * cfg.drainSeconds} s more for the backlog (BENCH_DRAIN_SECONDS)`,
     `  publishes in flight ≤ ${cfg.maxInFlight} (BENCH_MAX_INFLIGHT)`,
