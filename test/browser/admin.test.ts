@@ -1,8 +1,7 @@
 /**
  * The merchant's admin in a real browser (issue 15 §3): `sumeru start` in its demo mode (the
  * Shopify simulator's shop, its 90 days of history), bundled as `npm start` runs it, on the test
- * run's PostgreSQL and NATS, and
- * Debian's headless Chromium driven by playwright-core.
+ * run's PostgreSQL and NATS, and Debian's headless Chromium driven by playwright-core.
  *
  * The journeys a merchant makes, through the screens only (the test sends nothing to the admin
  * API; it plays Shopify, sending the product webhooks):

@@ -1,7 +1,8 @@
 /**
  * The real `sumeru start` as a child process (Node 24 strips the types; or the bundle `npm start`
- * runs), for tests that need the production wiring and a process that must stay up. PostgreSQL and JetStream are the
- * test run's; each process gets its own database, NATS stream and data directory.
+ * runs), for tests that need the production wiring and a process that must stay up. PostgreSQL
+ * and JetStream are the test run's; each process gets its own database, NATS stream and data
+ * directory.
  */
 import { type ChildProcess, spawn } from "node:child_process"
 import { mkdtempSync, rmSync } from "node:fs"
