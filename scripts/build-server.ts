@@ -23,33 +23,18 @@
  * devDependencies (`npm ci --omit=dev`) there is no bundler: it writes a `cli.js` that loads the
  * server from source, so `npm start` still runs, as it did before there was a bundle.
  */
-import { mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs"
+import { mkdirSync, rmSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
+import { isStale } from "./staleness.ts"
 
 const root = fileURLToPath(new URL("..", import.meta.url))
 const SERVER_DIST = join(root, "dist", "server")
 const built = join(SERVER_DIST, "cli.js")
-const SOURCE_DIRS = ["src", "adapters", "domain", "projections"]
+/** What the bundle is made of: our modules, the dependencies (the lockfile), and this script. */
+const sources = [...["src", "adapters", "domain", "projections", "migrations", "package-lock.json"].map((p) => join(root, p)), fileURLToPath(import.meta.url)]
 
-const newest = (path: string): number => {
-  const stat = statSync(path)
-  if (!stat.isDirectory()) return stat.mtimeMs
-  return readdirSync(path).reduce((latest, name) => Math.max(latest, newest(join(path, name))), stat.mtimeMs)
-}
-
-const sourcesTime = () =>
-  Math.max(...SOURCE_DIRS.map((d) => newest(join(root, d))), newest(join(root, "package-lock.json")), newest(fileURLToPath(import.meta.url)))
-
-const builtTime = () => {
-  try {
-    return statSync(built).mtimeMs
-  } catch {
-    return 0
-  }
-}
-
-if (process.argv.includes("--if-stale") && builtTime() >= sourcesTime()) process.exit(0)
+if (process.argv.includes("--if-stale") && !isStale(built, sources)) process.exit(0)
 const started = Date.now()
 // loaded only when there is something to build
 const rolldown = await import("rolldown").catch(() => null)
