@@ -28,7 +28,7 @@ const QUIET_SECONDS = Number(process.env["BENCH_FOOTPRINT_QUIET_SECONDS"] ?? 30)
 /** `bundle` (default): the server as `npm start` runs it, `dist/server/cli.js`; `source`: `src/cli.ts`. */
 const FROM = process.env["BENCH_FOOTPRINT_FROM"] === "source" ? "source" : "bundle"
 const ENTRY = fileURLToPath(new URL(FROM === "source" ? "../src/cli.ts" : "../dist/server/cli.js", import.meta.url))
-/** Restarts measured on the same data directory: one reading of an idle process varies by ±20 MB. */
+/** Restarts measured on the same data directory: one reading of an idle process varies by ~10 MB. */
 const RESTARTS = Math.max(1, Number(process.env["BENCH_FOOTPRINT_RESTARTS"] ?? 1))
 
 const gauge = (text: string, name: string): number | null => {
