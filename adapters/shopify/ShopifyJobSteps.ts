@@ -100,6 +100,9 @@ const ALL = 2_147_483_647
  */
 export const SNAPSHOT_ERRORS_CHUNK = -1
 
+/** Snapshot rows written per statement while the bulk query's JSONL is read. */
+const SNAPSHOT_PAGE = 1000
+
 /** After-state entries written per statement while a chunk's results are read. */
 const AFTER_STATE_PAGE = 1000
 
@@ -202,17 +205,19 @@ export const make = Effect.gen(function*() {
       let current: { kind: "set" | "delete"; from: number; to: number; lines: number; bytes: number } | undefined
       const order = job.undoOf === null ? ["set"] as const : ["set", "delete"] as const
       for (const kind of order) {
-        yield* Stream.runForEach(jobLines(job, 0, ALL), (line) =>
+        yield* Stream.runForEachArray(jobLines(job, 0, ALL), (lines) =>
           Effect.sync(() => {
-            if (line.kind !== kind) return
-            const size = Buffer.byteLength(line.text) + 1
-            if (current === undefined || current.kind !== kind || current.bytes + size > CHUNK_BYTES) {
-              if (current !== undefined) chunks.push(current)
-              current = { kind, from: line.ordinal, to: line.ordinal, lines: 0, bytes: 0 }
+            for (const line of lines) {
+              if (line.kind !== kind) continue
+              const size = Buffer.byteLength(line.text) + 1
+              if (current === undefined || current.kind !== kind || current.bytes + size > CHUNK_BYTES) {
+                if (current !== undefined) chunks.push(current)
+                current = { kind, from: line.ordinal, to: line.ordinal, lines: 0, bytes: 0 }
+              }
+              current.to = line.ordinal
+              current.lines++
+              current.bytes += size
             }
-            current.to = line.ordinal
-            current.lines++
-            current.bytes += size
           }))
         if (current !== undefined) {
           chunks.push(current)
@@ -259,7 +264,10 @@ export const make = Effect.gen(function*() {
         const original: Job = { ...job, jobId: undoOf.jobId, undoOf: null }
         const chunks = yield* plan(original)
         for (let k = 0; k < chunks.length; k++) {
-          yield* Stream.runForEach(readAfterState(artefacts, undoOf.jobId, k), (e) => Effect.sync(() => outcomes.set(e.ordinal, e.outcome)))
+          yield* Stream.runForEachArray(readAfterState(artefacts, undoOf.jobId, k), (entries) =>
+            Effect.sync(() => {
+              for (const e of entries) outcomes.set(e.ordinal, e.outcome)
+            }))
         }
       }
       const rows = Array.from(yield* Stream.runCollect(artefacts.snapshot(undoOf.jobId, 0, ALL)))
@@ -319,28 +327,40 @@ export const make = Effect.gen(function*() {
       let seen = 0
       let truncated = false
       if (url !== null) {
-        const batch: Array<SnapshotEntry> = []
-        const flush = Effect.suspend(() => {
-          if (batch.length === 0) return Effect.void
-          return artefacts.writeSnapshot(shop, job.jobId, batch.splice(0, batch.length))
-        })
+        let batch: Array<SnapshotEntry> = []
+        /** Writes the batch, in statements of SNAPSHOT_PAGE rows; with `all` false only whole ones. */
+        const flush = (all: boolean) =>
+          Effect.suspend(() => {
+            const pages: Array<Array<SnapshotEntry>> = []
+            let from = 0
+            while (batch.length - from >= SNAPSHOT_PAGE || (all && from < batch.length)) {
+              pages.push(batch.slice(from, from + SNAPSHOT_PAGE))
+              from += SNAPSHOT_PAGE
+            }
+            if (pages.length === 0) return Effect.void
+            batch = batch.slice(from)
+            return Effect.forEach(pages, (page) => artefacts.writeSnapshot(shop, job.jobId, page), { discard: true })
+          })
+        // an array of products at a time (a downloaded block's), not an effect per product: a
+        // million products made a million fibers' worth of garbage
         yield* admin.downloadJsonl(url).pipe(
           Stream.map(parseProductSnapshot),
           Stream.filter((s): s is ProductSnapshot => s !== undefined),
           // stop reading after max_items (+1 to know whether more matched)
           Stream.take(job.input.maxItems + 1),
-          Stream.runForEach((s) =>
-            Effect.gen(function*() {
+          Stream.runForEachArray((products) => {
+            for (const s of products) {
               if (seen >= job.input.maxItems) {
                 truncated = true
-                return
+                break
               }
               batch.push({ ordinal: seen, productId: s.id, prevValue: s.previous?.value ?? null, prevType: s.previous?.type ?? null })
               seen++
-              if (batch.length >= 1000) yield* flush
-            }))
+            }
+            return flush(false)
+          })
         )
-        yield* flush
+        yield* flush(true)
       }
       return { matched: seen, truncated, snapshotRef: job.jobId, chunks: 0, changedSince: 0, errorLines: [] }
     }).pipe(Effect.mapError(toStepError))
@@ -361,9 +381,9 @@ export const make = Effect.gen(function*() {
       // died after submitting, before recording it).
       const existing = yield* admin.findBulkMutation(shop, id)
       if (existing !== null) return existing.id
-      const chunks = yield* plan(job)
-      const spec = chunks[chunkIndex]
-      const document = spec?.kind === "delete" ? METAFIELDS_DELETE_MUTATION : METAFIELDS_SET_MUTATION
+      // a job's chunks all set; only an undo's plan can hold deletes (a plan is a pass over the snapshot)
+      const kind = job.undoOf === null ? "set" : (yield* plan(job))[chunkIndex]?.kind
+      const document = kind === "delete" ? METAFIELDS_DELETE_MUTATION : METAFIELDS_SET_MUTATION
       return yield* admin.startBulkMutation(shop, document, stagedUploadPath, id)
     })).pipe(Effect.mapError(toStepError))
 
@@ -381,11 +401,13 @@ export const make = Effect.gen(function*() {
       const ordinals = new Int32Array(spec?.lines ?? 0)
       let lineCount = 0
       if (spec !== undefined) {
-        yield* Stream.runForEach(chunkLines(job, spec), (line) =>
+        yield* Stream.runForEachArray(chunkLines(job, spec), (lines) =>
           Effect.sync(() => {
-            if (lineCount === ordinals.length) return
-            owners.add(line.productId)
-            ordinals[lineCount++] = line.ordinal
+            for (const line of lines) {
+              if (lineCount === ordinals.length) return
+              owners.add(line.productId)
+              ordinals[lineCount++] = line.ordinal
+            }
           }))
       }
       const ownerOf = owners.seal()
