@@ -15,6 +15,11 @@
  * Flowmend job, its artefacts on a PostgreSQL server; at the product's cap on a job (100,000
  * products), then at N when N is more.
  *
+ * It runs bundled, as Sumeru runs in production (`npm start` and the README's roles run
+ * `dist/server/cli.js`): it bundles itself into `dist/bench/` (`scripts/bundle.ts`) and runs
+ * that. `BENCH_BULK_FROM=source` runs it from source, which adds the source of every module
+ * and Node's TypeScript stripping to every figure (~75 MB at start).
+ *
  * The simulator and the file servers run in a child process, so a part's peak RSS is its own,
  * and they share the machine's cores like production would.
  */
@@ -30,6 +35,8 @@ import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { Effect, Layer, Redacted, Stream } from "effect"
 import { MAX_ITEMS_MAX } from "../domain/jobs/index.ts"
+import { bundle } from "./bundle.ts"
+import { peakRssMb } from "./bench/proc.ts"
 import { runningJob } from "../test/support/fixtures.ts"
 import { ShopCredentials, ShopifyAdmin } from "../adapters/shopify/ShopifyAdmin.ts"
 import * as ShopifyAdminLive from "../adapters/shopify/ShopifyAdminLive.ts"
@@ -44,6 +51,8 @@ import {
 
 /** This script: its children run it too (`--child`, `--job`). */
 const ENTRY = fileURLToPath(import.meta.url)
+/** How this run's code is loaded: from the bundle `dist/bench/bench-bulk.js`, or from source. */
+const LOADED = ENTRY.endsWith(".js") ? "bundled" : "from source"
 
 const SHOP = "bench.myshopify.com"
 const TOKEN = "shpat_bench"
@@ -282,7 +291,7 @@ const parent = async (products: number): Promise<void> => {
     console.log(`  machine load        ${loadavg().map((l) => l.toFixed(1)).join(" ")} (1/5/15 min)`)
     console.log(`  error preview       ${parsed[0]?.errorPreviewLines} lines / ${parsed[0] === undefined ? 0 : Buffer.byteLength(parsed[0].errorPreview)} bytes (chunk 0)`)
     console.log(
-      `  RSS                 start ${mb(rssStart)} (Node + TS stripping + Effect), peak: build+upload ${mb(peakAfterUpload)}, download+parse ${mb(peakAfterParse)}, generic parse ${mb(rss.peak())} (sampled every 20 ms; getrusage maxRSS ${mb(process.resourceUsage().maxRSS * 1024)})`
+      `  RSS                 start ${mb(rssStart)} (Node + Effect, ${LOADED}), peak: build+upload ${mb(peakAfterUpload)}, download+parse ${mb(peakAfterParse)}, generic parse ${mb(rss.peak())} (sampled every 20 ms; high-water mark ${mb(peakRssMb() * 1024 * 1024)})`
     )
   })
 
@@ -368,11 +377,11 @@ const jobPart = async (products: number): Promise<void> => {
       updated += r.updated
       failed += r.failed
     }
-    console.log(`bench:bulk, the job's steps — ${products.toLocaleString("en")} products, artefacts on PostgreSQL ${pg.version}`)
+    console.log(`bench:bulk, the job's steps — ${products.toLocaleString("en")} products, artefacts on PostgreSQL ${pg.version}, ${LOADED}`)
     console.log(`  snapshot            ${stored.matched.toLocaleString("en")} products (${mb(snapshot.bytes)} of JSONL); ${first.totalChunks} chunks of ${lineCounts.map((n) => n.toLocaleString("en")).join(", ")} lines`)
     console.log(`  results             ${updated.toLocaleString("en")} updated, ${failed.toLocaleString("en")} failed (${mb(results.bytes)})`)
     for (const p of phases) console.log(`  ${p}`)
-    console.log(`  RSS                 start ${mb(rssStart)}, peak ${mb(jobPeak)} (sampled every 20 ms; getrusage maxRSS ${mb(process.resourceUsage().maxRSS * 1024)})`)
+    console.log(`  RSS                 start ${mb(rssStart)}, peak ${mb(jobPeak)} (sampled every 20 ms; high-water mark ${mb(peakRssMb() * 1024 * 1024)})`)
   })
   try {
     await Effect.runPromise(program.pipe(Effect.provide(layer)))
@@ -385,9 +394,17 @@ const jobPart = async (products: number): Promise<void> => {
 
 const count = (arg: string | undefined) => (arg === undefined ? 1_000_000 : Number(arg.replace(/_/g, "")))
 
+const root = fileURLToPath(new URL("..", import.meta.url))
+const BUNDLE_DIR = join(root, "dist", "bench")
+
 if (process.argv[2] === "--child") await child(count(process.argv[3]))
 else if (process.argv[2] === "--job") await jobPart(count(process.argv[3]))
-else {
+else if (LOADED === "from source" && process.env["BENCH_BULK_FROM"] !== "source" && (await bundle({ "bench-bulk": ENTRY }, BUNDLE_DIR))) {
+  // this script, bundled: what the worker that runs a job runs
+  const bundled = fork(join(BUNDLE_DIR, "bench-bulk.js"), process.argv.slice(2), { stdio: "inherit" })
+  const [code] = (await once(bundled, "exit")) as [number | null]
+  process.exitCode = code ?? 1
+} else {
   const products = count(process.argv[2])
   await parent(products)
   // the job's steps, each run in a process of its own (its peak is its own): at the product's

@@ -8,15 +8,15 @@
  * with `npm run bench:footprint` (`BENCH_FOOTPRINT_FROM=source` for the other): V8 heap used
  * 88 → 54–60 MB, idle RSS after a restart 287 → 234–236 MB, after a first start 292 → 248 MB.
  *
- * - Names are kept (`keepNames`): stack traces and `constructor.name` read as in the source.
- *   The source map is written beside the bundle; `NODE_OPTIONS=--enable-source-maps` maps traces
- *   back to our files and lines, at the cost of the maps in memory.
+ * - How it is bundled is `scripts/bundle.ts`: names are kept, so stack traces and
+ *   `constructor.name` read as in the source. The source map is written beside the bundle;
+ *   `NODE_OPTIONS=--enable-source-maps` maps traces back to our files and lines, at the cost
+ *   of the maps in memory.
  * - The bundle sits two directories below the root, as the modules it bundles do (`src/cli/`,
  *   `adapters/postgres/`, `adapters/http/`), so their paths relative to `import.meta.url`
  *   (`migrations/`, `admin/dist/`, `package.json`) hold in it unchanged.
  * - The embedded database's initdb child (`adapters/postgres/pgliteInitdb.ts`) is an entry of its
  *   own, `dist/server/pgliteInitdb.js`, which the bundled `Database.ts` starts.
- * - PGlite stays outside: it loads its WebAssembly and data files from beside its own module.
  *
  * `npm install` runs it; `npm start` runs it with `--if-stale`, which builds only when a source
  * file (or the lockfile, or this script) is newer than the last build. Without the
@@ -26,39 +26,31 @@
 import { mkdirSync, rmSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
+import { bundle } from "./bundle.ts"
 import { isStale } from "./staleness.ts"
 
 const root = fileURLToPath(new URL("..", import.meta.url))
 const SERVER_DIST = join(root, "dist", "server")
 const built = join(SERVER_DIST, "cli.js")
-/** What the bundle is made of: our modules, the dependencies (the lockfile), and this script. */
-const sources = [...["src", "adapters", "domain", "projections", "migrations", "package-lock.json"].map((p) => join(root, p)), fileURLToPath(import.meta.url)]
+/** What the bundle is made of: our modules, the dependencies (the lockfile), and how it is built. */
+const sources = [
+  ...["src", "adapters", "domain", "projections", "migrations", "package-lock.json"].map((p) => join(root, p)),
+  fileURLToPath(import.meta.url),
+  fileURLToPath(new URL("bundle.ts", import.meta.url))
+]
 
 if (process.argv.includes("--if-stale") && !isStale(built, sources)) process.exit(0)
 const started = Date.now()
-// loaded only when there is something to build
-const rolldown = await import("rolldown").catch(() => null)
-rmSync(SERVER_DIST, { recursive: true, force: true })
-mkdirSync(SERVER_DIST, { recursive: true })
-if (rolldown === null) {
+// the bundler is loaded only when there is something to build
+const bundled = await bundle({
+  cli: join(root, "src", "cli.ts"),
+  pgliteInitdb: join(root, "adapters", "postgres", "pgliteInitdb.ts")
+}, SERVER_DIST)
+if (!bundled) {
+  rmSync(SERVER_DIST, { recursive: true, force: true })
+  mkdirSync(SERVER_DIST, { recursive: true })
   writeFileSync(built, `// no bundler installed (npm ci --omit=dev): the server runs from source\nimport "../../src/cli.ts"\n`)
   console.log("server not bundled: rolldown is not installed (install the devDependencies); dist/server/cli.js runs it from source")
   process.exit(0)
 }
-await rolldown.build({
-  input: {
-    cli: join(root, "src", "cli.ts"),
-    pgliteInitdb: join(root, "adapters", "postgres", "pgliteInitdb.ts")
-  },
-  platform: "node",
-  external: [/^@electric-sql\/pglite(\/|$)/],
-  logLevel: "warn",
-  output: {
-    dir: SERVER_DIST,
-    format: "esm",
-    minify: true,
-    keepNames: true,
-    sourcemap: true
-  }
-})
 console.log(`server bundled into dist/server in ${((Date.now() - started) / 1000).toFixed(1)} s`)

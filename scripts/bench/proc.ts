@@ -94,7 +94,11 @@ export const postmasterPidOf = (dataDirectory: string): number | null => {
   }
 }
 
-export const peakRssMb = (): number => process.resourceUsage().maxRSS / 1024
+/**
+ * This process's peak resident set, MB: VmHWM where there is /proc. Not getrusage's maxRSS
+ * there: Linux carries it across exec, so a forked child's starts at its parent's resident set.
+ */
+export const peakRssMb = (): number => statusMb(process.pid, "VmHWM") ?? process.resourceUsage().maxRSS / 1024
 
 export const processCpuSeconds = (): number => {
   const u = process.cpuUsage()
