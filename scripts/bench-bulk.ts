@@ -397,14 +397,14 @@ const count = (arg: string | undefined) => (arg === undefined ? 1_000_000 : Numb
 const root = fileURLToPath(new URL("..", import.meta.url))
 const BUNDLE_DIR = join(root, "dist", "bench")
 
-if (process.argv[2] === "--child") await child(count(process.argv[3]))
-else if (process.argv[2] === "--job") await jobPart(count(process.argv[3]))
-else if (LOADED === "from source" && process.env["BENCH_BULK_FROM"] !== "source" && (await bundle({ "bench-bulk": ENTRY }, BUNDLE_DIR))) {
-  // this script, bundled: what the worker that runs a job runs
+if (LOADED === "from source" && process.env["BENCH_BULK_FROM"] !== "source" && (await bundle({ "bench-bulk": ENTRY }, BUNDLE_DIR))) {
+  // this script, bundled (its children too): what the worker that runs a job runs
   const bundled = fork(join(BUNDLE_DIR, "bench-bulk.js"), process.argv.slice(2), { stdio: "inherit" })
   const [code] = (await once(bundled, "exit")) as [number | null]
   process.exitCode = code ?? 1
-} else {
+} else if (process.argv[2] === "--child") await child(count(process.argv[3]))
+else if (process.argv[2] === "--job") await jobPart(count(process.argv[3]))
+else {
   const products = count(process.argv[2])
   await parent(products)
   // the job's steps, each run in a process of its own (its peak is its own): at the product's

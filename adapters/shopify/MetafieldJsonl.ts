@@ -513,7 +513,7 @@ export const STALE_OBJECT_REASON = "The resource changed since it was loaded: no
 
 /** What one input line of a bulk mutation came to (see `ParseMutationResultsOptions.onResult`). */
 export type MutationLineResult =
-  | { readonly ok: true; readonly data: Readonly<Record<string, unknown>> }
+  | { readonly ok: true; readonly compareDigest: string | null }
   | { readonly ok: false }
 
 export interface ParseMutationResultsOptions {
@@ -530,9 +530,8 @@ export interface ParseMutationResultsOptions {
    */
   readonly errorFile?: string
   /**
-   * Called once per input line that has a result (duplicates ignored), with the line's
-   * `data` on success (e.g. to read the written `compareDigest`). Setting it makes
-   * `parseMutationResultFile` parse every success line too.
+   * Called once per input line that has a result (duplicates ignored), with the
+   * `compareDigest` of what a `metafieldsSet` line wrote on success (`writtenDigest`).
    */
   readonly onResult?: (lineNumber: number, result: MutationLineResult) => void
   /** `reason` of the `changed_since` lines (default {@link STALE_OBJECT_REASON}). */
@@ -646,10 +645,13 @@ class Seen {
   }
 }
 
-/** Receives result lines, parsed or (fast path) already known to be successes. */
+/**
+ * Receives result lines, parsed or (fast path) already known to be successes: with the
+ * `compareDigest` they wrote when the caller asked for it (`onResult`), else null.
+ */
 interface ResultSink {
   readonly object: (o: unknown) => void
-  readonly success: (lineNumber: number) => void
+  readonly success: (lineNumber: number, compareDigest: string | null) => void
 }
 
 const bytesOf = (s: string): Uint8Array => Buffer.from(s, "latin1")
@@ -657,6 +659,9 @@ const USER_ERRORS = bytesOf(`"userErrors"`)
 const ERRORS = bytesOf(`"errors"`)
 const DATA_PREFIX = bytesOf(`{"data":{`)
 const LINE_NUMBER_KEY = bytesOf(`,"__lineNumber":`)
+const WRITTEN_PREFIX = bytesOf(`{"data":{"metafieldsSet":{"metafields":[{"id":"`)
+const WRITTEN_DIGEST_KEY = bytesOf(`","compareDigest":"`)
+const WRITTEN_SUFFIX = bytesOf(`"}],"userErrors":[]}},"__lineNumber":`)
 
 const matchAt = (buf: Uint8Array, at: number, end: number, needle: Uint8Array): boolean => {
   if (at < 0 || at + needle.length > end) return false
@@ -695,6 +700,46 @@ export const fastSuccessLineNumberIn = (buf: Uint8Array, start: number, end: num
   return n
 }
 
+/**
+ * The end of a JSON string's content starting at `from` whose bytes need no decoding (printable
+ * ASCII, no escapes), at its closing quote; -1 otherwise.
+ */
+const plainStringEnd = (buf: Uint8Array, from: number, end: number): number => {
+  for (let i = from; i < end; i++) {
+    const b = buf[i] as number
+    if (b === 0x22) return i
+    if (b === 0x5c || b < 0x20 || b >= 0x7f) return -1
+  }
+  return -1
+}
+
+/**
+ * A `metafieldsSet` success line exactly as our mutation's selection (`metafields { id
+ * compareDigest } userErrors { … }`) makes Shopify write it, read without decoding or parsing:
+ * `{"data":{"metafieldsSet":{"metafields":[{"id":"…","compareDigest":"…"}],"userErrors":[]}},"__lineNumber":N}`,
+ * with id and digest plain ASCII. Its `__lineNumber`, the digest in `written.compareDigest`;
+ * -1 for any other line, which is then parsed normally (the same outcome, by `writtenDigest`).
+ */
+export const fastWrittenLineIn = (buf: Buffer, start: number, end: number, written: { compareDigest: string }): number => {
+  if (buf[end - 1] !== 0x7d || !matchAt(buf, start, end, WRITTEN_PREFIX)) return -1
+  const idEnd = plainStringEnd(buf, start + WRITTEN_PREFIX.length, end)
+  if (idEnd === -1 || !matchAt(buf, idEnd, end, WRITTEN_DIGEST_KEY)) return -1
+  const digestStart = idEnd + WRITTEN_DIGEST_KEY.length
+  const digestEnd = plainStringEnd(buf, digestStart, end)
+  if (digestEnd === -1 || !matchAt(buf, digestEnd, end, WRITTEN_SUFFIX)) return -1
+  const digits = digestEnd + WRITTEN_SUFFIX.length
+  const count = end - 1 - digits
+  if (count < 1 || count > 15) return -1
+  let n = 0
+  for (let i = digits; i < end - 1; i++) {
+    const d = (buf[i] as number) - 0x30
+    if (d < 0 || d > 9) return -1
+    n = n * 10 + d
+  }
+  written.compareDigest = buf.toString("latin1", digestStart, digestEnd)
+  return n
+}
+
 /** `fastSuccessLineNumberIn` for a whole line given as a string. */
 export const fastSuccessLineNumber = (line: string): number => {
   const bytes = Buffer.from(line, "utf8")
@@ -715,7 +760,8 @@ export const parseMutationResults = <E, R>(
 /**
  * `parseMutationResults` straight from the result file's bytes (e.g. `downloadBytes(url)`):
  * lines are found in the bytes and plain success lines recognised there
- * (`fastSuccessLineNumberIn`), so they are never decoded or parsed; every other line is.
+ * (`fastSuccessLineNumberIn`; with `onResult`, `fastWrittenLineIn`, which reads the digest
+ * too), so they are never decoded or parsed; every other line is.
  * Same results as `parseMutationResults(jsonlValues(bytes))`, a fraction of the CPU and
  * garbage on million-line files.
  */
@@ -725,14 +771,20 @@ export const parseMutationResultFile = <E, R>(
 ): Effect.Effect<MutationResults, E | JsonlFileError, R> =>
   collectMutationResults(bytes, options, () => {
     const splitter = new JsonlLineSplitter()
-    const fast = options.onResult === undefined
+    const digests = options.onResult !== undefined
+    const written = { compareDigest: "" }
     let index = 0
     let sink: ResultSink | undefined
     const onLine = (buf: Buffer, start: number, end: number): void => {
       const i = index++
       if (start === end) return
-      const n = fast ? fastSuccessLineNumberIn(buf, start, end) : -1
-      if (n >= 0) return (sink as ResultSink).success(n)
+      if (digests) {
+        const n = fastWrittenLineIn(buf, start, end, written)
+        if (n >= 0) return (sink as ResultSink).success(n, written.compareDigest)
+      } else {
+        const n = fastSuccessLineNumberIn(buf, start, end)
+        if (n >= 0) return (sink as ResultSink).success(n, null)
+      }
       const text = buf.toString("utf8", start, end)
       if (text.trim().length > 0) (sink as ResultSink).object(parseJsonlLine(i, text))
     }
@@ -853,15 +905,19 @@ const collectMutationResults = <A, E, R>(
         }
       }
       counts.updated++
-      onResult?.(ln, { ok: true, data })
+      onResult?.(ln, { ok: true, compareDigest: writtenDigest(data) })
     }
 
     const sink: ResultSink = {
       object: consume,
-      success: (n) => {
+      success: (n, compareDigest) => {
         counts.resultLines++
-        if (seen.mark(n)) counts.updated++
-        else counts.duplicates++
+        if (!seen.mark(n)) {
+          counts.duplicates++
+          return
+        }
+        counts.updated++
+        onResult?.(n, { ok: true, compareDigest })
       }
     }
     const made = makeFeed()

@@ -52,7 +52,6 @@ import {
   type ProductSnapshot,
   productMetafieldSnapshotQuery,
   ShopifyAdmin,
-  writtenDigest
 } from "./index.ts"
 
 /** Largest file a chunk may be (Shopify's cap is 100 MB; the seed keeps 5 MB of margin). */
@@ -437,7 +436,7 @@ export const make = Effect.gen(function*() {
             onResult: (n: number, r: MutationLineResult) => {
               if (n >= lineCount || recorded[n] === 1) return
               recorded[n] = 1
-              const digest = r.ok ? writtenDigest(r.data) : null
+              const digest = r.ok ? r.compareDigest : null
               pending.push({
                 ordinal: ordinals[n]!,
                 productId: ownerOf(n) ?? "",

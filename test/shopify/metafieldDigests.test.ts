@@ -7,9 +7,11 @@ import { Effect, Stream } from "effect"
 import { rm } from "node:fs/promises"
 import { describe, expect, it } from "vitest"
 import {
+  fastWrittenLineIn,
   METAFIELDS_SET_MUTATION,
   metafieldsSetLine,
   type MutationLineResult,
+  type MutationResults,
   parseCurrentMetafields,
   parseMutationResultFile,
   parseMutationResults,
@@ -71,7 +73,7 @@ describe("the undo guard's JSONL", () => {
     ])
     expect(seen.map(([n, result]) => [n, result.ok])).toEqual([[0, true], [1, false], [2, false], [3, true]])
     const first = seen[0]![1]
-    expect(first.ok && writtenDigest(first.data)).toBe(DIGEST)
+    expect(first.ok && first.compareDigest).toBe(DIGEST)
     if (r.errorLinesPath !== undefined) await rm(r.errorLinesPath, { force: true })
   })
 
@@ -79,10 +81,76 @@ describe("the undo guard's JSONL", () => {
     const text = [ok(0), ok(1, "e".repeat(64))].map((o) => JSON.stringify(o)).join("\n")
     const digests: Array<string | null> = []
     const r = await run(parseMutationResultFile(Stream.make(new TextEncoder().encode(text)), {
-      onResult: (_, result) => digests.push(result.ok ? writtenDigest(result.data) : null)
+      onResult: (_, result) => digests.push(result.ok ? result.compareDigest : null)
     }))
     expect(r.updated).toBe(2)
     expect(digests).toEqual([DIGEST, "e".repeat(64)])
+  })
+
+  it("reads a plain success line's digest from its bytes, and leaves every other line to the parser, with the same results", async () => {
+    const exact = (n: number, digest: string) =>
+      `{"data":{"metafieldsSet":{"metafields":[{"id":"gid://shopify/Metafield/${n}","compareDigest":"${digest}"}],"userErrors":[]}},"__lineNumber":${n}}`
+    const lines = [
+      exact(0, DIGEST),
+      exact(1, "0123abcd"),
+      JSON.stringify(ok(2, null)), // no digest
+      `{"data":{"metafieldsSet":{"metafields":[{"id":"gid://shopify/Metafield/3","compareDigest":null}],"userErrors":[]}},"__lineNumber":3}`,
+      String.raw`{"data":{"metafieldsSet":{"metafields":[{"id":"gid://shopify/Metafield/\u0034","compareDigest":"esc\"aped"}],"userErrors":[]}},"__lineNumber":4}`,
+      `{"data":{"metafieldsSet":{"metafields":[{"id":"gid://shopify/Metafield/5","compareDigest":"ünïcode"}],"userErrors":[]}},"__lineNumber":5}`,
+      `{"data":{"metafieldsSet":{"metafields":[{"id":"gid://shopify/Metafield/6","compareDigest":"${DIGEST}"},{"id":"x","compareDigest":"other"}],"userErrors":[]}},"__lineNumber":6}`,
+      `{"data":{"metafieldsSet":{"metafields":[{"compareDigest":"reordered","id":"gid://shopify/Metafield/7"}],"userErrors":[]}},"__lineNumber":7}`,
+      JSON.stringify(stale(8)),
+      JSON.stringify(invalid(9)),
+      `{"errors":[{"message":"Internal error"}],"__lineNumber":10}`,
+      `{ "data": {"metafieldsSet":{"metafields":[{"id":"gid://shopify/Metafield/11","compareDigest":"spaced"}],"userErrors":[]}},"__lineNumber":11}`,
+      exact(12, DIGEST).replace(`"__lineNumber":12`, `"__lineNumber":1e1`),
+      exact(13, DIGEST).replace(`"__lineNumber":13}`, `"__lineNumber":-13}`),
+      exact(0, "duplicate"),
+      exact(14, DIGEST).slice(0, -1),
+      exact(15, "")
+    ]
+    const collect = async (parse: (onResult: (n: number, r: MutationLineResult) => void) => Effect.Effect<MutationResults, unknown>) => {
+      const results: Array<[number, MutationLineResult]> = []
+      const r = await run(parse((n, result) => results.push([n, result])))
+      if (r.errorLinesPath !== undefined) await rm(r.errorLinesPath, { force: true })
+      return { counts: { ...r, errorLinesPath: undefined }, results }
+    }
+    const objects = lines.map((l) => {
+      try {
+        return JSON.parse(l) as unknown
+      } catch {
+        return { unparseable: l }
+      }
+    })
+    const options = { expectedLines: 17, ownerOf: (n: number) => GID(n) }
+    const fromObjects = await collect((onResult) => parseMutationResults(Stream.fromIterable(objects), { ...options, onResult }))
+    // the bytes cut in small blocks, so lines straddle them
+    const bytes = new TextEncoder().encode(`${lines.join("\n")}\n`)
+    const blocks = Array.from({ length: Math.ceil(bytes.length / 37) }, (_, i) => bytes.subarray(i * 37, (i + 1) * 37))
+    const fromBytes = await collect((onResult) => parseMutationResultFile(Stream.fromIterable(blocks), { ...options, onResult }))
+    expect(fromBytes.results).toEqual(fromObjects.results)
+    expect(fromBytes.counts.updated).toBe(fromObjects.counts.updated)
+    expect(fromBytes.counts.failed).toBe(fromObjects.counts.failed)
+    expect(fromBytes.counts.duplicateLines).toBe(fromObjects.counts.duplicateLines)
+    expect(fromBytes.counts.missingLines).toBe(fromObjects.counts.missingLines)
+    expect(fromBytes.results.filter(([, r]) => r.ok).map(([n, r]) => [n, r.ok && r.compareDigest])).toEqual([
+      [0, DIGEST],
+      [1, "0123abcd"],
+      [2, null],
+      [3, null],
+      [4, 'esc"aped'],
+      [5, "ünïcode"],
+      [6, DIGEST],
+      [7, "reordered"],
+      [11, "spaced"],
+      [15, ""]
+    ])
+    // which lines were read from their bytes: the plain ones only
+    const fast = lines.map((l) => {
+      const b = Buffer.from(l, "utf8")
+      return fastWrittenLineIn(b, 0, b.length, { compareDigest: "" })
+    })
+    expect(fast).toEqual([0, 1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 0, -1, 15])
   })
 
   it("reads the current metafield of each asked product; a missing one (or product) is null", () => {
