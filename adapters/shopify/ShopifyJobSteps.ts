@@ -202,21 +202,30 @@ export const make = Effect.gen(function*() {
     Effect.gen(function*() {
       const chunks: Array<ChunkSpec> = []
       let current: { kind: "set" | "delete"; from: number; to: number; lines: number; bytes: number } | undefined
-      const order = job.undoOf === null ? ["set"] as const : ["set", "delete"] as const
-      for (const kind of order) {
+      const add = (kind: "set" | "delete", ordinal: number, size: number) => {
+        if (current === undefined || current.kind !== kind || current.bytes + size > CHUNK_BYTES) {
+          if (current !== undefined) chunks.push(current)
+          current = { kind, from: ordinal, to: ordinal, lines: 0, bytes: 0 }
+        }
+        current.to = ordinal
+        current.lines++
+        current.bytes += size
+      }
+      if (job.undoOf === null) {
+        // A job's lines differ only in their owner: their sizes, without building them (the
+        // upload checks the body it streams against the planned size)
+        const fixed = Buffer.byteLength(lineOf(job, { ordinal: 0, productId: "", prevValue: null, prevType: null }).text) - 2 + 1
+        yield* Stream.runForEachArray(artefacts.snapshot(job.jobId, 0, ALL), (rows) =>
+          Effect.sync(() => {
+            for (const row of rows) add("set", row.ordinal, fixed + Buffer.byteLength(JSON.stringify(row.productId)))
+          }))
+        if (current !== undefined) chunks.push(current)
+        return chunks
+      }
+      for (const kind of ["set", "delete"] as const) {
         yield* Stream.runForEachArray(jobLines(job, 0, ALL), (lines) =>
           Effect.sync(() => {
-            for (const line of lines) {
-              if (line.kind !== kind) continue
-              const size = Buffer.byteLength(line.text) + 1
-              if (current === undefined || current.kind !== kind || current.bytes + size > CHUNK_BYTES) {
-                if (current !== undefined) chunks.push(current)
-                current = { kind, from: line.ordinal, to: line.ordinal, lines: 0, bytes: 0 }
-              }
-              current.to = line.ordinal
-              current.lines++
-              current.bytes += size
-            }
+            for (const line of lines) if (line.kind === kind) add(kind, line.ordinal, Buffer.byteLength(line.text) + 1)
           }))
         if (current !== undefined) {
           chunks.push(current)
@@ -235,7 +244,19 @@ export const make = Effect.gen(function*() {
    * garbage collector tracks outside the heap).
    */
   const chunkBody = (job: Job, spec: ChunkSpec) =>
-    Stream.mapArray(chunkLines(job, spec), (lines) => [Buffer.from(lines.map((line) => `${line.text}\n`).join(""), "utf8")] as const)
+    Stream.mapArray(chunkLines(job, spec), (lines) => {
+      // written straight into the buffer: a page's lines joined were a string of ~1 MB, which
+      // V8 allocates in its large-object space, freed only by a full collection
+      let size = 0
+      for (const line of lines) size += Buffer.byteLength(line.text) + 1
+      const body = Buffer.allocUnsafe(size)
+      let at = 0
+      for (const line of lines) {
+        at += body.write(line.text, at, "utf8")
+        body[at++] = 0x0a
+      }
+      return [body] as const
+    })
 
   /** The current target metafield of `ids` (products), read page by page. */
   const readCurrent = (shop: string, job: Job, ids: ReadonlyArray<string>) =>
