@@ -35,6 +35,7 @@ import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { Effect, Layer, Redacted, Stream } from "effect"
 import { MAX_ITEMS_MAX } from "../domain/jobs/index.ts"
+import { youngGenerationFlags } from "../src/cli/processImage.ts"
 import { bundle } from "./bundle.ts"
 import { peakRssMb } from "./bench/proc.ts"
 import { runningJob } from "../test/support/fixtures.ts"
@@ -204,15 +205,34 @@ const startSimulator = async (products: number) => {
 const shopifyAdmin = (url: string) => ShopifyAdminLive.layer({ adminUrlOverride: url }).pipe(Layer.provide(ShopCredentials.fromRecord({ [SHOP]: TOKEN })))
 
 /** This process's resident set, sampled every 20 ms: the peak since the start or the last `restart`. */
+/**
+ * Samples RSS every 20 ms, keeping the peak and what made it up when it was sampled (V8's
+ * heap: committed and used; memory outside it that JS objects hold: external, mostly buffers).
+ */
 const rssSampler = () => {
-  let peak = process.memoryUsage.rss()
-  const timer = setInterval(() => {
-    peak = Math.max(peak, process.memoryUsage.rss())
-  }, 20)
+  let peak = 0
+  let atPeak = ""
+  const sample = () => {
+    const rss = process.memoryUsage.rss()
+    if (rss <= peak) return
+    peak = rss
+    const m = process.memoryUsage()
+    atPeak = `V8 heap ${mb(m.heapTotal)} (used ${mb(m.heapUsed)}), external ${mb(m.external)}`
+  }
+  sample()
+  const timer = setInterval(sample, 20)
   timer.unref()
   return {
-    peak: () => (peak = Math.max(peak, process.memoryUsage.rss())),
-    restart: () => void (peak = process.memoryUsage.rss()),
+    peak: () => {
+      sample()
+      return peak
+    },
+    /** What made up the peak: V8's heap and external memory then. */
+    atPeak: () => atPeak,
+    restart: () => {
+      peak = 0
+      sample()
+    },
     stop: () => clearInterval(timer)
   }
 }
@@ -348,7 +368,7 @@ const jobPart = async (products: number): Promise<void> => {
         const result = yield* effect
         const peak = rss.peak()
         jobPeak = Math.max(jobPeak, peak)
-        phases.push(`${name.padEnd(22)}${secs(performance.now() - started)}, peak ${mb(peak)}`)
+        phases.push(`${name.padEnd(22)}${secs(performance.now() - started)}, peak ${mb(peak)}: ${rss.atPeak()}`)
         return result
       })
     simProcess.send({ type: "snapshot", products } satisfies ToChild)
@@ -399,7 +419,11 @@ const BUNDLE_DIR = join(root, "dist", "bench")
 
 if (LOADED === "from source" && process.env["BENCH_BULK_FROM"] !== "source" && (await bundle({ "bench-bulk": ENTRY }, BUNDLE_DIR))) {
   // this script, bundled (its children too): what the worker that runs a job runs
-  const bundled = fork(join(BUNDLE_DIR, "bench-bulk.js"), process.argv.slice(2), { stdio: "inherit" })
+  // with V8's young generation as `sumeru start` runs it (src/cli/processImage.ts); its children inherit it
+  const bundled = fork(join(BUNDLE_DIR, "bench-bulk.js"), process.argv.slice(2), {
+    stdio: "inherit",
+    execArgv: [...youngGenerationFlags(process.execArgv, process.env["NODE_OPTIONS"] ?? ""), ...process.execArgv]
+  })
   const [code] = (await once(bundled, "exit")) as [number | null]
   process.exitCode = code ?? 1
 } else if (process.argv[2] === "--child") await child(count(process.argv[3]))

@@ -46,6 +46,7 @@ import {
 } from "./bench/pipeline-report.ts"
 import { findPidByCmdline, peakRssOfPid } from "./bench/proc.ts"
 import { makeCleanups } from "./bench/cleanups.ts"
+import { youngGenerationFlags } from "../src/cli/processImage.ts"
 
 const childJob = process.env.BENCH_PIPELINE_CHILD
 
@@ -162,9 +163,13 @@ function runChild(
 ): Promise<void> {
   return new Promise((done) => {
     const label = backendLabels[job.backend]
-    const execArgv = cfg.cpuProfDir === undefined
-      ? []
-      : ["--cpu-prof", `--cpu-prof-dir=${resolve(cfg.cpuProfDir)}`, `--cpu-prof-name=pipeline-${job.backend}-${Date.now()}.cpuprofile`]
+    // V8's young generation as `sumeru start` runs it (src/cli/processImage.ts)
+    const execArgv = [
+      ...youngGenerationFlags([], process.env["NODE_OPTIONS"] ?? ""),
+      ...(cfg.cpuProfDir === undefined
+        ? []
+        : ["--cpu-prof", `--cpu-prof-dir=${resolve(cfg.cpuProfDir)}`, `--cpu-prof-name=pipeline-${job.backend}-${Date.now()}.cpuprofile`])
+    ]
     const child = spawn(process.execPath, [...execArgv, import.meta.filename], {
       env: { ...process.env, BENCH_PIPELINE_CHILD: JSON.stringify(job) },
       stdio: ["ignore", "pipe", "inherit"]

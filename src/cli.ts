@@ -16,37 +16,36 @@
  * Data goes to stdout; logs and errors to stderr. Errors the user can fix are one line, exit 1.
  *
  * This file only turns on Node's compile cache (it roughly halves start-up, most of which is
- * compiling Effect) before loading the commands: static imports would be compiled first.
+ * compiling Effect) before loading the commands: static imports would be compiled first (its
+ * one, `processImage.ts`, imports nothing).
  *
- * `start` on the embedded database, on Linux, first replaces its process with itself under a
- * fixed malloc mmap threshold. glibc raises that threshold as large blocks are freed (up to
- * 32 MB), after which such blocks come from the heap and stay there once freed: PGlite's start
- * (initdb, WebAssembly compilation) left ~120 MB of free heap resident for the life of the
- * server. Fixed at glibc's own default, 128 kB, they are mapped and given back (`npm run
- * bench:footprint`: idle 586 → 403 MB after a first start, 455 → 346 MB after a restart).
- * Fixed at 32 kB, the blocks the demo's first start churns through (its 90 days of history)
- * are too: at 128 kB they left ~30 MB of free fragments in the heap (`malloc_trim` from a
- * debugger gave back 34 MB of an idle first start; first start 281 → 245 MB bundled), and the
- * PGlite pipeline measured the same CPU per message either way. Not with PostgreSQL
- * (`DATABASE_URL`): nothing like it to give back there, and a busy worker would pay a mapping
- * per large block. The environment is only read when a process starts, so it is
- * set for a new image of the same process (same pid, same stdio). An operator's own
- * `glibc.malloc` tunables are left as they are; other C libraries ignore the variable.
+ * `start`, on Linux, first replaces its process with itself as it needs to run
+ * (`src/cli/processImage.ts`): V8's young generation capped as Node 20 sized it, and on the
+ * embedded database glibc's malloc mmap threshold fixed. glibc raises that threshold as large
+ * blocks are freed (up to 32 MB), after which such blocks come from the heap and stay there
+ * once freed: PGlite's start (initdb, WebAssembly compilation) left ~120 MB of free heap
+ * resident for the life of the server. Fixed at glibc's own default, 128 kB, they are mapped
+ * and given back (`npm run bench:footprint`: idle 586 → 403 MB after a first start, 455 → 346
+ * MB after a restart). Fixed at 32 kB, the blocks the demo's first start churns through (its
+ * 90 days of history) are too: at 128 kB they left ~30 MB of free fragments in the heap
+ * (`malloc_trim` from a debugger gave back 34 MB of an idle first start; first start 281 → 245
+ * MB bundled), and the PGlite pipeline measured the same CPU per message either way. Not with
+ * PostgreSQL (`DATABASE_URL`): nothing like it to give back there, and a busy worker would pay
+ * a mapping per large block. Both are only read when a process starts, so they are set for a
+ * new image of the same process (same pid, same stdio); other C libraries ignore the variable.
  */
 import { enableCompileCache } from "node:module"
+import { startImage } from "./cli/processImage.ts"
 
-const MALLOC_TUNABLE = "glibc.malloc.mmap_threshold=32768"
 const execve = (process as { execve?: (file: string, args: ReadonlyArray<string>, env: NodeJS.ProcessEnv) => never }).execve
-const tunables = process.env["GLIBC_TUNABLES"] ?? ""
-const embedded = (process.env["DATABASE_URL"] ?? "") === ""
-if (process.platform === "linux" && execve !== undefined && process.argv[2] === "start" && embedded && !tunables.includes("glibc.malloc.")) {
+const image = process.argv[2] === "start"
+  ? startImage({ execArgv: process.execArgv, env: process.env, embedded: (process.env["DATABASE_URL"] ?? "") === "" })
+  : null
+if (process.platform === "linux" && execve !== undefined && image !== null) {
   try {
-    execve(process.execPath, [process.execPath, ...process.execArgv, ...process.argv.slice(1)], {
-      ...process.env,
-      GLIBC_TUNABLES: tunables === "" ? MALLOC_TUNABLE : `${tunables}:${MALLOC_TUNABLE}`
-    })
+    execve(process.execPath, [process.execPath, ...image.flags, ...process.execArgv, ...process.argv.slice(1)], image.env)
   } catch {
-    // not allowed here (a sandbox): the server runs as it is, with glibc's moving threshold
+    // not allowed here (a sandbox): the server runs as it is
   }
 }
 

@@ -67,7 +67,7 @@ describe("sumeru CLI on the embedded database", () => {
     expect(rebuilt.stdout).not.toContain("A projector owns")
   }, 120_000) // PGlite start-up is CPU-heavy: give a loaded machine room
 
-  it("npm start's bundled server on a new data directory: the cluster made by its own child, every migration applied, glibc's threshold fixed", async () => {
+  it("npm start's bundled server on a new data directory: the cluster made by its own child, every migration applied, glibc's threshold fixed, V8's young generation capped", async () => {
     const dataDir = tempDataDir()
     const server = spawnCli(["start", "--port", "0"], cliEnv({ dataDir }), bundledCliPath)
     try {
@@ -76,9 +76,11 @@ describe("sumeru CLI on the embedded database", () => {
       // the bundle starts its own initdb entry (dist/server/pgliteInitdb.js), not a source file
       expect(stdout + stderr).not.toContain(CLUSTER_IN_PROCESS)
       // `start` on the embedded database runs as a new image of its own process, with glibc's
-      // mmap threshold fixed so PGlite's start-up gives its memory back (src/cli.ts)
+      // mmap threshold fixed so PGlite's start-up gives its memory back, and V8's young
+      // generation capped (src/cli/processImage.ts)
       const environ = readFileSync(`/proc/${server.child.pid}/environ`, "utf8").split("\0")
       expect(environ).toContain("GLIBC_TUNABLES=glibc.malloc.mmap_threshold=32768")
+      expect(readFileSync(`/proc/${server.child.pid}/cmdline`, "utf8").split("\0")).toContain("--max-semi-space-size=16")
     } finally {
       server.child.kill("SIGTERM")
     }
