@@ -204,10 +204,10 @@ const startSimulator = async (products: number) => {
 /** The Shopify adapter against the simulator at `url`, with the bench shop's token. */
 const shopifyAdmin = (url: string) => ShopifyAdminLive.layer({ adminUrlOverride: url }).pipe(Layer.provide(ShopCredentials.fromRecord({ [SHOP]: TOKEN })))
 
-/** This process's resident set, sampled every 20 ms: the peak since the start or the last `restart`. */
 /**
- * Samples RSS every 20 ms, keeping the peak and what made it up when it was sampled (V8's
- * heap: committed and used; memory outside it that JS objects hold: external, mostly buffers).
+ * This process's resident set, sampled every 20 ms: the peak since the start or the last
+ * `restart`, and what made it up then (V8's heap: committed and used; memory outside it that
+ * JS objects hold: external, mostly buffers).
  */
 const rssSampler = () => {
   let peak = 0
@@ -418,8 +418,8 @@ const root = fileURLToPath(new URL("..", import.meta.url))
 const BUNDLE_DIR = join(root, "dist", "bench")
 
 if (LOADED === "from source" && process.env["BENCH_BULK_FROM"] !== "source" && (await bundle({ "bench-bulk": ENTRY }, BUNDLE_DIR))) {
-  // this script, bundled (its children too): what the worker that runs a job runs
-  // with V8's young generation as `sumeru start` runs it (src/cli/processImage.ts); its children inherit it
+  // this script, bundled, with V8's young generation as `sumeru start` runs it
+  // (src/cli/processImage.ts), its children too: as the worker that runs a job runs
   const bundled = fork(join(BUNDLE_DIR, "bench-bulk.js"), process.argv.slice(2), {
     stdio: "inherit",
     execArgv: [...youngGenerationFlags(process.execArgv, process.env["NODE_OPTIONS"] ?? ""), ...process.execArgv]

@@ -51,7 +51,7 @@ import {
   PRODUCT_METAFIELD_CURRENT_QUERY,
   type ProductSnapshot,
   productMetafieldSnapshotQuery,
-  ShopifyAdmin,
+  ShopifyAdmin
 } from "./index.ts"
 
 /** Largest file a chunk may be (Shopify's cap is 100 MB; the seed keeps 5 MB of margin). */
@@ -362,7 +362,7 @@ export const make = Effect.gen(function*() {
             return Effect.forEach(pages, (page) => artefacts.writeSnapshot(shop, job.jobId, page), { discard: true })
           })
         // an array of products at a time (a downloaded block's), not an effect per product: a
-        // million products made a million fibers' worth of garbage
+        // million products were a million effects' worth of garbage
         yield* admin.downloadJsonl(url).pipe(
           Stream.map(parseProductSnapshot),
           Stream.filter((s): s is ProductSnapshot => s !== undefined),
