@@ -10,7 +10,7 @@
  *   means `{}`) restores every product unconditionally, also after an unforced undo, to put
  *   back what that one left as changed since.
  */
-import { Effect, Result } from "effect"
+import { Duration, Effect, Result } from "effect"
 import { uuidV7Unsafe } from "effect/crypto/SecureRandom"
 import { SqlClient } from "effect/sql"
 import type { Context, Hono } from "hono"
@@ -27,18 +27,19 @@ import {
   requireShop,
   runAdminEffect,
   readJsonBody,
-  type RunSqlEffect,
   toAdminGuard,
   unavailableOf,
   Unavailable
 } from "./AdminAuth.ts"
-import { getJob } from "./AdminJobRoutes.ts"
+import { AWAIT_ACCEPTED_JOB_MS, awaitJobRecorded, getJob } from "./AdminJobRoutes.ts"
 import { duplicateJobAnswer } from "./FlowActionRoute.ts"
 import { AdminRoutes } from "./AdminRouteCatalog.ts"
 import { encodeShopMessage } from "../../domain/messages/ShopMessages.ts"
 import { validateFlowActionInput } from "../../domain/jobs/index.ts"
 import { JobIngress } from "../../src/jobs/JobIngress.ts"
 import type { RunEffect } from "./RunEffect.ts"
+import type { EventStore } from "../../src/eventstore/EventStore.ts"
+import type { LogWakeups } from "../../src/eventstore/LogWakeups.ts"
 
 /**
  * The shop log, and the process's one admin guard (`{ guard }`); older callers pass the guard's
@@ -126,7 +127,7 @@ export const mountAdminJobRequestRoute = (app: Hono, run: RunEffect<JobIngress>,
           : c.json({ job_id: outcome.jobId, status: "PENDING" }, 202)
     ))
 
-export const mountAdminJobActions = (app: Hono, run: RunSqlEffect, options: AdminJobActionsOptions) => {
+export const mountAdminJobActions = (app: Hono, run: RunEffect<SqlClient.SqlClient | EventStore | LogWakeups>, options: AdminJobActionsOptions) => {
   const admin = toAdminGuard(run, "guard" in options ? options.guard : options)
 
   mountAdminRoute(app, admin, AdminRoutes.jobErrors, async (c) => {
@@ -225,6 +226,10 @@ export const mountAdminJobActions = (app: Hono, run: RunSqlEffect, options: Admi
         if (ack.duplicate) {
           return yield* new Conflict({ code: "undo_in_progress", message: `undo of job ${jobId} was already requested` })
         }
+        // 3. read your writes: answered once the shop's actor has recorded the undo job, so a
+        //    GET of it right after the 202 finds it (past the wait, the undo is durable in the
+        //    log all the same, and the GET answers 404 until the actor catches up)
+        yield* awaitJobRecorded(shop, undoJobId, Duration.millis(AWAIT_ACCEPTED_JOB_MS))
       }),
       () => c.json({ undo_job_id: undoJobId, status: "PENDING", message: "Undo enqueued" }, 202)
     )

@@ -387,6 +387,14 @@ const awaitLoggedJobDetail = (shop: string, jobId: string, timeout: Duration.Dur
     }
   }).pipe(Effect.timeoutOption(timeout))
 
+/**
+ * Waits, as {@link awaitLoggedJobDetail}, until the shop's actor has recorded job `jobId`; true
+ * once it has, false after `timeout`. `POST /app/jobs/:id/undo` answers after it, so a client
+ * that reads the undo job right away finds it (an undo is a log message, not an accepted request).
+ */
+export const awaitJobRecorded = (shop: string, jobId: string, timeout: Duration.Duration) =>
+  Effect.map(awaitLoggedJobDetail(shop, jobId, timeout), Option.isSome)
+
 /** How long `GET /app/jobs/:id` waits for a job the ingress accepted but the shop's actor has not recorded yet. */
 export const AWAIT_ACCEPTED_JOB_MS = 5_000
 

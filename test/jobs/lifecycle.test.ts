@@ -154,6 +154,10 @@ for (const log of ["embedded", "jetstream"] as const) describe(`Flowmend jobs th
     const undo = await stack.admin(`/app/jobs/${job_id}/undo`, { method: "POST" })
     expect(undo.status).toBe(202)
     const { undo_job_id: undoJobId } = await undo.json() as { undo_job_id: string }
+    // the 202 comes once the undo job is recorded: read right away, it is there (not a 404)
+    const right = await stack.admin(`/app/jobs/${undoJobId}`)
+    expect(right.status).toBe(200)
+    expect((await right.json() as { job: { undo_of: string | null } }).job.undo_of).toBe(job_id)
     const undone = await stack.awaitJobEvent(undoJobId, ["job.completed", "job.failed"])
     expect(undone.type).toBe("job.completed")
     expect(undone.data).toMatchObject({ matchedCount: 15, updatedCount: 15, failedCount: 0 })
