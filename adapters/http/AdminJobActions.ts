@@ -8,7 +8,9 @@
  *   job counts them (`changedSinceCount` on its events) and lists them in its error file
  *   (`kind: "changed_since"`, with a plain reason). Body `{ "force": true }` (optional; none
  *   means `{}`) restores every product unconditionally, also after an unforced undo, to put
- *   back what that one left as changed since.
+ *   back what that one left as changed since. The 202 (`undo_job_id`) comes once the actor
+ *   has recorded the undo job, so reading it right away finds it (after 5 s without, the
+ *   undo is durable in the log all the same).
  */
 import { Duration, Effect, Result } from "effect"
 import { uuidV7Unsafe } from "effect/crypto/SecureRandom"
