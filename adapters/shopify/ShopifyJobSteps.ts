@@ -13,7 +13,7 @@
  * result as the undo's plan; products changed since are left out, counted and written to the
  * undo's error lines. A forced undo plans every product, unguarded.
  */
-import { Effect, Layer, Semaphore, Stream } from "effect"
+import { Array as Arr, Effect, Layer, Semaphore, Stream } from "effect"
 import type { SqlError } from "effect/sql/SqlError"
 import { readFile, rm } from "node:fs/promises"
 import {
@@ -347,19 +347,12 @@ export const make = Effect.gen(function*() {
       let seen = 0
       let truncated = false
       if (url !== null) {
-        let batch: Array<SnapshotEntry> = []
+        const batch: Array<SnapshotEntry> = []
         /** Writes the batch, in statements of SNAPSHOT_PAGE rows; with `all` false only whole ones. */
         const flush = (all: boolean) =>
           Effect.suspend(() => {
-            const pages: Array<Array<SnapshotEntry>> = []
-            let from = 0
-            while (batch.length - from >= SNAPSHOT_PAGE || (all && from < batch.length)) {
-              pages.push(batch.slice(from, from + SNAPSHOT_PAGE))
-              from += SNAPSHOT_PAGE
-            }
-            if (pages.length === 0) return Effect.void
-            batch = batch.slice(from)
-            return Effect.forEach(pages, (page) => artefacts.writeSnapshot(shop, job.jobId, page), { discard: true })
+            const ready = batch.splice(0, all ? batch.length : batch.length - (batch.length % SNAPSHOT_PAGE))
+            return Effect.forEach(Arr.chunksOf(ready, SNAPSHOT_PAGE), (page) => artefacts.writeSnapshot(shop, job.jobId, page), { discard: true })
           })
         // an array of products at a time (a downloaded block's), not an effect per product: a
         // million products were a million effects' worth of garbage
