@@ -35,7 +35,7 @@ import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { Effect, Layer, Redacted, Stream } from "effect"
 import { MAX_ITEMS_MAX } from "../domain/jobs/index.ts"
-import { youngGenerationFlags } from "../src/cli/processImage.ts"
+import { startImage } from "../src/cli/processImage.ts"
 import { bundle } from "./bundle.ts"
 import { peakRssMb } from "./bench/proc.ts"
 import { runningJob } from "../test/support/fixtures.ts"
@@ -217,7 +217,7 @@ const rssSampler = () => {
     if (rss <= peak) return
     peak = rss
     const m = process.memoryUsage()
-    atPeak = `V8 heap ${mb(m.heapTotal)} (used ${mb(m.heapUsed)}), external ${mb(m.external)}`
+    atPeak = `V8 heap ${mb(m.heapTotal)} (used ${mb(m.heapUsed)}), external ${mb(m.external)} (ArrayBuffers ${mb(m.arrayBuffers)})`
   }
   sample()
   const timer = setInterval(sample, 20)
@@ -418,11 +418,13 @@ const root = fileURLToPath(new URL("..", import.meta.url))
 const BUNDLE_DIR = join(root, "dist", "bench")
 
 if (LOADED === "from source" && process.env["BENCH_BULK_FROM"] !== "source" && (await bundle({ "bench-bulk": ENTRY }, BUNDLE_DIR))) {
-  // this script, bundled, with V8's young generation as `sumeru start` runs it
-  // (src/cli/processImage.ts), its children too: as the worker that runs a job runs
+  // this script, bundled, as `sumeru start` runs (V8's young generation, glibc's malloc:
+  // src/cli/processImage.ts), its children too: as the worker that runs a job runs
+  const image = startImage({ execArgv: process.execArgv, env: process.env })
   const bundled = fork(join(BUNDLE_DIR, "bench-bulk.js"), process.argv.slice(2), {
     stdio: "inherit",
-    execArgv: [...youngGenerationFlags(process.execArgv, process.env["NODE_OPTIONS"] ?? ""), ...process.execArgv]
+    execArgv: [...(image?.flags ?? []), ...process.execArgv],
+    env: image?.env ?? process.env
   })
   const [code] = (await once(bundled, "exit")) as [number | null]
   process.exitCode = code ?? 1

@@ -46,7 +46,7 @@ import {
 } from "./bench/pipeline-report.ts"
 import { findPidByCmdline, peakRssOfPid } from "./bench/proc.ts"
 import { makeCleanups } from "./bench/cleanups.ts"
-import { youngGenerationFlags } from "../src/cli/processImage.ts"
+import { startImage } from "../src/cli/processImage.ts"
 
 const childJob = process.env.BENCH_PIPELINE_CHILD
 
@@ -163,15 +163,16 @@ function runChild(
 ): Promise<void> {
   return new Promise((done) => {
     const label = backendLabels[job.backend]
-    // V8's young generation as `sumeru start` runs it (src/cli/processImage.ts)
+    // the worker as `sumeru start` runs it: V8's young generation and glibc's malloc (src/cli/processImage.ts)
+    const image = startImage({ execArgv: [], env: process.env })
     const execArgv = [
-      ...youngGenerationFlags([], process.env["NODE_OPTIONS"] ?? ""),
+      ...(image?.flags ?? []),
       ...(cfg.cpuProfDir === undefined
         ? []
         : ["--cpu-prof", `--cpu-prof-dir=${resolve(cfg.cpuProfDir)}`, `--cpu-prof-name=pipeline-${job.backend}-${Date.now()}.cpuprofile`])
     ]
     const child = spawn(process.execPath, [...execArgv, import.meta.filename], {
-      env: { ...process.env, BENCH_PIPELINE_CHILD: JSON.stringify(job) },
+      env: { ...(image?.env ?? process.env), BENCH_PIPELINE_CHILD: JSON.stringify(job) },
       stdio: ["ignore", "pipe", "inherit"]
     })
     setCurrent(child)

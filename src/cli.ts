@@ -20,27 +20,25 @@
  * one, `processImage.ts`, imports nothing).
  *
  * `start`, on Linux, first replaces its process with itself as it needs to run
- * (`src/cli/processImage.ts`): V8's young generation capped as Node 20 sized it, and on the
- * embedded database glibc's malloc mmap threshold fixed. glibc raises that threshold as large
- * blocks are freed (up to 32 MB), after which such blocks come from the heap and stay there
- * once freed: PGlite's start (initdb, WebAssembly compilation) left ~120 MB of free heap
- * resident for the life of the server. Fixed at glibc's own default, 128 kB, they are mapped
- * and given back (`npm run bench:footprint`: idle 586 → 403 MB after a first start, 455 → 346
- * MB after a restart). Fixed at 32 kB, the blocks the demo's first start churns through (its
- * 90 days of history) are too: at 128 kB they left ~30 MB of free fragments in the heap
- * (`malloc_trim` from a debugger gave back 34 MB of an idle first start; first start 281 → 245
- * MB bundled), and the PGlite pipeline measured the same CPU per message either way. Not with
- * PostgreSQL (`DATABASE_URL`): nothing like it to give back there, and a busy worker would pay
- * a mapping per large block. Both are only read when a process starts, so they are set for a
- * new image of the same process (same pid, same stdio); other C libraries ignore the variable.
+ * (`src/cli/processImage.ts`): V8's young generation capped as Node 20 sized it, and glibc's
+ * malloc mmap threshold fixed. glibc raises that threshold as large blocks are freed (up to
+ * 32 MB), after which such blocks come from the heap and stay there once freed: PGlite's start
+ * (initdb, WebAssembly compilation) left ~120 MB of free heap resident for the life of the
+ * server. Fixed at glibc's own default, 128 kB, they are mapped and given back (`npm run
+ * bench:footprint`: idle 586 → 403 MB after a first start, 455 → 346 MB after a restart).
+ * Fixed at 32 kB, the blocks the demo's first start churns through (its 90 days of history)
+ * are too: at 128 kB they left ~30 MB of free fragments in the heap (`malloc_trim` from a
+ * debugger gave back 34 MB of an idle first start; first start 281 → 245 MB bundled). On
+ * PostgreSQL it is what keeps a bulk job's result files from leaving the same fragments (see
+ * `processImage.ts` for its measured cost: none seen). Both are only read when a process
+ * starts, so they are set for a new image of the same process (same pid, same stdio); other C
+ * libraries ignore the variable.
  */
 import { enableCompileCache } from "node:module"
 import { startImage } from "./cli/processImage.ts"
 
 const execve = (process as { execve?: (file: string, args: ReadonlyArray<string>, env: NodeJS.ProcessEnv) => never }).execve
-const image = process.argv[2] === "start"
-  ? startImage({ execArgv: process.execArgv, env: process.env, embedded: (process.env["DATABASE_URL"] ?? "") === "" })
-  : null
+const image = process.argv[2] === "start" ? startImage({ execArgv: process.execArgv, env: process.env }) : null
 if (process.platform === "linux" && execve !== undefined && image !== null) {
   try {
     execve(process.execPath, [process.execPath, ...image.flags, ...process.execArgv, ...process.argv.slice(1)], image.env)

@@ -2,7 +2,8 @@
  * How a `sumeru start` process is run: Node's flags and the C library's settings it needs
  * before it starts, which only a new image of the process can take (`src/cli.ts` replaces
  * the process with itself under them: same pid, same stdio). Pure: no imports, so `cli.ts`
- * loads it before anything else.
+ * loads it before anything else. Benchmarks start the processes that stand for a server with
+ * the same image ({@link startImage}).
  *
  * - V8's young generation capped at 2 × 16 MB semi-spaces, Node 20's size. Node 24's V8
  *   grows it to 2 × 64 MB under load, and a process that streams (a bulk job's snapshot, chunk
@@ -11,7 +12,15 @@
  *   194–205 MB, the same CPU; `npm run bench:pipeline` (10,000 shops, embedded log and
  *   JetStream on PostgreSQL, two interleaved runs each): the same CPU per message and p95 at
  *   1,000 and 2,000 msg/s, peak RSS under JetStream load 1.1–1.3 GB → 0.7–1.0 GB.
- * - On the embedded database, glibc's malloc mmap threshold fixed at 32 kB: see `cli.ts`.
+ * - glibc's malloc mmap threshold fixed at 32 kB. glibc raises it as large blocks are freed
+ *   (up to 32 MB); blocks below it come from the heap and, once freed, mostly stay resident
+ *   as fragments. On PGlite that kept its start-up memory (initdb, WebAssembly compilation):
+ *   ~120 MB for the life of the server (see `cli.ts`). On PostgreSQL, the bulk job's result
+ *   files (64 kB socket reads, the parser's blocks): the 1,000,000-product job's steps peaked
+ *   at 203–205 MB with ~40 MB of that free heap, 175–179 MB with the threshold fixed (at 128 kB:
+ *   191 MB; `arena_max=2` instead: 191 MB). A worker pays it nowhere measurable: `bench:pipeline`,
+ *   interleaved runs, CPU per message 1.47–1.54 → 1.52 ms at 1,000 msg/s, 0.55 → 0.55–0.56 at a
+ *   saturated 3,000 msg/s on the embedded log, 1.09–1.10 → 1.11 at 1,500 msg/s on JetStream.
  *
  * An operator's own semi-space size or `glibc.malloc` tunables are left as they are.
  */
@@ -19,30 +28,22 @@
 /** Node's flag for the young generation's cap (each of its two semi-spaces, MB). */
 export const YOUNG_GENERATION_FLAG = "--max-semi-space-size=16"
 
-/** glibc's malloc tunable for the embedded database's process. */
+/** glibc's malloc tunable of a server process. */
 export const MALLOC_TUNABLE = "glibc.malloc.mmap_threshold=32768"
 
 /**
- * The flags that cap the young generation for a Node process started with `execArgv` and
- * `nodeOptions` (NODE_OPTIONS): none when those already size it. Benchmarks start the
- * processes that stand for a worker with them too.
- */
-export const youngGenerationFlags = (execArgv: ReadonlyArray<string>, nodeOptions: string): ReadonlyArray<string> =>
-  [...execArgv, ...nodeOptions.split(/\s+/)].some((flag) => /^--max[-_]semi[-_]space[-_]size\b/.test(flag)) ? [] : [YOUNG_GENERATION_FLAG]
-
-/**
  * The image a `start` process should run as, or null when it already runs as it should: the
- * Node flags to add before its own, and its environment.
+ * Node flags to add before its own (`execArgv`; `NODE_OPTIONS` is read from `env`), and its
+ * environment.
  */
 export const startImage = (options: {
   readonly execArgv: ReadonlyArray<string>
   readonly env: Readonly<Record<string, string | undefined>>
-  /** On the embedded database (no `DATABASE_URL`). */
-  readonly embedded: boolean
 }): { readonly flags: ReadonlyArray<string>; readonly env: Record<string, string | undefined> } | null => {
-  const flags = youngGenerationFlags(options.execArgv, options.env["NODE_OPTIONS"] ?? "")
+  const sized = [...options.execArgv, ...(options.env["NODE_OPTIONS"] ?? "").split(/\s+/)].some((flag) => /^--max[-_]semi[-_]space[-_]size\b/.test(flag))
+  const flags = sized ? [] : [YOUNG_GENERATION_FLAG]
   const tunables = options.env["GLIBC_TUNABLES"] ?? ""
-  const malloc = options.embedded && !tunables.includes("glibc.malloc.")
+  const malloc = !tunables.includes("glibc.malloc.")
   if (flags.length === 0 && !malloc) return null
   return {
     flags,

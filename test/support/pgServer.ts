@@ -60,6 +60,16 @@ const asPostgres = (bin: string, args: ReadonlyArray<string>): [string, Array<st
   isRoot ? ["runuser", ["-u", "postgres", "--", bin, ...args]] : [bin, [...args]]
 
 /**
+ * The server's environment: ours without the malloc tunables `sumeru start` runs with
+ * (`src/cli/processImage.ts`), which benchmarks give the processes standing for a server;
+ * PostgreSQL runs as its operator would run it.
+ */
+const serverEnv = (): NodeJS.ProcessEnv => {
+  const { GLIBC_TUNABLES: _, ...env } = process.env
+  return env
+}
+
+/**
  * @param durable when false (tests), fsync is off: a crash of the test machine loses nothing we need.
  */
 export const startPgServer = async (options?: { readonly durable?: boolean }): Promise<PgServer> => {
@@ -87,7 +97,7 @@ export const startPgServer = async (options?: { readonly durable?: boolean }): P
   ].join(" ")
   const logFile = join(dir, "server.log")
   const [c2, a2] = asPostgres(pgCtl, ["-D", dataDir, "-o", settings, "-l", logFile, "-w", "-t", "60", "start"])
-  execFileSync(c2, a2, { stdio: "pipe" })
+  execFileSync(c2, a2, { stdio: "pipe", env: serverEnv() })
   const url = `postgres://postgres@127.0.0.1:${port}/postgres`
   const version = execFileSync(psql, [url, "-tAc", "show server_version"]).toString().trim()
   return {
@@ -98,7 +108,7 @@ export const startPgServer = async (options?: { readonly durable?: boolean }): P
     restart: () => {
       const [c, a] = asPostgres(pgCtl, ["-D", dataDir, "-o", settings, "-l", logFile, "-m", "fast", "-w", "-t", "60", "restart"])
       return new Promise<void>((resolve, reject) => {
-        execFile(c, a, (error, _stdout, stderr) =>
+        execFile(c, a, { env: serverEnv() }, (error, _stdout, stderr) =>
           error === null ? resolve() : reject(new Error(`pg_ctl restart failed: ${error.message}\n${stderr}`)))
       })
     },
