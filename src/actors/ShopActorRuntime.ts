@@ -44,6 +44,7 @@ import { uuidV7Unsafe } from "effect/crypto/SecureRandom"
 import { ActorFolds, makeFoldMemory, stampOccurredAt } from "./ActorFolds.ts"
 import { ActorStore, PartitionNotOwned } from "./ActorStore.ts"
 import { makeSignal } from "../eventstore/LogWakeups.ts"
+import { makeTimerWakeups } from "./TimerWakeups.ts"
 import { type Delivery, ShopLog, ShopLogUnavailable, type ShopMessage } from "../shoplog/ShopLog.ts"
 import { currentTraceparent, noStack, spanOfTraceparent } from "../observability/TraceContext.ts"
 import { type PartitionOwner, runOwnership } from "./PartitionOwnership.ts"
@@ -65,6 +66,9 @@ export interface RuntimeOptions {
   /** How long an orderly release (rebalance, shutdown) lets actors finish the message in hand. */
   readonly drainTimeout?: Duration.Duration
 }
+
+/** The timer loop's longest sleep: a timer committed elsewhere (another worker, a hand-over) fires at most this late. */
+const MAX_TIMER_SLEEP_MS = 1000
 
 /** Retry schedule for infrastructure failures (database or log down): capped exponential. */
 const Schedule_infra = Schedule.min([Schedule.exponential(Duration.millis(100)), Schedule.spaced(Duration.seconds(5))])
@@ -179,6 +183,7 @@ export const make = (options?: RuntimeOptions) =>
     const partitionsRun = new Map<number, PartitionRun>()
     const effects = yield* FiberSet.make()
     const timerSignal = makeSignal()
+    const timerWakeups = makeTimerWakeups(MAX_TIMER_SLEEP_MS)
     const runtimeScope = yield* Scope.Scope
     const stuck = { total: 0, recent: [] as Array<StuckReport> }
 
@@ -212,7 +217,7 @@ export const make = (options?: RuntimeOptions) =>
           metadata: { ...metadataOf(d.message), traceparent },
           logSequence: d.ackedByCommit === undefined ? undefined : d.sequence
         })
-        if ((decision.schedule?.length ?? 0) > 0) yield* timerSignal.notify
+        if (decision.schedule !== undefined && decision.schedule.some((t) => timerWakeups.wakesFor(t.at.getTime()))) yield* timerSignal.notify
         return status
       }).pipe(Effect.withSpan("ActorStore.commit", { attributes: { shop: d.message.shop, "message.id": d.message.messageId } }, noStack))
 
@@ -561,11 +566,13 @@ export const make = (options?: RuntimeOptions) =>
     /**
      * Durable timers: due timers of owned partitions (`ActorStore.dueTimers`) are published to
      * the shop log (the timer id is the message id, so a timer fired twice is applied once),
-     * then deleted. Sleeps until the next due time, at most a second, or until a commit sets one.
+     * then deleted. Sleeps until the next due time, at most a second after the scan began, or
+     * until a commit stores a timer due before then (`TimerWakeups.ts`).
      */
     const fireTimers = Effect.gen(function*() {
       const owned = [...partitionsRun.keys()]
       const waiter = yield* timerSignal.next
+      const latest = timerWakeups.scanStarted(Date.now())
       if (owned.length > 0) {
         const due = yield* actorStore.dueTimers(owned, 500)
         for (const t of due) {
@@ -575,8 +582,7 @@ export const make = (options?: RuntimeOptions) =>
         if (due.length === 500) return
       }
       const next = yield* actorStore.nextTimerDueIn(owned)
-      const ms = Math.max(10, Math.min(1000, next ?? 1000))
-      yield* Deferred.await(waiter).pipe(Effect.timeoutOption(Duration.millis(ms)))
+      yield* Deferred.await(waiter).pipe(Effect.timeoutOption(Duration.millis(timerWakeups.sleepFor(Date.now(), latest, next))))
     })
     yield* Effect.forkIn(
       Effect.forever(fireTimers).pipe(
