@@ -76,6 +76,16 @@ export const loadFolded = <S>(streamId: string, fold: AppendFold<S>): Effect.Eff
     return { state, version }
   })
 
+/**
+ * Tells the running actor that `streamId` has no events yet (a stream this decision creates the
+ * name of, such as a requested execution's run): its first load needs no read. Should it be
+ * wrong, the first append to it expects no stream, conflicts, and the runtime forgets every fold.
+ */
+export const keepNewStream = <S>(streamId: string, fold: AppendFold<S>): Effect.Effect<void> =>
+  Effect.map(Effect.serviceOption(ActorFolds), (memory) => {
+    if (Option.isSome(memory) && memory.value.get(streamId, fold) === undefined) memory.value.keep(streamId, fold, { state: fold.initial(), version: 0 })
+  })
+
 /** Events without an occurred-at get `now`, as the store would give them; done before the commit so the fold sees the stored time. */
 export const stampOccurredAt = (appends: ReadonlyArray<Append>, now: Date): ReadonlyArray<Append> =>
   appends.every((a) => a.events.every((e) => e.occurredAt !== undefined))

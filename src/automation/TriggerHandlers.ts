@@ -14,16 +14,18 @@ import { uuidV7Unsafe } from "effect/crypto/SecureRandom"
 import type { NewEvent } from "../../domain/events/Envelope.ts"
 import { type ActiveRule, dispatch, type Resource } from "../../domain/automation/Dispatch.ts"
 import { type ApprovalDecision, decideApproval, decideCancel, executionEvents, type ExecutionEvent, requestedRunOf } from "../../domain/automation/Executions.ts"
+import { executionRunStreamId } from "../../domain/automation/ExecutionRuns.ts"
 import { activeRules, type ExistingRule } from "../../domain/automation/Rules.ts"
 import { narrowedTo, type TriggerEvent } from "../../domain/automation/Triggers.ts"
 import { encodeShopMessage, type TriggerEmitted, type TriggerEmitter } from "../../domain/messages/ShopMessages.ts"
-import { loadFolded } from "../actors/ActorFolds.ts"
+import { keepNewStream, loadFolded } from "../actors/ActorFolds.ts"
 import type { Decision, HandlerRegistry } from "../actors/ShopHandlers.ts"
 import { EventStore, type PersistenceError } from "../eventstore/EventStore.ts"
 import { ShopLog, type ShopLogUnavailable } from "../shoplog/ShopLog.ts"
 import { makeExecutionRunner, RunStarter, startByTimers } from "./ExecutionRunner.ts"
 import { checkCondition, describeConditionError, evaluateCondition } from "./Conditions.ts"
 import { automationFold, automationStreamId } from "./AutomationFold.ts"
+import { executionRunFold } from "./ExecutionRunFold.ts"
 import { shopAutomationContext, type ShopAutomationContext } from "./ShopDefaults.ts"
 import { rulesFold, rulesStreamId } from "./RulesFold.ts"
 
@@ -115,13 +117,19 @@ const dispatchTo = (
     }
   })
 
-/** The runs `events` request, started (`ExecutionRunner.ts`): by this process's runner, else by durable timers. */
+/**
+ * The runs `events` request, started (`ExecutionRunner.ts`): by this process's runner, else by
+ * durable timers. A requested run's stream is empty until its first step reports, so the
+ * actor is told so and that report's handler does not read it.
+ */
 const runsStarted = (shop: string, events: ReadonlyArray<ExecutionEvent>) =>
-  Effect.map(Effect.serviceOption(RunStarter), (starter) => {
+  Effect.gen(function*() {
+    const starter = yield* Effect.serviceOption(RunStarter)
     const runs = events.flatMap((e) => {
       const run = requestedRunOf(e)
       return run === undefined ? [] : [run]
     })
+    for (const run of runs) yield* keepNewStream(executionRunStreamId(shop, run.executionId), executionRunFold)
     return runs.length === 0 ? startByTimers([]) : Option.isSome(starter) ? starter.value.start(shop, runs) : startByTimers(runs)
   })
 

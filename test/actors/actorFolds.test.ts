@@ -8,7 +8,7 @@
 import { Effect, Schema, Stream } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import type { NewEvent } from "../../domain/events/Envelope.ts"
-import { ActorFolds, forgetFolds, loadFolded, makeFoldMemory, stampOccurredAt } from "../../src/actors/ActorFolds.ts"
+import { ActorFolds, forgetFolds, keepNewStream, loadFolded, makeFoldMemory, stampOccurredAt } from "../../src/actors/ActorFolds.ts"
 import type { Append } from "../../src/actors/ShopHandlers.ts"
 import { automationStreamId } from "../../src/automation/AutomationFold.ts"
 import { type AppendFold, EventStore } from "../../src/eventstore/EventStore.ts"
@@ -89,6 +89,18 @@ describe("an actor's memory of its folds", () => {
     expect(memory.service.get("s", seen)?.version).toBe(1)
     await Effect.runPromise(forgetFolds.pipe(Effect.provideService(ActorFolds, memory.service)))
     expect(memory.service.get("s", seen)).toBeUndefined()
+  })
+
+  it("keepNewStream: a stream the actor knows to be empty is kept as its fold's start, without overriding a fold already kept; nothing outside an actor", async () => {
+    const memory = makeFoldMemory(SHOP)
+    await Effect.runPromise(keepNewStream("new", seen).pipe(Effect.provideService(ActorFolds, memory.service)))
+    expect(memory.service.get("new", seen)).toEqual({ state: [], version: 0, unsaved: 0 })
+    // carried forward by the first commit to it, as a load of the empty stream would have been
+    memory.committed([append("new", "no_stream", [event("a", 1)])])
+    expect(memory.service.get("new", seen)?.version).toBe(1)
+    await Effect.runPromise(keepNewStream("new", seen).pipe(Effect.provideService(ActorFolds, memory.service)))
+    expect(memory.service.get("new", seen)?.version).toBe(1)
+    await Effect.runPromise(keepNewStream("elsewhere", seen)) // no actor: nothing to tell
   })
 
   it("stamps the events without a time before the commit, and leaves the others alone", () => {
