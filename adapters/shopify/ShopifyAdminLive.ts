@@ -1,6 +1,7 @@
 /**
  * `ShopifyAdmin` over HTTP: `@shopify/admin-api-client` (one cached client per shop, its own
- * retries off) for GraphQL, plain `fetch` for staged uploads and result files. Waits and
+ * retries off) for GraphQL, `node:http` for it and for staged uploads and result files
+ * (`transport.ts`). Waits and
  * backoff go through Effect's `Clock` (`Effect.sleep`), jitter through `Random`; only socket
  * deadlines (request / transfer timeouts) are wall-clock `AbortSignal`s.
  *
@@ -42,14 +43,14 @@ import {
   type ShopifyError
 } from "./ShopifyAdmin.ts"
 import { backoffDelay, makeCostThrottle, type CostThrottle } from "./throttle.ts"
-import { UploadLengthMismatch, nodeHttpDownload, nodeHttpUpload, type DownloadResponse, type DownloadTransport, type UploadTransport } from "./transport.ts"
+import { UploadLengthMismatch, nodeHttpDownload, nodeHttpFetch, nodeHttpUpload, type DownloadResponse, type DownloadTransport, type UploadTransport } from "./transport.ts"
 
 export interface ShopifyAdminOptions {
   /** Default `2026-07`. */
   readonly apiVersion?: string
   /** Origin replacing `https://<shop>` for Admin API calls (simulator, proxy). */
   readonly adminUrlOverride?: string | undefined
-  /** HTTP for GraphQL (default `globalThis.fetch`). */
+  /** HTTP for GraphQL (default `nodeHttpFetch`, `fetch` over `node:http`; `transport.ts`). */
   readonly fetch?: typeof globalThis.fetch
   /** HTTP for staged-upload POSTs (default `nodeHttpUpload`, which streams without retaining the body). */
   readonly upload?: UploadTransport
@@ -160,7 +161,7 @@ export const make = (options: ShopifyAdminOptions = {}) =>
   Effect.gen(function*() {
     const credentials = yield* ShopCredentials
     const o = { ...DEFAULTS, ...options }
-    const fetchFn = options.fetch ?? globalThis.fetch
+    const fetchFn: typeof globalThis.fetch = options.fetch ?? nodeHttpFetch
     const uploadFn = options.upload ?? nodeHttpUpload
     const downloadFn = options.download ?? nodeHttpDownload
     const override = options.adminUrlOverride?.replace(/\/+$/, "")

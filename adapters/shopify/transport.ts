@@ -1,15 +1,19 @@
 /**
- * File transfers of bulk operations over `node:http(s)`: the staged-upload POST (streamed
- * with backpressure) and result-file downloads.
+ * Shopify's HTTP over `node:http(s)`: the staged-upload POST (streamed with backpressure),
+ * result-file downloads, and the GraphQL requests' `fetch` (admin-api-client's
+ * `customFetchApi`).
  *
  * Not `fetch`: undici keeps every chunk of a streamed request body until the request
  * completes (measured: a 95 MB upload pinned 95 MB of ArrayBuffers), which defeats streaming
  * a chunk from disk; and its web-stream response bodies cost ~15% more CPU and memory per
- * downloaded line than an `IncomingMessage`. GraphQL calls stay on `fetch` (admin-api-client).
+ * downloaded line than an `IncomingMessage`. For GraphQL's small JSON requests, undici's
+ * fetch machinery (Request, controller, web streams) was ~13% of a worker's CPU under the
+ * decision plane's load (`npm run bench:rules`); {@link nodeHttpFetch} is the part of `fetch`
+ * the client uses, over `node:http(s)`.
  */
 import { once } from "node:events"
-import { get as httpGet, request as httpRequest, type IncomingMessage } from "node:http"
-import { get as httpsGet, request as httpsRequest } from "node:https"
+import { Agent as HttpAgent, get as httpGet, request as httpRequest, type IncomingMessage } from "node:http"
+import { Agent as HttpsAgent, get as httpsGet, request as httpsRequest } from "node:https"
 
 export interface UploadRequest {
   readonly url: string
@@ -123,4 +127,59 @@ export const nodeHttpDownload: DownloadTransport = ({ url, signal }) =>
       })
     })
     req.on("error", reject)
+  })
+
+/** Kept-alive connections for GraphQL requests (as `fetch` keeps them), per protocol. */
+const graphqlAgents = { http: new HttpAgent({ keepAlive: true }), https: new HttpsAgent({ keepAlive: true }) }
+
+/** A response status `Response` cannot carry a body with. */
+const NULL_BODY_STATUSES = new Set([101, 103, 204, 205, 304])
+
+/**
+ * `fetch` for small request/response exchanges (GraphQL) over `node:http(s)`: a string or
+ * byte body, the whole response read into a `Response`. No redirects followed, no
+ * decompression (it sends no `Accept-Encoding`), no proxy: what admin-api-client asks of
+ * Shopify's endpoint. A network failure or an abort rejects, as `fetch` does.
+ */
+export const nodeHttpFetch = (input: string | URL | Request, init?: RequestInit): Promise<Response> =>
+  new Promise<Response>((resolve, reject) => {
+    if (typeof input !== "string" && !(input instanceof URL)) {
+      reject(new TypeError("nodeHttpFetch takes a URL, not a Request"))
+      return
+    }
+    const target = typeof input === "string" ? new URL(input) : input
+    const https = target.protocol === "https:"
+    const headers: Record<string, string> = {}
+    new Headers(init?.headers).forEach((value, name) => {
+      headers[name] = value
+    })
+    const body = init?.body
+    if (body !== undefined && body !== null && typeof body !== "string" && !(body instanceof Uint8Array)) {
+      reject(new TypeError("nodeHttpFetch sends a string or bytes as its body"))
+      return
+    }
+    const payload = body === undefined || body === null ? undefined : typeof body === "string" ? Buffer.from(body) : body
+    if (payload !== undefined) headers["content-length"] = String(payload.byteLength)
+    const req = (https ? httpsRequest : httpRequest)(target, {
+      method: init?.method ?? "GET",
+      headers,
+      agent: https ? graphqlAgents.https : graphqlAgents.http,
+      ...(init?.signal ? { signal: init.signal } : {})
+    }, (res) => {
+      const chunks: Array<Buffer> = []
+      res.on("data", (chunk: Buffer) => chunks.push(chunk))
+      res.on("error", reject)
+      res.on("end", () => {
+        const status = res.statusCode ?? 0
+        if (status < 200 || status > 599) {
+          reject(new TypeError(`unexpected HTTP status ${status}`))
+          return
+        }
+        const responseHeaders = new Headers()
+        for (let i = 0; i + 1 < res.rawHeaders.length; i += 2) responseHeaders.append(res.rawHeaders[i]!, res.rawHeaders[i + 1]!)
+        resolve(new Response(NULL_BODY_STATUSES.has(status) ? null : Buffer.concat(chunks), { status, statusText: res.statusMessage ?? "", headers: responseHeaders }))
+      })
+    })
+    req.on("error", reject)
+    req.end(payload)
   })
