@@ -11,6 +11,8 @@
  * - dispatched: the 10 outcomes (`autoaction.requested` + 9 skips) committed;
  * - applied: `autoaction.applied` committed (the snapshot, then the handler ran on Shopify, each a
  *   message through the shop's actor: what "trigger accepted → autoaction.applied" means here).
+ * Beside them, each process's CPU per applied trigger (this one, PostgreSQL, the simulator's, and
+ * the rest of the machine): what the ceiling is made of on this machine.
  * PostgreSQL 15 (started and removed by this script), the embedded shop log (the default; or
  * BENCH_LOG=nats: JetStream on a nats-server this script starts),
  * ShopifyAdminLive → the simulator in this process (or BENCH_SIM=process: in a process of its
@@ -19,6 +21,7 @@
  */
 import { AiGateway } from "../../src/ai/AiGateway.ts"
 import { Context, Effect, Layer, Redacted } from "effect"
+import { SqlClient } from "effect/sql"
 import * as EmbeddedShopLog from "../../adapters/embedded/EmbeddedShopLog.ts"
 import * as JetStreamShopLog from "../../adapters/nats/JetStreamShopLog.ts"
 import { layerPostgres } from "../../adapters/postgres/Database.ts"
@@ -40,6 +43,7 @@ import { coreLayer } from "../../src/CoreLayer.ts"
 import { EventStore } from "../../src/eventstore/EventStore.ts"
 import { ShopLog } from "../../src/shoplog/ShopLog.ts"
 import { benchShops, startBenchSimulator } from "./rules-sim.ts"
+import { cpuSecondsOf, machineBusySeconds, postmasterPidOf, processCpuSeconds, serverCpuSeconds } from "./proc.ts"
 import { testKeyRing } from "../../test/support/keys.ts"
 import { startNatsServer } from "../../test/support/natsServer.ts"
 import { startPgServer } from "../../test/support/pgServer.ts"
@@ -108,6 +112,10 @@ export const runLiveBench = async () => {
       const context = yield* Layer.build(runtime)
       const store = Context.get(context, EventStore)
       const shopLog = Context.get(context, ShopLog)
+      const sql = Context.get(context, SqlClient.SqlClient)
+      const postmaster = postmasterPidOf((yield* sql<{ data_directory: string }>`SHOW data_directory`)[0]!.data_directory)
+      /** CPU seconds so far: this process (the plane and the load generator), PostgreSQL, the simulator's process, the whole machine. */
+      const cpuNow = () => ({ node: processCpuSeconds(), pg: serverCpuSeconds(postmaster), sim: cpuSecondsOf(sim.pid, false), machine: machineBusySeconds() })
       // 10 rules per shop, as the shop's actor records them
       yield* Effect.forEach(shops, (shop) =>
         store.append(`rules-${shop}`, shop, "no_stream", Array.from({ length: RULES }, (_, k) => ({
@@ -152,6 +160,7 @@ export const runLiveBench = async () => {
           dispatchedAt.clear()
           appliedAt.clear()
           const total = rate * SECONDS
+          const cpu0 = cpuNow()
           const start = performance.now()
           const publishes: Array<Promise<unknown>> = []
           for (let i = 0; i < total; i++) {
@@ -162,21 +171,30 @@ export const runLiveBench = async () => {
           }
           yield* Effect.promise(() => Promise.all(publishes))
           yield* drain(() => appliedAt.size, total, 60)
+          const cpu1 = cpuNow()
           const elapsed = (Math.max(...appliedAt.values()) - start) / 1000
+          // CPU ms per applied trigger, from the first publish to the last commit
+          const perTrigger = (a: number | null, b: number | null) => (a === null || b === null || appliedAt.size === 0 ? "–" : ((b - a) * 1000 / appliedAt.size).toFixed(2))
+          const other = cpu0.machine === null || cpu1.machine === null || cpu0.pg === null || cpu1.pg === null
+            ? null
+            : (cpu1.machine - cpu0.machine) - (cpu1.node - cpu0.node) - (cpu1.pg - cpu0.pg) - (cpu1.sim ?? 0) + (cpu0.sim ?? 0)
           const latency = (at: Map<string, number>) =>
             [...publishedAt].flatMap(([id, t]) => (at.has(id) ? [at.get(id)! - t] : [])).sort((a, b) => a - b)
           const dispatched = latency(dispatchedAt)
           const applied = latency(appliedAt)
           const all = appliedAt.size === total ? "" : ` (${appliedAt.size} of ${total})`
-          return `| ${rate} | ${(appliedAt.size / elapsed).toFixed(0)}${all} | ${ms(quantile(dispatched, 0.5))} | ${ms(quantile(dispatched, 0.95))} | ${ms(quantile(applied, 0.5))} | ${ms(quantile(applied, 0.95))} | ${ms(quantile(applied, 0.99))} |`
+          return `| ${rate} | ${(appliedAt.size / elapsed).toFixed(0)}${all} | ${ms(quantile(dispatched, 0.5))} | ${ms(quantile(dispatched, 0.95))} | ${ms(quantile(applied, 0.5))} | ${ms(quantile(applied, 0.95))} | ${ms(quantile(applied, 0.99))} | ` +
+            `${perTrigger(cpu0.node, cpu1.node)} | ${perTrigger(cpu0.pg, cpu1.pg)} | ${sim.pid === null ? "(in node)" : perTrigger(cpu0.sim, cpu1.sim)} | ${other === null ? "–" : perTrigger(0, other)} |`
         })
       const rows: Array<string> = []
       for (const rate of RATES) rows.push(yield* measure(rate))
       console.log("")
       console.log(`live dispatch: ${SHOPS} shops × ${RULES} rules, each rate offered for ${SECONDS} s, ${LOG === "nats" ? "JetStream shop log, PostgreSQL 15 store" : "embedded shop log on PostgreSQL 15"}, the Shopify simulator ${SIM_OWN_PROCESS ? "in a process of its own (BENCH_SIM=process)" : "in this process"}`)
       console.log("dispatched: the 10 outcomes committed; applied: `autoaction.applied` committed (snapshot + tagsAdd on Shopify)")
-      console.log("| offered/s | applied/s | dispatched p50 | dispatched p95 | applied p50 | applied p95 | applied p99 |")
-      console.log("|---|---|---|---|---|---|---|")
+      console.log("CPU ms per applied trigger, from the first publish to the last commit: node = this process (the plane and the load generator); PG = the")
+      console.log("postmaster and its backends; sim = the simulator's process; other = the rest of the machine meanwhile. 1000 × cores ÷ their sum ≈ the ceiling.")
+      console.log("| offered/s | applied/s | dispatched p50 | dispatched p95 | applied p50 | applied p95 | applied p99 | node CPU ms | PG CPU ms | sim CPU ms | other CPU ms |")
+      console.log("|---|---|---|---|---|---|---|---|---|---|---|")
       for (const row of rows) console.log(row)
     })))
   } finally {

@@ -22,13 +22,15 @@ export interface BenchSimulator {
   readonly url: string
   /** In this process: calls the app without HTTP; in its own process: undefined (real HTTP). */
   readonly fetch: typeof globalThis.fetch | undefined
+  /** The simulator's own process (null: it runs in this one). */
+  readonly pid: number | null
   readonly close: () => Promise<void>
 }
 
 export const startBenchSimulator = async (count: number, products: number, own: boolean): Promise<BenchSimulator> => {
   if (!own) {
     const sim = await start(count, products)
-    return { url: sim.url, fetch: sim.fetch as unknown as typeof globalThis.fetch, close: () => sim.close() }
+    return { url: sim.url, fetch: sim.fetch as unknown as typeof globalThis.fetch, pid: null, close: () => sim.close() }
   }
   const child = fork(fileURLToPath(import.meta.url), [String(count), String(products)], { stdio: ["ignore", "inherit", "inherit", "ipc"] })
   const url = await new Promise<string>((resolve, reject) => {
@@ -38,6 +40,7 @@ export const startBenchSimulator = async (count: number, products: number, own: 
   return {
     url,
     fetch: undefined,
+    pid: child.pid ?? null,
     close: () => new Promise<void>((resolve) => {
       child.once("exit", () => resolve())
       child.disconnect()
