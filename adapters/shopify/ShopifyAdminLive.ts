@@ -1,9 +1,9 @@
 /**
  * `ShopifyAdmin` over HTTP: `@shopify/admin-api-client` (one cached client per shop, its own
- * retries off) for GraphQL, `node:http` for it and for staged uploads and result files
- * (`transport.ts`). Waits and
- * backoff go through Effect's `Clock` (`Effect.sleep`), jitter through `Random`; only socket
- * deadlines (request / transfer timeouts) are wall-clock `AbortSignal`s.
+ * retries off) for GraphQL; `node:http` under it and for staged uploads and result files
+ * (`transport.ts`). Waits and backoff go through Effect's `Clock` (`Effect.sleep`), jitter
+ * through `Random`; only socket deadlines (request / transfer timeouts) are wall-clock
+ * `AbortSignal`s.
  *
  * The base URL can be re-targeted (`adminUrlOverride` or `SHOPIFY_ADMIN_URL_OVERRIDE`, e.g.
  * the simulator's `http://127.0.0.1:<port>`): admin-api-client always builds
