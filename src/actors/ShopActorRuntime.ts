@@ -572,7 +572,7 @@ export const make = (options?: RuntimeOptions) =>
     const fireTimers = Effect.gen(function*() {
       const owned = [...partitionsRun.keys()]
       const waiter = yield* timerSignal.next
-      const latest = timerWakeups.scanStarted(Date.now())
+      timerWakeups.scanStarted(Date.now())
       if (owned.length > 0) {
         const due = yield* actorStore.dueTimers(owned, 500)
         for (const t of due) {
@@ -582,7 +582,7 @@ export const make = (options?: RuntimeOptions) =>
         if (due.length === 500) return
       }
       const next = yield* actorStore.nextTimerDueIn(owned)
-      yield* Deferred.await(waiter).pipe(Effect.timeoutOption(Duration.millis(timerWakeups.sleepFor(Date.now(), latest, next))))
+      yield* Deferred.await(waiter).pipe(Effect.timeoutOption(Duration.millis(timerWakeups.sleepFor(Date.now(), next))))
     })
     yield* Effect.forkIn(
       Effect.forever(fireTimers).pipe(

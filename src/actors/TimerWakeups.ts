@@ -13,7 +13,7 @@ export interface TimerWakeups {
   /** A scan begins at `now`; returns the latest time it looks again. */
   readonly scanStarted: (now: number) => number
   /** The scan read the next due timer (ms from now, null when none): how long it sleeps. */
-  readonly sleepFor: (now: number, latest: number, nextDueInMs: number | null) => number
+  readonly sleepFor: (now: number, nextDueInMs: number | null) => number
   /** A timer due at `at` (epoch ms) was stored: does the loop have to wake for it? */
   readonly wakesFor: (at: number) => boolean
 }
@@ -29,8 +29,9 @@ export const makeTimerWakeups = (maxSleepMs: number): TimerWakeups => {
       scanBy = now + maxSleepMs
       return scanBy
     },
-    sleepFor: (now, latest, nextDueInMs) => {
-      scanBy = Math.min(latest, now + Math.max(MIN_SLEEP_MS, nextDueInMs ?? maxSleepMs))
+    // scanBy holds the scan's latest end until the scan has read the next due time
+    sleepFor: (now, nextDueInMs) => {
+      scanBy = Math.min(scanBy, now + Math.max(MIN_SLEEP_MS, nextDueInMs ?? maxSleepMs))
       return Math.max(0, scanBy - now)
     },
     wakesFor: (at) => at < scanBy
