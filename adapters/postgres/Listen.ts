@@ -15,8 +15,10 @@ export const LOG_CHANNEL = "sumeru_events"
 /**
  * Wakes the log's readers in every process. Inside a transaction PostgreSQL delivers it at the
  * commit (and holds its notify lock through the commit's WAL flush: never in a hot transaction).
+ * `sender` names the process whose own readers were woken already (`PgLogWakeups`): its
+ * listener skips the echo; the default wakes every listener, the sender's too.
  */
-export const notifyLogReaders = (sql: SqlClient.SqlClient) => Effect.asVoid(sql`SELECT pg_notify(${LOG_CHANNEL}, '')`)
+export const notifyLogReaders = (sql: SqlClient.SqlClient, sender = "") => Effect.asVoid(sql`SELECT pg_notify(${LOG_CHANNEL}, ${sender})`)
 
 const reconnect = Schedule.min([Schedule.exponential(Duration.millis(200)), Schedule.spaced(Duration.seconds(5))])
 

@@ -5,7 +5,9 @@
  *
  * The NOTIFY is sent after the commit, by the store's `AfterAppend` hook, and coalesced: one
  * at a time and at most one every 2 ms, and however many commits land meanwhile, one more
- * after it (with one writer, a NOTIFY per append cost a round trip per append). A
+ * after it (with one writer, a NOTIFY per append cost a round trip per append). It names this
+ * process, whose listener skips it: our own readers were woken in-process at the commit, and
+ * the echo woke them again for nothing (each wake-up is a read of the log by every reader). A
  * NOTIFY inside the appending transaction would take PostgreSQL's database-wide notify lock
  * through the commit's WAL flush and so serialise every appending transaction (migration
  * 0018). A NOTIFY-only transaction writes no WAL and waits for no flush. Should one be lost
@@ -13,6 +15,7 @@
  * moment), readers still find the events at their next wake-up or safety poll.
  */
 import { Duration, Effect, Layer, Queue, Schedule } from "effect"
+import { randomUUID } from "node:crypto"
 import { SqlClient } from "effect/sql"
 import { LogWakeups, makeSignal } from "../../src/eventstore/LogWakeups.ts"
 import { DatabaseMode } from "./Database.ts"
@@ -27,6 +30,8 @@ import { AfterAppend, InTransactionAppend } from "./PgEventStore.ts"
 export const layer = Layer.unwrap(Effect.gen(function*() {
   const mode = yield* DatabaseMode
   const signal = makeSignal()
+  // this process, in the NOTIFYs it sends after its commits (their echo is skipped)
+  const sender = randomUUID()
   if (mode.kind === "embedded") {
     // one process: an append inside a transaction signals before its commit, and the reader
     // that finds nothing yet waits for the next signal or its safety poll
@@ -44,7 +49,7 @@ export const layer = Layer.unwrap(Effect.gen(function*() {
       // being sent leaves exactly one more to send
       const pending = yield* Queue.dropping<void>(1)
       yield* Queue.take(pending).pipe(
-        Effect.andThen(notifyLogReaders(sql).pipe(
+        Effect.andThen(notifyLogReaders(sql, sender).pipe(
           Effect.retry({ times: 4, schedule: Schedule.exponential(Duration.millis(20)) }),
           Effect.catchCause((cause) => Effect.logWarning("NOTIFY sumeru_events not sent; other processes read at their next poll", cause))
         )),
@@ -56,7 +61,7 @@ export const layer = Layer.unwrap(Effect.gen(function*() {
     })
   )
   // re-established after a database restart; each (re)start wakes readers once
-  const listener = Layer.effectDiscard(listenForever(LOG_CHANNEL, () => signal.notify))
+  const listener = Layer.effectDiscard(listenForever(LOG_CHANNEL, (payload) => payload === sender ? Effect.void : signal.notify))
   // inside a transaction: a NOTIFY in it, which PostgreSQL delivers at its commit (to us too,
   // through the listener)
   const inTransaction = Layer.effect(
