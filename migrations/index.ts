@@ -26,6 +26,5 @@ export const migrations: Record<string, () => Promise<unknown>> = {
   "0017_ai_gateway.ts": () => import("./0017_ai_gateway.ts"),
   "0018_group_commit.ts": () => import("./0018_group_commit.ts"),
   "0019_set_based_apply.ts": () => import("./0019_set_based_apply.ts"),
-  "0020_job_snapshot_pages.ts": () => import("./0020_job_snapshot_pages.ts"),
-  "0021_append_group.ts": () => import("./0021_append_group.ts")
+  "0020_job_snapshot_pages.ts": () => import("./0020_job_snapshot_pages.ts")
 }

@@ -221,18 +221,6 @@ interface BatchRow {
   readonly o_detail: string | null
 }
 
-/** A row of `append_group`, one per append in the order sent. */
-interface DistinctStreamRow {
-  readonly o_k: number
-  /** The stream's version before this append; null when it was refused. */
-  readonly o_base: number | null
-  /** A refused append's stream as the statement's snapshot saw it (null: no such stream). */
-  readonly o_seen_version: number | null
-  readonly o_seen_shop: string | null
-  readonly o_first: bigint | string | null
-  readonly o_last: bigint | string | null
-}
-
 /** At most this many appends commit together (a bound on one statement's JSON). */
 const GROUP_MAX = 200
 
@@ -300,93 +288,11 @@ export const make = Effect.gen(function*() {
   }
 
   /**
-   * A group whose streams are all different, through `append_group` (migration 0021: one
-   * statement, where `append_batch` runs several per append). No rows back: an event of the
-   * group is stored already, and nothing was written.
-   */
-  const appendDistinctStreams = (sorted: ReadonlyArray<GroupedAppend>) => {
-    const appends: Array<unknown> = []
-    const events: Array<unknown> = []
-    const ids: Array<string> = []
-    sorted.forEach((request, i) => {
-      const [kind, expected] = expectedArgs(request.expected)
-      // toAppendPayload gives every event of an append the same metadata: its first event's is the append's
-      const first = request.payload[0]!
-      appends.push({
-        k: i + 1,
-        stream_id: request.streamId,
-        shop: request.shop,
-        kind,
-        expected,
-        n: request.payload.length,
-        correlation_id: first.correlation_id,
-        causation_id: first.causation_id,
-        actor: first.actor,
-        traceparent: first.traceparent
-      })
-      request.payload.forEach((e, n) => {
-        ids.push(e.event_id)
-        events.push({ k: i + 1, n: n + 1, event_id: e.event_id, type: e.type, schema_version: e.schema_version, data: e.data, occurred_at: e.occurred_at })
-      })
-    })
-    return sql<DistinctStreamRow>`
-      SELECT * FROM append_group(${JSON.stringify(appends)}::jsonb, ${ids}::uuid[], ${JSON.stringify(events)}::jsonb)`
-  }
-
-  /** `appendDistinctStreams`' answer for one append; "again" when it is to be run alone. */
-  const answerDistinct = (request: GroupedAppend, row: DistinctStreamRow): Exit.Exit<AppendResult, AppendFailure> | "again" => {
-    const { streamId, shop, expected, payload } = request
-    if (row.o_base !== null) {
-      return Exit.succeed({
-        nextVersion: row.o_base + payload.length,
-        firstPosition: Number(row.o_first),
-        lastPosition: Number(row.o_last),
-        appended: payload.length
-      })
-    }
-    if (row.o_seen_shop !== null && row.o_seen_shop !== shop) return Exit.fail(ownedElsewhere(streamId, shop, row.o_seen_shop))
-    const [kind, version] = expectedArgs(expected)
-    // refused, yet the snapshot shows no reason: a commit after it moved or created the stream
-    if (kind === "any" || row.o_seen_version === (kind === "exact" ? version : null)) return "again"
-    return Exit.fail(conflictOf(streamId, expected, row.o_seen_version ?? 0))
-  }
-
-  /** Migration 0018's function: any group, a stream more than once and events already stored included. */
-  const appendBatch = (sorted: ReadonlyArray<GroupedAppend>) => {
-    const kinds: Array<string> = []
-    const versions: Array<number> = []
-    const ids: Array<string> = []
-    // per append: its events without the metadata they share, which is sent once beside them
-    const lists: Array<ReadonlyArray<unknown>> = []
-    for (const request of sorted) {
-      const [kind, version] = expectedArgs(request.expected)
-      kinds.push(kind)
-      versions.push(version)
-      lists.push(request.payload.map((e) => {
-        ids.push(e.event_id)
-        return { event_id: e.event_id, type: e.type, schema_version: e.schema_version, data: e.data, occurred_at: e.occurred_at }
-      }))
-    }
-    // toAppendPayload gives every event of an append the same metadata: its first event's is the append's
-    const meta = sorted.map(({ payload: [e] }) => ({
-      correlation_id: e!.correlation_id,
-      causation_id: e!.causation_id,
-      actor: e!.actor,
-      traceparent: e!.traceparent
-    }))
-    return sql<BatchRow>`
-      SELECT * FROM append_batch(${sorted.map((e) => e.streamId)}::text[], ${sorted.map((e) => e.shop)}::text[],
-                                 ${kinds}::text[], ${versions}::int[], ${sorted.map((e) => e.payload.length)}::int[],
-                                 ${JSON.stringify(meta)}::jsonb, ${ids}::uuid[], ${JSON.stringify(lists)}::jsonb)`
-  }
-
-  /**
    * Group commit: the appends made while a group commits form the next group (the resolver
    * collects what arrives before the fiber yields; writers answered by one group come back
-   * together). A group of different streams goes in one plain statement, any other through
-   * `append_batch`. A group that fails as a whole — a race neither answers per append, or a
-   * lost connection — is run again one append at a time, each answered exactly; appends that
-   * did commit are found by their event ids and not written twice.
+   * together). A group that fails as a whole — something `append_batch` does not answer per
+   * append, or a lost connection — is run again one append at a time, each answered exactly;
+   * appends that did commit are found by their event ids and not written twice.
    */
   const groupResolver = RequestResolver.make<GroupedAppend>((entries) =>
     Effect.gen(function*() {
@@ -395,27 +301,37 @@ export const make = Effect.gen(function*() {
       const sorted = entries.map((entry, i) => ({ entry, i })).sort((x, y) =>
         x.entry.request.streamId < y.entry.request.streamId ? -1 : x.entry.request.streamId > y.entry.request.streamId ? 1 : x.i - y.i
       ).map((x) => x.entry)
-      const requests = sorted.map((entry) => entry.request)
-      let appended = false
-      const settle = (entry: (typeof sorted)[number], exit: Exit.Exit<AppendResult, AppendFailure>) => {
-        if (Exit.isSuccess(exit) && exit.value.appended > 0) appended = true
-        entry.completeUnsafe(exit)
+      const kinds: Array<string> = []
+      const versions: Array<number> = []
+      const ids: Array<string> = []
+      // per append: its events without the metadata they share, which is sent once beside them
+      const lists: Array<ReadonlyArray<unknown>> = []
+      for (const entry of sorted) {
+        const [kind, version] = expectedArgs(entry.request.expected)
+        kinds.push(kind)
+        versions.push(version)
+        lists.push(entry.request.payload.map((e) => {
+          ids.push(e.event_id)
+          return { event_id: e.event_id, type: e.type, schema_version: e.schema_version, data: e.data, occurred_at: e.occurred_at }
+        }))
       }
-      const alone = (entry: (typeof sorted)[number]) =>
-        Effect.exit(appendAlone(entry.request.streamId, entry.request.shop, entry.request.expected, entry.request.payload)).pipe(
-          Effect.map((exit) => settle(entry, exit))
-        )
-      const distinct = requests.every((r, i) => i === 0 || r.streamId !== requests[i - 1]!.streamId)
-      const group = yield* Effect.result(Effect.gen(function*() {
-        const rows = distinct ? yield* appendDistinctStreams(requests) : []
-        // no rows: some event is stored already (or a stream came twice); the function answers each
-        if (rows.length === 0) return (yield* appendBatch(requests)).map((row, i) => answer(requests[i]!, row))
-        return rows.map((row, i) => answerDistinct(requests[i]!, row))
+      // toAppendPayload gives every event of an append the same metadata: its first event's is the append's
+      const meta = sorted.map(({ request: { payload: [e] } }) => ({
+        correlation_id: e!.correlation_id,
+        causation_id: e!.causation_id,
+        actor: e!.actor,
+        traceparent: e!.traceparent
       }))
+      const group = yield* Effect.result(sql<BatchRow>`
+        SELECT * FROM append_batch(${sorted.map((e) => e.request.streamId)}::text[], ${sorted.map((e) => e.request.shop)}::text[],
+                                   ${kinds}::text[], ${versions}::int[], ${sorted.map((e) => e.request.payload.length)}::int[],
+                                   ${JSON.stringify(meta)}::jsonb, ${ids}::uuid[], ${JSON.stringify(lists)}::jsonb)`)
+      let appended = false
       if (group._tag === "Success") {
-        const again: Array<(typeof sorted)[number]> = []
-        group.success.forEach((answered, i) => answered === "again" ? again.push(sorted[i]!) : settle(sorted[i]!, answered))
-        yield* Effect.forEach(again, alone, { discard: true })
+        group.success.forEach((row, i) => {
+          if (row.o_appended > 0) appended = true
+          sorted[i]!.completeUnsafe(answer(sorted[i]!.request, row))
+        })
       } else {
         // a group refused for a race it does not answer itself (SQLSTATE 23505 or SU005) is
         // expected now and then; anything else would hide a fault behind the slower path
@@ -423,7 +339,13 @@ export const make = Effect.gen(function*() {
         if (code !== "23505" && code !== "SU005") {
           yield* Effect.logWarning(`a group of ${sorted.length} appends failed; appending them one by one`, group.failure)
         }
-        yield* Effect.forEach(sorted, alone, { discard: true })
+        yield* Effect.forEach(sorted, (entry) =>
+          Effect.exit(appendAlone(entry.request.streamId, entry.request.shop, entry.request.expected, entry.request.payload)).pipe(
+            Effect.map((exit) => {
+              if (Exit.isSuccess(exit) && exit.value.appended > 0) appended = true
+              entry.completeUnsafe(exit)
+            })
+          ), { discard: true })
       }
       if (appended) yield* afterAppend
     })
