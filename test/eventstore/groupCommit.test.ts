@@ -4,7 +4,7 @@
  * that append alone. Run against PostgreSQL 15 and PGlite alike.
  */
 import { assert, describe, layer } from "@effect/vitest"
-import { Effect, Layer, Stream } from "effect"
+import { Deferred, Effect, Fiber, Layer, Stream } from "effect"
 import { uuidV7Unsafe } from "effect/crypto/SecureRandom"
 import { SqlClient } from "effect/sql"
 import * as PgEventStore from "../../adapters/postgres/PgEventStore.ts"
@@ -12,6 +12,7 @@ import { EventStore } from "../../src/eventstore/EventStore.ts"
 import { backends } from "../support/databases.ts"
 import { ev, meta } from "../support/fixtures.ts"
 import { testSealing } from "../support/keys.ts"
+import { pollUntil } from "../support/poll.ts"
 
 /** How many transactions wrote the events of streams starting with `prefix`. */
 const transactionsOf = (prefix: string) =>
@@ -112,6 +113,42 @@ for (const backend of backends) {
           const appended = results.slice(0, 2).map((r) => (r._tag === "Success" ? r.success.appended : -1)).sort()
           assert.deepStrictEqual(appended, [0, 1])
         }))
+
+      if (backend.name !== "PGlite") {
+        // PGlite is one session: no other transaction can hold a stream meanwhile
+        it.effect("a stream moved or created by a commit after the group's snapshot is answered by what was committed", () =>
+          Effect.gen(function*() {
+            const store = yield* EventStore
+            const sql = yield* SqlClient.SqlClient
+            yield* store.append("grp-f-moved", "f.myshopify.com", "no_stream", [ev("x.init")], meta())
+            const held = yield* Deferred.make<void>()
+            const release = yield* Deferred.make<void>()
+            // another writer holds both streams: it moves one to version 5 and creates the other
+            const other = yield* sql.withTransaction(Effect.gen(function*() {
+              yield* sql`UPDATE event_streams SET version = 5 WHERE stream_id = 'grp-f-moved'`
+              yield* sql`INSERT INTO event_streams (stream_id, shop, version) VALUES ('grp-f-created', 'f.myshopify.com', 3)`
+              yield* Deferred.succeed(held, undefined)
+              yield* Deferred.await(release)
+            })).pipe(Effect.forkChild)
+            yield* Deferred.await(held)
+            const appends = yield* Effect.all([
+              store.append("grp-f-moved", "f.myshopify.com", 1, [ev("x.late")], meta()),
+              store.append("grp-f-created", "f.myshopify.com", "no_stream", [ev("x.late")], meta())
+            ].map(Effect.result), { concurrency: "unbounded" }).pipe(Effect.forkChild)
+            // the group waits for the other writer's locks
+            yield* pollUntil(sql<{ n: number }>`
+              SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`.pipe(
+              Effect.map((rows) => (rows[0]!.n >= 1 ? true : undefined))
+            ), "the group to wait for the other writer")
+            yield* Deferred.succeed(release, undefined)
+            yield* Fiber.join(other)
+            const [moved, created] = yield* Fiber.join(appends)
+            // refused with the versions the other writer committed, not the group's older snapshot
+            assert.strictEqual(moved!._tag === "Failure" && moved.failure._tag === "ConcurrencyConflict" && moved.failure.actual, 5)
+            assert.strictEqual(created!._tag === "Failure" && created.failure._tag === "ConcurrencyConflict" && created.failure.actual, 3)
+            assert.strictEqual((yield* Stream.runCollect(store.readStream("grp-f-moved"))).length, 1)
+          }))
+      }
 
       it.effect("an append inside a caller's transaction is part of it: rolled back with it", () =>
         Effect.gen(function*() {
