@@ -20,6 +20,15 @@
  * head — Sumeru's projection runner with `projections/streams.ts`, Emmett's consumer with a
  * raw-SQL projection (below).
  *
+ * Then the server's side alone: `pgbench` (PostgreSQL's own C client, one connection, prepared
+ * statements) runs Sumeru's append statement and plain INSERTs into its `events` table for
+ * BENCH_PGBENCH_SECONDS (3; 1 below BENCH_SCALE 1) each, on Sumeru's database after its rows: what PostgreSQL can do
+ * with no Node, no Effect and no driver in the way, beside Emmett's rows (which include its
+ * client). The INSERT rows are ceilings for any append into this table: 20 rows with nothing
+ * else, then 20 rows decoded from the JSON text a client would send, their positions returned
+ * (no stream moved, no expectation checked, no duplicate probe). Skipped when pgbench is not
+ * installed (`BENCH_PGBENCH=0` skips it too).
+ *
  * Sizes: `BENCH_SCALE` (default 1; 0.1 for a quick run) multiplies every append count.
  */
 import { STREAM_DOES_NOT_EXIST } from "@event-driven-io/emmett"
@@ -39,7 +48,11 @@ import { EventStore } from "../src/eventstore/EventStore.ts"
 import { runProjections } from "../src/projections/ProjectionRunner.ts"
 import { generations } from "../adapters/postgres/PgProjectionStore.ts"
 import { streamsProjection } from "../projections/streams.ts"
-import { startPgServer } from "../test/support/pgServer.ts"
+import { findBin, startPgServer } from "../test/support/pgServer.ts"
+import { execFileSync } from "node:child_process"
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
 import { testKeyRing } from "../test/support/keys.ts"
 import { EVENT_TYPES, makeEvents, runWriters, StreamSet } from "./bench/workload.ts"
 
@@ -49,6 +62,74 @@ const STREAMS = 1_000
 /** Events added before the projector runs (100 per append), so it reads a log of some size. */
 const PROJECTED = Math.max(2_000, Math.round(100_000 * scale))
 const PROJECTOR_BATCH = 5_000
+const pgbenchSeconds = Number(process.env["BENCH_PGBENCH_SECONDS"] ?? (scale >= 1 ? "3" : "1"))
+
+/**
+ * The server's side alone: pgbench scripts on Sumeru's database, each run for pgbenchSeconds by
+ * one client; events/s for each (null when pgbench is absent or BENCH_PGBENCH=0). The event
+ * document is one of the bench's own, read from a table (a JSON literal in a pgbench script
+ * would be taken for its `:name` variables); event ids are random UUIDs (v4: Sumeru's own are
+ * v7, time-ordered, a little cheaper to index).
+ */
+const serverSideRates = (url: string): ReadonlyArray<readonly [string, number | null, "single" | "batched"]> => {
+  const rows = [
+    ["plain 1-row INSERT + commit", 1, "single", `INSERT INTO bench_floor (data) SELECT doc FROM bench_doc;`],
+    ["append_batch, 1 event (a group of one)", 1, "single", appendBatchCall(1)],
+    ["20 rows into events, one INSERT", 20, "batched",
+      `INSERT INTO events (event_id, shop, stream_id, stream_version, type, schema_version, data, correlation_id, actor, occurred_at)
+       SELECT gen_random_uuid(), 'bench.myshopify.com', 'raw-' || pg_current_xact_id(), g, 'order.created', 1, d.doc, 'bench', jsonb_build_object('kind', 'webhook', 'id', 'orders/create'), now()
+         FROM bench_doc d, generate_series(1, 20) g;`],
+    ["20 rows from JSON text, positions back", 20, "batched",
+      `WITH ins AS (
+         INSERT INTO events (event_id, shop, stream_id, stream_version, type, schema_version, data, correlation_id, actor, occurred_at)
+         SELECT gen_random_uuid(), 'bench.myshopify.com', 'json-' || pg_current_xact_id(), t.n, t.type, t.schema_version, t.data, 'bench',
+                jsonb_build_object('kind', 'webhook', 'id', 'orders/create'), t.occurred_at
+           FROM bench_events20 b,
+                ROWS FROM (jsonb_to_recordset(b.text::jsonb) AS (type text, schema_version integer, data jsonb, occurred_at timestamptz))
+                  WITH ORDINALITY AS t(type, schema_version, data, occurred_at, n)
+          ORDER BY t.n
+         RETURNING position)
+       SELECT array_agg(position ORDER BY position) FROM ins;`],
+    ["append_batch, 20 events", 20, "batched", appendBatchCall(20)]
+  ] as const
+  if (process.env["BENCH_PGBENCH"] === "0") return rows.map(([name, , kind]) => [name, null, kind] as const)
+  let pgbench: string
+  try {
+    pgbench = findBin("pgbench")
+  } catch {
+    return rows.map(([name, , kind]) => [name, null, kind] as const)
+  }
+  const dir = mkdtempSync(join(tmpdir(), "bench-compare-pgbench-"))
+  try {
+    execFileSync("psql", [url, "-qc", `CREATE TABLE bench_doc AS SELECT ${sqlLiteral(JSON.stringify(makeEvents(1)[0]!.data))}::jsonb AS doc`])
+    // the text a client sends for 20 events (what append_batch decodes), kept as text so each run parses it
+    const twenty = makeEvents(20).map((e) => ({ type: e.type, schema_version: 1, data: e.data, occurred_at: new Date().toISOString() }))
+    execFileSync("psql", [url, "-qc", `CREATE TABLE bench_events20 AS SELECT ${sqlLiteral(JSON.stringify(twenty))}::text AS text`])
+    return rows.map(([name, perCall, kind, script], i) => {
+      const file = join(dir, `${i}.sql`)
+      writeFileSync(file, `\\set s random(1, ${STREAMS})\n${script.replace(/\s+/g, " ")}\n`)
+      const out = execFileSync(pgbench, ["-n", "-M", "prepared", "-c", "1", "-T", String(pgbenchSeconds), "-f", file, url], { encoding: "utf8" })
+      const tps = /tps = ([\d.]+)/.exec(out)?.[1]
+      if (tps === undefined) throw new Error(`pgbench printed no rate for ${name}:\n${out}`)
+      return [name, Number(tps) * perCall, kind] as const
+    })
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+/** A SQL string literal. */
+const sqlLiteral = (text: string) => `'${text.replaceAll("'", "''")}'`
+
+/** append_batch as PgEventStore calls it for a group of one append of `n` events to a random stream ("any" expected version). */
+const appendBatchCall = (n: number) => `
+  SELECT o.* FROM (SELECT array_agg(u) AS ids, jsonb_build_array(jsonb_agg(jsonb_build_object('event_id', u, 'type', 'order.created',
+                     'schema_version', 1, 'data', d.doc, 'occurred_at', now()))) AS events
+                     FROM bench_doc d, (SELECT gen_random_uuid() AS u FROM generate_series(1, ${n})) g) x,
+       append_batch(ARRAY['pgbench-' || :s], ARRAY['bench.myshopify.com'], ARRAY['any'], ARRAY[0], ARRAY[${n}],
+                    jsonb_build_array(jsonb_build_object('correlation_id', 'bench', 'causation_id', NULL,
+                      'actor', jsonb_build_object('kind', 'webhook', 'id', 'orders/create'), 'traceparent', NULL)),
+                    x.ids, x.events) o;`
 
 interface Scenario {
   readonly name: string
@@ -193,7 +274,8 @@ try {
   process.stderr.write(`PostgreSQL ${server.version} on port ${server.port} (fsync on); ${cpus().length} cores, load ${loadavg().map((l) => l.toFixed(2)).join(" ")}; BENCH_SCALE ${scale}\n`)
   // Emmett first, then Sumeru, each on a database of its own
   const { rates: emmett, projector: emmettProjection } = await emmettRates(server.createDatabase("bench_emmett"))
-  const { rates: sumeru, floor, projector } = await sumeruRates(server.createDatabase("bench_sumeru"))
+  const sumeruUrl = server.createDatabase("bench_sumeru")
+  const { rates: sumeru, floor, projector } = await sumeruRates(sumeruUrl)
   const rows = [
     ...scenarios.map((s, i) => [s.name, Math.round(emmett[i]!), Math.round(sumeru[i]!), (sumeru[i]! / emmett[i]!).toFixed(2)] as const),
     ["floor: plain 1-row INSERT + commit, 1 client", "-", Math.round(floor[0]), (floor[0] / emmett[0]!).toFixed(2)] as const,
@@ -201,10 +283,17 @@ try {
     [`projector: the streams read model from the whole log`, Math.round(emmettProjection), Math.round(projector), (projector / emmettProjection).toFixed(2)] as const
   ]
   const header = ["appends (events/s)", "Emmett 0.42", "Sumeru", "Sumeru ÷ Emmett"] as const
-  const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => String(r[c]).length)))
+  const serverSide = serverSideRates(sumeruUrl)
+  const serverRows = serverSide.map(([name, rate, kind]) => {
+    const emmettRate = kind === "single" ? emmett[0]! : emmett[2]!
+    return [`pgbench, server alone: ${name}`, "-", rate === null ? "-" : Math.round(rate), rate === null ? "-" : (rate / emmettRate).toFixed(2)] as const
+  })
+  const all = [...rows, ...serverRows]
+  const widths = header.map((h, c) => Math.max(h.length, ...all.map((r) => String(r[c]).length)))
   const line = (cells: ReadonlyArray<string | number>) => cells.map((cell, c) => (c === 0 ? String(cell).padEnd(widths[c]!) : String(cell).padStart(widths[c]!))).join("  ")
-  console.log([line(header), ...rows.map(line)].join("\n"))
-  console.log(`(target, issue 16: Sumeru ÷ Emmett ≥ 2 on every row; load after the run ${loadavg().map((l) => l.toFixed(2)).join(" ")})`)
+  console.log([line(header), ...all.map(line)].join("\n"))
+  console.log(`(target, issue 16: Sumeru ÷ Emmett ≥ 2 on every append row; the pgbench rows: PostgreSQL alone, ${pgbenchSeconds} s each, ` +
+    `÷ Emmett's single or batched row; load after the run ${loadavg().map((l) => l.toFixed(2)).join(" ")})`)
 } finally {
   await server.stop()
 }

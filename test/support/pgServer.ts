@@ -26,7 +26,8 @@ export interface PgServer {
   readonly logFile: string
 }
 
-const findBin = (name: string): string => {
+/** A PostgreSQL program (`initdb`, `pg_ctl`, `pgbench`): on PATH or in /usr/lib/postgresql/<newest>/bin. */
+export const findBin = (name: string): string => {
   for (const dir of (process.env.PATH ?? "").split(":")) {
     if (dir !== "" && existsSync(join(dir, name))) return join(dir, name)
   }
