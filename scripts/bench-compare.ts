@@ -21,13 +21,13 @@
  * raw-SQL projection (below).
  *
  * Then the server's side alone: `pgbench` (PostgreSQL's own C client, one connection, prepared
- * statements) runs Sumeru's append statement and plain INSERTs into its `events` table for
- * BENCH_PGBENCH_SECONDS (3; 1 below BENCH_SCALE 1) each, on Sumeru's database after its rows: what PostgreSQL can do
- * with no Node, no Effect and no driver in the way, beside Emmett's rows (which include its
- * client). The INSERT rows are ceilings for any append into this table: 20 rows with nothing
- * else, then 20 rows decoded from the JSON text a client would send, their positions returned
- * (no stream moved, no expectation checked, no duplicate probe). Skipped when pgbench is not
- * installed (`BENCH_PGBENCH=0` skips it too).
+ * statements) runs Sumeru's append statement and plain INSERTs into its `events` table, each
+ * for BENCH_PGBENCH_SECONDS (3; 1 below BENCH_SCALE 1), on Sumeru's database after its rows:
+ * what PostgreSQL can do with no Node, no Effect and no driver in the way, beside Emmett's rows
+ * (which include its client). The INSERT rows are ceilings for any append into this table: 20
+ * rows with nothing else, then 20 rows decoded from the JSON text a client would send, their
+ * positions returned (no stream moved, no expectation checked, no duplicate probe). Skipped
+ * when pgbench is not installed (`BENCH_PGBENCH=0` skips it too).
  *
  * Sizes: `BENCH_SCALE` (default 1; 0.1 for a quick run) multiplies every append count.
  */
@@ -69,7 +69,8 @@ const pgbenchSeconds = Number(process.env["BENCH_PGBENCH_SECONDS"] ?? (scale >= 
  * one client; events/s for each (null when pgbench is absent or BENCH_PGBENCH=0). The event
  * document is one of the bench's own, read from a table (a JSON literal in a pgbench script
  * would be taken for its `:name` variables); event ids are random UUIDs (v4: Sumeru's own are
- * v7, time-ordered, a little cheaper to index).
+ * v7, time-ordered, a little cheaper to index). append_batch gets its events built in the
+ * statement (jsonb_build_object) where the adapter sends them as JSON text to decode.
  */
 const serverSideRates = (url: string): ReadonlyArray<readonly [string, number | null, "single" | "batched"]> => {
   const rows = [

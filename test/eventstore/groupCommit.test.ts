@@ -116,7 +116,7 @@ for (const backend of backends) {
 
       if (backend.name !== "PGlite") {
         // PGlite is one session: no other transaction can hold a stream meanwhile
-        it.effect("a stream moved or created by a commit after the group's snapshot is answered by what was committed", () =>
+        it.effect("appends racing another writer that holds their streams are refused with the versions it committed", () =>
           Effect.gen(function*() {
             const store = yield* EventStore
             const sql = yield* SqlClient.SqlClient
