@@ -95,17 +95,19 @@ const serverSideRates = (url: string): ReadonlyArray<readonly [string, number | 
   ] as const
   if (process.env["BENCH_PGBENCH"] === "0") return rows.map(([name, , kind]) => [name, null, kind] as const)
   let pgbench: string
+  let psql: string
   try {
     pgbench = findBin("pgbench")
+    psql = findBin("psql")
   } catch {
     return rows.map(([name, , kind]) => [name, null, kind] as const)
   }
   const dir = mkdtempSync(join(tmpdir(), "bench-compare-pgbench-"))
   try {
-    execFileSync("psql", [url, "-qc", `CREATE TABLE bench_doc AS SELECT ${sqlLiteral(JSON.stringify(makeEvents(1)[0]!.data))}::jsonb AS doc`])
+    execFileSync(psql, [url, "-qc", `CREATE TABLE bench_doc AS SELECT ${sqlLiteral(JSON.stringify(makeEvents(1)[0]!.data))}::jsonb AS doc`])
     // the text a client sends for 20 events (what append_batch decodes), kept as text so each run parses it
     const twenty = makeEvents(20).map((e) => ({ type: e.type, schema_version: 1, data: e.data, occurred_at: new Date().toISOString() }))
-    execFileSync("psql", [url, "-qc", `CREATE TABLE bench_events20 AS SELECT ${sqlLiteral(JSON.stringify(twenty))}::text AS text`])
+    execFileSync(psql, [url, "-qc", `CREATE TABLE bench_events20 AS SELECT ${sqlLiteral(JSON.stringify(twenty))}::text AS text`])
     return rows.map(([name, perCall, kind, script], i) => {
       const file = join(dir, `${i}.sql`)
       writeFileSync(file, `\\set s random(1, ${STREAMS})\n${script.replace(/\s+/g, " ")}\n`)

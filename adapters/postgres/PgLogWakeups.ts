@@ -30,8 +30,6 @@ import { AfterAppend, InTransactionAppend } from "./PgEventStore.ts"
 export const layer = Layer.unwrap(Effect.gen(function*() {
   const mode = yield* DatabaseMode
   const signal = makeSignal()
-  // this process, in the NOTIFYs it sends after its commits (their echo is skipped)
-  const sender = randomUUID()
   if (mode.kind === "embedded") {
     // one process: an append inside a transaction signals before its commit, and the reader
     // that finds nothing yet waits for the next signal or its safety poll
@@ -41,6 +39,8 @@ export const layer = Layer.unwrap(Effect.gen(function*() {
       Layer.succeed(InTransactionAppend, signal.notify)
     )
   }
+  // this process, in the NOTIFYs it sends after its commits (their echo is skipped)
+  const sender = randomUUID()
   const notifier = Layer.effect(
     AfterAppend,
     Effect.gen(function*() {
